@@ -1,0 +1,33 @@
+import {isSandmanError, SandmanError, type ErrorKind} from '../src/errors.js';
+
+/** oclif's own errors (unknown flag, missing argument, ...) carry their exit code in `oclif.exit`. */
+function oclifExit(error: unknown): number | undefined {
+  if (typeof error === 'object' && error !== null && 'oclif' in error) {
+    const exit = (error as {oclif?: {exit?: unknown}}).oclif?.exit;
+    return typeof exit === 'number' ? exit : undefined;
+  }
+  return undefined;
+}
+
+/** Any thrown value, as the one error type the output layer knows. */
+export function toSandmanError(error: unknown): SandmanError {
+  if (isSandmanError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const exit = oclifExit(error);
+  if (exit === 2)
+    return new SandmanError('INVALID_INPUT', message.split('\nSee more help with')[0] ?? message);
+  const kind: ErrorKind = 'FAILURE';
+  return new SandmanError(kind, message, {cause: error});
+}
+
+/** SPEC.md section 8: `{"error": {"code", "message", "exit_code"}}`. */
+export function errorJson(error: SandmanError): {error: Record<string, unknown>} {
+  return {
+    error: {
+      code: error.kind,
+      message: error.message,
+      exit_code: error.exitCode,
+      ...(error.details ? {details: error.details} : {}),
+    },
+  };
+}

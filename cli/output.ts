@@ -1,0 +1,55 @@
+import type {ChalkInstance} from 'chalk';
+import Table from 'cli-table3';
+
+import {formatDuration} from '../src/duration.js';
+
+/** A borderless table in the style of `docker ps`. */
+export function renderTable(
+  head: string[],
+  rows: Array<Array<string | number>>,
+  chalk?: ChalkInstance,
+): string {
+  const table = new Table({
+    head: head.map((title) => (chalk ? chalk.bold(title) : title)),
+    chars: {
+      top: '',
+      'top-mid': '',
+      'top-left': '',
+      'top-right': '',
+      bottom: '',
+      'bottom-mid': '',
+      'bottom-left': '',
+      'bottom-right': '',
+      left: '',
+      'left-mid': '',
+      mid: '',
+      'mid-mid': '',
+      right: '',
+      'right-mid': '',
+      middle: '   ',
+    },
+    style: {head: [], border: [], 'padding-left': 0, 'padding-right': 0},
+  });
+  table.push(...rows.map((row) => row.map(String)));
+  return table
+    .toString()
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('\n');
+}
+
+/** `2026-11-22 14:00 UTC` */
+export function formatTime(iso: string): string {
+  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
+}
+
+/** `in 2h`, `3m ago` */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const delta = Date.parse(iso) - now;
+  return delta >= 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
+}
+
+export async function loadChalk(enabled: boolean): Promise<ChalkInstance | undefined> {
+  if (!enabled) return undefined;
+  return (await import('chalk')).default;
+}

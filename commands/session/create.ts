@@ -1,0 +1,125 @@
+import {readFile} from 'node:fs/promises';
+
+import {Args, Flags} from '@oclif/core';
+
+import {invalidInput} from '../../src/errors.js';
+import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
+import {gpuDescription} from '../../src/session/banner.js';
+import type {CreatedSession} from '../../src/session/session-service.js';
+import {validateUserName} from '../../src/user-name.js';
+import {SandmanCommand} from '../../cli/base-command.js';
+import {formatTime, loadChalk, relativeTime} from '../../cli/output.js';
+import {creationSettingFlags, creationSettingNames} from '../../cli/session-flags.js';
+import {sessionService} from '../../cli/services.js';
+import {startSpinner} from '../../cli/spinner.js';
+
+const GPU_FLAGS = ['profile', 'mig-instance', 'gpu', 'no-gpu'];
+/** The GPU flags are mutually exclusive (SPEC.md section 2). */
+const othersThan = (flag: string) => GPU_FLAGS.filter((other) => other !== flag);
+
+export default class SessionCreate extends SandmanCommand {
+  static override summary = 'Start a workspace container for USER and print how to connect';
+  static override description =
+    'Allocates an SSH port and a GPU slice, creates the workspace, starts the container and waits until SSH answers.';
+  static override examples = [
+    '<%= config.bin %> session create alice --profile 3g.20gb --ttl 2h',
+    '<%= config.bin %> session create bob --no-gpu --ttl 90m --json',
+    'cat ~/.ssh/id_ed25519.pub | <%= config.bin %> session create carol --ssh-key - --no-gpu',
+  ];
+
+  static override args = {
+    user: Args.string({description: 'login name of the session user', required: true}),
+  };
+
+  static override flags = {
+    ttl: Flags.string({description: 'lifetime: 90m, 2h, 1d, or minutes as a number (default 60m)'}),
+    profile: Flags.string({
+      description: 'a free MIG device of this profile, e.g. 3g.20gb',
+      exclusive: othersThan('profile'),
+    }),
+    'mig-instance': Flags.string({
+      description: 'this exact MIG device (UUID)',
+      exclusive: othersThan('mig-instance'),
+    }),
+    gpu: Flags.string({
+      description: 'a whole GPU not in MIG mode (UUID or index)',
+      exclusive: othersThan('gpu'),
+    }),
+    'no-gpu': Flags.boolean({description: 'no GPU at all', exclusive: othersThan('no-gpu')}),
+    'ssh-key': Flags.string({
+      description: "install this public key instead of making a key pair ('-' reads stdin)",
+    }),
+    password: Flags.boolean({description: 'also allow password login; a random password is printed once'}),
+    env: Flags.string({
+      description: 'environment variable for the session, KEY=VALUE (repeatable)',
+      multiple: true,
+    }),
+    'no-wait': Flags.boolean({
+      description: 'return as soon as the container started, without waiting for SSH',
+    }),
+    ...creationSettingFlags,
+  };
+
+  async run(): Promise<CreatedSession> {
+    const {args, flags} = await this.parse(SessionCreate);
+    const config = this.loadSettings(flags, creationSettingNames);
+    const user = validateUserName(args.user);
+    const gpu: GpuChoice = flags['no-gpu']
+      ? {kind: 'none'}
+      : flags.profile !== undefined
+        ? {kind: 'profile', profile: flags.profile}
+        : flags['mig-instance'] !== undefined
+          ? {kind: 'mig-instance', uuid: flags['mig-instance']}
+          : flags.gpu !== undefined
+            ? {kind: 'gpu', ref: flags.gpu}
+            : {kind: 'default'};
+    const authorizedKeys = flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key']);
+
+    const spinner = await startSpinner(this.jsonEnabled(), `Creating a session for ${user}`);
+    try {
+      const session = await sessionService(config, spinner.text).create({
+        user,
+        ttl: flags.ttl,
+        gpu,
+        authorizedKeys,
+        password: flags.password,
+        env: flags.env ?? [],
+        wait: !flags['no-wait'],
+      });
+      spinner.stop();
+      await this.print(session, !flags['no-wait']);
+      return session;
+    } catch (error) {
+      spinner.stop();
+      throw error;
+    }
+  }
+
+  private async print(session: CreatedSession, waited: boolean): Promise<void> {
+    if (this.jsonEnabled()) return;
+    const chalk = await loadChalk(this.colour);
+    const tick = chalk ? chalk.green('✔') : '✔';
+    this.log(
+      `${tick} Session ${session.session_id} for ${session.ssh_user} is ${waited ? 'ready' : 'starting'}`,
+    );
+    this.log(`  ${session.ssh_command}`);
+    const gpu = gpuDescription(session) + (session.gpu_note ? ` (${session.gpu_note})` : '');
+    this.log(
+      `  GPU  ${gpu}   expires ${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`,
+    );
+    if (session.ssh_password) this.log(`  password  ${session.ssh_password}   (shown once, not stored)`);
+  }
+}
+
+async function readKeyFile(source: string): Promise<{text: string; source: string}> {
+  try {
+    if (source === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return {text: Buffer.concat(chunks).toString('utf8'), source: 'stdin'};
+    }
+    return {text: await readFile(source, 'utf8'), source};
+  } catch (error) {
+    throw invalidInput(`cannot read --ssh-key ${source}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,117 @@
+#!/bin/sh
+# sandman workspace entrypoint: creates the session user with the uid sandman chose, installs the
+# authorised key, writes a locked-down sshd configuration and runs sshd in the foreground.
+# POSIX sh only: it must run on Debian and Ubuntu bases alike.
+set -eu
+
+die() { echo "sandman-entrypoint: $*" >&2; exit 1; }
+
+: "${SANDMAN_USER:?SANDMAN_USER is not set}"
+: "${SANDMAN_UID:?SANDMAN_UID is not set}"
+: "${SANDMAN_AUTHORIZED_KEYS:?SANDMAN_AUTHORIZED_KEYS is not set}"
+PASSWORD_AUTH="${SANDMAN_PASSWORD_AUTH:-no}"
+
+case "$SANDMAN_USER" in
+  ''|*[!a-z0-9_-]*) die "invalid user name" ;;
+esac
+case "$SANDMAN_UID" in
+  ''|*[!0-9]*) die "invalid uid" ;;
+esac
+
+home="/home/$SANDMAN_USER"
+shell=/bin/sh
+[ -x /bin/bash ] && shell=/bin/bash
+
+# A base image may already have an account of that name (e.g. "ubuntu"): the session's wins.
+if getent passwd "$SANDMAN_USER" >/dev/null 2>&1; then
+  userdel "$SANDMAN_USER" >/dev/null 2>&1 || true
+fi
+if getent group "$SANDMAN_USER" >/dev/null 2>&1; then
+  groupdel "$SANDMAN_USER" >/dev/null 2>&1 || true
+fi
+if ! getent group "$SANDMAN_UID" >/dev/null 2>&1; then
+  groupadd -g "$SANDMAN_UID" "$SANDMAN_USER"
+  group="$SANDMAN_USER"
+else
+  group="$SANDMAN_UID"
+fi
+# -M: the home directory is the workspace bind mount, created and owned by sandman on the host.
+useradd -M -d "$home" -s "$shell" -u "$SANDMAN_UID" -g "$group" -o "$SANDMAN_USER"
+# "*" = no password but not locked: OpenSSH refuses key logins to a locked ("!") account.
+usermod -p '*' "$SANDMAN_USER"
+[ -d "$home" ] || die "workspace is not mounted at $home"
+
+# Keys live outside the persistent home, root-owned, so an old session's key never opens a new one.
+mkdir -p /etc/ssh/sandman_authorized_keys
+printf '%s\n' "$SANDMAN_AUTHORIZED_KEYS" > "/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
+chmod 0755 /etc/ssh/sandman_authorized_keys
+chmod 0644 "/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
+
+# First login into a new workspace: give it the usual dotfiles.
+if [ -d /etc/skel ] && [ ! -e "$home/.profile" ]; then
+  for f in /etc/skel/.[!.]*; do
+    [ -e "$f" ] || continue
+    dest="$home/$(basename "$f")"
+    [ -e "$dest" ] || { cp "$f" "$dest" && chown "$SANDMAN_UID:$group" "$dest"; } || true
+  done
+fi
+
+# sshd resets the environment; carry the image's PATH and CUDA variables and the operator's --env
+# values into login shells.
+{
+  echo "# written by sandman-entrypoint"
+  for name in PATH LD_LIBRARY_PATH CUDA_VERSION NVIDIA_VISIBLE_DEVICES NVIDIA_DRIVER_CAPABILITIES $(echo "${SANDMAN_USER_ENV:-}" | tr ',' ' '); do
+    eval "set_=\${$name+x}"
+    if [ -n "$set_" ]; then
+      eval "value=\$$name"
+      escaped=$(printf '%s' "$value" | sed "s/'/'\\\\''/g")
+      printf "export %s='%s'\n" "$name" "$escaped"
+    fi
+  done
+} > /etc/profile.d/00-sandman-env.sh
+chmod 0644 /etc/profile.d/00-sandman-env.sh
+# Commands run without a login shell (ssh host command) get the same values through sshd's SetEnv;
+# values holding a double quote cannot be written there and reach login shells only.
+setenv=""
+for name in PATH LD_LIBRARY_PATH CUDA_VERSION NVIDIA_VISIBLE_DEVICES NVIDIA_DRIVER_CAPABILITIES $(echo "${SANDMAN_USER_ENV:-}" | tr ',' ' '); do
+  eval "set_=\${$name+x}"
+  [ -n "$set_" ] || continue
+  eval "value=\$$name"
+  case "$value" in *'"'*) continue ;; esac
+  setenv="$setenv \"$name=$value\""
+done
+
+printf '%s\n' "${SANDMAN_BANNER:-sandman session}" > /etc/motd
+
+ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key <&- >/dev/null
+mkdir -p /run/sshd
+chmod 0755 /run/sshd
+
+sftp=/usr/lib/openssh/sftp-server
+[ -x "$sftp" ] || sftp=internal-sftp
+
+cat > /etc/ssh/sshd_config <<CONFIG
+# written by sandman-entrypoint
+Port 22
+HostKey /etc/ssh/ssh_host_ed25519_key
+PermitRootLogin no
+AllowUsers $SANDMAN_USER
+AuthorizedKeysFile /etc/ssh/sandman_authorized_keys/%u
+PubkeyAuthentication yes
+PasswordAuthentication $PASSWORD_AUTH
+KbdInteractiveAuthentication no
+PermitEmptyPasswords no
+UsePAM no
+PrintMotd yes
+PrintLastLog no
+X11Forwarding no
+AllowAgentForwarding no
+AllowTcpForwarding local
+PermitUserEnvironment no
+AcceptEnv LANG LC_*
+Subsystem sftp $sftp
+CONFIG
+[ -z "$setenv" ] || echo "SetEnv$setenv" >> /etc/ssh/sshd_config
+
+echo "sandman-entrypoint: session for $SANDMAN_USER (uid $SANDMAN_UID) ready, starting sshd"
+exec /usr/sbin/sshd -D -e

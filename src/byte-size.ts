@@ -1,0 +1,18 @@
+import {invalidInput} from './errors.js';
+
+const UNITS: Record<string, number> = {b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4};
+
+/**
+ * Memory sizes as `docker run --memory` writes them (`512m`, `16g`, `1.5g`, plain bytes). The
+ * `bytes` package on npm wants `16gb`; sysadmins type docker's form, so this small parser follows
+ * docker's go-units RAMInBytes (binary units, optional trailing `b`).
+ */
+export function parseByteSize(input: string | number, what = 'size'): number {
+  const text = String(input).trim().toLowerCase();
+  const match = /^(\d+(?:\.\d+)?)\s*([bkmgt])?b?$/.exec(text);
+  const value = match ? Math.floor(Number(match[1]) * (UNITS[match[2] ?? 'b'] ?? 1)) : Number.NaN;
+  if (!Number.isFinite(value) || value <= 0 || !Number.isSafeInteger(value)) {
+    throw invalidInput(`invalid ${what} ${JSON.stringify(String(input))}: use e.g. 512m or 16g`);
+  }
+  return value;
+}

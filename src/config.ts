@@ -1,0 +1,261 @@
+import {readFileSync} from 'node:fs';
+import {isIP} from 'node:net';
+import path from 'node:path';
+
+import {parseByteSize} from './byte-size.js';
+import {parseDuration} from './duration.js';
+import {errnoCode, invalidInput} from './errors.js';
+
+export type MigMode = 'pool' | 'dynamic';
+
+export interface Config {
+  stateFile: string;
+  workspaceRoot: string;
+  sshPortStart: number;
+  sshPortEnd: number;
+  /** Name printed in connection details; undefined means "this host's FQDN", resolved on demand. */
+  sshHost?: string;
+  bindAddress: string;
+  image: string;
+  network: string;
+  defaultTtl: number;
+  maxTtl: number;
+  defaultProfile: string;
+  migMode: MigMode;
+  cpus?: number;
+  memory?: number;
+  pids: number;
+  maxSessions?: number;
+  auditLog: string;
+  metricsFile?: string;
+  nvidiaSmi: string;
+  /** How long to wait for the state lock before giving up with exit 7 (milliseconds). */
+  lockTimeout: number;
+  /** How long `session create` waits for the SSH banner (milliseconds). */
+  readyTimeout: number;
+}
+
+export type SettingName = keyof Config;
+type Parser = (raw: unknown, where: string) => unknown;
+
+interface SettingDefinition {
+  parse: Parser;
+  default?: unknown;
+}
+
+export const DEFAULT_CONFIG_FILE = '/etc/sandman/config.json';
+
+const SAFE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
+// Docker's reference grammar, reduced: [registry[:port]/]path[:tag][@digest], or an image ID.
+const IMAGE_REF =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?|sha256:[a-f0-9]{64})$/;
+
+const fail = (where: string, message: string): never => {
+  throw invalidInput(`${where}: ${message}`);
+};
+
+const text: Parser = (raw, where) => {
+  if (typeof raw !== 'string' && typeof raw !== 'number') fail(where, 'must be a string');
+  const value = String(raw);
+  if (value.trim() === '' || /[\0\n\r]/.test(value)) fail(where, 'must be a non-empty single line');
+  return value;
+};
+const filePath: Parser = (raw, where) => path.resolve(text(raw, where) as string);
+const integerIn =
+  (min: number, max: number): Parser =>
+  (raw, where) => {
+    const value =
+      typeof raw === 'number' ? raw : /^\s*-?\d+\s*$/.test(String(raw)) ? Number(raw) : Number.NaN;
+    if (!Number.isInteger(value) || value < min || value > max) {
+      fail(where, `must be a whole number between ${min} and ${max}`);
+    }
+    return value;
+  };
+const duration: Parser = (raw, where) => {
+  try {
+    return parseDuration(raw as string, 'duration');
+  } catch (error) {
+    return fail(where, (error as Error).message);
+  }
+};
+const port = integerIn(1024, 65535);
+
+export const SETTINGS: Record<SettingName, SettingDefinition> = {
+  stateFile: {parse: filePath, default: '/var/lib/sandman/state.json'},
+  workspaceRoot: {parse: filePath, default: '/srv/workspaces'},
+  sshPortStart: {parse: port, default: 10000},
+  sshPortEnd: {parse: port, default: 20000},
+  sshHost: {
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      if (!HOST_NAME.test(value) && isIP(value) === 0) fail(where, 'must be a host name or IP address');
+      return value;
+    },
+  },
+  bindAddress: {
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      if (isIP(value) === 0) fail(where, 'must be an IPv4 or IPv6 address');
+      return value;
+    },
+    default: '0.0.0.0',
+  },
+  image: {
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      if (!IMAGE_REF.test(value))
+        fail(where, 'is not a valid image reference (e.g. sandman/workspace:latest)');
+      return value;
+    },
+    default: 'sandman/workspace:latest',
+  },
+  network: {
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      if (!SAFE_NAME.test(value) || value.length > 64)
+        fail(where, 'must be a Docker network name ([a-zA-Z0-9_.-])');
+      return value;
+    },
+    default: 'sandman',
+  },
+  defaultTtl: {parse: duration, default: '60m'},
+  maxTtl: {parse: duration, default: '7d'},
+  defaultProfile: {
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      if (!/^[0-9a-z.+]+$/.test(value)) fail(where, 'must be a MIG profile name such as 3g.20gb');
+      return value;
+    },
+    default: '3g.20gb',
+  },
+  migMode: {
+    parse: (raw, where) => {
+      if (raw !== 'pool' && raw !== 'dynamic') fail(where, 'must be "pool" or "dynamic"');
+      return raw;
+    },
+    default: 'pool',
+  },
+  cpus: {
+    parse: (raw, where) => {
+      const value =
+        typeof raw === 'number' ? raw : /^\s*\d+(\.\d+)?\s*$/.test(String(raw)) ? Number(raw) : NaN;
+      if (!Number.isFinite(value) || value <= 0 || value > 4096)
+        fail(where, 'must be a positive number of CPUs');
+      return value;
+    },
+  },
+  memory: {
+    parse: (raw, where) => {
+      try {
+        return parseByteSize(raw as string, 'memory size');
+      } catch (error) {
+        return fail(where, (error as Error).message);
+      }
+    },
+  },
+  pids: {parse: integerIn(16, 4_194_304), default: 1024},
+  maxSessions: {parse: integerIn(1, 100_000)},
+  auditLog: {parse: filePath, default: '/var/log/sandman/audit.jsonl'},
+  metricsFile: {parse: filePath},
+  nvidiaSmi: {parse: text, default: 'nvidia-smi'},
+  lockTimeout: {parse: duration, default: '10s'},
+  readyTimeout: {parse: duration, default: '60s'},
+};
+
+/** `stateFile` → `SANDMAN_STATE_FILE` (SPEC.md section 7). */
+export function envName(setting: string): string {
+  return 'SANDMAN_' + setting.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+export interface ConfigSources {
+  /** Values from command-line flags, keyed by setting name; undefined means "not given". */
+  flags?: Partial<Record<SettingName, unknown>>;
+  /** Flag spelling per setting, for error messages (e.g. `--state`). */
+  flagNames?: Partial<Record<SettingName, string>>;
+  env?: NodeJS.ProcessEnv;
+  /** Reads the config file; injectable for tests. */
+  readFile?: (file: string) => string;
+}
+
+function readConfigFile(
+  env: NodeJS.ProcessEnv,
+  readFile: (file: string) => string,
+): {file: string; values: Record<string, unknown>} {
+  const named = env.SANDMAN_CONFIG;
+  const file = named && named !== '' ? path.resolve(named) : DEFAULT_CONFIG_FILE;
+  let textValue: string;
+  try {
+    textValue = readFile(file);
+  } catch (error) {
+    // The default file is optional; a file the operator named explicitly must exist.
+    if (!named && errnoCode(error) === 'ENOENT') return {file, values: {}};
+    throw invalidInput(`cannot read config file ${file} (from SANDMAN_CONFIG): ${(error as Error).message}`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(textValue);
+  } catch (error) {
+    throw invalidInput(`config file ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) {
+    throw invalidInput(`config file ${file} must hold a JSON object of settings`);
+  }
+  for (const key of Object.keys(values)) {
+    if (!(key in SETTINGS)) {
+      throw invalidInput(
+        `config file ${file}: unknown setting ${JSON.stringify(key)} (known: ${Object.keys(SETTINGS).join(', ')})`,
+      );
+    }
+  }
+  return {file, values: values as Record<string, unknown>};
+}
+
+/** Resolves every setting by precedence flags → environment → config file → default, and validates it. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const flags = sources.flags ?? {};
+  const {file, values: fileValues} = readConfigFile(
+    env,
+    sources.readFile ?? ((f) => readFileSync(f, 'utf8')),
+  );
+  const config: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+
+  for (const [name, definition] of Object.entries(SETTINGS) as [SettingName, SettingDefinition][]) {
+    const variable = envName(name);
+    let raw: unknown;
+    let where: string;
+    if (flags[name] !== undefined) {
+      raw = flags[name];
+      where = `flag ${sources.flagNames?.[name] ?? name}`;
+    } else if (env[variable] !== undefined && env[variable] !== '') {
+      raw = env[variable];
+      where = `environment ${variable}`;
+    } else if (fileValues[name] !== undefined && fileValues[name] !== null) {
+      raw = fileValues[name];
+      where = `config file ${file}`;
+    } else {
+      raw = definition.default;
+      where = 'default';
+    }
+    origin[name] = where;
+    if (raw === undefined) continue;
+    config[name] = definition.parse(raw, `invalid setting ${name}=${JSON.stringify(raw)} (from ${where})`);
+  }
+
+  const result = config as unknown as Config;
+  if (result.sshPortStart > result.sshPortEnd) {
+    throw invalidInput(
+      `invalid port range ${result.sshPortStart}-${result.sshPortEnd}: sshPortStart (from ${origin.sshPortStart}) ` +
+        `is greater than sshPortEnd (from ${origin.sshPortEnd})`,
+    );
+  }
+  if (result.defaultTtl > result.maxTtl) {
+    throw invalidInput(
+      `invalid setting defaultTtl (from ${origin.defaultTtl}): longer than maxTtl (from ${origin.maxTtl})`,
+    );
+  }
+  return result;
+}

@@ -1,0 +1,70 @@
+/**
+ * Everything sandman needs from a container engine, behind one small interface (implemented with
+ * dockerode in dockerode-container-client.ts). Docker's own words stay out of the domain code.
+ */
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  hostname: string;
+  labels: Record<string, string>;
+  env: string[];
+  network: string;
+  /** Host side of the published SSH port. */
+  bindAddress: string;
+  hostPort: number;
+  /** The only host path mounted: the user's workspace, as their home directory. */
+  mount: {source: string; target: string};
+  capAdd: string[];
+  pidsLimit: number;
+  memoryBytes?: number;
+  nanoCpus?: number;
+  /** NVIDIA device request for exactly this GPU or MIG UUID (what `docker run --gpus device=UUID` sends). */
+  gpuUuid?: string;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Docker's state word: created, running, exited, ... */
+  state: string;
+}
+
+export interface ContainerState {
+  running: boolean;
+  exitCode: number;
+  status: string;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export type RemoveOutcome = 'removed' | 'absent';
+
+export interface ContainerClient {
+  /** Fails with exit 6 when the engine cannot be reached. */
+  ping(): Promise<void>;
+  imageExists(reference: string): Promise<boolean>;
+  /** Creates the isolated bridge network (inter-container traffic off) unless it exists. */
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  createContainer(spec: ContainerSpec): Promise<string>;
+  startContainer(id: string): Promise<void>;
+  /** Stops and removes; a container that is already gone counts as success. */
+  removeContainer(idOrName: string): Promise<RemoveOutcome>;
+  /** Containers (running or not) carrying every one of these `key=value` labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  inspectContainer(idOrName: string): Promise<ContainerState | undefined>;
+  exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
+  logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream>;
+  buildImage(options: {
+    contextDir: string;
+    files: string[];
+    tag: string;
+    buildArgs: Record<string, string>;
+    onProgress?: (line: string) => void;
+  }): Promise<void>;
+}

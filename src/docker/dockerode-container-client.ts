@@ -1,0 +1,274 @@
+import {PassThrough} from 'node:stream';
+import {finished} from 'node:stream/promises';
+
+import type Dockerode from 'dockerode';
+
+import {dependencyUnavailable, errnoCode, httpStatus, SandmanError} from '../errors.js';
+import type {
+  ContainerClient,
+  ContainerSpec,
+  ContainerState,
+  ContainerSummary,
+  ExecResult,
+  RemoveOutcome,
+} from './container-client.js';
+
+const CONNECTION_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+]);
+
+function engineAddress(): string {
+  return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+}
+
+/** Turns dockerode's errors into SandmanErrors with SPEC.md exit codes. */
+function translate(error: unknown, action: string): SandmanError {
+  if (error instanceof SandmanError) return error;
+  const code = errnoCode(error);
+  if (code && CONNECTION_ERRORS.has(code)) {
+    return dependencyUnavailable(
+      `Docker engine unreachable at ${engineAddress()} (${code}) while trying to ${action}; is dockerd running?`,
+      error,
+    );
+  }
+  const status = httpStatus(error);
+  const message = dockerMessage(error);
+  return new SandmanError(
+    'FAILURE',
+    `Docker could not ${action}: ${message}${status ? ` (HTTP ${status})` : ''}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+function dockerMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'json' in error) {
+    const json = (error as {json: unknown}).json;
+    if (typeof json === 'object' && json !== null && 'message' in json)
+      return String((json as {message: unknown}).message);
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+export class DockerodeContainerClient implements ContainerClient {
+  #docker?: Promise<Dockerode>;
+
+  /** dockerode and its dependencies load only when a command really talks to Docker. */
+  #engine(): Promise<Dockerode> {
+    this.#docker ??= import('dockerode').then(({default: Docker}) => new Docker());
+    return this.#docker;
+  }
+
+  async #call<T>(action: string, fn: (docker: Dockerode) => Promise<T>): Promise<T> {
+    const docker = await this.#engine();
+    try {
+      return await fn(docker);
+    } catch (error) {
+      throw translate(error, action);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.#call('reach the engine', (docker) => docker.ping());
+  }
+
+  async imageExists(reference: string): Promise<boolean> {
+    return this.#call(`inspect image ${reference}`, async (docker) => {
+      try {
+        await docker.getImage(reference).inspect();
+        return true;
+      } catch (error) {
+        if (httpStatus(error) === 404) return false;
+        throw error;
+      }
+    });
+  }
+
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
+    await this.#call(`create network ${name}`, async (docker) => {
+      try {
+        await docker.getNetwork(name).inspect();
+        return;
+      } catch (error) {
+        if (httpStatus(error) !== 404) throw error;
+      }
+      try {
+        await docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          Labels: labels,
+          // Sessions must not reach each other: no traffic between containers on this bridge.
+          Options: {'com.docker.network.bridge.enable_icc': 'false'},
+        });
+      } catch (error) {
+        // Another sandman process created it between our inspect and create.
+        if (httpStatus(error) !== 409) throw error;
+      }
+    });
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    return this.#call(`create container ${spec.name}`, async (docker) => {
+      const container = await docker.createContainer({
+        name: spec.name,
+        Image: spec.image,
+        Hostname: spec.hostname,
+        Labels: spec.labels,
+        Env: spec.env,
+        ExposedPorts: {'22/tcp': {}},
+        HostConfig: {
+          NetworkMode: spec.network,
+          PortBindings: {'22/tcp': [{HostIp: spec.bindAddress, HostPort: String(spec.hostPort)}]},
+          Mounts: [{Type: 'bind', Source: spec.mount.source, Target: spec.mount.target, ReadOnly: false}],
+          CapDrop: ['ALL'],
+          CapAdd: spec.capAdd,
+          SecurityOpt: ['no-new-privileges:true'],
+          Privileged: false,
+          PidsLimit: spec.pidsLimit,
+          Memory: spec.memoryBytes,
+          NanoCpus: spec.nanoCpus,
+          // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
+          RestartPolicy: {Name: 'unless-stopped'},
+          DeviceRequests: spec.gpuUuid
+            ? [{Driver: '', Count: 0, DeviceIDs: [spec.gpuUuid], Capabilities: [['gpu']], Options: {}}]
+            : undefined,
+        },
+      });
+      return container.id;
+    });
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.#call(`start container ${id.slice(0, 12)}`, (docker) => docker.getContainer(id).start());
+  }
+
+  async removeContainer(idOrName: string): Promise<RemoveOutcome> {
+    return this.#call(`remove container ${idOrName.slice(0, 64)}`, async (docker) => {
+      try {
+        await docker.getContainer(idOrName).remove({force: true, v: true});
+        return 'removed';
+      } catch (error) {
+        // Already gone, or another process is removing it right now: either way it will be gone.
+        if (httpStatus(error) === 404) return 'absent';
+        if (httpStatus(error) === 409 && /already in progress/i.test(dockerMessage(error))) return 'absent';
+        throw error;
+      }
+    });
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    return this.#call('list containers', async (docker) => {
+      const list = await docker.listContainers({
+        all: true,
+        filters: {label: Object.entries(labels).map(([key, value]) => `${key}=${value}`)},
+      });
+      return list.map((item) => ({
+        id: item.Id,
+        name: (item.Names[0] ?? '').replace(/^\//, ''),
+        labels: item.Labels,
+        state: item.State,
+      }));
+    });
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerState | undefined> {
+    return this.#call(`inspect container ${idOrName.slice(0, 64)}`, async (docker) => {
+      try {
+        const info = await docker.getContainer(idOrName).inspect();
+        return {running: info.State.Running, exitCode: info.State.ExitCode, status: info.State.Status};
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async exec(id: string, command: string[], stdin?: string): Promise<ExecResult> {
+    return this.#call(`run ${command[0]} in container ${id.slice(0, 12)}`, async (docker) => {
+      const exec = await docker.getContainer(id).exec({
+        Cmd: command,
+        AttachStdin: stdin !== undefined,
+        AttachStdout: true,
+        AttachStderr: true,
+        User: 'root',
+      });
+      const stream = await exec.start({hijack: true, stdin: stdin !== undefined});
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      const chunks = {out: [] as Buffer[], err: [] as Buffer[]};
+      stdout.on('data', (chunk: Buffer) => chunks.out.push(chunk));
+      stderr.on('data', (chunk: Buffer) => chunks.err.push(chunk));
+      docker.modem.demuxStream(stream, stdout, stderr);
+      if (stdin !== undefined) {
+        stream.write(stdin);
+        // Half-close so the command sees end of input; the socket stays open for its output.
+        (stream as NodeJS.WritableStream).end();
+      }
+      await finished(stream as NodeJS.ReadableStream).catch(() => undefined);
+      const info = await exec.inspect();
+      return {
+        exitCode: info.ExitCode ?? -1,
+        stdout: Buffer.concat(chunks.out).toString('utf8'),
+        stderr: Buffer.concat(chunks.err).toString('utf8'),
+      };
+    });
+  }
+
+  async logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream> {
+    return this.#call(`read logs of ${idOrName.slice(0, 64)}`, async (docker) => {
+      const container = docker.getContainer(idOrName);
+      const output = new PassThrough();
+      if (options.follow) {
+        const stream = await container.logs({follow: true, stdout: true, stderr: true, tail: options.tail});
+        docker.modem.demuxStream(stream, output, output);
+        stream.on('end', () => output.end());
+      } else {
+        const buffer = await container.logs({follow: false, stdout: true, stderr: true, tail: options.tail});
+        const source = new PassThrough();
+        docker.modem.demuxStream(source, output, output);
+        source.on('end', () => output.end());
+        source.end(buffer);
+      }
+      return output;
+    });
+  }
+
+  async buildImage(options: {
+    contextDir: string;
+    files: string[];
+    tag: string;
+    buildArgs: Record<string, string>;
+    onProgress?: (line: string) => void;
+  }): Promise<void> {
+    await this.#call(`build image ${options.tag}`, async (docker) => {
+      const stream = await docker.buildImage(
+        {context: options.contextDir, src: options.files},
+        {t: options.tag, buildargs: options.buildArgs, rm: true, forcerm: true, pull: false},
+      );
+      await new Promise<void>((resolve, reject) => {
+        docker.modem.followProgress(
+          stream,
+          (error: Error | null, output: Array<{error?: string; errorDetail?: {message?: string}}>) => {
+            const failed = error ?? output.find((item) => item.error);
+            if (!failed) return resolve();
+            const message =
+              failed instanceof Error ? failed.message : (failed.errorDetail?.message ?? failed.error);
+            reject(new SandmanError('FAILURE', `image build failed: ${message}`));
+          },
+          (event: {stream?: string; status?: string}) => {
+            const line = (event.stream ?? event.status ?? '').trimEnd();
+            if (line) options.onProgress?.(line);
+          },
+        );
+      });
+    });
+  }
+}

@@ -1,0 +1,45 @@
+/** How `session create` asks for a GPU (SPEC.md section 2: at most one of these). */
+export type GpuChoice =
+  | {kind: 'default'}
+  | {kind: 'none'}
+  | {kind: 'profile'; profile: string}
+  | {kind: 'mig-instance'; uuid: string}
+  | {kind: 'gpu'; ref: string};
+
+/** What a session holds. */
+export interface GpuAllocation {
+  gpu_uuid: string;
+  gpu_index: number | null;
+  mig_profile: string | null;
+  /** sandman created this MIG device (dynamic mode) and destroys it when the session ends. */
+  mig_created: boolean;
+}
+
+/** A reservation that still needs a MIG device made (dynamic mode): done outside the state lock. */
+export interface PendingMigDevice {
+  gpu_index: number;
+  mig_profile: string;
+}
+
+export interface GpuPlan {
+  /** A line for the output when the choice ended in "no GPU" (e.g. no nvidia-smi on this host). */
+  readonly note?: string;
+  /**
+   * Runs inside the state lock: picks a device no session holds (`held` = UUIDs held by sessions,
+   * `pending` = GPUs with a dynamic creation under way). Throws capacity/not-found/conflict errors.
+   */
+  pick(held: ReadonlySet<string>): GpuAllocation | PendingMigDevice | null;
+}
+
+export interface GpuAllocator {
+  /** Reads the host's GPUs (outside the lock) and validates the choice against them. */
+  plan(choice: GpuChoice): Promise<GpuPlan>;
+  /** Dynamic mode: creates the MIG device a pending reservation asked for. */
+  createMigDevice(pending: PendingMigDevice): Promise<GpuAllocation>;
+  /** Gives a device back; destroys it if sandman created it. Never touches other devices. */
+  release(allocation: GpuAllocation): Promise<void>;
+}
+
+export function isPending(value: GpuAllocation | PendingMigDevice | null): value is PendingMigDevice {
+  return value !== null && !('gpu_uuid' in value);
+}

@@ -1,0 +1,25 @@
+import {readdir} from 'node:fs/promises';
+
+import type {ContainerClient} from './docker/container-client.js';
+import {invalidInput} from './errors.js';
+
+const IMAGE_REF = /^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$/;
+
+/** Builds images/workspace with the given base (Dockerfile `ARG BASE`). */
+export async function buildWorkspaceImage(
+  docker: ContainerClient,
+  options: {contextDir: string; tag: string; base?: string; onProgress?: (line: string) => void},
+): Promise<void> {
+  if (options.base !== undefined && !IMAGE_REF.test(options.base)) {
+    throw invalidInput(`invalid --base ${JSON.stringify(options.base)}: not an image reference`);
+  }
+  await docker.ping();
+  const files = await readdir(options.contextDir);
+  await docker.buildImage({
+    contextDir: options.contextDir,
+    files,
+    tag: options.tag,
+    buildArgs: options.base ? {BASE: options.base} : {},
+    onProgress: options.onProgress,
+  });
+}

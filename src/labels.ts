@@ -1,0 +1,23 @@
+import {createHash} from 'node:crypto';
+import path from 'node:path';
+
+/** Container and network labels, in one place (SPEC.md section 3). */
+export const LABELS = {
+  session: 'io.sandman.session',
+  user: 'io.sandman.user',
+  expiresAt: 'io.sandman.expires-at',
+  instance: 'io.sandman.instance',
+} as const;
+
+/**
+ * Names the state file a container belongs to, so two sandman setups sharing one engine never
+ * reap each other's containers. Derived from the state file's absolute path: stable across runs
+ * and across a lost state file (its orphans are then still recognised as ours).
+ */
+export function instanceId(stateFile: string): string {
+  return createHash('sha256').update(path.resolve(stateFile)).digest('hex').slice(0, 12);
+}
+
+export function containerName(user: string, sessionId: string): string {
+  return `sandman-${user}-${sessionId}`;
+}

@@ -1,0 +1,509 @@
+import {randomBytes} from 'node:crypto';
+
+import {isoSeconds, type Clock} from '../clock.js';
+import type {Config} from '../config.js';
+import type {ContainerClient, ContainerSpec} from '../docker/container-client.js';
+import {parseDuration} from '../duration.js';
+import {
+  capacity,
+  conflict,
+  dependencyUnavailable,
+  invalidInput,
+  isSandmanError,
+  SandmanError,
+} from '../errors.js';
+import {
+  isPending,
+  type GpuAllocation,
+  type GpuAllocator,
+  type GpuChoice,
+  type GpuPlan,
+} from '../gpu/gpu-allocator.js';
+import type {KeyStore} from '../key-store.js';
+import {containerName, instanceId, LABELS} from '../labels.js';
+import {allocatePort, type PortProbe} from '../ports.js';
+import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
+import {waitForSshBanner} from '../ssh-ready.js';
+import type {SessionRecord, StateData} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
+import {onTermination} from '../termination.js';
+import {chooseUid, ensureWorkspace, workspaceOwner, workspacePath} from '../workspace.js';
+import {loginBanner} from './banner.js';
+import {parseEnvAssignments} from './env-vars.js';
+import {resolveSession} from './resolve.js';
+import {toSessionView, type SessionView} from './session-view.js';
+
+/** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
+export const SSHD_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'SETUID',
+  'SETGID',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+  'NET_BIND_SERVICE',
+];
+
+export interface CreateRequest {
+  user: string;
+  /** TTL text as typed (`90m`, `2h`, `45`); undefined means the configured default. */
+  ttl?: string;
+  gpu: GpuChoice;
+  /** Public keys from `--ssh-key`, with a name for messages; undefined means "make a key pair". */
+  authorizedKeys?: {text: string; source: string};
+  password: boolean;
+  env: string[];
+  wait: boolean;
+}
+
+export interface CreatedSession extends SessionView {
+  ssh_private_key: string | null;
+  /** Printed once, never stored. */
+  ssh_password?: string;
+  gpu_note?: string;
+}
+
+export interface SessionServiceDeps {
+  config: Config;
+  store: StateStore;
+  docker: ContainerClient;
+  gpus: GpuAllocator;
+  keys: KeyStore;
+  clock: Clock;
+  portProbe: PortProbe;
+  sshHost: () => Promise<string>;
+  /** Progress reporting for long steps (spinner text on a terminal). */
+  progress?: (step: string) => void;
+}
+
+export function newSessionId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Sessions, as a list of readable steps: reserve under the lock, build outside it, then commit or undo. */
+export class SessionService {
+  readonly #deps: SessionServiceDeps;
+  readonly #instance: string;
+
+  constructor(deps: SessionServiceDeps) {
+    this.#deps = deps;
+    this.#instance = instanceId(deps.config.stateFile);
+  }
+
+  get instance(): string {
+    return this.#instance;
+  }
+
+  async list(filter: {user?: string; expired?: boolean} = {}): Promise<SessionView[]> {
+    const state = await this.#deps.store.read();
+    const now = this.#deps.clock.now().getTime();
+    return state.sessions
+      .filter((session) => filter.user === undefined || session.user === filter.user)
+      .filter((session) => !filter.expired || Date.parse(session.expires_at) <= now)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+      .map(toSessionView);
+  }
+
+  async show(reference: string): Promise<SessionView> {
+    const state = await this.#deps.store.read();
+    return toSessionView(resolveSession(state.sessions, reference));
+  }
+
+  async create(request: CreateRequest): Promise<CreatedSession> {
+    const {config, docker, keys} = this.#deps;
+    // 1. Validate everything that needs no outside system, so bad input never reserves anything.
+    const ttl = request.ttl === undefined ? config.defaultTtl : parseDuration(request.ttl, 'TTL');
+    if (ttl > config.maxTtl) {
+      throw invalidInput(`TTL ${request.ttl} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
+    }
+    const userEnv = parseEnvAssignments(request.env);
+    const ownKeys = request.authorizedKeys
+      ? parseAuthorizedKeys(request.authorizedKeys.text, request.authorizedKeys.source)
+      : undefined;
+
+    // 2. Outside systems that must be there before anything is reserved.
+    await docker.ping();
+    if (!(await docker.imageExists(config.image))) {
+      throw dependencyUnavailable(
+        `image ${config.image} not found in the Docker engine; build it with "sandman image build" (or set --image)`,
+      );
+    }
+    const gpuPlan = await this.#deps.gpus.plan(request.gpu);
+    const sshHost = config.sshHost ?? (await this.#deps.sshHost());
+
+    // 3. Reserve port, GPU slice, uid and a "creating" record under the lock.
+    let record = await this.#reserve(request.user, ttl, sshHost, ownKeys === undefined, (held) =>
+      gpuPlan.pick(held),
+    );
+
+    let containerId: string | undefined;
+    let allocation: GpuAllocation | undefined =
+      record.gpu_uuid !== null
+        ? {
+            gpu_uuid: record.gpu_uuid,
+            gpu_index: record.gpu_index,
+            mig_profile: record.mig_profile,
+            mig_created: false,
+          }
+        : undefined;
+    const undo = async () => {
+      await this.#undoCreate(record, containerId, allocation);
+    };
+    const stopListening = onTermination(undo);
+    try {
+      // 4. Slow work outside the lock.
+      if (record.gpu_uuid === null && record.gpu_index !== null && record.mig_profile !== null) {
+        this.#deps.progress?.(`Creating a ${record.mig_profile} MIG device on GPU ${record.gpu_index}`);
+        allocation = await this.#deps.gpus.createMigDevice({
+          gpu_index: record.gpu_index,
+          mig_profile: record.mig_profile,
+        });
+        record = await this.#patch(record.id, {
+          gpu_uuid: allocation.gpu_uuid,
+          mig_created: allocation.mig_created,
+        });
+      }
+      let privateKey: string | null = null;
+      let authorizedKeys = ownKeys;
+      if (authorizedKeys === undefined) {
+        const pair = generateKeyPair(`sandman-${record.id}`);
+        privateKey = pair.privateKey;
+        authorizedKeys = pair.publicKey;
+        await keys.write(record.id, privateKey);
+      }
+      await ensureWorkspace(record.workspace, record.uid);
+      await docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance});
+      this.#deps.progress?.('Starting the container');
+      containerId = await docker.createContainer(
+        this.#containerSpec(record, authorizedKeys, userEnv, request.password),
+      );
+      await docker.startContainer(containerId);
+      if (request.wait) {
+        this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
+        await this.#waitForSsh(record, containerId);
+      }
+      let password: string | undefined;
+      if (request.password) password = await this.#setPassword(containerId, record.user);
+
+      // 5. Commit.
+      record = await this.#patch(record.id, {status: 'running', container_id: containerId});
+      return {
+        ...toSessionView(record),
+        ssh_private_key: privateKey,
+        ...(password === undefined ? {} : {ssh_password: password}),
+        ...(gpuPlan.note ? {gpu_note: gpuPlan.note} : {}),
+      };
+    } catch (error) {
+      await undo().catch(() => undefined);
+      throw error;
+    } finally {
+      stopListening();
+    }
+  }
+
+  async #reserve(
+    user: string,
+    ttl: number,
+    sshHost: string,
+    makeKey: boolean,
+    pickGpu: GpuPlan['pick'],
+  ): Promise<SessionRecord> {
+    const {config, store, clock} = this.#deps;
+    const workspace = workspacePath(config.workspaceRoot, user);
+    const owner = await workspaceOwner(workspace);
+    return store.update(async (state) => {
+      const existing = state.sessions.find((session) => session.user === user);
+      if (existing) {
+        throw conflict(
+          `user ${user} already has session ${existing.id} (${existing.status}, expires ${existing.expires_at}); ` +
+            `remove it with "sandman session rm ${existing.id}" or extend it`,
+          {session_id: existing.id},
+        );
+      }
+      if (config.maxSessions !== undefined && state.sessions.length >= config.maxSessions) {
+        throw capacity(`maxSessions (${config.maxSessions}) sessions already exist`);
+      }
+      const held = new Set(state.sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+      const gpu = pickGpu(held);
+      const port = await allocatePort({
+        start: config.sshPortStart,
+        end: config.sshPortEnd,
+        used: state.sessions.map((session) => session.ssh_port),
+        isFree: this.#deps.portProbe,
+      });
+      const uid = this.#uidFor(state, user, owner);
+      const now = clock.now();
+      const id = newSessionId();
+      const record: SessionRecord = {
+        id,
+        user,
+        status: 'creating',
+        container_id: null,
+        container_name: containerName(user, id),
+        image: config.image,
+        ssh_port: port,
+        ssh_host: sshHost,
+        ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
+        gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
+        gpu_index: gpu ? gpu.gpu_index : null,
+        mig_profile: gpu ? gpu.mig_profile : null,
+        mig_created: false,
+        uid,
+        workspace,
+        created_at: isoSeconds(now),
+        expires_at: isoSeconds(new Date(now.getTime() + ttl)),
+        creator_pid: process.pid,
+      };
+      state.sessions.push(record);
+      return record;
+    });
+  }
+
+  #uidFor(state: StateData, user: string, workspaceOwnerUid: number | undefined): number {
+    const known = state.users[user];
+    if (known) return known.uid;
+    const uid = chooseUid(
+      Object.values(state.users).map((entry) => entry.uid),
+      workspaceOwnerUid,
+    );
+    state.users[user] = {uid};
+    return uid;
+  }
+
+  async #patch(id: string, changes: Partial<SessionRecord>): Promise<SessionRecord> {
+    return this.#deps.store.update((state) => {
+      const record = state.sessions.find((session) => session.id === id);
+      if (!record) {
+        // The reaper released the reservation (it looked abandoned): do not resurrect it.
+        throw new SandmanError('FAILURE', `session ${id} was removed while it was being created`);
+      }
+      Object.assign(record, changes);
+      return {...record};
+    });
+  }
+
+  #containerSpec(
+    record: SessionRecord,
+    authorizedKeys: string,
+    userEnv: Map<string, string>,
+    password: boolean,
+  ): ContainerSpec {
+    const {config} = this.#deps;
+    const env = [
+      `SANDMAN_USER=${record.user}`,
+      `SANDMAN_UID=${record.uid}`,
+      `SANDMAN_SESSION_ID=${record.id}`,
+      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeys}`,
+      `SANDMAN_PASSWORD_AUTH=${password ? 'yes' : 'no'}`,
+      `SANDMAN_EXPIRES_AT=${record.expires_at}`,
+      `SANDMAN_BANNER=${loginBanner(record)}`,
+      `SANDMAN_USER_ENV=${[...userEnv.keys()].join(',')}`,
+      ...[...userEnv].map(([name, value]) => `${name}=${value}`),
+    ];
+    return {
+      name: record.container_name,
+      image: config.image,
+      hostname: `sandman-${record.user}`,
+      labels: {
+        [LABELS.session]: record.id,
+        [LABELS.user]: record.user,
+        [LABELS.expiresAt]: record.expires_at,
+        [LABELS.instance]: this.#instance,
+      },
+      env,
+      network: config.network,
+      bindAddress: config.bindAddress,
+      hostPort: record.ssh_port,
+      mount: {source: record.workspace, target: `/home/${record.user}`},
+      capAdd: SSHD_CAPABILITIES,
+      pidsLimit: config.pids,
+      memoryBytes: config.memory,
+      nanoCpus: config.cpus === undefined ? undefined : Math.round(config.cpus * 1e9),
+      gpuUuid: record.gpu_uuid ?? undefined,
+    };
+  }
+
+  async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
+    const {config, docker} = this.#deps;
+    const host = ['0.0.0.0', '::'].includes(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
+    const ready = await waitForSshBanner({
+      host,
+      port: record.ssh_port,
+      timeoutMs: config.readyTimeout,
+      check: async () => {
+        const state = await docker.inspectContainer(containerId);
+        if (state && !state.running) {
+          throw new SandmanError(
+            'FAILURE',
+            `container ${record.container_name} exited with code ${state.exitCode} before SSH was ready; ` +
+              `its last output: ${await this.#lastLogLines(containerId)}`,
+          );
+        }
+      },
+    });
+    if (!ready) {
+      throw new SandmanError(
+        'FAILURE',
+        `SSH on port ${record.ssh_port} did not answer within ${config.readyTimeout / 1000}s (readyTimeout); ` +
+          `the session was removed. Container output: ${await this.#lastLogLines(containerId)}`,
+      );
+    }
+  }
+
+  async #lastLogLines(containerId: string): Promise<string> {
+    try {
+      const stream = await this.#deps.docker.logs(containerId, {follow: false, tail: 5});
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+      return Buffer.concat(chunks).toString('utf8').trim().replace(/\n/g, ' | ') || '(none)';
+    } catch {
+      return '(unavailable)';
+    }
+  }
+
+  async #setPassword(containerId: string, user: string): Promise<string> {
+    // 18 random bytes → 24 base64url characters; handed to chpasswd on stdin, never to env or state.
+    const password = randomBytes(18).toString('base64url');
+    const result = await this.#deps.docker.exec(containerId, ['chpasswd'], `${user}:${password}\n`);
+    if (result.exitCode !== 0) {
+      throw new SandmanError(
+        'FAILURE',
+        `could not set the password in the container: ${result.stderr.trim()}`,
+      );
+    }
+    return password;
+  }
+
+  /** Undoes a create that failed or was interrupted: container, key, GPU device, record. */
+  async #undoCreate(
+    record: SessionRecord,
+    containerId: string | undefined,
+    allocation: GpuAllocation | undefined,
+  ) {
+    const {docker, keys, store} = this.#deps;
+    const problems: string[] = [];
+    try {
+      await docker.removeContainer(containerId ?? record.container_name);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    await keys.remove(record.id).catch((error: unknown) => problems.push((error as Error).message));
+    if (allocation) {
+      await this.#deps.gpus
+        .release(allocation)
+        .catch((error: unknown) => problems.push((error as Error).message));
+    }
+    await store
+      .update((state) => {
+        state.sessions = state.sessions.filter((session) => session.id !== record.id);
+      })
+      .catch((error: unknown) => problems.push((error as Error).message));
+    if (problems.length > 0) {
+      throw new SandmanError(
+        'FAILURE',
+        `cleanup after the failed create was incomplete: ${problems.join('; ')}`,
+      );
+    }
+  }
+
+  /** Removes sessions: container gone, GPU slice released, key deleted, record removed; workspace kept. */
+  async remove(references: string[]): Promise<{removed: SessionView[]; errors: SandmanError[]}> {
+    const state = await this.#deps.store.read();
+    const targets: SessionRecord[] = [];
+    const errors: SandmanError[] = [];
+    for (const reference of references) {
+      try {
+        const session = resolveSession(state.sessions, reference);
+        if (!targets.some((target) => target.id === session.id)) targets.push(session);
+      } catch (error) {
+        if (!isSandmanError(error)) throw error;
+        errors.push(error);
+      }
+    }
+    if (targets.length > 0) await this.#deps.docker.ping();
+    const removed: SessionView[] = [];
+    for (const session of targets) {
+      try {
+        await this.teardown(session);
+        removed.push(toSessionView(session));
+      } catch (error) {
+        errors.push(isSandmanError(error) ? error : new SandmanError('FAILURE', (error as Error).message));
+      }
+    }
+    return {removed, errors};
+  }
+
+  async removeAll(): Promise<{removed: SessionView[]; errors: SandmanError[]}> {
+    const state = await this.#deps.store.read();
+    return this.remove(state.sessions.map((session) => session.id));
+  }
+
+  /**
+   * Releases everything a session holds. Safe to run twice or concurrently (rm and reap racing):
+   * each step treats "already gone" as done, and the record goes last so a failure can be retried.
+   */
+  async teardown(session: SessionRecord): Promise<void> {
+    const {docker, keys, store} = this.#deps;
+    await docker.removeContainer(session.container_id ?? session.container_name);
+    await keys.remove(session.id);
+    if (session.gpu_uuid) {
+      await this.#deps.gpus.release({
+        gpu_uuid: session.gpu_uuid,
+        gpu_index: session.gpu_index,
+        mig_profile: session.mig_profile,
+        mig_created: session.mig_created,
+      });
+    }
+    await store.update((state) => {
+      state.sessions = state.sessions.filter((record) => record.id !== session.id);
+    });
+  }
+
+  /** Pushes the expiry out by `ttl`, never past `maxTtl` after creation. */
+  async extend(reference: string, ttlText: string): Promise<SessionView> {
+    const {config, clock} = this.#deps;
+    const ttl = parseDuration(ttlText, 'TTL');
+    const updated = await this.#deps.store.update((state) => {
+      const session = resolveSession(state.sessions, reference);
+      if (session.status !== 'running') {
+        throw conflict(`session ${session.id} is still being created; try again when it is running`);
+      }
+      const now = clock.now().getTime();
+      const base = Math.max(Date.parse(session.expires_at), now);
+      const next = base + ttl;
+      const limit = Date.parse(session.created_at) + config.maxTtl;
+      if (next > limit) {
+        throw invalidInput(
+          `cannot extend session ${session.id} to ${isoSeconds(new Date(next))}: sessions may last at most ` +
+            `${config.maxTtl / 60_000} minutes (maxTtl) from creation, i.e. until ${isoSeconds(new Date(limit))}`,
+        );
+      }
+      session.expires_at = isoSeconds(new Date(next));
+      return {...session};
+    });
+    await this.#refreshBanner(updated);
+    return toSessionView(updated);
+  }
+
+  /** Best effort: the login banner inside the container shows the new expiry. */
+  async #refreshBanner(session: SessionRecord): Promise<void> {
+    if (!session.container_id) return;
+    try {
+      await this.#deps.docker.exec(
+        session.container_id,
+        ['sh', '-c', 'cat > /etc/motd'],
+        loginBanner(session) + '\n',
+      );
+    } catch {
+      // The record is what counts; a stale banner is cosmetic.
+    }
+  }
+
+  /** The record behind an ID, prefix or user name (for `ssh` and `logs`). */
+  async find(reference: string): Promise<SessionRecord> {
+    const state = await this.#deps.store.read();
+    return resolveSession(state.sessions, reference);
+  }
+}

@@ -1,0 +1,49 @@
+import type {SessionRecord} from '../state/state-data.js';
+
+/** A session as `--json` shows it. Field names follow the original HTTP API so scripts keep working. */
+export interface SessionView {
+  session_id: string;
+  container_id: string | null;
+  container_name: string;
+  status: string;
+  ssh_user: string;
+  ssh_host: string;
+  ssh_port: number;
+  ssh_command: string;
+  ssh_private_key_path: string | null;
+  gpu_uuid: string | null;
+  mig_profile: string | null;
+  workspace: string;
+  uid: number;
+  image: string;
+  created_at: string;
+  expires_at: string;
+}
+
+export function sshCommand(
+  session: Pick<SessionRecord, 'ssh_private_key_path' | 'ssh_port' | 'user' | 'ssh_host'>,
+) {
+  const identity = session.ssh_private_key_path ? `-i ${session.ssh_private_key_path} ` : '';
+  return `ssh ${identity}-p ${session.ssh_port} ${session.user}@${session.ssh_host}`;
+}
+
+export function toSessionView(session: SessionRecord): SessionView {
+  return {
+    session_id: session.id,
+    container_id: session.container_id,
+    container_name: session.container_name,
+    status: session.status,
+    ssh_user: session.user,
+    ssh_host: session.ssh_host,
+    ssh_port: session.ssh_port,
+    ssh_command: sshCommand(session),
+    ssh_private_key_path: session.ssh_private_key_path,
+    gpu_uuid: session.gpu_uuid,
+    mig_profile: session.mig_profile,
+    workspace: session.workspace,
+    uid: session.uid,
+    image: session.image,
+    created_at: session.created_at,
+    expires_at: session.expires_at,
+  };
+}

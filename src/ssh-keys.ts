@@ -1,0 +1,53 @@
+import {generateKeyPairSync} from 'node:crypto';
+
+import sshpk from 'sshpk';
+
+import {invalidInput} from './errors.js';
+
+export interface KeyPair {
+  /** OpenSSH private key format, as `ssh -i` reads it. */
+  privateKey: string;
+  /** One `authorized_keys` line. */
+  publicKey: string;
+}
+
+/** A fresh ed25519 key pair. Node makes the key; sshpk writes the OpenSSH container format. */
+export function generateKeyPair(comment: string): KeyPair {
+  const {privateKey} = generateKeyPairSync('ed25519');
+  const key = sshpk.parsePrivateKey(privateKey.export({type: 'pkcs8', format: 'pem'}), 'pkcs8');
+  key.comment = comment;
+  return {privateKey: key.toString('openssh'), publicKey: key.toPublic().toString('ssh')};
+}
+
+/**
+ * Checks text the operator gave with `--ssh-key` and returns it as `authorized_keys` lines.
+ * A private key is refused loudly: pasting one by mistake must not install it anywhere.
+ */
+export function parseAuthorizedKeys(text: string, source: string): string {
+  if (/PRIVATE KEY-----/.test(text)) {
+    throw invalidInput(
+      `--ssh-key ${source} holds a PRIVATE key; give the public key (the .pub file) instead`,
+    );
+  }
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (lines.length === 0) throw invalidInput(`--ssh-key ${source} holds no public key`);
+  const keys = lines.map((line, index) => {
+    try {
+      return sshpk.parseKey(line, 'ssh').toString('ssh') + commentOf(line);
+    } catch {
+      throw invalidInput(
+        `--ssh-key ${source}: line ${index + 1} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... user@host")`,
+      );
+    }
+  });
+  return keys.join('\n');
+}
+
+function commentOf(line: string): string {
+  const comment = line.split(/\s+/).slice(2).join(' ');
+  // Comments end up in a file inside the container; keep them printable and on one line.
+  return comment && /^[\x20-\x7e]+$/.test(comment) ? ` ${comment}` : '';
+}

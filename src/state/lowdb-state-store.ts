@@ -1,0 +1,136 @@
+import {mkdir} from 'node:fs/promises';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+
+import {Low} from 'lowdb';
+import {DataFile} from 'lowdb/node';
+import lockfile from 'proper-lockfile';
+
+import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
+import {emptyState, STATE_VERSION, type StateData} from './state-data.js';
+import type {StateStore} from './state-store.js';
+
+/** A lock whose holder stopped refreshing it for this long is taken over (its process died). */
+const STALE_AFTER_MS = 5000;
+
+const recovery = (file: string) =>
+  `; it was left untouched. Run "sandman doctor" for how to recover (restore a backup or move ${file} aside)`;
+
+/** Parses and checks the file's text; anything unexpected is exit 7, and the file is never rewritten. */
+export function parseState(file: string, text: string): StateData {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    const reason = text.trim() === '' ? 'is empty' : `is not valid JSON (${(error as Error).message})`;
+    throw stateUnavailable(`state file ${file} ${reason}${recovery(file)}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw stateUnavailable(`state file ${file} does not hold a JSON object${recovery(file)}`);
+  }
+  const record = data as Partial<StateData>;
+  if (record.version !== STATE_VERSION) {
+    throw stateUnavailable(
+      `state file ${file} has unknown version ${JSON.stringify(record.version)} (this sandman reads version ${STATE_VERSION})${recovery(file)}`,
+    );
+  }
+  if (!Array.isArray(record.sessions)) {
+    throw stateUnavailable(`state file ${file} has no "sessions" list${recovery(file)}`);
+  }
+  return {version: STATE_VERSION, sessions: record.sessions, users: record.users ?? {}};
+}
+
+export class LowdbStateStore implements StateStore {
+  readonly file: string;
+  readonly #lockTimeout: number;
+
+  constructor(file: string, options: {lockTimeout: number}) {
+    this.file = path.resolve(file);
+    this.#lockTimeout = options.lockTimeout;
+  }
+
+  #db(): Low<StateData> {
+    // Built by hand rather than with JSONFilePreset, which keeps data in memory when NODE_ENV=test.
+    const adapter = new DataFile<StateData>(this.file, {
+      parse: (text) => parseState(this.file, text),
+      stringify: (data) => JSON.stringify(data, null, 2) + '\n',
+    });
+    return new Low<StateData>(adapter, emptyState());
+  }
+
+  async read(): Promise<StateData> {
+    const db = this.#db();
+    try {
+      await db.read();
+    } catch (error) {
+      if (isSandmanError(error)) throw error;
+      throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);
+    }
+    return db.data;
+  }
+
+  async update<T>(mutate: (state: StateData) => T | Promise<T>): Promise<T> {
+    let compromised: Error | undefined;
+    const release = await this.#lock((error) => {
+      compromised = error;
+    });
+    try {
+      const db = this.#db();
+      await db.read().catch((error: unknown) => {
+        if (isSandmanError(error)) throw error;
+        throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);
+      });
+      const before = JSON.stringify(db.data);
+      const result = await mutate(db.data);
+      if (JSON.stringify(db.data) !== before) {
+        if (compromised) {
+          throw stateUnavailable(
+            `lost the lock on ${this.file} (${compromised.message}); nothing was written`,
+          );
+        }
+        await db.write().catch((error: unknown) => {
+          throw stateUnavailable(`cannot write state file ${this.file}: ${(error as Error).message}`, error);
+        });
+      }
+      return result;
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  async #lock(onCompromised: (error: Error) => void): Promise<() => Promise<void>> {
+    const directory = path.dirname(this.file);
+    try {
+      await mkdir(directory, {recursive: true, mode: 0o755});
+    } catch (error) {
+      throw stateUnavailable(
+        `cannot create state directory ${directory}: ${(error as Error).message}`,
+        error,
+      );
+    }
+    const deadline = Date.now() + this.#lockTimeout;
+    // Poll rather than use proper-lockfile's retry schedule, so the wait honours lockTimeout exactly.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await lockfile.lock(this.file, {
+          realpath: false,
+          lockfilePath: `${this.file}.lock`,
+          stale: STALE_AFTER_MS,
+          update: STALE_AFTER_MS / 2,
+          onCompromised,
+        });
+      } catch (error) {
+        if (errnoCode(error) !== 'ELOCKED') {
+          throw stateUnavailable(`cannot lock state file ${this.file}: ${(error as Error).message}`, error);
+        }
+        if (Date.now() >= deadline) {
+          throw stateUnavailable(
+            `state file ${this.file} is locked by another sandman process; gave up after ${this.#lockTimeout / 1000}s ` +
+              `(lockTimeout). If no sandman is running, the lock ${this.file}.lock is removed automatically once stale.`,
+          );
+        }
+        await sleep(Math.min(25 + attempt * 5, 100) + Math.random() * 25);
+      }
+    }
+  }
+}

@@ -48,9 +48,30 @@ export const DEFAULT_CONFIG_FILE = '/etc/sandman/config.json';
 const SAFE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const HOST_NAME =
   /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*\.?$/;
-// Docker's reference grammar, reduced: [registry[:port]/]path[:tag][@digest], or an image ID.
-const IMAGE_REF =
-  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?|sha256:[a-f0-9]{64})$/;
+// Docker's reference grammar: [registry[:port]/]path[:tag][@digest], where the first component is a
+// registry only if it has a dot or a port or is "localhost", and path components are lower-case.
+const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const REGISTRY = /^(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+|[a-zA-Z0-9.-]+:\d+)(?::\d+)?$/;
+const TAG = /^[\w][\w.-]{0,127}$/;
+
+export function isImageReference(reference: string): boolean {
+  if (/^sha256:[a-f0-9]{64}$/.test(reference)) return true;
+  let rest = reference;
+  const at = rest.indexOf('@');
+  if (at >= 0) {
+    if (!/^sha256:[a-f0-9]{64}$/.test(rest.slice(at + 1))) return false;
+    rest = rest.slice(0, at);
+  }
+  const slash = rest.lastIndexOf('/');
+  const colon = rest.lastIndexOf(':');
+  if (colon > slash) {
+    if (!TAG.test(rest.slice(colon + 1))) return false;
+    rest = rest.slice(0, colon);
+  }
+  const components = rest.split('/');
+  if (components.length > 1 && REGISTRY.test(components[0] ?? '')) components.shift();
+  return components.length > 0 && components.every((component) => PATH_COMPONENT.test(component));
+}
 
 const fail = (where: string, message: string): never => {
   throw invalidInput(`${where}: ${message}`);
@@ -105,7 +126,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
   image: {
     parse: (raw, where) => {
       const value = text(raw, where) as string;
-      if (!IMAGE_REF.test(value))
+      if (!isImageReference(value))
         fail(where, 'is not a valid image reference (e.g. sandman/workspace:latest)');
       return value;
     },

@@ -1,16 +1,15 @@
 import {readdir} from 'node:fs/promises';
 
 import type {ContainerClient} from './docker/container-client.js';
+import {isImageReference} from './config.js';
 import {invalidInput} from './errors.js';
-
-const IMAGE_REF = /^[a-zA-Z0-9][a-zA-Z0-9._/:@-]*$/;
 
 /** Builds images/workspace with the given base (Dockerfile `ARG BASE`). */
 export async function buildWorkspaceImage(
   docker: ContainerClient,
   options: {contextDir: string; tag: string; base?: string; onProgress?: (line: string) => void},
 ): Promise<void> {
-  if (options.base !== undefined && !IMAGE_REF.test(options.base)) {
+  if (options.base !== undefined && !isImageReference(options.base)) {
     throw invalidInput(`invalid --base ${JSON.stringify(options.base)}: not an image reference`);
   }
   await docker.ping();

@@ -36,7 +36,10 @@ export function parseAuthorizedKeys(text: string, source: string): string {
   if (lines.length === 0) throw invalidInput(`--ssh-key ${source} holds no public key`);
   const keys = lines.map((line, index) => {
     try {
-      return sshpk.parseKey(line, 'ssh').toString('ssh') + commentOf(line);
+      const key = sshpk.parseKey(line, 'ssh');
+      // Comments end up in a file inside the container; keep them printable and on one line.
+      key.comment = /^[\x20-\x7e]*$/.test(key.comment ?? '') ? key.comment : '';
+      return key.toString('ssh').trim();
     } catch {
       throw invalidInput(
         `--ssh-key ${source}: line ${index + 1} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... user@host")`,
@@ -44,10 +47,4 @@ export function parseAuthorizedKeys(text: string, source: string): string {
     }
   });
   return keys.join('\n');
-}
-
-function commentOf(line: string): string {
-  const comment = line.split(/\s+/).slice(2).join(' ');
-  // Comments end up in a file inside the container; keep them printable and on one line.
-  return comment && /^[\x20-\x7e]+$/.test(comment) ? ` ${comment}` : '';
 }

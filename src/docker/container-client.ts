@@ -35,6 +35,8 @@ export interface ContainerState {
   running: boolean;
   exitCode: number;
   status: string;
+  /** How often the restart policy restarted it: a crash loop shows here, not in `running`. */
+  restartCount: number;
 }
 
 export interface ExecResult {

@@ -183,7 +183,12 @@ export class DockerodeContainerClient implements ContainerClient {
     return this.#call(`inspect container ${idOrName.slice(0, 64)}`, async (docker) => {
       try {
         const info = await docker.getContainer(idOrName).inspect();
-        return {running: info.State.Running, exitCode: info.State.ExitCode, status: info.State.Status};
+        return {
+          running: info.State.Running && !info.State.Restarting,
+          exitCode: info.State.ExitCode,
+          status: info.State.Status,
+          restartCount: info.RestartCount ?? 0,
+        };
       } catch (error) {
         if (httpStatus(error) === 404) return undefined;
         throw error;

@@ -334,7 +334,7 @@ export class SessionService {
       timeoutMs: config.readyTimeout,
       check: async () => {
         const state = await docker.inspectContainer(containerId);
-        if (state && !state.running) {
+        if (state && (!state.running || state.restartCount > 0)) {
           throw new SandmanError(
             'FAILURE',
             `container ${record.container_name} exited with code ${state.exitCode} before SSH was ready; ` +

@@ -1,0 +1,31 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+
+import {execa} from 'execa';
+
+import {BIN, ROOT, TEST_BASE_IMAGE, TEST_IMAGE} from './constants.js';
+
+/**
+ * End-to-end tests need the built CLI and the workspace image. The image is built with the CLI
+ * itself (`sandman image build --base ...`), so that command is exercised on every run. Unit-only
+ * runs (SANDMAN_TEST_UNIT_ONLY=1) skip this, since they touch no engine.
+ */
+export default async function setup(): Promise<void> {
+  if (process.env.SANDMAN_TEST_UNIT_ONLY === '1') return;
+  const docker = await execa('docker', ['image', 'inspect', TEST_BASE_IMAGE], {reject: false});
+  if (docker.exitCode !== 0) {
+    throw new Error(
+      `base image ${TEST_BASE_IMAGE} is missing or Docker is not running: run .ci/run (or see README "Running the tests")\n${docker.stderr}`,
+    );
+  }
+  const config = path.join(mkdtempSync(path.join(tmpdir(), 'sandman-setup-')), 'config.json');
+  writeFileSync(config, '{}');
+  const build = await execa(
+    'node',
+    [BIN, 'image', 'build', '--base', TEST_BASE_IMAGE, '--tag', TEST_IMAGE, '--json'],
+    {cwd: ROOT, reject: false, env: {SANDMAN_CONFIG: config}},
+  );
+  if (build.exitCode !== 0)
+    throw new Error(`building ${TEST_IMAGE} failed:\n${build.stdout}\n${build.stderr}`);
+}

@@ -47,7 +47,7 @@ describe('LowdbStateStore', () => {
 
   it('loses no update when many writers race (each holds the lock in turn)', async () => {
     const file = tempFile();
-    const writers = Array.from({length: 25}, (_, index) => new LowdbStateStore(file, {lockTimeout: 20_000}));
+    const writers = Array.from({length: 25}, () => new LowdbStateStore(file, {lockTimeout: 20_000}));
     await Promise.all(
       writers.map((store, index) =>
         store.update(async (state) => {

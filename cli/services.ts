@@ -1,6 +1,8 @@
 import {systemClock} from '../src/clock.js';
 import type {Config} from '../src/config.js';
 import {DockerodeContainerClient} from '../src/docker/dockerode-container-client.js';
+import {ExecaNvidiaSmi} from '../src/gpu/execa-nvidia-smi.js';
+import {GpuService} from '../src/gpu/gpu-service.js';
 import {NvidiaSmiGpuAllocator} from '../src/gpu/nvidia-smi-gpu-allocator.js';
 import {fqdn} from '../src/host-name.js';
 import {KeyStore} from '../src/key-store.js';
@@ -21,4 +23,12 @@ export function sessionService(config: Config, progress?: (step: string) => void
     sshHost: fqdn,
     progress,
   });
+}
+
+export function gpuService(config: Config): GpuService {
+  return new GpuService(
+    new ExecaNvidiaSmi(config.nvidiaSmi),
+    new LowdbStateStore(config.stateFile, {lockTimeout: config.lockTimeout}),
+    config,
+  );
 }

@@ -13,6 +13,9 @@ export interface GpuAllocation {
   mig_profile: string | null;
   /** sandman created this MIG device (dynamic mode) and destroys it when the session ends. */
   mig_created: boolean;
+  /** GPU and compute instance IDs of a device sandman created (what -dci/-dgi need). */
+  mig_gpu_instance: number | null;
+  mig_compute_instance: number | null;
 }
 
 /** A reservation that still needs a MIG device made (dynamic mode): done outside the state lock. */
@@ -26,9 +29,13 @@ export interface GpuPlan {
   readonly note?: string;
   /**
    * Runs inside the state lock: picks a device no session holds (`held` = UUIDs held by sessions,
-   * `pending` = GPUs with a dynamic creation under way). Throws capacity/not-found/conflict errors.
+   * `pending` = dynamic creations other sessions have reserved but not finished).
+   * Throws capacity/not-found/conflict errors.
    */
-  pick(held: ReadonlySet<string>): GpuAllocation | PendingMigDevice | null;
+  pick(
+    held: ReadonlySet<string>,
+    pending: readonly PendingMigDevice[],
+  ): GpuAllocation | PendingMigDevice | null;
 }
 
 export interface GpuAllocator {

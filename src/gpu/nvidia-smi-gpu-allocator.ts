@@ -1,20 +1,104 @@
-import type {Config} from '../config.js';
-import {dependencyUnavailable} from '../errors.js';
-import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} from './gpu-allocator.js';
+import path from 'node:path';
 
-// Interim: GPU inventory lands with issue 3.
+import lockfile from 'proper-lockfile';
+
+import type {Config} from '../config.js';
+import {dependencyUnavailable, SandmanError} from '../errors.js';
+import {ExecaNvidiaSmi} from './execa-nvidia-smi.js';
+import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} from './gpu-allocator.js';
+import {readInventory} from './inventory.js';
+import type {NvidiaSmi} from './nvidia-smi.js';
+import {selectDevice} from './select-device.js';
+
+/** GPU slices from the host's nvidia-smi: pool mode hands out existing MIG devices, dynamic mode makes them. */
 export class NvidiaSmiGpuAllocator implements GpuAllocator {
-  constructor(readonly config: Config) {}
+  readonly #config: Config;
+  readonly #smi: NvidiaSmi;
+
+  constructor(config: Config, smi: NvidiaSmi = new ExecaNvidiaSmi(config.nvidiaSmi)) {
+    this.#config = config;
+    this.#smi = smi;
+  }
 
   async plan(choice: GpuChoice): Promise<GpuPlan> {
     if (choice.kind === 'none') return {pick: () => null};
-    if (choice.kind === 'default') return {note: 'no GPU', pick: () => null};
-    throw dependencyUnavailable('GPU allocation is not available yet');
+    if (!(await this.#smi.available())) {
+      if (choice.kind === 'default') return {note: 'no nvidia-smi on this host', pick: () => null};
+      throw dependencyUnavailable(
+        `a GPU was asked for, but nvidia-smi was not found (${this.#config.nvidiaSmi}); ` +
+          'install the NVIDIA driver or use --no-gpu',
+      );
+    }
+    const inventory = await readInventory(this.#smi, {profiles: true});
+    const note = inventory.gpus.length === 0 ? 'nvidia-smi lists no GPU' : undefined;
+    return {
+      note,
+      pick: (held, pending) =>
+        selectDevice(choice, inventory, held, pending, {
+          defaultProfile: this.#config.defaultProfile,
+          migMode: this.#config.migMode,
+        }),
+    };
   }
 
-  async createMigDevice(_pending: PendingMigDevice): Promise<GpuAllocation> {
-    throw dependencyUnavailable('GPU allocation is not available yet');
+  /**
+   * Creates a GPU instance with its default compute instance and finds its UUID as the one device of
+   * that profile that -L did not list before. A host-wide MIG lock keeps two sandman processes from
+   * confusing each other's new devices.
+   */
+  async createMigDevice(pending: PendingMigDevice): Promise<GpuAllocation> {
+    return this.#withMigLock(async () => {
+      const before = new Set(
+        (await this.#smi.list()).flatMap((gpu) => gpu.migDevices.map((device) => device.uuid)),
+      );
+      const created = await this.#smi.createInstance(pending.gpu_index, pending.mig_profile);
+      const after = await this.#smi.list();
+      const fresh = (after.find((gpu) => gpu.index === pending.gpu_index)?.migDevices ?? []).filter(
+        (device) => !before.has(device.uuid),
+      );
+      const device =
+        fresh.find((candidate) => candidate.gpuInstanceId === created.gpuInstanceId) ??
+        (fresh.length === 1 ? fresh[0] : undefined);
+      if (!device) {
+        await this.#smi
+          .destroyInstance(pending.gpu_index, created.gpuInstanceId, created.computeInstanceId)
+          .catch(() => undefined);
+        throw new SandmanError(
+          'FAILURE',
+          `created GPU instance ${created.gpuInstanceId} on GPU ${pending.gpu_index}, but could not find its MIG device in nvidia-smi -L; destroyed it again`,
+        );
+      }
+      return {
+        gpu_uuid: device.uuid,
+        gpu_index: pending.gpu_index,
+        mig_profile: pending.mig_profile,
+        mig_created: true,
+        mig_gpu_instance: created.gpuInstanceId,
+        mig_compute_instance: created.computeInstanceId,
+      };
+    });
   }
 
-  async release(_allocation: GpuAllocation): Promise<void> {}
+  async release(allocation: GpuAllocation): Promise<void> {
+    // Devices sandman did not create are only handed back, never destroyed.
+    if (!allocation.mig_created || allocation.gpu_index === null || allocation.mig_gpu_instance === null)
+      return;
+    const {gpu_index: gpu, mig_gpu_instance: gi, mig_compute_instance: ci} = allocation;
+    await this.#withMigLock(() => this.#smi.destroyInstance(gpu, gi, ci));
+  }
+
+  async #withMigLock<T>(work: () => Promise<T>): Promise<T> {
+    const file = path.join(path.dirname(this.#config.stateFile), 'mig');
+    const release = await lockfile.lock(file, {
+      realpath: false,
+      lockfilePath: `${file}.lock`,
+      stale: 10_000,
+      retries: {retries: 600, minTimeout: 50, maxTimeout: 100},
+    });
+    try {
+      return await work();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
 }

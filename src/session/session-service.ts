@@ -78,6 +78,18 @@ export interface SessionServiceDeps {
   progress?: (step: string) => void;
 }
 
+/** The GPU part of a record, as the allocator sees it. */
+export function allocationOf(record: SessionRecord): GpuAllocation {
+  return {
+    gpu_uuid: record.gpu_uuid ?? '',
+    gpu_index: record.gpu_index,
+    mig_profile: record.mig_profile,
+    mig_created: record.mig_created,
+    mig_gpu_instance: record.mig_gpu_instance ?? null,
+    mig_compute_instance: record.mig_compute_instance ?? null,
+  };
+}
+
 export function newSessionId(): string {
   return randomBytes(6).toString('hex');
 }
@@ -134,20 +146,12 @@ export class SessionService {
     const sshHost = config.sshHost ?? (await this.#deps.sshHost());
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock.
-    let record = await this.#reserve(request.user, ttl, sshHost, ownKeys === undefined, (held) =>
-      gpuPlan.pick(held),
+    let record = await this.#reserve(request.user, ttl, sshHost, ownKeys === undefined, (held, pending) =>
+      gpuPlan.pick(held, pending),
     );
 
     let containerId: string | undefined;
-    let allocation: GpuAllocation | undefined =
-      record.gpu_uuid !== null
-        ? {
-            gpu_uuid: record.gpu_uuid,
-            gpu_index: record.gpu_index,
-            mig_profile: record.mig_profile,
-            mig_created: false,
-          }
-        : undefined;
+    let allocation: GpuAllocation | undefined = record.gpu_uuid !== null ? allocationOf(record) : undefined;
     const undo = async () => {
       await this.#undoCreate(record, containerId, allocation);
     };
@@ -163,6 +167,8 @@ export class SessionService {
         record = await this.#patch(record.id, {
           gpu_uuid: allocation.gpu_uuid,
           mig_created: allocation.mig_created,
+          mig_gpu_instance: allocation.mig_gpu_instance,
+          mig_compute_instance: allocation.mig_compute_instance,
         });
       }
       let privateKey: string | null = null;
@@ -226,7 +232,12 @@ export class SessionService {
         throw capacity(`maxSessions (${config.maxSessions}) sessions already exist`);
       }
       const held = new Set(state.sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
-      const gpu = pickGpu(held);
+      const pending = state.sessions.flatMap((session) =>
+        session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
+          ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
+          : [],
+      );
+      const gpu = pickGpu(held, pending);
       const port = await allocatePort({
         start: config.sshPortStart,
         end: config.sshPortEnd,
@@ -250,6 +261,8 @@ export class SessionService {
         gpu_index: gpu ? gpu.gpu_index : null,
         mig_profile: gpu ? gpu.mig_profile : null,
         mig_created: false,
+        mig_gpu_instance: null,
+        mig_compute_instance: null,
         uid,
         workspace,
         created_at: isoSeconds(now),
@@ -448,14 +461,7 @@ export class SessionService {
     const {docker, keys, store} = this.#deps;
     await docker.removeContainer(session.container_id ?? session.container_name);
     await keys.remove(session.id);
-    if (session.gpu_uuid) {
-      await this.#deps.gpus.release({
-        gpu_uuid: session.gpu_uuid,
-        gpu_index: session.gpu_index,
-        mig_profile: session.mig_profile,
-        mig_created: session.mig_created,
-      });
-    }
+    if (session.gpu_uuid) await this.#deps.gpus.release(allocationOf(session));
     await store.update((state) => {
       state.sessions = state.sessions.filter((record) => record.id !== session.id);
     });

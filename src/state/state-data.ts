@@ -20,6 +20,9 @@ export interface SessionRecord {
   mig_profile: string | null;
   /** True when sandman created the MIG device for this session (dynamic mode) and must destroy it. */
   mig_created: boolean;
+  /** GPU/compute instance IDs of a MIG device sandman created, for destroying exactly that one. */
+  mig_gpu_instance: number | null;
+  mig_compute_instance: number | null;
   uid: number;
   workspace: string;
   created_at: string;

@@ -25,6 +25,8 @@ const session = (id: string): SessionRecord => ({
   gpu_index: null,
   mig_profile: null,
   mig_created: false,
+  mig_gpu_instance: null,
+  mig_compute_instance: null,
   uid: 20000,
   workspace: '/w',
   created_at: '2026-01-01T00:00:00Z',

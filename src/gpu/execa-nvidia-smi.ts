@@ -1,0 +1,156 @@
+import {access, constants} from 'node:fs/promises';
+import path from 'node:path';
+
+import {capacity, conflict, dependencyUnavailable, errnoCode, SandmanError} from '../errors.js';
+import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from './gpu-types.js';
+import type {NvidiaSmi} from './nvidia-smi.js';
+import {parseGpuList} from './parse-list.js';
+import {migFailureReason, parseCreatedInstances, type CreatedInstance} from './parse-mig-commands.js';
+import {parseGpuInstanceProfiles, parseGpuInstances} from './parse-mig-tables.js';
+import {parseQueryGpu, QUERY_GPU_ARGS} from './parse-query-gpu.js';
+
+interface Output {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Maps nvidia-smi's own failure words to SPEC.md exit codes, with a hint for the operator. */
+export function migError(action: string, output: string): SandmanError {
+  const reason = migFailureReason(output) ?? (output.trim().split('\n').at(-1) || 'unknown error');
+  if (/Insufficient Resources/i.test(reason)) {
+    return capacity(
+      `${action}: ${reason} (the GPU has no room left for that profile; see "sandman gpu available")`,
+    );
+  }
+  if (/In use by another client/i.test(reason)) {
+    return conflict(`${action}: ${reason} (a process is using the GPU; stop it or pick another GPU)`);
+  }
+  if (/Insufficient Permissions|permission/i.test(reason)) {
+    return dependencyUnavailable(`${action}: ${reason} (MIG changes need root: run sandman as root)`);
+  }
+  return new SandmanError('FAILURE', `${action}: ${reason}`);
+}
+
+/** Runs the real nvidia-smi (or the binary named by nvidiaSmi / SANDMAN_NVIDIA_SMI) with execa. */
+export class ExecaNvidiaSmi implements NvidiaSmi {
+  readonly #binary: string;
+
+  constructor(binary: string) {
+    this.#binary = binary;
+  }
+
+  async available(): Promise<boolean> {
+    if (this.#binary.includes('/')) {
+      return access(this.#binary, constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+    }
+    for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+      if (!dir) continue;
+      const found = await access(path.join(dir, this.#binary), constants.X_OK).then(
+        () => true,
+        () => false,
+      );
+      if (found) return true;
+    }
+    return false;
+  }
+
+  async #run(args: string[]): Promise<Output> {
+    const {execa} = await import('execa');
+    try {
+      const result = await execa(this.#binary, args, {
+        reject: false,
+        timeout: 60_000,
+        stripFinalNewline: false,
+      });
+      if (result.failed && result.exitCode === undefined) throw result;
+      return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr)};
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT' || code === 'EACCES') {
+        throw dependencyUnavailable(
+          `nvidia-smi not found (${this.#binary}): install the NVIDIA driver, or set nvidiaSmi / SANDMAN_NVIDIA_SMI`,
+        );
+      }
+      throw new SandmanError('FAILURE', `nvidia-smi ${args.join(' ')} failed: ${(error as Error).message}`);
+    }
+  }
+
+  async #read(args: string[]): Promise<string> {
+    const output = await this.#run(args);
+    if (output.exitCode !== 0) {
+      throw new SandmanError(
+        'FAILURE',
+        `nvidia-smi ${args.join(' ')} exited with ${output.exitCode}: ${(output.stderr || output.stdout).trim()}`,
+      );
+    }
+    return output.stdout;
+  }
+
+  async list(): Promise<GpuDevice[]> {
+    return parseGpuList(await this.#read(['-L']));
+  }
+
+  async query(): Promise<GpuStatus[]> {
+    return parseQueryGpu(await this.#read(QUERY_GPU_ARGS));
+  }
+
+  async #readMigTable(args: string[]): Promise<string> {
+    const output = await this.#run(args);
+    // A host without MIG-capable GPUs answers "No MIG-supported devices found." with a non-zero code.
+    if (
+      output.exitCode !== 0 &&
+      /No MIG-supported devices|not supported|No GPU instances found/i.test(output.stdout + output.stderr)
+    ) {
+      return '';
+    }
+    if (output.exitCode !== 0) throw migError(`nvidia-smi ${args.join(' ')}`, output.stdout + output.stderr);
+    return output.stdout;
+  }
+
+  async instanceProfiles(): Promise<GpuInstanceProfile[]> {
+    return parseGpuInstanceProfiles(await this.#readMigTable(['mig', '-lgip']));
+  }
+
+  async instances(): Promise<GpuInstance[]> {
+    return parseGpuInstances(await this.#readMigTable(['mig', '-lgi']));
+  }
+
+  async createInstance(gpuIndex: number, profile: string): Promise<CreatedInstance> {
+    const args = ['mig', '-i', String(gpuIndex), '-cgi', profile, '-C'];
+    const output = await this.#run(args);
+    const created = parseCreatedInstances(output.stdout);
+    if (output.exitCode !== 0 || created.length !== 1) {
+      throw migError(
+        `could not create a ${profile} MIG device on GPU ${gpuIndex}`,
+        output.stdout + output.stderr,
+      );
+    }
+    return created[0]!;
+  }
+
+  async destroyInstance(
+    gpuIndex: number,
+    gpuInstanceId: number,
+    computeInstanceId: number | null,
+  ): Promise<void> {
+    const gpu = String(gpuIndex);
+    const gi = String(gpuInstanceId);
+    const ciArgs = computeInstanceId === null ? [] : ['-ci', String(computeInstanceId)];
+    const steps: Array<[string[], string]> = [
+      [['mig', '-i', gpu, '-gi', gi, ...ciArgs, '-dci'], 'compute'],
+      [['mig', '-i', gpu, '-gi', gi, '-dgi'], 'GPU'],
+    ];
+    for (const [args, what] of steps) {
+      const output = await this.#run(args);
+      const text = output.stdout + output.stderr;
+      // "Not Found" / "No ... instances found": it is already gone, which is what we wanted.
+      if (output.exitCode !== 0 && !/not found|no (compute|gpu) instances? found/i.test(text)) {
+        throw migError(`could not destroy ${what} instance ${gi} on GPU ${gpu}`, text);
+      }
+    }
+  }
+}

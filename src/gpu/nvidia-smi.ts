@@ -1,0 +1,20 @@
+import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from './gpu-types.js';
+import type {CreatedInstance} from './parse-mig-commands.js';
+
+/** The nvidia-smi commands sandman runs (SPEC.md section 4), behind one interface. */
+export interface NvidiaSmi {
+  /** False when the binary is not there (a host without the NVIDIA driver). */
+  available(): Promise<boolean>;
+  /** `nvidia-smi -L` */
+  list(): Promise<GpuDevice[]>;
+  /** `nvidia-smi --query-gpu=... --format=csv,noheader,nounits` */
+  query(): Promise<GpuStatus[]>;
+  /** `nvidia-smi mig -lgip` */
+  instanceProfiles(): Promise<GpuInstanceProfile[]>;
+  /** `nvidia-smi mig -lgi` */
+  instances(): Promise<GpuInstance[]>;
+  /** `nvidia-smi mig -i GPU -cgi PROFILE -C` */
+  createInstance(gpuIndex: number, profile: string): Promise<CreatedInstance>;
+  /** `nvidia-smi mig -i GPU -gi GI -ci CI -dci`, then `-gi GI -dgi`. Already gone counts as done. */
+  destroyInstance(gpuIndex: number, gpuInstanceId: number, computeInstanceId: number | null): Promise<void>;
+}

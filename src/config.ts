@@ -33,6 +33,10 @@ export interface Config {
   lockTimeout: number;
   /** How long `session create` waits for the SSH banner (milliseconds). */
   readyTimeout: number;
+  /** `reap` warns a session's terminals this long before it expires (milliseconds). */
+  warnBefore: number;
+  /** `reap` removes sessions with no SSH connection for this long (milliseconds); off when unset. */
+  idleTimeout?: number;
 }
 
 export type SettingName = keyof Config;
@@ -183,6 +187,8 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
   nvidiaSmi: {parse: text, default: 'nvidia-smi'},
   lockTimeout: {parse: duration, default: '10s'},
   readyTimeout: {parse: duration, default: '60s'},
+  warnBefore: {parse: duration, default: '10m'},
+  idleTimeout: {parse: duration},
 };
 
 /** `stateFile` → `SANDMAN_STATE_FILE` (SPEC.md section 7). */

@@ -51,6 +51,8 @@ export interface ContainerClient {
   /** Fails with exit 6 when the engine cannot be reached. */
   ping(): Promise<void>;
   imageExists(reference: string): Promise<boolean>;
+  /** Whether the network lets containers talk to each other; undefined when it does not exist. */
+  networkIcc(name: string): Promise<boolean | undefined>;
   /** Creates the isolated bridge network (inter-container traffic off) unless it exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<string>;
@@ -61,6 +63,11 @@ export interface ContainerClient {
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   inspectContainer(idOrName: string): Promise<ContainerState | undefined>;
   exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
+  /**
+   * Established TCP connections to port 22 inside the container, read from the host's view of its
+   * network namespace (/proc/<pid>/net/tcp*); undefined when the container is not running.
+   */
+  sshConnectionCount(idOrName: string): Promise<number | undefined>;
   logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream>;
   buildImage(options: {
     contextDir: string;

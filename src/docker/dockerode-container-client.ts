@@ -1,9 +1,11 @@
+import {readFile} from 'node:fs/promises';
 import {PassThrough} from 'node:stream';
 import {finished} from 'node:stream/promises';
 
 import type Dockerode from 'dockerode';
 
 import {dependencyUnavailable, errnoCode, httpStatus, SandmanError} from '../errors.js';
+import {countEstablished} from '../reap/proc-net-tcp.js';
 import type {
   ContainerClient,
   ContainerSpec,
@@ -86,6 +88,18 @@ export class DockerodeContainerClient implements ContainerClient {
         return true;
       } catch (error) {
         if (httpStatus(error) === 404) return false;
+        throw error;
+      }
+    });
+  }
+
+  async networkIcc(name: string): Promise<boolean | undefined> {
+    return this.#call(`inspect network ${name}`, async (docker) => {
+      try {
+        const info = (await docker.getNetwork(name).inspect()) as {Options?: Record<string, string>};
+        return info.Options?.['com.docker.network.bridge.enable_icc'] !== 'false';
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
         throw error;
       }
     });
@@ -194,6 +208,23 @@ export class DockerodeContainerClient implements ContainerClient {
         throw error;
       }
     });
+  }
+
+  async sshConnectionCount(idOrName: string): Promise<number | undefined> {
+    const pid = await this.#call(`inspect container ${idOrName.slice(0, 64)}`, async (docker) => {
+      try {
+        const info = await docker.getContainer(idOrName).inspect();
+        return info.State.Running ? info.State.Pid : undefined;
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+    if (!pid) return undefined;
+    const tables = await Promise.all(
+      ['tcp', 'tcp6'].map((name) => readFile(`/proc/${pid}/net/${name}`, 'utf8').catch(() => '')),
+    );
+    return tables.reduce((sum, table) => sum + countEstablished(table, 22), 0);
   }
 
   async exec(id: string, command: string[], stdin?: string): Promise<ExecResult> {

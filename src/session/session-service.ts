@@ -19,12 +19,13 @@ import {
   type GpuChoice,
   type GpuPlan,
 } from '../gpu/gpu-allocator.js';
+import type {AuditEntry, AuditLog} from '../audit-log.js';
 import type {KeyStore} from '../key-store.js';
 import {containerName, instanceId, LABELS} from '../labels.js';
 import {allocatePort, type PortProbe} from '../ports.js';
 import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
 import {waitForSshBanner} from '../ssh-ready.js';
-import type {SessionRecord, StateData} from '../state/state-data.js';
+import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {onTermination} from '../termination.js';
 import {chooseUid, ensureWorkspace, workspaceOwner, workspacePath} from '../workspace.js';
@@ -76,6 +77,9 @@ export interface SessionServiceDeps {
   sshHost: () => Promise<string>;
   /** Progress reporting for long steps (spinner text on a terminal). */
   progress?: (step: string) => void;
+  audit?: AuditLog;
+  /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
+  afterChange?: () => Promise<void>;
 }
 
 /** The GPU part of a record, as the allocator sees it. */
@@ -124,6 +128,37 @@ export class SessionService {
   }
 
   async create(request: CreateRequest): Promise<CreatedSession> {
+    try {
+      const created = await this.#create(request);
+      await this.#recorded({
+        action: 'create',
+        session: created.session_id,
+        user: request.user,
+        result: 'ok',
+        expires_at: created.expires_at,
+      });
+      return created;
+    } catch (error) {
+      await this.#recorded({
+        action: 'create',
+        session: null,
+        user: request.user,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  /** Audit line plus metrics refresh; neither may fail the action itself. */
+  async #recorded(entry: AuditEntry): Promise<void> {
+    await this.#deps.audit?.record(entry);
+    await this.#deps.afterChange?.().catch((error: unknown) => {
+      process.stderr.write(`sandman: warning: cannot update metrics: ${(error as Error).message}\n`);
+    });
+  }
+
+  async #create(request: CreateRequest): Promise<CreatedSession> {
     const {config, docker, keys} = this.#deps;
     // 1. Validate everything that needs no outside system, so bad input never reserves anything.
     const ttl = request.ttl === undefined ? config.defaultTtl : parseDuration(request.ttl, 'TTL');
@@ -194,7 +229,7 @@ export class SessionService {
       if (request.password) password = await this.#setPassword(containerId, record.user);
 
       // 5. Commit.
-      record = await this.#patch(record.id, {status: 'running', container_id: containerId});
+      record = await this.#commit(record.id, containerId);
       return {
         ...toSessionView(record),
         ssh_private_key: privateKey,
@@ -283,6 +318,16 @@ export class SessionService {
     );
     state.users[user] = {uid};
     return uid;
+  }
+
+  async #commit(id: string, containerId: string): Promise<SessionRecord> {
+    return this.#deps.store.update((state) => {
+      const record = state.sessions.find((session) => session.id === id);
+      if (!record) throw new SandmanError('FAILURE', `session ${id} was removed while it was being created`);
+      Object.assign(record, {status: 'running', container_id: containerId});
+      countersOf(state).sessions_created_total++;
+      return {...record};
+    });
   }
 
   async #patch(id: string, changes: Partial<SessionRecord>): Promise<SessionRecord> {
@@ -441,8 +486,16 @@ export class SessionService {
       try {
         await this.teardown(session);
         removed.push(toSessionView(session));
+        await this.#recorded({action: 'rm', session: session.id, user: session.user, result: 'ok'});
       } catch (error) {
         errors.push(isSandmanError(error) ? error : new SandmanError('FAILURE', (error as Error).message));
+        await this.#recorded({
+          action: 'rm',
+          session: session.id,
+          user: session.user,
+          result: 'failed',
+          reason: (error as Error).message,
+        });
       }
     }
     return {removed, errors};
@@ -469,12 +522,35 @@ export class SessionService {
 
   /** Pushes the expiry out by `ttl`, never past `maxTtl` after creation. */
   async extend(reference: string, ttlText: string): Promise<SessionView> {
+    try {
+      const view = await this.#extend(reference, ttlText);
+      await this.#recorded({
+        action: 'extend',
+        session: view.session_id,
+        user: view.ssh_user,
+        result: 'ok',
+        expires_at: view.expires_at,
+      });
+      return view;
+    } catch (error) {
+      await this.#recorded({
+        action: 'extend',
+        session: null,
+        user: null,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  async #extend(reference: string, ttlText: string): Promise<SessionView> {
     const {config, clock} = this.#deps;
     const ttl = parseDuration(ttlText, 'TTL');
     const updated = await this.#deps.store.update((state) => {
       const session = resolveSession(state.sessions, reference);
       if (session.status !== 'running') {
-        throw conflict(`session ${session.id} is still being created; try again when it is running`);
+        throw conflict(`session ${session.id} is ${session.status}; only a running session can be extended`);
       }
       const now = clock.now().getTime();
       const base = Math.max(Date.parse(session.expires_at), now);
@@ -487,6 +563,8 @@ export class SessionService {
         );
       }
       session.expires_at = isoSeconds(new Date(next));
+      // A new expiry deserves a new warning.
+      session.warned_at = null;
       return {...session};
     });
     await this.#refreshBanner(updated);

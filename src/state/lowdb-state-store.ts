@@ -22,7 +22,10 @@ export function parseState(file: string, text: string): StateData {
   try {
     data = JSON.parse(text);
   } catch (error) {
-    const reason = text.trim() === '' ? 'is empty' : `is not valid JSON (${(error as Error).message})`;
+    const reason =
+      text.trim() === ''
+        ? 'is empty'
+        : `is not valid JSON (${(error as Error).message.replace(/\s+/g, ' ')})`;
     throw stateUnavailable(`state file ${file} ${reason}${recovery(file)}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
@@ -37,7 +40,7 @@ export function parseState(file: string, text: string): StateData {
   if (!Array.isArray(record.sessions)) {
     throw stateUnavailable(`state file ${file} has no "sessions" list${recovery(file)}`);
   }
-  return {version: STATE_VERSION, sessions: record.sessions, users: record.users ?? {}};
+  return {...record, version: STATE_VERSION, sessions: record.sessions, users: record.users ?? {}};
 }
 
 export class LowdbStateStore implements StateStore {

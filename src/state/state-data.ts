@@ -2,7 +2,8 @@
 
 export const STATE_VERSION = 1;
 
-export type SessionStatus = 'creating' | 'running';
+/** creating: reserved, container being made; running: ready; removing: the reaper is tearing it down. */
+export type SessionStatus = 'creating' | 'running' | 'removing';
 
 export interface SessionRecord {
   id: string;
@@ -29,18 +30,41 @@ export interface SessionRecord {
   expires_at: string;
   /** The process that reserved this record; lets the reaper tell a crashed create from a slow one. */
   creator_pid: number;
+  /** When the reaper told the user's terminals the session is about to end (once per session). */
+  warned_at?: string | null;
+  /** Last time the reaper saw an SSH connection (only kept when idleTimeout is set). */
+  last_active_at?: string | null;
 }
 
 export interface UserRecord {
   uid: number;
 }
 
+export interface Counters {
+  sessions_created_total: number;
+  sessions_reaped_total: number;
+  /** ISO time and length of the last reap run, for the metrics file. */
+  last_reap_at: string | null;
+  last_reap_duration_seconds: number | null;
+}
+
 export interface StateData {
   version: typeof STATE_VERSION;
   sessions: SessionRecord[];
   users: Record<string, UserRecord>;
+  counters?: Counters;
 }
 
 export function emptyState(): StateData {
   return {version: STATE_VERSION, sessions: [], users: {}};
+}
+
+export function countersOf(state: StateData): Counters {
+  state.counters ??= {
+    sessions_created_total: 0,
+    sessions_reaped_total: 0,
+    last_reap_at: null,
+    last_reap_duration_seconds: null,
+  };
+  return state.counters;
 }

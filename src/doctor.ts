@@ -1,0 +1,218 @@
+import {access, readFile} from 'node:fs/promises';
+import path from 'node:path';
+
+import type {Config} from './config.js';
+import type {ContainerClient} from './docker/container-client.js';
+import {isSandmanError} from './errors.js';
+import type {NvidiaSmi} from './gpu/nvidia-smi.js';
+import {LABELS} from './labels.js';
+import type {StateStore} from './state/state-store.js';
+import {TIMER_NAME} from './systemd-units.js';
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface Check {
+  name: string;
+  status: CheckStatus;
+  detail: string;
+  /** What to do about it (empty when ok). */
+  hint: string;
+}
+
+export interface DoctorDeps {
+  config: Config;
+  docker: ContainerClient;
+  smi: NvidiaSmi;
+  store: StateStore;
+  instance: string;
+  /** Where `systemd install` writes units (default /etc/systemd/system). */
+  unitDir: string;
+  cronFile: string;
+}
+
+const ok = (name: string, detail: string): Check => ({name, status: 'ok', detail, hint: ''});
+
+/** `sandman doctor`: each check independent, so one broken part never hides the others. */
+export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
+  const engine = await checkEngine(deps);
+  const checks = [engine];
+  const engineUp = engine.status === 'ok';
+  checks.push(await checkImage(deps, engineUp), await checkNetwork(deps, engineUp), await checkGpus(deps));
+  checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
+  return checks;
+}
+
+async function checkEngine({docker}: DoctorDeps): Promise<Check> {
+  try {
+    await docker.ping();
+    return ok('docker engine', `reachable at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}`);
+  } catch (error) {
+    return {
+      name: 'docker engine',
+      status: 'fail',
+      detail: (error as Error).message,
+      hint: 'start it (systemctl start docker) or point DOCKER_HOST at it',
+    };
+  }
+}
+
+const skipped = (name: string): Check => ({
+  name,
+  status: 'fail',
+  detail: 'not checked: Docker engine unreachable',
+  hint: 'fix the Docker engine first',
+});
+
+async function checkImage({docker, config}: DoctorDeps, engineUp: boolean): Promise<Check> {
+  if (!engineUp) return skipped('image');
+  if (await docker.imageExists(config.image)) return ok('image', `${config.image} present`);
+  return {
+    name: 'image',
+    status: 'fail',
+    detail: `${config.image} not found`,
+    hint: 'build it: sandman image build --base nvidia/cuda:12.6.3-runtime-ubuntu24.04',
+  };
+}
+
+async function checkNetwork({docker, config}: DoctorDeps, engineUp: boolean): Promise<Check> {
+  if (!engineUp) return skipped('network');
+  const icc = await docker.networkIcc(config.network);
+  if (icc === undefined) {
+    return {
+      name: 'network',
+      status: 'warn',
+      detail: `${config.network} does not exist yet`,
+      hint: 'it is created by the first session create',
+    };
+  }
+  if (icc) {
+    return {
+      name: 'network',
+      status: 'fail',
+      detail: `${config.network} allows traffic between containers: sessions can reach each other`,
+      hint: `remove it (docker network rm ${config.network}) when no session uses it; sandman recreates it isolated`,
+    };
+  }
+  return ok('network', `${config.network}: bridge, inter-container traffic off`);
+}
+
+async function checkGpus({smi, config}: DoctorDeps): Promise<Check> {
+  if (!(await smi.available())) {
+    return {
+      name: 'nvidia-smi',
+      status: 'warn',
+      detail: `${config.nvidiaSmi} not found: sessions get no GPU`,
+      hint: 'install the NVIDIA driver and container toolkit on GPU hosts',
+    };
+  }
+  try {
+    const gpus = await smi.list();
+    const mig = gpus.filter((gpu) => gpu.migDevices.length > 0);
+    const devices = mig.reduce((sum, gpu) => sum + gpu.migDevices.length, 0);
+    const detail = `${gpus.length} GPU(s); ${mig.length > 0 ? `MIG on GPU ${mig.map((gpu) => gpu.index).join(', ')} with ${devices} device(s)` : 'no MIG devices'}; migMode ${config.migMode}`;
+    if (
+      config.migMode === 'pool' &&
+      gpus.length > 0 &&
+      devices === 0 &&
+      gpus.every((gpu) => gpu.migDevices.length === 0)
+    ) {
+      return {name: 'nvidia-smi', status: 'ok', detail: `${detail} (whole GPUs are handed out)`, hint: ''};
+    }
+    return ok('nvidia-smi', detail);
+  } catch (error) {
+    return {
+      name: 'nvidia-smi',
+      status: 'fail',
+      detail: (error as Error).message,
+      hint: 'run nvidia-smi by hand to see what the driver says',
+    };
+  }
+}
+
+async function checkState({store, docker, instance}: DoctorDeps, engineUp: boolean): Promise<Check> {
+  let sessions;
+  try {
+    sessions = (await store.read()).sessions;
+  } catch (error) {
+    const message = isSandmanError(error)
+      ? error.message.split('; it was left untouched')[0]
+      : (error as Error).message;
+    return {
+      name: 'state file',
+      status: 'fail',
+      detail: message ?? String(error),
+      hint:
+        `sandman never overwrites it. To recover: stop the timer (systemctl stop ${TIMER_NAME}); ` +
+        `restore a backup of ${store.file}, or fix it by hand (it is JSON: jq . ${store.file} shows where it breaks), ` +
+        `or move it aside (mv ${store.file} ${store.file}.broken) and run "sandman reap", which then removes every ` +
+        'sandman container of this instance as an orphan (workspaces are kept); then start the timer again',
+    };
+  }
+  if (!engineUp)
+    return {
+      name: 'state file',
+      status: 'warn',
+      detail: `${sessions.length} session(s); not compared with Docker (engine unreachable)`,
+      hint: '',
+    };
+  const containers = await docker.listContainers({[LABELS.instance]: instance});
+  const ids = new Set(containers.map((container) => container.id));
+  const recorded = new Set(sessions.map((session) => session.id));
+  const dangling = sessions.filter(
+    (session) => session.status === 'running' && session.container_id && !ids.has(session.container_id),
+  );
+  const orphans = containers.filter((container) => !recorded.has(container.labels[LABELS.session] ?? ''));
+  const detail = `${store.file}: ${sessions.length} session(s), ${containers.length} container(s)`;
+  if (dangling.length === 0 && orphans.length === 0) return ok('state file', `${detail}, consistent`);
+  return {
+    name: 'state file',
+    status: 'warn',
+    detail: `${detail}; ${dangling.length} record(s) without container, ${orphans.length} container(s) without record`,
+    hint: 'run "sandman reap" to repair (sandman reap --dry-run shows what it would do)',
+  };
+}
+
+async function checkPorts({config, store}: DoctorDeps): Promise<Check> {
+  const size = config.sshPortEnd - config.sshPortStart + 1;
+  const used = (await store.read().catch(() => ({sessions: []}))).sessions.length;
+  const ephemeral = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const [low, high] = ephemeral.trim().split(/\s+/).map(Number);
+  const detail = `${config.sshPortStart}-${config.sshPortEnd}: ${size} port(s), ${used} held by sessions`;
+  if (low !== undefined && high !== undefined && config.sshPortStart <= high && config.sshPortEnd >= low) {
+    return {
+      name: 'port range',
+      status: 'warn',
+      detail: `${detail}; overlaps the kernel's ephemeral ports ${low}-${high}`,
+      hint: 'outgoing connections may take ports sandman wants; move the range below the ephemeral range',
+    };
+  }
+  if (size - used < Math.max(1, size / 10)) {
+    return {
+      name: 'port range',
+      status: 'warn',
+      detail: `${detail}; almost full`,
+      hint: 'widen sshPortStart/sshPortEnd',
+    };
+  }
+  return ok('port range', detail);
+}
+
+async function checkReaper({unitDir, cronFile}: DoctorDeps): Promise<Check> {
+  const timer = path.join(unitDir, TIMER_NAME);
+  const exists = (file: string) =>
+    access(file).then(
+      () => true,
+      () => false,
+    );
+  if (await exists(timer)) return ok('reaper', `${timer} installed`);
+  if (await exists(cronFile)) {
+    const text = await readFile(cronFile, 'utf8');
+    if (/\breap\b/.test(text)) return ok('reaper', `cron job in ${cronFile}`);
+  }
+  return {
+    name: 'reaper',
+    status: 'fail',
+    detail: `no ${TIMER_NAME} in ${unitDir} and no cron job in ${cronFile}: expired sessions are never removed`,
+    hint: 'sandman systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer',
+  };
+}

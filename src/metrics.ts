@@ -1,0 +1,76 @@
+import {mkdir, rename, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+
+import type {GpuInventory} from './gpu/inventory.js';
+import {countersOf, type StateData} from './state/state-data.js';
+
+/**
+ * The Prometheus text file for node_exporter's textfile collector (SPEC.md section 9), built with
+ * prom-client and written atomically (temp file + rename) so the collector never reads half a file.
+ */
+export async function renderMetrics(state: StateData, inventory: GpuInventory | undefined): Promise<string> {
+  const {Registry, Gauge, Counter} = await import('prom-client');
+  const registry = new Registry();
+  const sessions = new Gauge({
+    name: 'sandman_sessions',
+    help: 'Sessions by status',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  for (const status of ['creating', 'running', 'removing']) {
+    sessions.set({status}, state.sessions.filter((session) => session.status === status).length);
+  }
+  const slices = new Gauge({
+    name: 'sandman_gpu_slices',
+    help: 'GPU slices (MIG devices, or whole GPUs as profile "gpu") by profile and state',
+    labelNames: ['profile', 'state'],
+    registers: [registry],
+  });
+  const held = new Set(state.sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+  const counts = new Map<string, {free: number; held: number}>();
+  const count = (profile: string, isHeld: boolean) => {
+    const entry = counts.get(profile) ?? {free: 0, held: 0};
+    if (isHeld) entry.held++;
+    else entry.free++;
+    counts.set(profile, entry);
+  };
+  if (inventory) {
+    for (const gpu of inventory.gpus) {
+      if (gpu.mig) for (const device of gpu.migDevices) count(device.profile, held.has(device.uuid));
+      else count('gpu', held.has(gpu.uuid));
+    }
+  } else {
+    for (const session of state.sessions) if (session.gpu_uuid) count(session.mig_profile ?? 'gpu', true);
+  }
+  for (const [profile, {free, held: taken}] of counts) {
+    slices.set({profile, state: 'free'}, free);
+    slices.set({profile, state: 'held'}, taken);
+  }
+  const counters = countersOf(structuredClone(state));
+  new Counter({name: 'sandman_sessions_created_total', help: 'Sessions created', registers: [registry]}).inc(
+    counters.sessions_created_total,
+  );
+  new Counter({
+    name: 'sandman_sessions_reaped_total',
+    help: 'Sessions removed by reap',
+    registers: [registry],
+  }).inc(counters.sessions_reaped_total);
+  new Gauge({
+    name: 'sandman_last_reap_timestamp_seconds',
+    help: 'When reap last ran (Unix time)',
+    registers: [registry],
+  }).set(counters.last_reap_at ? Date.parse(counters.last_reap_at) / 1000 : 0);
+  new Gauge({
+    name: 'sandman_last_reap_duration_seconds',
+    help: 'How long the last reap took',
+    registers: [registry],
+  }).set(counters.last_reap_duration_seconds ?? 0);
+  return registry.metrics();
+}
+
+export async function writeMetricsFile(file: string, text: string): Promise<void> {
+  await mkdir(path.dirname(file), {recursive: true});
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  await writeFile(temp, text, {mode: 0o644});
+  await rename(temp, file);
+}

@@ -1,0 +1,63 @@
+import type {ContainerSummary} from '../docker/container-client.js';
+import {LABELS} from '../labels.js';
+import type {SessionRecord} from '../state/state-data.js';
+
+/** A create that has not finished after this long died half-way (SPEC.md section 5). */
+export const STALE_RESERVATION_MS = 10 * 60_000;
+
+export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan';
+
+export interface ReapTarget {
+  reason: ReapReason;
+  session?: SessionRecord;
+  container?: ContainerSummary;
+}
+
+export interface ReapPlanInput {
+  sessions: readonly SessionRecord[];
+  /** Containers carrying this instance's label, listed BEFORE the sessions were read. */
+  containers: readonly ContainerSummary[];
+  now: number;
+  /** Whether a process on this host is still alive (a crashed create's reservation is stale at once). */
+  isAlive: (pid: number) => boolean;
+}
+
+/**
+ * What a reap run should remove, decided from one snapshot. Pure. The caller lists containers
+ * before reading the state, so a container a concurrent create is making always has its record
+ * in the snapshot and is never taken for an orphan.
+ */
+export function planReap(input: ReapPlanInput): ReapTarget[] {
+  const targets: ReapTarget[] = [];
+  const byId = new Map(input.containers.map((container) => [container.id, container]));
+  const recorded = new Set(input.sessions.map((session) => session.id));
+  for (const session of input.sessions) {
+    if (session.status === 'removing') {
+      // A reap or rm that died while tearing this down: finish the job.
+      targets.push({reason: 'expired', session});
+    } else if (session.status === 'creating') {
+      const age = input.now - Date.parse(session.created_at);
+      if (age >= STALE_RESERVATION_MS || !input.isAlive(session.creator_pid))
+        targets.push({reason: 'stale', session});
+    } else if (Date.parse(session.expires_at) <= input.now) {
+      targets.push({reason: 'expired', session});
+    } else if (session.container_id && !byId.has(session.container_id)) {
+      targets.push({reason: 'dangling', session});
+    }
+  }
+  for (const container of input.containers) {
+    const id = container.labels[LABELS.session];
+    if (!id || !recorded.has(id)) targets.push({reason: 'orphan', container});
+  }
+  return targets;
+}
+
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,287 @@
+import path from 'node:path';
+
+import lockfile from 'proper-lockfile';
+
+import type {AuditLog} from '../audit-log.js';
+import {isoSeconds, type Clock} from '../clock.js';
+import type {Config} from '../config.js';
+import type {ContainerClient} from '../docker/container-client.js';
+import {formatDuration} from '../duration.js';
+import {errnoCode} from '../errors.js';
+import {LABELS} from '../labels.js';
+import type {SessionService} from '../session/session-service.js';
+import {countersOf, type SessionRecord} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
+import {planReap, processAlive, type ReapReason, type ReapTarget} from './reap-plan.js';
+
+export interface ReapItem {
+  action: 'remove-session' | 'remove-container' | 'warn';
+  reason: ReapReason | 'expiring';
+  session_id: string | null;
+  user: string | null;
+  container: string | null;
+  /** done, would (dry run), skipped (changed meanwhile), failed */
+  result: 'done' | 'would' | 'skipped' | 'failed';
+  error?: string;
+}
+
+export interface ReapReport {
+  dry_run: boolean;
+  /** Set when another reap held the reap lock: this run did nothing. */
+  skipped?: string;
+  items: ReapItem[];
+  failed: number;
+  duration_ms: number;
+}
+
+export interface ReaperDeps {
+  config: Config;
+  store: StateStore;
+  docker: ContainerClient;
+  sessions: SessionService;
+  clock: Clock;
+  instance: string;
+  audit?: AuditLog;
+  afterChange?: () => Promise<void>;
+  progress?: (text: string) => void;
+}
+
+/** How many teardowns run at once: Docker removes containers in parallel well. */
+const PARALLEL = 8;
+
+/**
+ * `sandman reap` (SPEC.md section 5). One reaper at a time holds `<stateDir>/reap.lock`; a second
+ * one started meanwhile does nothing, so two reaps never act twice on the same item.
+ */
+export class Reaper {
+  constructor(private readonly deps: ReaperDeps) {}
+
+  async run(options: {dryRun: boolean}): Promise<ReapReport> {
+    const started = Date.now();
+    const release = await this.#tryLock();
+    if (!release) {
+      return {
+        dry_run: options.dryRun,
+        skipped: 'another sandman reap is running',
+        items: [],
+        failed: 0,
+        duration_ms: Date.now() - started,
+      };
+    }
+    try {
+      const items = await this.#reap(options.dryRun);
+      const report: ReapReport = {
+        dry_run: options.dryRun,
+        items,
+        failed: items.filter((item) => item.result === 'failed').length,
+        duration_ms: Date.now() - started,
+      };
+      if (!options.dryRun) await this.#finish(report);
+      return report;
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
+  async #tryLock(): Promise<(() => Promise<void>) | undefined> {
+    const file = path.join(path.dirname(this.deps.config.stateFile), 'reap');
+    try {
+      return await lockfile.lock(file, {
+        realpath: false,
+        lockfilePath: `${file}.lock`,
+        stale: 10_000,
+        retries: 0,
+      });
+    } catch (error) {
+      if (errnoCode(error) === 'ELOCKED') return undefined;
+      throw error;
+    }
+  }
+
+  async #reap(dryRun: boolean): Promise<ReapItem[]> {
+    const {docker, store, clock, config} = this.deps;
+    // Containers first, then the state: see planReap.
+    const containers = await docker.listContainers({[LABELS.instance]: this.deps.instance});
+    const state = await store.read();
+    const now = clock.now().getTime();
+    const targets = planReap({sessions: state.sessions, containers, now, isAlive: processAlive});
+    const taken = new Set(targets.flatMap((target) => (target.session ? [target.session.id] : [])));
+    const running = state.sessions.filter(
+      (session) => session.status === 'running' && !taken.has(session.id),
+    );
+
+    if (config.idleTimeout !== undefined) targets.push(...(await this.#idle(running, now, dryRun)));
+    const items: ReapItem[] = [];
+    if (targets.length > 0) this.deps.progress?.(`Reaping ${targets.length} item(s)`);
+    for (let index = 0; index < targets.length; index += PARALLEL) {
+      const batch = targets.slice(index, index + PARALLEL);
+      items.push(...(await Promise.all(batch.map((target) => this.#handle(target, dryRun, now)))));
+    }
+    const idleTaken = new Set(items.flatMap((item) => (item.session_id ? [item.session_id] : [])));
+    items.push(
+      ...(await this.#warn(
+        running.filter((session) => !idleTaken.has(session.id)),
+        now,
+        dryRun,
+      )),
+    );
+    return items;
+  }
+
+  async #handle(target: ReapTarget, dryRun: boolean, now: number): Promise<ReapItem> {
+    if (target.container) {
+      const item: ReapItem = {
+        action: 'remove-container',
+        reason: 'orphan',
+        session_id: target.container.labels[LABELS.session] ?? null,
+        user: target.container.labels[LABELS.user] ?? null,
+        container: target.container.name,
+        result: dryRun ? 'would' : 'done',
+      };
+      if (!dryRun) {
+        try {
+          await this.deps.docker.removeContainer(target.container.id);
+        } catch (error) {
+          Object.assign(item, {result: 'failed', error: (error as Error).message});
+        }
+      }
+      return item;
+    }
+    const session = target.session!;
+    const item: ReapItem = {
+      action: 'remove-session',
+      reason: target.reason,
+      session_id: session.id,
+      user: session.user,
+      container: session.container_name,
+      result: dryRun ? 'would' : 'done',
+    };
+    if (dryRun) return item;
+    try {
+      if (target.reason === 'dangling' && (await this.deps.docker.inspectContainer(session.container_id!))) {
+        // It was only missing from the list because it was created after the list was taken.
+        return {...item, result: 'skipped'};
+      }
+      const claimed = await this.#claim(session, target.reason, now);
+      if (!claimed) return {...item, result: 'skipped'};
+      await this.deps.sessions.teardown(claimed);
+    } catch (error) {
+      return {...item, result: 'failed', error: (error as Error).message};
+    }
+    return item;
+  }
+
+  /**
+   * Re-checks the target under the lock and marks it "removing", so an `extend` racing the reaper
+   * either wins (and the session stays) or is refused.
+   */
+  async #claim(session: SessionRecord, reason: ReapReason, now: number): Promise<SessionRecord | undefined> {
+    return this.deps.store.update((state) => {
+      const fresh = state.sessions.find((record) => record.id === session.id);
+      if (!fresh) return undefined;
+      const stillDue =
+        fresh.status === 'removing' ||
+        (reason === 'expired' && Date.parse(fresh.expires_at) <= now) ||
+        (reason === 'stale' && fresh.status === 'creating') ||
+        ((reason === 'dangling' || reason === 'idle') && fresh.status === 'running');
+      if (!stillDue) return undefined;
+      fresh.status = 'removing';
+      return {...fresh};
+    });
+  }
+
+  /** Sessions with no SSH connection for idleTimeout (connections read from /proc, see README). */
+  async #idle(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapTarget[]> {
+    const idleTimeout = this.deps.config.idleTimeout!;
+    const targets: ReapTarget[] = [];
+    const active: string[] = [];
+    for (const session of running) {
+      if (!session.container_id) continue;
+      const connections = await this.deps.docker
+        .sshConnectionCount(session.container_id)
+        .catch(() => undefined);
+      if (connections === undefined) continue;
+      if (connections > 0) {
+        active.push(session.id);
+        continue;
+      }
+      const since = Date.parse(session.last_active_at ?? session.created_at);
+      if (now - since >= idleTimeout) targets.push({reason: 'idle', session});
+    }
+    if (active.length > 0 && !dryRun) {
+      await this.deps.store.update((state) => {
+        for (const record of state.sessions)
+          if (active.includes(record.id)) record.last_active_at = isoSeconds(new Date(now));
+      });
+    }
+    return targets;
+  }
+
+  /** Tells the user's open terminals, once, that the session ends soon. */
+  async #warn(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapItem[]> {
+    const {warnBefore} = this.deps.config;
+    const due = running.filter((session) => {
+      const left = Date.parse(session.expires_at) - now;
+      return !session.warned_at && left > 0 && left <= warnBefore && session.container_id;
+    });
+    const items: ReapItem[] = [];
+    for (const session of due) {
+      const item: ReapItem = {
+        action: 'warn',
+        reason: 'expiring',
+        session_id: session.id,
+        user: session.user,
+        container: session.container_name,
+        result: dryRun ? 'would' : 'done',
+      };
+      items.push(item);
+      if (dryRun) continue;
+      const left = formatDuration(Date.parse(session.expires_at) - now);
+      const message =
+        `\r\n*** sandman: this session (${session.id}) ends in ${left}, at ${session.expires_at.replace('T', ' ').replace('Z', ' UTC')}. ` +
+        'Save your work: files in your home directory are kept, everything else is removed. ***\r\n';
+      try {
+        const result = await this.deps.docker.exec(session.container_id!, [
+          'sh',
+          '-c',
+          'for t in /dev/pts/[0-9]*; do [ -c "$t" ] && printf "%s" "$1" > "$t" 2>/dev/null; done; true',
+          'sandman-warn',
+          message,
+        ]);
+        if (result.exitCode !== 0) throw new Error(result.stderr.trim() || `exit ${result.exitCode}`);
+        await this.deps.store.update((state) => {
+          const record = state.sessions.find((candidate) => candidate.id === session.id);
+          if (record) record.warned_at = isoSeconds(new Date(now));
+        });
+      } catch (error) {
+        Object.assign(item, {result: 'failed', error: (error as Error).message});
+      }
+    }
+    return items;
+  }
+
+  async #finish(report: ReapReport): Promise<void> {
+    const reaped = report.items.filter(
+      (item) => item.action === 'remove-session' && item.result === 'done',
+    ).length;
+    await this.deps.store.update((state) => {
+      const counters = countersOf(state);
+      counters.sessions_reaped_total += reaped;
+      counters.last_reap_at = isoSeconds(this.deps.clock.now());
+      counters.last_reap_duration_seconds = Math.round(report.duration_ms) / 1000;
+    });
+    for (const item of report.items) {
+      if (item.action === 'warn' || item.result === 'skipped') continue;
+      await this.deps.audit?.record({
+        action: 'reap',
+        session: item.session_id,
+        user: item.user,
+        result: item.result === 'failed' ? 'failed' : 'ok',
+        reason: item.error ? `${item.reason}: ${item.error}` : item.reason,
+      });
+    }
+    await this.deps.afterChange?.().catch((error: unknown) => {
+      process.stderr.write(`sandman: warning: cannot update metrics: ${(error as Error).message}\n`);
+    });
+  }
+}

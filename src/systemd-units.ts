@@ -1,0 +1,66 @@
+import {mkdir, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+
+export const SERVICE_NAME = 'sandman-reap.service';
+export const TIMER_NAME = 'sandman-reap.timer';
+
+/** Quotes a word for a systemd ExecStart= line. */
+function quote(word: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * The reaper's units: a oneshot service running `sandman reap`, and a timer firing it every minute
+ * (SPEC.md section 5). `command` is the absolute node binary and CLI script, so the unit runs the
+ * same sandman as the one that wrote it.
+ */
+export function reaperUnits(options: {
+  command: string[];
+  environment?: Record<string, string>;
+}): Record<string, string> {
+  const environment = Object.entries(options.environment ?? {}).map(
+    ([key, value]) => `Environment=${quote(`${key}=${value}`)}\n`,
+  );
+  const service = `# Written by "sandman systemd install". Removes expired sandman sessions.
+[Unit]
+Description=Remove expired sandman sessions and repair drift
+After=docker.service
+Wants=docker.service
+
+[Service]
+Type=oneshot
+${environment.join('')}ExecStart=${[...options.command, 'reap'].map(quote).join(' ')}
+Nice=5
+`;
+  const timer = `# Written by "sandman systemd install". Runs ${SERVICE_NAME} every minute.
+[Unit]
+Description=Run sandman reap every minute
+
+[Timer]
+OnBootSec=1min
+OnUnitActiveSec=1min
+AccuracySec=5s
+Persistent=true
+Unit=${SERVICE_NAME}
+
+[Install]
+WantedBy=timers.target
+`;
+  return {[SERVICE_NAME]: service, [TIMER_NAME]: timer};
+}
+
+export async function installUnits(dir: string, units: Record<string, string>): Promise<string[]> {
+  await mkdir(dir, {recursive: true});
+  const written: string[] = [];
+  for (const [name, text] of Object.entries(units)) {
+    const file = path.join(dir, name);
+    await writeFile(file, text, {mode: 0o644});
+    written.push(file);
+  }
+  return written;
+}
+
+/** The same job for cron, for hosts without systemd. */
+export function cronLine(command: string[]): string {
+  return `* * * * * root ${[...command, 'reap'].map(quote).join(' ')} >/dev/null 2>&1`;
+}

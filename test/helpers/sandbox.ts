@@ -105,7 +105,13 @@ export function createSandbox(options: {
       return {exitCode: result.exitCode, body: body as never, stderr: result.stderr};
     },
     async containers() {
-      const result = await execa('docker', ['ps', '-aq', '--filter', `label=${LABELS.instance}=${instance}`]);
+      const result = await execa('docker', [
+        'ps',
+        '-aq',
+        '--no-trunc',
+        '--filter',
+        `label=${LABELS.instance}=${instance}`,
+      ]);
       return result.stdout.split('\n').filter(Boolean);
     },
     async keyFiles() {

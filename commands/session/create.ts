@@ -11,7 +11,9 @@ import {SandmanCommand} from '../../cli/base-command.js';
 import {formatTime, loadChalk, relativeTime} from '../../cli/output.js';
 import {creationSettingFlags, creationSettingNames} from '../../cli/session-flags.js';
 import {sessionService} from '../../cli/services.js';
+import {askForSession} from '../../cli/create-prompts.js';
 import {startSpinner} from '../../cli/spinner.js';
+import {interactive} from '../../cli/terminal.js';
 
 const GPU_FLAGS = ['profile', 'mig-instance', 'gpu', 'no-gpu'];
 /** The GPU flags are mutually exclusive (SPEC.md section 2). */
@@ -28,7 +30,9 @@ export default class SessionCreate extends SandmanCommand {
   ];
 
   static override args = {
-    user: Args.string({description: 'login name of the session user', required: true}),
+    user: Args.string({
+      description: 'login name of the session user (asked for on a terminal when left out)',
+    }),
   };
 
   static override flags = {
@@ -63,8 +67,8 @@ export default class SessionCreate extends SandmanCommand {
   async run(): Promise<CreatedSession> {
     const {args, flags} = await this.parse(SessionCreate);
     const config = this.loadSettings(flags, creationSettingNames);
-    const user = validateUserName(args.user);
-    const gpu: GpuChoice = flags['no-gpu']
+    let ttl = flags.ttl;
+    let gpu: GpuChoice = flags['no-gpu']
       ? {kind: 'none'}
       : flags.profile !== undefined
         ? {kind: 'profile', profile: flags.profile}
@@ -73,13 +77,23 @@ export default class SessionCreate extends SandmanCommand {
           : flags.gpu !== undefined
             ? {kind: 'gpu', ref: flags.gpu}
             : {kind: 'default'};
+    let user: string;
+    if (args.user !== undefined) {
+      user = validateUserName(args.user);
+    } else if (!this.jsonEnabled() && interactive()) {
+      ({user, gpu, ttl} = await askForSession(config, {gpu, ttl}));
+    } else {
+      throw invalidInput(
+        'missing USER: give the user name (e.g. sandman session create alice); it is asked for only on a terminal',
+      );
+    }
     const authorizedKeys = flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key']);
 
     const spinner = await startSpinner(this.jsonEnabled(), `Creating a session for ${user}`);
     try {
       const session = await sessionService(config, spinner.text).create({
         user,
-        ttl: flags.ttl,
+        ttl,
         gpu,
         authorizedKeys,
         password: flags.password,

@@ -37,6 +37,8 @@ export interface ContainerState {
   status: string;
   /** How often the restart policy restarted it: a crash loop shows here, not in `running`. */
   restartCount: number;
+  /** Between two runs of a crash loop (its exit code is not reliable then). */
+  restarting: boolean;
 }
 
 export interface ExecResult {

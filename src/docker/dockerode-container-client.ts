@@ -4,7 +4,7 @@ import {finished} from 'node:stream/promises';
 
 import type Dockerode from 'dockerode';
 
-import {dependencyUnavailable, errnoCode, httpStatus, SandmanError} from '../errors.js';
+import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../errors.js';
 import {countEstablished} from '../reap/proc-net-tcp.js';
 import type {
   ContainerClient,
@@ -202,6 +202,7 @@ export class DockerodeContainerClient implements ContainerClient {
           exitCode: info.State.ExitCode,
           status: info.State.Status,
           restartCount: info.RestartCount ?? 0,
+          restarting: info.State.Restarting,
         };
       } catch (error) {
         if (httpStatus(error) === 404) return undefined;
@@ -261,6 +262,16 @@ export class DockerodeContainerClient implements ContainerClient {
   async logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream> {
     return this.#call(`read logs of ${idOrName.slice(0, 64)}`, async (docker) => {
       const container = docker.getContainer(idOrName);
+      try {
+        await container.inspect();
+      } catch (error) {
+        if (httpStatus(error) === 404) {
+          throw notFound(
+            `container ${idOrName} is gone (removed outside sandman); "sandman reap" cleans up its record`,
+          );
+        }
+        throw error;
+      }
       const output = new PassThrough();
       if (options.follow) {
         const stream = await container.logs({follow: true, stdout: true, stderr: true, tail: options.tail});

@@ -393,9 +393,15 @@ export class SessionService {
       check: async () => {
         const state = await docker.inspectContainer(containerId);
         if (state && (!state.running || state.restartCount > 0)) {
+          // A crash loop under the restart policy shows as "restarting" or "running again", with an
+          // exit code that is not the crash's; only a container at rest has a trustworthy one.
+          const crashLoop = state.restarting || state.restartCount > 0;
+          const how = crashLoop
+            ? `keeps exiting (restarted ${state.restartCount} times)`
+            : `exited with code ${state.exitCode}`;
           throw new SandmanError(
             'FAILURE',
-            `container ${record.container_name} exited with code ${state.exitCode} before SSH was ready; ` +
+            `container ${record.container_name} ${how} before SSH was ready; ` +
               `its last output: ${await this.#lastLogLines(containerId)}`,
           );
         }

@@ -1,0 +1,28 @@
+import type {Config} from '../config.js';
+import type {SessionRecord} from '../state/state-data.js';
+
+/**
+ * OpenSSH client arguments for reaching a session from the host itself. Each container makes a
+ * fresh host key, so host-key checking against known_hosts would only ever warn about a changed key
+ * on a reused port; the connection goes to this host's own published port.
+ */
+export function sshClientArgs(
+  session: SessionRecord,
+  config: Pick<Config, 'bindAddress'>,
+  options: {tty: boolean},
+): string[] {
+  const host = ['0.0.0.0', '::'].includes(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
+  return [
+    ...(session.ssh_private_key_path ? ['-i', session.ssh_private_key_path, '-o', 'IdentitiesOnly=yes'] : []),
+    '-p',
+    String(session.ssh_port),
+    '-o',
+    'StrictHostKeyChecking=no',
+    '-o',
+    'UserKnownHostsFile=/dev/null',
+    '-o',
+    'LogLevel=ERROR',
+    ...(options.tty ? ['-t'] : []),
+    `${session.user}@${host}`,
+  ];
+}

@@ -1,11 +1,7 @@
 /** Colour and spinners only for a person at a terminal (SPEC.md section 1). */
 export function colourWanted(json: boolean): boolean {
-  return (
-    !json &&
-    process.stdout.isTTY === true &&
-    process.env.NO_COLOR === undefined &&
-    process.env.TERM !== 'dumb'
-  );
+  // no-color.org: NO_COLOR counts when set to anything but the empty string.
+  return !json && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
 }
 
 export function interactive(): boolean {

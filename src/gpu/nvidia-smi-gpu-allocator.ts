@@ -1,9 +1,8 @@
 import path from 'node:path';
 
-import lockfile from 'proper-lockfile';
-
 import type {Config} from '../config.js';
 import {dependencyUnavailable, SandmanError} from '../errors.js';
+import {withFileLock} from '../file-lock.js';
 import {ExecaNvidiaSmi} from './execa-nvidia-smi.js';
 import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} from './gpu-allocator.js';
 import {readInventory} from './inventory.js';
@@ -87,18 +86,14 @@ export class NvidiaSmiGpuAllocator implements GpuAllocator {
     await this.#withMigLock(() => this.#smi.destroyInstance(gpu, gi, ci));
   }
 
+  /** One MIG change at a time on this host, across sandman processes. */
   async #withMigLock<T>(work: () => Promise<T>): Promise<T> {
     const file = path.join(path.dirname(this.#config.stateFile), 'mig');
-    const release = await lockfile.lock(file, {
-      realpath: false,
-      lockfilePath: `${file}.lock`,
-      stale: 10_000,
-      retries: {retries: 600, minTimeout: 50, maxTimeout: 100},
-    });
-    try {
-      return await work();
-    } finally {
-      await release().catch(() => undefined);
-    }
+    return withFileLock(
+      file,
+      60_000,
+      () => new SandmanError('FAILURE', `MIG lock ${file}.lock held for over 60s`),
+      work,
+    );
   }
 }

@@ -1,13 +1,11 @@
 import path from 'node:path';
 
-import lockfile from 'proper-lockfile';
-
 import type {AuditLog} from '../audit-log.js';
 import {isoSeconds, type Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
 import {formatDuration} from '../duration.js';
-import {errnoCode} from '../errors.js';
+import {acquireFileLock} from '../file-lock.js';
 import {LABELS} from '../labels.js';
 import type {SessionService} from '../session/session-service.js';
 import {countersOf, type SessionRecord} from '../state/state-data.js';
@@ -83,19 +81,9 @@ export class Reaper {
     }
   }
 
+  /** The reap lock is not waited for: a reap already running does the work of this one. */
   async #tryLock(): Promise<(() => Promise<void>) | undefined> {
-    const file = path.join(path.dirname(this.deps.config.stateFile), 'reap');
-    try {
-      return await lockfile.lock(file, {
-        realpath: false,
-        lockfilePath: `${file}.lock`,
-        stale: 10_000,
-        retries: 0,
-      });
-    } catch (error) {
-      if (errnoCode(error) === 'ELOCKED') return undefined;
-      throw error;
-    }
+    return acquireFileLock(path.join(path.dirname(this.deps.config.stateFile), 'reap'), {waitMs: 0});
   }
 
   async #reap(dryRun: boolean): Promise<ReapItem[]> {

@@ -1,4 +1,5 @@
 import {randomBytes} from 'node:crypto';
+import path from 'node:path';
 
 import {isoSeconds, type Clock} from '../clock.js';
 import type {Config} from '../config.js';
@@ -11,7 +12,9 @@ import {
   invalidInput,
   isSandmanError,
   SandmanError,
+  stateUnavailable,
 } from '../errors.js';
+import {withFileLock} from '../file-lock.js';
 import {
   isPending,
   type GpuAllocation,
@@ -27,6 +30,7 @@ import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
 import {waitForSshBanner} from '../ssh-ready.js';
 import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
+import {faultPoint} from '../fault-point.js';
 import {onTermination} from '../termination.js';
 import {chooseUid, ensureWorkspace, workspaceOwner, workspacePath} from '../workspace.js';
 import {loginBanner} from './banner.js';
@@ -195,6 +199,7 @@ export class SessionService {
     };
     const stopListening = onTermination(undo);
     try {
+      await faultPoint('reserved');
       // 4. Slow work outside the lock.
       if (record.gpu_uuid === null && record.gpu_index !== null && record.mig_profile !== null) {
         this.#deps.progress?.(`Creating a ${record.mig_profile} MIG device on GPU ${record.gpu_index}`);
@@ -218,11 +223,18 @@ export class SessionService {
         await keys.write(record.id, privateKey);
       }
       await ensureWorkspace(record.workspace, record.uid);
-      await docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance});
+      // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
+      await withFileLock(
+        path.join(path.dirname(config.stateFile), 'network'),
+        config.lockTimeout,
+        () => stateUnavailable(`network lock in ${path.dirname(config.stateFile)} held too long`),
+        () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
+      );
       this.#deps.progress?.('Starting the container');
       containerId = await docker.createContainer(
         this.#containerSpec(record, authorizedKeys, userEnv, request.password),
       );
+      await faultPoint('container-created');
       await docker.startContainer(containerId);
       if (request.wait) {
         this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
@@ -232,6 +244,7 @@ export class SessionService {
       if (request.password) password = await this.#setPassword(containerId, record.user);
 
       // 5. Commit.
+      await faultPoint('before-commit');
       record = await this.#commit(record.id, containerId);
       return {
         ...toSessionView(record),
@@ -507,7 +520,13 @@ export class SessionService {
       await this.#recorded({action: 'rm', session: session.id, user: session.user, result: 'ok'});
       return toSessionView(session);
     } catch (error) {
-      await this.#recorded({action: 'rm', session: session.id, user: session.user, result: 'failed', reason: (error as Error).message});
+      await this.#recorded({
+        action: 'rm',
+        session: session.id,
+        user: session.user,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
       return isSandmanError(error) ? error : new SandmanError('FAILURE', (error as Error).message);
     }
   }

@@ -1,17 +1,13 @@
 import {mkdir} from 'node:fs/promises';
 import path from 'node:path';
-import {setTimeout as sleep} from 'node:timers/promises';
 
 import {Low} from 'lowdb';
 import {DataFile} from 'lowdb/node';
-import lockfile from 'proper-lockfile';
 
-import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
+import {isSandmanError, stateUnavailable} from '../errors.js';
+import {acquireFileLock} from '../file-lock.js';
 import {emptyState, STATE_VERSION, type StateData} from './state-data.js';
 import type {StateStore} from './state-store.js';
-
-/** A lock whose holder stopped refreshing it for this long is taken over (its process died). */
-const STALE_AFTER_MS = 5000;
 
 const recovery = (file: string) =>
   `; it was left untouched. Run "sandman doctor" for how to recover (restore a backup or move ${file} aside)`;
@@ -111,29 +107,18 @@ export class LowdbStateStore implements StateStore {
         error,
       );
     }
-    const deadline = Date.now() + this.#lockTimeout;
-    // Poll rather than use proper-lockfile's retry schedule, so the wait honours lockTimeout exactly.
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await lockfile.lock(this.file, {
-          realpath: false,
-          lockfilePath: `${this.file}.lock`,
-          stale: STALE_AFTER_MS,
-          update: STALE_AFTER_MS / 2,
-          onCompromised,
-        });
-      } catch (error) {
-        if (errnoCode(error) !== 'ELOCKED') {
-          throw stateUnavailable(`cannot lock state file ${this.file}: ${(error as Error).message}`, error);
-        }
-        if (Date.now() >= deadline) {
-          throw stateUnavailable(
-            `state file ${this.file} is locked by another sandman process; gave up after ${this.#lockTimeout / 1000}s ` +
-              `(lockTimeout). If no sandman is running, the lock ${this.file}.lock is removed automatically once stale.`,
-          );
-        }
-        await sleep(Math.min(25 + attempt * 5, 100) + Math.random() * 25);
-      }
+    let release: (() => Promise<void>) | undefined;
+    try {
+      release = await acquireFileLock(this.file, {waitMs: this.#lockTimeout, onCompromised});
+    } catch (error) {
+      throw stateUnavailable(`cannot lock state file ${this.file}: ${(error as Error).message}`, error);
     }
+    if (!release) {
+      throw stateUnavailable(
+        `state file ${this.file} is locked by another sandman process; gave up after ${this.#lockTimeout / 1000}s ` +
+          `(lockTimeout). If no sandman is running, the lock ${this.file}.lock is removed automatically once stale.`,
+      );
+    }
+    return release;
   }
 }

@@ -120,7 +120,11 @@ export function createSandbox(options: {
     async cleanup() {
       const ids = await this.containers();
       if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids], {reject: false});
-      await execa('docker', ['network', 'rm', network], {reject: false});
+      const networks = await execa('docker', ['network', 'ls', '-q', '--filter', `name=^${network}$`], {
+        reject: false,
+      });
+      const networkIds = String(networks.stdout).split('\n').filter(Boolean);
+      if (networkIds.length > 0) await execa('docker', ['network', 'rm', ...networkIds], {reject: false});
       await rm(dir, {recursive: true, force: true});
     },
   };

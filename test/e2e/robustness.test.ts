@@ -451,7 +451,7 @@ describe('hostile input', () => {
       const end = argv.includes('--') ? argv.indexOf('--') : argv.length;
       const args = [...argv.slice(0, end), '--json', ...argv.slice(end)];
       const result: CliResult = await sandbox.run(args, {env: runEnv, input});
-      let body: {error?: {code: string; message: string; exit_code: number}} = {};
+      let body: {error?: {code: string; message: string; exit_code: number}};
       try {
         body = JSON.parse(result.stdout);
       } catch {

@@ -185,7 +185,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
   auditLog: {parse: filePath, default: '/var/log/sandman/audit.jsonl'},
   metricsFile: {parse: filePath},
   nvidiaSmi: {parse: text, default: 'nvidia-smi'},
-  lockTimeout: {parse: duration, default: '10s'},
+  lockTimeout: {parse: duration, default: '30s'},
   readyTimeout: {parse: duration, default: '60s'},
   warnBefore: {parse: duration, default: '10m'},
   idleTimeout: {parse: duration},

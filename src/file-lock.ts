@@ -5,7 +5,7 @@ import lockfile from 'proper-lockfile';
 import {errnoCode} from './errors.js';
 
 /** A lock whose holder stopped refreshing it for this long is taken over (its process died). */
-export const STALE_LOCK_MS = 5000;
+export const STALE_LOCK_MS = 15_000;
 
 /**
  * Takes the cross-process lock `<file>.lock` (a directory, via proper-lockfile), waiting up to

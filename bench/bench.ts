@@ -1,0 +1,270 @@
+/**
+ * `npm run bench`: sandman against raw Docker (or a bare `node -e 0`), side by side in one run,
+ * median of BENCH_RUNS (default 5) runs each. Needs dockerd and the test base image (.ci/run).
+ */
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {chown, mkdir, rm} from 'node:fs/promises';
+import {cpus, tmpdir, totalmem} from 'node:os';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+
+import {execa} from 'execa';
+
+import {instanceId, LABELS} from '../src/labels.js';
+import {generateKeyPair} from '../src/ssh-keys.js';
+import type {SessionRecord} from '../src/state/state-data.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const BIN = path.join(ROOT, 'bin', 'run.js');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const BASE = process.env.SANDMAN_TEST_BASE_IMAGE ?? 'sandman-test/base:bookworm';
+const IMAGE = process.env.SANDMAN_TEST_IMAGE ?? 'sandman-test/workspace:latest';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sandman-bench-'));
+const stateFile = path.join(dir, 'state', 'state.json');
+const instance = instanceId(stateFile);
+const configFile = path.join(dir, 'config.json');
+writeFileSync(configFile, '{}');
+const env: Record<string, string> = {
+  SANDMAN_CONFIG: configFile,
+  SANDMAN_STATE_FILE: stateFile,
+  SANDMAN_WORKSPACE_ROOT: path.join(dir, 'ws'),
+  SANDMAN_IMAGE: IMAGE,
+  SANDMAN_NETWORK: 'sandman-bench',
+  SANDMAN_SSH_PORT_START: '34000',
+  SANDMAN_SSH_PORT_END: '34999',
+  SANDMAN_SSH_HOST: '127.0.0.1',
+  SANDMAN_BIND_ADDRESS: '127.0.0.1',
+  SANDMAN_AUDIT_LOG: path.join(dir, 'audit.jsonl'),
+  SANDMAN_NVIDIA_SMI: path.join(dir, 'none'),
+  NO_COLOR: '1',
+};
+const SSH = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+
+const sandman = (args: string[], extra: Record<string, string> = {}) =>
+  execa('node', [BIN, ...args], {env: {...env, ...extra}, reject: false});
+const docker = (args: string[]) => execa('docker', args, {reject: false});
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await fn();
+  return performance.now() - start;
+}
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+async function sshUntilReady(key: string, port: number, user: string): Promise<void> {
+  for (let attempt = 0; attempt < 600; attempt++) {
+    const result = await execa('ssh', [...SSH, '-i', key, '-p', String(port), `${user}@127.0.0.1`, 'true'], {reject: false});
+    if (result.exitCode === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`ssh to port ${port} never worked`);
+}
+
+async function writeState(sessions: SessionRecord[]): Promise<void> {
+  await mkdir(path.dirname(stateFile), {recursive: true});
+  writeFileSync(stateFile, JSON.stringify({version: 1, sessions, users: {}}, null, 2));
+}
+
+function record(index: number, containerId: string | null, expiresAt: string): SessionRecord {
+  const id = index.toString(16).padStart(12, '0');
+  return {
+    id,
+    user: `bench${index}`,
+    status: 'running',
+    container_id: containerId,
+    container_name: `sandman-bench${index}-${id}`,
+    image: IMAGE,
+    ssh_port: 35000 + index,
+    ssh_host: '127.0.0.1',
+    ssh_private_key_path: null,
+    gpu_uuid: null,
+    gpu_index: null,
+    mig_profile: null,
+    mig_created: false,
+    mig_gpu_instance: null,
+    mig_compute_instance: null,
+    uid: 20000 + index,
+    workspace: path.join(dir, 'ws', `bench${index}`),
+    created_at: '2026-01-01T00:00:00Z',
+    expires_at: expiresAt,
+    creator_pid: 1,
+  };
+}
+
+/** Plain containers labelled as this instance's sessions, started 10 at a time. */
+async function startContainers(count: number, offset: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += 10) {
+    const batch = Array.from({length: Math.min(10, count - start)}, (_, k) => offset + start + k);
+    const results = await Promise.all(
+      batch.map((index) =>
+        docker(['run', '-d', '--label', `${LABELS.instance}=${instance}`, '--label', `${LABELS.session}=${index.toString(16).padStart(12, '0')}`, BASE, 'sleep', 'infinity']),
+      ),
+    );
+    ids.push(...results.map((result) => String(result.stdout).trim()));
+  }
+  return ids;
+}
+
+interface Row {
+  name: string;
+  sandman: number;
+  baseline: number;
+  baselineName: string;
+  target: number | null;
+  unit: string;
+}
+const rows: Row[] = [];
+
+async function benchCreateToSsh(): Promise<void> {
+  const mine: number[] = [];
+  const raw: number[] = [];
+  const key = generateKeyPair('bench');
+  const keyFile = path.join(dir, 'raw-key');
+  writeFileSync(keyFile, key.privateKey, {mode: 0o600});
+  for (let run = 0; run < RUNS; run++) {
+    mine.push(
+      await timed(async () => {
+        const created = await sandman(['session', 'create', `ssh${run}`, '--no-gpu', '--json']);
+        const body = JSON.parse(String(created.stdout));
+        await sshUntilReady(body.ssh_private_key_path, body.ssh_port, `ssh${run}`);
+      }),
+    );
+    await sandman(['session', 'rm', `ssh${run}`]);
+    const home = path.join(dir, 'raw-home', `raw${run}`);
+    await mkdir(home, {recursive: true, mode: 0o700});
+    await chown(home, 30000, 30000);
+    raw.push(
+      await timed(async () => {
+        await docker([
+          'run', '-d', '--name', `sandman-bench-raw${run}`, '--network', 'sandman-bench', '-p', '127.0.0.1:34999:22',
+          '--cap-drop', 'ALL', ...['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE', 'NET_BIND_SERVICE'].flatMap((cap) => ['--cap-add', cap]),
+          '--security-opt', 'no-new-privileges:true', '--pids-limit', '1024', '-v', `${home}:/home/raw${run}`,
+          '-e', `SANDMAN_USER=raw${run}`, '-e', 'SANDMAN_UID=30000', '-e', `SANDMAN_AUTHORIZED_KEYS=${key.publicKey}`, IMAGE,
+        ]);
+        await sshUntilReady(keyFile, 34999, `raw${run}`);
+      }),
+    );
+    await docker(['rm', '-f', `sandman-bench-raw${run}`]);
+  }
+  rows.push({name: 'create → SSH ready', sandman: median(mine), baseline: median(raw), baselineName: 'docker run + ssh poll', target: 1.25, unit: 'ms'});
+}
+
+async function nodeBaseline(): Promise<number> {
+  const times: number[] = [];
+  for (let run = 0; run < RUNS * 2; run++) times.push(await timed(() => execa('node', ['-e', '0'])));
+  return median(times);
+}
+
+async function benchLs(node: number): Promise<void> {
+  const future = '2099-01-01T00:00:00Z';
+  await writeState(Array.from({length: 1000}, (_, index) => record(index, `c${index}`, future)));
+  const times: number[] = [];
+  for (let run = 0; run < RUNS * 2; run++) times.push(await timed(() => sandman(['session', 'ls', '--json'])));
+  rows.push({name: 'session ls --json (1,000 sessions)', sandman: median(times), baseline: node, baselineName: 'node -e 0', target: 2, unit: 'ms'});
+}
+
+async function benchIdleReap(node: number): Promise<void> {
+  const ids = await startContainers(50, 0);
+  await writeState(ids.map((id, index) => record(index, id, '2099-01-01T00:00:00Z')));
+  const times: number[] = [];
+  for (let run = 0; run < RUNS * 2; run++) {
+    const result = await sandman(['reap', '--json']);
+    if (JSON.parse(String(result.stdout)).items.length !== 0) throw new Error(`reap found work: ${result.stdout}`);
+    times.push(await timed(() => sandman(['reap'])));
+  }
+  rows.push({name: 'reap, nothing to do (50 live sessions)', sandman: median(times), baseline: node, baselineName: 'node -e 0', target: 3, unit: 'ms'});
+  await docker(['rm', '-f', ...ids]);
+  await writeState([]);
+}
+
+async function benchMassReap(): Promise<void> {
+  const mine: number[] = [];
+  const raw: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const ids = await startContainers(100, 0);
+    await writeState(ids.map((id, index) => record(index, id, '2020-01-01T00:00:00Z')));
+    mine.push(
+      await timed(async () => {
+        const result = await sandman(['reap']);
+        if (result.exitCode !== 0) throw new Error(`reap failed: ${result.stdout} ${result.stderr}`);
+      }),
+    );
+    const again = await startContainers(100, 0);
+    raw.push(await timed(() => docker(['rm', '-f', ...again])));
+  }
+  rows.push({name: 'reap 100 expired sessions', sandman: median(mine), baseline: median(raw), baselineName: 'docker rm -f (100 containers)', target: 1.3, unit: 'ms'});
+}
+
+async function benchConcurrentCreates(): Promise<void> {
+  const mine: number[] = [];
+  const raw: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    mine.push(
+      await timed(() =>
+        Promise.all(Array.from({length: 20}, (_, k) => sandman(['session', 'create', `many${k}`, '--no-gpu', '--no-wait']))),
+      ),
+    );
+    await sandman(['session', 'rm', '--all', '--yes']);
+    raw.push(
+      await timed(() =>
+        Promise.all(
+          Array.from({length: 20}, (_, k) =>
+            docker(['run', '-d', '--name', `sandman-bench-many${k}`, '--network', 'sandman-bench', '-p', `127.0.0.1:${34900 + k}:22`, '-e', 'SANDMAN_USER=x', '-e', 'SANDMAN_UID=30001', '-e', 'SANDMAN_AUTHORIZED_KEYS=x', IMAGE]),
+          ),
+        ),
+      ),
+    );
+    await docker(['rm', '-f', ...Array.from({length: 20}, (_, k) => `sandman-bench-many${k}`)]);
+  }
+  rows.push({name: '20 creates at once (--no-wait)', sandman: median(mine), baseline: median(raw), baselineName: '20 docker run -d at once', target: 1.5, unit: 'ms'});
+}
+
+async function benchPeakMemory(): Promise<void> {
+  const peaks: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const result = await execa('node', ['--import', path.join(ROOT, 'bench', 'peak-rss.mjs'), BIN, 'session', 'create', `mem${run}`, '--no-gpu'], {env, reject: false});
+    peaks.push(Number(/peak-rss-kib (\d+)/.exec(String(result.stderr))?.[1]) / 1024);
+    await sandman(['session', 'rm', `mem${run}`]);
+  }
+  rows.push({name: 'peak memory of session create', sandman: median(peaks), baseline: 120, baselineName: 'target', target: 1, unit: 'MiB'});
+}
+
+async function main(): Promise<void> {
+  if ((await docker(['image', 'inspect', IMAGE])).exitCode !== 0) {
+    await sandman(['image', 'build', '--base', BASE, '--tag', IMAGE]);
+  }
+  const node = await nodeBaseline();
+  await benchCreateToSsh();
+  await benchLs(node);
+  await benchIdleReap(node);
+  await benchMassReap();
+  await benchConcurrentCreates();
+  await benchPeakMemory();
+  const pad = (text: string, width: number) => text.padEnd(width);
+  console.log(`\nsandman benchmarks: ${RUNS} runs each (median), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
+  console.log(`${pad('measure', 40)}${pad('sandman', 12)}${pad('baseline', 12)}${pad('ratio', 8)}${pad('target', 9)}result   baseline`);
+  for (const row of rows) {
+    const ratio = row.sandman / row.baseline;
+    const ok = row.target === null || ratio <= row.target;
+    console.log(
+      `${pad(row.name, 40)}${pad(`${row.sandman.toFixed(row.unit === 'MiB' ? 1 : 0)} ${row.unit}`, 12)}${pad(`${row.baseline.toFixed(0)} ${row.unit}`, 12)}` +
+        `${pad(ratio.toFixed(2) + 'x', 8)}${pad(row.target === null ? '-' : `≤${row.target}x`, 9)}${pad(ok ? 'met' : 'MISSED', 9)}${row.baselineName}`,
+    );
+  }
+}
+
+try {
+  await main();
+} finally {
+  await sandman(['session', 'rm', '--all', '--yes']);
+  const leftovers = await docker(['ps', '-aq', '--filter', `label=${LABELS.instance}=${instance}`]);
+  const ids = String(leftovers.stdout).split('\n').filter(Boolean);
+  if (ids.length > 0) await docker(['rm', '-f', ...ids]);
+  await docker(['network', 'rm', 'sandman-bench']);
+  await rm(dir, {recursive: true, force: true});
+}

@@ -2,13 +2,29 @@ import {defineConfig} from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     // End-to-end files start real containers: give them room, and run at most two files at once
     // (CI has two cores).
-    testTimeout: 120_000,
+    testTimeout: 180_000,
     hookTimeout: 300_000,
     maxWorkers: 2,
     pool: 'forks',
     globalSetup: ['test/helpers/global-setup.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/e2e/robustness.test.ts'],
+          sequence: {groupOrder: 0},
+        },
+      },
+      {
+        // The load and crash tests start dozens of processes at once; they run alone, after the
+        // rest, so their load cannot push other files' timings (SSH waits, lock waits) over the edge.
+        extends: true,
+        test: {name: 'load', include: ['test/e2e/robustness.test.ts'], sequence: {groupOrder: 1}},
+      },
+    ],
   },
 });

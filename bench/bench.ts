@@ -39,7 +39,16 @@ const env: Record<string, string> = {
   SANDMAN_NVIDIA_SMI: path.join(dir, 'none'),
   NO_COLOR: '1',
 };
-const SSH = ['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes'];
+const SSH = [
+  '-o',
+  'StrictHostKeyChecking=no',
+  '-o',
+  'UserKnownHostsFile=/dev/null',
+  '-o',
+  'LogLevel=ERROR',
+  '-o',
+  'BatchMode=yes',
+];
 
 const sandman = (args: string[], extra: Record<string, string> = {}) =>
   execa('node', [BIN, ...args], {env: {...env, ...extra}, reject: false});
@@ -57,7 +66,9 @@ const median = (values: number[]) => {
 
 async function sshUntilReady(key: string, port: number, user: string): Promise<void> {
   for (let attempt = 0; attempt < 600; attempt++) {
-    const result = await execa('ssh', [...SSH, '-i', key, '-p', String(port), `${user}@127.0.0.1`, 'true'], {reject: false});
+    const result = await execa('ssh', [...SSH, '-i', key, '-p', String(port), `${user}@127.0.0.1`, 'true'], {
+      reject: false,
+    });
     if (result.exitCode === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -102,7 +113,17 @@ async function startContainers(count: number, offset: number): Promise<string[]>
     const batch = Array.from({length: Math.min(10, count - start)}, (_, k) => offset + start + k);
     const results = await Promise.all(
       batch.map((index) =>
-        docker(['run', '-d', '--label', `${LABELS.instance}=${instance}`, '--label', `${LABELS.session}=${index.toString(16).padStart(12, '0')}`, BASE, 'sleep', 'infinity']),
+        docker([
+          'run',
+          '-d',
+          '--label',
+          `${LABELS.instance}=${instance}`,
+          '--label',
+          `${LABELS.session}=${index.toString(16).padStart(12, '0')}`,
+          BASE,
+          'sleep',
+          'infinity',
+        ]),
       ),
     );
     ids.push(...results.map((result) => String(result.stdout).trim()));
@@ -141,17 +162,54 @@ async function benchCreateToSsh(): Promise<void> {
     raw.push(
       await timed(async () => {
         await docker([
-          'run', '-d', '--name', `sandman-bench-raw${run}`, '--network', 'sandman-bench', '-p', '127.0.0.1:34999:22',
-          '--cap-drop', 'ALL', ...['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'SETUID', 'SETGID', 'SYS_CHROOT', 'KILL', 'AUDIT_WRITE', 'NET_BIND_SERVICE'].flatMap((cap) => ['--cap-add', cap]),
-          '--security-opt', 'no-new-privileges:true', '--pids-limit', '1024', '-v', `${home}:/home/raw${run}`,
-          '-e', `SANDMAN_USER=raw${run}`, '-e', 'SANDMAN_UID=30000', '-e', `SANDMAN_AUTHORIZED_KEYS=${key.publicKey}`, IMAGE,
+          'run',
+          '-d',
+          '--name',
+          `sandman-bench-raw${run}`,
+          '--network',
+          'sandman-bench',
+          '-p',
+          '127.0.0.1:34999:22',
+          '--cap-drop',
+          'ALL',
+          ...[
+            'CHOWN',
+            'DAC_OVERRIDE',
+            'FOWNER',
+            'SETUID',
+            'SETGID',
+            'SYS_CHROOT',
+            'KILL',
+            'AUDIT_WRITE',
+            'NET_BIND_SERVICE',
+          ].flatMap((cap) => ['--cap-add', cap]),
+          '--security-opt',
+          'no-new-privileges:true',
+          '--pids-limit',
+          '1024',
+          '-v',
+          `${home}:/home/raw${run}`,
+          '-e',
+          `SANDMAN_USER=raw${run}`,
+          '-e',
+          'SANDMAN_UID=30000',
+          '-e',
+          `SANDMAN_AUTHORIZED_KEYS=${key.publicKey}`,
+          IMAGE,
         ]);
         await sshUntilReady(keyFile, 34999, `raw${run}`);
       }),
     );
     await docker(['rm', '-f', `sandman-bench-raw${run}`]);
   }
-  rows.push({name: 'create → SSH ready', sandman: median(mine), baseline: median(raw), baselineName: 'docker run + ssh poll', target: 1.25, unit: 'ms'});
+  rows.push({
+    name: 'create → SSH ready',
+    sandman: median(mine),
+    baseline: median(raw),
+    baselineName: 'docker run + ssh poll',
+    target: 1.25,
+    unit: 'ms',
+  });
 }
 
 async function nodeBaseline(): Promise<number> {
@@ -164,8 +222,16 @@ async function benchLs(node: number): Promise<void> {
   const future = '2099-01-01T00:00:00Z';
   await writeState(Array.from({length: 1000}, (_, index) => record(index, `c${index}`, future)));
   const times: number[] = [];
-  for (let run = 0; run < RUNS * 2; run++) times.push(await timed(() => sandman(['session', 'ls', '--json'])));
-  rows.push({name: 'session ls --json (1,000 sessions)', sandman: median(times), baseline: node, baselineName: 'node -e 0', target: 2, unit: 'ms'});
+  for (let run = 0; run < RUNS * 2; run++)
+    times.push(await timed(() => sandman(['session', 'ls', '--json'])));
+  rows.push({
+    name: 'session ls --json (1,000 sessions)',
+    sandman: median(times),
+    baseline: node,
+    baselineName: 'node -e 0',
+    target: 2,
+    unit: 'ms',
+  });
 }
 
 async function benchIdleReap(node: number): Promise<void> {
@@ -174,10 +240,18 @@ async function benchIdleReap(node: number): Promise<void> {
   const times: number[] = [];
   for (let run = 0; run < RUNS * 2; run++) {
     const result = await sandman(['reap', '--json']);
-    if (JSON.parse(String(result.stdout)).items.length !== 0) throw new Error(`reap found work: ${result.stdout}`);
+    if (JSON.parse(String(result.stdout)).items.length !== 0)
+      throw new Error(`reap found work: ${result.stdout}`);
     times.push(await timed(() => sandman(['reap'])));
   }
-  rows.push({name: 'reap, nothing to do (50 live sessions)', sandman: median(times), baseline: node, baselineName: 'node -e 0', target: 3, unit: 'ms'});
+  rows.push({
+    name: 'reap, nothing to do (50 live sessions)',
+    sandman: median(times),
+    baseline: node,
+    baselineName: 'node -e 0',
+    target: 3,
+    unit: 'ms',
+  });
   await docker(['rm', '-f', ...ids]);
   await writeState([]);
 }
@@ -197,7 +271,14 @@ async function benchMassReap(): Promise<void> {
     const again = await startContainers(100, 0);
     raw.push(await timed(() => docker(['rm', '-f', ...again])));
   }
-  rows.push({name: 'reap 100 expired sessions', sandman: median(mine), baseline: median(raw), baselineName: 'docker rm -f (100 containers)', target: 1.3, unit: 'ms'});
+  rows.push({
+    name: 'reap 100 expired sessions',
+    sandman: median(mine),
+    baseline: median(raw),
+    baselineName: 'docker rm -f (100 containers)',
+    target: 1.3,
+    unit: 'ms',
+  });
 }
 
 async function benchConcurrentCreates(): Promise<void> {
@@ -206,7 +287,11 @@ async function benchConcurrentCreates(): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
     mine.push(
       await timed(() =>
-        Promise.all(Array.from({length: 20}, (_, k) => sandman(['session', 'create', `many${k}`, '--no-gpu', '--no-wait']))),
+        Promise.all(
+          Array.from({length: 20}, (_, k) =>
+            sandman(['session', 'create', `many${k}`, '--no-gpu', '--no-wait']),
+          ),
+        ),
       ),
     );
     await sandman(['session', 'rm', '--all', '--yes']);
@@ -214,40 +299,89 @@ async function benchConcurrentCreates(): Promise<void> {
       await timed(() =>
         Promise.all(
           Array.from({length: 20}, (_, k) =>
-            docker(['run', '-d', '--name', `sandman-bench-many${k}`, '--network', 'sandman-bench', '-p', `127.0.0.1:${34900 + k}:22`, '-e', 'SANDMAN_USER=x', '-e', 'SANDMAN_UID=30001', '-e', 'SANDMAN_AUTHORIZED_KEYS=x', IMAGE]),
+            docker([
+              'run',
+              '-d',
+              '--name',
+              `sandman-bench-many${k}`,
+              '--network',
+              'sandman-bench',
+              '-p',
+              `127.0.0.1:${34900 + k}:22`,
+              '-e',
+              'SANDMAN_USER=x',
+              '-e',
+              'SANDMAN_UID=30001',
+              '-e',
+              'SANDMAN_AUTHORIZED_KEYS=x',
+              IMAGE,
+            ]),
           ),
         ),
       ),
     );
     await docker(['rm', '-f', ...Array.from({length: 20}, (_, k) => `sandman-bench-many${k}`)]);
   }
-  rows.push({name: '20 creates at once (--no-wait)', sandman: median(mine), baseline: median(raw), baselineName: '20 docker run -d at once', target: 1.5, unit: 'ms'});
+  rows.push({
+    name: '20 creates at once (--no-wait)',
+    sandman: median(mine),
+    baseline: median(raw),
+    baselineName: '20 docker run -d at once',
+    target: 1.5,
+    unit: 'ms',
+  });
 }
 
 async function benchPeakMemory(): Promise<void> {
   const peaks: number[] = [];
   for (let run = 0; run < RUNS; run++) {
-    const result = await execa('node', ['--import', path.join(ROOT, 'bench', 'peak-rss.mjs'), BIN, 'session', 'create', `mem${run}`, '--no-gpu'], {env, reject: false});
+    const result = await execa(
+      'node',
+      [
+        '--import',
+        path.join(ROOT, 'bench', 'peak-rss.mjs'),
+        BIN,
+        'session',
+        'create',
+        `mem${run}`,
+        '--no-gpu',
+      ],
+      {env, reject: false},
+    );
     peaks.push(Number(/peak-rss-kib (\d+)/.exec(String(result.stderr))?.[1]) / 1024);
     await sandman(['session', 'rm', `mem${run}`]);
   }
-  rows.push({name: 'peak memory of session create', sandman: median(peaks), baseline: 120, baselineName: 'target', target: 1, unit: 'MiB'});
+  rows.push({
+    name: 'peak memory of session create',
+    sandman: median(peaks),
+    baseline: 120,
+    baselineName: 'target',
+    target: 1,
+    unit: 'MiB',
+  });
 }
 
 async function main(): Promise<void> {
   if ((await docker(['image', 'inspect', IMAGE])).exitCode !== 0) {
     await sandman(['image', 'build', '--base', BASE, '--tag', IMAGE]);
   }
+  // BENCH_ONLY=ls,reap-idle runs a subset while working on one figure.
+  const only = process.env.BENCH_ONLY?.split(',');
+  const want = (name: string) => !only || only.includes(name);
   const node = await nodeBaseline();
-  await benchCreateToSsh();
-  await benchLs(node);
-  await benchIdleReap(node);
-  await benchMassReap();
-  await benchConcurrentCreates();
-  await benchPeakMemory();
+  if (want('create')) await benchCreateToSsh();
+  if (want('ls')) await benchLs(node);
+  if (want('reap-idle')) await benchIdleReap(node);
+  if (want('reap-mass')) await benchMassReap();
+  if (want('concurrent')) await benchConcurrentCreates();
+  if (want('memory')) await benchPeakMemory();
   const pad = (text: string, width: number) => text.padEnd(width);
-  console.log(`\nsandman benchmarks: ${RUNS} runs each (median), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`);
-  console.log(`${pad('measure', 40)}${pad('sandman', 12)}${pad('baseline', 12)}${pad('ratio', 8)}${pad('target', 9)}result   baseline`);
+  console.log(
+    `\nsandman benchmarks: ${RUNS} runs each (median), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,
+  );
+  console.log(
+    `${pad('measure', 40)}${pad('sandman', 12)}${pad('baseline', 12)}${pad('ratio', 8)}${pad('target', 9)}result   baseline`,
+  );
   for (const row of rows) {
     const ratio = row.sandman / row.baseline;
     const ok = row.target === null || ratio <= row.target;

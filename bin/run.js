@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point: oclif reads oclif.manifest.json, so only the command that runs is loaded.
-import {execute} from '@oclif/core';
+// Entry point: the whole CLI is one bundled module (npm run build); oclif reads
+// oclif.manifest.json for help and routing, so only the command that runs does any work.
+import {run} from '../dist/bundle/sandman.js';
 
-await execute({dir: import.meta.url});
+await run(import.meta.url);

@@ -50,7 +50,7 @@ async function gpuChoices(config: Config): Promise<Array<{name: string; value: G
   const none = {name: 'no GPU', value: {kind: 'none'} as GpuChoice};
   let available;
   try {
-    available = await gpuService(config).available();
+    available = await (await gpuService(config)).available();
   } catch {
     return [none];
   }

@@ -1,14 +1,14 @@
 import type {ChalkInstance} from 'chalk';
-import Table from 'cli-table3';
 
 import {formatDuration} from '../src/duration.js';
 
-/** A borderless table in the style of `docker ps`. */
-export function renderTable(
+/** A borderless table in the style of `docker ps` (cli-table3 loads only when a table is printed). */
+export async function renderTable(
   head: string[],
   rows: Array<Array<string | number>>,
   chalk?: ChalkInstance,
-): string {
+): Promise<string> {
+  const {default: Table} = await import('cli-table3');
   const table = new Table({
     head: head.map((title) => (chalk ? chalk.bold(title) : title)),
     chars: {

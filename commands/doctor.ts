@@ -35,7 +35,7 @@ export default class Doctor extends SandmanCommand {
       config,
       docker: new DockerodeContainerClient(),
       smi: new ExecaNvidiaSmi(config.nvidiaSmi),
-      store: stateStore(config),
+      store: await stateStore(config),
       instance: instanceId(config.stateFile),
       unitDir: flags['unit-dir'],
       cronFile: flags['cron-file'],
@@ -51,7 +51,7 @@ export default class Doctor extends SandmanCommand {
               ? chalk.yellow(status)
               : chalk.red(status);
       this.log(
-        renderTable(
+        await renderTable(
           ['CHECK', 'STATUS', 'DETAIL'],
           checks.map((check) => [check.name, mark(check.status), check.detail]),
           chalk,

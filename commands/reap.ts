@@ -28,7 +28,7 @@ export default class Reap extends SandmanCommand {
     const spinner = await startSpinner(this.jsonEnabled(), 'Reaping');
     let report: ReapReport;
     try {
-      report = await reaper(this.loadSettings(flags), spinner.text).run({dryRun: flags['dry-run']});
+      report = await (await reaper(this.loadSettings(flags), spinner.text)).run({dryRun: flags['dry-run']});
     } finally {
       spinner.stop();
     }
@@ -51,7 +51,11 @@ export default class Reap extends SandmanCommand {
       item.result + (item.error ? `: ${item.error}` : ''),
     ]);
     this.log(
-      renderTable(['ACTION', 'REASON', 'SESSION', 'USER', 'RESULT'], rows, await loadChalk(this.colour)),
+      await renderTable(
+        ['ACTION', 'REASON', 'SESSION', 'USER', 'RESULT'],
+        rows,
+        await loadChalk(this.colour),
+      ),
     );
     const done = report.items.filter((item) => item.result === 'done').length;
     this.log(

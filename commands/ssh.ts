@@ -5,7 +5,7 @@ import {Args} from '@oclif/core';
 import {invalidInput} from '../src/errors.js';
 import {sshClientArgs} from '../src/session/ssh-client.js';
 import {SandmanCommand} from '../cli/base-command.js';
-import {sessionService} from '../cli/services.js';
+import {sessionQueries} from '../cli/services.js';
 
 export default class Ssh extends SandmanCommand {
   static override summary = "Open an SSH shell in a user's session (or run one command there)";
@@ -25,7 +25,7 @@ export default class Ssh extends SandmanCommand {
   async run(): Promise<{exit_code: number; stdout: string; stderr: string} | undefined> {
     const {args, argv, flags} = await this.parse(Ssh);
     const config = this.loadSettings(flags);
-    const session = await sessionService(config).find(args.session);
+    const session = await (await sessionQueries(config)).find(args.session);
     if (session.status !== 'running')
       throw invalidInput(`session ${session.id} is ${session.status}, not running`);
     const command = (argv as string[]).slice(1);

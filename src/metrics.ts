@@ -9,7 +9,12 @@ import {countersOf, type StateData} from './state/state-data.js';
  * prom-client and written atomically (temp file + rename) so the collector never reads half a file.
  */
 export async function renderMetrics(state: StateData, inventory: GpuInventory | undefined): Promise<string> {
-  const {Registry, Gauge, Counter} = await import('prom-client');
+  // prom-client is CommonJS: its classes sit on the namespace or, once bundled, on `default`.
+  const loaded = await import('prom-client');
+  const {Registry, Gauge, Counter} =
+    'Registry' in loaded && loaded.Registry
+      ? loaded
+      : (loaded as unknown as {default: typeof loaded}).default;
   const registry = new Registry();
   const sessions = new Gauge({
     name: 'sandman_sessions',

@@ -13,12 +13,12 @@ export default class GpuAvailable extends SandmanCommand {
 
   async run(): Promise<AvailableView> {
     const {flags} = await this.parse(GpuAvailable);
-    const available = await gpuService(this.loadSettings(flags)).available();
+    const available = await (await gpuService(this.loadSettings(flags))).available();
     const chalk = await loadChalk(this.colour);
     if (available.devices.length === 0) this.log('Nothing is free.');
     else {
       this.log(
-        renderTable(
+        await renderTable(
           ['GPU', 'KIND', 'PROFILE', 'MEMORY', 'UUID'],
           available.devices.map((device) => [
             device.gpu_index,
@@ -34,7 +34,7 @@ export default class GpuAvailable extends SandmanCommand {
     if (available.creatable.length > 0) {
       this.log('\nCould still be created (dynamic mode):');
       this.log(
-        renderTable(
+        await renderTable(
           ['GPU', 'PROFILE', 'COUNT', 'MEMORY'],
           available.creatable.map((item) => [
             item.gpu_index,

@@ -15,7 +15,7 @@ export default class GpuLs extends SandmanCommand {
 
   async run(): Promise<GpuView[]> {
     const {flags} = await this.parse(GpuLs);
-    const gpus = await gpuService(this.loadSettings(flags)).list();
+    const gpus = await (await gpuService(this.loadSettings(flags))).list();
     const chalk = await loadChalk(this.colour);
     const rows = gpus.map((gpu) => [
       gpu.index,
@@ -29,13 +29,17 @@ export default class GpuLs extends SandmanCommand {
       gpu.uuid,
     ]);
     this.log(
-      renderTable(['GPU', 'NAME', 'MEMORY', 'UTIL', 'TEMP', 'POWER', 'MIG', 'HELD BY', 'UUID'], rows, chalk),
+      await renderTable(
+        ['GPU', 'NAME', 'MEMORY', 'UTIL', 'TEMP', 'POWER', 'MIG', 'HELD BY', 'UUID'],
+        rows,
+        chalk,
+      ),
     );
     const devices = gpus.flatMap((gpu) => gpu.mig_devices.map((device) => ({gpu, device})));
     if (devices.length > 0) {
       this.log('');
       this.log(
-        renderTable(
+        await renderTable(
           ['GPU', 'DEVICE', 'PROFILE', 'MEMORY', 'SESSION', 'USER', 'UUID'],
           devices.map(({gpu, device}) => [
             gpu.index,

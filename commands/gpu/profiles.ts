@@ -11,7 +11,7 @@ export default class GpuProfiles extends SandmanCommand {
 
   async run(): Promise<ProfileView[]> {
     const {flags} = await this.parse(GpuProfiles);
-    const profiles = await gpuService(this.loadSettings(flags)).profiles();
+    const profiles = await (await gpuService(this.loadSettings(flags))).profiles();
     if (profiles.length === 0) {
       this.log('No GPU is in MIG mode: there are no MIG profiles (whole GPUs are handed out with --gpu).');
       return profiles;
@@ -26,7 +26,7 @@ export default class GpuProfiles extends SandmanCommand {
       `${profile.instances_free}/${profile.instances_total}`,
     ]);
     this.log(
-      renderTable(
+      await renderTable(
         ['GPU', 'PROFILE', 'ID', 'MEMORY', 'SLICES', 'DEVICES FREE/TOTAL', 'INSTANCES FREE/TOTAL'],
         rows,
         await loadChalk(this.colour),

@@ -91,7 +91,9 @@ export default class SessionCreate extends SandmanCommand {
 
     const spinner = await startSpinner(this.jsonEnabled(), `Creating a session for ${user}`);
     try {
-      const session = await sessionService(config, spinner.text).create({
+      const session = await (
+        await sessionService(config, spinner.text)
+      ).create({
         user,
         ttl,
         gpu,

@@ -24,7 +24,7 @@ export default class SessionExtend extends SandmanCommand {
 
   async run(): Promise<SessionView> {
     const {args, flags} = await this.parse(SessionExtend);
-    const session = await sessionService(this.loadSettings(flags)).extend(args.session, flags.ttl);
+    const session = await (await sessionService(this.loadSettings(flags))).extend(args.session, flags.ttl);
     this.log(
       `Session ${session.session_id} for ${session.ssh_user} now expires ${formatTime(session.expires_at)} ` +
         `(${relativeTime(session.expires_at)})`,

@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core';
 import {DockerodeContainerClient} from '../../src/docker/dockerode-container-client.js';
 import {invalidInput} from '../../src/errors.js';
 import {SandmanCommand} from '../../cli/base-command.js';
-import {sessionService} from '../../cli/services.js';
+import {sessionQueries} from '../../cli/services.js';
 
 export default class SessionLogs extends SandmanCommand {
   static override summary = "Show a session container's logs (sshd and the entrypoint)";
@@ -25,7 +25,7 @@ export default class SessionLogs extends SandmanCommand {
   async run(): Promise<{session_id: string; logs: string} | undefined> {
     const {args, flags} = await this.parse(SessionLogs);
     if (flags.follow && this.jsonEnabled()) throw invalidInput('--follow cannot be combined with --json');
-    const session = await sessionService(this.loadSettings(flags)).find(args.session);
+    const session = await (await sessionQueries(this.loadSettings(flags))).find(args.session);
     const stream = await new DockerodeContainerClient().logs(session.container_id ?? session.container_name, {
       follow: flags.follow,
       tail: flags.tail,

@@ -4,7 +4,7 @@ import {gpuDescription} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import {SandmanCommand} from '../../cli/base-command.js';
 import {loadChalk, relativeTime, renderTable} from '../../cli/output.js';
-import {sessionService} from '../../cli/services.js';
+import {sessionQueries} from '../../cli/services.js';
 
 export default class SessionLs extends SandmanCommand {
   static override summary = 'List sessions';
@@ -24,7 +24,7 @@ export default class SessionLs extends SandmanCommand {
   async run(): Promise<SessionView[]> {
     const {flags} = await this.parse(SessionLs);
     const config = this.loadSettings(flags);
-    const sessions = await sessionService(config).list({user: flags.user, expired: flags.expired});
+    const sessions = await (await sessionQueries(config)).list({user: flags.user, expired: flags.expired});
     if (this.jsonEnabled()) return sessions;
     if (flags.quiet) {
       for (const session of sessions) this.log(session.session_id);
@@ -40,7 +40,7 @@ export default class SessionLs extends SandmanCommand {
       relativeTime(session.created_at),
       relativeTime(session.expires_at),
     ]);
-    this.log(renderTable(['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES'], rows, chalk));
+    this.log(await renderTable(['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES'], rows, chalk));
     return sessions;
   }
 }

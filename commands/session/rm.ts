@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core';
 import {invalidInput, SandmanError} from '../../src/errors.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import {SandmanCommand} from '../../cli/base-command.js';
-import {sessionService} from '../../cli/services.js';
+import {sessionQueries, sessionService} from '../../cli/services.js';
 import {interactive} from '../../cli/terminal.js';
 
 export default class SessionRm extends SandmanCommand {
@@ -36,8 +36,9 @@ export default class SessionRm extends SandmanCommand {
     const references = argv as string[];
     if (flags.all && references.length > 0) throw invalidInput('give session IDs or --all, not both');
     if (!flags.all && references.length === 0) throw invalidInput('missing session ID or user (or --all)');
-    const service = sessionService(this.loadSettings(flags));
-    if (flags.all && !flags.yes) await this.confirmAll((await service.list()).length);
+    const config = this.loadSettings(flags);
+    if (flags.all && !flags.yes) await this.confirmAll((await (await sessionQueries(config)).list()).length);
+    const service = await sessionService(config);
 
     const {removed, errors} = flags.all ? await service.removeAll() : await service.remove(references);
     for (const session of removed)

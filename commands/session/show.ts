@@ -4,7 +4,7 @@ import {gpuDescription} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import {SandmanCommand} from '../../cli/base-command.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
-import {sessionService} from '../../cli/services.js';
+import {sessionQueries} from '../../cli/services.js';
 
 export default class SessionShow extends SandmanCommand {
   static override summary = 'Show one session in full';
@@ -19,7 +19,7 @@ export default class SessionShow extends SandmanCommand {
 
   async run(): Promise<SessionView> {
     const {args, flags} = await this.parse(SessionShow);
-    const session = await sessionService(this.loadSettings(flags)).show(args.session);
+    const session = await (await sessionQueries(this.loadSettings(flags))).show(args.session);
     const rows: Array<[string, string | number]> = [
       ['ID', session.session_id],
       ['User', `${session.ssh_user} (uid ${session.uid})`],

@@ -36,7 +36,8 @@ export interface ReaperDeps {
   config: Config;
   store: StateStore;
   docker: ContainerClient;
-  sessions: SessionService;
+  /** Loaded only when something has to be torn down. */
+  sessions: () => Promise<SessionService>;
   clock: Clock;
   instance: string;
   audit?: AuditLog;
@@ -152,7 +153,7 @@ export class Reaper {
       }
       const claimed = await this.#claim(session, target.reason, now);
       if (!claimed) return {...item, result: 'skipped'};
-      await this.deps.sessions.teardown(claimed);
+      await (await this.deps.sessions()).teardown(claimed);
     } catch (error) {
       return {...item, result: 'failed', error: (error as Error).message};
     }

@@ -119,21 +119,6 @@ export class SessionService {
     return this.#instance;
   }
 
-  async list(filter: {user?: string; expired?: boolean} = {}): Promise<SessionView[]> {
-    const state = await this.#deps.store.read();
-    const now = this.#deps.clock.now().getTime();
-    return state.sessions
-      .filter((session) => filter.user === undefined || session.user === filter.user)
-      .filter((session) => !filter.expired || Date.parse(session.expires_at) <= now)
-      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
-      .map(toSessionView);
-  }
-
-  async show(reference: string): Promise<SessionView> {
-    const state = await this.#deps.store.read();
-    return toSessionView(resolveSession(state.sessions, reference));
-  }
-
   async create(request: CreateRequest): Promise<CreatedSession> {
     try {
       const created = await this.#create(request);
@@ -613,11 +598,5 @@ export class SessionService {
     } catch {
       // The record is what counts; a stale banner is cosmetic.
     }
-  }
-
-  /** The record behind an ID, prefix or user name (for `ssh` and `logs`). */
-  async find(reference: string): Promise<SessionRecord> {
-    const state = await this.#deps.store.read();
-    return resolveSession(state.sessions, reference);
   }
 }

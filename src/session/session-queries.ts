@@ -1,0 +1,36 @@
+import type {Clock} from '../clock.js';
+import type {SessionRecord} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
+import {resolveSession} from './resolve.js';
+import {toSessionView, type SessionView} from './session-view.js';
+
+/**
+ * Read-only questions about sessions. Kept apart from SessionService so `session ls`, which runs in
+ * scripts and timers, loads nothing but the state store.
+ */
+export class SessionQueries {
+  constructor(
+    private readonly store: StateStore,
+    private readonly clock: Clock,
+  ) {}
+
+  async list(filter: {user?: string; expired?: boolean} = {}): Promise<SessionView[]> {
+    const state = await this.store.read();
+    const now = this.clock.now().getTime();
+    return state.sessions
+      .filter((session) => filter.user === undefined || session.user === filter.user)
+      .filter((session) => !filter.expired || Date.parse(session.expires_at) <= now)
+      .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))
+      .map(toSessionView);
+  }
+
+  async show(reference: string): Promise<SessionView> {
+    return toSessionView(await this.find(reference));
+  }
+
+  /** The record behind an ID, prefix or user name (for `ssh` and `logs`). */
+  async find(reference: string): Promise<SessionRecord> {
+    const state = await this.store.read();
+    return resolveSession(state.sessions, reference);
+  }
+}

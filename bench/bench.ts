@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url';
 import {execa} from 'execa';
 
 import {instanceId, LABELS} from '../src/labels.js';
+import {SSHD_CAPABILITIES} from '../src/session/session-service.js';
 import {generateKeyPair} from '../src/ssh-keys.js';
 import type {SessionRecord} from '../src/state/state-data.js';
 
@@ -172,17 +173,7 @@ async function benchCreateToSsh(): Promise<void> {
           '127.0.0.1:34999:22',
           '--cap-drop',
           'ALL',
-          ...[
-            'CHOWN',
-            'DAC_OVERRIDE',
-            'FOWNER',
-            'SETUID',
-            'SETGID',
-            'SYS_CHROOT',
-            'KILL',
-            'AUDIT_WRITE',
-            'NET_BIND_SERVICE',
-          ].flatMap((cap) => ['--cap-add', cap]),
+          ...SSHD_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
           '--security-opt',
           'no-new-privileges:true',
           '--pids-limit',

@@ -1,13 +1,9 @@
-import {Command, Flags, type Interfaces} from '@oclif/core';
+import {Command, Flags} from '@oclif/core';
 
 import {loadConfig, type Config, type SettingName} from '../src/config.js';
 import type {SandmanError} from '../src/errors.js';
 import {errorJson, toSandmanError} from './error-output.js';
 import {colourWanted} from './terminal.js';
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<
-  (typeof SandmanCommand)['baseFlags'] & T['flags']
->;
 
 /**
  * Every sandman command: `--json` (oclif's json flag), `--state`, configuration loading, and the

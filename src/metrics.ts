@@ -2,7 +2,7 @@ import {mkdir, rename, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {GpuInventory} from './gpu/inventory.js';
-import {countersOf, type StateData} from './state/state-data.js';
+import {countersOf, heldDevices, type StateData} from './state/state-data.js';
 
 /**
  * The Prometheus text file for node_exporter's textfile collector (SPEC.md section 9), built with
@@ -31,7 +31,7 @@ export async function renderMetrics(state: StateData, inventory: GpuInventory | 
     labelNames: ['profile', 'state'],
     registers: [registry],
   });
-  const held = new Set(state.sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+  const held = heldDevices(state.sessions);
   const counts = new Map<string, {free: number; held: number}>();
   const count = (profile: string, isHeld: boolean) => {
     const entry = counts.get(profile) ?? {free: 0, held: 0};

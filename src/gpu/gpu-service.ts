@@ -1,6 +1,6 @@
 import type {Config} from '../config.js';
 import {dependencyUnavailable} from '../errors.js';
-import type {SessionRecord} from '../state/state-data.js';
+import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {migMemoryGiB, readInventory, type GpuInventory} from './inventory.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
@@ -110,7 +110,7 @@ export class GpuService {
 
   async profiles(): Promise<ProfileView[]> {
     const {inventory, sessions} = await this.#read();
-    const held = new Set(sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+    const held = heldDevices(sessions);
     return inventory.profiles.map((profile) => {
       const devices =
         inventory.gpus
@@ -132,7 +132,7 @@ export class GpuService {
 
   async available(): Promise<AvailableView> {
     const {inventory, sessions} = await this.#read();
-    const held = new Set(sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+    const held = heldDevices(sessions);
     const devices = freeDevices(inventory, held).map(({gpu, device}) => ({
       kind: device ? ('mig' as const) : ('gpu' as const),
       uuid: device?.uuid ?? gpu.uuid,

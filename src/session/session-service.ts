@@ -28,7 +28,7 @@ import {containerName, instanceId, LABELS} from '../labels.js';
 import {allocatePort, type PortProbe} from '../ports.js';
 import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
 import {waitForSshBanner} from '../ssh-ready.js';
-import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
+import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {faultPoint} from '../fault-point.js';
 import {onTermination} from '../termination.js';
@@ -36,6 +36,7 @@ import {chooseUid, ensureWorkspace, workspaceOwner, workspacePath} from '../work
 import {loginBanner} from './banner.js';
 import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
+import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
@@ -267,7 +268,7 @@ export class SessionService {
       if (config.maxSessions !== undefined && state.sessions.length >= config.maxSessions) {
         throw capacity(`maxSessions (${config.maxSessions}) sessions already exist`);
       }
-      const held = new Set(state.sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+      const held = heldDevices(state.sessions);
       const pending = state.sessions.flatMap((session) =>
         session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
           ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
@@ -386,7 +387,7 @@ export class SessionService {
 
   async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
     const {config, docker} = this.#deps;
-    const host = ['0.0.0.0', '::'].includes(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
+    const host = localAddress(config.bindAddress);
     const ready = await waitForSshBanner({
       host,
       port: record.ssh_port,

@@ -6,12 +6,17 @@ import type {SessionRecord} from '../state/state-data.js';
  * fresh host key, so host-key checking against known_hosts would only ever warn about a changed key
  * on a reused port; the connection goes to this host's own published port.
  */
+/** Where this host reaches a port published on `bindAddress`: loopback for a wildcard bind. */
+export function localAddress(bindAddress: string): string {
+  return ['0.0.0.0', '::'].includes(bindAddress) ? '127.0.0.1' : bindAddress;
+}
+
 export function sshClientArgs(
   session: SessionRecord,
   config: Pick<Config, 'bindAddress'>,
   options: {tty: boolean},
 ): string[] {
-  const host = ['0.0.0.0', '::'].includes(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
+  const host = localAddress(config.bindAddress);
   return [
     ...(session.ssh_private_key_path ? ['-i', session.ssh_private_key_path, '-o', 'IdentitiesOnly=yes'] : []),
     '-p',

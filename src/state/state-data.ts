@@ -59,6 +59,11 @@ export function emptyState(): StateData {
   return {version: STATE_VERSION, sessions: [], users: {}};
 }
 
+/** The GPU and MIG device UUIDs that sessions hold right now. */
+export function heldDevices(sessions: readonly SessionRecord[]): Set<string> {
+  return new Set(sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+}
+
 export function countersOf(state: StateData): Counters {
   state.counters ??= {
     sessions_created_total: 0,

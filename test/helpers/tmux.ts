@@ -2,6 +2,8 @@ import {setTimeout as sleep} from 'node:timers/promises';
 
 import {execa} from 'execa';
 
+const UNSET = ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'FORCE_COLOR'];
+
 /** A real terminal: tmux runs the command, tests type with send-keys and read with capture-pane. */
 export class Terminal {
   private constructor(readonly name: string) {}
@@ -11,6 +13,8 @@ export class Terminal {
     const exports = Object.entries(env)
       .map(([key, value]) => `${key}='${value.replace(/'/g, `'\\''`)}'`)
       .join(' ');
+    // The pane stands for a person at a shell: CI's markers (which make chalk and ora drop colour
+    // and spinners) and forced colour settings from the test runner's environment are removed.
     // The pane stays open after the command ends so its last screen and exit status can be read.
     await execa('tmux', [
       'new-session',
@@ -21,7 +25,7 @@ export class Terminal {
       '160',
       '-y',
       '50',
-      `env ${exports} ${command}; echo "EXIT=$?"; sleep 600`,
+      `env ${UNSET.map((name) => `-u ${name}`).join(' ')} ${exports} ${command}; echo "EXIT=$?"; sleep 600`,
     ]);
     return new Terminal(name);
   }

@@ -1,8 +1,9 @@
 import {Command, Flags} from '@oclif/core';
 
-import {loadConfig, type Config, type SettingName} from '../src/config.js';
-import type {SandmanError} from '../src/errors.js';
-import {errorJson, toSandmanError} from './error-output.js';
+import type {Config, SettingName} from '../src/config.js';
+import {reportError} from './error-output.js';
+import {writeJson, type CommandOutput} from './output.js';
+import {settingsFromFlags} from './settings.js';
 import {colourWanted} from './terminal.js';
 
 /**
@@ -25,14 +26,12 @@ export abstract class SandmanCommand extends Command {
     flags: Record<string, unknown>,
     extra: Partial<Record<SettingName, string>> = {},
   ): Config {
-    const mapping: Partial<Record<SettingName, string>> = {stateFile: 'state', ...extra};
-    const values: Partial<Record<SettingName, unknown>> = {};
-    const names: Partial<Record<SettingName, string>> = {};
-    for (const [setting, flag] of Object.entries(mapping) as [SettingName, string][]) {
-      values[setting] = flags[flag];
-      names[setting] = `--${flag}`;
-    }
-    return loadConfig({flags: values, flagNames: names});
+    return settingsFromFlags(flags, extra);
+  }
+
+  /** Where the shared command bodies in cli/ print (the same ones the fast path runs). */
+  protected get output(): CommandOutput {
+    return {json: this.jsonEnabled(), colour: this.colour, log: (line) => this.log(line)};
   }
 
   protected get colour(): boolean {
@@ -40,24 +39,13 @@ export abstract class SandmanCommand extends Command {
   }
 
   override logJson(json: unknown): void {
-    // Plain JSON, never colourised: scripts parse it.
-    process.stdout.write(JSON.stringify(json, null, 2) + '\n');
+    writeJson(json);
   }
 
   override async catch(error: Error & {code?: string}): Promise<never> {
     if (error.code === 'EEXIT') throw error;
-    const failure: SandmanError = toSandmanError(error);
-    if (this.jsonEnabled()) {
-      this.logJson(errorJson(failure));
-    } else {
-      const chalk = this.colour ? (await import('chalk')).default : undefined;
-      const label = chalk ? chalk.red.bold('Error:') : 'Error:';
-      process.stderr.write(`${label} ${failure.message}\n`);
-      if (failure.kind === 'INVALID_INPUT' && /flag|argument/i.test(failure.message)) {
-        process.stderr.write(`See "sandman ${this.id?.replace(/:/g, ' ') ?? ''} --help".\n`);
-      }
-    }
-    process.exitCode = failure.exitCode;
-    return this.exit(failure.exitCode) as never;
+    const code = await reportError(error, {json: this.jsonEnabled(), colour: this.colour, command: this.id});
+    process.exitCode = code;
+    return this.exit(code) as never;
   }
 }

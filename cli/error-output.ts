@@ -1,4 +1,5 @@
 import {isSandmanError, SandmanError, type ErrorKind} from '../src/errors.js';
+import {writeJson} from './output.js';
 
 /** oclif's own errors (unknown flag, missing argument, ...) carry their exit code in `oclif.exit`. */
 function oclifExit(error: unknown): number | undefined {
@@ -30,4 +31,26 @@ export function errorJson(error: SandmanError): {error: Record<string, unknown>}
       ...(error.details ? {details: error.details} : {}),
     },
   };
+}
+
+/**
+ * The one place a failure becomes output: the JSON error object on stdout with --json, otherwise
+ * `Error: ...` on stderr (with a pointer to --help for usage errors). Returns the exit code.
+ */
+export async function reportError(
+  error: unknown,
+  context: {json: boolean; colour: boolean; command?: string},
+): Promise<number> {
+  const failure = toSandmanError(error);
+  if (context.json) {
+    writeJson(errorJson(failure));
+  } else {
+    const chalk = context.colour ? (await import('chalk')).default : undefined;
+    const label = chalk ? chalk.red.bold('Error:') : 'Error:';
+    process.stderr.write(`${label} ${failure.message}\n`);
+    if (failure.kind === 'INVALID_INPUT' && /flag|argument/i.test(failure.message)) {
+      process.stderr.write(`See "sandman ${context.command?.replace(/:/g, ' ') ?? ''} --help".\n`);
+    }
+  }
+  return failure.exitCode;
 }

@@ -2,6 +2,18 @@ import type {ChalkInstance} from 'chalk';
 
 import {formatDuration} from '../src/duration.js';
 
+/** What a command prints through: stdout lines for people, or one JSON document for scripts. */
+export interface CommandOutput {
+  json: boolean;
+  colour: boolean;
+  log: (line: string) => void;
+}
+
+/** Plain JSON, never colourised: scripts parse it. */
+export function writeJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
 /** A borderless table in the style of `docker ps` (cli-table3 loads only when a table is printed). */
 export async function renderTable(
   head: string[],

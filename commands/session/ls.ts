@@ -1,10 +1,8 @@
 import {Flags} from '@oclif/core';
 
-import {gpuDescription} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import {SandmanCommand} from '../../cli/base-command.js';
-import {loadChalk, relativeTime, renderTable} from '../../cli/output.js';
-import {sessionQueries} from '../../cli/services.js';
+import {listSessions} from '../../cli/session-list.js';
 
 export default class SessionLs extends SandmanCommand {
   static override summary = 'List sessions';
@@ -23,24 +21,6 @@ export default class SessionLs extends SandmanCommand {
 
   async run(): Promise<SessionView[]> {
     const {flags} = await this.parse(SessionLs);
-    const config = this.loadSettings(flags);
-    const sessions = await (await sessionQueries(config)).list({user: flags.user, expired: flags.expired});
-    if (this.jsonEnabled()) return sessions;
-    if (flags.quiet) {
-      for (const session of sessions) this.log(session.session_id);
-      return sessions;
-    }
-    const chalk = await loadChalk(this.colour);
-    const rows = sessions.map((session) => [
-      session.session_id,
-      session.ssh_user,
-      session.status,
-      gpuDescription(session),
-      session.ssh_port,
-      relativeTime(session.created_at),
-      relativeTime(session.expires_at),
-    ]);
-    this.log(await renderTable(['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES'], rows, chalk));
-    return sessions;
+    return listSessions(this.loadSettings(flags), flags, this.output);
   }
 }

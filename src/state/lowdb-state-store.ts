@@ -5,7 +5,6 @@ import {Low} from 'lowdb';
 import {DataFile} from 'lowdb/node';
 
 import {isSandmanError, stateUnavailable} from '../errors.js';
-import {acquireFileLock} from '../file-lock.js';
 import {emptyState, STATE_VERSION, type StateData} from './state-data.js';
 import type {StateStore} from './state-store.js';
 
@@ -109,6 +108,8 @@ export class LowdbStateStore implements StateStore {
     }
     let release: (() => Promise<void>) | undefined;
     try {
+      // proper-lockfile (and graceful-fs under it) loads only for writes: reads take no lock.
+      const {acquireFileLock} = await import('../file-lock.js');
       release = await acquireFileLock(this.file, {waitMs: this.#lockTimeout, onCompromised});
     } catch (error) {
       throw stateUnavailable(`cannot lock state file ${this.file}: ${(error as Error).message}`, error);

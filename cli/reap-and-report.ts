@@ -1,0 +1,46 @@
+import type {Config} from '../src/config.js';
+import {SandmanError} from '../src/errors.js';
+import type {ReapReport} from '../src/reap/reaper.js';
+import {loadChalk, renderTable, type CommandOutput} from './output.js';
+import {reaper} from './services.js';
+import {startSpinner} from './spinner.js';
+
+/** `reap`: shared by the oclif command and the fast path (cli/fast-path.ts). */
+export async function reapAndReport(
+  config: Config,
+  flags: {dryRun: boolean},
+  out: CommandOutput,
+): Promise<ReapReport> {
+  const spinner = await startSpinner(out.json, 'Reaping');
+  let report: ReapReport;
+  try {
+    report = await (await reaper(config, spinner.text)).run({dryRun: flags.dryRun});
+  } finally {
+    spinner.stop();
+  }
+  if (!out.json) await printReport(report, out);
+  if (report.failed > 0) {
+    // Exit 1; with --json the report travels in the error object, so stdout stays one document.
+    throw new SandmanError('FAILURE', `${report.failed} reap item(s) failed`, {details: {report}});
+  }
+  return report;
+}
+
+async function printReport(report: ReapReport, out: CommandOutput): Promise<void> {
+  if (report.skipped) return out.log(`Nothing done: ${report.skipped}.`);
+  if (report.items.length === 0) return out.log(`Nothing to reap (${report.duration_ms} ms).`);
+  const rows = report.items.map((item) => [
+    item.result === 'would' ? 'would ' + item.action : item.action,
+    item.reason,
+    item.session_id ?? '-',
+    item.user ?? '-',
+    item.result + (item.error ? `: ${item.error}` : ''),
+  ]);
+  out.log(
+    await renderTable(['ACTION', 'REASON', 'SESSION', 'USER', 'RESULT'], rows, await loadChalk(out.colour)),
+  );
+  const done = report.items.filter((item) => item.result === 'done').length;
+  out.log(
+    `${report.dry_run ? 'Dry run: nothing changed' : `${done} done, ${report.failed} failed`} (${report.duration_ms} ms).`,
+  );
+}

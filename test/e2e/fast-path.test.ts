@@ -1,0 +1,145 @@
+import {cp, mkdtemp, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import {ROOT} from '../helpers/constants.js';
+import {createSandbox, type CliResult, type Sandbox} from '../helpers/sandbox.js';
+import {editState, PAST} from '../helpers/state-file.js';
+
+/**
+ * `reap` and `session ls` have a fast path that skips oclif (cli/fast-path.ts). Whatever the
+ * invocation, it must answer exactly as the oclif command does: same stdout, stderr and exit code.
+ */
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = createSandbox({portStart: 32_600, portCount: 10});
+  for (const user of ['alice', 'bob', 'carol']) {
+    expect((await sandbox.run(['session', 'create', user, '--no-gpu', '--no-wait'])).exitCode).toBe(0);
+  }
+  const dave = await sandbox.json(['session', 'create', 'dave', '--no-gpu', '--no-wait']);
+  await execa('docker', ['rm', '-f', String(dave.body.container_id)]);
+  // Fixed times, so "5s ago" cannot turn into "6s ago" between two runs; carol's session is past its
+  // expiry (what a reap removes) and dave's record has lost its container.
+  await editState(sandbox.stateFile, (state) => {
+    for (const session of state.sessions) {
+      session.created_at = '2026-01-01T00:00:00Z';
+      session.expires_at = session.user === 'carol' ? PAST : '2099-01-01T00:00:00Z';
+    }
+  });
+});
+afterAll(async () => {
+  await sandbox.cleanup();
+});
+
+/** Run times differ from run to run; nothing else may. */
+const normalised = (result: CliResult): CliResult => ({
+  ...result,
+  stdout: result.stdout.replace(/"duration_ms": \d+/g, '"duration_ms": 0').replace(/\(\d+ ms\)/g, '(N ms)'),
+});
+
+async function bothWays(args: string[], env: Record<string, string> = {}) {
+  const fast = normalised(await sandbox.run(args, {env}));
+  const oclif = normalised(await sandbox.run(args, {env: {...env, SANDMAN_FAST_PATH: '0'}}));
+  return {fast, oclif};
+}
+
+describe('the fast path answers as the oclif commands do', () => {
+  const same = [
+    ['session', 'ls'],
+    ['session', 'ls', '--json'],
+    ['session', 'list', '-q'],
+    ['session', 'ls', '--user', 'bob', '--json'],
+    ['session', 'ls', '--user=nobody'],
+    ['session', 'ls', '--expired', '--json'],
+    ['reap', '--dry-run'],
+    ['reap', '--dry-run', '--json'],
+  ];
+  it.each(same.map((args) => [args.join(' '), args]))('%s', async (_name, args) => {
+    const {fast, oclif} = await bothWays(args as string[]);
+    expect(fast).toEqual(oclif);
+    expect(fast.exitCode).toBe(0);
+    expect(fast.stdout).not.toBe('');
+  });
+
+  it('reports the sessions a dry-run reap would remove, and changes nothing', async () => {
+    const {fast} = await bothWays(['reap', '--dry-run', '--json']);
+    const report = JSON.parse(fast.stdout) as {items: Array<{user: string; reason: string; result: string}>};
+    expect(report.items.map((item) => `${item.user} ${item.reason} ${item.result}`).sort()).toEqual([
+      'carol expired would',
+      'dave dangling would',
+    ]);
+    expect((await sandbox.json<unknown[]>(['session', 'ls'])).body).toHaveLength(4);
+  });
+
+  it('honours SANDMAN_CONTENT_TYPE=json and --state/--db as oclif does', async () => {
+    const env = {SANDMAN_CONTENT_TYPE: 'json'};
+    const {fast, oclif} = await bothWays(['session', 'ls'], env);
+    expect(fast).toEqual(oclif);
+    expect(JSON.parse(fast.stdout)).toHaveLength(4);
+    const other = path.join(sandbox.dir, 'other-state.json');
+    await writeFile(other, JSON.stringify({version: 1, sessions: [], users: {}}));
+    for (const args of [
+      ['session', 'ls', '--json', '--state', other],
+      ['session', 'ls', '--json', `--db=${other}`],
+    ]) {
+      const ways = await bothWays(args);
+      expect(ways.fast).toEqual(ways.oclif);
+      expect(ways.fast.stdout).toBe('[]');
+    }
+  });
+
+  it('fails the same way: corrupt state (7), bad settings (2), engine unreachable (6)', async () => {
+    const corrupt = path.join(sandbox.dir, 'corrupt.json');
+    await writeFile(corrupt, '{"version": 1, "sessions": [');
+    const cases: Array<[string[], Record<string, string>, number]> = [
+      [['session', 'ls', '--state', corrupt], {}, 7],
+      [['session', 'ls', '--json', '--state', corrupt], {}, 7],
+      [['reap', '--json', '--state', corrupt], {}, 7],
+      [['session', 'ls'], {SANDMAN_LOCK_TIMEOUT: 'soon'}, 2],
+      [['reap', '--json'], {SANDMAN_LOCK_TIMEOUT: 'soon'}, 2],
+      [['reap'], {DOCKER_HOST: 'unix:///nonexistent/docker.sock'}, 6],
+      [['reap', '--json'], {DOCKER_HOST: 'unix:///nonexistent/docker.sock'}, 6],
+    ];
+    for (const [args, env, exitCode] of cases) {
+      const {fast, oclif} = await bothWays(args, env);
+      expect(fast, args.join(' ')).toEqual(oclif);
+      expect(fast.exitCode, args.join(' ')).toBe(exitCode);
+    }
+  });
+
+  it('leaves help and usage errors to oclif', async () => {
+    const help = await sandbox.run(['session', 'ls', '--help']);
+    expect(help.exitCode).toBe(0);
+    expect(help.stdout).toContain('USAGE');
+    const unknown = await sandbox.run(['reap', '--now']);
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('--now');
+  });
+
+  it('runs without loading oclif at all', async () => {
+    // A copy of the installed CLI without the oclif bundle: the fast path still answers, other
+    // commands cannot.
+    const copy = await mkdtemp(path.join(tmpdir(), 'sandman-fast-'));
+    try {
+      for (const part of ['bin', 'dist', 'package.json']) {
+        await cp(path.join(ROOT, part), path.join(copy, part), {recursive: true});
+      }
+      await rm(path.join(copy, 'dist', 'bundle'), {recursive: true});
+      const env = {...sandbox.env};
+      const bin = path.join(copy, 'bin', 'run.js');
+      const ls = await execa('node', [bin, 'session', 'ls', '--json'], {env, reject: false});
+      expect(ls.exitCode).toBe(0);
+      expect(JSON.parse(String(ls.stdout))).toHaveLength(4);
+      const reap = await execa('node', [bin, 'reap', '--dry-run', '--json'], {env, reject: false});
+      expect(reap.exitCode).toBe(0);
+      const show = await execa('node', [bin, 'session', 'show', 'alice'], {env, reject: false});
+      expect(show.exitCode).not.toBe(0);
+      expect(String(show.stderr)).toContain('dist/bundle/sandman.js');
+    } finally {
+      await rm(copy, {recursive: true, force: true});
+    }
+  });
+});

@@ -22,6 +22,8 @@ export function readSshBanner(host: string, port: number, timeoutMs = 2000): Pro
   });
 }
 
+const CHECK_EVERY_MS = 500;
+
 /**
  * Polls until the port answers with an `SSH-2.0-` banner. Docker's port proxy accepts connections
  * before sshd runs, so a TCP connect alone proves nothing. `check` runs between attempts and may
@@ -34,17 +36,21 @@ export async function waitForSshBanner(options: {
   check?: () => Promise<void>;
 }): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
-  let attempt = 0;
-  while (Date.now() < deadline) {
+  let lastCheck = Date.now();
+  for (let attempt = 1; Date.now() < deadline; attempt++) {
     const banner = await readSshBanner(
       options.host,
       options.port,
       Math.max(100, Math.min(2000, deadline - Date.now())),
     );
     if (banner?.startsWith('SSH-2.0-')) return true;
-    attempt++;
-    if (options.check && attempt % 5 === 0) await options.check();
-    await sleep(Math.min(25 * attempt, 200));
+    if (options.check && Date.now() - lastCheck >= CHECK_EVERY_MS) {
+      await options.check();
+      lastCheck = Date.now();
+    }
+    // sshd usually answers within a second of the start: poll briskly (each try is one local
+    // connection), then back off for slow images.
+    await sleep(attempt <= 40 ? 25 : 200);
   }
   return false;
 }

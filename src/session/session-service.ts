@@ -206,16 +206,20 @@ export class SessionService {
         const pair = generateKeyPair(`sandman-${record.id}`);
         privateKey = pair.privateKey;
         authorizedKeys = pair.publicKey;
-        await keys.write(record.id, privateKey);
       }
-      await ensureWorkspace(record.workspace, record.uid);
-      // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
-      await withFileLock(
-        path.join(path.dirname(config.stateFile), 'network'),
-        config.lockTimeout,
-        () => stateUnavailable(`network lock in ${path.dirname(config.stateFile)} held too long`),
-        () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
-      );
+      // Three independent preparations at once. All are settled before a failure is thrown, so the
+      // undo never races a key file or workspace still being written.
+      await allSucceeded([
+        privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
+        ensureWorkspace(record.workspace, record.uid),
+        // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
+        withFileLock(
+          path.join(path.dirname(config.stateFile), 'network'),
+          config.lockTimeout,
+          () => stateUnavailable(`network lock in ${path.dirname(config.stateFile)} held too long`),
+          () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
+        ),
+      ]);
       this.#deps.progress?.('Starting the container');
       containerId = await docker.createContainer(
         this.#containerSpec(record, authorizedKeys, userEnv, request.password),
@@ -600,4 +604,10 @@ export class SessionService {
       // The record is what counts; a stale banner is cosmetic.
     }
   }
+}
+
+/** Waits for every promise; then throws the first failure, if any. */
+async function allSucceeded(work: Array<Promise<unknown>>): Promise<void> {
+  const failure = (await Promise.allSettled(work)).find((result) => result.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
 }

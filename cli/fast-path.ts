@@ -15,7 +15,7 @@ import {colourWanted} from './terminal.js';
 
 export type FastFlags = Record<string, string | boolean>;
 
-interface FastCommand {
+export interface FastCommand {
   /** oclif's command ID, for the --help pointer in usage errors. */
   id: string;
   /** Command-line token → flag name. */
@@ -49,6 +49,9 @@ const reap: FastCommand = {
     return reapAndReport(config, {dryRun: flags['dry-run'] === true}, out);
   },
 };
+
+/** By oclif command ID; test/unit/fast-path.test.ts holds these tables to the oclif flags. */
+export const FAST_COMMANDS: Record<string, FastCommand> = {[sessionLs.id]: sessionLs, [reap.id]: reap};
 
 /** The command words each fast command answers to (oclif's hidden alias `session list` included). */
 function commandFor(argv: string[]): {command: FastCommand; rest: string[]} | undefined {

@@ -1,6 +1,9 @@
 import {describe, expect, it} from 'vitest';
 
-import {parseFastInvocation} from '../../cli/fast-path.js';
+import {SandmanCommand} from '../../cli/base-command.js';
+import {FAST_COMMANDS, parseFastInvocation} from '../../cli/fast-path.js';
+import Reap from '../../commands/reap.js';
+import SessionLs from '../../commands/session/ls.js';
 
 const parsed = (argv: string[]) => {
   const invocation = parseFastInvocation(argv);
@@ -57,3 +60,40 @@ describe('the fast path for reap and session ls', () => {
     }
   });
 });
+
+describe('the fast path flag tables', () => {
+  // What each fast command accepts must be exactly what its oclif command declares: the same
+  // names, aliases and short forms, each a boolean or a value as there, with no defaults the fast
+  // path would not know about. A flag added to the oclif command fails this until the fast path
+  // learns it (until then the fast path would hand such invocations to oclif, which is safe).
+  it.each([
+    ['session:ls', SessionLs],
+    ['reap', Reap],
+  ] as const)('%s matches its oclif command', (id, command) => {
+    const flags = {...SandmanCommand.baseFlags, ...command.flags} as Record<string, OclifFlag>;
+    const expected = {
+      booleans: {'--json': 'json'} as Record<string, string>,
+      values: {} as Record<string, string>,
+    };
+    for (const [name, flag] of Object.entries(flags)) {
+      const table = flag.type === 'boolean' ? expected.booleans : expected.values;
+      table[`--${name}`] = name;
+      for (const alias of flag.aliases ?? []) table[`--${alias}`] = name;
+      if (flag.char) table[`-${flag.char}`] = name;
+      expect(flag.default, `${id} --${name} has a default`).toBeUndefined();
+      expect(flag.multiple ?? false, `${id} --${name} is multiple`).toBe(false);
+      expect(flag.allowNo ?? false, `${id} --${name} allows --no-`).toBe(false);
+    }
+    const fast = FAST_COMMANDS[id]!;
+    expect({booleans: fast.booleans, values: fast.values}).toEqual(expected);
+  });
+});
+
+interface OclifFlag {
+  type: 'boolean' | 'option';
+  char?: string;
+  aliases?: string[];
+  default?: unknown;
+  multiple?: boolean;
+  allowNo?: boolean;
+}

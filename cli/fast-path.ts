@@ -1,19 +1,20 @@
 /**
- * `reap` (run every minute by the timer) and `session ls` (run inside scripts) without oclif.
- * Loading @oclif/core and routing through it is most of their wall time (BENCHMARKS.md), so
- * bin/run.js tries this first. It runs the same command bodies and error output as the oclif
- * commands, but only for plain invocations it parses completely; anything else (--help, unknown or
- * repeated flags, a value that looks like a flag, `--`) goes to oclif, which then answers the usual
- * way. SANDMAN_FAST_PATH=0 sends everything through oclif.
+ * `reap` (run every minute by the timer), `session ls` and `session create` (run inside scripts)
+ * without oclif. Loading @oclif/core and routing through it is most of their start-up
+ * (BENCHMARKS.md), so bin/run.js tries this first. It runs the same command bodies and error
+ * output as the oclif commands, but only for plain invocations it parses completely; anything else
+ * (--help, unknown or repeated flags, a value that looks like a flag, `--`, a missing or extra
+ * argument, two GPU choices) goes to oclif, which then answers the usual way.
+ * SANDMAN_FAST_PATH=0 sends everything through oclif.
  */
-import type {Config} from '../src/config.js';
+import type {Config, SettingName} from '../src/config.js';
 import {reportError} from './error-output.js';
 import {writeJson, type CommandOutput} from './output.js';
 import {listSessions} from './session-list.js';
-import {settingsFromFlags} from './settings.js';
+import {creationSettingNames, settingsFromFlags} from './settings.js';
 import {colourWanted} from './terminal.js';
 
-export type FastFlags = Record<string, string | boolean>;
+export type FastFlags = Record<string, string | boolean | string[]>;
 
 export interface FastCommand {
   /** oclif's command ID, for the --help pointer in usage errors. */
@@ -21,7 +22,15 @@ export interface FastCommand {
   /** Command-line token → flag name. */
   booleans: Record<string, string>;
   values: Record<string, string>;
-  run: (config: Config, flags: FastFlags, out: CommandOutput) => Promise<unknown>;
+  /** Value flags that may be given more than once (collected in order). */
+  multiple?: string[];
+  /** Flags of which at most one may be given. */
+  exclusive?: string[];
+  /** How many arguments the command takes here: exactly this many, or it is oclif's to handle. */
+  args?: number;
+  /** Settings (SPEC.md section 7) that this command's flags set, besides --state. */
+  settings?: Partial<Record<SettingName, string>>;
+  run: (config: Config, flags: FastFlags, out: CommandOutput, args: string[]) => Promise<unknown>;
 }
 
 // The flags every sandman command has (cli/base-command.ts): --json and --state (alias --db).
@@ -50,8 +59,54 @@ const reap: FastCommand = {
   },
 };
 
+/** The flags of commands/session/create.ts and cli/session-flags.ts, as command-line tokens. */
+const CREATE_VALUES = [
+  'ttl',
+  'profile',
+  'mig-instance',
+  'gpu',
+  'ssh-key',
+  'env',
+  'image',
+  'workspace-root',
+  'ssh-port-start',
+  'ssh-port-end',
+  'ssh-host',
+  'cpus',
+  'memory',
+  'pids',
+];
+
+const sessionCreate: FastCommand = {
+  id: 'session:create',
+  booleans: {...GLOBAL_BOOLEANS, ...tokens(['no-gpu', 'password', 'no-wait'])},
+  values: {...GLOBAL_VALUES, ...tokens(CREATE_VALUES)},
+  multiple: ['env'],
+  exclusive: ['profile', 'mig-instance', 'gpu', 'no-gpu'],
+  // Without USER, create asks on a terminal: that stays with oclif.
+  args: 1,
+  settings: creationSettingNames,
+  run: async (config, flags, out, args) => {
+    const [{createSession, gpuChoiceOf}, {validateUserName}] = await Promise.all([
+      import('./session-create.js'),
+      import('../src/user-name.js'),
+    ]);
+    const user = validateUserName(args[0]!);
+    const given = flags as Parameters<typeof gpuChoiceOf>[0];
+    return createSession(config, {user, gpu: gpuChoiceOf(given), ttl: given.ttl, flags: given}, out);
+  },
+};
+
+function tokens(names: string[]): Record<string, string> {
+  return Object.fromEntries(names.map((name) => [`--${name}`, name]));
+}
+
 /** By oclif command ID; test/unit/fast-path.test.ts holds these tables to the oclif flags. */
-export const FAST_COMMANDS: Record<string, FastCommand> = {[sessionLs.id]: sessionLs, [reap.id]: reap};
+export const FAST_COMMANDS: Record<string, FastCommand> = {
+  [sessionLs.id]: sessionLs,
+  [reap.id]: reap,
+  [sessionCreate.id]: sessionCreate,
+};
 
 /** The command words each fast command answers to (oclif's hidden alias `session list` included). */
 function commandFor(argv: string[]): {command: FastCommand; rest: string[]} | undefined {
@@ -59,38 +114,48 @@ function commandFor(argv: string[]): {command: FastCommand; rest: string[]} | un
   if (argv[0] === 'session' && (argv[1] === 'ls' || argv[1] === 'list')) {
     return {command: sessionLs, rest: argv.slice(2)};
   }
+  if (argv[0] === 'session' && argv[1] === 'create') return {command: sessionCreate, rest: argv.slice(2)};
   return undefined;
 }
 
-/** The command and its flags, or undefined when this argv is one for oclif to handle. */
-export function parseFastInvocation(argv: string[]): {command: FastCommand; flags: FastFlags} | undefined {
+/** The command, its flags and arguments, or undefined when this argv is one for oclif to handle. */
+export function parseFastInvocation(
+  argv: string[],
+): {command: FastCommand; flags: FastFlags; args: string[]} | undefined {
   const found = commandFor(argv);
   if (!found) return undefined;
   const {command, rest} = found;
   const flags: FastFlags = {};
+  const args: string[] = [];
   for (let index = 0; index < rest.length; index++) {
     const token = rest[index]!;
+    if (!token.startsWith('-')) {
+      args.push(token);
+      continue;
+    }
     const equals = token.startsWith('--') ? token.indexOf('=') : -1;
     const name = equals === -1 ? token : token.slice(0, equals);
     const booleanFlag = Object.hasOwn(command.booleans, name) ? command.booleans[name] : undefined;
     const valueFlag = Object.hasOwn(command.values, name) ? command.values[name] : undefined;
-    let flag: string;
-    let value: string | boolean;
     if (booleanFlag !== undefined && equals === -1) {
-      flag = booleanFlag;
-      value = true;
+      if (Object.hasOwn(flags, booleanFlag)) return undefined;
+      flags[booleanFlag] = true;
     } else if (valueFlag !== undefined) {
-      flag = valueFlag;
       const given = equals === -1 ? rest[++index] : token.slice(equals + 1);
       if (given === undefined || given === '' || given.startsWith('-')) return undefined;
-      value = given;
+      if (command.multiple?.includes(valueFlag)) {
+        flags[valueFlag] = [...((flags[valueFlag] as string[] | undefined) ?? []), given];
+      } else {
+        if (Object.hasOwn(flags, valueFlag)) return undefined;
+        flags[valueFlag] = given;
+      }
     } else {
       return undefined;
     }
-    if (Object.hasOwn(flags, flag)) return undefined;
-    flags[flag] = value;
   }
-  return {command, flags};
+  if (args.length !== (command.args ?? 0)) return undefined;
+  if ((command.exclusive ?? []).filter((flag) => Object.hasOwn(flags, flag)).length > 1) return undefined;
+  return {command, flags, args};
 }
 
 /** Runs argv on the fast path; false when it is not one the fast path takes. */
@@ -98,7 +163,7 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (env.SANDMAN_FAST_PATH === '0') return false;
   const invocation = parseFastInvocation(argv);
   if (!invocation) return false;
-  const {command, flags} = invocation;
+  const {command, flags, args} = invocation;
   // As oclif's jsonEnabled(): --json, or the <BIN>_CONTENT_TYPE=json environment variable.
   const json = flags.json === true || env.SANDMAN_CONTENT_TYPE?.toLowerCase() === 'json';
   const colour = colourWanted(json);
@@ -108,7 +173,7 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
     if (error.code !== 'EPIPE') throw error;
   });
   try {
-    const result = await command.run(settingsFromFlags(flags), flags, out);
+    const result = await command.run(settingsFromFlags(flags, command.settings), flags, out, args);
     if (json) writeJson(result);
   } catch (error) {
     process.exitCode = await reportError(error, {json, colour, command: command.id});

@@ -1,7 +1,5 @@
 import {Flags} from '@oclif/core';
 
-import type {SettingName} from '../src/config.js';
-
 /** Flags that set configuration values for commands that create sessions (SPEC.md section 7). */
 export const creationSettingFlags = {
   image: Flags.string({description: 'workspace image (env SANDMAN_IMAGE; default sandman/workspace:latest)'}),
@@ -18,13 +16,4 @@ export const creationSettingFlags = {
   pids: Flags.string({description: 'process limit (default 1024)'}),
 };
 
-export const creationSettingNames: Partial<Record<SettingName, string>> = {
-  image: 'image',
-  workspaceRoot: 'workspace-root',
-  sshPortStart: 'ssh-port-start',
-  sshPortEnd: 'ssh-port-end',
-  sshHost: 'ssh-host',
-  cpus: 'cpus',
-  memory: 'memory',
-  pids: 'pids',
-};
+export {creationSettingNames} from './settings.js';

@@ -17,3 +17,15 @@ export function settingsFromFlags(
   }
   return loadConfig({flags: values, flagNames: names});
 }
+
+/** The settings that `session create`'s flags set (cli/session-flags.ts declares the flags). */
+export const creationSettingNames: Partial<Record<SettingName, string>> = {
+  image: 'image',
+  workspaceRoot: 'workspace-root',
+  sshPortStart: 'ssh-port-start',
+  sshPortEnd: 'ssh-port-end',
+  sshHost: 'ssh-host',
+  cpus: 'cpus',
+  memory: 'memory',
+  pids: 'pids',
+};

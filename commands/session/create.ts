@@ -1,18 +1,12 @@
-import {readFile} from 'node:fs/promises';
-
 import {Args, Flags} from '@oclif/core';
 
 import {invalidInput} from '../../src/errors.js';
-import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
-import {gpuDescription} from '../../src/session/banner.js';
 import type {CreatedSession} from '../../src/session/session-service.js';
 import {validateUserName} from '../../src/user-name.js';
 import {SandmanCommand} from '../../cli/base-command.js';
-import {formatTime, loadChalk, relativeTime} from '../../cli/output.js';
-import {creationSettingFlags, creationSettingNames} from '../../cli/session-flags.js';
-import {sessionService} from '../../cli/services.js';
 import {askForSession} from '../../cli/create-prompts.js';
-import {startSpinner} from '../../cli/spinner.js';
+import {createSession, gpuChoiceOf} from '../../cli/session-create.js';
+import {creationSettingFlags, creationSettingNames} from '../../cli/session-flags.js';
 import {interactive} from '../../cli/terminal.js';
 
 const GPU_FLAGS = ['profile', 'mig-instance', 'gpu', 'no-gpu'];
@@ -68,15 +62,7 @@ export default class SessionCreate extends SandmanCommand {
     const {args, flags} = await this.parse(SessionCreate);
     const config = this.loadSettings(flags, creationSettingNames);
     let ttl = flags.ttl;
-    let gpu: GpuChoice = flags['no-gpu']
-      ? {kind: 'none'}
-      : flags.profile !== undefined
-        ? {kind: 'profile', profile: flags.profile}
-        : flags['mig-instance'] !== undefined
-          ? {kind: 'mig-instance', uuid: flags['mig-instance']}
-          : flags.gpu !== undefined
-            ? {kind: 'gpu', ref: flags.gpu}
-            : {kind: 'default'};
+    let gpu = gpuChoiceOf(flags);
     let user: string;
     if (args.user !== undefined) {
       user = validateUserName(args.user);
@@ -87,55 +73,6 @@ export default class SessionCreate extends SandmanCommand {
         'missing USER: give the user name (e.g. sandman session create alice); it is asked for only on a terminal',
       );
     }
-    const authorizedKeys = flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key']);
-
-    const spinner = await startSpinner(this.jsonEnabled(), `Creating a session for ${user}`);
-    try {
-      const session = await (
-        await sessionService(config, spinner.text)
-      ).create({
-        user,
-        ttl,
-        gpu,
-        authorizedKeys,
-        password: flags.password,
-        env: flags.env ?? [],
-        wait: !flags['no-wait'],
-      });
-      spinner.stop();
-      await this.print(session, !flags['no-wait']);
-      return session;
-    } catch (error) {
-      spinner.stop();
-      throw error;
-    }
-  }
-
-  private async print(session: CreatedSession, waited: boolean): Promise<void> {
-    if (this.jsonEnabled()) return;
-    const chalk = await loadChalk(this.colour);
-    const tick = chalk ? chalk.green('✔') : '✔';
-    this.log(
-      `${tick} Session ${session.session_id} for ${session.ssh_user} is ${waited ? 'ready' : 'starting'}`,
-    );
-    this.log(`  ${session.ssh_command}`);
-    const gpu = gpuDescription(session) + (session.gpu_note ? ` (${session.gpu_note})` : '');
-    this.log(
-      `  GPU  ${gpu}   expires ${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`,
-    );
-    if (session.ssh_password) this.log(`  password  ${session.ssh_password}   (shown once, not stored)`);
-  }
-}
-
-async function readKeyFile(source: string): Promise<{text: string; source: string}> {
-  try {
-    if (source === '-') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return {text: Buffer.concat(chunks).toString('utf8'), source: 'stdin'};
-    }
-    return {text: await readFile(source, 'utf8'), source};
-  } catch (error) {
-    throw invalidInput(`cannot read --ssh-key ${source}: ${(error as Error).message}`);
+    return createSession(config, {user, gpu, ttl, flags}, this.output);
   }
 }

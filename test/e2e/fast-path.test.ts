@@ -110,6 +110,74 @@ describe('the fast path answers as the oclif commands do', () => {
     }
   });
 
+  it('creates sessions the same way', async () => {
+    // Two users, one each way: the same fields, and the same lines once IDs, ports and times differ.
+    const fast = await sandbox.run(['session', 'create', 'fpfast', '--no-gpu', '--no-wait', '--ttl', '2h']);
+    const oclif = await sandbox.run(
+      ['session', 'create', 'fpoclif', '--no-gpu', '--no-wait', '--ttl', '2h'],
+      {
+        env: {SANDMAN_FAST_PATH: '0'},
+      },
+    );
+    const shape = (result: CliResult, user: string) => ({
+      ...result,
+      stdout: result.stdout
+        .replaceAll(user, 'USER')
+        .replace(/[0-9a-f]{12}/g, 'ID')
+        .replace(/-p \d+/, '-p PORT')
+        .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, 'TIME'),
+    });
+    expect(shape(fast, 'fpfast')).toEqual(shape(oclif, 'fpoclif'));
+    expect(fast.stdout).toMatch(/^✔ Session [0-9a-f]{12} for fpfast is starting\n {2}ssh -i /);
+
+    const json = {
+      fast: await sandbox.json(['session', 'create', 'fpjson1', '--no-gpu', '--env', 'A=1', '--env', 'B=2']),
+      oclif: await sandbox.json(
+        ['session', 'create', 'fpjson2', '--no-gpu', '--env', 'A=1', '--env', 'B=2'],
+        {
+          env: {SANDMAN_FAST_PATH: '0'},
+        },
+      ),
+    };
+    expect(json.fast.exitCode).toBe(0);
+    expect(json.oclif.exitCode).toBe(0);
+    expect(Object.keys(json.fast.body).sort()).toEqual(Object.keys(json.oclif.body).sort());
+    for (const field of ['status', 'gpu_uuid', 'mig_profile', 'image', 'ssh_host']) {
+      expect(json.fast.body[field], field).toEqual(json.oclif.body[field]);
+    }
+    const env = await sandbox.run(['ssh', 'fpjson1', '--', 'printenv', 'A', 'B']);
+    expect(env.stdout).toBe('1\n2');
+    for (const user of ['fpfast', 'fpoclif', 'fpjson1', 'fpjson2']) {
+      expect((await sandbox.run(['session', 'rm', user])).exitCode).toBe(0);
+    }
+  });
+
+  it('refuses a create the same way', async () => {
+    const cases: Array<[string[], Record<string, string>, number]> = [
+      [['session', 'create', 'Bad.Name', '--no-gpu'], {}, 2],
+      [['session', 'create', 'root', '--no-gpu', '--json'], {}, 2],
+      [['session', 'create', 'erin', '--no-gpu', '--ttl', 'soon'], {}, 2],
+      [['session', 'create', 'erin', '--no-gpu', '--env', 'NOEQUALS', '--json'], {}, 2],
+      [['session', 'create', 'erin', '--no-gpu', '--memory', 'lots'], {}, 2],
+      [['session', 'create', 'erin', '--profile', '1g.5gb'], {}, 6],
+      [['session', 'create', 'alice', '--no-gpu'], {}, 4],
+      [['session', 'create', 'alice', '--no-gpu', '--json'], {}, 4],
+      [['session', 'create', 'erin', '--no-gpu', '--image', 'sandman-test/none:latest'], {}, 6],
+      [
+        ['session', 'create', 'erin', '--no-gpu', '--json'],
+        {DOCKER_HOST: 'unix:///nonexistent/docker.sock'},
+        6,
+      ],
+      [['session', 'create', 'erin', '--no-gpu', '--ssh-key', '/nonexistent/key.pub'], {}, 2],
+    ];
+    for (const [args, env, exitCode] of cases) {
+      const {fast, oclif} = await bothWays(args, env);
+      expect(fast, args.join(' ')).toEqual(oclif);
+      expect(fast.exitCode, args.join(' ')).toBe(exitCode);
+    }
+    expect((await sandbox.json<unknown[]>(['session', 'ls'])).body).toHaveLength(4);
+  });
+
   it('leaves help and usage errors to oclif', async () => {
     const help = await sandbox.run(['session', 'ls', '--help']);
     expect(help.exitCode).toBe(0);

@@ -7,12 +7,8 @@
  * argument, two GPU choices) goes to oclif, which then answers the usual way.
  * SANDMAN_FAST_PATH=0 sends everything through oclif.
  */
-import type {Config, SettingName} from '../src/config.js';
-import {reportError} from './error-output.js';
-import {writeJson, type CommandOutput} from './output.js';
-import {listSessions} from './session-list.js';
-import {creationSettingNames, settingsFromFlags} from './settings.js';
-import {colourWanted} from './terminal.js';
+// Only the argument tables and the parser are here: every command passes through this module on
+// its way to oclif, so what a fast command runs (cli/fast-run.ts) loads once it is known to be one.
 
 export type FastFlags = Record<string, string | boolean | string[]>;
 
@@ -28,9 +24,12 @@ export interface FastCommand {
   exclusive?: string[];
   /** How many arguments the command takes here: exactly this many, or it is oclif's to handle. */
   args?: number;
-  /** Settings (SPEC.md section 7) that this command's flags set, besides --state. */
-  settings?: Partial<Record<SettingName, string>>;
-  run: (config: Config, flags: FastFlags, out: CommandOutput, args: string[]) => Promise<unknown>;
+}
+
+export interface FastInvocation {
+  command: FastCommand;
+  flags: FastFlags;
+  args: string[];
 }
 
 // The flags every sandman command has (cli/base-command.ts): --json and --state (alias --db).
@@ -41,22 +40,12 @@ const sessionLs: FastCommand = {
   id: 'session:ls',
   booleans: {...GLOBAL_BOOLEANS, '-q': 'quiet', '--quiet': 'quiet', '--expired': 'expired'},
   values: {...GLOBAL_VALUES, '--user': 'user'},
-  run: async (config, flags, out) =>
-    listSessions(
-      config,
-      {quiet: flags.quiet === true, expired: flags.expired === true, user: flags.user as string | undefined},
-      out,
-    ),
 };
 
 const reap: FastCommand = {
   id: 'reap',
   booleans: {...GLOBAL_BOOLEANS, '--dry-run': 'dry-run'},
   values: GLOBAL_VALUES,
-  run: async (config, flags, out) => {
-    const {reapAndReport} = await import('./reap-and-report.js');
-    return reapAndReport(config, {dryRun: flags['dry-run'] === true}, out);
-  },
 };
 
 /** The flags of commands/session/create.ts and cli/session-flags.ts, as command-line tokens. */
@@ -85,16 +74,6 @@ const sessionCreate: FastCommand = {
   exclusive: ['profile', 'mig-instance', 'gpu', 'no-gpu'],
   // Without USER, create asks on a terminal: that stays with oclif.
   args: 1,
-  settings: creationSettingNames,
-  run: async (config, flags, out, args) => {
-    const [{createSession, gpuChoiceOf}, {validateUserName}] = await Promise.all([
-      import('./session-create.js'),
-      import('../src/user-name.js'),
-    ]);
-    const user = validateUserName(args[0]!);
-    const given = flags as Parameters<typeof gpuChoiceOf>[0];
-    return createSession(config, {user, gpu: gpuChoiceOf(given), ttl: given.ttl, flags: given}, out);
-  },
 };
 
 function tokens(names: string[]): Record<string, string> {
@@ -119,9 +98,7 @@ function commandFor(argv: string[]): {command: FastCommand; rest: string[]} | un
 }
 
 /** The command, its flags and arguments, or undefined when this argv is one for oclif to handle. */
-export function parseFastInvocation(
-  argv: string[],
-): {command: FastCommand; flags: FastFlags; args: string[]} | undefined {
+export function parseFastInvocation(argv: string[]): FastInvocation | undefined {
   const found = commandFor(argv);
   if (!found) return undefined;
   const {command, rest} = found;
@@ -163,20 +140,7 @@ export async function runFast(argv: string[], env: NodeJS.ProcessEnv = process.e
   if (env.SANDMAN_FAST_PATH === '0') return false;
   const invocation = parseFastInvocation(argv);
   if (!invocation) return false;
-  const {command, flags, args} = invocation;
-  // As oclif's jsonEnabled(): --json, or the <BIN>_CONTENT_TYPE=json environment variable.
-  const json = flags.json === true || env.SANDMAN_CONTENT_TYPE?.toLowerCase() === 'json';
-  const colour = colourWanted(json);
-  const out: CommandOutput = {json, colour, log: (line) => process.stdout.write(line + '\n')};
-  // As oclif does: a reader that goes away (`| head`) is not an error.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
-  try {
-    const result = await command.run(settingsFromFlags(flags, command.settings), flags, out, args);
-    if (json) writeJson(result);
-  } catch (error) {
-    process.exitCode = await reportError(error, {json, colour, command: command.id});
-  }
+  const {runFastInvocation} = await import('./fast-run.js');
+  await runFastInvocation(invocation, env);
   return true;
 }

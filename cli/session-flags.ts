@@ -15,5 +15,3 @@ export const creationSettingFlags = {
   memory: Flags.string({description: 'memory limit, e.g. 16g (default none)'}),
   pids: Flags.string({description: 'process limit (default 1024)'}),
 };
-
-export {creationSettingNames} from './settings.js';

@@ -6,7 +6,8 @@ import {validateUserName} from '../../src/user-name.js';
 import {SandmanCommand} from '../../cli/base-command.js';
 import {askForSession} from '../../cli/create-prompts.js';
 import {createSession, gpuChoiceOf} from '../../cli/session-create.js';
-import {creationSettingFlags, creationSettingNames} from '../../cli/session-flags.js';
+import {creationSettingFlags} from '../../cli/session-flags.js';
+import {creationSettingNames} from '../../cli/settings.js';
 import {interactive} from '../../cli/terminal.js';
 
 const GPU_FLAGS = ['profile', 'mig-instance', 'gpu', 'no-gpu'];

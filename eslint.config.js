@@ -1,6 +1,32 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// README "How the CLI is built": use cases take interfaces and never import an implementation;
+// the command table and the fast door never load oclif.
+const ADAPTER_IMPORTS = {
+  group: [
+    '**/adapters/*',
+    'dockerode',
+    'execa',
+    'lowdb',
+    'lowdb/*',
+    'proper-lockfile',
+    'node:fs',
+    'node:fs/promises',
+    'node:net',
+    'node:child_process',
+  ],
+  message: 'use cases take interfaces: the implementation is built in cli/services.ts',
+};
+const OCLIF_IMPORTS = {
+  group: ['@oclif/*'],
+  message: 'the command table and the fast door must not load oclif (only cli/oclif-door.ts does)',
+};
+const UI_IMPORTS = {
+  group: ['chalk', 'ora', '@oclif/*', 'cli-table3', '@inquirer/*', '**/cli/*', '**/commands/*'],
+  message: 'src/ is the domain: no CLI',
+};
+
 export default tseslint.config(
   {ignores: ['dist/', 'node_modules/', 'oclif.manifest.json']},
   js.configs.recommended,
@@ -10,5 +36,24 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', {argsIgnorePattern: '^_'}],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/adapters/**'],
+    rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS]}]},
+  },
+  {
+    files: ['src/session/**/*.ts', 'src/reap/**/*.ts', 'src/gpu/**/*.ts', 'src/doctor.ts', 'src/image.ts'],
+    rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS, ADAPTER_IMPORTS]}]},
+  },
+  {
+    files: [
+      'cli/registry.ts',
+      'cli/command-spec.ts',
+      'cli/fast-door.ts',
+      'cli/run-command.ts',
+      'commands/**/*.ts',
+    ],
+    rules: {'no-restricted-imports': ['error', {patterns: [OCLIF_IMPORTS]}]},
   },
 );

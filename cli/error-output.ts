@@ -21,7 +21,7 @@ export function toSandmanError(error: unknown): SandmanError {
   return new SandmanError(kind, message, {cause: error});
 }
 
-/** SPEC.md section 8: `{"error": {"code", "message", "exit_code"}}`. */
+/** README "Scripting": `{"error": {"code", "message", "exit_code"}}`. */
 export function errorJson(error: SandmanError): {error: Record<string, unknown>} {
   return {
     error: {

@@ -1,110 +1,193 @@
 /**
- * Wires the real implementations of each outside system into the core. Every factory imports what
- * it needs on demand, so a command loads only its own part of sandman (start-up matters: `reap`
- * runs every minute and `session ls` inside scripts).
+ * The wiring: the one place that builds the real implementation of each outside system (Docker
+ * through dockerode, nvidia-smi through execa, the state file through lowdb, locks through
+ * proper-lockfile, key files, workspaces, the SSH probe, signals, the audit log, the metrics file,
+ * the clock) and hands them to the use cases. Every factory imports what it needs on demand, so a
+ * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
  */
 import {systemClock} from '../src/clock.js';
 import type {Config} from '../src/config.js';
+import type {ContainerClient} from '../src/docker/container-client.js';
+import type {Check} from '../src/doctor.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
+import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
+import type {Locks} from '../src/locks.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
+import {stateDirOf, type StateDir} from '../src/state-dir.js';
 import type {StateStore} from '../src/state/state-store.js';
+import type {Warn} from '../src/warn.js';
 
-export async function stateStore(config: Config): Promise<StateStore> {
-  const {LowdbStateStore} = await import('../src/state/lowdb-state-store.js');
-  return new LowdbStateStore(config.stateFile, {lockTimeout: config.lockTimeout});
+export interface Services {
+  readonly config: Config;
+  readonly stateDir: StateDir;
+  store(): Promise<StateStore>;
+  containers(): Promise<ContainerClient>;
+  sessionQueries(): Promise<SessionQueries>;
+  sessionService(progress?: (step: string) => void): Promise<SessionService>;
+  reaper(progress?: (step: string) => void): Promise<Reaper>;
+  gpuService(): Promise<GpuService>;
+  doctor(options: {unitDir: string; cronFile: string}): Promise<Check[]>;
 }
 
-export async function sessionQueries(config: Config): Promise<SessionQueries> {
-  const {SessionQueries} = await import('../src/session/session-queries.js');
-  return new SessionQueries(await stateStore(config), systemClock);
-}
+const warn: Warn = (message) => process.stderr.write(`sandman: warning: ${message}\n`);
 
-/** Rewrites the metrics file after a change, when `metricsFile` is set (SPEC.md section 9). */
-function metricsWriter(config: Config, store: StateStore): (() => Promise<void>) | undefined {
-  const file = config.metricsFile;
-  if (!file) return undefined;
-  return async () => {
-    const [{ExecaNvidiaSmi}, {readInventory}, {renderMetrics, writeMetricsFile}] = await Promise.all([
-      import('../src/gpu/execa-nvidia-smi.js'),
-      import('../src/gpu/inventory.js'),
-      import('../src/metrics.js'),
-    ]);
-    const smi = new ExecaNvidiaSmi(config.nvidiaSmi);
-    const inventory = (await smi.available())
-      ? await readInventory(smi, {profiles: false}).catch(() => undefined)
-      : undefined;
-    await writeMetricsFile(file, await renderMetrics(await store.read(), inventory));
+/** Builds the services for one command run; each adapter is made once, when first asked for. */
+export function wire(config: Config): Services {
+  const stateDir = stateDirOf(config.stateFile);
+  const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
+    let made: Promise<T> | undefined;
+    return () => (made ??= make());
   };
-}
 
-async function auditLog(config: Config) {
-  const {AuditLog} = await import('../src/audit-log.js');
-  return new AuditLog(config.auditLog, systemClock);
-}
-
-export async function sessionService(
-  config: Config,
-  progress?: (step: string) => void,
-): Promise<SessionService> {
-  const [
-    {SessionService},
-    {DockerodeContainerClient},
-    {NvidiaSmiGpuAllocator},
-    {KeyStore},
-    {tcpPortProbe},
-    {fqdn},
-  ] = await Promise.all([
-    import('../src/session/session-service.js'),
-    import('../src/docker/dockerode-container-client.js'),
-    import('../src/gpu/nvidia-smi-gpu-allocator.js'),
-    import('../src/key-store.js'),
-    import('../src/ports.js'),
-    import('../src/host-name.js'),
-  ]);
-  const store = await stateStore(config);
-  return new SessionService({
-    config,
-    store,
-    docker: new DockerodeContainerClient(),
-    gpus: new NvidiaSmiGpuAllocator(config),
-    keys: new KeyStore(config.stateFile),
-    clock: systemClock,
-    portProbe: tcpPortProbe(config.bindAddress),
-    sshHost: fqdn,
-    progress,
-    audit: await auditLog(config),
-    afterChange: metricsWriter(config, store),
+  const store = once(async (): Promise<StateStore> => {
+    const {LowdbStateStore} = await import('../src/adapters/lowdb-state-store.js');
+    return new LowdbStateStore(stateDir.file, {lockTimeout: config.lockTimeout});
   });
-}
-
-export async function reaper(config: Config, progress?: (text: string) => void): Promise<Reaper> {
-  const [{Reaper}, {DockerodeContainerClient}, {instanceId}] = await Promise.all([
-    import('../src/reap/reaper.js'),
-    import('../src/docker/dockerode-container-client.js'),
-    import('../src/labels.js'),
-  ]);
-  const store = await stateStore(config);
-  let sessions: Promise<SessionService> | undefined;
-  return new Reaper({
-    config,
-    store,
-    docker: new DockerodeContainerClient(),
-    // The session service (key handling, GPU allocator, ...) loads only when there is work.
-    sessions: () => (sessions ??= sessionService(config)),
-    clock: systemClock,
-    instance: instanceId(config.stateFile),
-    audit: await auditLog(config),
-    afterChange: metricsWriter(config, store),
-    progress,
+  const containers = once(async (): Promise<ContainerClient> => {
+    const {DockerodeContainerClient} = await import('../src/adapters/dockerode-container-client.js');
+    return new DockerodeContainerClient();
   });
-}
+  const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
+    const {ExecaNvidiaSmi} = await import('../src/adapters/execa-nvidia-smi.js');
+    return new ExecaNvidiaSmi(config.nvidiaSmi);
+  });
+  const locks = once(async (): Promise<Locks> => {
+    const {ProperLockfileLocks} = await import('../src/adapters/proper-lockfile-locks.js');
+    return new ProperLockfileLocks(stateDir);
+  });
+  const audit = once(async () => {
+    const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');
+    return new JsonlAuditLog(config.auditLog, systemClock, warn);
+  });
 
-export async function gpuService(config: Config): Promise<GpuService> {
-  const [{GpuService}, {ExecaNvidiaSmi}] = await Promise.all([
-    import('../src/gpu/gpu-service.js'),
-    import('../src/gpu/execa-nvidia-smi.js'),
-  ]);
-  return new GpuService(new ExecaNvidiaSmi(config.nvidiaSmi), await stateStore(config), config);
+  /** Rewrites the metrics file after a change, when `metricsFile` is set (README "Metrics"). */
+  const afterChange = (): (() => Promise<void>) | undefined => {
+    const file = config.metricsFile;
+    if (!file) return undefined;
+    return async () => {
+      const [{readInventory}, {renderMetrics}, {writeMetricsFile}] = await Promise.all([
+        import('../src/gpu/inventory.js'),
+        import('../src/metrics.js'),
+        import('../src/adapters/metrics-file.js'),
+      ]);
+      const smi = await nvidiaSmi();
+      const inventory = (await smi.available())
+        ? await readInventory(smi, {profiles: false}).catch(() => undefined)
+        : undefined;
+      await writeMetricsFile(file, await renderMetrics(await (await store()).read(), inventory));
+    };
+  };
+
+  const sessionService = async (progress?: (step: string) => void): Promise<SessionService> => {
+    const [
+      {SessionService},
+      {NvidiaSmiGpuAllocator},
+      {FsKeyStore},
+      {fsWorkspaces},
+      {tcpPortProbe},
+      {tcpSshProbe},
+      {processSignals},
+      {processTable},
+      {fqdn},
+      {envFaultPoint},
+    ] = await Promise.all([
+      import('../src/session/session-service.js'),
+      import('../src/gpu/nvidia-smi-gpu-allocator.js'),
+      import('../src/adapters/fs-key-store.js'),
+      import('../src/adapters/fs-workspaces.js'),
+      import('../src/adapters/tcp-port-probe.js'),
+      import('../src/adapters/tcp-ssh-probe.js'),
+      import('../src/adapters/process-signals.js'),
+      import('../src/adapters/process-table.js'),
+      import('../src/adapters/host-name.js'),
+      import('../src/adapters/env-fault-point.js'),
+    ]);
+    const [stateStore, docker, smi, hostLocks, auditLog] = await Promise.all([
+      store(),
+      containers(),
+      nvidiaSmi(),
+      locks(),
+      audit(),
+    ]);
+    return new SessionService({
+      config,
+      stateDir,
+      store: stateStore,
+      docker,
+      gpus: new NvidiaSmiGpuAllocator(config, smi, hostLocks),
+      keys: new FsKeyStore(stateDir.keysDir),
+      workspaces: fsWorkspaces,
+      locks: hostLocks,
+      clock: systemClock,
+      portProbe: tcpPortProbe(config.bindAddress),
+      sshProbe: tcpSshProbe,
+      signals: processSignals,
+      processes: processTable,
+      sshHost: fqdn,
+      warn,
+      progress,
+      audit: auditLog,
+      afterChange: afterChange(),
+      faultPoint: envFaultPoint,
+    });
+  };
+
+  return {
+    config,
+    stateDir,
+    store,
+    containers,
+    sessionQueries: async () => {
+      const {SessionQueries} = await import('../src/session/session-queries.js');
+      return new SessionQueries(await store(), systemClock);
+    },
+    sessionService,
+    reaper: async (progress) => {
+      const [{Reaper}, {processTable}, {procfsSshConnections}] = await Promise.all([
+        import('../src/reap/reaper.js'),
+        import('../src/adapters/process-table.js'),
+        import('../src/adapters/procfs-ssh-connections.js'),
+      ]);
+      let sessions: Promise<SessionService> | undefined;
+      return new Reaper({
+        config,
+        store: await store(),
+        docker: await containers(),
+        // The session service (key handling, GPU allocator, ...) loads only when there is work.
+        sessions: () => (sessions ??= sessionService()),
+        clock: systemClock,
+        locks: await locks(),
+        processes: processTable,
+        sshConnections: procfsSshConnections,
+        warn,
+        instance: stateDir.instance,
+        audit: await audit(),
+        afterChange: afterChange(),
+        progress,
+      });
+    },
+    gpuService: async () => {
+      const {GpuService} = await import('../src/gpu/gpu-service.js');
+      return new GpuService(await nvidiaSmi(), await store(), config);
+    },
+    doctor: async ({unitDir, cronFile}) => {
+      const [{runDoctor}, {fsHostFiles}] = await Promise.all([
+        import('../src/doctor.js'),
+        import('../src/adapters/fs-host-files.js'),
+      ]);
+      return runDoctor({
+        config,
+        docker: await containers(),
+        smi: await nvidiaSmi(),
+        store: await store(),
+        files: fsHostFiles,
+        engineAddress: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
+        instance: stateDir.instance,
+        unitDir,
+        cronFile,
+      });
+    },
+  };
 }

@@ -1,27 +1,42 @@
-import {Flags} from '@oclif/core';
-
+import {SandmanError} from '../src/errors.js';
 import type {ReapReport} from '../src/reap/reaper.js';
-import {SandmanCommand} from '../cli/base-command.js';
-import {reapAndReport} from '../cli/reap-and-report.js';
+import type {Handler} from '../cli/command-spec.js';
+import {loadChalk, renderTable, type CommandOutput} from '../cli/output.js';
+import {startSpinner} from '../cli/spinner.js';
 
-export default class Reap extends SandmanCommand {
-  static override summary = 'Remove expired sessions and repair drift between the state file and Docker';
-  static override description =
-    'Removes expired sessions, containers of this instance without a record, records whose container is gone, ' +
-    'creates that died half-way, and idle sessions when idleTimeout is set; warns terminals before expiry. ' +
-    'Workspaces are kept. Safe to run concurrently and every minute (see "sandman systemd print").';
-  static override examples = [
-    '<%= config.bin %> reap',
-    '<%= config.bin %> reap --dry-run',
-    '<%= config.bin %> reap --json',
-  ];
-
-  static override flags = {
-    'dry-run': Flags.boolean({description: 'show what would be done, change nothing'}),
-  };
-
-  async run(): Promise<ReapReport> {
-    const {flags} = await this.parse(Reap);
-    return reapAndReport(this.loadSettings(flags), {dryRun: flags['dry-run']}, this.output);
+const reap: Handler = async ({flags}, context): Promise<ReapReport> => {
+  const {out} = context;
+  const spinner = await startSpinner(out.json, 'Reaping');
+  let report: ReapReport;
+  try {
+    report = await (await context.services().reaper(spinner.text)).run({dryRun: flags['dry-run'] === true});
+  } finally {
+    spinner.stop();
   }
+  if (!out.json) await printReport(report, out);
+  if (report.failed > 0) {
+    // Exit 1; with --json the report travels in the error object, so stdout stays one document.
+    throw new SandmanError('FAILURE', `${report.failed} reap item(s) failed`, {details: {report}});
+  }
+  return report;
+};
+export default reap;
+
+async function printReport(report: ReapReport, out: CommandOutput): Promise<void> {
+  if (report.skipped) return out.log(`Nothing done: ${report.skipped}.`);
+  if (report.items.length === 0) return out.log(`Nothing to reap (${report.duration_ms} ms).`);
+  const rows = report.items.map((item) => [
+    item.result === 'would' ? 'would ' + item.action : item.action,
+    item.reason,
+    item.session_id ?? '-',
+    item.user ?? '-',
+    item.result + (item.error ? `: ${item.error}` : ''),
+  ]);
+  out.log(
+    await renderTable(['ACTION', 'REASON', 'SESSION', 'USER', 'RESULT'], rows, await loadChalk(out.colour)),
+  );
+  const done = report.items.filter((item) => item.result === 'done').length;
+  out.log(
+    `${report.dry_run ? 'Dry run: nothing changed' : `${done} done, ${report.failed} failed`} (${report.duration_ms} ms).`,
+  );
 }

@@ -1,4 +1,4 @@
-// Bundles the CLI (cli/main.ts with @oclif/core and the commands) into dist/bundle/ with esbuild.
+// Bundles the CLI (cli/oclif-door.ts with @oclif/core, and cli/fast-door.ts) into dist/bundle/ with esbuild.
 // Heavy modules that commands import on demand (dockerode, prom-client, inquirer, ...) become
 // separate chunks, loaded only by the commands that use them.
 import {readFile} from 'node:fs/promises';
@@ -74,9 +74,9 @@ const common = {
   logLevel: 'warning',
 };
 
-// Two builds: the whole CLI under oclif, and the fast path for `reap` and `session ls`
-// (cli/fast-path.ts). Built apart so that the fast path's few modules are a handful of files
-// rather than a share of the many small chunks the CLI is split into: every module file costs
-// about a millisecond to resolve, load and link, and these commands run every minute.
-await build({...common, entryPoints: {sandman: 'cli/main.ts'}, outdir: 'dist/bundle'});
-await build({...common, entryPoints: {fast: 'cli/fast-path.ts'}, outdir: 'dist/fast'});
+// Two builds: the oclif door (help, completion, usage errors) and the fast door that answers plain
+// invocations of every command (cli/fast-door.ts). Built apart so that the fast door's modules are
+// a handful of files rather than a share of the many small chunks the oclif build is split into:
+// every module file costs about a millisecond to resolve, load and link.
+await build({...common, entryPoints: {sandman: 'cli/oclif-door.ts'}, outdir: 'dist/bundle'});
+await build({...common, entryPoints: {fast: 'cli/fast-door.ts'}, outdir: 'dist/fast'});

@@ -45,6 +45,16 @@ type Parser = (raw: unknown, where: string) => unknown;
 interface SettingDefinition {
   parse: Parser;
   default?: unknown;
+  /** What the setting does: flag help and README's configuration table are made from it. */
+  description: string;
+  /** The default in words, where there is no default value (computed, or off). */
+  defaultText?: string;
+  /**
+   * The command-line flag that sets it (without `--`): `stateFile`'s is global, the others belong
+   * to `session create` (README "Configuration").
+   */
+  flag?: string;
+  flagAliases?: string[];
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/sandman/config.json';
@@ -108,11 +118,35 @@ const duration: Parser = (raw, where) => {
 const port = integerIn(1024, 65535);
 
 export const SETTINGS: Record<SettingName, SettingDefinition> = {
-  stateFile: {parse: filePath, default: '/var/lib/sandman/state.json'},
-  workspaceRoot: {parse: filePath, default: '/srv/workspaces'},
-  sshPortStart: {parse: port, default: 10000},
-  sshPortEnd: {parse: port, default: 20000},
+  stateFile: {
+    description: 'state file; keys and locks live beside it',
+    flag: 'state',
+    flagAliases: ['db'],
+    parse: filePath,
+    default: '/var/lib/sandman/state.json',
+  },
+  workspaceRoot: {
+    description: "where users' workspaces live on the host",
+    flag: 'workspace-root',
+    parse: filePath,
+    default: '/srv/workspaces',
+  },
+  sshPortStart: {
+    description: 'first host port for session SSH servers',
+    flag: 'ssh-port-start',
+    parse: port,
+    default: 10000,
+  },
+  sshPortEnd: {
+    description: 'last host port for session SSH servers',
+    flag: 'ssh-port-end',
+    parse: port,
+    default: 20000,
+  },
   sshHost: {
+    description: 'host name printed in connection details',
+    defaultText: "this host's FQDN",
+    flag: 'ssh-host',
     parse: (raw, where) => {
       const value = text(raw, where) as string;
       if (!HOST_NAME.test(value) && isIP(value) === 0) fail(where, 'must be a host name or IP address');
@@ -120,6 +154,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     },
   },
   bindAddress: {
+    description: 'host address the SSH ports are published on',
     parse: (raw, where) => {
       const value = text(raw, where) as string;
       if (isIP(value) === 0) fail(where, 'must be an IPv4 or IPv6 address');
@@ -128,6 +163,8 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: '0.0.0.0',
   },
   image: {
+    description: 'workspace image',
+    flag: 'image',
     parse: (raw, where) => {
       const value = text(raw, where) as string;
       if (!isImageReference(value))
@@ -137,6 +174,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: 'sandman/workspace:latest',
   },
   network: {
+    description: 'Docker bridge network for sessions (inter-container traffic off)',
     parse: (raw, where) => {
       const value = text(raw, where) as string;
       if (!SAFE_NAME.test(value) || value.length > 64)
@@ -145,9 +183,18 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     },
     default: 'sandman',
   },
-  defaultTtl: {parse: duration, default: '60m'},
-  maxTtl: {parse: duration, default: '7d'},
+  defaultTtl: {
+    description: 'lifetime of a session created without --ttl',
+    parse: duration,
+    default: '60m',
+  },
+  maxTtl: {
+    description: 'longest a session may last from creation, extensions included',
+    parse: duration,
+    default: '7d',
+  },
   defaultProfile: {
+    description: 'MIG profile used when no GPU flag is given',
     parse: (raw, where) => {
       const value = text(raw, where) as string;
       if (!/^[0-9a-z.+]+$/.test(value)) fail(where, 'must be a MIG profile name such as 3g.20gb');
@@ -156,6 +203,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: '3g.20gb',
   },
   migMode: {
+    description: '"pool" hands out existing MIG devices; "dynamic" creates and destroys them',
     parse: (raw, where) => {
       if (raw !== 'pool' && raw !== 'dynamic') fail(where, 'must be "pool" or "dynamic"');
       return raw;
@@ -163,6 +211,9 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: 'pool',
   },
   cpus: {
+    description: 'CPU limit per session, e.g. 4 or 0.5',
+    defaultText: 'none',
+    flag: 'cpus',
     parse: (raw, where) => {
       const value =
         typeof raw === 'number' ? raw : /^\s*\d+(\.\d+)?\s*$/.test(String(raw)) ? Number(raw) : NaN;
@@ -172,6 +223,9 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     },
   },
   memory: {
+    description: 'memory limit per session, e.g. 16g',
+    defaultText: 'none',
+    flag: 'memory',
     parse: (raw, where) => {
       try {
         return parseByteSize(raw as string, 'memory size');
@@ -180,18 +234,55 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
       }
     },
   },
-  pids: {parse: integerIn(16, 4_194_304), default: 1024},
-  maxSessions: {parse: integerIn(1, 100_000)},
-  auditLog: {parse: filePath, default: '/var/log/sandman/audit.jsonl'},
-  metricsFile: {parse: filePath},
-  nvidiaSmi: {parse: text, default: 'nvidia-smi'},
-  lockTimeout: {parse: duration, default: '30s'},
-  readyTimeout: {parse: duration, default: '60s'},
-  warnBefore: {parse: duration, default: '10m'},
-  idleTimeout: {parse: duration},
+  pids: {
+    description: 'process limit per session',
+    flag: 'pids',
+    parse: integerIn(16, 4_194_304),
+    default: 1024,
+  },
+  maxSessions: {
+    description: 'most sessions at once',
+    defaultText: 'none',
+    parse: integerIn(1, 100_000),
+  },
+  auditLog: {
+    description: 'audit log, one JSON line per action',
+    parse: filePath,
+    default: '/var/log/sandman/audit.jsonl',
+  },
+  metricsFile: {
+    description: 'Prometheus text file rewritten after every change (node_exporter textfile collector)',
+    defaultText: 'none',
+    parse: filePath,
+  },
+  nvidiaSmi: {
+    description: 'the nvidia-smi binary',
+    parse: text,
+    default: 'nvidia-smi',
+  },
+  lockTimeout: {
+    description: 'how long to wait for the state lock before exit 7',
+    parse: duration,
+    default: '30s',
+  },
+  readyTimeout: {
+    description: 'how long session create waits for the SSH banner',
+    parse: duration,
+    default: '60s',
+  },
+  warnBefore: {
+    description: "reap warns a session's terminals this long before expiry",
+    parse: duration,
+    default: '10m',
+  },
+  idleTimeout: {
+    description: 'reap removes sessions with no SSH connection for this long',
+    defaultText: 'off',
+    parse: duration,
+  },
 };
 
-/** `stateFile` → `SANDMAN_STATE_FILE` (SPEC.md section 7). */
+/** `stateFile` → `SANDMAN_STATE_FILE` (README "Configuration"). */
 export function envName(setting: string): string {
   return 'SANDMAN_' + setting.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }
@@ -285,4 +376,15 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     );
   }
   return result;
+}
+
+/** A setting's default as people read it: `60m`, `/srv/workspaces`, `this host's FQDN`, `none`. */
+export function defaultText(name: SettingName): string {
+  const definition = SETTINGS[name];
+  return definition.defaultText ?? String(definition.default ?? 'none');
+}
+
+/** Flag help for a setting's flag: its description, default and environment variable. */
+export function settingHelp(name: SettingName): string {
+  return `${SETTINGS[name].description} (default ${defaultText(name)}; env ${envName(name)})`;
 }

@@ -1,10 +1,10 @@
-import {access, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {Config} from './config.js';
 import type {ContainerClient} from './docker/container-client.js';
 import {isSandmanError} from './errors.js';
 import type {NvidiaSmi} from './gpu/nvidia-smi.js';
+import type {HostFiles} from './host-files.js';
 import {LABELS} from './labels.js';
 import type {StateStore} from './state/state-store.js';
 import {TIMER_NAME} from './systemd-units.js';
@@ -24,6 +24,9 @@ export interface DoctorDeps {
   docker: ContainerClient;
   smi: NvidiaSmi;
   store: StateStore;
+  files: HostFiles;
+  /** Where the engine is reached (DOCKER_HOST or the default socket), for the report. */
+  engineAddress: string;
   instance: string;
   /** Where `systemd install` writes units (default /etc/systemd/system). */
   unitDir: string;
@@ -42,10 +45,10 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   return checks;
 }
 
-async function checkEngine({docker}: DoctorDeps): Promise<Check> {
+async function checkEngine({docker, engineAddress}: DoctorDeps): Promise<Check> {
   try {
     await docker.ping();
-    return ok('docker engine', `reachable at ${process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock'}`);
+    return ok('docker engine', `reachable at ${engineAddress}`);
   } catch (error) {
     return {
       name: 'docker engine',
@@ -172,10 +175,10 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
   };
 }
 
-async function checkPorts({config, store}: DoctorDeps): Promise<Check> {
+async function checkPorts({config, store, files}: DoctorDeps): Promise<Check> {
   const size = config.sshPortEnd - config.sshPortStart + 1;
   const used = (await store.read().catch(() => ({sessions: []}))).sessions.length;
-  const ephemeral = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const ephemeral = (await files.read('/proc/sys/net/ipv4/ip_local_port_range')) ?? '';
   const [low, high] = ephemeral.trim().split(/\s+/).map(Number);
   const detail = `${config.sshPortStart}-${config.sshPortEnd}: ${size} port(s), ${used} held by sessions`;
   if (low !== undefined && high !== undefined && config.sshPortStart <= high && config.sshPortEnd >= low) {
@@ -197,18 +200,10 @@ async function checkPorts({config, store}: DoctorDeps): Promise<Check> {
   return ok('port range', detail);
 }
 
-async function checkReaper({unitDir, cronFile}: DoctorDeps): Promise<Check> {
+async function checkReaper({unitDir, cronFile, files}: DoctorDeps): Promise<Check> {
   const timer = path.join(unitDir, TIMER_NAME);
-  const exists = (file: string) =>
-    access(file).then(
-      () => true,
-      () => false,
-    );
-  if (await exists(timer)) return ok('reaper', `${timer} installed`);
-  if (await exists(cronFile)) {
-    const text = await readFile(cronFile, 'utf8');
-    if (/\breap\b/.test(text)) return ok('reaper', `cron job in ${cronFile}`);
-  }
+  if (await files.exists(timer)) return ok('reaper', `${timer} installed`);
+  if (/\breap\b/.test((await files.read(cronFile)) ?? '')) return ok('reaper', `cron job in ${cronFile}`);
   return {
     name: 'reaper',
     status: 'fail',

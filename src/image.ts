@@ -1,5 +1,3 @@
-import {readdir} from 'node:fs/promises';
-
 import type {ContainerClient} from './docker/container-client.js';
 import {isImageReference} from './config.js';
 import {invalidInput} from './errors.js';
@@ -13,10 +11,8 @@ export async function buildWorkspaceImage(
     throw invalidInput(`invalid --base ${JSON.stringify(options.base)}: not an image reference`);
   }
   await docker.ping();
-  const files = await readdir(options.contextDir);
   await docker.buildImage({
     contextDir: options.contextDir,
-    files,
     tag: options.tag,
     buildArgs: options.base ? {BASE: options.base} : {},
     onProgress: options.onProgress,

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto';
 import path from 'node:path';
 
-/** Container and network labels, in one place (SPEC.md section 3). */
+/** Container and network labels, in one place (README "Command reference": the container). */
 export const LABELS = {
   session: 'io.sandman.session',
   user: 'io.sandman.user',

@@ -1,11 +1,8 @@
-import {mkdir, rename, writeFile} from 'node:fs/promises';
-import path from 'node:path';
-
 import type {GpuInventory} from './gpu/inventory.js';
 import {countersOf, heldDevices, type StateData} from './state/state-data.js';
 
 /**
- * The Prometheus text file for node_exporter's textfile collector (SPEC.md section 9), built with
+ * The Prometheus text file for node_exporter's textfile collector (README "Metrics"), built with
  * prom-client and written atomically (temp file + rename) so the collector never reads half a file.
  */
 export async function renderMetrics(state: StateData, inventory: GpuInventory | undefined): Promise<string> {
@@ -71,11 +68,4 @@ export async function renderMetrics(state: StateData, inventory: GpuInventory | 
     registers: [registry],
   }).set(counters.last_reap_duration_seconds ?? 0);
   return registry.metrics();
-}
-
-export async function writeMetricsFile(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), {recursive: true});
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(temp, text, {mode: 0o644});
-  await rename(temp, file);
 }

@@ -1,5 +1,3 @@
-import {createServer} from 'node:net';
-
 import {capacity} from './errors.js';
 
 /** Tells whether nothing on the host listens on a port (Docker's proxy, another daemon, ...). */
@@ -24,17 +22,4 @@ export async function allocatePort(options: {
     `no free SSH port in ${options.start}-${options.end}: sessions hold ${used.size}, other processes the rest ` +
       '(widen sshPortStart/sshPortEnd or remove sessions)',
   );
-}
-
-/** Probes by binding: the same test the kernel will apply when Docker publishes the port. */
-export function tcpPortProbe(bindAddress: string): PortProbe {
-  return (port) =>
-    new Promise((resolve) => {
-      const server = createServer();
-      server.unref();
-      server.once('error', () => resolve(false));
-      server.listen({port, host: bindAddress, exclusive: true}, () => {
-        server.close(() => resolve(true));
-      });
-    });
 }

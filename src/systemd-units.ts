@@ -1,6 +1,8 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
+import {envName, SETTINGS} from './config.js';
+
 export const SERVICE_NAME = 'sandman-reap.service';
 export const TIMER_NAME = 'sandman-reap.timer';
 
@@ -11,7 +13,7 @@ function quote(word: string): string {
 
 /**
  * The reaper's units: a oneshot service running `sandman reap`, and a timer firing it every minute
- * (SPEC.md section 5). `command` is the absolute node binary and CLI script, so the unit runs the
+ * (README "The reaper"). `command` is the absolute node binary and CLI script, so the unit runs the
  * same sandman as the one that wrote it.
  */
 export function reaperUnits(options: {
@@ -63,4 +65,15 @@ export async function installUnits(dir: string, units: Record<string, string>): 
 /** The same job for cron, for hosts without systemd. */
 export function cronLine(command: string[]): string {
   return `* * * * * root ${[...command, 'reap'].map(quote).join(' ')} >/dev/null 2>&1`;
+}
+
+/** How to run this very sandman from a unit file or cron: absolute node binary and CLI script. */
+export function selfCommand(root: string): string[] {
+  return [process.execPath, path.join(root, 'bin', 'run.js')];
+}
+
+/** Settings given through the environment are carried into the unit, so the timer sees the same setup. */
+export function sandmanEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const names = ['SANDMAN_CONFIG', ...Object.keys(SETTINGS).map(envName)];
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
 }

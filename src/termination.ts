@@ -1,24 +1,8 @@
 /**
- * Runs cleanup when the process is told to stop (Ctrl-C, systemd stop, kill) in the middle of work
- * that has reserved resources. Without it an interrupted create would leave a container behind
- * until the next reap. Returns a function that unregisters the handlers.
+ * The process being told to stop (Ctrl-C, systemd stop, kill) in the middle of work that reserved
+ * resources. Without a handler an interrupted create would leave a container until the next reap.
  */
-export function onTermination(cleanup: () => Promise<void>): () => void {
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  let running = false;
-  const handler = (signal: NodeJS.Signals) => {
-    if (running) return;
-    running = true;
-    const code = 128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1);
-    process.stderr.write(`\nsandman: ${signal} received, undoing what was started...\n`);
-    cleanup()
-      .catch((error: unknown) =>
-        process.stderr.write(`sandman: cleanup failed: ${(error as Error).message}\n`),
-      )
-      .finally(() => process.exit(code));
-  };
-  for (const signal of signals) process.on(signal, handler);
-  return () => {
-    for (const signal of signals) process.off(signal, handler);
-  };
+export interface Signals {
+  /** Runs `cleanup` on termination, then exits; returns a function that unregisters it. */
+  onTermination(cleanup: () => Promise<void>): () => void;
 }

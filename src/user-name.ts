@@ -1,6 +1,6 @@
 import {invalidInput} from './errors.js';
 
-/** POSIX-ish login names, as useradd accepts them by default (SPEC.md section 2). */
+/** POSIX-ish login names, as useradd accepts them by default (README "Command reference": session create). */
 const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
 
 /** Accounts every Debian/Ubuntu image already has; a session must never take one over. */

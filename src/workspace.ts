@@ -1,7 +1,4 @@
-import {chown, lstat, mkdir} from 'node:fs/promises';
 import path from 'node:path';
-
-import {errnoCode, SandmanError} from './errors.js';
 
 /** Session users get uids from here up, clear of the 1000-range accounts a host usually has. */
 export const FIRST_SESSION_UID = 20000;
@@ -24,40 +21,10 @@ export function chooseUid(taken: Iterable<number>, existingOwner: number | undef
   return uid;
 }
 
-/** The owner of an existing workspace directory, or undefined when there is none. */
-export async function workspaceOwner(dir: string): Promise<number | undefined> {
-  try {
-    const stats = await lstat(dir);
-    return stats.isDirectory() ? stats.uid : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Creates `<root>/<user>` owned by the user's uid, mode 0700, on first use; an existing workspace is
- * used as it is (sandman never deletes or rewrites user data).
- */
-export async function ensureWorkspace(dir: string, uid: number): Promise<void> {
-  await mkdir(path.dirname(dir), {recursive: true, mode: 0o755}).catch((error: unknown) => {
-    throw new SandmanError(
-      'FAILURE',
-      `cannot create workspace root ${path.dirname(dir)}: ${(error as Error).message}`,
-    );
-  });
-  try {
-    await mkdir(dir, {mode: 0o700});
-    await chown(dir, uid, uid);
-  } catch (error) {
-    if (errnoCode(error) !== 'EEXIST') {
-      throw new SandmanError('FAILURE', `cannot create workspace ${dir}: ${(error as Error).message}`);
-    }
-    const stats = await lstat(dir);
-    if (!stats.isDirectory() || stats.isSymbolicLink()) {
-      throw new SandmanError(
-        'FAILURE',
-        `workspace ${dir} exists but is not a directory; refusing to mount it`,
-      );
-    }
-  }
+/** Users' home directories on the host. sandman never deletes or rewrites user data. */
+export interface Workspaces {
+  /** The owner of an existing workspace directory, or undefined when there is none. */
+  owner(dir: string): Promise<number | undefined>;
+  /** Creates the directory owned by `uid`, mode 0700, on first use; an existing one is used as it is. */
+  ensure(dir: string, uid: number): Promise<void>;
 }

@@ -1,48 +1,30 @@
 import path from 'node:path';
 
-import {Flags} from '@oclif/core';
-
 import {buildWorkspaceImage} from '../../src/image.js';
-import {DockerodeContainerClient} from '../../src/docker/dockerode-container-client.js';
-import {SandmanCommand} from '../../cli/base-command.js';
+import type {Handler} from '../../cli/command-spec.js';
 import {startSpinner} from '../../cli/spinner.js';
 
-export default class ImageBuild extends SandmanCommand {
-  static override summary = 'Build the workspace image from images/workspace';
-  static override description =
-    'The image is BASE plus an SSH server and the sandman entrypoint. On GPU hosts use an nvidia/cuda base.';
-  static override examples = [
-    '<%= config.bin %> image build',
-    '<%= config.bin %> image build --base nvidia/cuda:12.6.3-runtime-ubuntu24.04 --tag sandman/workspace:cuda12.6',
-    '<%= config.bin %> image build --base debian:bookworm --tag sandman/workspace:cpu',
-  ];
-
-  static override flags = {
-    base: Flags.string({description: 'base image (default nvidia/cuda:12.6.3-runtime-ubuntu24.04)'}),
-    tag: Flags.string({
-      description: 'tag to build (default: the configured image, sandman/workspace:latest)',
-    }),
-  };
-
-  async run(): Promise<{image: string; base: string | null}> {
-    const {flags} = await this.parse(ImageBuild);
-    const config = this.loadSettings(flags, {image: 'tag'});
-    const spinner = await startSpinner(this.jsonEnabled(), `Building ${config.image}`);
-    const verbose = !this.jsonEnabled() && !process.stderr.isTTY;
-    try {
-      await buildWorkspaceImage(new DockerodeContainerClient(), {
-        contextDir: path.join(this.config.root, 'images', 'workspace'),
-        tag: config.image,
-        base: flags.base,
-        onProgress: (line) => {
-          spinner.text(`Building ${config.image}: ${line.slice(0, 60)}`);
-          if (verbose) process.stderr.write(line + '\n');
-        },
-      });
-    } finally {
-      spinner.stop();
-    }
-    this.log(`✔ Built ${config.image}${flags.base ? ` on ${flags.base}` : ''}`);
-    return {image: config.image, base: flags.base ?? null};
+/** Builds images/workspace on --base; the tag is the `image` setting (--tag sets it). */
+const build: Handler = async ({flags}, context): Promise<{image: string; base: string | null}> => {
+  const {out} = context;
+  const {image} = context.settings();
+  const base = flags.base as string | undefined;
+  const spinner = await startSpinner(out.json, `Building ${image}`);
+  const verbose = !out.json && !process.stderr.isTTY;
+  try {
+    await buildWorkspaceImage(await context.services().containers(), {
+      contextDir: path.join(context.root, 'images', 'workspace'),
+      tag: image,
+      base,
+      onProgress: (line) => {
+        spinner.text(`Building ${image}: ${line.slice(0, 60)}`);
+        if (verbose) process.stderr.write(line + '\n');
+      },
+    });
+  } finally {
+    spinner.stop();
   }
-}
+  out.log(`✔ Built ${image}${base ? ` on ${base}` : ''}`);
+  return {image, base: base ?? null};
+};
+export default build;

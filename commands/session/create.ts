@@ -1,79 +1,180 @@
-import {Args, Flags} from '@oclif/core';
+import {readFile} from 'node:fs/promises';
 
+import type {Config} from '../../src/config.js';
+import {parseDuration} from '../../src/duration.js';
 import {invalidInput} from '../../src/errors.js';
+import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
+import {gpuDescription} from '../../src/session/banner.js';
 import type {CreatedSession} from '../../src/session/session-service.js';
 import {validateUserName} from '../../src/user-name.js';
-import {SandmanCommand} from '../../cli/base-command.js';
-import {askForSession} from '../../cli/create-prompts.js';
-import {createSession, gpuChoiceOf} from '../../cli/session-create.js';
-import {creationSettingFlags} from '../../cli/session-flags.js';
-import {creationSettingNames} from '../../cli/settings.js';
+import type {CommandContext, Handler} from '../../cli/command-spec.js';
+import {formatTime, loadChalk, relativeTime, type CommandOutput} from '../../cli/output.js';
+import type {Services} from '../../cli/services.js';
+import {startSpinner} from '../../cli/spinner.js';
 import {interactive} from '../../cli/terminal.js';
 
-const GPU_FLAGS = ['profile', 'mig-instance', 'gpu', 'no-gpu'];
-/** The GPU flags are mutually exclusive (SPEC.md section 2). */
-const othersThan = (flag: string) => GPU_FLAGS.filter((other) => other !== flag);
+interface CreateFlags {
+  ttl?: string;
+  profile?: string;
+  'mig-instance'?: string;
+  gpu?: string;
+  'no-gpu'?: boolean;
+  'ssh-key'?: string;
+  password?: boolean;
+  env?: string[];
+  'no-wait'?: boolean;
+}
 
-export default class SessionCreate extends SandmanCommand {
-  static override summary = 'Start a workspace container for USER and print how to connect';
-  static override description =
-    'Allocates an SSH port and a GPU slice, creates the workspace, starts the container and waits until SSH answers.';
-  static override examples = [
-    '<%= config.bin %> session create alice --profile 3g.20gb --ttl 2h',
-    '<%= config.bin %> session create bob --no-gpu --ttl 90m --json',
-    'cat ~/.ssh/id_ed25519.pub | <%= config.bin %> session create carol --ssh-key - --no-gpu',
-  ];
-
-  static override args = {
-    user: Args.string({
-      description: 'login name of the session user (asked for on a terminal when left out)',
-    }),
-  };
-
-  static override flags = {
-    ttl: Flags.string({description: 'lifetime: 90m, 2h, 1d, or minutes as a number (default 60m)'}),
-    profile: Flags.string({
-      description: 'a free MIG device of this profile, e.g. 3g.20gb',
-      exclusive: othersThan('profile'),
-    }),
-    'mig-instance': Flags.string({
-      description: 'this exact MIG device (UUID)',
-      exclusive: othersThan('mig-instance'),
-    }),
-    gpu: Flags.string({
-      description: 'a whole GPU not in MIG mode (UUID or index)',
-      exclusive: othersThan('gpu'),
-    }),
-    'no-gpu': Flags.boolean({description: 'no GPU at all', exclusive: othersThan('no-gpu')}),
-    'ssh-key': Flags.string({
-      description: "install this public key instead of making a key pair ('-' reads stdin)",
-    }),
-    password: Flags.boolean({description: 'also allow password login; a random password is printed once'}),
-    env: Flags.string({
-      description: 'environment variable for the session, KEY=VALUE (repeatable)',
-      multiple: true,
-    }),
-    'no-wait': Flags.boolean({
-      description: 'return as soon as the container started, without waiting for SSH',
-    }),
-    ...creationSettingFlags,
-  };
-
-  async run(): Promise<CreatedSession> {
-    const {args, flags} = await this.parse(SessionCreate);
-    const config = this.loadSettings(flags, creationSettingNames);
-    let ttl = flags.ttl;
-    let gpu = gpuChoiceOf(flags);
-    let user: string;
-    if (args.user !== undefined) {
-      user = validateUserName(args.user);
-    } else if (!this.jsonEnabled() && interactive()) {
-      ({user, gpu, ttl} = await askForSession(config, {gpu, ttl}));
-    } else {
-      throw invalidInput(
-        'missing USER: give the user name (e.g. sandman session create alice); it is asked for only on a terminal',
-      );
-    }
-    return createSession(config, {user, gpu, ttl, flags}, this.output);
+/** `session create USER`: asks for what is missing on a terminal, then creates and prints how to connect. */
+const create: Handler = async ({args, flags: given}, context): Promise<CreatedSession> => {
+  const flags = given as CreateFlags;
+  const config = context.settings();
+  let ttl = flags.ttl;
+  let gpu = gpuChoiceOf(flags);
+  let user: string;
+  if (args.user !== undefined) {
+    user = validateUserName(args.user);
+  } else if (!context.out.json && interactive()) {
+    ({user, gpu, ttl} = await askForSession(config, context.services(), {gpu, ttl}));
+  } else {
+    throw invalidInput(
+      'missing USER: give the user name (e.g. sandman session create alice); it is asked for only on a terminal',
+    );
   }
+  return createSession(context, {user, gpu, ttl, flags});
+};
+export default create;
+
+/** The GPU the flags ask for (they are mutually exclusive; both doors enforce that). */
+function gpuChoiceOf(flags: CreateFlags): GpuChoice {
+  if (flags['no-gpu']) return {kind: 'none'};
+  if (flags.profile !== undefined) return {kind: 'profile', profile: flags.profile};
+  if (flags['mig-instance'] !== undefined) return {kind: 'mig-instance', uuid: flags['mig-instance']};
+  if (flags.gpu !== undefined) return {kind: 'gpu', ref: flags.gpu};
+  return {kind: 'default'};
+}
+
+async function createSession(
+  context: CommandContext,
+  request: {user: string; gpu: GpuChoice; ttl?: string; flags: CreateFlags},
+): Promise<CreatedSession> {
+  const {flags} = request;
+  const {out} = context;
+  const authorizedKeys = flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key']);
+  const spinner = await startSpinner(out.json, `Creating a session for ${request.user}`);
+  try {
+    const session = await (
+      await context.services().sessionService(spinner.text)
+    ).create({
+      user: request.user,
+      ttl: request.ttl,
+      gpu: request.gpu,
+      authorizedKeys,
+      password: flags.password ?? false,
+      env: flags.env ?? [],
+      wait: !flags['no-wait'],
+    });
+    spinner.stop();
+    await printCreated(session, !flags['no-wait'], out);
+    return session;
+  } catch (error) {
+    spinner.stop();
+    throw error;
+  }
+}
+
+async function printCreated(session: CreatedSession, waited: boolean, out: CommandOutput): Promise<void> {
+  if (out.json) return;
+  const chalk = await loadChalk(out.colour);
+  const tick = chalk ? chalk.green('✔') : '✔';
+  out.log(
+    `${tick} Session ${session.session_id} for ${session.ssh_user} is ${waited ? 'ready' : 'starting'}`,
+  );
+  out.log(`  ${session.ssh_command}`);
+  const gpu = gpuDescription(session) + (session.gpu_note ? ` (${session.gpu_note})` : '');
+  out.log(`  GPU  ${gpu}   expires ${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`);
+  if (session.ssh_password) out.log(`  password  ${session.ssh_password}   (shown once, not stored)`);
+}
+
+async function readKeyFile(source: string): Promise<{text: string; source: string}> {
+  try {
+    if (source === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return {text: Buffer.concat(chunks).toString('utf8'), source: 'stdin'};
+    }
+    return {text: await readFile(source, 'utf8'), source};
+  } catch (error) {
+    throw invalidInput(`cannot read --ssh-key ${source}: ${(error as Error).message}`);
+  }
+}
+
+/** What `session create` without USER asks a person at a terminal (inquirer prompts). */
+async function askForSession(
+  config: Config,
+  services: Services,
+  given: {gpu: GpuChoice; ttl?: string},
+): Promise<{user: string; gpu: GpuChoice; ttl: string}> {
+  const {input, select} = await import('@inquirer/prompts');
+  const user = await input({
+    message: 'User name',
+    validate: (value) => {
+      try {
+        validateUserName(value);
+        return true;
+      } catch (error) {
+        return (error as Error).message;
+      }
+    },
+  });
+  let gpu = given.gpu;
+  if (gpu.kind === 'default') {
+    const choices = await gpuChoices(services);
+    if (choices.length > 1) gpu = await select({message: 'GPU', choices});
+  }
+  const ttl =
+    given.ttl ??
+    (await input({
+      message: 'Time to live',
+      default: `${config.defaultTtl / 60_000}m`,
+      validate: (value) => {
+        try {
+          return (
+            parseDuration(value, 'TTL') <= config.maxTtl ||
+            `at most maxTtl (${config.maxTtl / 60_000} minutes)`
+          );
+        } catch (error) {
+          return (error as Error).message;
+        }
+      },
+    }));
+  return {user: validateUserName(user), gpu, ttl};
+}
+
+/** The free profiles and whole GPUs, as menu entries; just "no GPU" on a host without nvidia-smi. */
+async function gpuChoices(services: Services): Promise<Array<{name: string; value: GpuChoice}>> {
+  const none = {name: 'no GPU', value: {kind: 'none'} as GpuChoice};
+  let available;
+  try {
+    available = await (await services.gpuService()).available();
+  } catch {
+    return [none];
+  }
+  const choices: Array<{name: string; value: GpuChoice}> = [];
+  const profiles = new Map<string, number>();
+  for (const device of available.devices) {
+    if (device.kind === 'mig' && device.profile)
+      profiles.set(device.profile, (profiles.get(device.profile) ?? 0) + 1);
+    else
+      choices.push({
+        name: `whole GPU ${device.gpu_index} (${device.uuid})`,
+        value: {kind: 'gpu', ref: device.uuid},
+      });
+  }
+  for (const item of available.creatable) if (!profiles.has(item.profile)) profiles.set(item.profile, 0);
+  const migChoices = [...profiles].map(([profile, free]) => ({
+    name: `MIG ${profile}${free > 0 ? ` (${free} free)` : ' (created on demand)'}`,
+    value: {kind: 'profile', profile} as GpuChoice,
+  }));
+  return [...migChoices, ...choices, none];
 }

@@ -1,26 +1,34 @@
-import {Flags} from '@oclif/core';
-
+import {gpuDescription} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
-import {SandmanCommand} from '../../cli/base-command.js';
-import {listSessions} from '../../cli/session-list.js';
+import type {Handler} from '../../cli/command-spec.js';
+import {loadChalk, relativeTime, renderTable} from '../../cli/output.js';
 
-export default class SessionLs extends SandmanCommand {
-  static override summary = 'List sessions';
-  static override hiddenAliases = ['session:list'];
-  static override examples = [
-    '<%= config.bin %> session ls',
-    '<%= config.bin %> session ls --user alice --json',
-    '<%= config.bin %> session ls -q | xargs -r <%= config.bin %> session rm',
-  ];
-
-  static override flags = {
-    quiet: Flags.boolean({char: 'q', description: 'print session IDs only'}),
-    user: Flags.string({description: "only this user's sessions"}),
-    expired: Flags.boolean({description: 'only sessions past their expiry (what the next reap removes)'}),
-  };
-
-  async run(): Promise<SessionView[]> {
-    const {flags} = await this.parse(SessionLs);
-    return listSessions(this.loadSettings(flags), flags, this.output);
+const ls: Handler = async ({flags}, context): Promise<SessionView[]> => {
+  const {out} = context;
+  const sessions = await (
+    await context.services().sessionQueries()
+  ).list({user: flags.user as string | undefined, expired: flags.expired === true});
+  if (out.json) return sessions;
+  if (flags.quiet) {
+    for (const session of sessions) out.log(session.session_id);
+    return sessions;
   }
-}
+  const rows = sessions.map((session) => [
+    session.session_id,
+    session.ssh_user,
+    session.status,
+    gpuDescription(session),
+    session.ssh_port,
+    relativeTime(session.created_at),
+    relativeTime(session.expires_at),
+  ]);
+  out.log(
+    await renderTable(
+      ['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES'],
+      rows,
+      await loadChalk(out.colour),
+    ),
+  );
+  return sessions;
+};
+export default ls;

@@ -1,28 +1,19 @@
-import {Flags} from '@oclif/core';
+import {
+  installUnits,
+  reaperUnits,
+  sandmanEnvironment,
+  selfCommand,
+  TIMER_NAME,
+} from '../../src/systemd-units.js';
+import type {Handler} from '../../cli/command-spec.js';
 
-import {installUnits, reaperUnits, TIMER_NAME} from '../../src/systemd-units.js';
-import {SandmanCommand} from '../../cli/base-command.js';
-import {sandmanEnvironment, selfCommand} from '../../cli/self-command.js';
-
-export default class SystemdInstall extends SandmanCommand {
-  static override summary = "Write the reaper's systemd service and timer to DIR";
-  static override examples = [
-    '<%= config.bin %> systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer',
-    '<%= config.bin %> systemd install --dir /tmp/units',
-  ];
-
-  static override flags = {
-    dir: Flags.string({description: 'where to write the units', default: '/etc/systemd/system'}),
-  };
-
-  async run(): Promise<{files: string[]}> {
-    const {flags} = await this.parse(SystemdInstall);
-    const files = await installUnits(
-      flags.dir,
-      reaperUnits({command: selfCommand(this.config.root), environment: sandmanEnvironment()}),
-    );
-    for (const file of files) this.log(`Wrote ${file}`);
-    this.log(`Now run: systemctl daemon-reload && systemctl enable --now ${TIMER_NAME}`);
-    return {files};
-  }
-}
+const install: Handler = async ({flags}, context): Promise<{files: string[]}> => {
+  const files = await installUnits(
+    flags.dir as string,
+    reaperUnits({command: selfCommand(context.root), environment: sandmanEnvironment()}),
+  );
+  for (const file of files) context.out.log(`Wrote ${file}`);
+  context.out.log(`Now run: systemctl daemon-reload && systemctl enable --now ${TIMER_NAME}`);
+  return {files};
+};
+export default install;

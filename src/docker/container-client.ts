@@ -65,15 +65,12 @@ export interface ContainerClient {
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   inspectContainer(idOrName: string): Promise<ContainerState | undefined>;
   exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
-  /**
-   * Established TCP connections to port 22 inside the container, read from the host's view of its
-   * network namespace (/proc/<pid>/net/tcp*); undefined when the container is not running.
-   */
-  sshConnectionCount(idOrName: string): Promise<number | undefined>;
+  /** The host PID of the container's main process; undefined when it is not running. */
+  runningPid(idOrName: string): Promise<number | undefined>;
   logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream>;
+  /** Builds every file of `contextDir` into `tag`. */
   buildImage(options: {
     contextDir: string;
-    files: string[];
     tag: string;
     buildArgs: Record<string, string>;
     onProgress?: (line: string) => void;

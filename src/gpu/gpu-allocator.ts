@@ -1,4 +1,4 @@
-/** How `session create` asks for a GPU (SPEC.md section 2: at most one of these). */
+/** How `session create` asks for a GPU (at most one of these: README "GPUs and MIG"). */
 export type GpuChoice =
   | {kind: 'default'}
   | {kind: 'none'}

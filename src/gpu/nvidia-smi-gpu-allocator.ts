@@ -1,9 +1,6 @@
-import path from 'node:path';
-
 import type {Config} from '../config.js';
 import {dependencyUnavailable, SandmanError} from '../errors.js';
-import {withFileLock} from '../file-lock.js';
-import {ExecaNvidiaSmi} from './execa-nvidia-smi.js';
+import type {Locks} from '../locks.js';
 import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} from './gpu-allocator.js';
 import {readInventory} from './inventory.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
@@ -13,10 +10,12 @@ import {selectDevice} from './select-device.js';
 export class NvidiaSmiGpuAllocator implements GpuAllocator {
   readonly #config: Config;
   readonly #smi: NvidiaSmi;
+  readonly #locks: Locks;
 
-  constructor(config: Config, smi: NvidiaSmi = new ExecaNvidiaSmi(config.nvidiaSmi)) {
+  constructor(config: Config, smi: NvidiaSmi, locks: Locks) {
     this.#config = config;
     this.#smi = smi;
+    this.#locks = locks;
   }
 
   async plan(choice: GpuChoice): Promise<GpuPlan> {
@@ -88,11 +87,10 @@ export class NvidiaSmiGpuAllocator implements GpuAllocator {
 
   /** One MIG change at a time on this host, across sandman processes. */
   async #withMigLock<T>(work: () => Promise<T>): Promise<T> {
-    const file = path.join(path.dirname(this.#config.stateFile), 'mig');
-    return withFileLock(
-      file,
+    return this.#locks.withLock(
+      'mig',
       60_000,
-      () => new SandmanError('FAILURE', `MIG lock ${file}.lock held for over 60s`),
+      () => new SandmanError('FAILURE', 'the MIG lock was held for over 60s by another sandman'),
       work,
     );
   }

@@ -1,6 +1,6 @@
 import type {GpuStatus} from './gpu-types.js';
 
-/** The fields of the `--query-gpu` command sandman runs (SPEC.md section 4), in order. */
+/** The fields of the `--query-gpu` command sandman runs (README "GPUs and MIG"), in order. */
 export const QUERY_GPU_FIELDS = [
   'index',
   'uuid',

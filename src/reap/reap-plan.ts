@@ -2,7 +2,7 @@ import type {ContainerSummary} from '../docker/container-client.js';
 import {LABELS} from '../labels.js';
 import type {SessionRecord} from '../state/state-data.js';
 
-/** A create that has not finished after this long died half-way (SPEC.md section 5). */
+/** A create that has not finished after this long died half-way (README "The reaper"). */
 export const STALE_RESERVATION_MS = 10 * 60_000;
 
 export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan';
@@ -50,14 +50,4 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
     if (!id || !recorded.has(id)) targets.push({reason: 'orphan', container});
   }
   return targets;
-}
-
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -1,16 +1,17 @@
-import path from 'node:path';
-
 import type {AuditLog} from '../audit-log.js';
 import {isoSeconds, type Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
 import {formatDuration} from '../duration.js';
-import {acquireFileLock} from '../file-lock.js';
 import {LABELS} from '../labels.js';
+import type {Locks} from '../locks.js';
+import type {Processes} from '../processes.js';
 import type {SessionService} from '../session/session-service.js';
 import {countersOf, type SessionRecord} from '../state/state-data.js';
+import type {SshConnections} from '../ssh-connections.js';
 import type {StateStore} from '../state/state-store.js';
-import {planReap, processAlive, type ReapReason, type ReapTarget} from './reap-plan.js';
+import type {Warn} from '../warn.js';
+import {planReap, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {
   action: 'remove-session' | 'remove-container' | 'warn';
@@ -39,6 +40,11 @@ export interface ReaperDeps {
   /** Loaded only when something has to be torn down. */
   sessions: () => Promise<SessionService>;
   clock: Clock;
+  locks: Locks;
+  processes: Processes;
+  sshConnections: SshConnections;
+  warn: Warn;
+  /** This setup's instance label (StateDir.instance). */
   instance: string;
   audit?: AuditLog;
   afterChange?: () => Promise<void>;
@@ -49,22 +55,23 @@ export interface ReaperDeps {
 const PARALLEL = 8;
 
 /**
- * `sandman reap` (SPEC.md section 5). One reaper at a time holds `<stateDir>/reap.lock`; a second
+ * `sandman reap` (README "The reaper"). One reaper at a time holds `<stateDir>/reap.lock`; a second
  * one started meanwhile does nothing, so two reaps never act twice on the same item.
  */
 export class Reaper {
   constructor(private readonly deps: ReaperDeps) {}
 
   async run(options: {dryRun: boolean}): Promise<ReapReport> {
-    const started = Date.now();
-    const release = await this.#tryLock();
+    const started = this.deps.clock.now().getTime();
+    const elapsed = () => this.deps.clock.now().getTime() - started;
+    const release = await this.deps.locks.tryLock('reap');
     if (!release) {
       return {
         dry_run: options.dryRun,
         skipped: 'another sandman reap is running',
         items: [],
         failed: 0,
-        duration_ms: Date.now() - started,
+        duration_ms: elapsed(),
       };
     }
     try {
@@ -73,7 +80,7 @@ export class Reaper {
         dry_run: options.dryRun,
         items,
         failed: items.filter((item) => item.result === 'failed').length,
-        duration_ms: Date.now() - started,
+        duration_ms: elapsed(),
       };
       if (!options.dryRun) await this.#finish(report);
       return report;
@@ -82,18 +89,18 @@ export class Reaper {
     }
   }
 
-  /** The reap lock is not waited for: a reap already running does the work of this one. */
-  async #tryLock(): Promise<(() => Promise<void>) | undefined> {
-    return acquireFileLock(path.join(path.dirname(this.deps.config.stateFile), 'reap'), {waitMs: 0});
-  }
-
   async #reap(dryRun: boolean): Promise<ReapItem[]> {
     const {docker, store, clock, config} = this.deps;
     // Containers first, then the state: see planReap.
     const containers = await docker.listContainers({[LABELS.instance]: this.deps.instance});
     const state = await store.read();
     const now = clock.now().getTime();
-    const targets = planReap({sessions: state.sessions, containers, now, isAlive: processAlive});
+    const targets = planReap({
+      sessions: state.sessions,
+      containers,
+      now,
+      isAlive: (pid) => this.deps.processes.alive(pid),
+    });
     const taken = new Set(targets.flatMap((target) => (target.session ? [target.session.id] : [])));
     const running = state.sessions.filter(
       (session) => session.status === 'running' && !taken.has(session.id),
@@ -186,9 +193,7 @@ export class Reaper {
     const active: string[] = [];
     for (const session of running) {
       if (!session.container_id) continue;
-      const connections = await this.deps.docker
-        .sshConnectionCount(session.container_id)
-        .catch(() => undefined);
+      const connections = await this.#sshConnections(session.container_id).catch(() => undefined);
       if (connections === undefined) continue;
       if (connections > 0) {
         active.push(session.id);
@@ -204,6 +209,11 @@ export class Reaper {
       });
     }
     return targets;
+  }
+
+  async #sshConnections(containerId: string): Promise<number | undefined> {
+    const pid = await this.deps.docker.runningPid(containerId);
+    return pid === undefined ? undefined : this.deps.sshConnections.count(pid);
   }
 
   /** Tells the user's open terminals, once, that the session ends soon. */
@@ -270,7 +280,7 @@ export class Reaper {
       });
     }
     await this.deps.afterChange?.().catch((error: unknown) => {
-      process.stderr.write(`sandman: warning: cannot update metrics: ${(error as Error).message}\n`);
+      this.deps.warn(`cannot update metrics: ${(error as Error).message}`);
     });
   }
 }

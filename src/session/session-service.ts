@@ -1,6 +1,4 @@
 import {randomBytes} from 'node:crypto';
-import path from 'node:path';
-
 import {isoSeconds, type Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient, ContainerSpec} from '../docker/container-client.js';
@@ -14,7 +12,6 @@ import {
   SandmanError,
   stateUnavailable,
 } from '../errors.js';
-import {withFileLock} from '../file-lock.js';
 import {
   isPending,
   type GpuAllocation,
@@ -24,15 +21,18 @@ import {
 } from '../gpu/gpu-allocator.js';
 import type {AuditEntry, AuditLog} from '../audit-log.js';
 import type {KeyStore} from '../key-store.js';
-import {containerName, instanceId, LABELS} from '../labels.js';
+import {containerName, LABELS} from '../labels.js';
+import type {Locks} from '../locks.js';
+import type {Processes} from '../processes.js';
 import {allocatePort, type PortProbe} from '../ports.js';
 import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
-import {waitForSshBanner} from '../ssh-ready.js';
+import type {SshProbe} from '../ssh-probe.js';
+import type {StateDir} from '../state-dir.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
-import {faultPoint} from '../fault-point.js';
-import {onTermination} from '../termination.js';
-import {chooseUid, ensureWorkspace, workspaceOwner, workspacePath} from '../workspace.js';
+import type {Signals} from '../termination.js';
+import type {Warn} from '../warn.js';
+import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
 import {loginBanner} from './banner.js';
 import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
@@ -73,18 +73,27 @@ export interface CreatedSession extends SessionView {
 
 export interface SessionServiceDeps {
   config: Config;
+  stateDir: StateDir;
   store: StateStore;
   docker: ContainerClient;
   gpus: GpuAllocator;
   keys: KeyStore;
+  workspaces: Workspaces;
+  locks: Locks;
   clock: Clock;
   portProbe: PortProbe;
+  sshProbe: SshProbe;
+  signals: Signals;
+  processes: Processes;
   sshHost: () => Promise<string>;
+  warn: Warn;
   /** Progress reporting for long steps (spinner text on a terminal). */
   progress?: (step: string) => void;
   audit?: AuditLog;
   /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
   afterChange?: () => Promise<void>;
+  /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
+  faultPoint?: (name: 'reserved' | 'container-created' | 'before-commit') => Promise<void>;
 }
 
 /** How many sessions `rm` tears down at once. */
@@ -113,7 +122,7 @@ export class SessionService {
 
   constructor(deps: SessionServiceDeps) {
     this.#deps = deps;
-    this.#instance = instanceId(deps.config.stateFile);
+    this.#instance = deps.stateDir.instance;
   }
 
   get instance(): string {
@@ -147,12 +156,12 @@ export class SessionService {
   async #recorded(entry: AuditEntry): Promise<void> {
     await this.#deps.audit?.record(entry);
     await this.#deps.afterChange?.().catch((error: unknown) => {
-      process.stderr.write(`sandman: warning: cannot update metrics: ${(error as Error).message}\n`);
+      this.#deps.warn(`cannot update metrics: ${(error as Error).message}`);
     });
   }
 
   async #create(request: CreateRequest): Promise<CreatedSession> {
-    const {config, docker, keys} = this.#deps;
+    const {config, docker, keys, locks, stateDir} = this.#deps;
     // 1. Validate everything that needs no outside system, so bad input never reserves anything.
     const ttl = request.ttl === undefined ? config.defaultTtl : parseDuration(request.ttl, 'TTL');
     if (ttl > config.maxTtl) {
@@ -183,9 +192,9 @@ export class SessionService {
     const undo = async () => {
       await this.#undoCreate(record, containerId, allocation);
     };
-    const stopListening = onTermination(undo);
+    const stopListening = this.#deps.signals.onTermination(undo);
     try {
-      await faultPoint('reserved');
+      await this.#deps.faultPoint?.('reserved');
       // 4. Slow work outside the lock.
       if (record.gpu_uuid === null && record.gpu_index !== null && record.mig_profile !== null) {
         this.#deps.progress?.(`Creating a ${record.mig_profile} MIG device on GPU ${record.gpu_index}`);
@@ -211,12 +220,12 @@ export class SessionService {
       // undo never races a key file or workspace still being written.
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
-        ensureWorkspace(record.workspace, record.uid),
+        this.#deps.workspaces.ensure(record.workspace, record.uid),
         // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
-        withFileLock(
-          path.join(path.dirname(config.stateFile), 'network'),
+        locks.withLock(
+          'network',
           config.lockTimeout,
-          () => stateUnavailable(`network lock in ${path.dirname(config.stateFile)} held too long`),
+          () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
           () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
         ),
       ]);
@@ -224,7 +233,7 @@ export class SessionService {
       containerId = await docker.createContainer(
         this.#containerSpec(record, authorizedKeys, userEnv, request.password),
       );
-      await faultPoint('container-created');
+      await this.#deps.faultPoint?.('container-created');
       await docker.startContainer(containerId);
       if (request.wait) {
         this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
@@ -234,7 +243,7 @@ export class SessionService {
       if (request.password) password = await this.#setPassword(containerId, record.user);
 
       // 5. Commit.
-      await faultPoint('before-commit');
+      await this.#deps.faultPoint?.('before-commit');
       record = await this.#commit(record.id, containerId);
       return {
         ...toSessionView(record),
@@ -259,7 +268,7 @@ export class SessionService {
   ): Promise<SessionRecord> {
     const {config, store, clock} = this.#deps;
     const workspace = workspacePath(config.workspaceRoot, user);
-    const owner = await workspaceOwner(workspace);
+    const owner = await this.#deps.workspaces.owner(workspace);
     return store.update(async (state) => {
       const existing = state.sessions.find((session) => session.user === user);
       if (existing) {
@@ -308,7 +317,7 @@ export class SessionService {
         workspace,
         created_at: isoSeconds(now),
         expires_at: isoSeconds(new Date(now.getTime() + ttl)),
-        creator_pid: process.pid,
+        creator_pid: this.#deps.processes.pid,
       };
       state.sessions.push(record);
       return record;
@@ -392,7 +401,7 @@ export class SessionService {
   async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
     const {config, docker} = this.#deps;
     const host = localAddress(config.bindAddress);
-    const ready = await waitForSshBanner({
+    const ready = await this.#deps.sshProbe.waitForBanner({
       host,
       port: record.ssh_port,
       timeoutMs: config.readyTimeout,

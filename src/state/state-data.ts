@@ -1,4 +1,4 @@
-/** The state file's schema (SPEC.md section 6). Field names are snake_case so `jq` users see the API's names. */
+/** The state file's schema (README "Configuration": the state file). Field names are snake_case so `jq` users see the API's names. */
 
 export const STATE_VERSION = 1;
 

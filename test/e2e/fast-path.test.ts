@@ -10,8 +10,9 @@ import {createSandbox, type CliResult, type Sandbox} from '../helpers/sandbox.js
 import {editState, PAST} from '../helpers/state-file.js';
 
 /**
- * `reap` and `session ls` have a fast path that skips oclif (cli/fast-path.ts). Whatever the
- * invocation, it must answer exactly as the oclif command does: same stdout, stderr and exit code.
+ * Every command has two doors (README "How the CLI is built"): the fast door that skips oclif
+ * (cli/fast-door.ts) and the oclif door. Whatever the invocation, both must answer exactly alike:
+ * same stdout, stderr and exit code.
  */
 let sandbox: Sandbox;
 beforeAll(async () => {
@@ -46,7 +47,7 @@ async function bothWays(args: string[], env: Record<string, string> = {}) {
   return {fast, oclif};
 }
 
-describe('the fast path answers as the oclif commands do', () => {
+describe('the fast door answers as the oclif door does', () => {
   const same = [
     ['session', 'ls'],
     ['session', 'ls', '--json'],
@@ -54,14 +55,69 @@ describe('the fast path answers as the oclif commands do', () => {
     ['session', 'ls', '--user', 'bob', '--json'],
     ['session', 'ls', '--user=nobody'],
     ['session', 'ls', '--expired', '--json'],
+    ['session', 'show', 'alice'],
+    ['session', 'show', 'bob', '--json'],
+    ['session', 'logs', 'alice', '--tail', '3', '--json'],
+    ['ssh', 'alice', '--json', '--', 'id', '-un'],
     ['reap', '--dry-run'],
     ['reap', '--dry-run', '--json'],
+    ['systemd', 'print'],
+    ['systemd', 'print', '--json'],
   ];
   it.each(same.map((args) => [args.join(' '), args]))('%s', async (_name, args) => {
     const {fast, oclif} = await bothWays(args as string[]);
     expect(fast).toEqual(oclif);
     expect(fast.exitCode).toBe(0);
     expect(fast.stdout).not.toBe('');
+  });
+
+  it('fails alike: no nvidia-smi for gpu commands (6), unknown session (3), bad input (2), doctor (1)', async () => {
+    const cases: Array<[string[], number]> = [
+      [['gpu', 'ls'], 6],
+      [['gpu', 'ls', '--json'], 6],
+      [['gpu', 'list'], 6],
+      [['gpu', 'profiles', '--json'], 6],
+      [['gpu', 'available'], 6],
+      [['session', 'show', 'nobody'], 3],
+      [['session', 'show', 'nobody', '--json'], 3],
+      [['session', 'rm', 'nobody'], 3],
+      [['session', 'extend', 'nobody', '--ttl', '1h', '--json'], 3],
+      [['session', 'extend', 'alice', '--ttl', 'soon'], 2],
+      [['session', 'rm', '--all'], 2],
+      [['session', 'logs', 'alice', '--follow', '--json'], 2],
+      [['ssh', 'nobody'], 3],
+      [['image', 'build', '--base', 'Not An Image', '--json'], 2],
+      [['doctor', '--unit-dir', '/nonexistent', '--cron-file', '/nonexistent'], 1],
+    ];
+    for (const [args, exitCode] of cases) {
+      const {fast, oclif} = await bothWays(args);
+      expect(fast, args.join(' ')).toEqual(oclif);
+      expect(fast.exitCode, args.join(' ')).toBe(exitCode);
+    }
+  });
+
+  it('changes sessions alike: extend, rm, and the systemd units written', async () => {
+    for (const [user, env] of [
+      ['fpext1', {}],
+      ['fpext2', {SANDMAN_FAST_PATH: '0'}],
+    ] as const) {
+      expect((await sandbox.run(['session', 'create', user, '--no-gpu', '--no-wait'])).exitCode).toBe(0);
+      const extended = await sandbox.run(['session', 'extend', user, '--ttl', '30m', '--json'], {env});
+      expect(extended.exitCode).toBe(0);
+      expect(JSON.parse(extended.stdout)).toMatchObject({ssh_user: user, status: 'running'});
+      const removed = await sandbox.run(['session', 'rm', user], {env});
+      expect(removed.exitCode).toBe(0);
+      expect(removed.stdout).toMatch(
+        new RegExp(`^Removed [0-9a-f]{12} \\(${user}\\); workspace .*/${user} kept$`),
+      );
+    }
+    const units = {fast: path.join(sandbox.dir, 'units-fast'), oclif: path.join(sandbox.dir, 'units-oclif')};
+    const fast = await sandbox.run(['systemd', 'install', '--dir', units.fast]);
+    const oclif = await sandbox.run(['systemd', 'install', '--dir', units.oclif], {
+      env: {SANDMAN_FAST_PATH: '0'},
+    });
+    expect(fast.stdout.replaceAll(units.fast, 'DIR')).toBe(oclif.stdout.replaceAll(units.oclif, 'DIR'));
+    expect(fast.exitCode).toBe(0);
   });
 
   it('reports the sessions a dry-run reap would remove, and changes nothing', async () => {
@@ -125,7 +181,7 @@ describe('the fast path answers as the oclif commands do', () => {
         .replaceAll(user, 'USER')
         .replace(/[0-9a-f]{12}/g, 'ID')
         .replace(/-p \d+/, '-p PORT')
-        .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, 'TIME'),
+        .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC \(in [^)]+\)/, 'TIME (in TTL)'),
     });
     expect(shape(fast, 'fpfast')).toEqual(shape(oclif, 'fpoclif'));
     expect(fast.stdout).toMatch(/^✔ Session [0-9a-f]{12} for fpfast is starting\n {2}ssh -i /);
@@ -188,8 +244,8 @@ describe('the fast path answers as the oclif commands do', () => {
   });
 
   it('runs without loading oclif at all', async () => {
-    // A copy of the installed CLI without the oclif bundle: the fast path still answers, other
-    // commands cannot.
+    // A copy of the installed CLI without the oclif bundle: the fast door still answers every
+    // plain invocation; help cannot be had.
     const copy = await mkdtemp(path.join(tmpdir(), 'sandman-fast-'));
     try {
       for (const part of ['bin', 'dist', 'package.json']) {
@@ -203,9 +259,13 @@ describe('the fast path answers as the oclif commands do', () => {
       expect(JSON.parse(String(ls.stdout))).toHaveLength(4);
       const reap = await execa('node', [bin, 'reap', '--dry-run', '--json'], {env, reject: false});
       expect(reap.exitCode).toBe(0);
-      const show = await execa('node', [bin, 'session', 'show', 'alice'], {env, reject: false});
-      expect(show.exitCode).not.toBe(0);
-      expect(String(show.stderr)).toContain('dist/bundle/sandman.js');
+      const show = await execa('node', [bin, 'session', 'show', 'alice', '--json'], {env, reject: false});
+      expect(show.exitCode).toBe(0);
+      expect(JSON.parse(String(show.stdout))).toMatchObject({ssh_user: 'alice'});
+      // Help is oclif's: without the oclif bundle it cannot be answered.
+      const help = await execa('node', [bin, 'session', 'ls', '--help'], {env, reject: false});
+      expect(help.exitCode).not.toBe(0);
+      expect(String(help.stderr)).toContain('dist/bundle/sandman.js');
     } finally {
       await rm(copy, {recursive: true, force: true});
     }

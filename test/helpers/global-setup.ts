@@ -8,11 +8,10 @@ import {BIN, ROOT, TEST_BASE_IMAGE, TEST_IMAGE} from './constants.js';
 
 /**
  * End-to-end tests need the built CLI and the workspace image. The image is built with the CLI
- * itself (`sandman image build --base ...`), so that command is exercised on every run. Unit-only
- * runs (SANDMAN_TEST_UNIT_ONLY=1) skip this, since they touch no engine.
+ * itself (`sandman image build --base ...`), so that command is exercised on every run. The unit
+ * project (npm run test:unit) has no such setup: it touches no engine.
  */
 export default async function setup(): Promise<void> {
-  if (process.env.SANDMAN_TEST_UNIT_ONLY === '1') return;
   const docker = await execa('docker', ['image', 'inspect', TEST_BASE_IMAGE], {reject: false});
   if (docker.exitCode !== 0) {
     throw new Error(

@@ -8,7 +8,7 @@ const noFile = (file: string): string => {
 const fileWith = (values: unknown) => () => JSON.stringify(values);
 
 describe('loadConfig', () => {
-  it('uses the SPEC.md defaults when nothing is set', () => {
+  it('uses the documented defaults when nothing is set', () => {
     const config = loadConfig({env: {}, readFile: noFile});
     expect(config).toMatchObject({
       stateFile: '/var/lib/sandman/state.json',

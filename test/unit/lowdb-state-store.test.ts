@@ -6,7 +6,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import {describe, expect, it} from 'vitest';
 
-import {LowdbStateStore} from '../../src/state/lowdb-state-store.js';
+import {LowdbStateStore} from '../../src/adapters/lowdb-state-store.js';
 import type {SessionRecord} from '../../src/state/state-data.js';
 
 const tempFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'sandman-state-')), 'sub', 'state.json');

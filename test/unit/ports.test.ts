@@ -2,7 +2,8 @@ import {createServer, type Server} from 'node:net';
 
 import {afterEach, describe, expect, it} from 'vitest';
 
-import {allocatePort, tcpPortProbe} from '../../src/ports.js';
+import {tcpPortProbe} from '../../src/adapters/tcp-port-probe.js';
+import {allocatePort} from '../../src/ports.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

@@ -1,6 +1,8 @@
 import {connect} from 'node:net';
 import {setTimeout as sleep} from 'node:timers/promises';
 
+import type {SshProbe} from '../ssh-probe.js';
+
 /** One attempt: connect and read the server's identification line. */
 export function readSshBanner(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {
   return new Promise((resolve) => {
@@ -29,12 +31,7 @@ const CHECK_EVERY_MS = 500;
  * before sshd runs, so a TCP connect alone proves nothing. `check` runs between attempts and may
  * throw to stop early (e.g. the container exited).
  */
-export async function waitForSshBanner(options: {
-  host: string;
-  port: number;
-  timeoutMs: number;
-  check?: () => Promise<void>;
-}): Promise<boolean> {
+export async function waitForSshBanner(options: Parameters<SshProbe['waitForBanner']>[0]): Promise<boolean> {
   const deadline = Date.now() + options.timeoutMs;
   let lastCheck = Date.now();
   for (let attempt = 1; Date.now() < deadline; attempt++) {
@@ -54,3 +51,5 @@ export async function waitForSshBanner(options: {
   }
   return false;
 }
+
+export const tcpSshProbe: SshProbe = {waitForBanner: waitForSshBanner};

@@ -2,12 +2,12 @@ import {access, constants} from 'node:fs/promises';
 import path from 'node:path';
 
 import {capacity, conflict, dependencyUnavailable, errnoCode, SandmanError} from '../errors.js';
-import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from './gpu-types.js';
-import type {NvidiaSmi} from './nvidia-smi.js';
-import {parseGpuList} from './parse-list.js';
-import {migFailureReason, parseCreatedInstances, type CreatedInstance} from './parse-mig-commands.js';
-import {parseGpuInstanceProfiles, parseGpuInstances} from './parse-mig-tables.js';
-import {parseQueryGpu, QUERY_GPU_ARGS} from './parse-query-gpu.js';
+import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from '../gpu/gpu-types.js';
+import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
+import {parseGpuList} from '../gpu/parse-list.js';
+import {migFailureReason, parseCreatedInstances, type CreatedInstance} from '../gpu/parse-mig-commands.js';
+import {parseGpuInstanceProfiles, parseGpuInstances} from '../gpu/parse-mig-tables.js';
+import {parseQueryGpu, QUERY_GPU_ARGS} from '../gpu/parse-query-gpu.js';
 
 interface Output {
   exitCode: number;
@@ -15,7 +15,7 @@ interface Output {
   stderr: string;
 }
 
-/** Maps nvidia-smi's own failure words to SPEC.md exit codes, with a hint for the operator. */
+/** Maps nvidia-smi's own failure words to exit codes (README "Scripting"), with a hint for the operator. */
 export function migError(action: string, output: string): SandmanError {
   const reason = migFailureReason(output) ?? (output.trim().split('\n').at(-1) || 'unknown error');
   if (/Insufficient Resources/i.test(reason)) {

@@ -5,8 +5,8 @@ import {Low} from 'lowdb';
 import {DataFile} from 'lowdb/node';
 
 import {isSandmanError, stateUnavailable} from '../errors.js';
-import {emptyState, STATE_VERSION, type StateData} from './state-data.js';
-import type {StateStore} from './state-store.js';
+import {emptyState, STATE_VERSION, type StateData} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
 
 const recovery = (file: string) =>
   `; it was left untouched. Run "sandman doctor" for how to recover (restore a backup or move ${file} aside)`;
@@ -109,7 +109,7 @@ export class LowdbStateStore implements StateStore {
     let release: (() => Promise<void>) | undefined;
     try {
       // proper-lockfile (and graceful-fs under it) loads only for writes: reads take no lock.
-      const {acquireFileLock} = await import('../file-lock.js');
+      const {acquireFileLock} = await import('./file-lock.js');
       release = await acquireFileLock(this.file, {waitMs: this.#lockTimeout, onCompromised});
     } catch (error) {
       throw stateUnavailable(`cannot lock state file ${this.file}: ${(error as Error).message}`, error);

@@ -1,11 +1,10 @@
-import {readFile} from 'node:fs/promises';
+import {readdir} from 'node:fs/promises';
 import {PassThrough} from 'node:stream';
 import {finished} from 'node:stream/promises';
 
 import type Dockerode from 'dockerode';
 
 import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../errors.js';
-import {countEstablished} from '../reap/proc-net-tcp.js';
 import type {
   ContainerClient,
   ContainerSpec,
@@ -13,7 +12,7 @@ import type {
   ContainerSummary,
   ExecResult,
   RemoveOutcome,
-} from './container-client.js';
+} from '../docker/container-client.js';
 
 const CONNECTION_ERRORS = new Set([
   'ECONNREFUSED',
@@ -29,7 +28,7 @@ function engineAddress(): string {
   return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }
 
-/** Turns dockerode's errors into SandmanErrors with SPEC.md exit codes. */
+/** Turns dockerode's errors into SandmanErrors with sandman exit codes (README "Scripting"). */
 function translate(error: unknown, action: string): SandmanError {
   if (error instanceof SandmanError) return error;
   const code = errnoCode(error);
@@ -211,8 +210,8 @@ export class DockerodeContainerClient implements ContainerClient {
     });
   }
 
-  async sshConnectionCount(idOrName: string): Promise<number | undefined> {
-    const pid = await this.#call(`inspect container ${idOrName.slice(0, 64)}`, async (docker) => {
+  async runningPid(idOrName: string): Promise<number | undefined> {
+    return this.#call(`inspect container ${idOrName.slice(0, 64)}`, async (docker) => {
       try {
         const info = await docker.getContainer(idOrName).inspect();
         return info.State.Running ? info.State.Pid : undefined;
@@ -221,11 +220,6 @@ export class DockerodeContainerClient implements ContainerClient {
         throw error;
       }
     });
-    if (!pid) return undefined;
-    const tables = await Promise.all(
-      ['tcp', 'tcp6'].map((name) => readFile(`/proc/${pid}/net/${name}`, 'utf8').catch(() => '')),
-    );
-    return tables.reduce((sum, table) => sum + countEstablished(table, 22), 0);
   }
 
   async exec(id: string, command: string[], stdin?: string): Promise<ExecResult> {
@@ -290,14 +284,14 @@ export class DockerodeContainerClient implements ContainerClient {
 
   async buildImage(options: {
     contextDir: string;
-    files: string[];
     tag: string;
     buildArgs: Record<string, string>;
     onProgress?: (line: string) => void;
   }): Promise<void> {
+    const files = await readdir(options.contextDir);
     await this.#call(`build image ${options.tag}`, async (docker) => {
       const stream = await docker.buildImage(
-        {context: options.contextDir, src: options.files},
+        {context: options.contextDir, src: files},
         {t: options.tag, buildargs: options.buildArgs, rm: true, forcerm: true, pull: false},
       );
       await new Promise<void>((resolve, reject) => {

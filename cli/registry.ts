@@ -1,0 +1,287 @@
+/**
+ * Every sandman command, once: its words, help, arguments and flags, and where its handler lives.
+ * Both doors read this table (README "How the CLI is built"); adding a command or a flag is one
+ * entry here, and a flag that sets a configuration value is one entry in src/config.ts's SETTINGS.
+ */
+import {SETTINGS, settingHelp, type SettingName} from '../src/config.js';
+import type {CommandSpec, FlagSpec} from './command-spec.js';
+
+/** The flag that sets a setting, as the settings table declares it (name, aliases, help). */
+function settingFlag(setting: SettingName): [string, FlagSpec] {
+  const {flag, flagAliases} = SETTINGS[setting];
+  if (!flag) throw new Error(`setting ${setting} has no flag`);
+  return [flag, {kind: 'string', description: settingHelp(setting), aliases: flagAliases, setting}];
+}
+
+/** Every command has --json (oclif's json flag) and these. */
+export const GLOBAL_FLAGS: Record<string, FlagSpec> = Object.fromEntries([settingFlag('stateFile')]);
+
+/** `session create` takes a flag for every setting that declares one (but the global state file). */
+const CREATION_SETTING_FLAGS: Record<string, FlagSpec> = Object.fromEntries(
+  (Object.keys(SETTINGS) as SettingName[])
+    .filter((setting) => SETTINGS[setting].flag && setting !== 'stateFile')
+    .map(settingFlag),
+);
+
+const SESSION_ARG = {
+  name: 'session',
+  description: 'session ID, unique ID prefix, or user name',
+  required: true,
+};
+
+export const COMMAND_TABLE: CommandSpec[] = [
+  {
+    id: 'session:create',
+    summary: 'Start a workspace container for USER and print how to connect',
+    description:
+      'Allocates an SSH port and a GPU slice, creates the workspace, starts the container and waits until SSH answers.',
+    examples: [
+      '<%= config.bin %> session create alice --profile 3g.20gb --ttl 2h',
+      '<%= config.bin %> session create bob --no-gpu --ttl 90m --json',
+      'cat ~/.ssh/id_ed25519.pub | <%= config.bin %> session create carol --ssh-key - --no-gpu',
+    ],
+    args: [
+      {name: 'user', description: 'login name of the session user (asked for on a terminal when left out)'},
+    ],
+    flags: {
+      ttl: {
+        kind: 'string',
+        description: 'lifetime: 90m, 2h, 1d, or minutes as a number (default defaultTtl)',
+      },
+      profile: {kind: 'string', description: 'a free MIG device of this profile, e.g. 3g.20gb'},
+      'mig-instance': {kind: 'string', description: 'this exact MIG device (UUID)'},
+      gpu: {kind: 'string', description: 'a whole GPU not in MIG mode (UUID or index)'},
+      'no-gpu': {kind: 'boolean', description: 'no GPU at all'},
+      'ssh-key': {
+        kind: 'string',
+        description: "install this public key instead of making a key pair ('-' reads stdin)",
+      },
+      password: {
+        kind: 'boolean',
+        description: 'also allow password login; a random password is printed once',
+      },
+      env: {
+        kind: 'string',
+        description: 'environment variable for the session, KEY=VALUE (repeatable)',
+        multiple: true,
+      },
+      'no-wait': {
+        kind: 'boolean',
+        description: 'return as soon as the container started, without waiting for SSH',
+      },
+      ...CREATION_SETTING_FLAGS,
+    },
+    // The GPU choices (README "GPUs and MIG").
+    exclusive: ['profile', 'mig-instance', 'gpu', 'no-gpu'],
+    fast: true,
+    load: () => import('../commands/session/create.js'),
+  },
+  {
+    id: 'session:ls',
+    summary: 'List sessions',
+    hiddenAliases: ['session:list'],
+    examples: [
+      '<%= config.bin %> session ls',
+      '<%= config.bin %> session ls --user alice --json',
+      '<%= config.bin %> session ls -q | xargs -r <%= config.bin %> session rm',
+    ],
+    flags: {
+      quiet: {kind: 'boolean', char: 'q', description: 'print session IDs only'},
+      user: {kind: 'string', description: "only this user's sessions"},
+      expired: {kind: 'boolean', description: 'only sessions past their expiry (what the next reap removes)'},
+    },
+    fast: true,
+    load: () => import('../commands/session/ls.js'),
+  },
+  {
+    id: 'session:show',
+    summary: 'Show one session in full',
+    examples: ['<%= config.bin %> session show alice', '<%= config.bin %> session show 7f3a --json'],
+    args: [SESSION_ARG],
+    fast: true,
+    load: () => import('../commands/session/show.js'),
+  },
+  {
+    id: 'session:rm',
+    summary: 'Remove sessions (the workspace is kept)',
+    description:
+      'Removes the container, releases the GPU slice and port, deletes the key and the record. ' +
+      "The user's workspace is never deleted.",
+    hiddenAliases: ['session:remove'],
+    examples: [
+      '<%= config.bin %> session rm alice',
+      '<%= config.bin %> session rm 7f3a9c2e1b04 bob',
+      '<%= config.bin %> session rm --all --yes',
+    ],
+    args: [{name: 'sessions', description: 'session IDs, unique ID prefixes or user names'}],
+    variadic: true,
+    flags: {
+      all: {kind: 'boolean', description: 'remove every session'},
+      yes: {
+        kind: 'boolean',
+        char: 'y',
+        description: 'do not ask for confirmation (needed for --all without a terminal)',
+      },
+    },
+    fast: true,
+    load: () => import('../commands/session/rm.js'),
+  },
+  {
+    id: 'session:extend',
+    summary: 'Push a session’s expiry further out',
+    description: 'Adds --ttl to the current expiry, up to maxTtl after the session was created.',
+    examples: [
+      '<%= config.bin %> session extend alice --ttl 30m',
+      '<%= config.bin %> session extend 7f3a --ttl 1d --json',
+    ],
+    args: [SESSION_ARG],
+    flags: {
+      ttl: {
+        kind: 'string',
+        description: 'how much longer: 30m, 2h, 1d, or minutes as a number',
+        required: true,
+      },
+    },
+    fast: true,
+    load: () => import('../commands/session/extend.js'),
+  },
+  {
+    id: 'session:logs',
+    summary: "Show a session container's logs (sshd and the entrypoint)",
+    examples: [
+      '<%= config.bin %> session logs alice',
+      '<%= config.bin %> session logs alice -f',
+      '<%= config.bin %> session logs 7f3a --tail 20 --json',
+    ],
+    args: [SESSION_ARG],
+    flags: {
+      follow: {kind: 'boolean', char: 'f', description: 'keep streaming new lines until interrupted'},
+      tail: {kind: 'integer', description: 'only the last N lines', min: 0},
+    },
+    fast: true,
+    load: () => import('../commands/session/logs.js'),
+  },
+  {
+    id: 'ssh',
+    summary: "Open an SSH shell in a user's session (or run one command there)",
+    description:
+      'Runs the OpenSSH client with the session key, port and host. Everything after -- is the remote command.',
+    examples: [
+      '<%= config.bin %> ssh alice',
+      '<%= config.bin %> ssh alice -- nvidia-smi -L',
+      '<%= config.bin %> ssh alice --json -- id -un',
+    ],
+    args: [{name: 'session', description: 'user name, session ID or unique ID prefix', required: true}],
+    variadic: true,
+    fast: true,
+    load: () => import('../commands/ssh.js'),
+  },
+  {
+    id: 'gpu:ls',
+    summary: 'List GPUs, their MIG devices and which session holds each',
+    hiddenAliases: ['gpu:list'],
+    examples: [
+      '<%= config.bin %> gpu ls',
+      '<%= config.bin %> gpu ls --json | jq ".[].mig_devices[] | select(.session_id == null)"',
+    ],
+    fast: true,
+    load: () => import('../commands/gpu/ls.js'),
+  },
+  {
+    id: 'gpu:profiles',
+    summary: 'MIG profiles the GPUs support, with memory, slices and free/total counts',
+    description:
+      'DEVICES counts the MIG devices that exist (pool mode hands these out); INSTANCES is what nvidia-smi could still create (dynamic mode).',
+    examples: ['<%= config.bin %> gpu profiles', '<%= config.bin %> gpu profiles --json'],
+    fast: true,
+    load: () => import('../commands/gpu/profiles.js'),
+  },
+  {
+    id: 'gpu:available',
+    summary: 'MIG devices and whole GPUs that no session holds',
+    description: 'In dynamic MIG mode, also what sandman could still create on demand.',
+    examples: [
+      '<%= config.bin %> gpu available',
+      '<%= config.bin %> gpu available --json | jq -r ".devices[].uuid"',
+    ],
+    fast: true,
+    load: () => import('../commands/gpu/available.js'),
+  },
+  {
+    id: 'reap',
+    summary: 'Remove expired sessions and repair drift between the state file and Docker',
+    description:
+      'Removes expired sessions, containers of this instance without a record, records whose container is gone, ' +
+      'creates that died half-way, and idle sessions when idleTimeout is set; warns terminals before expiry. ' +
+      'Workspaces are kept. Safe to run concurrently and every minute (see "sandman systemd print").',
+    examples: ['<%= config.bin %> reap', '<%= config.bin %> reap --dry-run', '<%= config.bin %> reap --json'],
+    flags: {'dry-run': {kind: 'boolean', description: 'show what would be done, change nothing'}},
+    fast: true,
+    load: () => import('../commands/reap.js'),
+  },
+  {
+    id: 'doctor',
+    summary: 'Check the host: Docker, image, network, GPUs, state file, port range, reaper',
+    description: 'Exits 1 when a check fails; warnings do not change the exit code.',
+    examples: [
+      '<%= config.bin %> doctor',
+      '<%= config.bin %> doctor --json | jq ".error.details.checks // ."',
+    ],
+    flags: {
+      'unit-dir': {
+        kind: 'string',
+        description: 'where the reaper units are installed',
+        default: '/etc/systemd/system',
+      },
+      'cron-file': {
+        kind: 'string',
+        description: 'cron file that may run the reaper instead',
+        default: '/etc/cron.d/sandman',
+      },
+    },
+    fast: true,
+    load: () => import('../commands/doctor.js'),
+  },
+  {
+    id: 'image:build',
+    summary: 'Build the workspace image from images/workspace',
+    description:
+      'The image is BASE plus an SSH server and the sandman entrypoint. On GPU hosts use an nvidia/cuda base.',
+    examples: [
+      '<%= config.bin %> image build',
+      '<%= config.bin %> image build --base nvidia/cuda:12.6.3-runtime-ubuntu24.04 --tag sandman/workspace:cuda12.6',
+      '<%= config.bin %> image build --base debian:bookworm --tag sandman/workspace:cpu',
+    ],
+    flags: {
+      base: {kind: 'string', description: 'base image (default nvidia/cuda:12.6.3-runtime-ubuntu24.04)'},
+      tag: {
+        kind: 'string',
+        description: `tag to build (default: the configured image, ${String(SETTINGS.image.default)})`,
+        setting: 'image',
+      },
+    },
+    fast: true,
+    load: () => import('../commands/image/build.js'),
+  },
+  {
+    id: 'systemd:print',
+    summary: "Print the reaper's systemd service and timer (and the cron alternative)",
+    examples: [
+      '<%= config.bin %> systemd print',
+      '<%= config.bin %> systemd print --json | jq -r \'.units["sandman-reap.timer"]\'',
+    ],
+    fast: true,
+    load: () => import('../commands/systemd/print.js'),
+  },
+  {
+    id: 'systemd:install',
+    summary: "Write the reaper's systemd service and timer to DIR",
+    examples: [
+      '<%= config.bin %> systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer',
+      '<%= config.bin %> systemd install --dir /tmp/units',
+    ],
+    flags: {dir: {kind: 'string', description: 'where to write the units', default: '/etc/systemd/system'}},
+    fast: true,
+    load: () => import('../commands/systemd/install.js'),
+  },
+];

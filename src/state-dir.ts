@@ -1,0 +1,30 @@
+import path from 'node:path';
+
+import {instanceId} from './labels.js';
+
+/**
+ * Everything that lives beside the state file, derived from its path once (README "Files"): the
+ * key directory, the lock files and the instance ID that labels this setup's containers.
+ */
+export interface StateDir {
+  /** The state file, absolute. */
+  file: string;
+  dir: string;
+  keysDir: string;
+  /** Labels containers and networks, so two setups sharing one engine never touch each other's. */
+  instance: string;
+  /** The path a named lock is taken on (`<dir>/<name>`, proper-lockfile adds `.lock`). */
+  lock(name: 'state' | 'network' | 'mig' | 'reap'): string;
+}
+
+export function stateDirOf(stateFile: string): StateDir {
+  const file = path.resolve(stateFile);
+  const dir = path.dirname(file);
+  return {
+    file,
+    dir,
+    keysDir: path.join(dir, 'keys'),
+    instance: instanceId(file),
+    lock: (name) => (name === 'state' ? file : path.join(dir, name)),
+  };
+}

@@ -1,0 +1,111 @@
+import type {
+  ContainerClient,
+  ContainerSpec,
+  ContainerState,
+  ContainerSummary,
+  ExecResult,
+} from '../../src/docker/container-client.js';
+import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
+
+type Step = 'ping' | 'ensureNetwork' | 'createContainer' | 'startContainer' | 'removeContainer' | 'exec';
+
+interface FakeContainer {
+  id: string;
+  spec: ContainerSpec;
+  running: boolean;
+}
+
+/** A container engine in memory. `failing` makes a step throw, as a real engine can. */
+export class FakeContainerClient implements ContainerClient {
+  readonly containers = new Map<string, FakeContainer>();
+  readonly networks = new Set<string>();
+  readonly images = new Set<string>(['sandman/workspace:latest']);
+  readonly failing = new Set<Step>();
+  readonly calls: string[] = [];
+  /** Runs when createContainer is called (e.g. to send a signal in the middle of a create). */
+  onCreate?: () => Promise<void>;
+  #next = 1;
+
+  #step(step: Step, detail = ''): void {
+    this.calls.push(detail ? `${step} ${detail}` : step);
+    if (!this.failing.has(step)) return;
+    if (step === 'ping') throw dependencyUnavailable('Docker engine unreachable (fake)');
+    throw new SandmanError('FAILURE', `${step} failed (fake engine)`);
+  }
+
+  async ping(): Promise<void> {
+    this.#step('ping');
+  }
+  async imageExists(reference: string): Promise<boolean> {
+    return this.images.has(reference);
+  }
+  async networkIcc(name: string): Promise<boolean | undefined> {
+    return this.networks.has(name) ? false : undefined;
+  }
+  async ensureNetwork(name: string): Promise<void> {
+    this.#step('ensureNetwork', name);
+    this.networks.add(name);
+  }
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    this.#step('createContainer', spec.name);
+    await this.onCreate?.();
+    const id = `c${String(this.#next++).padStart(63, '0')}`;
+    this.containers.set(id, {id, spec, running: false});
+    return id;
+  }
+  async startContainer(id: string): Promise<void> {
+    this.#step('startContainer', id);
+    this.containers.get(id)!.running = true;
+  }
+  async removeContainer(idOrName: string): Promise<'removed' | 'absent'> {
+    this.#step('removeContainer', idOrName);
+    const found = this.#find(idOrName);
+    if (!found) return 'absent';
+    this.containers.delete(found.id);
+    return 'removed';
+  }
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    return [...this.containers.values()]
+      .filter((container) =>
+        Object.entries(labels).every(([key, value]) => container.spec.labels[key] === value),
+      )
+      .map((container) => ({
+        id: container.id,
+        name: container.spec.name,
+        labels: container.spec.labels,
+        state: container.running ? 'running' : 'created',
+      }));
+  }
+  async inspectContainer(idOrName: string): Promise<ContainerState | undefined> {
+    const found = this.#find(idOrName);
+    if (!found) return undefined;
+    return {
+      running: found.running,
+      exitCode: 0,
+      status: found.running ? 'running' : 'created',
+      restartCount: 0,
+      restarting: false,
+    };
+  }
+  async exec(id: string, command: string[]): Promise<ExecResult> {
+    this.#step('exec', `${id} ${command.join(' ')}`);
+    return {exitCode: 0, stdout: '', stderr: ''};
+  }
+  async runningPid(idOrName: string): Promise<number | undefined> {
+    const found = this.#find(idOrName);
+    return found?.running ? 4242 : undefined;
+  }
+  async logs(): Promise<NodeJS.ReadableStream> {
+    const {Readable} = await import('node:stream');
+    return Readable.from([Buffer.from('fake log line\n')]);
+  }
+  async buildImage(options: {tag: string}): Promise<void> {
+    this.images.add(options.tag);
+  }
+
+  #find(idOrName: string): FakeContainer | undefined {
+    return (
+      this.containers.get(idOrName) ?? [...this.containers.values()].find((c) => c.spec.name === idOrName)
+    );
+  }
+}

@@ -1,0 +1,109 @@
+import type {Clock} from '../../src/clock.js';
+import {SandmanError} from '../../src/errors.js';
+import type {KeyStore} from '../../src/key-store.js';
+import type {LockName, Locks} from '../../src/locks.js';
+import type {Processes} from '../../src/processes.js';
+import type {SshConnections} from '../../src/ssh-connections.js';
+import type {SshProbe} from '../../src/ssh-probe.js';
+import type {Signals} from '../../src/termination.js';
+import type {Workspaces} from '../../src/workspace.js';
+
+/** A clock that moves only when told to. */
+export class FakeClock implements Clock {
+  constructor(public time = Date.parse('2026-11-24T12:00:00Z')) {}
+  now(): Date {
+    return new Date(this.time);
+  }
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+/** Locks in memory: the same exclusion the lock files give between processes. */
+export class FakeLocks implements Locks {
+  readonly held = new Set<LockName>();
+  async withLock<T>(
+    name: LockName,
+    _waitMs: number,
+    onTimeout: () => Error,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    const release = await this.tryLock(name);
+    if (!release) throw onTimeout();
+    try {
+      return await work();
+    } finally {
+      await release();
+    }
+  }
+  async tryLock(name: LockName): Promise<(() => Promise<void>) | undefined> {
+    if (this.held.has(name)) return undefined;
+    this.held.add(name);
+    return async () => {
+      this.held.delete(name);
+    };
+  }
+}
+
+export class FakeKeyStore implements KeyStore {
+  readonly files = new Map<string, string>();
+  failWrite = false;
+  pathFor(sessionId: string): string {
+    return `/fake/keys/${sessionId}`;
+  }
+  async write(sessionId: string, privateKey: string): Promise<string> {
+    if (this.failWrite) throw new SandmanError('FAILURE', 'cannot write private key: disk full (fake)');
+    this.files.set(sessionId, privateKey);
+    return this.pathFor(sessionId);
+  }
+  async remove(sessionId: string): Promise<void> {
+    this.files.delete(sessionId);
+  }
+}
+
+export class FakeWorkspaces implements Workspaces {
+  readonly dirs = new Map<string, number>();
+  failEnsure = false;
+  async owner(dir: string): Promise<number | undefined> {
+    return this.dirs.get(dir);
+  }
+  async ensure(dir: string, uid: number): Promise<void> {
+    if (this.failEnsure) throw new SandmanError('FAILURE', 'cannot create workspace (fake)');
+    if (!this.dirs.has(dir)) this.dirs.set(dir, uid);
+  }
+}
+
+/** Records the cleanup registered for termination; `deliver()` acts as the signal arriving. */
+export class FakeSignals implements Signals {
+  readonly handlers = new Set<() => Promise<void>>();
+  onTermination(cleanup: () => Promise<void>): () => void {
+    this.handlers.add(cleanup);
+    return () => this.handlers.delete(cleanup);
+  }
+  async deliver(): Promise<void> {
+    for (const handler of [...this.handlers]) await handler();
+  }
+}
+
+export class FakeSshProbe implements SshProbe {
+  answers = true;
+  async waitForBanner(options: {check?: () => Promise<void>}): Promise<boolean> {
+    await options.check?.();
+    return this.answers;
+  }
+}
+
+export class FakeProcesses implements Processes {
+  readonly pid = 1000;
+  readonly alivePids = new Set<number>([1000]);
+  alive(pid: number): boolean {
+    return this.alivePids.has(pid);
+  }
+}
+
+export class FakeSshConnections implements SshConnections {
+  connections = 0;
+  async count(): Promise<number> {
+    return this.connections;
+  }
+}

@@ -1,0 +1,112 @@
+import {loadConfig, type Config} from '../../src/config.js';
+import type {GpuAllocator} from '../../src/gpu/gpu-allocator.js';
+import {GpuService} from '../../src/gpu/gpu-service.js';
+import {NvidiaSmiGpuAllocator} from '../../src/gpu/nvidia-smi-gpu-allocator.js';
+import {Reaper} from '../../src/reap/reaper.js';
+import {SessionService} from '../../src/session/session-service.js';
+import {stateDirOf} from '../../src/state-dir.js';
+import type {AuditEntry} from '../../src/audit-log.js';
+import {FakeContainerClient} from './fake-container-client.js';
+import {
+  FakeClock,
+  FakeKeyStore,
+  FakeLocks,
+  FakeProcesses,
+  FakeSignals,
+  FakeSshConnections,
+  FakeSshProbe,
+  FakeWorkspaces,
+} from './fake-host.js';
+import {FakeNvidiaSmi} from './fake-nvidia-smi.js';
+import {InMemoryStateStore} from './in-memory-state-store.js';
+
+/**
+ * One sandman host in memory: every outside system faked, the use cases real. Built as the
+ * wiring module builds the real one (cli/services.ts), so these tests exercise the same workflows.
+ */
+export function fakeWorld(
+  options: {
+    smi?: FakeNvidiaSmi;
+    settings?: Record<string, unknown>;
+    /** Create stops for good at this step, as SANDMAN_FAULT_POINT makes the real CLI do. */
+    stopAt?: 'reserved' | 'container-created' | 'before-commit';
+  } = {},
+) {
+  const config: Config = loadConfig({
+    env: {},
+    readFile: () => JSON.stringify({stateFile: '/fake/state.json', ...options.settings}),
+  });
+  const stateDir = stateDirOf(config.stateFile);
+  const store = new InMemoryStateStore();
+  const docker = new FakeContainerClient();
+  const smi = options.smi ?? FakeNvidiaSmi.absent();
+  const locks = new FakeLocks();
+  const keys = new FakeKeyStore();
+  const workspaces = new FakeWorkspaces();
+  const signals = new FakeSignals();
+  const sshProbe = new FakeSshProbe();
+  const clock = new FakeClock();
+  const processes = new FakeProcesses();
+  const sshConnections = new FakeSshConnections();
+  const audit: AuditEntry[] = [];
+  const warnings: string[] = [];
+  const gpus: GpuAllocator = new NvidiaSmiGpuAllocator(config, smi, locks);
+  const busyPorts = new Set<number>();
+  const sessions = new SessionService({
+    config,
+    stateDir,
+    store,
+    docker,
+    gpus,
+    keys,
+    workspaces,
+    locks,
+    clock,
+    portProbe: async (port) => !busyPorts.has(port),
+    sshProbe,
+    signals,
+    processes,
+    sshHost: async () => 'gpu01.example.org',
+    warn: (message) => warnings.push(message),
+    audit: {record: async (entry) => void audit.push(entry)},
+    faultPoint: async (name) => {
+      if (name === options.stopAt) await new Promise(() => undefined);
+    },
+  });
+  const reaper = new Reaper({
+    config,
+    store,
+    docker,
+    sessions: async () => sessions,
+    clock,
+    locks,
+    processes,
+    sshConnections,
+    warn: (message) => warnings.push(message),
+    instance: stateDir.instance,
+    audit: {record: async (entry) => void audit.push(entry)},
+  });
+  return {
+    config,
+    stateDir,
+    store,
+    docker,
+    smi,
+    locks,
+    keys,
+    workspaces,
+    signals,
+    sshProbe,
+    clock,
+    processes,
+    sshConnections,
+    busyPorts,
+    audit,
+    warnings,
+    sessions,
+    reaper,
+    gpuService: new GpuService(smi, store, config),
+  };
+}
+
+export type World = ReturnType<typeof fakeWorld>;

@@ -193,7 +193,8 @@ async function benchCreateToSsh(): Promise<void> {
       }),
     );
     await docker(['rm', '-f', `sandman-bench-raw${run}`]);
-    // The true floor: the same image with nothing but the key, the user and the port.
+    // The true floor: an sshd container with nothing else (no limits, no mounts, no user set-up),
+    // root logging in with the key.
     bare.push(
       await timed(async () => {
         await docker([
@@ -203,15 +204,15 @@ async function benchCreateToSsh(): Promise<void> {
           `sandman-bench-bare${run}`,
           '-p',
           '127.0.0.1:34998:22',
-          '-e',
-          `SANDMAN_USER=bare${run}`,
-          '-e',
-          'SANDMAN_UID=30000',
-          '-e',
-          `SANDMAN_AUTHORIZED_KEYS=${key.publicKey}`,
-          IMAGE,
+          '--entrypoint',
+          'sh',
+          BASE,
+          '-c',
+          `mkdir -p /run/sshd /root/.ssh && printf '%s\\n' '${key.publicKey}' > /root/.ssh/authorized_keys && ` +
+            'ssh-keygen -q -t ed25519 -N "" -f /run/host_key && ' +
+            'exec /usr/sbin/sshd -D -e -h /run/host_key',
         ]);
-        await sshUntilReady(keyFile, 34998, `bare${run}`);
+        await sshUntilReady(keyFile, 34998, 'root');
       }),
     );
     await docker(['rm', '-f', `sandman-bench-bare${run}`]);

@@ -9,6 +9,9 @@ import {parseArgs, type ParseArgsConfig} from 'node:util';
 
 import type {CommandSpec, FlagSpec, Flags, Invocation} from './command-spec.js';
 import {COMMAND_TABLE, GLOBAL_FLAGS} from './registry.js';
+// Loaded with the door: every command it takes runs through it, so a second loading hop would
+// only cost start-up.
+import {runCommand} from './run-command.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -94,7 +97,6 @@ export async function runFast(
   if (env.SANDMAN_FAST_PATH === '0') return false;
   const found = parseFastInvocation(argv);
   if (!found) return false;
-  const {runCommand} = await import('./run-command.js');
   await runCommand(found.spec, found.invocation, {root, env});
   return true;
 }

@@ -1,4 +1,4 @@
-import {createHash} from 'node:crypto';
+import {createRequire} from 'node:module';
 import path from 'node:path';
 
 /** Container and network labels, in one place (README "Command reference": the container). */
@@ -15,6 +15,8 @@ export const LABELS = {
  * and across a lost state file (its orphans are then still recognised as ours).
  */
 export function instanceId(stateFile: string): string {
+  // node:crypto loads on the first call only (it costs every read-only command a few ms otherwise).
+  const {createHash} = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
   return createHash('sha256').update(path.resolve(stateFile)).digest('hex').slice(0, 12);
 }
 

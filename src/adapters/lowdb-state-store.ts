@@ -1,10 +1,9 @@
-import {mkdir} from 'node:fs/promises';
+import {mkdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import {Low} from 'lowdb';
-import {DataFile} from 'lowdb/node';
+import type {Low} from 'lowdb';
 
-import {isSandmanError, stateUnavailable} from '../errors.js';
+import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
 import {emptyState, STATE_VERSION, type StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 
@@ -47,7 +46,8 @@ export class LowdbStateStore implements StateStore {
     this.#lockTimeout = options.lockTimeout;
   }
 
-  #db(): Low<StateData> {
+  async #db(): Promise<Low<StateData>> {
+    const [{Low}, {DataFile}] = await Promise.all([import('lowdb'), import('lowdb/node')]);
     // Built by hand rather than with JSONFilePreset, which keeps data in memory when NODE_ENV=test.
     const adapter = new DataFile<StateData>(this.file, {
       parse: (text) => parseState(this.file, text),
@@ -56,15 +56,19 @@ export class LowdbStateStore implements StateStore {
     return new Low<StateData>(adapter, emptyState());
   }
 
+  /**
+   * A plain read: writes are atomic renames, so no lock and no lowdb are needed to see a whole file
+   * (read-only commands then load neither). A missing file is the empty state, as lowdb has it.
+   */
   async read(): Promise<StateData> {
-    const db = this.#db();
+    let text: string;
     try {
-      await db.read();
+      text = await readFile(this.file, 'utf8');
     } catch (error) {
-      if (isSandmanError(error)) throw error;
+      if (errnoCode(error) === 'ENOENT') return emptyState();
       throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);
     }
-    return db.data;
+    return parseState(this.file, text);
   }
 
   async update<T>(mutate: (state: StateData) => T | Promise<T>): Promise<T> {
@@ -73,7 +77,7 @@ export class LowdbStateStore implements StateStore {
       compromised = error;
     });
     try {
-      const db = this.#db();
+      const db = await this.#db();
       await db.read().catch((error: unknown) => {
         if (isSandmanError(error)) throw error;
         throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);

@@ -177,6 +177,44 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/ssh.js'),
   },
   {
+    id: 'known-hosts',
+    summary: 'Print the @cert-authority line that trusts every session of this host',
+    description:
+      'Add it once to known_hosts (or the file ssh-config names): every session on this host, on any port, ' +
+      'then connects with StrictHostKeyChecking=yes and no prompt.',
+    examples: [
+      '<%= config.bin %> known-hosts >> ~/.ssh/known_hosts',
+      '<%= config.bin %> known-hosts --json | jq -r ".lines[]"',
+    ],
+    flags: Object.fromEntries([settingFlag('sshHost')]),
+    fast: true,
+    load: () => import('../commands/known-hosts.js'),
+  },
+  {
+    id: 'ssh-config',
+    summary: 'Print an OpenSSH Host block for a session (plain ssh, scp, sftp, VS Code Remote-SSH)',
+    examples: [
+      '<%= config.bin %> ssh-config alice >> ~/.ssh/config && ssh sandman-alice',
+      '<%= config.bin %> ssh-config alice --identity-file ~/.ssh/sandman-alice --json',
+    ],
+    args: [SESSION_ARG],
+    flags: {
+      alias: {kind: 'string', description: 'the Host name to connect with (default sandman-USER)'},
+      'identity-file': {
+        kind: 'string',
+        description:
+          "the private key's path on the machine that connects (default: the session key's path here)",
+      },
+      'known-hosts-file': {
+        kind: 'string',
+        description: 'where the connecting machine keeps the known-hosts line',
+        default: '~/.ssh/known_hosts',
+      },
+    },
+    fast: true,
+    load: () => import('../commands/ssh-config.js'),
+  },
+  {
     id: 'gpu:ls',
     summary: 'List GPUs, their MIG devices and which session holds each',
     hiddenAliases: ['gpu:list'],

@@ -11,6 +11,7 @@ import type {ContainerClient} from '../src/docker/container-client.js';
 import type {Check} from '../src/doctor.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
+import type {HostIdentity} from '../src/host-identity.js';
 import type {Locks} from '../src/locks.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
@@ -24,6 +25,9 @@ export interface Services {
   readonly stateDir: StateDir;
   store(): Promise<StateStore>;
   containers(): Promise<ContainerClient>;
+  hostIdentity(): Promise<HostIdentity>;
+  /** The host name printed in connection details: sshHost, or this host's FQDN. */
+  sshHost(): Promise<string>;
   sessionQueries(): Promise<SessionQueries>;
   sessionService(progress?: (step: string) => void): Promise<SessionService>;
   reaper(progress?: (step: string) => void): Promise<Reaper>;
@@ -57,6 +61,10 @@ export function wire(config: Config): Services {
     const {ProperLockfileLocks} = await import('../src/adapters/proper-lockfile-locks.js');
     return new ProperLockfileLocks(stateDir);
   });
+  const hostCa = once(async (): Promise<HostIdentity> => {
+    const {FileHostCa} = await import('../src/adapters/file-host-ca.js');
+    return new FileHostCa(stateDir.caDir, systemClock);
+  });
   const audit = once(async () => {
     const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');
     return new JsonlAuditLog(config.auditLog, systemClock, warn);
@@ -85,6 +93,7 @@ export function wire(config: Config): Services {
       {SessionService},
       {NvidiaSmiGpuAllocator},
       {FsKeyStore},
+      hostIdentity,
       {fsWorkspaces},
       {tcpPortProbe},
       {tcpSshProbe},
@@ -96,6 +105,7 @@ export function wire(config: Config): Services {
       import('../src/session/session-service.js'),
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
       import('../src/adapters/fs-key-store.js'),
+      hostCa(),
       import('../src/adapters/fs-workspaces.js'),
       import('../src/adapters/tcp-port-probe.js'),
       import('../src/adapters/tcp-ssh-probe.js'),
@@ -118,6 +128,7 @@ export function wire(config: Config): Services {
       docker,
       gpus: new NvidiaSmiGpuAllocator(config, smi, hostLocks),
       keys: new FsKeyStore(stateDir.keysDir),
+      hostIdentity,
       workspaces: fsWorkspaces,
       locks: hostLocks,
       clock: systemClock,
@@ -139,6 +150,8 @@ export function wire(config: Config): Services {
     stateDir,
     store,
     containers,
+    hostIdentity: hostCa,
+    sshHost: async () => config.sshHost ?? (await import('../src/adapters/host-name.js')).fqdn(),
     sessionQueries: async () => {
       const {SessionQueries} = await import('../src/session/session-queries.js');
       return new SessionQueries(await store(), systemClock);

@@ -30,7 +30,7 @@ async function printReport(report: ReapReport, out: CommandOutput): Promise<void
     item.reason,
     item.session_id ?? '-',
     item.user ?? '-',
-    item.result + (item.error ? `: ${item.error}` : ''),
+    [item.result, item.detail, item.error].filter(Boolean).join(': '),
   ]);
   out.log(
     await renderTable(['ACTION', 'REASON', 'SESSION', 'USER', 'RESULT'], rows, await loadChalk(out.colour)),

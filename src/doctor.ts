@@ -6,6 +6,7 @@ import {isSandmanError} from './errors.js';
 import type {NvidiaSmi} from './gpu/nvidia-smi.js';
 import type {HostFiles} from './host-files.js';
 import {LABELS} from './labels.js';
+import {isAtRest} from './reap/reap-plan.js';
 import type {StateStore} from './state/state-store.js';
 import {TIMER_NAME} from './systemd-units.js';
 
@@ -160,18 +161,27 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
     };
   const containers = await docker.listContainers({[LABELS.instance]: instance});
   const ids = new Set(containers.map((container) => container.id));
+  const stopped = containers.filter(
+    (container) => isAtRest(container) && sessions.some((session) => session.container_id === container.id),
+  );
   const recorded = new Set(sessions.map((session) => session.id));
   const dangling = sessions.filter(
     (session) => session.status === 'running' && session.container_id && !ids.has(session.container_id),
   );
   const orphans = containers.filter((container) => !recorded.has(container.labels[LABELS.session] ?? ''));
   const detail = `${store.file}: ${sessions.length} session(s), ${containers.length} container(s)`;
-  if (dangling.length === 0 && orphans.length === 0) return ok('state file', `${detail}, consistent`);
+  if (dangling.length === 0 && orphans.length === 0 && stopped.length === 0)
+    return ok('state file', `${detail}, consistent`);
+  const problems = [
+    `${dangling.length} record(s) without container`,
+    `${orphans.length} container(s) without record`,
+    `${stopped.length} session container(s) not running${stopped.length > 0 ? ` (${stopped.map((c) => c.name).join(', ')})` : ''}`,
+  ];
   return {
     name: 'state file',
     status: 'warn',
-    detail: `${detail}; ${dangling.length} record(s) without container, ${orphans.length} container(s) without record`,
-    hint: 'run "sandman reap" to repair (sandman reap --dry-run shows what it would do)',
+    detail: `${detail}; ${problems.join(', ')}`,
+    hint: 'run "sandman reap" to repair: it removes what is left over and starts (or moves) stopped sessions (sandman reap --dry-run shows what it would do)',
   };
 }
 

@@ -11,6 +11,8 @@ export interface StateDir {
   file: string;
   dir: string;
   keysDir: string;
+  /** The SSH host certificate authority (README "Connecting from a laptop and VS Code"). */
+  caDir: string;
   /** Labels containers and networks, so two setups sharing one engine never touch each other's. */
   instance: string;
   /** The path a named lock is taken on (`<dir>/<name>`, proper-lockfile adds `.lock`). */
@@ -20,11 +22,16 @@ export interface StateDir {
 export function stateDirOf(stateFile: string): StateDir {
   const file = path.resolve(stateFile);
   const dir = path.dirname(file);
+  let instance: string | undefined;
   return {
     file,
     dir,
     keysDir: path.join(dir, 'keys'),
-    instance: instanceId(file),
+    caDir: path.join(dir, 'ca'),
+    // Hashed on first use: read-only commands never need it (nor node:crypto).
+    get instance() {
+      return (instance ??= instanceId(file));
+    },
     lock: (name) => (name === 'state' ? file : path.join(dir, name)),
   };
 }

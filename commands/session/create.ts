@@ -94,6 +94,7 @@ async function printCreated(session: CreatedSession, waited: boolean, out: Comma
   const gpu = gpuDescription(session) + (session.gpu_note ? ` (${session.gpu_note})` : '');
   out.log(`  GPU  ${gpu}   expires ${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`);
   if (session.ssh_password) out.log(`  password  ${session.ssh_password}   (shown once, not stored)`);
+  out.log('  trust this host once: sandman known-hosts >> ~/.ssh/known_hosts');
 }
 
 async function readKeyFile(source: string): Promise<{text: string; source: string}> {

@@ -2,6 +2,9 @@
 # sandman workspace entrypoint: creates the session user with the uid sandman chose, installs the
 # authorised key, writes a locked-down sshd configuration and runs sshd in the foreground.
 # POSIX sh only: it must run on Debian and Ubuntu bases alike.
+# It runs again on every restart of the container (docker restart, dockerd restart, host reboot):
+# each step leaves what an earlier run made as it is, so the session comes back with the same
+# user, key, host identity and password (README "Host restarts and reboots").
 set -eu
 
 die() { echo "sandman-entrypoint: $*" >&2; exit 1; }
@@ -22,30 +25,38 @@ home="/home/$SANDMAN_USER"
 shell=/bin/sh
 [ -x /bin/bash ] && shell=/bin/bash
 
-# A base image may already have an account of that name (e.g. "ubuntu"): the session's wins.
-if getent passwd "$SANDMAN_USER" >/dev/null 2>&1; then
-  userdel "$SANDMAN_USER" >/dev/null 2>&1 || true
-fi
-if getent group "$SANDMAN_USER" >/dev/null 2>&1; then
-  groupdel "$SANDMAN_USER" >/dev/null 2>&1 || true
-fi
-if ! getent group "$SANDMAN_UID" >/dev/null 2>&1; then
-  groupadd -g "$SANDMAN_UID" "$SANDMAN_USER"
-  group="$SANDMAN_USER"
+if [ "$(id -u "$SANDMAN_USER" 2>/dev/null)" = "$SANDMAN_UID" ]; then
+  # A restart: the account (and a --password set with chpasswd) is already there.
+  group=$(id -g "$SANDMAN_USER")
 else
-  group="$SANDMAN_UID"
+  # A base image may already have an account of that name (e.g. "ubuntu"): the session's wins.
+  if getent passwd "$SANDMAN_USER" >/dev/null 2>&1; then
+    userdel "$SANDMAN_USER" >/dev/null 2>&1 || true
+  fi
+  if getent group "$SANDMAN_USER" >/dev/null 2>&1; then
+    groupdel "$SANDMAN_USER" >/dev/null 2>&1 || true
+  fi
+  if ! getent group "$SANDMAN_UID" >/dev/null 2>&1; then
+    groupadd -g "$SANDMAN_UID" "$SANDMAN_USER"
+    group="$SANDMAN_USER"
+  else
+    group="$SANDMAN_UID"
+  fi
+  # -M: the home directory is the workspace bind mount, created and owned by sandman on the host.
+  useradd -M -d "$home" -s "$shell" -u "$SANDMAN_UID" -g "$group" -o "$SANDMAN_USER"
+  # "*" = no password but not locked: OpenSSH refuses key logins to a locked ("!") account.
+  usermod -p '*' "$SANDMAN_USER"
 fi
-# -M: the home directory is the workspace bind mount, created and owned by sandman on the host.
-useradd -M -d "$home" -s "$shell" -u "$SANDMAN_UID" -g "$group" -o "$SANDMAN_USER"
-# "*" = no password but not locked: OpenSSH refuses key logins to a locked ("!") account.
-usermod -p '*' "$SANDMAN_USER"
 [ -d "$home" ] || die "workspace is not mounted at $home"
 
 # Keys live outside the persistent home, root-owned, so an old session's key never opens a new one.
+# Each line carries expiry-time; `sandman session extend` rewrites the file, so a restart keeps
+# the file it finds rather than the creation-time value.
 mkdir -p /etc/ssh/sandman_authorized_keys
-printf '%s\n' "$SANDMAN_AUTHORIZED_KEYS" > "/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
+keys="/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
+[ -s "$keys" ] || printf '%s\n' "$SANDMAN_AUTHORIZED_KEYS" > "$keys"
 chmod 0755 /etc/ssh/sandman_authorized_keys
-chmod 0644 "/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
+chmod 0644 "$keys"
 
 # First login into a new workspace: give it the usual dotfiles.
 if [ -d /etc/skel ] && [ ! -e "$home/.profile" ]; then
@@ -81,9 +92,21 @@ for name in PATH LD_LIBRARY_PATH CUDA_VERSION NVIDIA_VISIBLE_DEVICES NVIDIA_DRIV
   setenv="$setenv \"$name=$value\""
 done
 
-printf '%s\n' "${SANDMAN_BANNER:-sandman session}" > /etc/motd
+# `extend` rewrites the banner too.
+[ -e /etc/sandman/motd-written ] || {
+  printf '%s\n' "${SANDMAN_BANNER:-sandman session}" > /etc/motd
+  mkdir -p /etc/sandman && : > /etc/sandman/motd-written
+}
 
-ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key <&- >/dev/null
+# The host key and its certificate from this host's sandman CA, put in place before the first
+# start; without them (an older sandman), a key of the container's own, made once.
+hostkey=/etc/ssh/sandman/ssh_host_ed25519_key
+if [ ! -s "$hostkey" ]; then
+  hostkey=/etc/ssh/ssh_host_ed25519_key
+  [ -s "$hostkey" ] || ssh-keygen -q -t ed25519 -N '' -f "$hostkey" <&- >/dev/null
+fi
+hostcert=""
+[ -s "$hostkey-cert.pub" ] && hostcert="HostCertificate $hostkey-cert.pub"
 mkdir -p /run/sshd
 chmod 0755 /run/sshd
 
@@ -93,7 +116,8 @@ sftp=/usr/lib/openssh/sftp-server
 cat > /etc/ssh/sshd_config <<CONFIG
 # written by sandman-entrypoint
 Port 22
-HostKey /etc/ssh/ssh_host_ed25519_key
+HostKey $hostkey
+$hostcert
 PermitRootLogin no
 AllowUsers $SANDMAN_USER
 AuthorizedKeysFile /etc/ssh/sandman_authorized_keys/%u

@@ -7,6 +7,7 @@ import type Dockerode from 'dockerode';
 import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../errors.js';
 import type {
   ContainerClient,
+  ContainerFile,
   ContainerSpec,
   ContainerState,
   ContainerSummary,
@@ -163,6 +164,22 @@ export class DockerodeContainerClient implements ContainerClient {
     await this.#call(`start container ${id.slice(0, 12)}`, (docker) => docker.getContainer(id).start());
   }
 
+  async putFiles(id: string, files: ContainerFile[]): Promise<void> {
+    // tar-stream is CommonJS: its functions sit on the namespace or, once bundled, on `default`.
+    const loaded = await import('tar-stream');
+    const {pack} = 'pack' in loaded ? loaded : (loaded as unknown as {default: typeof loaded}).default;
+    const archive = pack();
+    // Extracted at /: Docker makes missing parent directories.
+    for (const file of files)
+      archive.entry({name: file.path.replace(/^\/+/, ''), mode: file.mode, uid: 0, gid: 0}, file.content);
+    archive.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive) chunks.push(chunk as Buffer);
+    await this.#call(`copy files into container ${id.slice(0, 12)}`, (docker) =>
+      docker.getContainer(id).putArchive(Buffer.concat(chunks), {path: '/'}),
+    );
+  }
+
   async removeContainer(idOrName: string): Promise<RemoveOutcome> {
     return this.#call(`remove container ${idOrName.slice(0, 64)}`, async (docker) => {
       try {
@@ -203,6 +220,17 @@ export class DockerodeContainerClient implements ContainerClient {
           restartCount: info.RestartCount ?? 0,
           restarting: info.State.Restarting,
         };
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async containerEnv(idOrName: string): Promise<string[] | undefined> {
+    return this.#call(`inspect container ${idOrName.slice(0, 64)}`, async (docker) => {
+      try {
+        return (await docker.getContainer(idOrName).inspect()).Config.Env ?? [];
       } catch (error) {
         if (httpStatus(error) === 404) return undefined;
         throw error;

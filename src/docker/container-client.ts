@@ -47,6 +47,13 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ContainerFile {
+  /** Absolute path in the container. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
 export type RemoveOutcome = 'removed' | 'absent';
 
 export interface ContainerClient {
@@ -59,11 +66,15 @@ export interface ContainerClient {
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
+  /** Writes files into a container (created or running), owned by root. */
+  putFiles(id: string, files: ContainerFile[]): Promise<void>;
   /** Stops and removes; a container that is already gone counts as success. */
   removeContainer(idOrName: string): Promise<RemoveOutcome>;
   /** Containers (running or not) carrying every one of these `key=value` labels. */
   listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
   inspectContainer(idOrName: string): Promise<ContainerState | undefined>;
+  /** The environment the container was created with; undefined when it is gone. */
+  containerEnv(idOrName: string): Promise<string[] | undefined>;
   exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
   /** The host PID of the container's main process; undefined when it is not running. */
   runningPid(idOrName: string): Promise<number | undefined>;

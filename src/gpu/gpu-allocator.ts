@@ -43,6 +43,11 @@ export interface GpuAllocator {
   plan(choice: GpuChoice): Promise<GpuPlan>;
   /** Dynamic mode: creates the MIG device a pending reservation asked for. */
   createMigDevice(pending: PendingMigDevice): Promise<GpuAllocation>;
+  /**
+   * Whether nvidia-smi still lists this GPU or MIG device (after a reboot MIG devices come back
+   * with new UUIDs, or not at all); undefined when there is no nvidia-smi to ask.
+   */
+  present(uuid: string): Promise<boolean | undefined>;
   /** Gives a device back; destroys it if sandman created it. Never touches other devices. */
   release(allocation: GpuAllocation): Promise<void>;
 }

@@ -77,6 +77,12 @@ export class NvidiaSmiGpuAllocator implements GpuAllocator {
     });
   }
 
+  async present(uuid: string): Promise<boolean | undefined> {
+    if (!(await this.#smi.available())) return undefined;
+    const gpus = await this.#smi.list();
+    return gpus.some((gpu) => gpu.uuid === uuid || gpu.migDevices.some((device) => device.uuid === uuid));
+  }
+
   async release(allocation: GpuAllocation): Promise<void> {
     // Devices sandman did not create are only handed back, never destroyed.
     if (!allocation.mig_created || allocation.gpu_index === null || allocation.mig_gpu_instance === null)

@@ -5,7 +5,7 @@ import type {SessionRecord} from '../state/state-data.js';
 /** A create that has not finished after this long died half-way (README "The reaper"). */
 export const STALE_RESERVATION_MS = 10 * 60_000;
 
-export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan';
+export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan' | 'stopped';
 
 export interface ReapTarget {
   reason: ReapReason;
@@ -43,6 +43,13 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
       targets.push({reason: 'expired', session});
     } else if (session.container_id && !byId.has(session.container_id)) {
       targets.push({reason: 'dangling', session});
+    } else if (
+      session.status === 'running' &&
+      session.container_id &&
+      isAtRest(byId.get(session.container_id)!)
+    ) {
+      // After a reboot, or a start that failed (a GPU device that no longer exists).
+      targets.push({reason: 'stopped', session});
     }
   }
   for (const container of input.containers) {
@@ -50,4 +57,9 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
     if (!id || !recorded.has(id)) targets.push({reason: 'orphan', container});
   }
   return targets;
+}
+
+/** A container that is neither running nor about to (Docker restarts it on its own then). */
+export function isAtRest(container: Pick<ContainerSummary, 'state'>): boolean {
+  return ['created', 'exited', 'dead'].includes(container.state);
 }

@@ -14,7 +14,7 @@ import type {Warn} from '../warn.js';
 import {planReap, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {
-  action: 'remove-session' | 'remove-container' | 'warn';
+  action: 'remove-session' | 'remove-container' | 'warn' | 'resume-session';
   reason: ReapReason | 'expiring';
   session_id: string | null;
   user: string | null;
@@ -22,6 +22,8 @@ export interface ReapItem {
   /** done, would (dry run), skipped (changed meanwhile), failed */
   result: 'done' | 'would' | 'skipped' | 'failed';
   error?: string;
+  /** What resuming did: started again, moved to another device, or ended (and why). */
+  detail?: string;
 }
 
 export interface ReapReport {
@@ -144,6 +146,7 @@ export class Reaper {
       return item;
     }
     const session = target.session!;
+    if (target.reason === 'stopped') return this.#resume(session, dryRun);
     const item: ReapItem = {
       action: 'remove-session',
       reason: target.reason,
@@ -165,6 +168,24 @@ export class Reaper {
       return {...item, result: 'failed', error: (error as Error).message};
     }
     return item;
+  }
+
+  async #resume(session: SessionRecord, dryRun: boolean): Promise<ReapItem> {
+    const item: ReapItem = {
+      action: 'resume-session',
+      reason: 'stopped',
+      session_id: session.id,
+      user: session.user,
+      container: session.container_name,
+      result: dryRun ? 'would' : 'done',
+    };
+    if (dryRun) return item;
+    try {
+      const {outcome, detail} = await (await this.deps.sessions()).resume(session);
+      return {...item, action: outcome === 'ended' ? 'remove-session' : 'resume-session', detail};
+    } catch (error) {
+      return {...item, result: 'failed', error: (error as Error).message};
+    }
   }
 
   /**
@@ -276,7 +297,7 @@ export class Reaper {
         session: item.session_id,
         user: item.user,
         result: item.result === 'failed' ? 'failed' : 'ok',
-        reason: item.error ? `${item.reason}: ${item.error}` : item.reason,
+        reason: [item.reason, item.detail, item.error].filter(Boolean).join(': '),
       });
     }
     await this.deps.afterChange?.().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {isoSeconds, type Clock} from '../clock.js';
 import type {Config} from '../config.js';
-import type {ContainerClient, ContainerSpec} from '../docker/container-client.js';
+import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
 import {parseDuration} from '../duration.js';
 import {
   capacity,
@@ -18,13 +18,16 @@ import {
   type GpuAllocator,
   type GpuChoice,
   type GpuPlan,
+  type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
 import type {AuditEntry, AuditLog} from '../audit-log.js';
 import type {KeyStore} from '../key-store.js';
+import type {HostCredentials, HostIdentity} from '../host-identity.js';
 import {containerName, LABELS} from '../labels.js';
 import type {Locks} from '../locks.js';
 import type {Processes} from '../processes.js';
 import {allocatePort, type PortProbe} from '../ports.js';
+import {authorizedKeysUntil} from '../ssh-certificates.js';
 import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
 import type {SshProbe} from '../ssh-probe.js';
 import type {StateDir} from '../state-dir.js';
@@ -64,6 +67,11 @@ export interface CreateRequest {
   wait: boolean;
 }
 
+export interface ResumeOutcome {
+  outcome: 'started' | 'moved' | 'ended';
+  detail: string;
+}
+
 export interface CreatedSession extends SessionView {
   ssh_private_key: string | null;
   /** Printed once, never stored. */
@@ -78,6 +86,7 @@ export interface SessionServiceDeps {
   docker: ContainerClient;
   gpus: GpuAllocator;
   keys: KeyStore;
+  hostIdentity: HostIdentity;
   workspaces: Workspaces;
   locks: Locks;
   clock: Clock;
@@ -202,12 +211,7 @@ export class SessionService {
           gpu_index: record.gpu_index,
           mig_profile: record.mig_profile,
         });
-        record = await this.#patch(record.id, {
-          gpu_uuid: allocation.gpu_uuid,
-          mig_created: allocation.mig_created,
-          mig_gpu_instance: allocation.mig_gpu_instance,
-          mig_compute_instance: allocation.mig_compute_instance,
-        });
+        record = await this.#patch(record.id, gpuFields(allocation));
       }
       let privateKey: string | null = null;
       let authorizedKeys = ownKeys;
@@ -216,10 +220,12 @@ export class SessionService {
         privateKey = pair.privateKey;
         authorizedKeys = pair.publicKey;
       }
-      // Three independent preparations at once. All are settled before a failure is thrown, so the
-      // undo never races a key file or workspace still being written.
+      // Independent preparations at once. All are settled before a failure is thrown, so the undo
+      // never races a key file or workspace still being written.
+      let hostCredentials: HostCredentials | undefined;
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
+        this.#issueHostCredentials(record).then((issued) => (hostCredentials = issued)),
         this.#deps.workspaces.ensure(record.workspace, record.uid),
         // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
         locks.withLock(
@@ -233,6 +239,7 @@ export class SessionService {
       containerId = await docker.createContainer(
         this.#containerSpec(record, authorizedKeys, userEnv, request.password),
       );
+      await docker.putFiles(containerId, hostKeyFiles(hostCredentials!));
       await this.#deps.faultPoint?.('container-created');
       await docker.startContainer(containerId);
       if (request.wait) {
@@ -244,7 +251,11 @@ export class SessionService {
 
       // 5. Commit.
       await this.#deps.faultPoint?.('before-commit');
-      record = await this.#commit(record.id, containerId);
+      record = await this.#commit(record.id, containerId, {
+        authorized_keys: authorizedKeys,
+        host_public_key: hostCredentials!.publicKey,
+        password_auth: request.password,
+      });
       return {
         ...toSessionView(record),
         ssh_private_key: privateKey,
@@ -282,12 +293,7 @@ export class SessionService {
         throw capacity(`maxSessions (${config.maxSessions}) sessions already exist`);
       }
       const held = heldDevices(state.sessions);
-      const pending = state.sessions.flatMap((session) =>
-        session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
-          ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
-          : [],
-      );
-      const gpu = pickGpu(held, pending);
+      const gpu = pickGpu(held, pendingCreations(state.sessions));
       const port = await allocatePort({
         start: config.sshPortStart,
         end: config.sshPortEnd,
@@ -335,11 +341,11 @@ export class SessionService {
     return uid;
   }
 
-  async #commit(id: string, containerId: string): Promise<SessionRecord> {
+  async #commit(id: string, containerId: string, details: Partial<SessionRecord>): Promise<SessionRecord> {
     return this.#deps.store.update((state) => {
       const record = state.sessions.find((session) => session.id === id);
       if (!record) throw new SandmanError('FAILURE', `session ${id} was removed while it was being created`);
-      Object.assign(record, {status: 'running', container_id: containerId});
+      Object.assign(record, details, {status: 'running', container_id: containerId});
       countersOf(state).sessions_created_total++;
       return {...record};
     });
@@ -368,7 +374,7 @@ export class SessionService {
       `SANDMAN_USER=${record.user}`,
       `SANDMAN_UID=${record.uid}`,
       `SANDMAN_SESSION_ID=${record.id}`,
-      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeys}`,
+      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeysUntil(authorizedKeys, record.expires_at)}`,
       `SANDMAN_PASSWORD_AUTH=${password ? 'yes' : 'no'}`,
       `SANDMAN_EXPIRES_AT=${record.expires_at}`,
       `SANDMAN_BANNER=${loginBanner(record)}`,
@@ -549,6 +555,77 @@ export class SessionService {
     });
   }
 
+  /**
+   * Brings back a session whose container is not running (README "Host restarts and reboots"):
+   * started again when its GPU device still exists; moved to a free device of the same profile
+   * (dynamic mode: a new one) in a new container with the same port, key, workspace and expiry
+   * when the device is gone; ended, with the reason, when no such device can be had.
+   */
+  async resume(session: SessionRecord): Promise<ResumeOutcome> {
+    const {docker, gpus} = this.#deps;
+    if (!session.gpu_uuid || (await gpus.present(session.gpu_uuid)) !== false) {
+      await docker.startContainer(session.container_id ?? session.container_name);
+      return {outcome: 'started', detail: 'container started again'};
+    }
+    const gone = `GPU device ${session.gpu_uuid} is gone`;
+    if (!session.mig_profile) return this.#end(session, `${gone} (a whole GPU cannot be replaced)`);
+    if (session.authorized_keys === undefined)
+      return this.#end(session, `${gone}; the record predates replacement (no keys kept)`);
+    const plan = await gpus.plan({kind: 'profile', profile: session.mig_profile});
+    let picked: GpuAllocation | PendingMigDevice | null;
+    try {
+      picked = await this.#deps.store.update((state) => {
+        const others = state.sessions.filter((record) => record.id !== session.id);
+        const choice = plan.pick(heldDevices(others), pendingCreations(others));
+        const record = state.sessions.find((candidate) => candidate.id === session.id);
+        if (!record) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
+        // The device is reserved with the record, so no concurrent create is handed it.
+        if (choice && !isPending(choice)) Object.assign(record, gpuFields(choice));
+        return choice;
+      });
+    } catch (error) {
+      if (isSandmanError(error) && error.kind !== 'FAILURE')
+        return this.#end(session, `${gone} and ${error.message}`);
+      throw error;
+    }
+    let allocation = picked && !isPending(picked) ? picked : undefined;
+    if (picked && isPending(picked)) allocation = await gpus.createMigDevice(picked);
+    if (!allocation) return this.#end(session, `${gone} and no ${session.mig_profile} device can be had`);
+    const moved = await this.#recreate({...session, ...gpuFields(allocation)});
+    return {outcome: 'moved', detail: `${gone}; now on ${moved.gpu_uuid}`};
+  }
+
+  /** A new container for a session, on the record's (new) device, with a new certified host key. */
+  async #recreate(session: SessionRecord): Promise<SessionRecord> {
+    const {docker} = this.#deps;
+    const oldEnv = (await docker.containerEnv(session.container_id ?? session.container_name)) ?? [];
+    const names = new Set((envValue(oldEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
+    const userEnv = new Map(
+      oldEnv.flatMap((entry) => {
+        const name = entry.slice(0, entry.indexOf('='));
+        return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
+      }),
+    );
+    await docker.removeContainer(session.container_id ?? session.container_name);
+    const credentials = await this.#issueHostCredentials(session);
+    const containerId = await docker.createContainer(
+      this.#containerSpec(session, session.authorized_keys ?? '', userEnv, session.password_auth ?? false),
+    );
+    await docker.putFiles(containerId, hostKeyFiles(credentials));
+    await docker.startContainer(containerId);
+    return this.#patch(session.id, {
+      ...gpuFields(allocationOf(session)),
+      container_id: containerId,
+      host_public_key: credentials.publicKey,
+    });
+  }
+
+  /** Ends a session that cannot come back, saying why in the audit log. */
+  async #end(session: SessionRecord, reason: string): Promise<ResumeOutcome> {
+    await this.teardown(session);
+    return {outcome: 'ended', detail: reason};
+  }
+
   /** Pushes the expiry out by `ttl`, never past `maxTtl` after creation. */
   async extend(reference: string, ttlText: string): Promise<SessionView> {
     try {
@@ -596,23 +673,102 @@ export class SessionService {
       session.warned_at = null;
       return {...session};
     });
-    await this.#refreshBanner(updated);
+    await this.#refreshContainer(updated);
     return toSessionView(updated);
   }
 
-  /** Best effort: the login banner inside the container shows the new expiry. */
-  async #refreshBanner(session: SessionRecord): Promise<void> {
+  /**
+   * The container learns the new expiry: its authorized_keys (expiry-time), its host certificate
+   * (valid until then) and the login banner; sshd re-reads them on SIGHUP. A failure leaves the
+   * record extended and says so: the key would stop at the old expiry.
+   */
+  async #refreshContainer(session: SessionRecord): Promise<void> {
     if (!session.container_id) return;
+    const {docker} = this.#deps;
     try {
-      await this.#deps.docker.exec(
-        session.container_id,
-        ['sh', '-c', 'cat > /etc/motd'],
-        loginBanner(session) + '\n',
+      const files: ContainerFile[] = [
+        {path: CONTAINER_PATHS.motd, content: loginBanner(session) + '\n', mode: 0o644},
+      ];
+      if (session.authorized_keys) {
+        files.push({
+          path: CONTAINER_PATHS.authorizedKeys(session.user),
+          content: authorizedKeysUntil(session.authorized_keys, session.expires_at),
+          mode: 0o644,
+        });
+      }
+      if (session.host_public_key) {
+        files.push({
+          path: CONTAINER_PATHS.hostCertificate,
+          content: await this.#deps.hostIdentity.renew({
+            hostPublicKey: session.host_public_key,
+            principals: this.#principals(session),
+            validBefore: new Date(session.expires_at),
+          }),
+          mode: 0o644,
+        });
+      }
+      await docker.putFiles(session.container_id, files);
+      await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
+    } catch (error) {
+      this.#deps.warn(
+        `session ${session.id} was extended, but its container could not be told (${(error as Error).message}); ` +
+          'its key and host certificate keep the old expiry',
       );
-    } catch {
-      // The record is what counts; a stale banner is cosmetic.
     }
   }
+
+  /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */
+  #principals(session: Pick<SessionRecord, 'ssh_host'>): string[] {
+    return [...new Set([session.ssh_host, localAddress(this.#deps.config.bindAddress)])];
+  }
+
+  #issueHostCredentials(record: SessionRecord): Promise<HostCredentials> {
+    return this.#deps.hostIdentity.issue({
+      sessionId: record.id,
+      principals: this.#principals(record),
+      validBefore: new Date(record.expires_at),
+    });
+  }
+}
+
+/** The GPU fields of a record for an allocation. */
+function gpuFields(allocation: GpuAllocation): Partial<SessionRecord> {
+  return {
+    gpu_uuid: allocation.gpu_uuid,
+    gpu_index: allocation.gpu_index,
+    mig_profile: allocation.mig_profile,
+    mig_created: allocation.mig_created,
+    mig_gpu_instance: allocation.mig_gpu_instance,
+    mig_compute_instance: allocation.mig_compute_instance,
+  };
+}
+
+/** Dynamic-mode creations other sessions have reserved but not finished. */
+function pendingCreations(sessions: readonly SessionRecord[]): PendingMigDevice[] {
+  return sessions.flatMap((session) =>
+    session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
+      ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
+      : [],
+  );
+}
+
+function envValue(env: string[], name: string): string | undefined {
+  return env.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+/** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
+const CONTAINER_PATHS = {
+  hostKey: '/etc/ssh/sandman/ssh_host_ed25519_key',
+  hostCertificate: '/etc/ssh/sandman/ssh_host_ed25519_key-cert.pub',
+  authorizedKeys: (user: string) => `/etc/ssh/sandman_authorized_keys/${user}`,
+  motd: '/etc/motd',
+};
+
+function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
+  return [
+    {path: CONTAINER_PATHS.hostKey, content: credentials.privateKey, mode: 0o600},
+    {path: CONTAINER_PATHS.hostCertificate, content: credentials.certificate, mode: 0o644},
+  ];
 }
 
 /** Waits for every promise; then throws the first failure, if any. */

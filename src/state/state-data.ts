@@ -34,6 +34,15 @@ export interface SessionRecord {
   warned_at?: string | null;
   /** Last time the reaper saw an SSH connection (only kept when idleTimeout is set). */
   last_active_at?: string | null;
+  /**
+   * The public keys that open the session (no expiry options): what `extend` rewrites with a new
+   * expiry and what a container made again after a reboot is given. Absent in older records.
+   */
+  authorized_keys?: string;
+  /** The session container's host public key, certified by the host CA (renewed by `extend`). */
+  host_public_key?: string | null;
+  /** Password login was asked for (the password itself is never stored). */
+  password_auth?: boolean;
 }
 
 export interface UserRecord {

@@ -1,5 +1,6 @@
 import type {
   ContainerClient,
+  ContainerFile,
   ContainerSpec,
   ContainerState,
   ContainerSummary,
@@ -7,12 +8,14 @@ import type {
 } from '../../src/docker/container-client.js';
 import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
 
-type Step = 'ping' | 'ensureNetwork' | 'createContainer' | 'startContainer' | 'removeContainer' | 'exec';
+type Step =
+  'ping' | 'ensureNetwork' | 'createContainer' | 'putFiles' | 'startContainer' | 'removeContainer' | 'exec';
 
 interface FakeContainer {
   id: string;
   spec: ContainerSpec;
   running: boolean;
+  files: Map<string, ContainerFile>;
 }
 
 /** A container engine in memory. `failing` makes a step throw, as a real engine can. */
@@ -50,8 +53,14 @@ export class FakeContainerClient implements ContainerClient {
     this.#step('createContainer', spec.name);
     await this.onCreate?.();
     const id = `c${String(this.#next++).padStart(63, '0')}`;
-    this.containers.set(id, {id, spec, running: false});
+    this.containers.set(id, {id, spec, running: false, files: new Map()});
     return id;
+  }
+  async putFiles(id: string, files: ContainerFile[]): Promise<void> {
+    this.#step('putFiles', id);
+    const container = this.#find(id);
+    if (!container) throw new SandmanError('NOT_FOUND', `no container ${id} (fake)`);
+    for (const file of files) container.files.set(file.path, file);
   }
   async startContainer(id: string): Promise<void> {
     this.#step('startContainer', id);
@@ -90,6 +99,9 @@ export class FakeContainerClient implements ContainerClient {
   async exec(id: string, command: string[]): Promise<ExecResult> {
     this.#step('exec', `${id} ${command.join(' ')}`);
     return {exitCode: 0, stdout: '', stderr: ''};
+  }
+  async containerEnv(idOrName: string): Promise<string[] | undefined> {
+    return this.#find(idOrName)?.spec.env;
   }
   async runningPid(idOrName: string): Promise<number | undefined> {
     const found = this.#find(idOrName);

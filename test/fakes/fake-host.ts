@@ -1,5 +1,6 @@
 import type {Clock} from '../../src/clock.js';
 import {SandmanError} from '../../src/errors.js';
+import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
 import type {KeyStore} from '../../src/key-store.js';
 import type {LockName, Locks} from '../../src/locks.js';
 import type {Processes} from '../../src/processes.js';
@@ -105,5 +106,29 @@ export class FakeSshConnections implements SshConnections {
   connections = 0;
   async count(): Promise<number> {
     return this.connections;
+  }
+}
+
+/** A host CA that signs nothing real: certificates name the key, principals and expiry. */
+export class FakeHostIdentity implements HostIdentity {
+  readonly issued: string[] = [];
+  async caPublicKey(): Promise<string> {
+    return 'ssh-ed25519 AAAAfakeca sandman-host-ca';
+  }
+  async issue(request: {
+    sessionId: string;
+    principals: string[];
+    validBefore: Date;
+  }): Promise<HostCredentials> {
+    const publicKey = `ssh-ed25519 AAAAhost${request.sessionId}`;
+    this.issued.push(request.sessionId);
+    return {
+      privateKey: `private-${request.sessionId}`,
+      publicKey,
+      certificate: await this.renew({...request, hostPublicKey: publicKey}),
+    };
+  }
+  async renew(request: {hostPublicKey: string; principals: string[]; validBefore: Date}): Promise<string> {
+    return `cert ${request.hostPublicKey} ${request.principals.join(',')} until ${request.validBefore.toISOString()}`;
   }
 }

@@ -53,6 +53,22 @@ export class FakeNvidiaSmi implements NvidiaSmi {
     return new FakeNvidiaSmi({list: 'rtx-pro-6000-x8_list-L_no-mig.txt', queryRows: ''}, false);
   }
 
+  /**
+   * A reboot as mig-parted leaves it: MIG devices made again with new UUIDs (those of `drop`
+   * profiles not at all), devices sandman created in dynamic mode gone.
+   */
+  reboot(options: {drop?: string[]} = {}): void {
+    for (const gpu of this.#gpus) {
+      gpu.migDevices = gpu.migDevices
+        .filter((device) => device.gpuInstanceId === null || device.gpuInstanceId < 100)
+        .filter((device) => !(options.drop ?? []).includes(device.profile))
+        .map((device) => ({
+          ...device,
+          uuid: `MIG-ffffffff-0000-0000-0000-${String(this.#next++).padStart(12, '0')}`,
+        }));
+    }
+  }
+
   async available(): Promise<boolean> {
     return this.installed;
   }

@@ -9,6 +9,7 @@ import type {AuditEntry} from '../../src/audit-log.js';
 import {FakeContainerClient} from './fake-container-client.js';
 import {
   FakeClock,
+  FakeHostIdentity,
   FakeKeyStore,
   FakeLocks,
   FakeProcesses,
@@ -42,6 +43,7 @@ export function fakeWorld(
   const smi = options.smi ?? FakeNvidiaSmi.absent();
   const locks = new FakeLocks();
   const keys = new FakeKeyStore();
+  const hostIdentity = new FakeHostIdentity();
   const workspaces = new FakeWorkspaces();
   const signals = new FakeSignals();
   const sshProbe = new FakeSshProbe();
@@ -59,6 +61,7 @@ export function fakeWorld(
     docker,
     gpus,
     keys,
+    hostIdentity,
     workspaces,
     locks,
     clock,
@@ -94,6 +97,7 @@ export function fakeWorld(
     smi,
     locks,
     keys,
+    hostIdentity,
     workspaces,
     signals,
     sshProbe,

@@ -1,4 +1,5 @@
 import {mkdtempSync, writeFileSync} from 'node:fs';
+import {rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
@@ -12,6 +13,8 @@ import {BIN, ROOT, TEST_BASE_IMAGE, TEST_IMAGE} from './constants.js';
  * project (npm run test:unit) has no such setup: it touches no engine.
  */
 export default async function setup(): Promise<void> {
+  // The GPU hosts the nvidia-smi stand-in replayed in earlier runs (the hook stand-in's registry).
+  await rm('/var/tmp/sandman-test-gpu-hosts', {recursive: true, force: true});
   const docker = await execa('docker', ['image', 'inspect', TEST_BASE_IMAGE], {reject: false});
   if (docker.exitCode !== 0) {
     throw new Error(

@@ -9,8 +9,13 @@
 //  - `--query-gpu` answers the asked fields from the host's capture (see each manifest's "about").
 // Every call is appended to SANDMAN_FAKE_GPU_LOG when set, so tests can see what sandman ran;
 // SANDMAN_FAKE_GPU_CGI_ERROR names a captured -cgi failure to replay instead of creating.
-import {randomUUID} from 'node:crypto';
-import {appendFileSync, existsSync, readFileSync, writeFileSync} from 'node:fs';
+// The UUIDs the host has now are written to REGISTRY, where the hook stand-in looks a container's
+// devices up: like the real runtime, it refuses a device the host does not have.
+// `--sandman-test-reboot [--drop PROFILE,...]` (not nvidia-smi's) plays a host reboot: MIG devices
+// come back with new UUIDs, as mig-parted makes them again; those of the dropped profiles and the
+// ones made at run time do not come back.
+import {createHash, randomUUID} from 'node:crypto';
+import {appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -327,6 +332,8 @@ function createInstance(state, gpuIndex, profileArg) {
     start,
     size: shape.size,
     cis: [{ci: 0, name: profile.name, uuid: `MIG-${randomUUID()}`}],
+    // Made at run time (dynamic mode): a reboot does not bring it back.
+    created: true,
   });
   saveState(state);
   out(
@@ -342,7 +349,26 @@ function option(name) {
 
 // ---------- dispatch ----------
 
+const REGISTRY = '/var/tmp/sandman-test-gpu-hosts';
+
+function register(state) {
+  const key = createHash('sha256').update(stateFile ?? hostFile).digest('hex').slice(0, 16);
+  const uuids = [...state.gpus.map((gpu) => gpu.uuid), ...state.instances.flatMap((i) => i.cis.map((c) => c.uuid))];
+  mkdirSync(REGISTRY, {recursive: true});
+  writeFileSync(path.join(REGISTRY, key), uuids.join('\n') + '\n');
+}
+
 const state = loadState();
+if (args[0] === '--sandman-test-reboot') {
+  const drop = (option('--drop') ?? '').split(',').filter(Boolean);
+  state.instances = state.instances
+    .filter((i) => !i.created && !drop.includes(i.profile))
+    .map((i) => ({...i, cis: i.cis.map((c) => ({...c, uuid: `MIG-${randomUUID()}`}))}));
+  saveState(state);
+  register(state);
+  process.exit(0);
+}
+register(state);
 const query = args.find((arg) => arg.startsWith('--query-gpu='));
 if (args[0] === '-L') {
   out(state.pristine && host.captures?.list ? fixture(host.captures.list) : generateList(state));

@@ -46,6 +46,8 @@ export function createSandbox(options: {
   portStart: number;
   portCount?: number;
   config?: Record<string, unknown>;
+  /** Runs the CLI on another host: inside this network namespace, against this engine. */
+  host?: {netns: string; dockerHost: string; address: string};
 }): Sandbox {
   const dir = mkdtempSync(path.join(tmpdir(), 'sandman-test-'));
   const stateFile = path.join(dir, 'state', 'state.json');
@@ -62,8 +64,9 @@ export function createSandbox(options: {
     SANDMAN_NETWORK: network,
     SANDMAN_SSH_PORT_START: String(options.portStart),
     SANDMAN_SSH_PORT_END: String(options.portStart + (options.portCount ?? 50) - 1),
-    SANDMAN_SSH_HOST: '127.0.0.1',
-    SANDMAN_BIND_ADDRESS: '127.0.0.1',
+    SANDMAN_SSH_HOST: options.host?.address ?? '127.0.0.1',
+    SANDMAN_BIND_ADDRESS: options.host?.address ?? '127.0.0.1',
+    ...(options.host ? {DOCKER_HOST: options.host.dockerHost} : {}),
     SANDMAN_AUDIT_LOG: path.join(dir, 'audit.jsonl'),
     // No GPU tooling on the test host unless a test points this at the stand-in.
     SANDMAN_NVIDIA_SMI: path.join(dir, 'no-nvidia-smi'),
@@ -79,7 +82,10 @@ export function createSandbox(options: {
       stdin: runOptions.input === undefined ? 'ignore' : undefined,
       timeout: 180_000,
     };
-    const result = await execa('node', [BIN, ...args], execOptions);
+    const command = options.host
+      ? ['nsenter', `--net=/var/run/netns/${options.host.netns}`, 'node', BIN, ...args]
+      : ['node', BIN, ...args];
+    const result = await execa(command[0]!, command.slice(1), execOptions);
     return {exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr)};
   };
 
@@ -106,6 +112,7 @@ export function createSandbox(options: {
     },
     async containers() {
       const result = await execa('docker', [
+        ...(options.host ? ['-H', options.host.dockerHost] : []),
         'ps',
         '-aq',
         '--no-trunc',
@@ -119,12 +126,18 @@ export function createSandbox(options: {
     },
     async cleanup() {
       const ids = await this.containers();
-      if (ids.length > 0) await execa('docker', ['rm', '-f', ...ids], {reject: false});
-      const networks = await execa('docker', ['network', 'ls', '-q', '--filter', `name=^${network}$`], {
-        reject: false,
-      });
+      const engine = options.host ? ['-H', options.host.dockerHost] : [];
+      if (ids.length > 0) await execa('docker', [...engine, 'rm', '-f', ...ids], {reject: false});
+      const networks = await execa(
+        'docker',
+        [...engine, 'network', 'ls', '-q', '--filter', `name=^${network}$`],
+        {
+          reject: false,
+        },
+      );
       const networkIds = String(networks.stdout).split('\n').filter(Boolean);
-      if (networkIds.length > 0) await execa('docker', ['network', 'rm', ...networkIds], {reject: false});
+      if (networkIds.length > 0)
+        await execa('docker', [...engine, 'network', 'rm', ...networkIds], {reject: false});
       await rm(dir, {recursive: true, force: true});
     },
   };

@@ -352,8 +352,14 @@ function option(name) {
 const REGISTRY = '/var/tmp/sandman-test-gpu-hosts';
 
 function register(state) {
-  const key = createHash('sha256').update(stateFile ?? hostFile).digest('hex').slice(0, 16);
-  const uuids = [...state.gpus.map((gpu) => gpu.uuid), ...state.instances.flatMap((i) => i.cis.map((c) => c.uuid))];
+  const key = createHash('sha256')
+    .update(stateFile ?? hostFile)
+    .digest('hex')
+    .slice(0, 16);
+  const uuids = [
+    ...state.gpus.map((gpu) => gpu.uuid),
+    ...state.instances.flatMap((i) => i.cis.map((c) => c.uuid)),
+  ];
   mkdirSync(REGISTRY, {recursive: true});
   writeFileSync(path.join(REGISTRY, key), uuids.join('\n') + '\n');
 }

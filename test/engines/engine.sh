@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Extra Docker engines on this one machine, each a dockerd in a network namespace of its own: a
+# host that can be restarted (or, for the swarm lab, a node) without touching the machine's own
+# engine. Each engine has its own data-root, exec-root, socket and pidfile, and a veth pair to the
+# machine: the machine is 10.250.N.1, the engine's namespace 10.250.N.2.
+#
+#   engine.sh up NAME N [IMAGE...]   start engine NAME (N: 1-250), load IMAGEs from the machine's
+#                                    engine, print its DOCKER_HOST
+#   engine.sh restart NAME           stop dockerd (as a host shutdown does) and start it again
+#   engine.sh down NAME              stop it and remove everything it made
+#
+# dockerd is started with nsenter --net (ip netns exec would hide the cgroup mounts from it), with
+# the NVIDIA hook stand-in on its PATH as .ci/run puts it on the machine engine's.
+set -euo pipefail
+
+ROOT=/var/lib/sandman-test-engines
+RUN=/run/sandman-test-engines
+HOOK_DIR=/usr/local/lib/sandman-test/bin
+
+usage() { sed -n '7,11p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || usage
+command=$1 name=$2
+case "$name" in *[!a-z0-9]*|'') echo "engine name: lower-case letters and digits" >&2; exit 2 ;; esac
+netns="sandman-$name"
+socket="$RUN/$name.sock"
+pidfile="$RUN/$name.pid"
+log="$RUN/$name.log"
+
+start_dockerd() {
+  mkdir -p "$RUN" "$ROOT/$name"
+  PATH="$HOOK_DIR:$PATH" setsid nsenter --net="/var/run/netns/$netns" \
+    dockerd --data-root "$ROOT/$name" --exec-root "$RUN/$name.exec" -H "unix://$socket" \
+    --pidfile "$pidfile" --bridge none --iptables=true >>"$log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    DOCKER_HOST="unix://$socket" docker info >/dev/null 2>&1 && return 0
+    sleep 0.5
+  done
+  echo "engine $name did not start:" >&2
+  tail -n 30 "$log" >&2
+  exit 1
+}
+
+stop_dockerd() {
+  [ -f "$pidfile" ] || return 0
+  local pid
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  rm -f "$pidfile"
+}
+
+case "$command" in
+  up)
+    [ $# -ge 3 ] || usage
+    n=$3
+    shift 3
+    if ! ip netns list | grep -qx "$netns\( .*\)\?"; then
+      ip netns add "$netns"
+      ip link add "smv-$name" type veth peer name eth0 netns "$netns"
+      ip addr add "10.250.$n.1/24" dev "smv-$name"
+      ip link set "smv-$name" up
+      ip -n "$netns" addr add "10.250.$n.2/24" dev eth0
+      ip -n "$netns" link set eth0 up
+      ip -n "$netns" link set lo up
+      ip -n "$netns" route add default via "10.250.$n.1"
+    fi
+    DOCKER_HOST="unix://$socket" docker info >/dev/null 2>&1 || start_dockerd
+    for image in "$@"; do
+      if ! DOCKER_HOST="unix://$socket" docker image inspect "$image" >/dev/null 2>&1; then
+        docker save "$image" | DOCKER_HOST="unix://$socket" docker load >/dev/null
+      fi
+    done
+    echo "unix://$socket"
+    ;;
+  restart)
+    stop_dockerd
+    start_dockerd
+    ;;
+  down)
+    if [ -S "$socket" ]; then
+      ids=$(DOCKER_HOST="unix://$socket" docker ps -aq 2>/dev/null || true)
+      [ -z "$ids" ] || DOCKER_HOST="unix://$socket" docker rm -f $ids >/dev/null 2>&1 || true
+    fi
+    stop_dockerd
+    ip link del "smv-$name" 2>/dev/null || true
+    ip netns del "$netns" 2>/dev/null || true
+    rm -rf "$ROOT/$name" "$RUN/$name.exec" "$socket" "$log"
+    ;;
+  *) usage ;;
+esac

@@ -215,6 +215,15 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/ssh-config.js'),
   },
   {
+    id: 'network:status',
+    summary: 'Show the firewall rules that keep sessions away from the host and each other',
+    description:
+      'Exits 1 when a rule is missing or altered (after a firewall reload or a reboot); "sandman reap" restores them.',
+    examples: ['<%= config.bin %> network status', '<%= config.bin %> network status --json'],
+    fast: true,
+    load: () => import('../commands/network/status.js'),
+  },
+  {
     id: 'gpu:ls',
     summary: 'List GPUs, their MIG devices and which session holds each',
     hiddenAliases: ['gpu:list'],

@@ -13,6 +13,7 @@ import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
 import type {HostIdentity} from '../src/host-identity.js';
 import type {Locks} from '../src/locks.js';
+import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
@@ -33,6 +34,7 @@ export interface Services {
   reaper(progress?: (step: string) => void): Promise<Reaper>;
   gpuService(): Promise<GpuService>;
   doctor(options: {unitDir: string; cronFile: string}): Promise<Check[]>;
+  networkBoundary(): Promise<NetworkBoundary>;
 }
 
 const warn: Warn = (message) => process.stderr.write(`sandman: warning: ${message}\n`);
@@ -64,6 +66,13 @@ export function wire(config: Config): Services {
   const hostCa = once(async (): Promise<HostIdentity> => {
     const {FileHostCa} = await import('../src/adapters/file-host-ca.js');
     return new FileHostCa(stateDir.caDir, systemClock);
+  });
+  const networkBoundary = once(async (): Promise<NetworkBoundary> => {
+    const [{NetworkBoundary}, {IptablesFirewall}] = await Promise.all([
+      import('../src/network/network-boundary.js'),
+      import('../src/adapters/iptables-firewall.js'),
+    ]);
+    return new NetworkBoundary(config, await containers(), new IptablesFirewall(), stateDir.instance);
   });
   const audit = once(async () => {
     const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');
@@ -129,6 +138,7 @@ export function wire(config: Config): Services {
       gpus: new NvidiaSmiGpuAllocator(config, smi, hostLocks),
       keys: new FsKeyStore(stateDir.keysDir),
       hostIdentity,
+      networkBoundary: await networkBoundary(),
       workspaces: fsWorkspaces,
       locks: hostLocks,
       clock: systemClock,
@@ -151,6 +161,7 @@ export function wire(config: Config): Services {
     store,
     containers,
     hostIdentity: hostCa,
+    networkBoundary,
     sshHost: async () => config.sshHost ?? (await import('../src/adapters/host-name.js')).fqdn(),
     sessionQueries: async () => {
       const {SessionQueries} = await import('../src/session/session-queries.js');
@@ -176,6 +187,7 @@ export function wire(config: Config): Services {
         sshConnections: procfsSshConnections,
         warn,
         instance: stateDir.instance,
+        networkBoundary: await networkBoundary(),
         audit: await audit(),
         afterChange: afterChange(),
         progress,
@@ -198,6 +210,7 @@ export function wire(config: Config): Services {
         files: fsHostFiles,
         engineAddress: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
         instance: stateDir.instance,
+        networkBoundary: await networkBoundary(),
         unitDir,
         cronFile,
       });

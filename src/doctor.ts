@@ -5,6 +5,7 @@ import type {ContainerClient} from './docker/container-client.js';
 import {isSandmanError} from './errors.js';
 import type {NvidiaSmi} from './gpu/nvidia-smi.js';
 import type {HostFiles} from './host-files.js';
+import type {NetworkBoundary} from './network/network-boundary.js';
 import {LABELS} from './labels.js';
 import {isAtRest} from './reap/reap-plan.js';
 import type {StateStore} from './state/state-store.js';
@@ -29,6 +30,7 @@ export interface DoctorDeps {
   /** Where the engine is reached (DOCKER_HOST or the default socket), for the report. */
   engineAddress: string;
   instance: string;
+  networkBoundary: Pick<NetworkBoundary, 'status'>;
   /** Where `systemd install` writes units (default /etc/systemd/system). */
   unitDir: string;
   cronFile: string;
@@ -43,6 +45,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   const engineUp = engine.status === 'ok';
   checks.push(await checkImage(deps, engineUp), await checkNetwork(deps, engineUp), await checkGpus(deps));
   checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
+  checks.push(await checkNetworkPolicy(deps, engineUp));
   return checks;
 }
 
@@ -220,4 +223,35 @@ async function checkReaper({unitDir, cronFile, files}: DoctorDeps): Promise<Chec
     detail: `no ${TIMER_NAME} in ${unitDir} and no cron job in ${cronFile}: expired sessions are never removed`,
     hint: 'sandman systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer',
   };
+}
+
+async function checkNetworkPolicy({networkBoundary}: DoctorDeps, engineUp: boolean): Promise<Check> {
+  if (!engineUp) return skipped('network policy');
+  try {
+    const status = await networkBoundary.status();
+    if (!status.enabled)
+      return {
+        name: 'network policy',
+        status: 'warn',
+        detail: status.note ?? 'off',
+        hint: 'set networkPolicy=on',
+      };
+    if (status.note) return {name: 'network policy', status: 'warn', detail: status.note, hint: ''};
+    const broken = status.rules.filter((rule) => rule.status !== 'ok');
+    if (broken.length === 0)
+      return ok('network policy', `${status.rules.length} rule(s) in place on ${status.policy?.bridge}`);
+    return {
+      name: 'network policy',
+      status: 'fail',
+      detail: broken.map((rule) => `IPv${rule.family} ${rule.name} ${rule.status}`).join('; '),
+      hint: 'run "sandman reap" to restore them (a firewall reload or a reboot removes them); see "sandman network status"',
+    };
+  } catch (error) {
+    return {
+      name: 'network policy',
+      status: 'fail',
+      detail: (error as Error).message,
+      hint: 'sandman needs root and iptables',
+    };
+  }
 }

@@ -105,6 +105,18 @@ export class DockerodeContainerClient implements ContainerClient {
     });
   }
 
+  async networkBridge(name: string): Promise<string | undefined> {
+    return this.#call(`inspect network ${name}`, async (docker) => {
+      try {
+        const network = await docker.getNetwork(name).inspect();
+        return network.Options?.['com.docker.network.bridge.name'] ?? `br-${String(network.Id).slice(0, 12)}`;
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
   async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
     await this.#call(`create network ${name}`, async (docker) => {
       try {

@@ -62,6 +62,8 @@ export interface ContainerClient {
   imageExists(reference: string): Promise<boolean>;
   /** Whether the network lets containers talk to each other; undefined when it does not exist. */
   networkIcc(name: string): Promise<boolean | undefined>;
+  /** The Linux bridge interface of a bridge network; undefined when the network does not exist. */
+  networkBridge(name: string): Promise<string | undefined>;
   /** Creates the isolated bridge network (inter-container traffic off) unless it exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
   createContainer(spec: ContainerSpec): Promise<string>;

@@ -5,6 +5,7 @@ import type {ContainerClient} from '../docker/container-client.js';
 import {formatDuration} from '../duration.js';
 import {LABELS} from '../labels.js';
 import type {Locks} from '../locks.js';
+import type {NetworkBoundary} from '../network/network-boundary.js';
 import type {Processes} from '../processes.js';
 import type {SessionService} from '../session/session-service.js';
 import {countersOf, type SessionRecord} from '../state/state-data.js';
@@ -14,8 +15,8 @@ import type {Warn} from '../warn.js';
 import {planReap, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {
-  action: 'remove-session' | 'remove-container' | 'warn' | 'resume-session';
-  reason: ReapReason | 'expiring';
+  action: 'remove-session' | 'remove-container' | 'warn' | 'resume-session' | 'restore-firewall';
+  reason: ReapReason | 'expiring' | 'firewall';
   session_id: string | null;
   user: string | null;
   container: string | null;
@@ -48,6 +49,8 @@ export interface ReaperDeps {
   warn: Warn;
   /** This setup's instance label (StateDir.instance). */
   instance: string;
+  /** Restores the network policy after a reboot or a firewall reload (README "Network boundary"). */
+  networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
   audit?: AuditLog;
   afterChange?: () => Promise<void>;
   progress?: (text: string) => void;
@@ -109,7 +112,7 @@ export class Reaper {
     );
 
     if (config.idleTimeout !== undefined) targets.push(...(await this.#idle(running, now, dryRun)));
-    const items: ReapItem[] = [];
+    const items: ReapItem[] = [await this.#firewall(dryRun)].filter((item): item is ReapItem => !!item);
     if (targets.length > 0) this.deps.progress?.(`Reaping ${targets.length} item(s)`);
     for (let index = 0; index < targets.length; index += PARALLEL) {
       const batch = targets.slice(index, index + PARALLEL);
@@ -168,6 +171,27 @@ export class Reaper {
       return {...item, result: 'failed', error: (error as Error).message};
     }
     return item;
+  }
+
+  /** Rules missing after a reboot or a firewall reload are written again before anything else. */
+  async #firewall(dryRun: boolean): Promise<ReapItem | undefined> {
+    const item: ReapItem = {
+      action: 'restore-firewall',
+      reason: 'firewall',
+      session_id: null,
+      user: null,
+      container: null,
+      result: dryRun ? 'would' : 'done',
+    };
+    try {
+      const broken = dryRun
+        ? (await this.deps.networkBoundary.status()).rules.filter((rule) => rule.status !== 'ok')
+        : await this.deps.networkBoundary.ensure();
+      if (broken.length === 0) return undefined;
+      return {...item, detail: `${broken.length} rule(s): ${broken.map((rule) => rule.name).join(', ')}`};
+    } catch (error) {
+      return {...item, result: 'failed', error: (error as Error).message};
+    }
   }
 
   async #resume(session: SessionRecord, dryRun: boolean): Promise<ReapItem> {

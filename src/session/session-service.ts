@@ -87,6 +87,8 @@ export interface SessionServiceDeps {
   gpus: GpuAllocator;
   keys: KeyStore;
   hostIdentity: HostIdentity;
+  /** Puts the network policy in place (README "Network boundary"); checked before every start. */
+  networkBoundary: {ensure(): Promise<unknown>};
   workspaces: Workspaces;
   locks: Locks;
   clock: Clock;
@@ -232,7 +234,10 @@ export class SessionService {
           'network',
           config.lockTimeout,
           () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
-          () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
+          async () => {
+            await docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance});
+            await this.#deps.networkBoundary.ensure();
+          },
         ),
       ]);
       this.#deps.progress?.('Starting the container');
@@ -708,7 +713,18 @@ export class SessionService {
         });
       }
       await docker.putFiles(session.container_id, files);
-      await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
+      if (session.host_public_key) {
+        // sshd reads its host certificate at start: SIGHUP makes it start again (open connections
+        // stay). Wait until it answers, so the next login does not meet the gap.
+        const hup = await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
+        if (hup?.exitCode === 0) {
+          await this.#deps.sshProbe.waitForBanner({
+            host: localAddress(this.#deps.config.bindAddress),
+            port: session.ssh_port,
+            timeoutMs: 5_000,
+          });
+        }
+      }
     } catch (error) {
       this.#deps.warn(
         `session ${session.id} was extended, but its container could not be told (${(error as Error).message}); ` +

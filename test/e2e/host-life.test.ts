@@ -8,6 +8,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {NVIDIA_SMI_STAND_IN, devicesSeenByHook, fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {TEST_IMAGE} from '../helpers/constants.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 import {readState, sessionOf} from '../helpers/state-file.js';
 
@@ -275,11 +276,6 @@ describe('a reboot on a GPU host', () => {
     const newUuid = /MIG 1g\.5gb\s+Device\s+\d+: \(UUID: (MIG-[^)]+)\)/.exec(list)?.[1];
     expect(newUuid).toBeDefined();
     expect(newUuid).not.toBe(bob.gpu_uuid);
-    // Like the real runtime, the engine now refuses to start a container on the vanished device.
-    const start = await execa('docker', ['start', carol.container_id], {reject: false});
-    expect(start.exitCode).not.toBe(0);
-    expect(String(start.stderr)).toContain('unknown device');
-
     const reap = await sandbox.json<{items: Array<Record<string, unknown>>}>(['reap'], {env});
     expect(reap.exitCode, JSON.stringify(reap.body)).toBe(0);
     expect(reap.body.items.map((item) => [item.action, item.user, item.result]).sort()).toEqual([
@@ -322,6 +318,16 @@ describe('a reboot on a GPU host', () => {
     expect(await devicesSeenByHook(record.container_id!)).toBe(record.gpu_uuid);
     expect((await sshEventually(dora, 'gdora', 'true')).exitCode).toBe(0);
     expect((await sandbox.run(['session', 'rm', 'gdora'], {env})).exitCode).toBe(0);
+  });
+
+  it('the engine refuses a device the host does not have, as the NVIDIA runtime does', async () => {
+    const run = await execa(
+      'docker',
+      ['run', '--rm', '--gpus', 'device=MIG-00000000-dead-beef-0000-000000000000', TEST_IMAGE, 'true'],
+      {reject: false},
+    );
+    expect(run.exitCode).not.toBe(0);
+    expect(String(run.stderr)).toContain('MIG-00000000-dead-beef-0000-000000000000: unknown device');
   });
 
   it('doctor reports sessions whose container is not running', async () => {

@@ -45,6 +45,9 @@ export class FakeContainerClient implements ContainerClient {
   async networkIcc(name: string): Promise<boolean | undefined> {
     return this.networks.has(name) ? false : undefined;
   }
+  async networkBridge(name: string): Promise<string | undefined> {
+    return this.networks.has(name) ? 'br-fake0000001' : undefined;
+  }
   async ensureNetwork(name: string): Promise<void> {
     this.#step('ensureNetwork', name);
     this.networks.add(name);

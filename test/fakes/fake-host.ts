@@ -1,6 +1,8 @@
 import type {Clock} from '../../src/clock.js';
 import {SandmanError} from '../../src/errors.js';
 import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
+import type {Firewall, RuleState} from '../../src/network/firewall.js';
+import {firewallPlan, type NetworkPolicy} from '../../src/network/network-policy.js';
 import type {KeyStore} from '../../src/key-store.js';
 import type {LockName, Locks} from '../../src/locks.js';
 import type {Processes} from '../../src/processes.js';
@@ -130,5 +132,47 @@ export class FakeHostIdentity implements HostIdentity {
   }
   async renew(request: {hostPublicKey: string; principals: string[]; validBefore: Date}): Promise<string> {
     return `cert ${request.hostPublicKey} ${request.principals.join(',')} until ${request.validBefore.toISOString()}`;
+  }
+}
+
+/** A firewall in memory: the chains and hooks as `iptables -S` would list them. */
+export class FakeFirewall implements Firewall {
+  readonly chains = new Map<string, string[]>();
+  readonly hooks = new Set<string>();
+  applied = 0;
+
+  async status(policy: NetworkPolicy): Promise<RuleState[]> {
+    return this.#compare(policy);
+  }
+  async apply(policy: NetworkPolicy): Promise<RuleState[]> {
+    this.applied++;
+    for (const family of [4, 6] as const) {
+      const plan = firewallPlan(policy, family, family === 4 ? 'DOCKER-USER' : 'FORWARD');
+      for (const [chain, rules] of Object.entries(plan.chains))
+        this.chains.set(`${family} ${chain}`, [...rules]);
+      for (const hook of plan.hooks) this.hooks.add(`${family} ${hook.from} ${hook.rule}`);
+    }
+    return this.#compare(policy);
+  }
+  #compare(policy: NetworkPolicy): RuleState[] {
+    return ([4, 6] as const).flatMap((family) => {
+      const plan = firewallPlan(policy, family, family === 4 ? 'DOCKER-USER' : 'FORWARD');
+      const chains = Object.entries(plan.chains).map(([chain, rules]): RuleState => {
+        const current = this.chains.get(`${family} ${chain}`);
+        const status = !current
+          ? 'missing'
+          : JSON.stringify(current) === JSON.stringify(rules)
+            ? 'ok'
+            : 'altered';
+        return {family, name: chain, status, rules};
+      });
+      const hooks = plan.hooks.map((hook): RuleState => ({
+        family,
+        name: `${hook.from} ${hook.rule}`,
+        status: this.hooks.has(`${family} ${hook.from} ${hook.rule}`) ? 'ok' : 'missing',
+        rules: [hook.rule],
+      }));
+      return [...chains, ...hooks];
+    });
   }
 }

@@ -1,6 +1,7 @@
 import {loadConfig, type Config} from '../../src/config.js';
 import type {GpuAllocator} from '../../src/gpu/gpu-allocator.js';
 import {GpuService} from '../../src/gpu/gpu-service.js';
+import {NetworkBoundary} from '../../src/network/network-boundary.js';
 import {NvidiaSmiGpuAllocator} from '../../src/gpu/nvidia-smi-gpu-allocator.js';
 import {Reaper} from '../../src/reap/reaper.js';
 import {SessionService} from '../../src/session/session-service.js';
@@ -9,6 +10,7 @@ import type {AuditEntry} from '../../src/audit-log.js';
 import {FakeContainerClient} from './fake-container-client.js';
 import {
   FakeClock,
+  FakeFirewall,
   FakeHostIdentity,
   FakeKeyStore,
   FakeLocks,
@@ -44,6 +46,8 @@ export function fakeWorld(
   const locks = new FakeLocks();
   const keys = new FakeKeyStore();
   const hostIdentity = new FakeHostIdentity();
+  const firewall = new FakeFirewall();
+  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance);
   const workspaces = new FakeWorkspaces();
   const signals = new FakeSignals();
   const sshProbe = new FakeSshProbe();
@@ -62,6 +66,7 @@ export function fakeWorld(
     gpus,
     keys,
     hostIdentity,
+    networkBoundary,
     workspaces,
     locks,
     clock,
@@ -87,6 +92,7 @@ export function fakeWorld(
     sshConnections,
     warn: (message) => warnings.push(message),
     instance: stateDir.instance,
+    networkBoundary,
     audit: {record: async (entry) => void audit.push(entry)},
   });
   return {
@@ -98,6 +104,8 @@ export function fakeWorld(
     locks,
     keys,
     hostIdentity,
+    firewall,
+    networkBoundary,
     workspaces,
     signals,
     sshProbe,

@@ -138,9 +138,30 @@ export function createSandbox(options: {
       const networkIds = String(networks.stdout).split('\n').filter(Boolean);
       if (networkIds.length > 0)
         await execa('docker', [...engine, 'network', 'rm', ...networkIds], {reject: false});
+      await removeFirewallChains(instance);
       await rm(dir, {recursive: true, force: true});
     },
   };
+}
+
+/** sandman's chains for one instance, and the hooks that jump to them (left behind by design). */
+export async function removeFirewallChains(instance: string): Promise<void> {
+  for (const tool of ['iptables', 'ip6tables']) {
+    const listing = await execa(tool, ['-w', '5', '-S'], {reject: false});
+    const lines = String(listing.stdout).split('\n');
+    const ours = lines
+      .map((line) => /^-N (SANDMAN-\S+)$/.exec(line)?.[1])
+      .filter((chain): chain is string => chain !== undefined && chain.endsWith(`-${instance.slice(0, 8)}`));
+    for (const line of lines) {
+      const hook = /^-A (\S+) (.* -j (SANDMAN-\S+))$/.exec(line);
+      if (hook && ours.includes(hook[3]!))
+        await execa(tool, ['-w', '5', '-D', hook[1]!, ...hook[2]!.split(' ')], {reject: false});
+    }
+    for (const chain of ours) {
+      await execa(tool, ['-w', '5', '-F', chain], {reject: false});
+      await execa(tool, ['-w', '5', '-X', chain], {reject: false});
+    }
+  }
 }
 
 export const SSH_OPTIONS = [

@@ -1,0 +1,51 @@
+import type {Config} from '../config.js';
+import type {ContainerClient} from '../docker/container-client.js';
+import type {Firewall, RuleState} from './firewall.js';
+import type {NetworkPolicy} from './network-policy.js';
+
+export interface BoundaryStatus {
+  enabled: boolean;
+  /** Why there are no rules to check (policy off, or no sessions network yet). */
+  note?: string;
+  policy?: NetworkPolicy;
+  rules: RuleState[];
+}
+
+/**
+ * Keeps the network policy in place without a daemon (README "Network boundary"): every create
+ * applies it before a container starts, every reap restores it (after a reboot or a firewall
+ * reload), doctor and `network status` report what is missing.
+ */
+export class NetworkBoundary {
+  constructor(
+    private readonly config: Config,
+    private readonly docker: ContainerClient,
+    private readonly firewall: Firewall,
+    private readonly instance: string,
+  ) {}
+
+  async status(): Promise<BoundaryStatus> {
+    const policy = await this.#policy();
+    if (typeof policy === 'string')
+      return {enabled: this.config.networkPolicy === 'on', note: policy, rules: []};
+    return {enabled: true, policy, rules: await this.firewall.status(policy)};
+  }
+
+  /** Applies the policy; returns the rules that were missing or altered before. */
+  async ensure(): Promise<RuleState[]> {
+    const policy = await this.#policy();
+    if (typeof policy === 'string') return [];
+    const before = await this.firewall.status(policy);
+    const broken = before.filter((rule) => rule.status !== 'ok');
+    if (broken.length > 0) await this.firewall.apply(policy);
+    return broken;
+  }
+
+  async #policy(): Promise<NetworkPolicy | string> {
+    if (this.config.networkPolicy === 'off') return 'networkPolicy is off: sessions can reach the host';
+    const bridge = await this.docker.networkBridge(this.config.network);
+    if (!bridge)
+      return `network ${this.config.network} does not exist yet (the first session create makes it)`;
+    return {bridge, hostAllow: this.config.hostAllow, egress: this.config.egress, id: this.instance};
+  }
+}

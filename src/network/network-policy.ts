@@ -1,0 +1,67 @@
+/**
+ * The network boundary of sessions (README "Network boundary"), as iptables rules: pure, so the
+ * rules can be read and tested without a firewall. Traffic from the sessions' bridge to the host
+ * itself (any of its addresses, the gateway, other sessions' published ports) is dropped except
+ * the ports in hostAllow; link-local addresses (cloud metadata at 169.254.169.254) are dropped;
+ * other destinations follow egress.
+ */
+export type Egress = 'open' | 'none' | string[];
+
+export interface NetworkPolicy {
+  /** The Linux bridge of the sessions' Docker network. */
+  bridge: string;
+  hostAllow: number[];
+  egress: Egress;
+  /** Names the chains of one sandman setup (its instance ID). */
+  id: string;
+}
+
+export type Family = 4 | 6;
+
+export interface FirewallPlan {
+  /** Chain name → its rules, in `iptables -S` form without the `-A CHAIN` prefix. */
+  chains: Record<string, string[]>;
+  /** Where the chains are jumped to from: built-in (or Docker's) chain → the jump rule. */
+  hooks: Array<{from: string; rule: string}>;
+}
+
+export function chainNames(id: string): {input: string; forward: string} {
+  return {input: `SANDMAN-IN-${id.slice(0, 8)}`, forward: `SANDMAN-FWD-${id.slice(0, 8)}`};
+}
+
+const LINK_LOCAL: Record<Family, string> = {4: '169.254.0.0/16', 6: 'fe80::/10'};
+
+/** The rules of one address family; `forwardHook` is DOCKER-USER where Docker made it, else FORWARD. */
+export function firewallPlan(policy: NetworkPolicy, family: Family, forwardHook: string): FirewallPlan {
+  const {input, forward} = chainNames(policy.id);
+  const established = '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN';
+  const allowed = policy.hostAllow.flatMap((port) => [
+    `-p tcp -m tcp --dport ${port} -j RETURN`,
+    `-p udp -m udp --dport ${port} -j RETURN`,
+  ]);
+  const egress =
+    policy.egress === 'open'
+      ? ['-j RETURN']
+      : policy.egress === 'none'
+        ? ['-j DROP']
+        : [
+            ...policy.egress
+              .filter((cidr) => familyOf(cidr) === family)
+              .map((cidr) => `-d ${cidr} -j RETURN`),
+            '-j DROP',
+          ];
+  return {
+    chains: {
+      [input]: [established, ...allowed, '-j DROP'],
+      [forward]: [established, `-d ${LINK_LOCAL[family]} -j DROP`, ...egress],
+    },
+    hooks: [
+      {from: 'INPUT', rule: `-i ${policy.bridge} -j ${input}`},
+      {from: forwardHook, rule: `-i ${policy.bridge} -j ${forward}`},
+    ],
+  };
+}
+
+export function familyOf(cidr: string): Family {
+  return cidr.includes(':') ? 6 : 4;
+}

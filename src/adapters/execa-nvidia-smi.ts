@@ -7,7 +7,17 @@ import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
 import {parseGpuList} from '../gpu/parse-list.js';
 import {migFailureReason, parseCreatedInstances, type CreatedInstance} from '../gpu/parse-mig-commands.js';
 import {parseGpuInstanceProfiles, parseGpuInstances} from '../gpu/parse-mig-tables.js';
-import {parseQueryGpu, QUERY_GPU_ARGS} from '../gpu/parse-query-gpu.js';
+import {classifySmiOutput, DRIVER_MESSAGE} from '../gpu/nvidia-smi-failures.js';
+import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs} from '../gpu/parse-query-gpu.js';
+
+/** Fields sandman can do without when a driver does not know them. */
+const OPTIONAL_FIELDS = ['mig.mode.current'];
+
+class UnknownFieldError extends SandmanError {
+  constructor(readonly field: string) {
+    super('FAILURE', `nvidia-smi does not know the field ${field} (an older driver)`);
+  }
+}
 
 interface Output {
   exitCode: number;
@@ -79,8 +89,14 @@ export class ExecaNvidiaSmi implements NvidiaSmi {
     }
   }
 
+  /** The output of a listing; the failures every listing can meet are told apart here. */
   async #read(args: string[]): Promise<string> {
     const output = await this.#run(args);
+    const failure = classifySmiOutput(output.stdout + output.stderr);
+    if (failure?.kind === 'driver') throw dependencyUnavailable(DRIVER_MESSAGE);
+    // With exit 0 or not, depending on the driver: an empty inventory either way.
+    if (failure?.kind === 'no-devices') return '';
+    if (failure?.kind === 'unknown-field') throw new UnknownFieldError(failure.field);
     if (output.exitCode !== 0) {
       throw new SandmanError(
         'FAILURE',
@@ -94,20 +110,37 @@ export class ExecaNvidiaSmi implements NvidiaSmi {
     return parseGpuList(await this.#read(['-L']));
   }
 
+  /** Fields this driver did not know, left out of every later query (older drivers lack mig.mode.current). */
+  #unknownFields = new Set<string>();
+
   async query(): Promise<GpuStatus[]> {
-    return parseQueryGpu(await this.#read(QUERY_GPU_ARGS));
+    for (;;) {
+      const fields = QUERY_GPU_FIELDS.filter((field) => !this.#unknownFields.has(field));
+      try {
+        return parseQueryGpu(await this.#read(queryGpuArgs(fields)), fields);
+      } catch (error) {
+        // Only optional fields may go: without them the GPU counts as not MIG-capable.
+        if (!(error instanceof UnknownFieldError) || !OPTIONAL_FIELDS.includes(error.field)) throw error;
+        if (this.#unknownFields.has(error.field)) throw error;
+        this.#unknownFields.add(error.field);
+      }
+    }
   }
 
   async #readMigTable(args: string[]): Promise<string> {
     const output = await this.#run(args);
-    // A host without MIG-capable GPUs answers "No MIG-supported devices found." with a non-zero code.
-    if (
-      output.exitCode !== 0 &&
-      /No MIG-supported devices|not supported|No GPU instances found/i.test(output.stdout + output.stderr)
-    ) {
-      return '';
+    const text = output.stdout + output.stderr;
+    const failure = classifySmiOutput(text);
+    if (failure?.kind === 'driver') throw dependencyUnavailable(DRIVER_MESSAGE);
+    // No GPU in MIG mode (or none MIG-capable): no profiles, no instances.
+    if (failure?.kind === 'no-mig' || failure?.kind === 'no-devices') return '';
+    if (output.exitCode !== 0 && /not supported|No GPU instances found/i.test(text)) return '';
+    if (failure?.kind === 'permissions') {
+      throw dependencyUnavailable(
+        `nvidia-smi ${args.join(' ')}: Insufficient Permissions (listing MIG devices needs root on this driver: run sandman as root)`,
+      );
     }
-    if (output.exitCode !== 0) throw migError(`nvidia-smi ${args.join(' ')}`, output.stdout + output.stderr);
+    if (output.exitCode !== 0) throw migError(`nvidia-smi ${args.join(' ')}`, text);
     return output.stdout;
   }
 

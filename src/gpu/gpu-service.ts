@@ -80,8 +80,9 @@ export class GpuService {
   }
 
   async list(): Promise<GpuView[]> {
-    // MIG device memory is read off the profile name here, which spares the -lgip call.
-    const {inventory, sessions} = await this.#read(false);
+    // MIG device memory comes from -lgip, as in `gpu profiles` and `gpu available`: the number in a
+    // profile's name is not its memory (H100 NVL 2g.24gb has 21.5 GiB).
+    const {inventory, sessions} = await this.#read();
     const holder = (uuid: string) => sessions.find((session) => session.gpu_uuid === uuid);
     return inventory.gpus.map((gpu) => ({
       index: gpu.index,

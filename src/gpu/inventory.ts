@@ -1,3 +1,4 @@
+import {SandmanError} from '../errors.js';
 import type {GpuInstanceProfile, GpuStatus, MigDevice} from './gpu-types.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
 
@@ -47,6 +48,14 @@ export function joinInventory(
 /** Reads the host's GPUs: -L and --query-gpu always, -lgip only when some GPU is in MIG mode. */
 export async function readInventory(smi: NvidiaSmi, options: {profiles: boolean}): Promise<GpuInventory> {
   const [list, query] = await Promise.all([smi.list(), smi.query()]);
+  // -L cut short (a driver hiccup, a GPU falling off the bus mid-answer) must not read as fewer GPUs.
+  if (list.length < query.length) {
+    throw new SandmanError(
+      'FAILURE',
+      `nvidia-smi -L listed ${list.length} GPU(s) but --query-gpu ${query.length}: a truncated answer; ` +
+        'run nvidia-smi -L by hand (dmesg may show a GPU that fell off the bus)',
+    );
+  }
   const partial = joinInventory(list, query, []);
   if (!options.profiles || !partial.gpus.some((gpu) => gpu.mig)) return partial;
   return {...partial, profiles: await smi.instanceProfiles()};

@@ -15,7 +15,9 @@ export const QUERY_GPU_FIELDS = [
   'mig.mode.current',
 ] as const;
 
-export const QUERY_GPU_ARGS = [`--query-gpu=${QUERY_GPU_FIELDS.join(',')}`, '--format=csv,noheader,nounits'];
+export function queryGpuArgs(fields: readonly string[]): string[] {
+  return [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits'];
+}
 
 /** `[N/A]`, `[Not Supported]`, `N/A`, `[Requested functionality has been deprecated]`, empty: no value. */
 function present(value: string | undefined): string | null {

@@ -41,6 +41,7 @@ import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
 import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
+import {validateGpuChoice} from '../gpu/gpu-choice.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
 export const SSHD_CAPABILITIES = [
@@ -178,6 +179,7 @@ export class SessionService {
     if (ttl > config.maxTtl) {
       throw invalidInput(`TTL ${request.ttl} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
     }
+    validateGpuChoice(request.gpu);
     const userEnv = parseEnvAssignments(request.env);
     const ownKeys = request.authorizedKeys
       ? parseAuthorizedKeys(request.authorizedKeys.text, request.authorizedKeys.source)

@@ -305,6 +305,43 @@ describe('hostile input', () => {
       undefined,
       '../1g.5gb',
     ],
+    // No nvidia-smi here: the syntax is checked before anything is asked of it (exit 2, not 6).
+    [
+      'profile with shell, no nvidia-smi',
+      ['session', 'create', 'u1', '--profile', '3g.20gb;rm -rf /'],
+      {},
+      undefined,
+      '3g.20gb;rm -rf /',
+    ],
+    [
+      'profile with path, no nvidia-smi',
+      ['session', 'create', 'u1', '--profile', '../../x'],
+      {},
+      undefined,
+      '../../x',
+    ],
+    [
+      'profile with newline, no nvidia-smi',
+      ['session', 'create', 'u1', '--profile', '1g.5gb\nx'],
+      {},
+      undefined,
+      'not a MIG profile',
+    ],
+    [
+      'profile, engine down',
+      ['session', 'create', 'u1', '--profile', '$(id)'],
+      {DOCKER_HOST: 'unix:///nonexistent/docker.sock'},
+      undefined,
+      '$(id)',
+    ],
+    [
+      'MIG UUID with shell',
+      ['session', 'create', 'u1', '--mig-instance', 'MIG-x;id'],
+      {},
+      undefined,
+      'MIG-x;id',
+    ],
+    ['GPU ref with path', ['session', 'create', 'u1', '--gpu', '../0'], {}, undefined, '../0'],
     [
       'two GPU flags',
       ['session', 'create', 'u1', '--profile', '1g.5gb', '--gpu', '0'],

@@ -364,6 +364,31 @@ function register(state) {
   writeFileSync(path.join(REGISTRY, key), uuids.join('\n') + '\n');
 }
 
+// SANDMAN_FAKE_GPU_FAILURE replays a bad day with the real captured words (SOURCES.md "Failure
+// messages"): driver, no-devices (exit 6), no-devices-exit0, unknown-field, truncated, no-mig,
+// permissions.
+const failure = process.env.SANDMAN_FAKE_GPU_FAILURE;
+const migListing = args[0] === 'mig' && (args.includes('-lgip') || args.includes('-lgi'));
+if (failure === 'driver') fail(fixture('no-driver_nvidia-smi.txt'), 9);
+if (
+  failure?.startsWith('no-devices') &&
+  (args[0] === '-L' || args.some((arg) => arg.startsWith('--query-gpu=')))
+) {
+  fail(fixture('tesla-t4_nvidia-smi-i1_no-devices.txt'), failure === 'no-devices-exit0' ? 0 : 6);
+}
+if (
+  failure === 'unknown-field' &&
+  args.some((arg) => arg.startsWith('--query-gpu=') && arg.includes('mig.mode.current'))
+) {
+  // The captured message names compute_cap; an older driver names whatever it does not know.
+  fail(fixture('field-not-valid_query-gpu-compute-cap.txt').replace('compute_cap', 'mig.mode.current'), 2);
+}
+if (failure === 'no-mig' && migListing) fail(fixture('tesla-t4_mig-lgip_no-mig-enabled.txt'), 6);
+if (failure === 'permissions' && migListing) {
+  const what = args.includes('-lgip') ? 'GPU instance profiles' : 'GPU instances';
+  fail(fixture('mig-lci_insufficient-permissions.txt').replace('compute instances', what), 4);
+}
+
 const state = loadState();
 if (args[0] === '--sandman-test-reboot') {
   const drop = (option('--drop') ?? '').split(',').filter(Boolean);
@@ -377,7 +402,9 @@ if (args[0] === '--sandman-test-reboot') {
 register(state);
 const query = args.find((arg) => arg.startsWith('--query-gpu='));
 if (args[0] === '-L') {
-  out(state.pristine && host.captures?.list ? fixture(host.captures.list) : generateList(state));
+  const list = state.pristine && host.captures?.list ? fixture(host.captures.list) : generateList(state);
+  // A truncated answer: the last GPU (and its MIG devices) cut off.
+  out(failure === 'truncated' ? list.slice(0, list.lastIndexOf('\nGPU ') + 1) : list);
 } else if (query) {
   out(queryGpu(query.slice('--query-gpu='.length).split(',')));
 } else if (args[0] === 'mig' && args.includes('-lgip')) {

@@ -169,10 +169,11 @@ export function wire(config: Config): Services {
     },
     sessionService,
     reaper: async (progress) => {
-      const [{Reaper}, {processTable}, {procfsSshConnections}] = await Promise.all([
+      const [{Reaper}, {processTable}, {procfsSshConnections}, {cgroupActivity}] = await Promise.all([
         import('../src/reap/reaper.js'),
         import('../src/adapters/process-table.js'),
         import('../src/adapters/procfs-ssh-connections.js'),
+        import('../src/adapters/cgroup-activity.js'),
       ]);
       let sessions: Promise<SessionService> | undefined;
       return new Reaper({
@@ -185,6 +186,11 @@ export function wire(config: Config): Services {
         locks: await locks(),
         processes: processTable,
         sshConnections: procfsSshConnections,
+        activity: cgroupActivity,
+        gpuProcesses: async () => {
+          const smi = await nvidiaSmi();
+          return (await smi.available()) ? smi.computeApps() : [];
+        },
         warn,
         instance: stateDir.instance,
         networkBoundary: await networkBoundary(),

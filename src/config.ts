@@ -35,8 +35,10 @@ export interface Config {
   readyTimeout: number;
   /** `reap` warns a session's terminals this long before it expires (milliseconds). */
   warnBefore: number;
-  /** `reap` removes sessions with no SSH connection for this long (milliseconds); off when unset. */
+  /** `reap` removes sessions idle this long (milliseconds); off when unset. */
   idleTimeout?: number;
+  /** CPU use (percent of one CPU, averaged between reaps) above which a session counts as active. */
+  idleCpuThreshold: number;
   /** The firewall rules that keep sessions away from the host (README "Network boundary"). */
   networkPolicy: 'on' | 'off';
   /** Host ports sessions may still reach (DNS, a proxy). */
@@ -282,9 +284,24 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: '10m',
   },
   idleTimeout: {
-    description: 'reap removes sessions with no SSH connection for this long',
+    description: 'reap removes sessions idle this long: no SSH connection, no CPU use, no GPU process',
     defaultText: 'off',
     parse: duration,
+  },
+  idleCpuThreshold: {
+    description: 'CPU use (percent of one CPU, averaged since the previous reap) that keeps a session active',
+    parse: (raw, where) => {
+      const value =
+        typeof raw === 'number'
+          ? raw
+          : /^\s*\d+(\.\d+)?\s*%?\s*$/.test(String(raw))
+            ? parseFloat(String(raw))
+            : NaN;
+      if (!Number.isFinite(value) || value < 0 || value > 100_000)
+        fail(where, 'must be a percentage such as 5 or 2.5');
+      return value;
+    },
+    default: 5,
   },
   networkPolicy: {
     description: 'firewall rules that keep sessions away from the host, link-local addresses and each other',

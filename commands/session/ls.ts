@@ -1,3 +1,4 @@
+import {formatDuration} from '../../src/duration.js';
 import {gpuDescription} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
@@ -21,10 +22,11 @@ const ls: Handler = async ({flags}, context): Promise<SessionView[]> => {
     session.ssh_port,
     relativeTime(session.created_at),
     relativeTime(session.expires_at),
+    idleFor(session.last_active_at),
   ]);
   out.log(
     await renderTable(
-      ['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES'],
+      ['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES', 'IDLE'],
       rows,
       await loadChalk(out.colour),
     ),
@@ -32,3 +34,8 @@ const ls: Handler = async ({flags}, context): Promise<SessionView[]> => {
   return sessions;
 };
 export default ls;
+
+/** Time since the reaper last saw the session active; "-" when it has not looked (idleTimeout off). */
+function idleFor(lastActive: string | null): string {
+  return lastActive === null ? '-' : formatDuration(Math.max(0, Date.now() - Date.parse(lastActive)));
+}

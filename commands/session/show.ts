@@ -19,6 +19,14 @@ const show: Handler = async ({args}, context): Promise<SessionView> => {
     ],
     ['Created', `${formatTime(session.created_at)} (${relativeTime(session.created_at)})`],
     ['Expires', `${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`],
+    [
+      'Active',
+      session.last_active_at
+        ? `${formatTime(session.last_active_at)} (${relativeTime(session.last_active_at)}, ${session.last_active_reason})`
+        : context.settings().idleTimeout === undefined
+          ? 'not tracked (idleTimeout is off)'
+          : 'not seen active since creation',
+    ],
   ];
   for (const [label, value] of rows) context.out.log(`${(label + ':').padEnd(11)} ${value}`);
   return session;

@@ -7,6 +7,7 @@ import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
 import {parseGpuList} from '../gpu/parse-list.js';
 import {migFailureReason, parseCreatedInstances, type CreatedInstance} from '../gpu/parse-mig-commands.js';
 import {parseGpuInstanceProfiles, parseGpuInstances} from '../gpu/parse-mig-tables.js';
+import {parseComputeAppPids} from '../activity.js';
 import {classifySmiOutput, DRIVER_MESSAGE} from '../gpu/nvidia-smi-failures.js';
 import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs} from '../gpu/parse-query-gpu.js';
 
@@ -125,6 +126,12 @@ export class ExecaNvidiaSmi implements NvidiaSmi {
         this.#unknownFields.add(error.field);
       }
     }
+  }
+
+  async computeApps(): Promise<number[]> {
+    return parseComputeAppPids(
+      await this.#read(['--query-compute-apps=pid,gpu_uuid', '--format=csv,noheader,nounits']),
+    );
   }
 
   async #readMigTable(args: string[]): Promise<string> {

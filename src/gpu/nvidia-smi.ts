@@ -9,6 +9,8 @@ export interface NvidiaSmi {
   list(): Promise<GpuDevice[]>;
   /** `nvidia-smi --query-gpu=... --format=csv,noheader,nounits` */
   query(): Promise<GpuStatus[]>;
+  /** `nvidia-smi --query-compute-apps=pid,gpu_uuid`: host PIDs of GPU compute processes. */
+  computeApps(): Promise<number[]>;
   /** `nvidia-smi mig -lgip` */
   instanceProfiles(): Promise<GpuInstanceProfile[]>;
   /** `nvidia-smi mig -lgi` */

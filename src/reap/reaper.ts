@@ -1,3 +1,4 @@
+import type {ActivityReason, ContainerActivity} from '../activity.js';
 import type {AuditLog} from '../audit-log.js';
 import {isoSeconds, type Clock} from '../clock.js';
 import type {Config} from '../config.js';
@@ -46,6 +47,9 @@ export interface ReaperDeps {
   locks: Locks;
   processes: Processes;
   sshConnections: SshConnections;
+  activity: ContainerActivity;
+  /** Host PIDs of GPU compute processes (nvidia-smi); none on a host without it. */
+  gpuProcesses: () => Promise<number[]>;
   warn: Warn;
   /** This setup's instance label (StateDir.instance). */
   instance: string;
@@ -231,34 +235,52 @@ export class Reaper {
     });
   }
 
-  /** Sessions with no SSH connection for idleTimeout (connections read from /proc, see README). */
+  /**
+   * Sessions idle for idleTimeout: no SSH connection, CPU use under idleCpuThreshold since the
+   * previous reap, no GPU compute process (README "The reaper"). A training job left running under
+   * nohup keeps its session; so does a CUDA process. What was seen is recorded with when.
+   */
   async #idle(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapTarget[]> {
-    const idleTimeout = this.deps.config.idleTimeout!;
+    const {idleTimeout, idleCpuThreshold} = this.deps.config;
+    const gpuPids = running.length > 0 ? await this.deps.gpuProcesses().catch(() => []) : [];
     const targets: ReapTarget[] = [];
-    const active: string[] = [];
+    const seen = new Map<string, Partial<SessionRecord>>();
     for (const session of running) {
       if (!session.container_id) continue;
-      const connections = await this.#sshConnections(session.container_id).catch(() => undefined);
-      if (connections === undefined) continue;
-      if (connections > 0) {
-        active.push(session.id);
-        continue;
+      const pid = await this.deps.docker.runningPid(session.container_id).catch(() => undefined);
+      if (pid === undefined) continue;
+      const sample: Partial<SessionRecord> = {};
+      let reason: ActivityReason | undefined;
+      if ((await this.deps.sshConnections.count(pid).catch(() => 0)) > 0) reason = 'ssh';
+      const cpu = await this.deps.activity.cpuSeconds(pid).catch(() => undefined);
+      if (cpu !== undefined) {
+        // The first sample compares with nothing used at creation.
+        const since = Date.parse(session.cpu_sampled_at ?? session.created_at);
+        const used = cpu - (session.cpu_sampled_at ? (session.cpu_seconds ?? 0) : 0);
+        const percent = now > since ? (used / ((now - since) / 1000)) * 100 : 0;
+        if (!reason && percent > idleCpuThreshold) reason = 'cpu';
+        Object.assign(sample, {cpu_seconds: cpu, cpu_sampled_at: isoSeconds(new Date(now))});
       }
-      const since = Date.parse(session.last_active_at ?? session.created_at);
-      if (now - since >= idleTimeout) targets.push({reason: 'idle', session});
+      if (!reason) {
+        for (const gpuPid of gpuPids) {
+          if (await this.deps.activity.inContainer(gpuPid, session.container_id)) {
+            reason = 'gpu';
+            break;
+          }
+        }
+      }
+      if (reason)
+        Object.assign(sample, {last_active_at: isoSeconds(new Date(now)), last_active_reason: reason});
+      else if (now - Date.parse(session.last_active_at ?? session.created_at) >= idleTimeout!)
+        targets.push({reason: 'idle', session});
+      seen.set(session.id, sample);
     }
-    if (active.length > 0 && !dryRun) {
+    if (seen.size > 0 && !dryRun) {
       await this.deps.store.update((state) => {
-        for (const record of state.sessions)
-          if (active.includes(record.id)) record.last_active_at = isoSeconds(new Date(now));
+        for (const record of state.sessions) Object.assign(record, seen.get(record.id) ?? {});
       });
     }
     return targets;
-  }
-
-  async #sshConnections(containerId: string): Promise<number | undefined> {
-    const pid = await this.deps.docker.runningPid(containerId);
-    return pid === undefined ? undefined : this.deps.sshConnections.count(pid);
   }
 
   /** Tells the user's open terminals, once, that the session ends soon. */

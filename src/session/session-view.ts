@@ -18,6 +18,9 @@ export interface SessionView {
   image: string;
   created_at: string;
   expires_at: string;
+  /** When the reaper last saw it active, and why (ssh, cpu, gpu); null until then or when not tracked. */
+  last_active_at: string | null;
+  last_active_reason: string | null;
 }
 
 export function sshCommand(
@@ -45,5 +48,7 @@ export function toSessionView(session: SessionRecord): SessionView {
     image: session.image,
     created_at: session.created_at,
     expires_at: session.expires_at,
+    last_active_at: session.last_active_at ?? null,
+    last_active_reason: session.last_active_reason ?? null,
   };
 }

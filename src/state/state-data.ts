@@ -32,8 +32,13 @@ export interface SessionRecord {
   creator_pid: number;
   /** When the reaper told the user's terminals the session is about to end (once per session). */
   warned_at?: string | null;
-  /** Last time the reaper saw an SSH connection (only kept when idleTimeout is set). */
+  /** Last time the reaper saw the session active (only kept when idleTimeout is set)… */
   last_active_at?: string | null;
+  /** …and what it saw: an SSH connection, CPU use above idleCpuThreshold, a GPU compute process. */
+  last_active_reason?: 'ssh' | 'cpu' | 'gpu' | null;
+  /** The container's CPU seconds at the last reap, and when: the next reap's CPU use is the difference. */
+  cpu_seconds?: number | null;
+  cpu_sampled_at?: string | null;
   /**
    * The public keys that open the session (no expiry options): what `extend` rewrites with a new
    * expiry and what a container made again after a reboot is given. Absent in older records.

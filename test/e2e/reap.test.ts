@@ -9,6 +9,7 @@ import {LABELS} from '../../src/labels.js';
 import type {ReapReport} from '../../src/reap/reaper.js';
 import {TEST_BASE_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {NVIDIA_SMI_STAND_IN} from '../helpers/fake-gpu.js';
 import {createSandbox, SSH_OPTIONS, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState, sessionOf} from '../helpers/state-file.js';
 
@@ -256,6 +257,42 @@ describe('sandman reap', () => {
       connection.kill();
     }
     expect((await sandbox.run(['session', 'rm', 'worker'])).exitCode).toBe(0);
+  });
+
+  it('judges idleness by activity: a CPU job under nohup and a GPU process keep their sessions', async () => {
+    const env = {
+      SANDMAN_IDLE_TIMEOUT: '3s',
+      SANDMAN_NVIDIA_SMI: NVIDIA_SMI_STAND_IN,
+      SANDMAN_FAKE_GPU_HOST: 'rtx-pro-6000-x8-no-mig',
+    };
+    const trainer = await create('trainer');
+    const gpuUser = await create('cuda');
+    const quiet = await create('quiet');
+    // A CPU loop started with nohup, then the user logs out: nobody is connected.
+    await execa('sh', [
+      '-c',
+      `for i in $(seq 1 50); do ssh ${SSH_OPTIONS.join(' ')} -i ${trainer.ssh_private_key_path} -p ${trainer.ssh_port} trainer@127.0.0.1 'nohup sh -c "while :; do :; done" >/dev/null 2>&1 &' && exit 0; sleep 0.2; done; exit 1`,
+    ]);
+    // nvidia-smi's compute-apps answer lists a process of cuda's container (its main process).
+    const cudaPid = (await execa('docker', ['inspect', '-f', '{{.State.Pid}}', gpuUser.container_id])).stdout;
+    const gpuEnv = {...env, SANDMAN_FAKE_GPU_COMPUTE_PIDS: cudaPid};
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    const first = await reap([], gpuEnv);
+    expect(first.items.map((item) => [item.user, item.reason])).toEqual([['quiet', 'idle']]);
+    // Well past the timeout, with reaps in between: still there while they work.
+    for (let round = 0; round < 2; round++) {
+      await new Promise((resolve) => setTimeout(resolve, 3500));
+      expect((await reap([], gpuEnv)).items).toEqual([]);
+    }
+    const shown = await sandbox.json<{last_active_reason: string}>(['session', 'show', 'trainer']);
+    expect(shown.body.last_active_reason).toBe('cpu');
+    const human = await sandbox.run(['session', 'show', 'cuda']);
+    expect(human.stdout).toMatch(/^Active: +\d{4}-\d\d-\d\d \d\d:\d\d UTC \(.*, gpu\)$/m);
+    const listed = await sandbox.run(['session', 'ls']);
+    expect(listed.stdout.split('\n')[0]).toMatch(/\bIDLE$/);
+    expect(quiet.session_id).toMatch(/^[0-9a-f]{12}$/);
+    for (const user of ['trainer', 'cuda'])
+      expect((await sandbox.run(['session', 'rm', user])).exitCode).toBe(0);
   });
 
   it('does nothing quickly when there is nothing to do', async () => {

@@ -108,7 +108,8 @@ export class FakeContainerClient implements ContainerClient {
   }
   async runningPid(idOrName: string): Promise<number | undefined> {
     const found = this.#find(idOrName);
-    return found?.running ? 4242 : undefined;
+    // A distinct host PID per container, derived from its ID.
+    return found?.running ? 4000 + Number.parseInt(found.id.slice(-6), 10) : undefined;
   }
   async logs(): Promise<NodeJS.ReadableStream> {
     const {Readable} = await import('node:stream');

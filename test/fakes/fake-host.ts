@@ -1,3 +1,4 @@
+import type {ContainerActivity} from '../../src/activity.js';
 import type {Clock} from '../../src/clock.js';
 import {SandmanError} from '../../src/errors.js';
 import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
@@ -174,5 +175,17 @@ export class FakeFirewall implements Firewall {
       }));
       return [...chains, ...hooks];
     });
+  }
+}
+
+/** CPU seconds and GPU process placement as a test sets them (container ID → value). */
+export class FakeActivity implements ContainerActivity {
+  readonly cpu = new Map<number, number>();
+  readonly gpuProcessContainer = new Map<number, string>();
+  async cpuSeconds(pid: number): Promise<number | undefined> {
+    return this.cpu.get(pid) ?? 0;
+  }
+  async inContainer(pid: number, containerId: string): Promise<boolean> {
+    return this.gpuProcessContainer.get(pid) === containerId;
   }
 }

@@ -69,6 +69,12 @@ export class FakeNvidiaSmi implements NvidiaSmi {
     }
   }
 
+  /** Host PIDs of GPU compute processes, as the test sets them. */
+  computePids: number[] = [];
+  async computeApps(): Promise<number[]> {
+    return [...this.computePids];
+  }
+
   async available(): Promise<boolean> {
     return this.installed;
   }

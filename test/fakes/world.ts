@@ -16,6 +16,7 @@ import {
   FakeLocks,
   FakeProcesses,
   FakeSignals,
+  FakeActivity,
   FakeSshConnections,
   FakeSshProbe,
   FakeWorkspaces,
@@ -54,6 +55,7 @@ export function fakeWorld(
   const clock = new FakeClock();
   const processes = new FakeProcesses();
   const sshConnections = new FakeSshConnections();
+  const activity = new FakeActivity();
   const audit: AuditEntry[] = [];
   const warnings: string[] = [];
   const gpus: GpuAllocator = new NvidiaSmiGpuAllocator(config, smi, locks);
@@ -90,6 +92,8 @@ export function fakeWorld(
     locks,
     processes,
     sshConnections,
+    activity,
+    gpuProcesses: () => smi.computeApps(),
     warn: (message) => warnings.push(message),
     instance: stateDir.instance,
     networkBoundary,
@@ -112,6 +116,7 @@ export function fakeWorld(
     clock,
     processes,
     sshConnections,
+    activity,
     busyPorts,
     audit,
     warnings,

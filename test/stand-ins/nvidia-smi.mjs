@@ -405,6 +405,14 @@ if (args[0] === '-L') {
   const list = state.pristine && host.captures?.list ? fixture(host.captures.list) : generateList(state);
   // A truncated answer: the last GPU (and its MIG devices) cut off.
   out(failure === 'truncated' ? list.slice(0, list.lastIndexOf('\nGPU ') + 1) : list);
+} else if (args.some((arg) => arg.startsWith('--query-compute-apps='))) {
+  // SANDMAN_FAKE_GPU_COMPUTE_PIDS: host PIDs the test says run CUDA work (rows as with noheader,nounits).
+  const pids = (process.env.SANDMAN_FAKE_GPU_COMPUTE_PIDS ?? '').split(',').filter(Boolean);
+  out(
+    pids
+      .map((pid) => `${pid}, ${state.gpus[0]?.uuid ?? 'GPU-00000000-0000-0000-0000-000000000000'}\n`)
+      .join(''),
+  );
 } else if (query) {
   out(queryGpu(query.slice('--query-gpu='.length).split(',')));
 } else if (args[0] === 'mig' && args.includes('-lgip')) {

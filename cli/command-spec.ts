@@ -45,6 +45,8 @@ export interface CommandContext {
   readonly root: string;
   /** The configuration, from this command's setting flags, the environment, the file, defaults. */
   settings(): Config;
+  /** The settings given as flags on this command line (what `setup` keeps in the config file). */
+  givenSettings(): Partial<Record<SettingName, string>>;
   /** The outside systems, wired for settings() (cli/services.ts). */
   services(): Services;
   /** The exit status when the command itself succeeded but reports one (ssh's remote command). */
@@ -70,6 +72,8 @@ export interface CommandSpec {
   exclusive?: string[];
   /** Answered without loading oclif when its arguments are plain (cli/fast-door.ts). */
   fast: boolean;
+  /** The config file named by SANDMAN_CONFIG need not exist yet (the command writes it). */
+  writesConfigFile?: boolean;
   /** The command's file: its handler and its rendering. */
   load: () => Promise<{default: Handler}>;
 }

@@ -290,6 +290,32 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/doctor.js'),
   },
   {
+    id: 'setup',
+    summary: 'Set up this host: directories, image, reaper timer, firewall rules, config file; then doctor',
+    description:
+      'Each step checks first and changes only what is missing: a second run changes nothing and says so. ' +
+      'Settings given as flags are kept in the config file (values already there stay unless --force).',
+    examples: [
+      '<%= config.bin %> setup --base nvidia/cuda:12.6.3-runtime-ubuntu24.04 --ssh-host gpu01.example.org',
+      '<%= config.bin %> setup --dry-run',
+    ],
+    flags: {
+      base: {kind: 'string', description: 'base image, when the workspace image has to be built'},
+      'unit-dir': {kind: 'string', description: 'write the reaper units here (and enable nothing)'},
+      'cron-file': {
+        kind: 'string',
+        description: 'cron file for the reaper on a host without systemd',
+        default: '/etc/cron.d/sandman',
+      },
+      'dry-run': {kind: 'boolean', description: 'print each step it would take, change nothing'},
+      force: {kind: 'boolean', description: 'replace values already in the config file'},
+      ...CREATION_SETTING_FLAGS,
+    },
+    fast: true,
+    writesConfigFile: true,
+    load: () => import('../commands/setup.js'),
+  },
+  {
     id: 'image:build',
     summary: 'Build the workspace image from images/workspace',
     description:

@@ -26,7 +26,7 @@ export function settingsFromFlags(spec: CommandSpec, flags: Invocation['flags'])
     values[definition.setting] = flags[flag];
     names[definition.setting] = `--${flag}`;
   }
-  return loadConfig({flags: values, flagNames: names});
+  return loadConfig({flags: values, flagNames: names, configFileOptional: spec.writesConfigFile});
 }
 
 export async function runCommand(
@@ -52,6 +52,14 @@ export async function runCommand(
     out,
     root: options.root,
     settings: () => (config ??= settingsFromFlags(spec, invocation.flags)),
+    givenSettings: () =>
+      Object.fromEntries(
+        Object.entries({...GLOBAL_FLAGS, ...spec.flags}).flatMap(([flag, definition]) =>
+          definition.setting && typeof invocation.flags[flag] === 'string'
+            ? [[definition.setting, invocation.flags[flag] as string]]
+            : [],
+        ),
+      ),
     services: () => (services ??= wire(context.settings())),
     setExitCode: (code) => {
       process.exitCode = code;

@@ -15,6 +15,7 @@ import type {HostIdentity} from '../src/host-identity.js';
 import type {Locks} from '../src/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
+import type {SetupRequest, SetupStep} from '../src/setup.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
 import {stateDirOf, type StateDir} from '../src/state-dir.js';
@@ -35,6 +36,7 @@ export interface Services {
   gpuService(): Promise<GpuService>;
   doctor(options: {unitDir: string; cronFile: string}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
+  setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]}>;
 }
 
 const warn: Warn = (message) => process.stderr.write(`sandman: warning: ${message}\n`);
@@ -155,7 +157,7 @@ export function wire(config: Config): Services {
     });
   };
 
-  return {
+  const services: Services = {
     config,
     stateDir,
     store,
@@ -203,6 +205,27 @@ export function wire(config: Config): Services {
       const {GpuService} = await import('../src/gpu/gpu-service.js');
       return new GpuService(await nvidiaSmi(), await store(), config);
     },
+    setup: async (request) => {
+      const [{setUpHost}, {fsSetupHost}, {buildWorkspaceImage}] = await Promise.all([
+        import('../src/setup.js'),
+        import('../src/adapters/fs-setup-host.js'),
+        import('../src/image.js'),
+      ]);
+      const docker = await containers();
+      return setUpHost(
+        {
+          config,
+          stateDir,
+          host: fsSetupHost,
+          docker,
+          networkBoundary: await networkBoundary(),
+          buildImage: (base) =>
+            buildWorkspaceImage(docker, {contextDir: request.imageContext, tag: config.image, base}),
+          doctor: (unitDir, cronFile) => services.doctor({unitDir, cronFile}),
+        },
+        request,
+      );
+    },
     doctor: async ({unitDir, cronFile}) => {
       const [{runDoctor}, {fsHostFiles}] = await Promise.all([
         import('../src/doctor.js'),
@@ -222,4 +245,5 @@ export function wire(config: Config): Services {
       });
     },
   };
+  return services;
 }

@@ -366,20 +366,28 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Reads the config file; injectable for tests. */
   readFile?: (file: string) => string;
+  /** A config file named by SANDMAN_CONFIG may be missing too (setup is about to write it). */
+  configFileOptional?: boolean;
+}
+
+/** The config file in use: SANDMAN_CONFIG, or /etc/sandman/config.json. */
+export function configFilePath(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SANDMAN_CONFIG ? path.resolve(env.SANDMAN_CONFIG) : DEFAULT_CONFIG_FILE;
 }
 
 function readConfigFile(
   env: NodeJS.ProcessEnv,
   readFile: (file: string) => string,
+  optional = false,
 ): {file: string; values: Record<string, unknown>} {
   const named = env.SANDMAN_CONFIG;
-  const file = named && named !== '' ? path.resolve(named) : DEFAULT_CONFIG_FILE;
+  const file = configFilePath(env);
   let textValue: string;
   try {
     textValue = readFile(file);
   } catch (error) {
     // The default file is optional; a file the operator named explicitly must exist.
-    if (!named && errnoCode(error) === 'ENOENT') return {file, values: {}};
+    if ((!named || optional) && errnoCode(error) === 'ENOENT') return {file, values: {}};
     throw invalidInput(`cannot read config file ${file} (from SANDMAN_CONFIG): ${(error as Error).message}`);
   }
   let values: unknown;
@@ -408,6 +416,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const {file, values: fileValues} = readConfigFile(
     env,
     sources.readFile ?? ((f) => readFileSync(f, 'utf8')),
+    sources.configFileOptional,
   );
   const config: Record<string, unknown> = {};
   const origin: Record<string, string> = {};

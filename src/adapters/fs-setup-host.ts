@@ -1,0 +1,36 @@
+import {chmod, mkdir, readFile, stat, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+
+import {SandmanError} from '../errors.js';
+import type {SetupHost} from '../setup.js';
+
+/** The host's file system, and systemctl when systemd runs the host. */
+export const fsSetupHost: SetupHost = {
+  async directoryMode(dir) {
+    const stats = await stat(dir).catch(() => undefined);
+    return stats?.isDirectory() ? stats.mode & 0o777 : undefined;
+  },
+  async makeDirectory(dir, mode) {
+    await mkdir(dir, {recursive: true, mode});
+    // mkdir's mode is filtered by the umask and ignored for an existing directory.
+    await chmod(dir, mode);
+  },
+  read: (file) => readFile(file, 'utf8').catch(() => undefined),
+  async write(file, text, mode) {
+    await mkdir(path.dirname(file), {recursive: true});
+    await writeFile(file, text, {mode});
+    await chmod(file, mode);
+  },
+  async systemd() {
+    return (await readFile('/proc/1/comm', 'utf8').catch(() => '')).trim() === 'systemd';
+  },
+  async systemctl(args) {
+    const {execa} = await import('execa');
+    const result = await execa('systemctl', args, {reject: false});
+    if (result.exitCode !== 0)
+      throw new SandmanError(
+        'FAILURE',
+        `systemctl ${args.join(' ')} failed: ${String(result.stderr).trim()}`,
+      );
+  },
+};

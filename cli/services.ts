@@ -16,6 +16,7 @@ import type {Locks} from '../src/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {SetupRequest, SetupStep} from '../src/setup.js';
+import type {UsageService} from '../src/usage/usage-service.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
 import {stateDirOf, type StateDir} from '../src/state-dir.js';
@@ -36,6 +37,7 @@ export interface Services {
   gpuService(): Promise<GpuService>;
   doctor(options: {unitDir: string; cronFile: string}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
+  usage(): Promise<UsageService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]}>;
 }
 
@@ -204,6 +206,13 @@ export function wire(config: Config): Services {
     gpuService: async () => {
       const {GpuService} = await import('../src/gpu/gpu-service.js');
       return new GpuService(await nvidiaSmi(), await store(), config);
+    },
+    usage: async () => {
+      const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([
+        import('../src/usage/usage-service.js'),
+        import('../src/adapters/rotated-audit-files.js'),
+      ]);
+      return new UsageService(new RotatedAuditFiles(config.auditLog), await store(), systemClock, warn);
     },
     setup: async (request) => {
       const [{setUpHost}, {fsSetupHost}, {buildWorkspaceImage}] = await Promise.all([

@@ -6,6 +6,12 @@ export interface AuditEntry {
   /** Why (reap: expired, orphan, dangling, stale, idle) or what failed. */
   reason?: string;
   expires_at?: string;
+  /** create: the GPU the session got and its share of that GPU (usage accounting). */
+  gpu_uuid?: string | null;
+  mig_profile?: string | null;
+  gpu_fraction?: number | null;
+  /** reap: false when the session was started again rather than removed. */
+  ended?: boolean;
 }
 
 /** One line per action (README "Audit log"). A broken audit log warns but never blocks the action. */

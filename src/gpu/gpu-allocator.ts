@@ -36,6 +36,8 @@ export interface GpuPlan {
     held: ReadonlySet<string>,
     pending: readonly PendingMigDevice[],
   ): GpuAllocation | PendingMigDevice | null;
+  /** The share of its GPU a device of this profile is (1 for a whole GPU); undefined if unknown. */
+  fraction?(gpuIndex: number | null, migProfile: string | null): number | undefined;
 }
 
 export interface GpuAllocator {

@@ -1,5 +1,5 @@
 import type {Config} from '../config.js';
-import {dependencyUnavailable} from '../errors.js';
+import {dependencyUnavailable, isSandmanError} from '../errors.js';
 import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {migMemoryGiB, readInventory, type GpuInventory} from './inventory.js';
@@ -82,7 +82,15 @@ export class GpuService {
   async list(): Promise<GpuView[]> {
     // MIG device memory comes from -lgip, as in `gpu profiles` and `gpu available`: the number in a
     // profile's name is not its memory (H100 NVL 2g.24gb has 21.5 GiB).
-    const {inventory, sessions} = await this.#read();
+    // -lgip failing (a stand-in without it, a driver hiccup) costs the MIG memory column, not the list.
+    const {inventory: base, sessions} = await this.#read(false);
+    const profiles = base.gpus.some((gpu) => gpu.mig)
+      ? await this.smi.instanceProfiles().catch((error: unknown) => {
+          if (isSandmanError(error) && error.kind === 'DEPENDENCY_UNAVAILABLE') throw error;
+          return [];
+        })
+      : [];
+    const inventory = {...base, profiles};
     const holder = (uuid: string) => sessions.find((session) => session.gpu_uuid === uuid);
     return inventory.gpus.map((gpu) => ({
       index: gpu.index,

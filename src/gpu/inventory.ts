@@ -61,15 +61,15 @@ export async function readInventory(smi: NvidiaSmi, options: {profiles: boolean}
   return {...partial, profiles: await smi.instanceProfiles()};
 }
 
-/** Memory of a MIG device: from -lgip when known, else read off the profile name (`3g.20gb` → 20). */
+/**
+ * Memory of a MIG device: -lgip's figure for its (base) profile, the one `gpu profiles` shows;
+ * null when -lgip does not list it. Never the number in the name (H100 NVL 2g.24gb is 21.5 GiB).
+ */
 export function migMemoryGiB(
   profile: string,
   gpuIndex: number,
   profiles: GpuInstanceProfile[],
 ): number | null {
   const base = profile.replace(/^\d+c\./, '');
-  const known = profiles.find((entry) => entry.gpuIndex === gpuIndex && entry.name === base);
-  if (known) return known.memoryGiB;
-  const match = /(\d+)gb/.exec(base);
-  return match ? Number(match[1]) : null;
+  return profiles.find((entry) => entry.gpuIndex === gpuIndex && entry.name === base)?.memoryGiB ?? null;
 }

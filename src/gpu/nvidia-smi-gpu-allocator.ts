@@ -5,6 +5,7 @@ import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} 
 import {readInventory} from './inventory.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
 import {selectDevice} from './select-device.js';
+import {migFraction} from '../usage/usage-report.js';
 
 /** GPU slices from the host's nvidia-smi: pool mode hands out existing MIG devices, dynamic mode makes them. */
 export class NvidiaSmiGpuAllocator implements GpuAllocator {
@@ -36,6 +37,17 @@ export class NvidiaSmiGpuAllocator implements GpuAllocator {
           defaultProfile: this.#config.defaultProfile,
           migMode: this.#config.migMode,
         }),
+      fraction: (gpuIndex, migProfile) => {
+        if (migProfile === null) return 1;
+        // The GPU's slices: its largest profile's (7g.40gb on an A100, 4g.24gb on an A30).
+        const slices = Math.max(
+          0,
+          ...inventory.profiles
+            .filter((profile) => profile.gpuIndex === gpuIndex)
+            .map((profile) => Number(/^(\d+)g\./.exec(profile.name)?.[1] ?? 0)),
+        );
+        return migFraction(migProfile, slices);
+      },
     };
   }
 

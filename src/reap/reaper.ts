@@ -344,6 +344,7 @@ export class Reaper {
         user: item.user,
         result: item.result === 'failed' ? 'failed' : 'ok',
         reason: [item.reason, item.detail, item.error].filter(Boolean).join(': '),
+        ended: item.action !== 'resume-session',
       });
     }
     await this.deps.afterChange?.().catch((error: unknown) => {

@@ -78,6 +78,8 @@ export interface CreatedSession extends SessionView {
   /** Printed once, never stored. */
   ssh_password?: string;
   gpu_note?: string;
+  /** Share of a GPU the session holds (usage accounting); null without a GPU. */
+  gpu_fraction?: number | null;
 }
 
 export interface SessionServiceDeps {
@@ -150,6 +152,9 @@ export class SessionService {
         user: request.user,
         result: 'ok',
         expires_at: created.expires_at,
+        gpu_uuid: created.gpu_uuid,
+        mig_profile: created.mig_profile,
+        gpu_fraction: created.gpu_fraction,
       });
       return created;
     } catch (error) {
@@ -268,6 +273,9 @@ export class SessionService {
         ssh_private_key: privateKey,
         ...(password === undefined ? {} : {ssh_password: password}),
         ...(gpuPlan.note ? {gpu_note: gpuPlan.note} : {}),
+        gpu_fraction: record.gpu_uuid
+          ? (gpuPlan.fraction?.(record.gpu_index, record.mig_profile) ?? null)
+          : null,
       };
     } catch (error) {
       await undo().catch(() => undefined);

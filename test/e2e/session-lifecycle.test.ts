@@ -137,7 +137,9 @@ describe('a session from create to rm, over real SSH', () => {
 
     const table = await sandbox.run(['session', 'ls']);
     expect(table.exitCode).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^ID\s+USER\s+STATUS\s+GPU\s+PORT\s+CREATED\s+EXPIRES$/);
+    expect(table.stdout.split('\n')[0]).toMatch(
+      /^ID\s+USER\s+STATUS\s+GPU\s+PORT\s+CREATED\s+EXPIRES\s+IDLE$/,
+    );
     expect(table.stdout).toMatch(
       new RegExp(`${id}\\s+lister\\s+running\\s+none\\s+${created.body.ssh_port}\\s+`),
     );

@@ -57,6 +57,10 @@ describe('session create', () => {
         user: 'alice',
         result: 'ok',
         expires_at: created.expires_at,
+        // What usage accounting reads: no GPU here.
+        gpu_uuid: null,
+        mig_profile: null,
+        gpu_fraction: null,
       },
     ]);
     // The network lock was taken and given back.

@@ -1,0 +1,63 @@
+import {invalidInput} from '../src/errors.js';
+import type {UsageReport, UsageRow} from '../src/usage/usage-report.js';
+import type {Handler} from '../cli/command-spec.js';
+import {loadChalk, renderTable} from '../cli/output.js';
+
+const BAR_WIDTH = 24;
+
+const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined> => {
+  const {out} = context;
+  if (flags.csv && out.json) throw invalidInput('--csv cannot be combined with --json');
+  const report = await (
+    await context.services().usage()
+  ).report({
+    since: flags.since as string,
+    until: flags.until as string | undefined,
+    by: flags.by as string,
+  });
+  if (flags.csv) {
+    const header = `${report.by},sessions,session_hours,gpu_hours,unknown_gpu`;
+    const line = (row: UsageRow) =>
+      [csvCell(row.key), row.sessions, row.session_hours, row.gpu_hours, row.unknown_gpu].join(',');
+    out.log([header, ...report.rows.map(line)].join('\n'));
+    return undefined;
+  }
+  if (out.json) return report;
+  const chalk = await loadChalk(out.colour);
+  // The bar follows GPU-hours, or session-hours when no GPU was used at all.
+  const measure =
+    report.total.gpu_hours > 0 ? (row: UsageRow) => row.gpu_hours : (row: UsageRow) => row.session_hours;
+  const top = Math.max(...report.rows.map(measure), 0);
+  const bar = (row: UsageRow) => '█'.repeat(top > 0 ? Math.round((measure(row) / top) * BAR_WIDTH) : 0);
+  const hours = (value: number) => value.toFixed(1);
+  out.log(`${report.since.replace('T', ' ')} to ${report.until.replace('T', ' ')}, by ${report.by}`);
+  out.log(
+    await renderTable(
+      [report.by.toUpperCase(), 'SESSIONS', 'SESSION-H', 'GPU-H', ''],
+      [
+        ...report.rows.map((row) => [
+          row.key + (row.unknown_gpu > 0 ? ` (${row.unknown_gpu} GPU share unknown)` : ''),
+          row.sessions,
+          hours(row.session_hours),
+          hours(row.gpu_hours),
+          bar(row),
+        ]),
+        [
+          'TOTAL',
+          report.total.sessions,
+          hours(report.total.session_hours),
+          hours(report.total.gpu_hours),
+          '',
+        ],
+      ],
+      chalk,
+    ),
+  );
+  return report;
+};
+export default usage;
+
+/** Quotes a CSV cell when it needs it (RFC 4180). */
+function csvCell(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}

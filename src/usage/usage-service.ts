@@ -1,0 +1,66 @@
+import type {Clock} from '../clock.js';
+import {invalidInput} from '../errors.js';
+import {parseDuration} from '../duration.js';
+import type {StateStore} from '../state/state-store.js';
+import type {Warn} from '../warn.js';
+import type {AuditHistory} from './audit-history.js';
+import {intervalsFromAudit, summarise, type UsageGroup, type UsageReport} from './usage-report.js';
+
+export const USAGE_GROUPS: UsageGroup[] = ['user', 'profile', 'gpu', 'day'];
+
+/** `--since 30d` (that long before now) or a date (`2026-11-01`, ISO time); undefined → default. */
+export function parseWhen(text: string, now: number, what: string): number {
+  if (/^\d{4}-\d\d-\d\d(T[\d:.]+(Z|[+-]\d\d:?\d\d)?)?$/.test(text)) {
+    const time = Date.parse(text.length === 10 ? `${text}T00:00:00Z` : text);
+    if (Number.isFinite(time)) return time;
+  }
+  try {
+    return now - parseDuration(text, what);
+  } catch {
+    throw invalidInput(
+      `invalid ${what} ${JSON.stringify(text)}: give a date (2026-11-01) or a duration back from now (30d)`,
+    );
+  }
+}
+
+export class UsageService {
+  constructor(
+    private readonly history: AuditHistory,
+    private readonly store: StateStore,
+    private readonly clock: Clock,
+    private readonly warn: Warn,
+  ) {}
+
+  async report(request: {since?: string; until?: string; by?: string}): Promise<UsageReport> {
+    const now = this.clock.now().getTime();
+    const by = (request.by ?? 'user') as UsageGroup;
+    if (!USAGE_GROUPS.includes(by))
+      throw invalidInput(`invalid --by ${JSON.stringify(request.by)}: one of ${USAGE_GROUPS.join(', ')}`);
+    const since = parseWhen(request.since ?? '30d', now, '--since');
+    const until = request.until === undefined ? now : parseWhen(request.until, now, '--until');
+    if (until <= since) throw invalidInput('--until must come after --since');
+    const [{lines}, state] = await Promise.all([this.history.lines(), this.store.read()]);
+    const {intervals, skipped} = intervalsFromAudit(lines);
+    // Sessions still running count up to now (their expiry from the log would cut them short).
+    for (const session of state.sessions) {
+      const known = intervals.get(session.id);
+      if (known) {
+        known.end = undefined;
+        known.expires = now;
+      } else {
+        intervals.set(session.id, {
+          session: session.id,
+          user: session.user,
+          start: Date.parse(session.created_at),
+          expires: now,
+          profile: session.mig_profile,
+          gpu: session.gpu_uuid,
+          fraction: session.gpu_uuid ? undefined : null,
+        });
+      }
+    }
+    if (skipped > 0)
+      this.warn(`skipped ${skipped} line(s) of the audit log that are not audit lines (torn or foreign)`);
+    return summarise(intervals.values(), {since, until, by}, skipped);
+  }
+}

@@ -1,7 +1,7 @@
 import {invalidInput} from '../src/errors.js';
 import type {UsageReport, UsageRow} from '../src/usage/usage-report.js';
 import type {Handler} from '../cli/command-spec.js';
-import {loadChalk, renderTable} from '../cli/output.js';
+import {formatTime, loadChalk, renderTable} from '../cli/output.js';
 
 const BAR_WIDTH = 24;
 
@@ -30,7 +30,7 @@ const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined
   const top = Math.max(...report.rows.map(measure), 0);
   const bar = (row: UsageRow) => '█'.repeat(top > 0 ? Math.round((measure(row) / top) * BAR_WIDTH) : 0);
   const hours = (value: number) => value.toFixed(1);
-  out.log(`${report.since.replace('T', ' ')} to ${report.until.replace('T', ' ')}, by ${report.by}`);
+  out.log(`${formatTime(report.since)} to ${formatTime(report.until)}, by ${report.by}`);
   out.log(
     await renderTable(
       [report.by.toUpperCase(), 'SESSIONS', 'SESSION-H', 'GPU-H', ''],

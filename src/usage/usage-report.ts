@@ -180,8 +180,8 @@ export function summarise(
     {key: 'TOTAL', sessions: 0, session_hours: 0, gpu_hours: 0, unknown_gpu: 0},
   );
   return {
-    since: new Date(period.since).toISOString().replace(/\.000Z$/, 'Z'),
-    until: new Date(period.until).toISOString().replace(/\.000Z$/, 'Z'),
+    since: new Date(period.since).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    until: new Date(period.until).toISOString().replace(/\.\d{3}Z$/, 'Z'),
     by: period.by,
     rows: sorted.map(round),
     total: round(total),

@@ -290,6 +290,15 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/doctor.js'),
   },
   {
+    id: 'api',
+    summary: 'Serve the HTTP API on the sockets systemd passes; exits when idle',
+    description:
+      'Started by systemd socket activation (sandman systemd install --api); serves until apiIdleTimeout passes without a request.',
+    examples: ['systemd-socket-activate -l /run/sandman/api.sock <%= config.bin %> api'],
+    fast: true,
+    load: () => import('../commands/api.js'),
+  },
+  {
     id: 'usage',
     summary: 'Session-hours and GPU-hours per user, profile, GPU or day over a period',
     description:
@@ -363,6 +372,9 @@ export const COMMAND_TABLE: CommandSpec[] = [
   {
     id: 'systemd:print',
     summary: "Print the reaper's systemd service and timer (and the cron alternative)",
+    flags: {
+      api: {kind: 'boolean', description: "the API's .socket and .service instead of the reaper's units"},
+    },
     examples: [
       '<%= config.bin %> systemd print',
       '<%= config.bin %> systemd print --json | jq -r \'.units["sandman-reap.timer"]\'',
@@ -377,7 +389,10 @@ export const COMMAND_TABLE: CommandSpec[] = [
       '<%= config.bin %> systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer',
       '<%= config.bin %> systemd install --dir /tmp/units',
     ],
-    flags: {dir: {kind: 'string', description: 'where to write the units', default: '/etc/systemd/system'}},
+    flags: {
+      dir: {kind: 'string', description: 'where to write the units', default: '/etc/systemd/system'},
+      api: {kind: 'boolean', description: "the API's .socket and .service instead of the reaper's units"},
+    },
     fast: true,
     load: () => import('../commands/systemd/install.js'),
   },

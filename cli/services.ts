@@ -44,7 +44,7 @@ export interface Services {
 const warn: Warn = (message) => process.stderr.write(`sandman: warning: ${message}\n`);
 
 /** Builds the services for one command run; each adapter is made once, when first asked for. */
-export function wire(config: Config): Services {
+export function wire(config: Config, options: {actor?: string} = {}): Services {
   const stateDir = stateDirOf(config.stateFile);
   const once = <T>(make: () => Promise<T>): (() => Promise<T>) => {
     let made: Promise<T> | undefined;
@@ -80,7 +80,7 @@ export function wire(config: Config): Services {
   });
   const audit = once(async () => {
     const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');
-    return new JsonlAuditLog(config.auditLog, systemClock, warn);
+    return new JsonlAuditLog(config.auditLog, systemClock, warn, options.actor);
   });
 
   /** Rewrites the metrics file after a change, when `metricsFile` is set (README "Metrics"). */

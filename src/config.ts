@@ -45,6 +45,17 @@ export interface Config {
   hostAllow: number[];
   /** Where sessions may connect beyond the host: anywhere, nowhere, or these networks. */
   egress: 'open' | 'none' | string[];
+  /** `sandman api` exits after this long without a request (milliseconds). */
+  apiIdleTimeout: number;
+  /** Bearer token file that TCP clients of the API must present. */
+  apiTokenFile?: string;
+  /** Origins that get CORS headers from the API. */
+  apiAllowedOrigins: string[];
+  /** The API's unix socket (the .socket unit's ListenStream) and its group. */
+  apiSocket: string;
+  apiSocketGroup: string;
+  /** An optional TCP address for the API, host:port. */
+  apiListen?: string;
 }
 
 export type SettingName = keyof Config;
@@ -302,6 +313,55 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
       return value;
     },
     default: 5,
+  },
+  apiIdleTimeout: {
+    description: 'sandman api exits after this long without a request',
+    parse: duration,
+    default: '60s',
+  },
+  apiTokenFile: {
+    description: 'file (mode 0600) holding the bearer token TCP clients of the API present',
+    defaultText: 'none',
+    parse: filePath,
+  },
+  apiAllowedOrigins: {
+    description: 'origins (scheme://host[:port], comma-separated) that get CORS headers from the API',
+    defaultText: 'none',
+    default: '',
+    parse: (raw, where) => {
+      const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+        .map((item) => item.trim())
+        .filter(Boolean);
+      for (const item of items)
+        if (!/^https?:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?$/.test(item))
+          fail(where, `${JSON.stringify(item)} is not an origin such as https://portal.example.org`);
+      return items;
+    },
+  },
+  apiSocket: {
+    description: "the API's unix socket (the .socket unit's ListenStream)",
+    parse: filePath,
+    default: '/run/sandman/api.sock',
+  },
+  apiSocketGroup: {
+    description: 'group that may use the API socket (mode 0660)',
+    default: 'sandman',
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(value)) fail(where, 'must be a group name');
+      return value;
+    },
+  },
+  apiListen: {
+    description: 'also listen on TCP at host:port (clients then need the bearer token)',
+    defaultText: 'none',
+    parse: (raw, where) => {
+      const value = text(raw, where) as string;
+      const match = /^(\[[0-9a-fA-F:]+\]|[0-9.]+|[a-zA-Z0-9.-]+):(\d{1,5})$/.exec(value);
+      if (!match || Number(match[2]) < 1 || Number(match[2]) > 65535)
+        fail(where, 'must be host:port, e.g. 127.0.0.1:8080');
+      return value;
+    },
   },
   networkPolicy: {
     description: 'firewall rules that keep sessions away from the host, link-local addresses and each other',

@@ -62,6 +62,49 @@ export async function installUnits(dir: string, units: Record<string, string>): 
   return written;
 }
 
+export const API_SOCKET_NAME = 'sandman-api.socket';
+export const API_SERVICE_NAME = 'sandman-api.service';
+
+/**
+ * The HTTP API's units (README "HTTP API"): a socket on which systemd listens, and the service it
+ * starts on the first connection; `sandman api` exits when idle and the socket stays.
+ */
+export function apiUnits(options: {
+  command: string[];
+  environment?: Record<string, string>;
+  socket: string;
+  group: string;
+  listen?: string;
+}): Record<string, string> {
+  const environment = Object.entries(options.environment ?? {}).map(
+    ([key, value]) => `Environment=${quote(`${key}=${value}`)}\n`,
+  );
+  const socket = `# Written by "sandman systemd install --api". The sandman HTTP API, started on demand.
+[Unit]
+Description=sandman HTTP API socket
+
+[Socket]
+ListenStream=${options.socket}
+SocketMode=0660
+SocketGroup=${options.group}
+${options.listen ? `ListenStream=${options.listen}\n` : ''}Accept=no
+
+[Install]
+WantedBy=sockets.target
+`;
+  const service = `# Written by "sandman systemd install --api". Exits after apiIdleTimeout without a request.
+[Unit]
+Description=sandman HTTP API
+Requires=${API_SOCKET_NAME}
+After=${API_SOCKET_NAME} docker.service
+
+[Service]
+Type=simple
+ExecStart=${[...options.command, 'api'].map(quote).join(' ')}
+${environment.join('')}`;
+  return {[API_SOCKET_NAME]: socket, [API_SERVICE_NAME]: service};
+}
+
 /** The same job for cron, for hosts without systemd. */
 export function cronLine(command: string[]): string {
   return `* * * * * root ${[...command, 'reap'].map(quote).join(' ')} >/dev/null 2>&1`;

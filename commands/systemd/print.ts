@@ -1,8 +1,20 @@
-import {cronLine, reaperUnits, sandmanEnvironment, selfCommand} from '../../src/systemd-units.js';
+import {apiUnits, cronLine, reaperUnits, sandmanEnvironment, selfCommand} from '../../src/systemd-units.js';
 import type {Handler} from '../../cli/command-spec.js';
 
-const print: Handler = async (_input, context): Promise<{units: Record<string, string>; cron: string}> => {
+const print: Handler = async ({flags}, context): Promise<{units: Record<string, string>; cron?: string}> => {
   const command = selfCommand(context.root);
+  if (flags.api) {
+    const config = context.settings();
+    const units = apiUnits({
+      command,
+      environment: sandmanEnvironment(),
+      socket: config.apiSocket,
+      group: config.apiSocketGroup,
+      listen: config.apiListen,
+    });
+    for (const [name, text] of Object.entries(units)) context.out.log(`# ${name}\n${text}`);
+    return {units};
+  }
   const units = reaperUnits({command, environment: sandmanEnvironment()});
   for (const [name, text] of Object.entries(units)) context.out.log(`# ${name}\n${text}`);
   const cron = cronLine(command);

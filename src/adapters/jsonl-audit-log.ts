@@ -25,10 +25,13 @@ export class JsonlAuditLog implements AuditLog {
     readonly file: string,
     private readonly clock: Clock,
     private readonly warn: Warn,
+    /** Who acts, when not the user running sandman (the HTTP API names its caller). */
+    private readonly actorName?: string,
   ) {}
 
   async record(entry: AuditEntry): Promise<void> {
-    const line = JSON.stringify({time: isoSeconds(this.clock.now()), actor: actor(), ...entry}) + '\n';
+    const line =
+      JSON.stringify({time: isoSeconds(this.clock.now()), actor: this.actorName ?? actor(), ...entry}) + '\n';
     try {
       await mkdir(path.dirname(this.file), {recursive: true, mode: 0o750});
       await appendFile(this.file, line, {mode: 0o640});

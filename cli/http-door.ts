@@ -1,0 +1,360 @@
+/**
+ * The HTTP door (README "HTTP API"): the original API's endpoints over the sockets systemd passes
+ * (socket activation), through the same services, locks and validation as the CLI. No daemon: it
+ * exits after apiIdleTimeout without a request, and systemd starts it again on the next one.
+ */
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
+import {timingSafeEqual} from 'node:crypto';
+
+import Router from 'find-my-way';
+
+import {isImageReference, type Config} from '../src/config.js';
+import {invalidInput, isSandmanError, SandmanError, type ErrorKind} from '../src/errors.js';
+import type {GpuChoice} from '../src/gpu/gpu-allocator.js';
+import type {SessionView} from '../src/session/session-view.js';
+import {validateUserName} from '../src/user-name.js';
+import {OPENAPI} from './openapi.js';
+import type {Services} from './services.js';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const STATUS: Record<ErrorKind, number> = {
+  INVALID_INPUT: 400,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  CAPACITY: 503,
+  DEPENDENCY_UNAVAILABLE: 503,
+  STATE_UNAVAILABLE: 503,
+  FAILURE: 500,
+};
+
+export interface HttpDoorOptions {
+  config: Config;
+  /** Services whose audit lines name this caller (with a request's own image, when it gives one). */
+  services: (actor: string, overrides?: Partial<Config>) => Services;
+  /** Required of TCP clients (`Authorization: Bearer …`); unix-socket clients are the socket's group. */
+  token?: string;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Route = (request: {
+  body: unknown;
+  params: Record<string, string | undefined>;
+  services: Services;
+  servicesWith: (overrides: Partial<Config>) => Services;
+}) => Promise<[number, unknown]>;
+
+/** The endpoints, with the original request and response fields. */
+function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route: Route]> {
+  return [
+    ['GET', '/healthz', async () => [200, {status: 'ok'}]],
+    ['GET', '/openapi.json', async () => [200, OPENAPI]],
+    [
+      'POST',
+      '/sessions',
+      async ({body, services, servicesWith}) => {
+        const input = objectBody(body);
+        if (typeof input.user_id !== 'string') throw invalidInput('missing user_id');
+        const user = validateUserName(input.user_id);
+        if (input.image !== undefined && (typeof input.image !== 'string' || !isImageReference(input.image)))
+          throw invalidInput(`invalid image ${JSON.stringify(input.image)}: not an image reference`);
+        if (input.mig_profile !== undefined && input.mig_instance_uuid !== undefined)
+          throw invalidInput('give mig_profile or mig_instance_uuid, not both');
+        const gpu: GpuChoice =
+          typeof input.mig_profile === 'string'
+            ? {kind: 'profile', profile: input.mig_profile}
+            : typeof input.mig_instance_uuid === 'string'
+              ? {kind: 'mig-instance', uuid: input.mig_instance_uuid}
+              : {kind: 'default'};
+        const ttl = input.ttl_minutes === undefined ? undefined : String(input.ttl_minutes);
+        // A request's own image gets services wired with it; everything else as configured.
+        const chosen = typeof input.image === 'string' ? servicesWith({image: input.image}) : services;
+        const created = await (
+          await chosen.sessionService()
+        ).create({user, ttl, gpu, password: false, env: [], wait: true});
+        return [
+          201,
+          {
+            session_id: created.session_id,
+            container_id: created.container_id,
+            ssh_user: created.ssh_user,
+            ssh_host: created.ssh_host,
+            ssh_port: created.ssh_port,
+            ssh_private_key: created.ssh_private_key,
+            gpu_uuid: created.gpu_uuid,
+            created_at: created.created_at,
+            expires_at: created.expires_at,
+          },
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/sessions',
+      async ({services}) => [200, (await (await services.sessionQueries()).list()).map(sessionObject)],
+    ],
+    [
+      'GET',
+      '/sessions/:id',
+      async ({params, services}) => [
+        200,
+        sessionObject(await (await services.sessionQueries()).show(params.id!)),
+      ],
+    ],
+    [
+      'POST',
+      '/sessions/:id/extend',
+      async ({body, params, services}) => {
+        const input = objectBody(body);
+        if (input.ttl_minutes === undefined) throw invalidInput('missing ttl_minutes');
+        return [
+          200,
+          sessionObject(
+            await (await services.sessionService()).extend(params.id!, String(input.ttl_minutes)),
+          ),
+        ];
+      },
+    ],
+    [
+      'DELETE',
+      '/sessions/:id',
+      async ({params, services}) => removed(await (await services.sessionService()).remove([params.id!])),
+    ],
+    [
+      'DELETE',
+      '/sessions',
+      async ({services}) => removed(await (await services.sessionService()).removeAll()),
+    ],
+    [
+      'GET',
+      '/gpus',
+      async ({services}) => {
+        const gpus = await (await services.gpuService()).list();
+        const bytes = (mib: number | null) => (mib === null ? null : mib * 1_048_576);
+        return [
+          200,
+          {
+            gpus: gpus.map((gpu) => ({
+              uuid: gpu.uuid,
+              name: gpu.name,
+              memory_total: bytes(gpu.memory_total_mib),
+              memory_free: bytes(gpu.memory_free_mib),
+              memory_used: bytes(gpu.memory_used_mib),
+              utilization: gpu.utilization_percent,
+              temperature: gpu.temperature_c,
+              power_usage: gpu.power_draw_w,
+              power_limit: gpu.power_limit_w,
+              mig_enabled: gpu.mig_mode === 'Enabled',
+              mig_instances: gpu.mig_devices.map((device) => ({
+                uuid: device.uuid,
+                profile: device.profile,
+                memory: device.memory_gib === null ? null : Math.round(device.memory_gib * 1_073_741_824),
+                allocated: device.session_id !== null,
+              })),
+            })),
+            count: gpus.length,
+          },
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/gpus/profiles',
+      async ({services}) => {
+        const profiles = await (await services.gpuService()).profiles();
+        return [
+          200,
+          {
+            profiles: profiles.map((profile) => ({
+              name: profile.profile,
+              compute_slices: profile.slices,
+              memory_slices: null,
+              memory_size: Math.round(profile.memory_gib * 1_073_741_824),
+              description: `GPU ${profile.gpu_index}: ${profile.devices_free}/${profile.devices_total} devices free, ${profile.instances_free}/${profile.instances_total} could be created`,
+            })),
+          },
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/gpus/available',
+      async ({services}) => {
+        const available = await (await services.gpuService()).available();
+        const instances = available.devices.map((device) => ({
+          uuid: device.uuid,
+          profile: device.profile,
+          memory: device.memory_gib === null ? null : Math.round(device.memory_gib * 1_073_741_824),
+          compute_slices: device.profile
+            ? Number(/^(?:\d+c\.)?(\d+)g/.exec(device.profile)?.[1] ?? 0) || null
+            : null,
+          memory_slices: null,
+          parent_gpu: device.gpu_index,
+          allocated: false,
+        }));
+        return [200, {available_instances: instances, count: instances.length}];
+      },
+    ],
+  ];
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw invalidInput('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+function removed(result: {removed: SessionView[]; errors: SandmanError[]}): [number, unknown] {
+  if (result.errors.length > 0) throw result.errors.at(-1)!;
+  return [200, {removed: result.removed.map((session) => session.session_id)}];
+}
+
+/** A session as the original GET endpoints gave it (no key, no password). */
+function sessionObject(view: SessionView) {
+  return {
+    id: view.session_id,
+    session_id: view.session_id,
+    user_id: view.ssh_user,
+    container_id: view.container_id,
+    container_ip: null,
+    status: view.status,
+    ssh_user: view.ssh_user,
+    ssh_host: view.ssh_host,
+    ssh_port: view.ssh_port,
+    gpu_uuid: view.gpu_uuid,
+    mig_profile: view.mig_profile,
+    ttl_minutes: Math.round((Date.parse(view.expires_at) - Date.parse(view.created_at)) / 60_000),
+    created_at: view.created_at,
+    expires_at: view.expires_at,
+    metadata: {image: view.image, workspace: view.workspace, ssh_port: view.ssh_port},
+  };
+}
+
+async function readBody(request: IncomingMessage): Promise<unknown> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY_BYTES)
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `bodies are at most ${MAX_BODY_BYTES} bytes`);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES)
+      throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `bodies are at most ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'INVALID_INPUT', 'the body is not valid JSON');
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)});
+  response.end(text);
+}
+
+function authorised(header: string | undefined, token: string): boolean {
+  const given = Buffer.from(/^Bearer (.+)$/.exec(header ?? '')?.[1] ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/** Serves on the listening sockets `fds` until idle for apiIdleTimeout; resolves when it has stopped. */
+export async function serveHttp(fds: number[], options: HttpDoorOptions): Promise<void> {
+  const router = Router({ignoreTrailingSlash: true});
+  for (const [method, path, route] of routes()) {
+    router.on(method, path, () => undefined, {route});
+  }
+  let inflight = 0;
+  let lastActive = Date.now();
+  const servers: Server[] = [];
+
+  const handle = async (request: IncomingMessage, response: ServerResponse, tcp: boolean) => {
+    inflight++;
+    lastActive = Date.now();
+    try {
+      const origin = request.headers.origin;
+      if (origin && options.config.apiAllowedOrigins.includes(origin)) {
+        // Only listed origins, never "*", and no credentials: the token is not a cookie.
+        response.setHeader('access-control-allow-origin', origin);
+        response.setHeader('vary', 'Origin');
+        response.setHeader('access-control-allow-headers', 'authorization, content-type');
+        response.setHeader('access-control-allow-methods', 'GET, POST, DELETE');
+      }
+      if (request.method === 'OPTIONS') {
+        response.writeHead(204).end();
+        return;
+      }
+      if (tcp && !authorised(request.headers.authorization, options.token ?? '')) {
+        throw new HttpError(401, 'UNAUTHORIZED', 'a bearer token is needed (Authorization: Bearer …)');
+      }
+      const url = new URL(request.url ?? '/', 'http://sandman');
+      const found = router.find(request.method as 'GET', url.pathname);
+      if (!found) throw new HttpError(404, 'NOT_FOUND', `no endpoint ${request.method} ${url.pathname}`);
+      const body = request.method === 'POST' ? await readBody(request) : undefined;
+      const actor = tcp ? `api:tcp:${request.socket.remoteAddress ?? '?'}` : 'api:unix';
+      const route = (found.store as {route: Route}).route;
+      const [status, result] = await route({
+        body,
+        params: found.params,
+        services: options.services(actor),
+        servicesWith: (overrides) => options.services(actor, overrides),
+      });
+      send(response, status, result);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        // A body refused unread: the connection cannot be reused.
+        if (error.status === 413) response.setHeader('connection', 'close');
+        send(response, error.status, {error: error.message, code: error.code});
+      } else if (isSandmanError(error))
+        send(response, STATUS[error.kind], {error: error.message, code: error.kind});
+      else send(response, 500, {error: (error as Error).message, code: 'FAILURE'});
+    } finally {
+      inflight--;
+      lastActive = Date.now();
+    }
+  };
+
+  for (const fd of fds) {
+    const server = createServer();
+    // Slow clients are cut off instead of holding the process (and its idle timer) forever.
+    server.headersTimeout = 10_000;
+    server.requestTimeout = 30_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({fd}, () => resolve());
+    });
+    const tcp = typeof server.address() === 'object' && server.address() !== null;
+    if (tcp && !options.token) {
+      throw invalidInput(
+        'a TCP socket was passed but no apiTokenFile is set: TCP clients need a bearer token',
+      );
+    }
+    server.on('request', (request, response) => void handle(request, response, tcp));
+    servers.push(server);
+  }
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      if (inflight === 0 && Date.now() - lastActive >= options.config.apiIdleTimeout) {
+        clearInterval(timer);
+        for (const server of servers) {
+          server.close();
+          server.closeAllConnections();
+        }
+        resolve();
+      }
+    }, 250);
+  });
+}

@@ -60,6 +60,23 @@ export interface ReaperDeps {
   progress?: (text: string) => void;
 }
 
+/** A report line about one session. */
+function sessionItem(
+  action: ReapItem['action'],
+  reason: ReapItem['reason'],
+  session: SessionRecord,
+  dryRun: boolean,
+): ReapItem {
+  return {
+    action,
+    reason,
+    session_id: session.id,
+    user: session.user,
+    container: session.container_name,
+    result: dryRun ? 'would' : 'done',
+  };
+}
+
 /** How many teardowns run at once: Docker removes containers in parallel well. */
 const PARALLEL = 8;
 
@@ -154,14 +171,7 @@ export class Reaper {
     }
     const session = target.session!;
     if (target.reason === 'stopped') return this.#resume(session, dryRun);
-    const item: ReapItem = {
-      action: 'remove-session',
-      reason: target.reason,
-      session_id: session.id,
-      user: session.user,
-      container: session.container_name,
-      result: dryRun ? 'would' : 'done',
-    };
+    const item = sessionItem('remove-session', target.reason, session, dryRun);
     if (dryRun) return item;
     try {
       if (target.reason === 'dangling' && (await this.deps.docker.inspectContainer(session.container_id!))) {
@@ -199,14 +209,7 @@ export class Reaper {
   }
 
   async #resume(session: SessionRecord, dryRun: boolean): Promise<ReapItem> {
-    const item: ReapItem = {
-      action: 'resume-session',
-      reason: 'stopped',
-      session_id: session.id,
-      user: session.user,
-      container: session.container_name,
-      result: dryRun ? 'would' : 'done',
-    };
+    const item = sessionItem('resume-session', 'stopped', session, dryRun);
     if (dryRun) return item;
     try {
       const {outcome, detail} = await (await this.deps.sessions()).resume(session);
@@ -292,14 +295,7 @@ export class Reaper {
     });
     const items: ReapItem[] = [];
     for (const session of due) {
-      const item: ReapItem = {
-        action: 'warn',
-        reason: 'expiring',
-        session_id: session.id,
-        user: session.user,
-        container: session.container_name,
-        result: dryRun ? 'would' : 'done',
-      };
+      const item = sessionItem('warn', 'expiring', session, dryRun);
       items.push(item);
       if (dryRun) continue;
       const left = formatDuration(Date.parse(session.expires_at) - now);

@@ -76,7 +76,13 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/network/network-boundary.js'),
       import('../src/adapters/iptables-firewall.js'),
     ]);
-    return new NetworkBoundary(config, await containers(), new IptablesFirewall(), stateDir.instance);
+    return new NetworkBoundary(
+      config,
+      await containers(),
+      new IptablesFirewall(),
+      stateDir.instance,
+      await locks(),
+    );
   });
   const audit = once(async () => {
     const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');

@@ -1,5 +1,7 @@
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
+import {stateUnavailable} from '../errors.js';
+import type {Locks} from '../locks.js';
 import type {Firewall, RuleState} from './firewall.js';
 import type {NetworkPolicy} from './network-policy.js';
 
@@ -22,6 +24,8 @@ export class NetworkBoundary {
     private readonly docker: ContainerClient,
     private readonly firewall: Firewall,
     private readonly instance: string,
+    /** Serialises repairs between sandman processes; the check itself takes no lock. */
+    private readonly locks?: Locks,
   ) {}
 
   async status(): Promise<BoundaryStatus> {
@@ -35,10 +39,21 @@ export class NetworkBoundary {
   async ensure(): Promise<RuleState[]> {
     const policy = await this.#policy();
     if (typeof policy === 'string') return [];
-    const before = await this.firewall.status(policy);
-    const broken = before.filter((rule) => rule.status !== 'ok');
-    if (broken.length > 0) await this.firewall.apply(policy);
-    return broken;
+    const broken = (await this.firewall.status(policy)).filter((rule) => rule.status !== 'ok');
+    if (broken.length === 0) return [];
+    const repair = async () => {
+      // Another process may have repaired them while this one waited.
+      const still = (await this.firewall.status(policy)).filter((rule) => rule.status !== 'ok');
+      if (still.length > 0) await this.firewall.apply(policy);
+      return still;
+    };
+    if (!this.locks) return repair();
+    return this.locks.withLock(
+      'network',
+      this.config.lockTimeout,
+      () => stateUnavailable('the network lock was held too long by another sandman'),
+      repair,
+    );
   }
 
   async #policy(): Promise<NetworkPolicy | string> {

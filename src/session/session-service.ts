@@ -237,15 +237,15 @@ export class SessionService {
         this.#issueHostCredentials(record).then((issued) => (hostCredentials = issued)),
         this.#deps.workspaces.ensure(record.workspace, record.uid),
         // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
-        locks.withLock(
-          'network',
-          config.lockTimeout,
-          () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
-          async () => {
-            await docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance});
-            await this.#deps.networkBoundary.ensure();
-          },
-        ),
+        locks
+          .withLock(
+            'network',
+            config.lockTimeout,
+            () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
+            () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
+          )
+          // The rules are checked outside the lock: only a repair takes it (see NetworkBoundary).
+          .then(() => this.#deps.networkBoundary.ensure()),
       ]);
       this.#deps.progress?.('Starting the container');
       containerId = await docker.createContainer(

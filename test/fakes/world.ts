@@ -48,7 +48,7 @@ export function fakeWorld(
   const keys = new FakeKeyStore();
   const hostIdentity = new FakeHostIdentity();
   const firewall = new FakeFirewall();
-  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance);
+  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance, locks);
   const workspaces = new FakeWorkspaces();
   const signals = new FakeSignals();
   const sshProbe = new FakeSshProbe();

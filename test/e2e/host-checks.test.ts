@@ -54,6 +54,31 @@ describe('systemd units', () => {
     expect(verify.stderr).toBe('');
     expect(verify.exitCode).toBe(0);
   });
+
+  it('systemd install --api writes a socket and a service that pass systemd-analyze verify', async () => {
+    const apiDir = path.join(unitDir, 'api');
+    const {exitCode, body} = await sandbox.json<{files: string[]}>(
+      ['systemd', 'install', '--api', '--dir', apiDir],
+      {
+        env: {SANDMAN_API_LISTEN: '127.0.0.1:8080'},
+      },
+    );
+    expect(exitCode).toBe(0);
+    expect(body.files.map((file) => path.basename(file)).sort()).toEqual([
+      'sandman-api.service',
+      'sandman-api.socket',
+    ]);
+    const socket = await readFile(path.join(apiDir, 'sandman-api.socket'), 'utf8');
+    expect(socket).toMatch(/^ListenStream=\/run\/sandman\/api\.sock$/m);
+    expect(socket).toMatch(/^SocketMode=0660$/m);
+    expect(socket).toMatch(/^ListenStream=127\.0\.0\.1:8080$/m);
+    expect(await readFile(path.join(apiDir, 'sandman-api.service'), 'utf8')).toMatch(
+      /^ExecStart=\S+ \S+run\.js api$/m,
+    );
+    const verify = await execa('systemd-analyze', ['verify', ...body.files], {reject: false});
+    expect(verify.stderr).toBe('');
+    expect(verify.exitCode).toBe(0);
+  });
 });
 
 describe('metrics file', () => {

@@ -6,7 +6,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {ROOT, TEST_IMAGE} from '../helpers/constants.js';
-import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 
 /**
  * A dockerd restart (as an upgrade or a crash does it) brings every session back. It runs on an
@@ -51,12 +51,7 @@ describe('a dockerd restart', () => {
       execa(
         'ssh',
         [
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${knownHosts}`,
-          '-o',
-          'BatchMode=yes',
+          ...strictHostKeyOptions(knownHosts),
           '-o',
           'ConnectTimeout=3',
           '-i',

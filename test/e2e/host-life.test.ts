@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {NVIDIA_SMI_STAND_IN, devicesSeenByHook, fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {TEST_IMAGE} from '../helpers/constants.js';
-import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
+import {createSandbox, sshRun, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState, sessionOf} from '../helpers/state-file.js';
 
 /**
@@ -44,16 +44,7 @@ const strictSsh = (session: Created, user: string, command: string, extra: strin
   execa(
     'ssh',
     [
-      '-o',
-      'StrictHostKeyChecking=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'GlobalKnownHostsFile=/dev/null',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'IdentitiesOnly=yes',
+      ...strictHostKeyOptions(knownHosts),
       ...extra,
       '-i',
       session.ssh_private_key_path,

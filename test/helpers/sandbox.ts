@@ -179,6 +179,22 @@ export const SSH_OPTIONS = [
   'ConnectTimeout=10',
 ];
 
+/** Host keys checked strictly against nothing but this known_hosts file (`sandman known-hosts`). */
+export function strictHostKeyOptions(knownHosts: string): string[] {
+  return [
+    '-o',
+    'StrictHostKeyChecking=yes',
+    '-o',
+    `UserKnownHostsFile=${knownHosts}`,
+    '-o',
+    'GlobalKnownHostsFile=/dev/null',
+    '-o',
+    'BatchMode=yes',
+    '-o',
+    'IdentitiesOnly=yes',
+  ];
+}
+
 /** Logs in with the real OpenSSH client and runs one command. */
 export async function sshRun(
   key: string,

@@ -11,6 +11,7 @@ import {fileURLToPath} from 'node:url';
 import {execa} from 'execa';
 
 import {instanceId, LABELS} from '../src/labels.js';
+import {removeFirewallChains} from '../test/helpers/sandbox.js';
 import {SSHD_CAPABILITIES} from '../src/session/session-service.js';
 import {generateKeyPair} from '../src/ssh-keys.js';
 import type {SessionRecord} from '../src/state/state-data.js';
@@ -493,5 +494,7 @@ try {
   const ids = String(leftovers.stdout).split('\n').filter(Boolean);
   if (ids.length > 0) await docker(['rm', '-f', ...ids]);
   await docker(['network', 'rm', 'sandman-bench']);
+  // The network policy's chains stay after the network (by design): the bench's go with it.
+  await removeFirewallChains(instance);
   await rm(dir, {recursive: true, force: true});
 }

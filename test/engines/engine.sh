@@ -5,7 +5,8 @@
 # machine: the machine is 10.250.N.1, the engine's namespace 10.250.N.2.
 #
 #   engine.sh up NAME N [IMAGE...]   start engine NAME (N: 1-250), load IMAGEs from the machine's
-#                                    engine, print its DOCKER_HOST
+#                                    engine, print its DOCKER_HOST (ENGINE_DOCKERD_ARGS: more
+#                                    dockerd arguments, e.g. --node-generic-resource)
 #   engine.sh restart NAME           stop dockerd (as a host shutdown does) and start it again
 #   engine.sh down NAME              stop it and remove everything it made
 #
@@ -17,7 +18,7 @@ ROOT=/var/lib/sandman-test-engines
 RUN=/run/sandman-test-engines
 HOOK_DIR=/usr/local/lib/sandman-test/bin
 
-usage() { sed -n '7,11p' "$0" >&2; exit 2; }
+usage() { sed -n '7,13p' "$0" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 command=$1 name=$2
 case "$name" in *[!a-z0-9]*|'') echo "engine name: lower-case letters and digits" >&2; exit 2 ;; esac
@@ -30,7 +31,7 @@ start_dockerd() {
   mkdir -p "$RUN" "$ROOT/$name"
   PATH="$HOOK_DIR:$PATH" setsid nsenter --net="/var/run/netns/$netns" \
     dockerd --data-root "$ROOT/$name" --exec-root "$RUN/$name.exec" -H "unix://$socket" \
-    --pidfile "$pidfile" --bridge none --iptables=true >>"$log" 2>&1 </dev/null &
+    --pidfile "$pidfile" --bridge none --iptables=true ${ENGINE_DOCKERD_ARGS:-} >>"$log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     DOCKER_HOST="unix://$socket" docker info >/dev/null 2>&1 && return 0
     sleep 0.5

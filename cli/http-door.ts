@@ -11,6 +11,7 @@ import Router from 'find-my-way';
 import {isImageReference, type Config} from '../src/config.js';
 import {invalidInput, isSandmanError, SandmanError, type ErrorKind} from '../src/errors.js';
 import type {GpuChoice} from '../src/gpu/gpu-allocator.js';
+import {migSlices} from '../src/gpu/mig-slices.js';
 import type {SessionView} from '../src/session/session-view.js';
 import {validateUserName} from '../src/user-name.js';
 import {OPENAPI} from './openapi.js';
@@ -194,9 +195,7 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
           uuid: device.uuid,
           profile: device.profile,
           memory: device.memory_gib === null ? null : Math.round(device.memory_gib * 1_073_741_824),
-          compute_slices: device.profile
-            ? Number(/^(?:\d+c\.)?(\d+)g/.exec(device.profile)?.[1] ?? 0) || null
-            : null,
+          compute_slices: device.profile ? (migSlices(device.profile) ?? null) : null,
           memory_slices: null,
           parent_gpu: device.gpu_index,
           allocated: false,

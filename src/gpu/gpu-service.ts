@@ -4,6 +4,7 @@ import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {migMemoryGiB, readInventory, type GpuInventory} from './inventory.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
+import {migSlices} from './mig-slices.js';
 import {freeDevices} from './select-device.js';
 
 export interface MigDeviceView {
@@ -130,7 +131,7 @@ export class GpuService {
         profile: profile.name,
         profile_id: profile.id,
         memory_gib: profile.memoryGiB,
-        slices: Number(/^(\d+)g/.exec(profile.name)?.[1] ?? 0),
+        slices: migSlices(profile.name) ?? 0,
         instances_free: profile.free,
         instances_total: profile.total,
         devices_free: devices.filter((device) => !held.has(device.uuid)).length,

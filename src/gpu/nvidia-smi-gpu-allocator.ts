@@ -5,7 +5,7 @@ import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} 
 import {readInventory} from './inventory.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
 import {selectDevice} from './select-device.js';
-import {migFraction} from '../usage/usage-report.js';
+import {migFraction, migSlices} from './mig-slices.js';
 
 /** GPU slices from the host's nvidia-smi: pool mode hands out existing MIG devices, dynamic mode makes them. */
 export class NvidiaSmiGpuAllocator implements GpuAllocator {
@@ -44,7 +44,7 @@ export class NvidiaSmiGpuAllocator implements GpuAllocator {
           0,
           ...inventory.profiles
             .filter((profile) => profile.gpuIndex === gpuIndex)
-            .map((profile) => Number(/^(\d+)g\./.exec(profile.name)?.[1] ?? 0)),
+            .map((profile) => migSlices(profile.name) ?? 0),
         );
         return migFraction(migProfile, slices);
       },

@@ -188,9 +188,3 @@ export function summarise(
     skipped_lines: skipped,
   };
 }
-
-/** The share of a GPU a MIG profile is: its compute slices of the most the GPU has (3g on 7: 3/7). */
-export function migFraction(profile: string, gpuSlices: number): number | undefined {
-  const slices = /^(?:\d+c\.)?(\d+)g\./.exec(profile)?.[1];
-  return slices && gpuSlices > 0 ? Number(slices) / gpuSlices : undefined;
-}

@@ -4,7 +4,7 @@ import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {chainNames} from '../../src/network/network-policy.js';
-import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
+import {createSandbox, SSH_OPTIONS, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
  * The network boundary (README "Network boundary") with real iptables: from inside a session, the
@@ -205,14 +205,7 @@ describe("the session's own SSH port", () => {
       [
         `--net=/var/run/netns/${OUTSIDE}`,
         'ssh',
-        '-o',
-        'StrictHostKeyChecking=no',
-        '-o',
-        'UserKnownHostsFile=/dev/null',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        'LogLevel=ERROR',
+        ...SSH_OPTIONS,
         '-i',
         carol.body.ssh_private_key_path,
         '-p',

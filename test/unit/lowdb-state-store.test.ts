@@ -8,31 +8,11 @@ import {describe, expect, it} from 'vitest';
 
 import {LowdbStateStore} from '../../src/adapters/lowdb-state-store.js';
 import type {SessionRecord} from '../../src/state/state-data.js';
+import {sessionRecord} from '../helpers/state-file.js';
 
 const tempFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'sandman-state-')), 'sub', 'state.json');
 
-const session = (id: string): SessionRecord => ({
-  id,
-  user: `u${id}`,
-  status: 'running',
-  container_id: null,
-  container_name: `sandman-u${id}-${id}`,
-  image: 'img',
-  ssh_port: 10000,
-  ssh_host: 'h',
-  ssh_private_key_path: null,
-  gpu_uuid: null,
-  gpu_index: null,
-  mig_profile: null,
-  mig_created: false,
-  mig_gpu_instance: null,
-  mig_compute_instance: null,
-  uid: 20000,
-  workspace: '/w',
-  created_at: '2026-01-01T00:00:00Z',
-  expires_at: '2026-01-01T01:00:00Z',
-  creator_pid: 1,
-});
+const session = (id: string): SessionRecord => sessionRecord({id, user: `u${id}`});
 
 describe('LowdbStateStore', () => {
   it('starts empty when the file does not exist, and creates it on the first update', async () => {

@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest';
 
 import {LABELS} from '../../src/labels.js';
 import {fakeWorld} from '../fakes/world.js';
+import {sessionRecord} from '../helpers/state-file.js';
 
 const plain = {gpu: {kind: 'none'} as const, password: false, env: [], wait: true};
 
@@ -63,28 +64,17 @@ describe('reap', () => {
         ['alice', 1000],
         ['bob', 999_999],
       ] as const) {
-        state.sessions.push({
-          id: `${user}00000000`.slice(0, 12),
-          user,
-          status: 'creating',
-          container_id: null,
-          container_name: `sandman-${user}`,
-          image: 'x',
-          ssh_port: user === 'alice' ? 10000 : 10001,
-          ssh_host: 'h',
-          ssh_private_key_path: null,
-          gpu_uuid: null,
-          gpu_index: null,
-          mig_profile: null,
-          mig_created: false,
-          mig_gpu_instance: null,
-          mig_compute_instance: null,
-          uid: 20000,
-          workspace: '/w',
-          created_at: world.clock.now().toISOString(),
-          expires_at: '2099-01-01T00:00:00Z',
-          creator_pid: pid,
-        });
+        state.sessions.push(
+          sessionRecord({
+            id: `${user}00000000`.slice(0, 12),
+            user,
+            status: 'creating',
+            ssh_port: user === 'alice' ? 10000 : 10001,
+            created_at: world.clock.now().toISOString(),
+            expires_at: '2099-01-01T00:00:00Z',
+            creator_pid: pid,
+          }),
+        );
       }
     });
     const report = await world.reaper.run({dryRun: false});

@@ -6,7 +6,9 @@
 #
 #   engine.sh up NAME N [IMAGE...]   start engine NAME (N: 1-250), load IMAGEs from the machine's
 #                                    engine, print its DOCKER_HOST (ENGINE_DOCKERD_ARGS: more
-#                                    dockerd arguments, e.g. --node-generic-resource)
+#                                    dockerd arguments, e.g. --node-generic-resource;
+#                                    ENGINE_HOSTNAME: the host name it sees, in a UTS namespace
+#                                    of its own; ENGINE_ENV: NAME=VALUE words for its environment)
 #   engine.sh restart NAME           stop dockerd (as a host shutdown does) and start it again
 #   engine.sh down NAME              stop it and remove everything it made
 #
@@ -29,7 +31,10 @@ log="$RUN/$name.log"
 
 start_dockerd() {
   mkdir -p "$RUN" "$ROOT/$name"
-  PATH="$HOOK_DIR:$PATH" setsid nsenter --net="/var/run/netns/$netns" \
+  # A host name of its own (a swarm node's name) needs a UTS namespace of its own.
+  local uts=()
+  [ -z "${ENGINE_HOSTNAME:-}" ] || uts=(unshare --uts sh -c 'hostname "$0" && exec "$@"' "$ENGINE_HOSTNAME")
+  env PATH="$HOOK_DIR:$PATH" ${ENGINE_ENV:-} setsid "${uts[@]}" nsenter --net="/var/run/netns/$netns" \
     dockerd --data-root "$ROOT/$name" --exec-root "$RUN/$name.exec" -H "unix://$socket" \
     --pidfile "$pidfile" --bridge none --iptables=true ${ENGINE_DOCKERD_ARGS:-} >>"$log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do

@@ -16,6 +16,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ENGINE="$HERE/../engines/engine.sh"
 STAND_IN="$HERE/../stand-ins/nvidia-smi.mjs"
 RUN=/run/sandman-test-engines
+ROOT=/var/lib/sandman-test-engines
+HOOK_DIR=/usr/local/lib/sandman-test/bin
 HOSTS=(a100-mig-r580 h100-mig-masked rtx-pro-6000-x8-no-mig)
 RULE=(DOCKER-USER -i smv-lab+ -o smv-lab+ -j ACCEPT)
 
@@ -35,8 +37,16 @@ generic_resources() {
       if (m && gpu) { gpu.mig = true; args.push(`NVIDIA-MIG-${m[1]}=${m[2]}`); }
     }
     if (gpu && !gpu.mig) args.push(`NVIDIA-GPU=${gpu.uuid}`);
-    process.stdout.write(args.map((a) => `--node-generic-resource ${a}`).join(" "));
+    process.stdout.write(args.join(" "));
   '
+}
+
+# The runtime's config.toml for those resources: swarm-resource names each DOCKER_RESOURCE_<KIND>
+# (Docker upper-cases the kind in that name).
+runtime_config() {
+  local kinds
+  kinds=$(for resource in $1; do echo "DOCKER_RESOURCE_${resource%%=*}"; done | tr a-z A-Z | sort -u | paste -sd, -)
+  printf '[nvidia-container-runtime]\nswarm-resource = "%s"\n' "$kinds"
 }
 
 case "${1:-}" in
@@ -47,7 +57,14 @@ case "${1:-}" in
     iptables -C "${RULE[@]}" 2>/dev/null || iptables -I "${RULE[@]}"
     for k in $(seq 1 "$count"); do
       host=${HOSTS[$(( (k - 1) % ${#HOSTS[@]} ))]}
-      ENGINE_DOCKERD_ARGS="$(generic_resources "$host")" bash "$ENGINE" up "lab$k" $((50 + k)) "$image" >/dev/null
+      resources=$(generic_resources "$host")
+      xdg="$ROOT/lab$k-config"
+      mkdir -p "$xdg/nvidia-container-runtime"
+      runtime_config "$resources" >"$xdg/nvidia-container-runtime/config.toml"
+      args="--add-runtime nvidia=$HOOK_DIR/nvidia-container-runtime --default-runtime nvidia"
+      for resource in $resources; do args="$args --node-generic-resource $resource"; done
+      ENGINE_HOSTNAME="lab$k" ENGINE_ENV="XDG_CONFIG_HOME=$xdg DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1" \
+        ENGINE_DOCKERD_ARGS="$args" bash "$ENGINE" up "lab$k" $((50 + k)) "$image" >/dev/null
     done
     manager="unix://$RUN/lab1.sock"
     if [ "$(DOCKER_HOST=$manager docker info -f '{{.Swarm.LocalNodeState}}')" != active ]; then
@@ -65,12 +82,6 @@ case "${1:-}" in
       [ "$ready" -ge "$count" ] && break
       sleep 0.5
     done
-    # Every node shows the same host name (one UTS namespace): a label names each (lab1, lab2, …).
-    for id in $(DOCKER_HOST=$manager docker node ls -q); do
-      addr=$(DOCKER_HOST=$manager docker node inspect "$id" -f '{{.Status.Addr}}')
-      octet=${addr#10.250.}
-      DOCKER_HOST=$manager docker node update --label-add "sandman.lab=lab$(( ${octet%%.*} - 50 ))" "$id" >/dev/null
-    done
     echo "DOCKER_HOST=$manager"
     ;;
   down)
@@ -79,6 +90,7 @@ case "${1:-}" in
       name=$(basename "$socket" .sock)
       DOCKER_HOST="unix://$socket" docker swarm leave --force >/dev/null 2>&1 || true
       bash "$ENGINE" down "$name"
+      rm -rf "$ROOT/$name-config"
     done
     iptables -D "${RULE[@]}" 2>/dev/null || true
     ;;

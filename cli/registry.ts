@@ -69,6 +69,10 @@ export const COMMAND_TABLE: CommandSpec[] = [
         kind: 'boolean',
         description: 'return as soon as the container started, without waiting for SSH',
       },
+      node: {
+        kind: 'string',
+        description: "swarm mode: the node for the user's first session; their home stays there",
+      },
       ...CREATION_SETTING_FLAGS,
     },
     // The GPU choices (README "GPUs and MIG").

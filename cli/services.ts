@@ -8,6 +8,7 @@
 import {systemClock} from '../src/clock.js';
 import type {Config} from '../src/config.js';
 import type {ContainerClient} from '../src/docker/container-client.js';
+import type {Cluster} from '../src/swarm/cluster.js';
 import type {Check} from '../src/doctor.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
@@ -28,6 +29,8 @@ export interface Services {
   readonly stateDir: StateDir;
   store(): Promise<StateStore>;
   containers(): Promise<ContainerClient>;
+  /** Swarm mode only (backend swarm): the cluster; undefined on a single host. */
+  cluster(): Promise<Cluster | undefined>;
   hostIdentity(): Promise<HostIdentity>;
   /** The host name printed in connection details: sshHost, or this host's FQDN. */
   sshHost(): Promise<string>;
@@ -55,10 +58,18 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     const {LowdbStateStore} = await import('../src/adapters/lowdb-state-store.js');
     return new LowdbStateStore(stateDir.file, {lockTimeout: config.lockTimeout});
   });
+  // Swarm mode: sessions are services on a cluster, through the same interface (README "Swarm mode").
+  const swarm = once(async () => {
+    const {DockerodeSwarmServices} = await import('../src/adapters/dockerode-swarm-services.js');
+    return new DockerodeSwarmServices(config.readyTimeout);
+  });
   const containers = once(async (): Promise<ContainerClient> => {
+    if (config.backend === 'swarm') return swarm();
     const {DockerodeContainerClient} = await import('../src/adapters/dockerode-container-client.js');
     return new DockerodeContainerClient();
   });
+  const cluster = async (): Promise<Cluster | undefined> =>
+    config.backend === 'swarm' ? swarm() : undefined;
   const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
     const {ExecaNvidiaSmi} = await import('../src/adapters/execa-nvidia-smi.js');
     return new ExecaNvidiaSmi(config.nvidiaSmi);
@@ -133,19 +144,25 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/adapters/host-name.js'),
       import('../src/adapters/env-fault-point.js'),
     ]);
-    const [stateStore, docker, smi, hostLocks, auditLog] = await Promise.all([
+    const [stateStore, docker, smi, hostLocks, auditLog, swarmCluster] = await Promise.all([
       store(),
       containers(),
       nvidiaSmi(),
       locks(),
       audit(),
+      cluster(),
     ]);
+    // Swarm mode: Swarm's scheduler hands out devices, not nvidia-smi on this host.
+    const gpus = swarmCluster
+      ? new (await import('../src/swarm/swarm-gpu-allocator.js')).SwarmGpuAllocator()
+      : new NvidiaSmiGpuAllocator(config, smi, hostLocks);
     return new SessionService({
       config,
       stateDir,
       store: stateStore,
       docker,
-      gpus: new NvidiaSmiGpuAllocator(config, smi, hostLocks),
+      gpus,
+      cluster: swarmCluster,
       keys: new FsKeyStore(stateDir.keysDir),
       hostIdentity,
       networkBoundary: await networkBoundary(),
@@ -170,6 +187,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     stateDir,
     store,
     containers,
+    cluster,
     hostIdentity: hostCa,
     networkBoundary,
     sshHost: async () => config.sshHost ?? (await import('../src/adapters/host-name.js')).fqdn(),

@@ -1,14 +1,20 @@
 import {knownHostsLine} from '../src/ssh-certificates.js';
 import type {Handler} from '../cli/command-spec.js';
 
-/** The line a user adds to known_hosts once to trust every session of this host, on any port. */
+/** The line a user adds to known_hosts once to trust every session of this host (swarm: cluster), on any port. */
 const knownHosts: Handler = async (_input, context): Promise<{lines: string[]; ca_public_key: string}> => {
   const services = context.services();
-  const [caPublicKey, host] = await Promise.all([
+  const cluster = await services.cluster();
+  const [caPublicKey, hosts] = await Promise.all([
     (await services.hostIdentity()).caPublicKey(),
-    services.sshHost(),
+    // Swarm mode: sessions are reached at their node, by its address or name.
+    cluster
+      ? import('../src/swarm/swarm-placement.js').then(async ({clusterHostNames}) =>
+          clusterHostNames(await cluster.nodes()),
+        )
+      : services.sshHost().then((host) => [host]),
   ]);
-  const lines = [knownHostsLine(caPublicKey, host)];
+  const lines = hosts.map((host) => knownHostsLine(caPublicKey, host));
   for (const line of lines) context.out.log(line);
   return {lines, ca_public_key: caPublicKey};
 };

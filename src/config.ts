@@ -7,8 +7,11 @@ import {parseDuration} from './duration.js';
 import {errnoCode, invalidInput} from './errors.js';
 
 export type MigMode = 'pool' | 'dynamic';
+export type Backend = 'docker' | 'swarm';
 
 export interface Config {
+  /** Where sessions run: this host's Docker engine, or a Docker Swarm cluster (README "Swarm mode"). */
+  backend: Backend;
   stateFile: string;
   workspaceRoot: string;
   sshPortStart: number;
@@ -137,6 +140,14 @@ const duration: Parser = (raw, where) => {
 const port = integerIn(1024, 65535);
 
 export const SETTINGS: Record<SettingName, SettingDefinition> = {
+  backend: {
+    description: 'where sessions run: docker (this host) or swarm (a Docker Swarm cluster, from a manager)',
+    parse: (raw, where) => {
+      if (raw !== 'docker' && raw !== 'swarm') fail(where, 'must be docker or swarm');
+      return raw;
+    },
+    default: 'docker',
+  },
   stateFile: {
     description: 'state file; keys and locks live beside it',
     flag: 'state',

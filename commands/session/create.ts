@@ -23,6 +23,7 @@ interface CreateFlags {
   password?: boolean;
   env?: string[];
   'no-wait'?: boolean;
+  node?: string;
 }
 
 /** `session create USER`: asks for what is missing on a terminal, then creates and prints how to connect. */
@@ -73,6 +74,7 @@ async function createSession(
       password: flags.password ?? false,
       env: flags.env ?? [],
       wait: !flags['no-wait'],
+      node: flags.node,
     });
     spinner.stop();
     await printCreated(session, !flags['no-wait'], out);

@@ -48,6 +48,8 @@ else
   usermod -p '*' "$SANDMAN_USER"
 fi
 [ -d "$home" ] || die "workspace is not mounted at $home"
+# Swarm mode: the home is a named volume the node made empty and root-owned at the first start.
+[ "$(stat -c %u "$home")" = "$SANDMAN_UID" ] || { chown "$SANDMAN_UID:$group" "$home" && chmod 0700 "$home"; }
 
 # Keys live outside the persistent home, root-owned, so an old session's key never opens a new one.
 # Each line carries expiry-time; `sandman session extend` rewrites the file, so a restart keeps
@@ -138,4 +140,9 @@ CONFIG
 [ -z "$setenv" ] || echo "SetEnv$setenv" >> /etc/ssh/sshd_config
 
 echo "sandman-entrypoint: session for $SANDMAN_USER (uid $SANDMAN_UID) ready, starting sshd"
+# no_new_privs for sshd and every login: Docker sets it for a container (no-new-privileges), a
+# Swarm service cannot ask for it on engines before API 1.46, so it is set here for both.
+if command -v setpriv >/dev/null 2>&1; then
+  exec setpriv --no-new-privs /usr/sbin/sshd -D -e
+fi
 exec /usr/sbin/sshd -D -e

@@ -30,7 +30,7 @@ function engineAddress(): string {
 }
 
 /** Turns dockerode's errors into SandmanErrors with sandman exit codes (README "Scripting"). */
-function translate(error: unknown, action: string): SandmanError {
+export function translate(error: unknown, action: string): SandmanError {
   if (error instanceof SandmanError) return error;
   const code = errnoCode(error);
   if (code && CONNECTION_ERRORS.has(code)) {
@@ -50,7 +50,7 @@ function translate(error: unknown, action: string): SandmanError {
   );
 }
 
-function dockerMessage(error: unknown): string {
+export function dockerMessage(error: unknown): string {
   if (typeof error === 'object' && error !== null && 'json' in error) {
     const json = (error as {json: unknown}).json;
     if (typeof json === 'object' && json !== null && 'message' in json)
@@ -142,7 +142,7 @@ export class DockerodeContainerClient implements ContainerClient {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    return this.#call(`create container ${spec.name}`, async (docker) => {
+    const id = await this.#call(`create container ${spec.name}`, async (docker) => {
       const container = await docker.createContainer({
         name: spec.name,
         Image: spec.image,
@@ -153,7 +153,14 @@ export class DockerodeContainerClient implements ContainerClient {
         HostConfig: {
           NetworkMode: spec.network,
           PortBindings: {'22/tcp': [{HostIp: spec.bindAddress, HostPort: String(spec.hostPort)}]},
-          Mounts: [{Type: 'bind', Source: spec.mount.source, Target: spec.mount.target, ReadOnly: false}],
+          Mounts: [
+            {
+              Type: spec.mount.volume ? 'volume' : 'bind',
+              Source: spec.mount.source,
+              Target: spec.mount.target,
+              ReadOnly: false,
+            },
+          ],
           CapDrop: ['ALL'],
           CapAdd: spec.capAdd,
           SecurityOpt: ['no-new-privileges:true'],
@@ -170,6 +177,8 @@ export class DockerodeContainerClient implements ContainerClient {
       });
       return container.id;
     });
+    if (spec.files.length > 0) await this.putFiles(id, spec.files);
+    return id;
   }
 
   async startContainer(id: string): Promise<void> {

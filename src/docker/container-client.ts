@@ -13,14 +13,23 @@ export interface ContainerSpec {
   /** Host side of the published SSH port. */
   bindAddress: string;
   hostPort: number;
-  /** The only host path mounted: the user's workspace, as their home directory. */
-  mount: {source: string; target: string};
+  /**
+   * The only thing mounted: the user's workspace, as their home directory; a host directory, or
+   * (Swarm mode) a named local volume on the node the session runs on.
+   */
+  mount: {source: string; target: string; volume?: boolean};
+  /** Files in place before the first start (the host key and its certificate), owned by root. */
+  files: ContainerFile[];
   capAdd: string[];
   pidsLimit: number;
   memoryBytes?: number;
   nanoCpus?: number;
   /** NVIDIA device request for exactly this GPU or MIG UUID (what `docker run --gpus device=UUID` sends). */
   gpuUuid?: string;
+  /** Swarm mode: one Swarm generic resource of this kind (the scheduler picks node and device). */
+  genericResource?: string;
+  /** Swarm mode: run on this node (its host name) only. */
+  node?: string;
 }
 
 export interface ContainerSummary {
@@ -66,9 +75,11 @@ export interface ContainerClient {
   networkBridge(name: string): Promise<string | undefined>;
   /** Creates the isolated bridge network (inter-container traffic off) unless it exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /** Creates the container with its `files` in place, not started. */
   createContainer(spec: ContainerSpec): Promise<string>;
+  /** Starts it; in Swarm mode, waits until Swarm has placed and started it (failing with its reason). */
   startContainer(id: string): Promise<void>;
-  /** Writes files into a container (created or running), owned by root. */
+  /** Writes files into a running container, owned by root. */
   putFiles(id: string, files: ContainerFile[]): Promise<void>;
   /** Stops and removes; a container that is already gone counts as success. */
   removeContainer(idOrName: string): Promise<RemoveOutcome>;

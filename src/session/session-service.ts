@@ -42,6 +42,15 @@ import {resolveSession} from './resolve.js';
 import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
+import type {Cluster} from '../swarm/cluster.js';
+import {homeVolume} from '../swarm/swarm-names.js';
+import {
+  describeResources,
+  freeResources,
+  placementOf,
+  planPlacement,
+  type SwarmPlacement,
+} from '../swarm/swarm-placement.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
 export const SSHD_CAPABILITIES = [
@@ -66,6 +75,8 @@ export interface CreateRequest {
   password: boolean;
   env: string[];
   wait: boolean;
+  /** Swarm mode: the node for the user's first session (their home is made there). */
+  node?: string;
 }
 
 export interface ResumeOutcome {
@@ -92,6 +103,8 @@ export interface SessionServiceDeps {
   hostIdentity: HostIdentity;
   /** Puts the network policy in place (README "Network boundary"); checked before every start. */
   networkBoundary: {ensure(): Promise<unknown>};
+  /** Swarm mode (README "Swarm mode"): the cluster the sessions run on; absent on a single host. */
+  cluster?: Cluster;
   workspaces: Workspaces;
   locks: Locks;
   clock: Clock;
@@ -190,19 +203,47 @@ export class SessionService {
       ? parseAuthorizedKeys(request.authorizedKeys.text, request.authorizedKeys.source)
       : undefined;
 
+    const {cluster} = this.#deps;
+    if (!cluster && request.node !== undefined)
+      throw invalidInput('--node works in swarm mode only (backend swarm, README "Swarm mode")');
+    if (cluster && request.password)
+      throw invalidInput(
+        'swarm mode: --password is not available (sandman cannot reach a container on another node to set it); use keys',
+      );
+
     // 2. Outside systems that must be there before anything is reserved.
     await docker.ping();
+    const placement = cluster
+      ? await planPlacement({
+          cluster,
+          config,
+          user: request.user,
+          pinned: (await this.#deps.store.read()).users[request.user]?.node,
+          requested: request.node,
+          gpu: request.gpu,
+        })
+      : undefined;
     if (!(await docker.imageExists(config.image))) {
       throw dependencyUnavailable(
         `image ${config.image} not found in the Docker engine; build it with "sandman image build" (or set --image)`,
       );
     }
-    const gpuPlan = await this.#deps.gpus.plan(request.gpu);
-    const sshHost = config.sshHost ?? (await this.#deps.sshHost());
+    // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
+    const gpuPlan = placement
+      ? {pick: () => null, note: placement.note}
+      : await this.#deps.gpus.plan(request.gpu);
+    const sshHost = placement
+      ? (placement.node?.address ?? '')
+      : (config.sshHost ?? (await this.#deps.sshHost()));
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock.
-    let record = await this.#reserve(request.user, ttl, sshHost, ownKeys === undefined, (held, pending) =>
-      gpuPlan.pick(held, pending),
+    let record = await this.#reserve(
+      request.user,
+      ttl,
+      sshHost,
+      ownKeys === undefined,
+      (held, pending) => gpuPlan.pick(held, pending),
+      placement,
     );
 
     let containerId: string | undefined;
@@ -234,8 +275,11 @@ export class SessionService {
       let hostCredentials: HostCredentials | undefined;
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
-        this.#issueHostCredentials(record).then((issued) => (hostCredentials = issued)),
-        this.#deps.workspaces.ensure(record.workspace, record.uid),
+        this.#issueHostCredentials(record, placement?.principals).then(
+          (issued) => (hostCredentials = issued),
+        ),
+        // Swarm mode: the home is a volume the node makes at the first start.
+        placement ? Promise.resolve() : this.#deps.workspaces.ensure(record.workspace, record.uid),
         // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
         locks
           .withLock(
@@ -245,15 +289,17 @@ export class SessionService {
             () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
           )
           // The rules are checked outside the lock: only a repair takes it (see NetworkBoundary).
-          .then(() => this.#deps.networkBoundary.ensure()),
+          // Swarm mode: each node keeps its own (`sandman node setup`).
+          .then(() => (placement ? undefined : this.#deps.networkBoundary.ensure())),
       ]);
       this.#deps.progress?.('Starting the container');
-      containerId = await docker.createContainer(
-        this.#containerSpec(record, authorizedKeys, userEnv, request.password),
-      );
-      await docker.putFiles(containerId, hostKeyFiles(hostCredentials!));
+      containerId = await docker.createContainer({
+        ...this.#containerSpec(record, authorizedKeys, userEnv, request.password, hostCredentials!),
+        ...(placement ? swarmSpec(record, placement) : {}),
+      });
       await this.#deps.faultPoint?.('container-created');
-      await docker.startContainer(containerId);
+      if (placement) record = await this.#placed(record, containerId, placement);
+      else await docker.startContainer(containerId);
       if (request.wait) {
         this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
         await this.#waitForSsh(record, containerId);
@@ -285,16 +331,52 @@ export class SessionService {
     }
   }
 
+  /**
+   * Swarm mode: waits until Swarm has placed and started the session, then records where (node,
+   * address) and the device it was given. A session Swarm cannot place is exit 5, naming what is free.
+   */
+  async #placed(record: SessionRecord, serviceId: string, placement: SwarmPlacement): Promise<SessionRecord> {
+    const cluster = this.#deps.cluster!;
+    this.#deps.progress?.('Waiting for Swarm to place the session');
+    try {
+      await this.#deps.docker.startContainer(serviceId);
+    } catch (error) {
+      if (!isSandmanError(error) || error.kind !== 'CAPACITY') throw error;
+      const [nodes, tasks] = await Promise.all([
+        cluster.nodes(),
+        cluster.tasks({[LABELS.instance]: this.#instance}),
+      ]);
+      const free = freeResources(nodes, tasks);
+      const eligible = nodes.filter((node) => !placement.node || node.name === placement.node.name);
+      const where = placement.node ? ` on node ${placement.node.name} (${record.user}'s home)` : '';
+      const freeNow = describeResources(
+        eligible.map((node) => ({name: node.name, resources: free.get(node.name) ?? []})),
+      );
+      throw capacity(
+        placement.kind
+          ? `no free ${placement.profile} device${where}: ${error.message}; free now: ${freeNow}`
+          : `no room for the session${where}: ${error.message}`,
+      );
+    }
+    const {node, devices} = await placementOf(cluster, {[LABELS.session]: record.id});
+    return this.#patch(record.id, {
+      node: node.name,
+      ssh_host: node.address,
+      gpu_uuid: devices[0]?.value ?? null,
+    });
+  }
+
   async #reserve(
     user: string,
     ttl: number,
     sshHost: string,
     makeKey: boolean,
     pickGpu: GpuPlan['pick'],
+    placement?: SwarmPlacement,
   ): Promise<SessionRecord> {
     const {config, store, clock} = this.#deps;
-    const workspace = workspacePath(config.workspaceRoot, user);
-    const owner = await this.#deps.workspaces.owner(workspace);
+    const workspace = placement ? homeVolume(user) : workspacePath(config.workspaceRoot, user);
+    const owner = placement ? undefined : await this.#deps.workspaces.owner(workspace);
     return store.update(async (state) => {
       const existing = state.sessions.find((session) => session.user === user);
       if (existing) {
@@ -330,7 +412,8 @@ export class SessionService {
         ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
         gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
         gpu_index: gpu ? gpu.gpu_index : null,
-        mig_profile: gpu ? gpu.mig_profile : null,
+        // Swarm mode: the profile asked for; the device is known once Swarm has placed the task.
+        mig_profile: placement ? placement.profile : gpu ? gpu.mig_profile : null,
         mig_created: false,
         mig_gpu_instance: null,
         mig_compute_instance: null,
@@ -339,6 +422,7 @@ export class SessionService {
         created_at: isoSeconds(now),
         expires_at: isoSeconds(new Date(now.getTime() + ttl)),
         creator_pid: this.#deps.processes.pid,
+        ...(placement ? {node: placement.node?.name ?? null} : {}),
       };
       state.sessions.push(record);
       return record;
@@ -361,6 +445,9 @@ export class SessionService {
       const record = state.sessions.find((session) => session.id === id);
       if (!record) throw new SandmanError('FAILURE', `session ${id} was removed while it was being created`);
       Object.assign(record, details, {status: 'running', container_id: containerId});
+      // Swarm mode: the user's home volume is on this node now; their next sessions go there too.
+      const user = state.users[record.user];
+      if (record.node && user) user.node = record.node;
       countersOf(state).sessions_created_total++;
       return {...record};
     });
@@ -383,6 +470,7 @@ export class SessionService {
     authorizedKeys: string,
     userEnv: Map<string, string>,
     password: boolean,
+    hostCredentials: HostCredentials,
   ): ContainerSpec {
     const {config} = this.#deps;
     const env = [
@@ -411,6 +499,7 @@ export class SessionService {
       bindAddress: config.bindAddress,
       hostPort: record.ssh_port,
       mount: {source: record.workspace, target: `/home/${record.user}`},
+      files: hostKeyFiles(hostCredentials),
       capAdd: SSHD_CAPABILITIES,
       pidsLimit: config.pids,
       memoryBytes: config.memory,
@@ -421,7 +510,8 @@ export class SessionService {
 
   async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
     const {config, docker} = this.#deps;
-    const host = localAddress(config.bindAddress);
+    // Swarm mode: the port is published on the node the session runs on.
+    const host = this.#deps.cluster ? record.ssh_host : localAddress(config.bindAddress);
     const ready = await this.#deps.sshProbe.waitForBanner({
       host,
       port: record.ssh_port,
@@ -624,9 +714,14 @@ export class SessionService {
     await docker.removeContainer(session.container_id ?? session.container_name);
     const credentials = await this.#issueHostCredentials(session);
     const containerId = await docker.createContainer(
-      this.#containerSpec(session, session.authorized_keys ?? '', userEnv, session.password_auth ?? false),
+      this.#containerSpec(
+        session,
+        session.authorized_keys ?? '',
+        userEnv,
+        session.password_auth ?? false,
+        credentials,
+      ),
     );
-    await docker.putFiles(containerId, hostKeyFiles(credentials));
     await docker.startContainer(containerId);
     return this.#patch(session.id, {
       ...gpuFields(allocationOf(session)),
@@ -748,10 +843,10 @@ export class SessionService {
     return [...new Set([session.ssh_host, localAddress(this.#deps.config.bindAddress)])];
   }
 
-  #issueHostCredentials(record: SessionRecord): Promise<HostCredentials> {
+  #issueHostCredentials(record: SessionRecord, principals?: string[]): Promise<HostCredentials> {
     return this.#deps.hostIdentity.issue({
       sessionId: record.id,
-      principals: this.#principals(record),
+      principals: principals ?? this.#principals(record),
       validBefore: new Date(record.expires_at),
     });
   }
@@ -776,6 +871,15 @@ function pendingCreations(sessions: readonly SessionRecord[]): PendingMigDevice[
       ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
       : [],
   );
+}
+
+/** What a Swarm service adds to a session's container spec: home volume, node, GPU kind. */
+function swarmSpec(record: SessionRecord, placement: SwarmPlacement): Partial<ContainerSpec> {
+  return {
+    mount: {source: record.workspace, target: `/home/${record.user}`, volume: true},
+    ...(placement.node ? {node: placement.node.name} : {}),
+    ...(placement.kind ? {genericResource: placement.kind} : {}),
+  };
 }
 
 function envValue(env: string[], name: string): string | undefined {

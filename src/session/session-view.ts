@@ -21,6 +21,8 @@ export interface SessionView {
   /** When the reaper last saw it active, and why (ssh, cpu, gpu); null until then or when not tracked. */
   last_active_at: string | null;
   last_active_reason: string | null;
+  /** Swarm mode: the node it runs on; null on a single host. */
+  node: string | null;
 }
 
 export function sshCommand(
@@ -50,5 +52,6 @@ export function toSessionView(session: SessionRecord): SessionView {
     expires_at: session.expires_at,
     last_active_at: session.last_active_at ?? null,
     last_active_reason: session.last_active_reason ?? null,
+    node: session.node ?? null,
   };
 }

@@ -48,10 +48,14 @@ export interface SessionRecord {
   host_public_key?: string | null;
   /** Password login was asked for (the password itself is never stored). */
   password_auth?: boolean;
+  /** Swarm mode: the node the session runs on (its host name); null until Swarm has placed it. */
+  node?: string | null;
 }
 
 export interface UserRecord {
   uid: number;
+  /** Swarm mode: the node holding the user's home volume; every session of theirs runs there. */
+  node?: string;
 }
 
 export interface Counters {

@@ -1,0 +1,521 @@
+import {PassThrough} from 'node:stream';
+
+import type Dockerode from 'dockerode';
+
+import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../errors.js';
+import type {
+  ContainerClient,
+  ContainerSpec,
+  ContainerState,
+  ContainerSummary,
+  ExecResult,
+  RemoveOutcome,
+} from '../docker/container-client.js';
+import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../swarm/cluster.js';
+import {nodeNetwork} from '../swarm/swarm-names.js';
+import {dockerMessage, DockerodeContainerClient, translate} from './dockerode-container-client.js';
+
+/** Task states after which a task never runs again. */
+const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
+const POLL_MS = 150;
+/** Docker's own stop timeout is 10 s; a session's sshd stops at once on SIGTERM. */
+const STOP_TIMEOUT_MS = 15_000;
+
+interface RawTask {
+  ID: string;
+  ServiceID: string;
+  NodeID?: string;
+  CreatedAt: string;
+  DesiredState: string;
+  Status: {State: string; Err?: string; Message?: string; ContainerStatus?: {ExitCode?: number}};
+  /** The devices Swarm assigned the task (named generic resources). */
+  GenericResources?: Array<{NamedResourceSpec?: {Kind: string; Value: string}}>;
+}
+
+interface RawService {
+  ID: string;
+  Version: {Index: number};
+  Spec: {
+    Name: string;
+    Labels?: Record<string, string>;
+    TaskTemplate: {ContainerSpec: {Env?: string[]}};
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Sessions as Docker Swarm services (README "Swarm mode"): one replica, SSH published in host mode
+ * on the node it runs on, the host key as Swarm secrets, the home a named volume. Talks to a
+ * manager; everything a single engine does alike (image, build, ping) goes to the local engine.
+ */
+export class DockerodeSwarmServices implements ContainerClient, Cluster {
+  readonly #local = new DockerodeContainerClient();
+  #docker?: Promise<Dockerode>;
+
+  constructor(
+    /** How long start waits for Swarm to place and start a session. */
+    private readonly startTimeoutMs: number,
+  ) {}
+
+  #engine(): Promise<Dockerode> {
+    this.#docker ??= import('dockerode').then(({default: Docker}) => new Docker());
+    return this.#docker;
+  }
+
+  async #call<T>(action: string, fn: (docker: Dockerode) => Promise<T>): Promise<T> {
+    const docker = await this.#engine();
+    try {
+      return await fn(docker);
+    } catch (error) {
+      throw translate(error, action);
+    }
+  }
+
+  ping(): Promise<void> {
+    return this.#local.ping();
+  }
+
+  imageExists(reference: string): Promise<boolean> {
+    return this.#local.imageExists(reference);
+  }
+
+  buildImage(options: Parameters<ContainerClient['buildImage']>[0]): Promise<void> {
+    return this.#local.buildImage(options);
+  }
+
+  async requireManager(): Promise<void> {
+    await this.ping();
+    const info = await this.#call('read the engine info', (docker) => docker.info());
+    const swarm = (info as {Swarm?: {LocalNodeState?: string; ControlAvailable?: boolean}}).Swarm;
+    if (swarm?.LocalNodeState !== 'active') {
+      throw dependencyUnavailable(
+        `backend is swarm, but this Docker engine is not part of a swarm (state ${swarm?.LocalNodeState ?? 'unknown'}); ` +
+          'run sandman on a manager node (docker swarm init / join as manager)',
+      );
+    }
+    if (!swarm.ControlAvailable) {
+      throw dependencyUnavailable(
+        'backend is swarm, but this Docker engine is a worker: run sandman on a manager node',
+      );
+    }
+  }
+
+  // The sessions' network: swarm-scoped, made from the configuration-only network every node has.
+
+  async #configNetwork(name: string): Promise<Record<string, string> | undefined> {
+    return this.#call(`inspect network ${nodeNetwork(name)}`, async (docker) => {
+      try {
+        const info = (await docker.getNetwork(nodeNetwork(name)).inspect()) as {
+          Options?: Record<string, string>;
+        };
+        return info.Options ?? {};
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async networkIcc(name: string): Promise<boolean | undefined> {
+    const options = await this.#configNetwork(name);
+    if (!options) return undefined;
+    return options['com.docker.network.bridge.enable_icc'] !== 'false';
+  }
+
+  async networkBridge(name: string): Promise<string | undefined> {
+    const options = await this.#configNetwork(name);
+    return options?.['com.docker.network.bridge.name'];
+  }
+
+  async ensureNetwork(name: string): Promise<void> {
+    await this.#call(`create swarm network ${name}`, async (docker) => {
+      const existing = await docker.listNetworks({filters: {name: [name]}});
+      if (existing.some((network) => network.Name === name && network.Scope === 'swarm')) return;
+      try {
+        await docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Scope: 'swarm',
+          ConfigFrom: {Network: nodeNetwork(name)},
+          // No labels: Docker refuses any setting of its own on a network made from a configuration.
+        } as unknown as Dockerode.NetworkCreateOptions);
+      } catch (error) {
+        if (/not found/i.test(dockerMessage(error))) {
+          throw dependencyUnavailable(
+            `the configuration network ${nodeNetwork(name)} is missing on this manager: ` +
+              'run "sandman node setup --apply" on every node (README "Swarm mode")',
+          );
+        }
+        // A concurrent create made it first.
+        if (httpStatus(error) !== 409) throw error;
+      }
+    });
+  }
+
+  async createContainer(spec: ContainerSpec): Promise<string> {
+    return this.#call(`create service ${spec.name}`, async (docker) => {
+      // Secrets are Swarm's way to put files in a container before it starts.
+      const secrets = [];
+      for (const [index, file] of spec.files.entries()) {
+        const name = `${spec.name}-f${index}`;
+        const created = (await docker.createSecret({
+          Name: name,
+          Labels: spec.labels,
+          Data: Buffer.from(file.content).toString('base64'),
+        } as unknown as Record<string, unknown>)) as {id?: string; ID?: string};
+        secrets.push({
+          SecretID: created.id ?? created.ID,
+          SecretName: name,
+          File: {Name: file.path, UID: '0', GID: '0', Mode: file.mode},
+        });
+      }
+      const reservations = spec.genericResource
+        ? {GenericResources: [{DiscreteResourceSpec: {Kind: spec.genericResource, Value: 1}}]}
+        : {};
+      const service = (await docker.createService({
+        Name: spec.name,
+        Labels: spec.labels,
+        TaskTemplate: {
+          ContainerSpec: {
+            Image: spec.image,
+            Hostname: spec.hostname,
+            Env: spec.env,
+            Labels: spec.labels,
+            Mounts: [
+              {
+                Type: spec.mount.volume ? 'volume' : 'bind',
+                Source: spec.mount.source,
+                Target: spec.mount.target,
+                ReadOnly: false,
+              },
+            ],
+            CapabilityDrop: ['ALL'],
+            CapabilityAdd: spec.capAdd,
+            Secrets: secrets,
+          },
+          Resources: {
+            Limits: {Pids: spec.pidsLimit, MemoryBytes: spec.memoryBytes, NanoCPUs: spec.nanoCpus},
+            Reservations: reservations,
+          },
+          // Like `unless-stopped` on one host: a crash or a node reboot brings it back on its node.
+          RestartPolicy: {Condition: 'any', Delay: 2_000_000_000, MaxAttempts: 0},
+          Placement: {Constraints: spec.node ? [`node.hostname==${spec.node}`] : []},
+          Networks: [{Target: spec.network}],
+        },
+        Mode: {Replicated: {Replicas: 1}},
+        // No IPVS needed: one task, its port on the node it runs on.
+        EndpointSpec: {
+          Mode: 'dnsrr',
+          Ports: [{Protocol: 'tcp', TargetPort: 22, PublishedPort: spec.hostPort, PublishMode: 'host'}],
+        },
+      } as unknown as Dockerode.CreateServiceOptions)) as {id?: string; ID?: string};
+      return (service.id ?? service.ID)!;
+    });
+  }
+
+  async startContainer(id: string): Promise<void> {
+    // Swarm starts a service by itself: wait until its task runs, or say why it cannot.
+    const deadline = Date.now() + this.startTimeoutMs;
+    for (;;) {
+      const tasks = await this.#serviceTasks(id);
+      const current = tasks.find((task) => task.desiredState === 'running') ?? tasks[0];
+      if (current?.state === 'running') return;
+      const failed = tasks.find((task) => task.state === 'failed' || task.state === 'rejected');
+      if (failed) {
+        throw new SandmanError(
+          'FAILURE',
+          `Swarm could not start ${current?.service ?? id}: ${failed.error ?? failed.state}`,
+        );
+      }
+      if (current?.state === 'pending' && current.error && /no suitable node/i.test(current.error)) {
+        throw capacity(`Swarm cannot place ${current.service}: ${current.error}`);
+      }
+      if (Date.now() > deadline) {
+        throw new SandmanError(
+          'FAILURE',
+          `Swarm did not start ${current?.service ?? id} within ${this.startTimeoutMs / 1000}s ` +
+            `(task ${current?.state ?? 'not created'}${current?.error ? `: ${current.error}` : ''})`,
+        );
+      }
+      await sleep(POLL_MS);
+    }
+  }
+
+  putFiles(): Promise<void> {
+    return Promise.reject(
+      new SandmanError('FAILURE', 'swarm mode: files cannot be put into a running session container'),
+    );
+  }
+
+  async removeContainer(idOrName: string): Promise<RemoveOutcome> {
+    return this.#call(`remove service ${idOrName.slice(0, 64)}`, async (docker) => {
+      let name = idOrName;
+      let outcome: RemoveOutcome = 'removed';
+      try {
+        const service = (await docker.getService(idOrName).inspect()) as RawService;
+        name = service.Spec.Name;
+        await this.#stopTasks(docker, service);
+        await docker.getService(service.ID).remove();
+      } catch (error) {
+        if (httpStatus(error) !== 404) throw error;
+        outcome = 'absent';
+      }
+      // Its secrets go with it ("already gone" is fine: a concurrent removal took them).
+      const secrets = await docker.listSecrets({filters: {name: [`${name}-f`]}});
+      for (const secret of secrets as Array<{ID: string; Spec: {Name: string}}>) {
+        if (!secret.Spec.Name.startsWith(`${name}-f`)) continue;
+        await docker
+          .getSecret(secret.ID)
+          .remove()
+          .catch((error: unknown) => {
+            if (httpStatus(error) !== 404) throw error;
+          });
+      }
+      return outcome;
+    });
+  }
+
+  /**
+   * Scales a service to nothing and waits until its container has stopped: Swarm removes a service
+   * in the background, and its host port stays taken on the node until then (the next session
+   * given that port would find it in use).
+   */
+  async #stopTasks(docker: Dockerode, service: RawService): Promise<void> {
+    const spec = {...(service.Spec as unknown as Record<string, unknown>), Mode: {Replicated: {Replicas: 0}}};
+    await docker.getService(service.ID).update({version: service.Version.Index, ...spec});
+    const deadline = Date.now() + STOP_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const tasks = (await docker.listTasks({filters: {service: [service.ID]}})) as RawTask[];
+      if (tasks.every((task) => ENDED.has(task.Status.State) || task.Status.State === 'new')) return;
+      await sleep(POLL_MS);
+    }
+  }
+
+  async listContainers(labels: Record<string, string>): Promise<ContainerSummary[]> {
+    const [services, tasks] = await Promise.all([
+      this.#call('list services', (docker) =>
+        docker.listServices({
+          filters: {label: Object.entries(labels).map(([key, value]) => `${key}=${value}`)},
+        }),
+      ) as Promise<RawService[]>,
+      this.tasks(labels),
+    ]);
+    return services.map((service) => {
+      const own = tasks.filter((task) => task.service === service.Spec.Name);
+      const current = own.find((task) => task.desiredState === 'running') ?? own[0];
+      return {
+        id: service.ID,
+        name: service.Spec.Name,
+        labels: service.Spec.Labels ?? {},
+        state: current?.state ?? 'pending',
+      };
+    });
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerState | undefined> {
+    let tasks: SwarmTask[];
+    try {
+      tasks = await this.#serviceTasks(idOrName);
+    } catch (error) {
+      if (error instanceof SandmanError && error.kind === 'NOT_FOUND') return undefined;
+      throw error;
+    }
+    const current = tasks.find((task) => task.desiredState === 'running') ?? tasks[0];
+    return {
+      running: current?.state === 'running',
+      exitCode: current?.exitCode ?? 0,
+      status: current ? `${current.state}${current.error ? ` (${current.error})` : ''}` : 'no task',
+      // Every task after the first is a restart (crash, or its node went away).
+      restartCount: Math.max(0, tasks.length - 1),
+      restarting: false,
+    };
+  }
+
+  async containerEnv(idOrName: string): Promise<string[] | undefined> {
+    return this.#call(`inspect service ${idOrName.slice(0, 64)}`, async (docker) => {
+      try {
+        const service = (await docker.getService(idOrName).inspect()) as RawService;
+        return service.Spec.TaskTemplate.ContainerSpec.Env ?? [];
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  /** A session's container may be on another node: its processes are not this host's to see. */
+  async runningPid(): Promise<number | undefined> {
+    return undefined;
+  }
+
+  exec(id: string, command: string[]): Promise<ExecResult> {
+    return Promise.reject(
+      new SandmanError(
+        'FAILURE',
+        `swarm mode: sandman cannot run ${command[0]} in ${id.slice(0, 12)} (its container may be on another node)`,
+      ),
+    );
+  }
+
+  async logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream> {
+    return this.#call(`read logs of ${idOrName.slice(0, 64)}`, async (docker) => {
+      const service = docker.getService(idOrName);
+      try {
+        await service.inspect();
+      } catch (error) {
+        if (httpStatus(error) === 404) {
+          throw notFound(
+            `service ${idOrName} is gone (removed outside sandman); "sandman reap" cleans up its record`,
+          );
+        }
+        throw error;
+      }
+      const output = new PassThrough();
+      const stream = (await service.logs({
+        follow: options.follow,
+        stdout: true,
+        stderr: true,
+        tail: options.tail,
+      } as Record<string, unknown>)) as unknown as NodeJS.ReadableStream | Buffer;
+      const source = Buffer.isBuffer(stream) ? new PassThrough() : stream;
+      docker.modem.demuxStream(source, output, output);
+      source.on('end', () => output.end());
+      if (Buffer.isBuffer(stream)) (source as PassThrough).end(stream);
+      return output;
+    });
+  }
+
+  // The cluster.
+
+  async nodes(): Promise<SwarmNode[]> {
+    return this.#call('list swarm nodes', async (docker) => {
+      const nodes = (await docker.listNodes()) as Array<{
+        ID: string;
+        Spec: {Role: string; Availability: string};
+        Description?: {
+          Hostname?: string;
+          Resources?: {
+            GenericResources?: Array<{NamedResourceSpec?: {Kind: string; Value: string}}>;
+          };
+        };
+        Status: {State: string; Addr?: string};
+        ManagerStatus?: {Addr?: string};
+      }>;
+      return nodes.map((node) => {
+        // A manager may report 0.0.0.0 as its status address; its raft address has the real one.
+        let address = node.Status.Addr ?? '';
+        if ((address === '' || address === '0.0.0.0') && node.ManagerStatus?.Addr)
+          address = node.ManagerStatus.Addr.replace(/:\d+$/, '');
+        return {
+          id: node.ID,
+          name: node.Description?.Hostname ?? node.ID,
+          address,
+          state: node.Status.State,
+          availability: node.Spec.Availability,
+          role: node.Spec.Role === 'manager' ? 'manager' : 'worker',
+          resources: namedResources(node.Description?.Resources?.GenericResources),
+        };
+      });
+    });
+  }
+
+  async tasks(labels: Record<string, string>): Promise<SwarmTask[]> {
+    return this.#call('list swarm tasks', async (docker) => {
+      const services = (await docker.listServices({
+        filters: {label: Object.entries(labels).map(([key, value]) => `${key}=${value}`)},
+      })) as RawService[];
+      if (services.length === 0) return [];
+      const byId = new Map(services.map((service) => [service.ID, service]));
+      const tasks = (await docker.listTasks({
+        filters: {service: services.map((service) => service.ID)},
+      })) as RawTask[];
+      return tasks.flatMap((task) => {
+        const service = byId.get(task.ServiceID);
+        return service ? [toTask(task, service)] : [];
+      });
+    });
+  }
+
+  async #serviceTasks(idOrName: string): Promise<SwarmTask[]> {
+    return this.#call(`inspect service ${idOrName.slice(0, 64)}`, async (docker) => {
+      let service: RawService;
+      try {
+        service = (await docker.getService(idOrName).inspect()) as RawService;
+      } catch (error) {
+        if (httpStatus(error) === 404) throw notFound(`service ${idOrName} does not exist`);
+        throw error;
+      }
+      const tasks = (await docker.listTasks({filters: {service: [service.ID]}})) as RawTask[];
+      return tasks
+        .map((task) => toTask(task, service))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+    });
+  }
+
+  async imageOnNodes(image: string, timeoutMs: number): Promise<ImageCheck[]> {
+    const name = `sandman-image-check-${process.pid}-${Date.now().toString(36)}`;
+    const nodes = (await this.nodes()).filter((node) => node.state === 'ready');
+    await this.#call(`create service ${name}`, (docker) =>
+      docker.createService({
+        Name: name,
+        TaskTemplate: {
+          ContainerSpec: {Image: image, Command: ['true']},
+          RestartPolicy: {Condition: 'none'},
+        },
+        Mode: {GlobalJob: {}},
+      } as unknown as Dockerode.CreateServiceOptions),
+    );
+    try {
+      const deadline = Date.now() + timeoutMs;
+      let tasks: SwarmTask[] = [];
+      for (;;) {
+        tasks = await this.#serviceTasks(name);
+        const settled = nodes.every((node) =>
+          tasks.some((task) => task.nodeId === node.id && ENDED.has(task.state)),
+        );
+        if (settled || Date.now() > deadline) break;
+        await sleep(POLL_MS * 2);
+      }
+      return nodes.map((node) => {
+        const task = tasks.find((candidate) => candidate.nodeId === node.id);
+        if (!task) return {node: node.name, present: false, detail: 'no task ran there (drained or paused?)'};
+        if (task.state === 'complete') return {node: node.name, present: true, detail: `${image} present`};
+        return {
+          node: node.name,
+          present: false,
+          detail: ENDED.has(task.state)
+            ? (task.error ?? task.state)
+            : `still ${task.state} after ${timeoutMs / 1000}s`,
+        };
+      });
+    } finally {
+      await this.removeContainer(name).catch(() => undefined);
+    }
+  }
+}
+
+function namedResources(
+  resources: Array<{NamedResourceSpec?: {Kind: string; Value: string}}> | undefined,
+): NamedResource[] {
+  return (resources ?? []).flatMap((resource) =>
+    resource.NamedResourceSpec
+      ? [{kind: resource.NamedResourceSpec.Kind, value: resource.NamedResourceSpec.Value}]
+      : [],
+  );
+}
+
+function toTask(task: RawTask, service: RawService): SwarmTask {
+  return {
+    id: task.ID,
+    service: service.Spec.Name,
+    labels: service.Spec.Labels ?? {},
+    nodeId: task.NodeID || undefined,
+    state: task.Status.State,
+    desiredState: task.DesiredState,
+    error: task.Status.Err || undefined,
+    devices: namedResources(task.GenericResources),
+    exitCode: task.Status.ContainerStatus?.ExitCode,
+    createdAt: task.CreatedAt,
+  };
+}

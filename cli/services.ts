@@ -9,6 +9,7 @@ import {systemClock} from '../src/clock.js';
 import type {Config} from '../src/config.js';
 import type {ContainerClient} from '../src/docker/container-client.js';
 import type {Cluster} from '../src/swarm/cluster.js';
+import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
 import type {Check} from '../src/doctor.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
@@ -42,6 +43,7 @@ export interface Services {
   networkBoundary(): Promise<NetworkBoundary>;
   usage(): Promise<UsageService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]}>;
+  nodeSetup(request: NodeSetupRequest): Promise<NodeSetupResult>;
 }
 
 const warn: Warn = (message) => process.stderr.write(`sandman: warning: ${message}\n`);
@@ -255,6 +257,25 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           buildImage: (base) =>
             buildWorkspaceImage(docker, {contextDir: request.imageContext, tag: config.image, base}),
           doctor: (unitDir, cronFile) => services.doctor({unitDir, cronFile}),
+        },
+        request,
+      );
+    },
+    nodeSetup: async (request) => {
+      const [{setUpNode}, {fsSetupHost}, {DockerodeContainerClient}] = await Promise.all([
+        import('../src/swarm/node-setup.js'),
+        import('../src/adapters/fs-setup-host.js'),
+        import('../src/adapters/dockerode-container-client.js'),
+      ]);
+      const boundary = await networkBoundary();
+      return setUpNode(
+        {
+          config,
+          smi: await nvidiaSmi(),
+          host: fsSetupHost,
+          // The node's own engine: worker or manager, the configuration network is local.
+          networks: new DockerodeContainerClient(),
+          firewall: {ensure: () => boundary.ensure(), status: () => boundary.status()},
         },
         request,
       );

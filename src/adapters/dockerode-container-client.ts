@@ -5,6 +5,7 @@ import {finished} from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 
 import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../errors.js';
+import type {NodeNetworks} from '../swarm/node-setup.js';
 import type {
   ContainerClient,
   ContainerFile,
@@ -59,7 +60,7 @@ export function dockerMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export class DockerodeContainerClient implements ContainerClient {
+export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
   #docker?: Promise<Dockerode>;
 
   /** dockerode and its dependencies load only when a command really talks to Docker. */
@@ -139,6 +140,30 @@ export class DockerodeContainerClient implements ContainerClient {
         if (httpStatus(error) !== 409) throw error;
       }
     });
+  }
+
+  async networkOptions(name: string): Promise<Record<string, string> | undefined> {
+    return this.#call(`inspect network ${name}`, async (docker) => {
+      try {
+        return (
+          ((await docker.getNetwork(name).inspect()) as {Options?: Record<string, string>}).Options ?? {}
+        );
+      } catch (error) {
+        if (httpStatus(error) === 404) return undefined;
+        throw error;
+      }
+    });
+  }
+
+  async createConfigOnlyNetwork(name: string, options: Record<string, string>): Promise<void> {
+    await this.#call(`create network ${name}`, (docker) =>
+      docker.createNetwork({
+        Name: name,
+        Driver: 'bridge',
+        ConfigOnly: true,
+        Options: options,
+      } as Dockerode.NetworkCreateOptions),
+    );
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {

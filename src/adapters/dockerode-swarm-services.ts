@@ -103,18 +103,8 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
 
   // The sessions' network: swarm-scoped, made from the configuration-only network every node has.
 
-  async #configNetwork(name: string): Promise<Record<string, string> | undefined> {
-    return this.#call(`inspect network ${nodeNetwork(name)}`, async (docker) => {
-      try {
-        const info = (await docker.getNetwork(nodeNetwork(name)).inspect()) as {
-          Options?: Record<string, string>;
-        };
-        return info.Options ?? {};
-      } catch (error) {
-        if (httpStatus(error) === 404) return undefined;
-        throw error;
-      }
-    });
+  #configNetwork(name: string): Promise<Record<string, string> | undefined> {
+    return this.#local.networkOptions(nodeNetwork(name));
   }
 
   async networkIcc(name: string): Promise<boolean | undefined> {

@@ -61,6 +61,14 @@ export class NetworkBoundary {
     const bridge = await this.docker.networkBridge(this.config.network);
     if (!bridge)
       return `network ${this.config.network} does not exist yet (the first session create makes it)`;
-    return {bridge, hostAllow: this.config.hostAllow, egress: this.config.egress, id: this.instance};
+    return {
+      bridge,
+      hostAllow: this.config.hostAllow,
+      egress: this.config.egress,
+      id: this.instance,
+      ...(this.config.backend === 'swarm'
+        ? {sessionPorts: {start: this.config.sshPortStart, end: this.config.sshPortEnd}}
+        : {}),
+    };
   }
 }

@@ -14,6 +14,11 @@ export interface NetworkPolicy {
   egress: Egress;
   /** Names the chains of one sandman setup (its instance ID). */
   id: string;
+  /**
+   * Swarm mode: the sessions' SSH port range, dropped towards every destination. Other sessions'
+   * ports are on other nodes too, where this node's INPUT rules cannot see them.
+   */
+  sessionPorts?: {start: number; end: number};
 }
 
 export type Family = 4 | 6;
@@ -53,7 +58,14 @@ export function firewallPlan(policy: NetworkPolicy, family: Family, forwardHook:
   return {
     chains: {
       [input]: [established, ...allowed, '-j DROP'],
-      [forward]: [established, `-d ${LINK_LOCAL[family]} -j DROP`, ...egress],
+      [forward]: [
+        established,
+        `-d ${LINK_LOCAL[family]} -j DROP`,
+        ...(policy.sessionPorts
+          ? [`-p tcp -m tcp --dport ${policy.sessionPorts.start}:${policy.sessionPorts.end} -j DROP`]
+          : []),
+        ...egress,
+      ],
     },
     hooks: [
       {from: 'INPUT', rule: `-i ${policy.bridge} -j ${input}`},

@@ -1,0 +1,46 @@
+import {invalidInput} from '../../src/errors.js';
+import {sandmanEnvironment, selfCommand} from '../../src/systemd-units.js';
+import type {NodeSetupResult} from '../../src/swarm/node-setup.js';
+import type {Handler} from '../../cli/command-spec.js';
+import {loadChalk, renderTable} from '../../cli/output.js';
+
+/** `node setup`: one swarm node's part of swarm mode (README "Swarm mode"). */
+const nodeSetup: Handler = async ({flags}, context): Promise<NodeSetupResult> => {
+  const {out} = context;
+  if (context.settings().backend !== 'swarm')
+    throw invalidInput(
+      'node setup is for swarm mode: set backend to swarm (config file, or SANDMAN_BACKEND=swarm)',
+    );
+  const result = await context.services().nodeSetup({
+    apply: flags.apply === true,
+    firewallOnly: flags['firewall-only'] === true,
+    daemonJson: flags['daemon-json'] as string,
+    runtimeConfig: flags['runtime-config'] as string,
+    unitDir: flags['unit-dir'] as string | undefined,
+    command: selfCommand(context.root),
+    environment: sandmanEnvironment(),
+  });
+  if (!out.json) {
+    const chalk = await loadChalk(out.colour);
+    out.log(
+      await renderTable(
+        ['STEP', 'STATUS', 'DETAIL'],
+        result.steps.map((step) => [step.step, step.status, step.detail]),
+        chalk,
+      ),
+    );
+    if (!flags.apply && !flags['firewall-only']) {
+      out.log(`\ndaemon.json (${String(flags['daemon-json'])}):`);
+      out.log(JSON.stringify(result.daemon_json, null, 2));
+      if (result.swarm_resource)
+        out.log(`\n${String(flags['runtime-config'])}:\nswarm-resource = "${result.swarm_resource}"`);
+      out.log('\nNothing changed: --apply writes these.');
+    }
+    if (result.restart_dockerd)
+      out.log(
+        `\nRestart dockerd${flags.apply ? ' now' : ' after --apply'} (systemctl restart docker): it reads daemon.json at start.`,
+      );
+  }
+  return result;
+};
+export default nodeSetup;

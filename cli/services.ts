@@ -10,6 +10,7 @@ import type {Config} from '../src/config.js';
 import type {ContainerClient} from '../src/docker/container-client.js';
 import type {Cluster} from '../src/swarm/cluster.js';
 import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
+import type {SwarmGpuViews} from '../src/swarm/swarm-gpu-views.js';
 import type {Check} from '../src/doctor.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
@@ -39,6 +40,8 @@ export interface Services {
   sessionService(progress?: (step: string) => void): Promise<SessionService>;
   reaper(progress?: (step: string) => void): Promise<Reaper>;
   gpuService(): Promise<GpuService>;
+  /** Swarm mode: the `gpu` commands' views of the cluster; undefined on a single host. */
+  swarmGpus(): Promise<SwarmGpuViews | undefined>;
   doctor(options: {unitDir: string; cronFile: string}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
   usage(): Promise<UsageService>;
@@ -233,6 +236,12 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const {GpuService} = await import('../src/gpu/gpu-service.js');
       return new GpuService(await nvidiaSmi(), await store(), config);
     },
+    swarmGpus: async () => {
+      const swarmCluster = await cluster();
+      if (!swarmCluster) return undefined;
+      const {SwarmGpuViews} = await import('../src/swarm/swarm-gpu-views.js');
+      return new SwarmGpuViews(swarmCluster, await store(), stateDir.instance);
+    },
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([
         import('../src/usage/usage-service.js'),
@@ -281,6 +290,12 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       );
     },
     doctor: async ({unitDir, cronFile}) => {
+      const swarmChecksOf = async () => {
+        const swarmCluster = await cluster();
+        if (!swarmCluster) return undefined;
+        const {swarmChecks} = await import('../src/swarm/swarm-doctor.js');
+        return () => swarmChecks(swarmCluster, config, stateDir.instance);
+      };
       const [{runDoctor}, {fsHostFiles}] = await Promise.all([
         import('../src/doctor.js'),
         import('../src/adapters/fs-host-files.js'),
@@ -296,6 +311,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         networkBoundary: await networkBoundary(),
         unitDir,
         cronFile,
+        swarmChecks: await swarmChecksOf(),
       });
     },
   };

@@ -34,6 +34,8 @@ export interface DoctorDeps {
   /** Where `systemd install` writes units (default /etc/systemd/system). */
   unitDir: string;
   cronFile: string;
+  /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
+  swarmChecks?: () => Promise<Check[]>;
 }
 
 const ok = (name: string, detail: string): Check => ({name, status: 'ok', detail, hint: ''});
@@ -46,6 +48,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   checks.push(await checkImage(deps, engineUp), await checkNetwork(deps, engineUp), await checkGpus(deps));
   checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
   checks.push(await checkNetworkPolicy(deps, engineUp));
+  if (deps.swarmChecks && engineUp) checks.push(...(await deps.swarmChecks()));
   return checks;
 }
 

@@ -1,8 +1,27 @@
 import type {AvailableView} from '../../src/gpu/gpu-service.js';
+import type {SwarmGpuViews} from '../../src/swarm/swarm-gpu-views.js';
 import type {Handler} from '../../cli/command-spec.js';
+
+type SwarmAvailable = Awaited<ReturnType<SwarmGpuViews['available']>>;
 import {loadChalk, renderTable} from '../../cli/output.js';
 
-const gpuAvailable: Handler = async (_input, context): Promise<AvailableView> => {
+const gpuAvailable: Handler = async (_input, context): Promise<AvailableView | SwarmAvailable> => {
+  const swarm = await context.services().swarmGpus();
+  if (swarm) {
+    // Swarm mode: devices on ready, active nodes that no session's task holds.
+    const free = await swarm.available();
+    if (context.out.json) return free;
+    if (free.devices.length === 0) context.out.log('Nothing is free.');
+    else
+      context.out.log(
+        await renderTable(
+          ['NODE', 'PROFILE', 'UUID'],
+          free.devices.map((device) => [device.node, device.profile, device.uuid]),
+          await loadChalk(context.out.colour),
+        ),
+      );
+    return free;
+  }
   const available = await (await context.services().gpuService()).available();
   if (context.out.json) return available;
   const chalk = await loadChalk(context.out.colour);

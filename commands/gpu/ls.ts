@@ -1,10 +1,13 @@
 import type {GpuView} from '../../src/gpu/gpu-service.js';
-import type {Handler} from '../../cli/command-spec.js';
+import type {SwarmNodeView} from '../../src/swarm/swarm-gpu-views.js';
+import type {CommandContext, Handler} from '../../cli/command-spec.js';
 import {loadChalk, renderTable} from '../../cli/output.js';
 
 const value = (number: number | null, unit = '') => (number === null ? '-' : `${number}${unit}`);
 
-const gpuLs: Handler = async (_input, context): Promise<GpuView[]> => {
+const gpuLs: Handler = async (_input, context): Promise<GpuView[] | SwarmNodeView[]> => {
+  const swarm = await context.services().swarmGpus();
+  if (swarm) return swarmLs(await swarm.list(), context);
   const gpus = await (await context.services().gpuService()).list();
   if (context.out.json) return gpus;
   const chalk = await loadChalk(context.out.colour);
@@ -48,3 +51,41 @@ const gpuLs: Handler = async (_input, context): Promise<GpuView[]> => {
   return gpus;
 };
 export default gpuLs;
+
+/** Swarm mode: every node, and each device it advertises with the session holding it. */
+async function swarmLs(nodes: SwarmNodeView[], context: CommandContext): Promise<SwarmNodeView[]> {
+  if (context.out.json) return nodes;
+  const chalk = await loadChalk(context.out.colour);
+  context.out.log(
+    await renderTable(
+      ['NODE', 'ADDRESS', 'STATE', 'AVAILABILITY', 'ROLE', 'DEVICES'],
+      nodes.map((node) => [
+        node.node,
+        node.address,
+        node.state,
+        node.availability,
+        node.role,
+        node.devices.length,
+      ]),
+      chalk,
+    ),
+  );
+  const devices = nodes.flatMap((node) => node.devices);
+  if (devices.length > 0) {
+    context.out.log('');
+    context.out.log(
+      await renderTable(
+        ['NODE', 'PROFILE', 'SESSION', 'USER', 'UUID'],
+        devices.map((device) => [
+          device.node,
+          device.profile,
+          device.session_id ?? '-',
+          device.session_user ?? '-',
+          device.uuid,
+        ]),
+        chalk,
+      ),
+    );
+  }
+  return nodes;
+}

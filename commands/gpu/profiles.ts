@@ -1,8 +1,22 @@
 import type {ProfileView} from '../../src/gpu/gpu-service.js';
+import type {SwarmProfileView} from '../../src/swarm/swarm-gpu-views.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {loadChalk, renderTable} from '../../cli/output.js';
 
-const gpuProfiles: Handler = async (_input, context): Promise<ProfileView[]> => {
+const gpuProfiles: Handler = async (_input, context): Promise<ProfileView[] | SwarmProfileView[]> => {
+  const swarm = await context.services().swarmGpus();
+  if (swarm) {
+    // Swarm mode: the MIG profiles the nodes advertise devices of, per node.
+    const views = await swarm.profiles();
+    context.out.log(
+      await renderTable(
+        ['NODE', 'PROFILE', 'DEVICES FREE/TOTAL'],
+        views.map((view) => [view.node, view.profile, `${view.devices_free}/${view.devices_total}`]),
+        await loadChalk(context.out.colour),
+      ),
+    );
+    return views;
+  }
   const profiles = await (await context.services().gpuService()).profiles();
   if (profiles.length === 0) {
     context.out.log(

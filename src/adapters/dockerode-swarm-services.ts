@@ -245,7 +245,8 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
       try {
         const service = (await docker.getService(idOrName).inspect()) as RawService;
         name = service.Spec.Name;
-        await this.#stopTasks(docker, service);
+        if ((service.Spec as {Mode?: {Replicated?: unknown}}).Mode?.Replicated)
+          await this.#stopTasks(docker, service);
         await docker.getService(service.ID).remove();
       } catch (error) {
         if (httpStatus(error) !== 404) throw error;
@@ -299,6 +300,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
         name: service.Spec.Name,
         labels: service.Spec.Labels ?? {},
         state: current?.state ?? 'pending',
+        ...(current && current.state !== 'running' && current.error ? {problem: current.error} : {}),
       };
     });
   }

@@ -36,8 +36,10 @@ export interface ContainerSummary {
   id: string;
   name: string;
   labels: Record<string, string>;
-  /** Docker's state word: created, running, exited, ... */
+  /** Docker's state word: created, running, exited, ... (Swarm mode: its task's state). */
   state: string;
+  /** Swarm mode: why its task does not run (cannot be placed, failed), in the engine's words. */
+  problem?: string;
 }
 
 export interface ContainerState {

@@ -16,8 +16,8 @@ import type {Warn} from '../warn.js';
 import {planReap, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {
-  action: 'remove-session' | 'remove-container' | 'warn' | 'resume-session' | 'restore-firewall';
-  reason: ReapReason | 'expiring' | 'firewall';
+  action: 'remove-session' | 'remove-container' | 'warn' | 'resume-session' | 'restore-firewall' | 'report';
+  reason: ReapReason | 'expiring' | 'firewall' | 'not-running';
   session_id: string | null;
   user: string | null;
   container: string | null;
@@ -138,6 +138,17 @@ export class Reaper {
     for (let index = 0; index < targets.length; index += PARALLEL) {
       const batch = targets.slice(index, index + PARALLEL);
       items.push(...(await Promise.all(batch.map((target) => this.#handle(target, dryRun, now)))));
+    }
+    // Swarm mode: a session whose task cannot be placed or keeps failing, in the engine's words
+    // (Swarm retries on its own; nothing for the reaper to do but say so).
+    for (const container of containers) {
+      const session = running.find((candidate) => candidate.id === container.labels[LABELS.session]);
+      if (container.problem && session)
+        items.push({
+          ...sessionItem('report', 'not-running', session, dryRun),
+          result: 'skipped',
+          detail: `task ${container.state}: ${container.problem}`,
+        });
     }
     const idleTaken = new Set(items.flatMap((item) => (item.session_id ? [item.session_id] : [])));
     items.push(
@@ -288,7 +299,9 @@ export class Reaper {
 
   /** Tells the user's open terminals, once, that the session ends soon. */
   async #warn(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapItem[]> {
-    const {warnBefore} = this.deps.config;
+    const {warnBefore, backend} = this.deps.config;
+    // Swarm mode: the terminals are on other nodes, out of this manager's reach (README "Swarm mode").
+    if (backend === 'swarm') return [];
     const due = running.filter((session) => {
       const left = Date.parse(session.expires_at) - now;
       return !session.warned_at && left > 0 && left <= warnBefore && session.container_id;

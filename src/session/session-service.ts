@@ -652,7 +652,8 @@ export class SessionService {
    */
   async teardown(session: SessionRecord): Promise<void> {
     const {docker, keys, store} = this.#deps;
-    await docker.removeContainer(session.container_id ?? session.container_name);
+    // By name: it finds the container (Swarm: the service and its secrets) even once its ID is gone.
+    await docker.removeContainer(session.container_name);
     await keys.remove(session.id);
     if (session.gpu_uuid) await this.#deps.gpus.release(allocationOf(session));
     await store.update((state) => {

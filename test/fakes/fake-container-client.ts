@@ -56,7 +56,13 @@ export class FakeContainerClient implements ContainerClient {
     this.#step('createContainer', spec.name);
     await this.onCreate?.();
     const id = `c${String(this.#next++).padStart(63, '0')}`;
-    this.containers.set(id, {id, spec, running: false, files: new Map()});
+    // The spec's files are in place before the first start, as the real clients put them.
+    this.containers.set(id, {
+      id,
+      spec,
+      running: false,
+      files: new Map(spec.files.map((file) => [file.path, file])),
+    });
     return id;
   }
   async putFiles(id: string, files: ContainerFile[]): Promise<void> {

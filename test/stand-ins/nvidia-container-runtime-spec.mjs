@@ -9,7 +9,11 @@ let names = [];
 try {
   const toml = readFileSync(`${configDir}/nvidia-container-runtime/config.toml`, 'utf8');
   const line = /^\s*swarm-resource\s*=\s*"([^"]*)"/m.exec(toml);
-  if (line) names = line[1].split(',').map((name) => name.trim()).filter(Boolean);
+  if (line)
+    names = line[1]
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean);
 } catch {
   // No configuration: like the real runtime, nothing is taken from Swarm.
 }
@@ -17,11 +21,22 @@ const spec = JSON.parse(readFileSync(specPath, 'utf8'));
 const env = spec.process?.env ?? [];
 const devices = env.flatMap((entry) => {
   const name = entry.slice(0, entry.indexOf('='));
-  return names.includes(name) ? entry.slice(name.length + 1).split(',').filter(Boolean) : [];
+  return names.includes(name)
+    ? entry
+        .slice(name.length + 1)
+        .split(',')
+        .filter(Boolean)
+    : [];
 });
 if (devices.length > 0) {
-  spec.process.env = [...env.filter((entry) => !entry.startsWith('NVIDIA_VISIBLE_DEVICES=')), `NVIDIA_VISIBLE_DEVICES=${devices.join(',')}`];
+  spec.process.env = [
+    ...env.filter((entry) => !entry.startsWith('NVIDIA_VISIBLE_DEVICES=')),
+    `NVIDIA_VISIBLE_DEVICES=${devices.join(',')}`,
+  ];
   spec.hooks ??= {};
-  spec.hooks.prestart = [...(spec.hooks.prestart ?? []), {path: hookPath, args: ['nvidia-container-runtime-hook', 'prestart']}];
+  spec.hooks.prestart = [
+    ...(spec.hooks.prestart ?? []),
+    {path: hookPath, args: ['nvidia-container-runtime-hook', 'prestart']},
+  ];
   writeFileSync(specPath, JSON.stringify(spec));
 }

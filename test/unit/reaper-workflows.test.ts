@@ -16,6 +16,7 @@ describe('reap', () => {
     await world.docker.createContainer({
       name: 'sandman-eve-000000000000',
       labels: {[LABELS.instance]: world.stateDir.instance, [LABELS.session]: '000000000000'},
+      files: [],
     } as never);
     world.clock.advance(5 * 60_000);
     const report = await world.reaper.run({dryRun: false});

@@ -280,6 +280,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       return setUpNode(
         {
           config,
+          stateDir: stateDir.dir,
           smi: await nvidiaSmi(),
           host: fsSetupHost,
           // The node's own engine: worker or manager, the configuration network is local.

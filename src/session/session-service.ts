@@ -45,6 +45,7 @@ import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import type {Cluster} from '../swarm/cluster.js';
 import {homeVolume} from '../swarm/swarm-names.js';
 import {
+  chooseNode,
   describeResources,
   freeResources,
   placementOf,
@@ -232,9 +233,8 @@ export class SessionService {
     const gpuPlan = placement
       ? {pick: () => null, note: placement.note}
       : await this.#deps.gpus.plan(request.gpu);
-    const sshHost = placement
-      ? (placement.node?.address ?? '')
-      : (config.sshHost ?? (await this.#deps.sshHost()));
+    // Swarm mode: the node's address, settled when the node is (see chooseNode).
+    const sshHost = placement ? '' : (config.sshHost ?? (await this.#deps.sshHost()));
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock.
     let record = await this.#reserve(
@@ -347,8 +347,8 @@ export class SessionService {
         cluster.tasks({[LABELS.instance]: this.#instance}),
       ]);
       const free = freeResources(nodes, tasks);
-      const eligible = nodes.filter((node) => !placement.node || node.name === placement.node.name);
-      const where = placement.node ? ` on node ${placement.node.name} (${record.user}'s home)` : '';
+      const eligible = nodes.filter((node) => node.name === record.node);
+      const where = ` on node ${record.node}`;
       const freeNow = describeResources(
         eligible.map((node) => ({name: node.name, resources: free.get(node.name) ?? []})),
       );
@@ -398,6 +398,8 @@ export class SessionService {
         isFree: this.#deps.portProbe,
       });
       const uid = this.#uidFor(state, user, owner);
+      // Swarm mode: the node is settled here, under the lock, so concurrent creates share it out.
+      const node = placement ? chooseNode(placement, state.sessions, user) : undefined;
       const now = clock.now();
       const id = newSessionId();
       const record: SessionRecord = {
@@ -408,7 +410,7 @@ export class SessionService {
         container_name: containerName(user, id),
         image: config.image,
         ssh_port: port,
-        ssh_host: sshHost,
+        ssh_host: node?.address ?? sshHost,
         ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
         gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
         gpu_index: gpu ? gpu.gpu_index : null,
@@ -422,7 +424,7 @@ export class SessionService {
         created_at: isoSeconds(now),
         expires_at: isoSeconds(new Date(now.getTime() + ttl)),
         creator_pid: this.#deps.processes.pid,
-        ...(placement ? {node: placement.node?.name ?? null} : {}),
+        ...(node ? {node: node.name} : {}),
       };
       state.sessions.push(record);
       return record;
@@ -878,7 +880,7 @@ function pendingCreations(sessions: readonly SessionRecord[]): PendingMigDevice[
 function swarmSpec(record: SessionRecord, placement: SwarmPlacement): Partial<ContainerSpec> {
   return {
     mount: {source: record.workspace, target: `/home/${record.user}`, volume: true},
-    ...(placement.node ? {node: placement.node.name} : {}),
+    ...(record.node ? {node: record.node} : {}),
     ...(placement.kind ? {genericResource: placement.kind} : {}),
   };
 }

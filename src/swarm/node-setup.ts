@@ -34,6 +34,8 @@ export interface NodeSetupRequest {
 
 export interface NodeSetupDeps {
   config: Config;
+  /** sandman's state directory on this node: the firewall repair takes its lock there. */
+  stateDir: string;
   smi: NvidiaSmi;
   host: SetupHost;
   networks: NodeNetworks;
@@ -225,6 +227,8 @@ export async function setUpNode(deps: NodeSetupDeps, request: NodeSetupRequest):
   }
 
   // 4. The host-protection rules, and the node's timer that keeps them.
+  if (request.apply && (await host.directoryMode(deps.stateDir)) === undefined)
+    await host.makeDirectory(deps.stateDir, 0o755);
   if (config.networkPolicy === 'off')
     steps.push({step: 'firewall', status: 'ok', detail: 'networkPolicy is off'});
   else if (!request.apply) {

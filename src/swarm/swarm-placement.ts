@@ -1,6 +1,7 @@
 import type {Config} from '../config.js';
 import {capacity, conflict, dependencyUnavailable, invalidInput, notFound} from '../errors.js';
 import type {GpuChoice} from '../gpu/gpu-allocator.js';
+import type {SessionRecord} from '../state/state-data.js';
 import {schedulable, type Cluster, type NamedResource, type SwarmNode, type SwarmTask} from './cluster.js';
 import {migKind, profileOfKind, WHOLE_GPU_KIND} from './swarm-names.js';
 
@@ -16,6 +17,10 @@ export interface SwarmPlacement {
   note?: string;
   /** The names a user may connect with: every node's address and host name. */
   principals: string[];
+  /** Nodes a new user's first session may go to (ready, active, offering the kind). */
+  candidates: SwarmNode[];
+  /** Every node that takes sessions now, for saying what is free elsewhere. */
+  usable: SwarmNode[];
 }
 
 /**
@@ -61,15 +66,25 @@ export async function planPlacement(options: {
     }
     if (!schedulable(node))
       throw dependencyUnavailable(
-        `node ${node.name} is ${node.state}${node.availability === 'active' ? '' : ` and ${node.availability}`}: ` +
-          `${user}'s home is there, so the session cannot start now (nothing was moved elsewhere)`,
+        `node ${node.name} is ${unavailability(node)}: ${user}'s home is there, so the session cannot start ` +
+          'now (nothing was moved elsewhere)',
       );
   }
   const principals = clusterHostNames(nodes);
-  if (gpu.kind === 'none') return {node, profile: null, principals};
+  const usable = node ? [node] : nodes.filter(schedulable);
+  if (usable.length === 0)
+    throw dependencyUnavailable('no swarm node is ready and active: no session can start');
+  if (gpu.kind === 'none') return {node, profile: null, principals, candidates: usable, usable};
   const advertised = nodes.some((candidate) => candidate.resources.length > 0);
   if (gpu.kind === 'default' && !advertised)
-    return {node, profile: null, principals, note: 'no node advertises GPUs: the session has none'};
+    return {
+      node,
+      profile: null,
+      principals,
+      candidates: usable,
+      usable,
+      note: 'no node advertises GPUs: the session has none',
+    };
   const profile = gpu.kind === 'profile' ? gpu.profile : config.defaultProfile;
   const kind = migKind(profile);
   const offered = (node ? [node] : nodes).some((candidate) =>
@@ -80,7 +95,70 @@ export async function planPlacement(options: {
       `no ${node ? `device on node ${node.name} (${user}'s home)` : 'node advertises a device'} of MIG profile ` +
         `${profile}; advertised: ${describeResources(node ? [node] : nodes)}`,
     );
-  return {node, kind, profile, principals};
+  const candidates = usable.filter((candidate) =>
+    candidate.resources.some((resource) => resource.kind === kind),
+  );
+  return {node, kind, profile, principals, candidates, usable};
+}
+
+/**
+ * The node for a session, under the state lock: the user's own, or for a first session the
+ * candidate with the most free devices of the kind (without a GPU: the fewest sessions). Free
+ * counts what sandman's sessions, running or being created, take from what a node advertises,
+ * so concurrent creates never pick more than a node has; which device it is stays Swarm's choice.
+ * Every session is constrained to its node from the start, so Swarm never moves it away from the
+ * home (a drained node leaves it pending rather than elsewhere with an empty home).
+ */
+export function chooseNode(
+  placement: SwarmPlacement,
+  sessions: ReadonlyArray<Pick<SessionRecord, 'node' | 'mig_profile'>>,
+  user: string,
+): SwarmNode {
+  const taken = (node: SwarmNode) => sessions.filter((session) => session.node === node.name);
+  const free = (node: SwarmNode) =>
+    placement.kind === undefined
+      ? Number.POSITIVE_INFINITY
+      : node.resources.filter((resource) => resource.kind === placement.kind).length -
+        taken(node).filter((session) => session.mig_profile === placement.profile).length;
+  const ranked = [...placement.candidates].sort(
+    (a, b) => free(b) - free(a) || taken(a).length - taken(b).length || a.name.localeCompare(b.name),
+  );
+  const best = ranked[0];
+  if (!best || free(best) <= 0) {
+    const where = placement.node ? ` on node ${placement.node.name} (${user}'s home)` : '';
+    throw capacity(
+      `no free ${placement.profile} device${where}; free now: ${describeResources(
+        placement.usable.map((node) => ({
+          name: node.name,
+          resources: freeOfRecords(node, taken(node)),
+        })),
+      )}`,
+    );
+  }
+  return best;
+}
+
+/** A node's advertised devices less one per sandman session there of that profile. */
+function freeOfRecords(
+  node: SwarmNode,
+  sessions: ReadonlyArray<Pick<SessionRecord, 'mig_profile'>>,
+): NamedResource[] {
+  const left = [...node.resources];
+  for (const session of sessions) {
+    const index = left.findIndex((resource) => profileOfKind(resource.kind) === session.mig_profile);
+    if (index >= 0) left.splice(index, 1);
+  }
+  return left;
+}
+
+/** Why a node takes no sessions: down, drained, paused. */
+function unavailability(node: SwarmNode): string {
+  if (node.state !== 'ready') return node.state;
+  return node.availability === 'drain'
+    ? 'drained'
+    : node.availability === 'pause'
+      ? 'paused'
+      : node.availability;
 }
 
 /** The names users reach sessions by: every node's address and host name. */
@@ -102,7 +180,8 @@ export function freeResources(nodes: SwarmNode[], tasks: SwarmTask[]): Map<strin
 
 /** `lab1: 1c.2g.10gb ×2, 4g.20gb; lab3: gpu ×8`, for messages. */
 export function describeResources(nodes: Array<Pick<SwarmNode, 'name' | 'resources'>>): string {
-  const parts = nodes
+  const parts = [...nodes]
+    .sort((a, b) => a.name.localeCompare(b.name))
     .filter((node) => node.resources.length > 0)
     .map((node) => {
       const counts = new Map<string, number>();

@@ -18,6 +18,8 @@ STAND_IN="$HERE/../stand-ins/nvidia-smi.mjs"
 RUN=/run/sandman-test-engines
 ROOT=/var/lib/sandman-test-engines
 HOOK_DIR=/usr/local/lib/sandman-test/bin
+# The hook stand-in's list of devices hosts have (test/stand-ins/nvidia-container-runtime-hook).
+REGISTRY=/var/tmp/sandman-test-gpu-hosts
 HOSTS=(a100-mig-r580 h100-mig-masked rtx-pro-6000-x8-no-mig)
 RULE=(DOCKER-USER -i smv-lab+ -o smv-lab+ -j ACCEPT)
 
@@ -63,6 +65,8 @@ case "${1:-}" in
       runtime_config "$resources" >"$xdg/nvidia-container-runtime/config.toml"
       args="--add-runtime nvidia=$HOOK_DIR/nvidia-container-runtime --default-runtime nvidia"
       for resource in $resources; do args="$args --node-generic-resource $resource"; done
+      mkdir -p "$REGISTRY"
+      for resource in $resources; do echo "${resource#*=}"; done >"$REGISTRY/lab$k"
       ENGINE_HOSTNAME="lab$k" ENGINE_ENV="XDG_CONFIG_HOME=$xdg DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1" \
         ENGINE_DOCKERD_ARGS="$args" bash "$ENGINE" up "lab$k" $((50 + k)) "$image" >/dev/null
     done
@@ -90,7 +94,7 @@ case "${1:-}" in
       name=$(basename "$socket" .sock)
       DOCKER_HOST="unix://$socket" docker swarm leave --force >/dev/null 2>&1 || true
       bash "$ENGINE" down "$name"
-      rm -rf "$ROOT/$name-config"
+      rm -rf "$ROOT/$name-config" "$REGISTRY/$name"
     done
     iptables -D "${RULE[@]}" 2>/dev/null || true
     ;;

@@ -387,7 +387,9 @@ export const COMMAND_TABLE: CommandSpec[] = [
     id: 'image:build',
     summary: 'Build the workspace image from images/workspace',
     description:
-      'The image is BASE plus an SSH server and the sandman entrypoint. On GPU hosts use an nvidia/cuda base.',
+      'The image is BASE plus an SSH server and the sandman entrypoint. On GPU hosts use an nvidia/cuda base. ' +
+      'In swarm mode it is built on the manager: push it to a registry the nodes pull from, or ' +
+      'docker save IMAGE | ssh NODE docker load on every node (doctor checks that it runs on each).',
     examples: [
       '<%= config.bin %> image build',
       '<%= config.bin %> image build --base nvidia/cuda:12.6.3-runtime-ubuntu24.04 --tag sandman/workspace:cuda12.6',

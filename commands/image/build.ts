@@ -5,9 +5,12 @@ import type {Handler} from '../../cli/command-spec.js';
 import {startSpinner} from '../../cli/spinner.js';
 
 /** Builds images/workspace on --base; the tag is the `image` setting (--tag sets it). */
-const build: Handler = async ({flags}, context): Promise<{image: string; base: string | null}> => {
+const build: Handler = async (
+  {flags},
+  context,
+): Promise<{image: string; base: string | null; distribute?: string}> => {
   const {out} = context;
-  const {image} = context.settings();
+  const {image, backend} = context.settings();
   const base = flags.base as string | undefined;
   const spinner = await startSpinner(out.json, `Building ${image}`);
   const verbose = !out.json && !process.stderr.isTTY;
@@ -25,6 +28,13 @@ const build: Handler = async ({flags}, context): Promise<{image: string; base: s
     spinner.stop();
   }
   out.log(`✔ Built ${image}${base ? ` on ${base}` : ''}`);
-  return {image, base: base ?? null};
+  if (backend !== 'swarm') return {image, base: base ?? null};
+  // Swarm mode: every node starts sessions from its own copy (README "Swarm mode": the image).
+  const distribute =
+    `the image is on this manager only: push it to a registry the nodes pull from (docker tag/push, and set image ` +
+    `to that name), or copy it to every node: docker save ${image} | ssh NODE docker load ` +
+    `(then "sandman doctor" checks it runs on every node)`;
+  out.log(`Swarm mode: ${distribute}`);
+  return {image, base: base ?? null, distribute};
 };
 export default build;

@@ -380,6 +380,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
 
   // The cluster.
 
+  /** In host-name order, so every listing and message reads the same. */
   async nodes(): Promise<SwarmNode[]> {
     return this.#call('list swarm nodes', async (docker) => {
       const nodes = (await docker.listNodes()) as Array<{
@@ -394,7 +395,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
         Status: {State: string; Addr?: string};
         ManagerStatus?: {Addr?: string};
       }>;
-      return nodes.map((node) => {
+      const named = nodes.map((node) => {
         // A manager may report 0.0.0.0 as its status address; its raft address has the real one.
         let address = node.Status.Addr ?? '';
         if ((address === '' || address === '0.0.0.0') && node.ManagerStatus?.Addr)
@@ -409,6 +410,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
           resources: namedResources(node.Description?.Resources?.GenericResources),
         };
       });
+      return named.sort((a, b) => a.name.localeCompare(b.name));
     });
   }
 

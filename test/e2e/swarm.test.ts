@@ -337,6 +337,24 @@ describe('swarm mode on a three-node lab swarm', () => {
   );
 
   it(
+    'what needs the container on its node: --password is refused, extend moves the expiry and says what it could not',
+    async () => {
+      const password = await create('pwd', ['--no-gpu', '--password']);
+      expect(password.exitCode).toBe(2);
+      expect(JSON.parse(password.stdout).error.message).toContain('swarm mode: --password is not available');
+      const session = sessions[0]!;
+      const extend = await sandbox.run(['session', 'extend', session.session_id, '--ttl', '30m', '--json']);
+      expect(extend.exitCode, extend.stderr).toBe(0);
+      expect(extend.stderr).toContain('its key and host certificate keep the old expiry');
+      const state = await readState(sandbox.stateFile);
+      expect(state.sessions.find((record) => record.id === session.session_id)!.expires_at).toBe(
+        JSON.parse(extend.stdout).expires_at,
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     'doctor checks the manager, the nodes, their GPUs and the image on every node',
     async () => {
       const doctor = await sandman(['doctor']);
@@ -367,6 +385,25 @@ describe('swarm mode on a three-node lab swarm', () => {
         state.sessions.find((session) => session.id === expired.session_id)!.expires_at = PAST;
       });
       expect((await docker(1, ['service', 'rm', removed.container_name])).exitCode).toBe(0);
+      // A service of this sandman's that no record knows: an orphan.
+      const orphan = await docker(1, [
+        'service',
+        'create',
+        '--detach',
+        '--no-resolve-image',
+        '--name',
+        'sandman-orphan-000000000000',
+        '--label',
+        `io.sandman.instance=${sandbox.instance}`,
+        '--label',
+        'io.sandman.session=000000000000',
+        '--restart-condition',
+        'none',
+        'sandman-test/workspace:latest',
+        'sleep',
+        '600',
+      ]);
+      expect(orphan.exitCode, orphan.stderr).toBe(0);
       const reap = await sandman(['reap']);
       expect(reap.exitCode, reap.stderr).toBe(0);
       const items = (reap.body.items as Array<{reason: string; session_id: string; result: string}>).filter(
@@ -376,10 +413,12 @@ describe('swarm mode on a three-node lab swarm', () => {
         [
           ['dangling', removed.session_id, 'done'],
           ['expired', expired.session_id, 'done'],
+          ['orphan', '000000000000', 'done'],
         ].sort(),
       );
       const left = String((await docker(1, ['service', 'ls', '--format', '{{.Name}}'])).stdout);
       expect(left).not.toContain(expired.container_name);
+      expect(left).not.toContain('sandman-orphan-000000000000');
       const secrets = String((await docker(1, ['secret', 'ls', '--format', '{{.Name}}'])).stdout);
       expect(secrets).not.toContain(expired.container_name);
       expect(secrets).not.toContain(removed.container_name);

@@ -395,7 +395,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
         Status: {State: string; Addr?: string};
         ManagerStatus?: {Addr?: string};
       }>;
-      const named = nodes.map((node) => {
+      const named = nodes.map((node): SwarmNode => {
         // A manager may report 0.0.0.0 as its status address; its raft address has the real one.
         let address = node.Status.Addr ?? '';
         if ((address === '' || address === '0.0.0.0') && node.ManagerStatus?.Addr)

@@ -7,6 +7,13 @@ export const SERVICE_NAME = 'sandman-reap.service';
 export const TIMER_NAME = 'sandman-reap.timer';
 
 /** Quotes a word for a systemd ExecStart= line. */
+/** `Environment=` lines for a unit's [Service] section. */
+function environmentLines(environment: Record<string, string>): string {
+  return Object.entries(environment)
+    .map(([key, value]) => `Environment=${quote(`${key}=${value}`)}\n`)
+    .join('');
+}
+
 function quote(word: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
 }
@@ -20,9 +27,7 @@ export function reaperUnits(options: {
   command: string[];
   environment?: Record<string, string>;
 }): Record<string, string> {
-  const environment = Object.entries(options.environment ?? {}).map(
-    ([key, value]) => `Environment=${quote(`${key}=${value}`)}\n`,
-  );
+  const environment = environmentLines(options.environment ?? {});
   const service = `# Written by "sandman systemd install". Removes expired sandman sessions.
 [Unit]
 Description=Remove expired sandman sessions and repair drift
@@ -31,7 +36,7 @@ Wants=docker.service
 
 [Service]
 Type=oneshot
-${environment.join('')}ExecStart=${[...options.command, 'reap'].map(quote).join(' ')}
+${environment}ExecStart=${[...options.command, 'reap'].map(quote).join(' ')}
 Nice=5
 `;
   const timer = `# Written by "sandman systemd install". Runs ${SERVICE_NAME} every minute.
@@ -49,6 +54,40 @@ Unit=${SERVICE_NAME}
 WantedBy=timers.target
 `;
   return {[SERVICE_NAME]: service, [TIMER_NAME]: timer};
+}
+
+export const NODE_FIREWALL_SERVICE = 'sandman-node-firewall.service';
+export const NODE_FIREWALL_TIMER = 'sandman-node-firewall.timer';
+
+/** The node's timer: its firewall rules are put back every minute (after a reboot or a reload). */
+export function nodeFirewallUnits(
+  command: string[],
+  environment: Record<string, string>,
+): Record<string, string> {
+  const service = `# Written by "sandman node setup". Keeps this swarm node's sandman firewall rules.
+[Unit]
+Description=Keep the sandman firewall rules of this swarm node
+After=docker.service
+Wants=docker.service
+
+[Service]
+Type=oneshot
+${environmentLines(environment)}ExecStart=${[...command, 'node', 'setup', '--apply', '--firewall-only'].map(quote).join(' ')}
+`;
+  const timer = `# Written by "sandman node setup". Runs ${NODE_FIREWALL_SERVICE} every minute.
+[Unit]
+Description=Keep the sandman firewall rules of this swarm node
+
+[Timer]
+OnBootSec=30s
+OnUnitActiveSec=1min
+AccuracySec=5s
+Unit=${NODE_FIREWALL_SERVICE}
+
+[Install]
+WantedBy=timers.target
+`;
+  return {[NODE_FIREWALL_SERVICE]: service, [NODE_FIREWALL_TIMER]: timer};
 }
 
 export async function installUnits(dir: string, units: Record<string, string>): Promise<string[]> {
@@ -76,9 +115,7 @@ export function apiUnits(options: {
   group: string;
   listen?: string;
 }): Record<string, string> {
-  const environment = Object.entries(options.environment ?? {}).map(
-    ([key, value]) => `Environment=${quote(`${key}=${value}`)}\n`,
-  );
+  const environment = environmentLines(options.environment ?? {});
   const socket = `# Written by "sandman systemd install --api". The sandman HTTP API, started on demand.
 [Unit]
 Description=sandman HTTP API socket
@@ -101,7 +138,7 @@ After=${API_SOCKET_NAME} docker.service
 [Service]
 Type=simple
 ExecStart=${[...options.command, 'api'].map(quote).join(' ')}
-${environment.join('')}`;
+${environment}`;
   return {[API_SOCKET_NAME]: socket, [API_SERVICE_NAME]: service};
 }
 

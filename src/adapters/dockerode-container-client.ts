@@ -328,32 +328,9 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
   }
 
   async logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream> {
-    return this.#call(`read logs of ${idOrName.slice(0, 64)}`, async (docker) => {
-      const container = docker.getContainer(idOrName);
-      try {
-        await container.inspect();
-      } catch (error) {
-        if (httpStatus(error) === 404) {
-          throw notFound(
-            `container ${idOrName} is gone (removed outside sandman); "sandman reap" cleans up its record`,
-          );
-        }
-        throw error;
-      }
-      const output = new PassThrough();
-      if (options.follow) {
-        const stream = await container.logs({follow: true, stdout: true, stderr: true, tail: options.tail});
-        docker.modem.demuxStream(stream, output, output);
-        stream.on('end', () => output.end());
-      } else {
-        const buffer = await container.logs({follow: false, stdout: true, stderr: true, tail: options.tail});
-        const source = new PassThrough();
-        docker.modem.demuxStream(source, output, output);
-        source.on('end', () => output.end());
-        source.end(buffer);
-      }
-      return output;
-    });
+    return this.#call(`read logs of ${idOrName.slice(0, 64)}`, (docker) =>
+      readLogs(docker, docker.getContainer(idOrName), `container ${idOrName}`, options),
+    );
   }
 
   async buildImage(options: {
@@ -386,4 +363,33 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
       });
     });
   }
+}
+
+/**
+ * A container's or a service's output as one plain stream: Docker multiplexes stdout and stderr
+ * (a stream when following, one buffer otherwise). A 404 means it was removed outside sandman.
+ */
+export async function readLogs(
+  docker: Dockerode,
+  source: {
+    inspect(): Promise<unknown>;
+    logs(options: Record<string, unknown>): Promise<NodeJS.ReadableStream | Buffer>;
+  },
+  what: string,
+  options: {follow: boolean; tail?: number},
+): Promise<NodeJS.ReadableStream> {
+  try {
+    await source.inspect();
+  } catch (error) {
+    if (httpStatus(error) === 404)
+      throw notFound(`${what} is gone (removed outside sandman); "sandman reap" cleans up its record`);
+    throw error;
+  }
+  const output = new PassThrough();
+  const logs = await source.logs({follow: options.follow, stdout: true, stderr: true, tail: options.tail});
+  const stream = Buffer.isBuffer(logs) ? new PassThrough() : logs;
+  docker.modem.demuxStream(stream, output, output);
+  stream.on('end', () => output.end());
+  if (Buffer.isBuffer(logs)) (stream as PassThrough).end(logs);
+  return output;
 }

@@ -1,5 +1,3 @@
-import {PassThrough} from 'node:stream';
-
 import type Dockerode from 'dockerode';
 
 import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../errors.js';
@@ -13,7 +11,7 @@ import type {
 } from '../docker/container-client.js';
 import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../swarm/cluster.js';
 import {nodeNetwork} from '../swarm/swarm-names.js';
-import {dockerMessage, DockerodeContainerClient, translate} from './dockerode-container-client.js';
+import {dockerMessage, DockerodeContainerClient, readLogs, translate} from './dockerode-container-client.js';
 
 /** Task states after which a task never runs again. */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
@@ -351,31 +349,14 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
   }
 
   async logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream> {
-    return this.#call(`read logs of ${idOrName.slice(0, 64)}`, async (docker) => {
-      const service = docker.getService(idOrName);
-      try {
-        await service.inspect();
-      } catch (error) {
-        if (httpStatus(error) === 404) {
-          throw notFound(
-            `service ${idOrName} is gone (removed outside sandman); "sandman reap" cleans up its record`,
-          );
-        }
-        throw error;
-      }
-      const output = new PassThrough();
-      const stream = (await service.logs({
-        follow: options.follow,
-        stdout: true,
-        stderr: true,
-        tail: options.tail,
-      } as Record<string, unknown>)) as unknown as NodeJS.ReadableStream | Buffer;
-      const source = Buffer.isBuffer(stream) ? new PassThrough() : stream;
-      docker.modem.demuxStream(source, output, output);
-      source.on('end', () => output.end());
-      if (Buffer.isBuffer(stream)) (source as PassThrough).end(stream);
-      return output;
-    });
+    return this.#call(`read logs of ${idOrName.slice(0, 64)}`, (docker) =>
+      readLogs(
+        docker,
+        docker.getService(idOrName) as unknown as Parameters<typeof readLogs>[1],
+        `service ${idOrName}`,
+        options,
+      ),
+    );
   }
 
   // The cluster.

@@ -5,11 +5,10 @@ import type {GpuDevice} from '../gpu/gpu-types.js';
 import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
 import {invalidInput} from '../errors.js';
 import type {SetupHost, SetupStep} from '../setup.js';
+import {NODE_FIREWALL_TIMER, nodeFirewallUnits} from '../systemd-units.js';
 import type {NamedResource} from './cluster.js';
 import {migKind, nodeBridge, nodeNetwork, resourceVariable, WHOLE_GPU_KIND} from './swarm-names.js';
 
-export const NODE_FIREWALL_SERVICE = 'sandman-node-firewall.service';
-export const NODE_FIREWALL_TIMER = 'sandman-node-firewall.timer';
 const SYSTEMD_DIR = '/etc/systemd/system';
 
 /** The node's own engine: the configuration-only network the sessions' swarm network is made from. */
@@ -110,40 +109,6 @@ export function runtimeConfigWith(existing: string | undefined, value: string): 
   const section = text.search(/^\[/m);
   if (section < 0) return `${text}${text && !text.endsWith('\n') ? '\n' : ''}${line}\n`;
   return `${text.slice(0, section)}${line}\n\n${text.slice(section)}`;
-}
-
-/** The node's timer: its firewall rules are put back every minute (after a reboot or a reload). */
-export function nodeFirewallUnits(
-  command: string[],
-  environment: Record<string, string>,
-): Record<string, string> {
-  const quote = (word: string) =>
-    /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `"${word.replace(/(["\\])/g, '\\$1')}"`;
-  const env = Object.entries(environment).map(([key, value]) => `Environment=${quote(`${key}=${value}`)}\n`);
-  const service = `# Written by "sandman node setup". Keeps this swarm node's sandman firewall rules.
-[Unit]
-Description=Keep the sandman firewall rules of this swarm node
-After=docker.service
-Wants=docker.service
-
-[Service]
-Type=oneshot
-${env.join('')}ExecStart=${[...command, 'node', 'setup', '--apply', '--firewall-only'].map(quote).join(' ')}
-`;
-  const timer = `# Written by "sandman node setup". Runs ${NODE_FIREWALL_SERVICE} every minute.
-[Unit]
-Description=Keep the sandman firewall rules of this swarm node
-
-[Timer]
-OnBootSec=30s
-OnUnitActiveSec=1min
-AccuracySec=5s
-Unit=${NODE_FIREWALL_SERVICE}
-
-[Install]
-WantedBy=timers.target
-`;
-  return {[NODE_FIREWALL_SERVICE]: service, [NODE_FIREWALL_TIMER]: timer};
 }
 
 /**

@@ -178,6 +178,17 @@ describe('swarm mode on a three-node lab swarm', () => {
           'utf8',
         );
         expect(units).toContain('node setup --apply --firewall-only');
+        const unitDir = path.join(sandbox.dir, `lab${k}`, 'units');
+        const verify = await execa(
+          'systemd-analyze',
+          [
+            'verify',
+            path.join(unitDir, 'sandman-node-firewall.service'),
+            path.join(unitDir, 'sandman-node-firewall.timer'),
+          ],
+          {reject: false},
+        );
+        expect(verify.exitCode, verify.stderr).toBe(0);
         // A second run changes nothing.
         const again = JSON.parse(String((await nodeSetup(k, ['--apply'])).stdout));
         expect(again.steps.every((step: {status: string}) => step.status === 'ok')).toBe(true);
@@ -458,10 +469,15 @@ describe('swarm mode on a three-node lab swarm', () => {
           ).stdout,
         );
         expect(tasks).not.toMatch(/^lab[13] Running/m);
-        const reap = await sandman(['reap', '--dry-run']);
-        const reported = (
-          reap.body.items as Array<{action: string; session_id: string; detail?: string}>
-        ).find((item) => item.action === 'report' && item.session_id === staying.session_id);
+        // Swarm reschedules in its own time: the reaper reports the task once Swarm gave up placing it.
+        let reported: {detail?: string} | undefined;
+        for (let attempt = 0; attempt < 40 && !reported; attempt++) {
+          const reap = await sandman(['reap', '--dry-run']);
+          reported = (reap.body.items as Array<{action: string; session_id: string; detail?: string}>).find(
+            (item) => item.action === 'report' && item.session_id === staying.session_id,
+          );
+          if (!reported) await new Promise((resolve) => setTimeout(resolve, 500));
+        }
         expect(reported?.detail).toMatch(/no suitable node/);
       } finally {
         await docker(1, ['node', 'update', '--availability', 'active', 'lab2']);

@@ -4,9 +4,9 @@ import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 
 import {parseGpuList} from '../../src/gpu/parse-list.js';
+import {nodeFirewallUnits} from '../../src/systemd-units.js';
 import {
   daemonJsonWith,
-  nodeFirewallUnits,
   nodeResources,
   runtimeConfigWith,
   swarmResourceValue,

@@ -77,11 +77,21 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
               ? {kind: 'mig-instance', uuid: input.mig_instance_uuid}
               : {kind: 'default'};
         const ttl = input.ttl_minutes === undefined ? undefined : String(input.ttl_minutes);
+        if (input.node !== undefined && typeof input.node !== 'string')
+          throw invalidInput('node must be a string');
         // A request's own image gets services wired with it; everything else as configured.
         const chosen = typeof input.image === 'string' ? servicesWith({image: input.image}) : services;
         const created = await (
           await chosen.sessionService()
-        ).create({user, ttl, gpu, password: false, env: [], wait: true});
+        ).create({
+          user,
+          ttl,
+          gpu,
+          password: false,
+          env: [],
+          wait: true,
+          node: input.node as string | undefined,
+        });
         return [
           201,
           {
@@ -139,6 +149,12 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
       'GET',
       '/gpus',
       async ({services}) => {
+        // Swarm mode: the devices each node advertises to Swarm, and who holds them.
+        const swarm = await services.swarmGpus();
+        if (swarm) {
+          const nodes = await swarm.list();
+          return [200, {nodes, count: nodes.reduce((sum, node) => sum + node.devices.length, 0)}];
+        }
         const gpus = await (await services.gpuService()).list();
         const bytes = (mib: number | null) => (mib === null ? null : mib * 1_048_576);
         return [
@@ -171,6 +187,23 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
       'GET',
       '/gpus/profiles',
       async ({services}) => {
+        const swarm = await services.swarmGpus();
+        if (swarm) {
+          const views = await swarm.profiles();
+          return [
+            200,
+            {
+              profiles: views.map((view) => ({
+                name: view.profile,
+                compute_slices: migSlices(view.profile) ?? null,
+                memory_slices: null,
+                memory_size: null,
+                node: view.node,
+                description: `node ${view.node}: ${view.devices_free}/${view.devices_total} devices free`,
+              })),
+            },
+          ];
+        }
         const profiles = await (await services.gpuService()).profiles();
         return [
           200,
@@ -190,6 +223,20 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
       'GET',
       '/gpus/available',
       async ({services}) => {
+        const swarm = await services.swarmGpus();
+        if (swarm) {
+          const free = (await swarm.available()).devices.map((device) => ({
+            uuid: device.uuid,
+            profile: device.profile,
+            memory: null,
+            compute_slices: migSlices(device.profile) ?? null,
+            memory_slices: null,
+            parent_gpu: null,
+            node: device.node,
+            allocated: false,
+          }));
+          return [200, {available_instances: free, count: free.length}];
+        }
         const available = await (await services.gpuService()).available();
         const instances = available.devices.map((device) => ({
           uuid: device.uuid,

@@ -91,6 +91,8 @@ export const OPENAPI = {
                   mig_profile: {type: 'string'},
                   mig_instance_uuid: {type: 'string'},
                   image: {type: 'string'},
+                  // Swarm mode: the node for the user's first session.
+                  node: {type: 'string'},
                 },
               },
             },

@@ -92,7 +92,7 @@ export async function planPlacement(options: {
   );
   if (!offered)
     throw capacity(
-      `no ${node ? `device on node ${node.name} (${user}'s home)` : 'node advertises a device'} of MIG profile ` +
+      `no ${node ? `device on node ${node.name}${pinned ? ` (${user}'s home)` : ''}` : 'node advertises a device'} of MIG profile ` +
         `${profile}; advertised: ${describeResources(node ? [node] : nodes)}`,
     );
   const candidates = usable.filter((candidate) =>

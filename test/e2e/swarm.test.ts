@@ -282,6 +282,47 @@ describe('swarm mode on a three-node lab swarm', () => {
   );
 
   it(
+    'the HTTP API on the manager: a create on a chosen node with a profile, the GPUs per node',
+    async () => {
+      const socketPath = path.join(sandbox.dir, 'api.sock');
+      const env = {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '2s'};
+      const setenv = Object.keys(env).flatMap((name) => ['-E', name]);
+      const loop =
+        `while :; do nsenter --net=/var/run/netns/sandman-lab1 systemd-socket-activate -l '${socketPath}' ` +
+        `${setenv.join(' ')} -E PATH node '${BIN}' api; sleep 0.1; done`;
+      const api = execa('sh', ['-c', loop], {env: {...process.env, ...env}, reject: false});
+      const curl = async (args: string[]) => {
+        const result = await execa('curl', ['-s', '--unix-socket', socketPath, ...args], {reject: false});
+        return JSON.parse(String(result.stdout) || 'null');
+      };
+      try {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          if ((await curl(['http://x/healthz']))?.status === 'ok') break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const created = await curl([
+          '-X',
+          'POST',
+          '-H',
+          'Content-Type: application/json',
+          '-d',
+          JSON.stringify({user_id: 'apiu', node: 'lab2', mig_profile: '2g.20gb'}),
+          'http://x/sessions',
+        ]);
+        expect(created.ssh_host, JSON.stringify(created)).toBe(address(2));
+        expect(created.gpu_uuid).toBe('MIG-00000001-0000-0000-0000-000000000001');
+        const gpus = await curl(['http://x/gpus']);
+        expect(gpus.nodes.map((node: {node: string}) => node.node)).toEqual(['lab1', 'lab2', 'lab3']);
+        expect(gpus.count).toBe(16);
+      } finally {
+        api.kill('SIGKILL');
+        await execa('pkill', ['-f', `${BIN} api`], {reject: false});
+      }
+    },
+    TIMEOUT,
+  );
+
+  it(
     'ten creates at once: no port twice on a node, no device twice, the state equals the services',
     async () => {
       const results = await Promise.all(
@@ -290,7 +331,10 @@ describe('swarm mode on a three-node lab swarm', () => {
         ),
       );
       // lab2 has two 1g.10gb devices and one is taken: one of the two GPU creates exits 5.
-      expect(results.map((result) => result.exitCode).sort()).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 5]);
+      expect(
+        results.map((result) => result.exitCode).sort(),
+        results.map((result) => result.stdout.slice(0, 300)).join('\n'),
+      ).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 5]);
       sessions.push(...results.flatMap((result) => (result.session ? [result.session] : [])));
       const state = await readState(sandbox.stateFile);
       const ports = state.sessions.map((session) => `${session.node}:${session.ssh_port}`);

@@ -206,7 +206,7 @@ describe('swarm mode on a three-node lab swarm', () => {
     async () => {
       const users = ['ann', 'ben', 'cat', 'dan', 'eve', 'fay'];
       const results = await Promise.all(users.map((user) => create(user)));
-      for (const result of results) expect(result.exitCode, result.stderr).toBe(0);
+      for (const result of results) expect(result.exitCode, result.stdout + result.stderr).toBe(0);
       sessions.push(...results.map((result) => result.session!));
       expect(new Set(sessions.map((session) => session.node)).size).toBeGreaterThanOrEqual(2);
       for (const session of sessions) {
@@ -232,10 +232,15 @@ describe('swarm mode on a three-node lab swarm', () => {
       const first = sessions.shift()!;
       expect((await sandman(['session', 'rm', first.session_id])).exitCode).toBe(0);
       const next = await create(first.ssh_user);
-      expect(next.exitCode, next.stderr).toBe(0);
+      expect(next.exitCode, next.stdout + next.stderr).toBe(0);
       expect(next.session!.node).toBe(first.node);
       const read = await ssh(next.session!, 'cat ~/kept');
       expect(read.stdout).toBe(`kept by ${first.ssh_user}`);
+      // `sandman ssh` on the manager reaches the session at its node; its logs come through Swarm.
+      const viaSandman = await sandbox.run(['ssh', first.ssh_user, '--', 'cat', '~/kept']);
+      expect(viaSandman.stdout.trim(), viaSandman.stderr).toBe(`kept by ${first.ssh_user}`);
+      const logs = await sandbox.run(['session', 'logs', first.ssh_user]);
+      expect(logs.stdout).toContain(`sandman-entrypoint: session for ${first.ssh_user}`);
       sessions.unshift(next.session!);
     },
     TIMEOUT,
@@ -251,7 +256,7 @@ describe('swarm mode on a three-node lab swarm', () => {
       ).map((resource: {NamedResourceSpec: {Value: string}}) => resource.NamedResourceSpec.Value);
       expect(supply).toHaveLength(2);
       const pair = await Promise.all(['gpa', 'gpb'].map((user) => create(user, ['--profile', '1c.2g.10gb'])));
-      for (const result of pair) expect(result.exitCode, result.stderr).toBe(0);
+      for (const result of pair) expect(result.exitCode, result.stdout + result.stderr).toBe(0);
       const gpuSessions = pair.map((result) => result.session!);
       expect(gpuSessions.map((session) => session.node)).toEqual(['lab1', 'lab1']);
       expect(gpuSessions.map((session) => session.gpu_uuid).sort()).toEqual([...supply].sort());
@@ -271,7 +276,7 @@ describe('swarm mode on a three-node lab swarm', () => {
       );
       // Another node's profile lands there.
       const other = await create('gpd', ['--profile', '1g.10gb']);
-      expect(other.exitCode, other.stderr).toBe(0);
+      expect(other.exitCode, other.stdout + other.stderr).toBe(0);
       expect(other.session!.node).toBe('lab2');
       const available = (await sandman(['gpu', 'available'])).body as {devices: Array<{uuid: string}>};
       const free = available.devices.map((device) => device.uuid);

@@ -16,6 +16,8 @@ import {dockerMessage, DockerodeContainerClient, readLogs, translate} from './do
 /** Task states after which a task never runs again. */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
 const POLL_MS = 150;
+/** How many failed starts of a session's task make its create fail. */
+const START_ATTEMPTS = 3;
 /** Docker's own stop timeout is 10 s; a session's sshd stops at once on SIGTERM. */
 const STOP_TIMEOUT_MS = 15_000;
 
@@ -187,7 +189,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
             Reservations: reservations,
           },
           // Like `unless-stopped` on one host: a crash or a node reboot brings it back on its node.
-          RestartPolicy: {Condition: 'any', Delay: 2_000_000_000, MaxAttempts: 0},
+          RestartPolicy: {Condition: 'any', Delay: 1_000_000_000, MaxAttempts: 0},
           Placement: {Constraints: spec.node ? [`node.hostname==${spec.node}`] : []},
           Networks: [{Target: spec.network}],
         },
@@ -209,11 +211,14 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
       const tasks = await this.#serviceTasks(id);
       const current = tasks.find((task) => task.desiredState === 'running') ?? tasks[0];
       if (current?.state === 'running') return;
-      const failed = tasks.find((task) => task.state === 'failed' || task.state === 'rejected');
-      if (failed) {
+      // Swarm starts a failed task again by itself (restart condition any): a first start can fail
+      // for a passing reason (two tasks making the node's bridge at once). Repeated failures are the
+      // session's own (a refused device, a missing image): say the latest reason.
+      const failed = tasks.filter((task) => task.state === 'failed' || task.state === 'rejected');
+      if (failed.length >= START_ATTEMPTS) {
         throw new SandmanError(
           'FAILURE',
-          `Swarm could not start ${current?.service ?? id}: ${failed.error ?? failed.state}`,
+          `Swarm could not start ${current?.service ?? id} (${failed.length} attempts): ${failed[0]!.error ?? failed[0]!.state}`,
         );
       }
       if (current?.state === 'pending' && current.error && /no suitable node/i.test(current.error)) {

@@ -415,6 +415,37 @@ describe('swarm mode on a three-node lab swarm', () => {
   );
 
   it(
+    'a session Swarm cannot start: exit 1 with the engine’s reason after its retries, nothing left behind',
+    async () => {
+      // An image only the manager has: lab2 cannot start it, however often Swarm tries.
+      expect(
+        (await docker(1, ['tag', 'sandman-test/workspace:latest', 'sandman-test/only-lab1:latest'])).exitCode,
+      ).toBe(0);
+      const failed = await create('nim', [
+        '--no-gpu',
+        '--node',
+        'lab2',
+        '--image',
+        'sandman-test/only-lab1:latest',
+      ]);
+      expect(failed.exitCode, failed.stdout).toBe(1);
+      expect(JSON.parse(failed.stdout).error.message).toMatch(
+        /Swarm could not start sandman-nim-\w+ \(3 attempts\): .*No such image/,
+      );
+      expect((await readState(sandbox.stateFile)).sessions.some((session) => session.user === 'nim')).toBe(
+        false,
+      );
+      expect(String((await docker(1, ['service', 'ls', '--format', '{{.Name}}'])).stdout)).not.toContain(
+        'sandman-nim-',
+      );
+      expect(String((await docker(1, ['secret', 'ls', '--format', '{{.Name}}'])).stdout)).not.toContain(
+        'sandman-nim-',
+      );
+    },
+    TIMEOUT,
+  );
+
+  it(
     'doctor checks the manager, the nodes, their GPUs and the image on every node',
     async () => {
       const doctor = await sandman(['doctor']);

@@ -60,22 +60,28 @@ export function dockerMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
-  #docker?: Promise<Dockerode>;
+/** Runs one engine call, its errors turned into SandmanErrors naming what it was trying to do. */
+export type DockerCall = <T>(action: string, fn: (docker: Dockerode) => Promise<T>) => Promise<T>;
 
-  /** dockerode and its dependencies load only when a command really talks to Docker. */
-  #engine(): Promise<Dockerode> {
-    this.#docker ??= import('dockerode').then(({default: Docker}) => new Docker());
-    return this.#docker;
-  }
-
-  async #call<T>(action: string, fn: (docker: Dockerode) => Promise<T>): Promise<T> {
-    const docker = await this.#engine();
+/** A connection to the engine: dockerode and its dependencies load only when a command really talks to Docker. */
+export function dockerCall(): DockerCall {
+  let engine: Promise<Dockerode> | undefined;
+  return async (action, fn) => {
+    engine ??= import('dockerode').then(({default: Docker}) => new Docker());
+    const docker = await engine;
     try {
       return await fn(docker);
     } catch (error) {
       throw translate(error, action);
     }
+  };
+}
+
+export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
+  readonly #call: DockerCall;
+
+  constructor(call: DockerCall = dockerCall()) {
+    this.#call = call;
   }
 
   async ping(): Promise<void> {

@@ -11,7 +11,7 @@ import type {
 } from '../docker/container-client.js';
 import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../swarm/cluster.js';
 import {nodeNetwork} from '../swarm/swarm-names.js';
-import {dockerMessage, DockerodeContainerClient, readLogs, translate} from './dockerode-container-client.js';
+import {dockerCall, dockerMessage, DockerodeContainerClient, readLogs} from './dockerode-container-client.js';
 
 /** Task states after which a task never runs again. */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
@@ -50,27 +50,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * manager; everything a single engine does alike (image, build, ping) goes to the local engine.
  */
 export class DockerodeSwarmServices implements ContainerClient, Cluster {
-  readonly #local = new DockerodeContainerClient();
-  #docker?: Promise<Dockerode>;
+  /** One connection to the manager's engine, shared with the single-engine calls below. */
+  readonly #call = dockerCall();
+  readonly #local = new DockerodeContainerClient(this.#call);
 
   constructor(
     /** How long start waits for Swarm to place and start a session. */
     private readonly startTimeoutMs: number,
   ) {}
-
-  #engine(): Promise<Dockerode> {
-    this.#docker ??= import('dockerode').then(({default: Docker}) => new Docker());
-    return this.#docker;
-  }
-
-  async #call<T>(action: string, fn: (docker: Dockerode) => Promise<T>): Promise<T> {
-    const docker = await this.#engine();
-    try {
-      return await fn(docker);
-    } catch (error) {
-      throw translate(error, action);
-    }
-  }
 
   ping(): Promise<void> {
     return this.#local.ping();

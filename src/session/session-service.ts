@@ -332,8 +332,8 @@ export class SessionService {
   }
 
   /**
-   * Swarm mode: waits until Swarm has placed and started the session, then records where (node,
-   * address) and the device it was given. A session Swarm cannot place is exit 5, naming what is free.
+   * Swarm mode: waits until Swarm has started the session on its node, then records the device
+   * Swarm gave it. A session Swarm cannot place is exit 5, naming what is free on that node.
    */
   async #placed(record: SessionRecord, serviceId: string, placement: SwarmPlacement): Promise<SessionRecord> {
     const cluster = this.#deps.cluster!;
@@ -346,24 +346,16 @@ export class SessionService {
         cluster.nodes(),
         cluster.tasks({[LABELS.instance]: this.#instance}),
       ]);
-      const free = freeResources(nodes, tasks);
-      const eligible = nodes.filter((node) => node.name === record.node);
-      const where = ` on node ${record.node}`;
-      const freeNow = describeResources(
-        eligible.map((node) => ({name: node.name, resources: free.get(node.name) ?? []})),
-      );
+      const free = freeResources(nodes, tasks).get(record.node!) ?? [];
+      const freeNow = describeResources([{name: record.node!, resources: free}]);
       throw capacity(
         placement.kind
-          ? `no free ${placement.profile} device${where}: ${error.message}; free now: ${freeNow}`
-          : `no room for the session${where}: ${error.message}`,
+          ? `no free ${placement.profile} device on node ${record.node}: ${error.message}; free now: ${freeNow}`
+          : `no room for the session on node ${record.node}: ${error.message}`,
       );
     }
-    const {node, devices} = await placementOf(cluster, {[LABELS.session]: record.id});
-    return this.#patch(record.id, {
-      node: node.name,
-      ssh_host: node.address,
-      gpu_uuid: devices[0]?.value ?? null,
-    });
+    const {devices} = await placementOf(cluster, {[LABELS.session]: record.id});
+    return placement.kind ? this.#patch(record.id, {gpu_uuid: devices[0]?.value ?? null}) : record;
   }
 
   async #reserve(

@@ -212,39 +212,29 @@ export class SessionService {
         'swarm mode: --password is not available (sandman cannot reach a container on another node to set it); use keys',
       );
 
-    // 2. Outside systems that must be there before anything is reserved, asked at once (nvidia-smi
-    // is slow on a GPU host); their failures are reported in this order, the engine's first.
-    const [image, planned, host] = await Promise.allSettled([
-      docker.ping().then(() => docker.imageExists(config.image)),
-      cluster
-        ? this.#deps.store.read().then((state) =>
-            planPlacement({
-              cluster,
-              config,
-              user: request.user,
-              pinned: state.users[request.user]?.node,
-              requested: request.node,
-              gpu: request.gpu,
-            }),
-          )
-        : this.#deps.gpus.plan(request.gpu),
-      // Swarm mode: the node's address, settled when the node is (see chooseNode).
-      cluster ? Promise.resolve('') : config.sshHost ? Promise.resolve(config.sshHost) : this.#deps.sshHost(),
-    ]);
-    if (image.status === 'rejected') throw image.reason;
-    if (!image.value) {
+    // 2. Outside systems that must be there before anything is reserved.
+    await docker.ping();
+    const placement = cluster
+      ? await planPlacement({
+          cluster,
+          config,
+          user: request.user,
+          pinned: (await this.#deps.store.read()).users[request.user]?.node,
+          requested: request.node,
+          gpu: request.gpu,
+        })
+      : undefined;
+    if (!(await docker.imageExists(config.image))) {
       throw dependencyUnavailable(
         `image ${config.image} not found in the Docker engine; build it with "sandman image build" (or set --image)`,
       );
     }
-    if (planned.status === 'rejected') throw planned.reason;
-    if (host.status === 'rejected') throw host.reason;
-    const placement = cluster ? (planned.value as SwarmPlacement) : undefined;
     // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
-    const gpuPlan: GpuPlan = placement
+    const gpuPlan = placement
       ? {pick: () => null, note: placement.note}
-      : (planned.value as GpuPlan);
-    const sshHost = host.value;
+      : await this.#deps.gpus.plan(request.gpu);
+    // Swarm mode: the node's address, settled when the node is (see chooseNode).
+    const sshHost = placement ? '' : (config.sshHost ?? (await this.#deps.sshHost()));
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock.
     let record = await this.#reserve(
@@ -283,22 +273,6 @@ export class SessionService {
       // Independent preparations at once. All are settled before a failure is thrown, so the undo
       // never races a key file or workspace still being written.
       let hostCredentials: HostCredentials | undefined;
-      // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
-      const network = locks.withLock(
-        'network',
-        config.lockTimeout,
-        () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
-        () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
-      );
-      // The rules must be in place before the container starts, not before it is created: their
-      // check runs while the engine creates it. Outside the network lock: only a repair takes it
-      // (see NetworkBoundary). Swarm mode: each node keeps its own (`sandman node setup`).
-      const firewall = network
-        .then(() => (placement ? undefined : this.#deps.networkBoundary.ensure()))
-        .then(
-          () => undefined,
-          (error: unknown) => error,
-        );
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
         this.#issueHostCredentials(record, placement?.principals).then(
@@ -306,23 +280,23 @@ export class SessionService {
         ),
         // Swarm mode: the home is a volume the node makes at the first start.
         placement ? Promise.resolve() : this.#deps.workspaces.ensure(record.workspace, record.uid),
-        network,
-      ]).catch(async (error: unknown) => {
-        await firewall;
-        throw error;
-      });
+        // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
+        locks
+          .withLock(
+            'network',
+            config.lockTimeout,
+            () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
+            () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#instance}),
+          )
+          // The rules are checked outside the lock: only a repair takes it (see NetworkBoundary).
+          // Swarm mode: each node keeps its own (`sandman node setup`).
+          .then(() => (placement ? undefined : this.#deps.networkBoundary.ensure())),
+      ]);
       this.#deps.progress?.('Starting the container');
-      try {
-        containerId = await docker.createContainer({
-          ...this.#containerSpec(record, authorizedKeys, userEnv, request.password, hostCredentials!),
-          ...(placement ? swarmSpec(record, placement) : {}),
-        });
-      } catch (error) {
-        await firewall;
-        throw error;
-      }
-      const refused = await firewall;
-      if (refused) throw refused;
+      containerId = await docker.createContainer({
+        ...this.#containerSpec(record, authorizedKeys, userEnv, request.password, hostCredentials!),
+        ...(placement ? swarmSpec(record, placement) : {}),
+      });
       await this.#deps.faultPoint?.('container-created');
       if (placement) record = await this.#placed(record, containerId, placement);
       else await docker.startContainer(containerId);

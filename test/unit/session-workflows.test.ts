@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {isSandmanError} from '../../src/errors.js';
+import {dependencyUnavailable, isSandmanError} from '../../src/errors.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
@@ -110,6 +110,18 @@ describe('session create', () => {
     };
     const failure = world.sessions.create(request('alice'));
     expect(await exitCodeOf(failure)).toBe(1);
+    await expectNothingLeft(world, 'alice');
+  });
+
+  it('never creates the container when the firewall rules cannot be put in place (6), leaving nothing', async () => {
+    const world = fakeWorld();
+    const apply = world.firewall.apply.bind(world.firewall);
+    world.firewall.apply = async () => {
+      throw dependencyUnavailable('iptables -N SANDMAN-IN failed: Permission denied (you must be root)');
+    };
+    expect(await exitCodeOf(world.sessions.create(request('alice')))).toBe(6);
+    expect(world.docker.calls.filter((call) => call.startsWith('createContainer'))).toEqual([]);
+    world.firewall.apply = apply;
     await expectNothingLeft(world, 'alice');
   });
 

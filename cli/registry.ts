@@ -50,7 +50,7 @@ export const COMMAND_TABLE: CommandSpec[] = [
       },
       profile: {kind: 'string', description: 'a free MIG device of this profile, e.g. 3g.20gb'},
       'mig-instance': {kind: 'string', description: 'this exact MIG device (UUID)'},
-      gpu: {kind: 'string', description: 'a whole GPU not in MIG mode (UUID or index)'},
+      gpu: {kind: 'string', description: 'a whole GPU not in MIG mode (UUID, index, or any)'},
       'no-gpu': {kind: 'boolean', description: 'no GPU at all'},
       'ssh-key': {
         kind: 'string',

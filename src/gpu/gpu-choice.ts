@@ -6,7 +6,8 @@ const PROFILE = /^(\d{1,2}c\.)?\d{1,2}g\.\d{1,4}(\.\d+)?gb(\+[a-z]{1,8}(\.[a-z]{
 // MIG-<uuid> (current drivers) or MIG-GPU-<uuid>/<gi>/<ci> (older ones).
 const MIG_UUID =
   /^MIG-([0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}|GPU-[0-9a-fA-F-]{36}\/\d{1,3}\/\d{1,3})$/;
-const GPU_REF = /^(\d{1,3}|GPU-[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$/;
+// An index, a UUID, or `any` free whole GPU.
+const GPU_REF = /^(\d{1,3}|any|GPU-[0-9a-fA-F]{8}(-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})$/;
 
 /**
  * The syntax of a GPU choice, checked before any outside system is asked (a bad flag is exit 2
@@ -25,7 +26,9 @@ export function validateGpuChoice(choice: GpuChoice): GpuChoice {
     );
   }
   if (choice.kind === 'gpu' && !GPU_REF.test(choice.ref)) {
-    throw invalidInput(`invalid --gpu ${JSON.stringify(choice.ref)}: give a GPU index or its GPU-<uuid>`);
+    throw invalidInput(
+      `invalid --gpu ${JSON.stringify(choice.ref)}: give a GPU index, its GPU-<uuid>, or any`,
+    );
   }
   return choice;
 }

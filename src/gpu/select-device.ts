@@ -80,6 +80,16 @@ export function selectDevice(
       throw notFound(`no MIG device ${choice.uuid} on this host (see "sandman gpu ls")`);
     }
     case 'gpu': {
+      if (choice.ref === 'any') {
+        const wholes = inventory.gpus.filter((candidate) => !candidate.mig);
+        if (wholes.length === 0)
+          throw invalidInput(
+            'every GPU here is in MIG mode: ask for a slice with --profile or --mig-instance',
+          );
+        const free = wholes.find((candidate) => !held.has(candidate.uuid));
+        if (!free) throw capacity(`every whole GPU is held by a session; ${describeFree(inventory, held)}`);
+        return allocation(free, free.uuid, null);
+      }
       const gpu = inventory.gpus.find(
         (candidate) => candidate.uuid === choice.ref || String(candidate.index) === choice.ref,
       );

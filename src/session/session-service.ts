@@ -47,6 +47,7 @@ import {homeVolume} from '../swarm/swarm-names.js';
 import {
   chooseNode,
   describeResources,
+  deviceName,
   freeResources,
   placementOf,
   planPlacement,
@@ -350,7 +351,7 @@ export class SessionService {
       const freeNow = describeResources([{name: record.node!, resources: free}]);
       throw capacity(
         placement.kind
-          ? `no free ${placement.profile} device on node ${record.node}: ${error.message}; free now: ${freeNow}`
+          ? `no free ${deviceName(placement)} on node ${record.node}: ${error.message}; free now: ${freeNow}`
           : `no room for the session on node ${record.node}: ${error.message}`,
       );
     }
@@ -416,7 +417,7 @@ export class SessionService {
         created_at: isoSeconds(now),
         expires_at: isoSeconds(new Date(now.getTime() + ttl)),
         creator_pid: this.#deps.processes.pid,
-        ...(node ? {node: node.name} : {}),
+        ...(node ? {node: node.name, gpu_kind: placement?.kind ?? null} : {}),
       };
       state.sessions.push(record);
       return record;

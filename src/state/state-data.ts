@@ -48,8 +48,10 @@ export interface SessionRecord {
   host_public_key?: string | null;
   /** Password login was asked for (the password itself is never stored). */
   password_auth?: boolean;
-  /** Swarm mode: the node the session runs on (its host name); null until Swarm has placed it. */
+  /** Swarm mode: the node the session runs on (its host name). */
   node?: string | null;
+  /** Swarm mode: the generic resource kind asked of Swarm (NVIDIA-MIG-<profile>, NVIDIA-GPU); null for none. */
+  gpu_kind?: string | null;
 }
 
 export interface UserRecord {

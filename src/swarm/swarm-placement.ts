@@ -43,10 +43,10 @@ export async function planPlacement(options: {
     throw invalidInput(
       'migMode dynamic works on a single host only; in swarm mode use pool (README "Swarm mode")',
     );
-  if (gpu.kind === 'mig-instance' || gpu.kind === 'gpu')
+  if (gpu.kind === 'mig-instance' || (gpu.kind === 'gpu' && gpu.ref !== 'any'))
     throw invalidInput(
       `swarm mode: Swarm's scheduler chooses the device, so --${gpu.kind === 'gpu' ? 'gpu' : 'mig-instance'} ` +
-        'cannot be used; ask for a kind with --profile (or none with --no-gpu)',
+        'cannot name one; ask for a kind: --profile P (a MIG device), --gpu any (a whole GPU), or --no-gpu',
     );
   await cluster.requireManager();
   const nodes = await cluster.nodes();
@@ -85,15 +85,16 @@ export async function planPlacement(options: {
       usable,
       note: 'no node advertises GPUs: the session has none',
     };
-  const profile = gpu.kind === 'profile' ? gpu.profile : config.defaultProfile;
-  const kind = migKind(profile);
+  const whole = gpu.kind === 'gpu';
+  const profile = whole ? null : gpu.kind === 'profile' ? gpu.profile : config.defaultProfile;
+  const kind = profile === null ? WHOLE_GPU_KIND : migKind(profile);
   const offered = (node ? [node] : nodes).some((candidate) =>
     candidate.resources.some((resource) => resource.kind === kind),
   );
   if (!offered)
     throw capacity(
-      `no ${node ? `device on node ${node.name}${pinned ? ` (${user}'s home)` : ''}` : 'node advertises a device'} of MIG profile ` +
-        `${profile}; advertised: ${describeResources(node ? [node] : nodes)}`,
+      `no ${node ? `${profile === null ? 'whole GPU' : 'device'} on node ${node.name}${pinned ? ` (${user}'s home)` : ''}` : `node advertises a ${profile === null ? 'whole GPU' : 'device'}`}` +
+        `${profile === null ? '' : ` of MIG profile ${profile}`}; advertised: ${describeResources(node ? [node] : nodes)}`,
     );
   const candidates = usable.filter((candidate) =>
     candidate.resources.some((resource) => resource.kind === kind),
@@ -111,7 +112,7 @@ export async function planPlacement(options: {
  */
 export function chooseNode(
   placement: SwarmPlacement,
-  sessions: ReadonlyArray<Pick<SessionRecord, 'node' | 'mig_profile'>>,
+  sessions: ReadonlyArray<Pick<SessionRecord, 'node' | 'gpu_kind'>>,
   user: string,
 ): SwarmNode {
   const taken = (node: SwarmNode) => sessions.filter((session) => session.node === node.name);
@@ -119,7 +120,7 @@ export function chooseNode(
     placement.kind === undefined
       ? Number.POSITIVE_INFINITY
       : node.resources.filter((resource) => resource.kind === placement.kind).length -
-        taken(node).filter((session) => session.mig_profile === placement.profile).length;
+        taken(node).filter((session) => session.gpu_kind === placement.kind).length;
   const ranked = [...placement.candidates].sort(
     (a, b) => free(b) - free(a) || taken(a).length - taken(b).length || a.name.localeCompare(b.name),
   );
@@ -127,7 +128,7 @@ export function chooseNode(
   if (!best || free(best) <= 0) {
     const where = placement.node ? ` on node ${placement.node.name} (${user}'s home)` : '';
     throw capacity(
-      `no free ${placement.profile} device${where}; free now: ${describeResources(
+      `no free ${deviceName(placement)}${where}; free now: ${describeResources(
         placement.usable.map((node) => ({
           name: node.name,
           resources: freeOfRecords(node, taken(node)),
@@ -138,14 +139,19 @@ export function chooseNode(
   return best;
 }
 
-/** A node's advertised devices less one per sandman session there of that profile. */
+/** What was asked for, in messages: `1g.5gb device`, `whole GPU`. */
+export function deviceName(placement: Pick<SwarmPlacement, 'profile'>): string {
+  return placement.profile === null ? 'whole GPU' : `${placement.profile} device`;
+}
+
+/** A node's advertised devices less one per sandman session there of that kind. */
 function freeOfRecords(
   node: SwarmNode,
-  sessions: ReadonlyArray<Pick<SessionRecord, 'mig_profile'>>,
+  sessions: ReadonlyArray<Pick<SessionRecord, 'gpu_kind'>>,
 ): NamedResource[] {
   const left = [...node.resources];
   for (const session of sessions) {
-    const index = left.findIndex((resource) => profileOfKind(resource.kind) === session.mig_profile);
+    const index = left.findIndex((resource) => resource.kind === session.gpu_kind);
     if (index >= 0) left.splice(index, 1);
   }
   return left;

@@ -274,14 +274,23 @@ describe('swarm mode on a three-node lab swarm', () => {
       expect((await readState(sandbox.stateFile)).sessions.some((session) => session.user === 'gpc')).toBe(
         false,
       );
+      // A whole GPU: only lab3 has them.
+      const whole = await create('gpw', ['--gpu', 'any']);
+      expect(whole.exitCode, whole.stdout + whole.stderr).toBe(0);
+      expect(whole.session!.node).toBe('lab3');
+      expect(whole.session!.gpu_uuid).toMatch(/^GPU-/);
+      expect(await readFile(HOOK_LOG, 'utf8')).toContain(
+        `${(await containerOf(whole.session!)).id} ${whole.session!.gpu_uuid}\n`,
+      );
       // Another node's profile lands there.
       const other = await create('gpd', ['--profile', '1g.10gb']);
       expect(other.exitCode, other.stdout + other.stderr).toBe(0);
       expect(other.session!.node).toBe('lab2');
       const available = (await sandman(['gpu', 'available'])).body as {devices: Array<{uuid: string}>};
       const free = available.devices.map((device) => device.uuid);
-      for (const session of [...gpuSessions, other.session!]) expect(free).not.toContain(session.gpu_uuid);
-      sessions.push(...gpuSessions, other.session!);
+      for (const session of [...gpuSessions, whole.session!, other.session!])
+        expect(free).not.toContain(session.gpu_uuid);
+      sessions.push(...gpuSessions, whole.session!, other.session!);
     },
     TIMEOUT,
   );

@@ -106,6 +106,14 @@ describe('selectDevice', () => {
     expect(() => selectDevice({kind: 'default'}, rtx, all, [], pool)).toThrow(
       expect.objectContaining({exitCode: 5}),
     );
+    // `--gpu any`: the first free whole GPU; none left is exit 5; a host all in MIG mode exit 2.
+    expect(selectDevice({kind: 'gpu', ref: 'any'}, rtx, held, [], pool)).toMatchObject({gpu_index: 1});
+    expect(() => selectDevice({kind: 'gpu', ref: 'any'}, rtx, all, [], pool)).toThrow(
+      expect.objectContaining({exitCode: 5}),
+    );
+    expect(() => selectDevice({kind: 'gpu', ref: 'any'}, h100, none, [], pool)).toThrow(
+      expect.objectContaining({exitCode: 2}),
+    );
   });
 
   it('refuses a whole MIG-mode GPU with exit 2', () => {

@@ -74,6 +74,29 @@ describe('swarm placement', () => {
     expect(none.message).toContain('advertised: lab1: 1g.5gb ×2, 4g.20gb; lab2: 1g.5gb; lab3: gpu ×2');
   });
 
+  it('--gpu any asks for a whole GPU of a node advertising NVIDIA-GPU; another --gpu is exit 2', async () => {
+    const placement = await planPlacement({
+      cluster: lab(),
+      config,
+      user: 'ann',
+      gpu: {kind: 'gpu', ref: 'any'},
+    });
+    expect(placement).toMatchObject({kind: 'NVIDIA-GPU', profile: null});
+    expect(placement.candidates.map((node) => node.name)).toEqual(['lab3']);
+    const sessions: Array<{node: string; gpu_kind: string | null}> = [];
+    for (const user of ['a', 'b'])
+      sessions.push({node: chooseNode(placement, sessions, user).name, gpu_kind: 'NVIDIA-GPU'});
+    expect(sessions.map((session) => session.node)).toEqual(['lab3', 'lab3']);
+    const full = await failure(Promise.resolve().then(() => chooseNode(placement, sessions, 'c')));
+    expect(full.message).toBe('no free whole GPU; free now: lab1: 1g.5gb ×2, 4g.20gb; lab2: 1g.5gb');
+    const pinned = await failure(
+      planPlacement({cluster: lab(), config, user: 'ann', pinned: 'lab1', gpu: {kind: 'gpu', ref: 'any'}}),
+    );
+    expect(pinned.message).toBe(
+      "no whole GPU on node lab1 (ann's home); advertised: lab1: 1g.5gb ×2, 4g.20gb",
+    );
+  });
+
   it('without GPUs anywhere the default profile means no GPU, said in a note', async () => {
     const placement = await planPlacement({
       cluster: new FakeCluster([swarmNode('cpu1')]),
@@ -93,10 +116,10 @@ describe('swarm placement', () => {
       user: 'ann',
       gpu: {kind: 'profile', profile: '1g.5gb'},
     });
-    const sessions: Array<{node: string; mig_profile: string | null}> = [];
+    const sessions: Array<{node: string; gpu_kind: string | null}> = [];
     for (const user of ['a', 'b', 'c']) {
       const node = chooseNode(placement, sessions, user);
-      sessions.push({node: node.name, mig_profile: '1g.5gb'});
+      sessions.push({node: node.name, gpu_kind: 'NVIDIA-MIG-1g.5gb'});
     }
     // Equally free: the node with fewer sessions.
     expect(sessions.map((session) => session.node)).toEqual(['lab1', 'lab2', 'lab1']);
@@ -114,9 +137,9 @@ describe('swarm placement', () => {
 
   it('spreads sessions without a GPU over the nodes with the fewest', async () => {
     const placement = await planPlacement({cluster: lab(), config, user: 'ann', gpu: {kind: 'none'}});
-    const sessions: Array<{node: string; mig_profile: null}> = [];
+    const sessions: Array<{node: string; gpu_kind: null}> = [];
     for (const user of ['a', 'b', 'c', 'd'])
-      sessions.push({node: chooseNode(placement, sessions, user).name, mig_profile: null});
+      sessions.push({node: chooseNode(placement, sessions, user).name, gpu_kind: null});
     expect(sessions.map((session) => session.node)).toEqual(['lab1', 'lab2', 'lab3', 'lab1']);
   });
 

@@ -1,6 +1,7 @@
 import type {ChalkInstance} from 'chalk';
 
 import {formatDuration} from '../src/duration.js';
+import type {SetupStep} from '../src/setup.js';
 
 /** What a command prints through: stdout lines for people, or one JSON document for scripts. */
 export interface CommandOutput {
@@ -59,6 +60,15 @@ export function formatTime(iso: string): string {
 export function relativeTime(iso: string, now = Date.now()): string {
   const delta = Date.parse(iso) - now;
   return delta >= 0 ? `in ${formatDuration(delta)}` : `${formatDuration(-delta)} ago`;
+}
+
+/** The STEP/STATUS/DETAIL table of `setup` and `node setup`. */
+export async function renderSteps(steps: SetupStep[], colour: boolean): Promise<string> {
+  return renderTable(
+    ['STEP', 'STATUS', 'DETAIL'],
+    steps.map((step) => [step.step, step.status, step.detail]),
+    await loadChalk(colour),
+  );
 }
 
 export async function loadChalk(enabled: boolean): Promise<ChalkInstance | undefined> {

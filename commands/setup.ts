@@ -6,7 +6,7 @@ import type {Check} from '../src/doctor.js';
 import type {SetupStep} from '../src/setup.js';
 import {sandmanEnvironment, selfCommand} from '../src/systemd-units.js';
 import type {Handler} from '../cli/command-spec.js';
-import {loadChalk, renderTable} from '../cli/output.js';
+import {renderSteps} from '../cli/output.js';
 import {startSpinner} from '../cli/spinner.js';
 
 const setup: Handler = async (
@@ -35,14 +35,7 @@ const setup: Handler = async (
   const changed = result.steps.some((step) => step.status === 'done' || step.status === 'would');
   const left = result.checks.filter((check) => check.status !== 'ok');
   if (!out.json) {
-    const chalk = await loadChalk(out.colour);
-    out.log(
-      await renderTable(
-        ['STEP', 'STATUS', 'DETAIL'],
-        result.steps.map((step) => [step.step, step.status, step.detail]),
-        chalk,
-      ),
-    );
+    out.log(await renderSteps(result.steps, out.colour));
     if (flags['dry-run']) out.log('Dry run: nothing changed.');
     else if (!changed) out.log('Nothing to do: this host is set up.');
     for (const check of left)

@@ -2,7 +2,7 @@ import {invalidInput} from '../../src/errors.js';
 import {sandmanEnvironment, selfCommand} from '../../src/systemd-units.js';
 import type {NodeSetupResult} from '../../src/swarm/node-setup.js';
 import type {Handler} from '../../cli/command-spec.js';
-import {loadChalk, renderTable} from '../../cli/output.js';
+import {renderSteps} from '../../cli/output.js';
 
 /** `node setup`: one swarm node's part of swarm mode (README "Swarm mode"). */
 const nodeSetup: Handler = async ({flags}, context): Promise<NodeSetupResult> => {
@@ -21,14 +21,7 @@ const nodeSetup: Handler = async ({flags}, context): Promise<NodeSetupResult> =>
     environment: sandmanEnvironment(),
   });
   if (!out.json) {
-    const chalk = await loadChalk(out.colour);
-    out.log(
-      await renderTable(
-        ['STEP', 'STATUS', 'DETAIL'],
-        result.steps.map((step) => [step.step, step.status, step.detail]),
-        chalk,
-      ),
-    );
+    out.log(await renderSteps(result.steps, out.colour));
     if (!flags.apply && !flags['firewall-only']) {
       out.log(`\ndaemon.json (${String(flags['daemon-json'])}):`);
       out.log(JSON.stringify(result.daemon_json, null, 2));

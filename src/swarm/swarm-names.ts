@@ -1,3 +1,5 @@
+import {createHash} from 'node:crypto';
+
 /**
  * Names sandman gives Swarm objects, derived in one place (README "Swarm mode").
  */
@@ -15,9 +17,15 @@ export function nodeNetwork(network: string): string {
   return `${network}-node`;
 }
 
-/** The Linux bridge of the sessions' network on every node (at most 15 characters). */
+/**
+ * The Linux bridge of the sessions' network on every node. Interface names hold 15 characters: a
+ * longer network name keeps its start and gets a hash of the whole, so two networks never share a
+ * bridge (Docker refuses a second network with the same bridge name on a node).
+ */
 export function nodeBridge(network: string): string {
-  return `sm-${network}`.slice(0, 15);
+  const name = `sm-${network}`;
+  if (name.length <= 15) return name;
+  return `sm-${network.slice(0, 6)}-${createHash('sha256').update(network).digest('hex').slice(0, 5)}`;
 }
 
 /** The generic resource kind a node advertises for a MIG profile, or for whole GPUs. */

@@ -93,6 +93,10 @@ case "$command" in
     stop_dockerd
     ip link del "smv-$name" 2>/dev/null || true
     ip netns del "$netns" 2>/dev/null || true
+    # A dockerd that stopped with containers still mounted leaves mounts behind: rm would fail.
+    awk -v data="$ROOT/$name" -v exec="$RUN/$name.exec" \
+      'index($2, data "/") == 1 || $2 == data || index($2, exec "/") == 1 || $2 == exec { print $2 }' /proc/mounts |
+      sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
     rm -rf "$ROOT/$name" "$RUN/$name.exec" "$socket" "$log"
     ;;
   *) usage ;;

@@ -89,14 +89,17 @@ case "${1:-}" in
     echo "DOCKER_HOST=$manager"
     ;;
   down)
+    # Every node is taken down even when one of them fails to; the exit status says so.
+    failed=0
     for socket in "$RUN"/lab*.sock; do
       [ -S "$socket" ] || continue
       name=$(basename "$socket" .sock)
       DOCKER_HOST="unix://$socket" docker swarm leave --force >/dev/null 2>&1 || true
-      bash "$ENGINE" down "$name"
+      bash "$ENGINE" down "$name" || failed=1
       rm -rf "$ROOT/$name-config" "$REGISTRY/$name"
     done
     iptables -D "${RULE[@]}" 2>/dev/null || true
+    exit "$failed"
     ;;
   *) usage ;;
 esac

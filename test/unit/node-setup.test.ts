@@ -4,6 +4,7 @@ import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 
 import {parseGpuList} from '../../src/gpu/parse-list.js';
+import {nodeBridge} from '../../src/swarm/swarm-names.js';
 import {nodeFirewallUnits} from '../../src/systemd-units.js';
 import {
   daemonJsonWith,
@@ -61,6 +62,13 @@ describe('node setup', () => {
       'swarm-resource = "V"\n\n[nvidia-container-cli]\nx = 1\n',
     );
     expect(runtimeConfigWith(undefined, 'V')).toBe('swarm-resource = "V"\n');
+  });
+
+  it('names each network its own bridge within the 15 characters of an interface name', () => {
+    expect(nodeBridge('sandman')).toBe('sm-sandman');
+    const [a, b] = [nodeBridge('sandman-test-abc123'), nodeBridge('sandman-test-def456')];
+    expect(a).not.toBe(b);
+    for (const name of [a, b]) expect(name).toMatch(/^sm-sandma-[0-9a-f]{5}$/);
   });
 
   it("the node's timer runs the firewall part every minute", () => {

@@ -82,14 +82,18 @@ async function writeState(sessions: SessionRecord[]): Promise<void> {
   writeFileSync(stateFile, JSON.stringify({version: 1, sessions, users: {}}, null, 2));
 }
 
+const sessionId = (index: number) => index.toString(16).padStart(12, '0');
+/** As sandman names a session's container: teardown removes it by this name. */
+const benchContainerName = (index: number) => `sandman-bench${index}-${sessionId(index)}`;
+
 function record(index: number, containerId: string | null, expiresAt: string): SessionRecord {
-  const id = index.toString(16).padStart(12, '0');
+  const id = sessionId(index);
   return {
     id,
     user: `bench${index}`,
     status: 'running',
     container_id: containerId,
-    container_name: `sandman-bench${index}-${id}`,
+    container_name: benchContainerName(index),
     image: IMAGE,
     ssh_port: 35000 + index,
     ssh_host: '127.0.0.1',
@@ -118,10 +122,12 @@ async function startContainers(count: number, offset: number): Promise<string[]>
         docker([
           'run',
           '-d',
+          '--name',
+          benchContainerName(index),
           '--label',
           `${LABELS.instance}=${instance}`,
           '--label',
-          `${LABELS.session}=${index.toString(16).padStart(12, '0')}`,
+          `${LABELS.session}=${sessionId(index)}`,
           BASE,
           'sleep',
           'infinity',
@@ -143,13 +149,84 @@ interface Row {
 }
 const rows: Row[] = [];
 
+/** One key for the raw containers' logins, written once. */
+let rawKey: {publicKey: string; file: string} | undefined;
+function benchKey(): {publicKey: string; file: string} {
+  if (!rawKey) {
+    const key = generateKeyPair('bench');
+    const file = path.join(dir, 'raw-key');
+    writeFileSync(file, key.privateKey, {mode: 0o600});
+    rawKey = {publicKey: key.publicKey, file};
+  }
+  return rawKey;
+}
+
+/**
+ * The true floor's container: sshd with nothing else (no limits, no mounts, no user set-up), root
+ * logging in with the key. `extra` adds `docker run` options (a network).
+ */
+function bareContainer(name: string, port: number, extra: string[] = []): string[] {
+  return [
+    '--name',
+    name,
+    '-p',
+    `127.0.0.1:${port}:22`,
+    ...extra,
+    '--entrypoint',
+    'sh',
+    BASE,
+    '-c',
+    `mkdir -p /run/sshd /root/.ssh && printf '%s\\n' '${benchKey().publicKey}' > /root/.ssh/authorized_keys && ` +
+      'ssh-keygen -q -t ed25519 -N "" -f /run/host_key && ' +
+      'exec /usr/sbin/sshd -D -e -h /run/host_key',
+  ];
+}
+
+/** A session's container as raw Docker makes it: the sessions network, caps, limits, home, user set-up. */
+async function sessionContainer(name: string, port: number, user: string): Promise<string[]> {
+  const home = path.join(dir, 'raw-home', user);
+  await mkdir(home, {recursive: true, mode: 0o700});
+  await chown(home, 30000, 30000);
+  return [
+    '--name',
+    name,
+    '--network',
+    'sandman-bench',
+    '-p',
+    `127.0.0.1:${port}:22`,
+    '--cap-drop',
+    'ALL',
+    ...SSHD_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
+    '--security-opt',
+    'no-new-privileges:true',
+    '--pids-limit',
+    '1024',
+    '-v',
+    `${home}:/home/${user}`,
+    '-e',
+    `SANDMAN_USER=${user}`,
+    '-e',
+    'SANDMAN_UID=30000',
+    '-e',
+    `SANDMAN_AUTHORIZED_KEYS=${benchKey().publicKey}`,
+    IMAGE,
+  ];
+}
+
+/** `docker run -d …`, then `ssh … true` polled until it works; the container is removed after. */
+async function runUntilSsh(name: string, port: number, user: string, args: string[]): Promise<number> {
+  const time = await timed(async () => {
+    await docker(['run', '-d', ...args]);
+    await sshUntilReady(benchKey().file, port, user);
+  });
+  await docker(['rm', '-f', name]);
+  return time;
+}
+
 async function benchCreateToSsh(): Promise<void> {
   const mine: number[] = [];
   const raw: number[] = [];
   const bare: number[] = [];
-  const key = generateKeyPair('bench');
-  const keyFile = path.join(dir, 'raw-key');
-  writeFileSync(keyFile, key.privateKey, {mode: 0o600});
   for (let run = 0; run < RUNS; run++) {
     mine.push(
       await timed(async () => {
@@ -159,64 +236,12 @@ async function benchCreateToSsh(): Promise<void> {
       }),
     );
     await sandman(['session', 'rm', `ssh${run}`]);
-    const home = path.join(dir, 'raw-home', `raw${run}`);
-    await mkdir(home, {recursive: true, mode: 0o700});
-    await chown(home, 30000, 30000);
+    const rawName = `sandman-bench-raw${run}`;
     raw.push(
-      await timed(async () => {
-        await docker([
-          'run',
-          '-d',
-          '--name',
-          `sandman-bench-raw${run}`,
-          '--network',
-          'sandman-bench',
-          '-p',
-          '127.0.0.1:34999:22',
-          '--cap-drop',
-          'ALL',
-          ...SSHD_CAPABILITIES.flatMap((cap) => ['--cap-add', cap]),
-          '--security-opt',
-          'no-new-privileges:true',
-          '--pids-limit',
-          '1024',
-          '-v',
-          `${home}:/home/raw${run}`,
-          '-e',
-          `SANDMAN_USER=raw${run}`,
-          '-e',
-          'SANDMAN_UID=30000',
-          '-e',
-          `SANDMAN_AUTHORIZED_KEYS=${key.publicKey}`,
-          IMAGE,
-        ]);
-        await sshUntilReady(keyFile, 34999, `raw${run}`);
-      }),
+      await runUntilSsh(rawName, 34999, `raw${run}`, await sessionContainer(rawName, 34999, `raw${run}`)),
     );
-    await docker(['rm', '-f', `sandman-bench-raw${run}`]);
-    // The true floor: an sshd container with nothing else (no limits, no mounts, no user set-up),
-    // root logging in with the key.
-    bare.push(
-      await timed(async () => {
-        await docker([
-          'run',
-          '-d',
-          '--name',
-          `sandman-bench-bare${run}`,
-          '-p',
-          '127.0.0.1:34998:22',
-          '--entrypoint',
-          'sh',
-          BASE,
-          '-c',
-          `mkdir -p /run/sshd /root/.ssh && printf '%s\\n' '${key.publicKey}' > /root/.ssh/authorized_keys && ` +
-            'ssh-keygen -q -t ed25519 -N "" -f /run/host_key && ' +
-            'exec /usr/sbin/sshd -D -e -h /run/host_key',
-        ]);
-        await sshUntilReady(keyFile, 34998, 'root');
-      }),
-    );
-    await docker(['rm', '-f', `sandman-bench-bare${run}`]);
+    const bareName = `sandman-bench-bare${run}`;
+    bare.push(await runUntilSsh(bareName, 34998, 'root', bareContainer(bareName, 34998)));
   }
   rows.push({
     name: 'create → SSH ready',
@@ -232,6 +257,78 @@ async function benchCreateToSsh(): Promise<void> {
     baseline: median(bare),
     baselineName: 'bare docker run -d -p + ssh poll',
     target: 1.25,
+    unit: 'ms',
+  });
+}
+
+/**
+ * Where the floor goes: raw Docker, no sandman, one of create's requirements added at each step,
+ * each against the true floor measured in the same run (README "Network boundary", "Connecting
+ * from a laptop and VS Code"). No targets: these bound what any sandman can reach.
+ */
+async function benchCreateSteps(): Promise<void> {
+  const hostKeyTar = path.join(dir, 'host-key.tar');
+  const keyDir = path.join(dir, 'host-key', 'etc', 'ssh', 'sandman');
+  await mkdir(keyDir, {recursive: true});
+  await execa('ssh-keygen', [
+    '-q',
+    '-t',
+    'ed25519',
+    '-N',
+    '',
+    '-f',
+    path.join(keyDir, 'ssh_host_ed25519_key'),
+  ]);
+  await execa('tar', ['-C', path.join(dir, 'host-key'), '-cf', hostKeyTar, 'etc']);
+  const steps = {
+    floor: [] as number[],
+    network: [] as number[],
+    session: [] as number[],
+    hostKey: [] as number[],
+  };
+  const client = {node: [] as number[], docker: [] as number[]};
+  for (let run = 0; run < RUNS; run++) {
+    const name = `sandman-bench-step${run}`;
+    steps.floor.push(await runUntilSsh(name, 34997, 'root', bareContainer(name, 34997)));
+    steps.network.push(
+      await runUntilSsh(name, 34997, 'root', bareContainer(name, 34997, ['--network', 'sandman-bench'])),
+    );
+    steps.session.push(
+      await runUntilSsh(name, 34997, `step${run}`, await sessionContainer(name, 34997, `step${run}`)),
+    );
+    // The host key goes in before the first start, as sandman puts it (an archive into the container).
+    const args = await sessionContainer(name, 34997, `key${run}`);
+    steps.hostKey.push(
+      await timed(async () => {
+        await docker(['create', ...args]);
+        await execa('docker', ['cp', '-', `${name}:/`], {inputFile: hostKeyTar});
+        await docker(['start', name]);
+        await sshUntilReady(benchKey().file, 34997, `key${run}`);
+      }),
+    );
+    await docker(['rm', '-f', name]);
+    client.node.push(await timed(() => execa('node', ['-e', '0'])));
+    client.docker.push(await timed(() => execa('docker', ['--version'])));
+  }
+  const floor = median(steps.floor);
+  const step = (name: string, values: number[]) =>
+    rows.push({
+      name,
+      sandman: median(values),
+      baseline: floor,
+      baselineName: 'true floor (same run)',
+      target: null,
+      unit: 'ms',
+    });
+  step('floor + sessions network', steps.network);
+  step('+ limits, home, user set-up', steps.session);
+  step('+ host key copied in', steps.hostKey);
+  rows.push({
+    name: 'client start: node -e 0',
+    sandman: median(client.node),
+    baseline: median(client.docker),
+    baselineName: 'docker --version',
+    target: null,
     unit: 'ms',
   });
 }
@@ -307,6 +404,9 @@ async function benchMassReap(): Promise<void> {
         if (result.exitCode !== 0) throw new Error(`reap failed: ${result.stdout} ${result.stderr}`);
       }),
     );
+    // A reap that left them would time nothing.
+    const left = await docker(['ps', '-aq', '--filter', `label=${LABELS.instance}=${instance}`]);
+    if (String(left.stdout).trim() !== '') throw new Error(`reap left containers: ${String(left.stdout)}`);
     const again = await startContainers(100, 0);
     raw.push(await timed(() => docker(['rm', '-f', ...again])));
   }
@@ -463,6 +563,7 @@ async function main(): Promise<void> {
   const want = (name: string) => !only || only.includes(name);
   const node = await nodeBaseline();
   if (want('create')) await benchCreateToSsh();
+  if (want('create-steps')) await benchCreateSteps();
   if (want('ls')) await benchNoDocker(node);
   if (want('reap-idle')) await benchIdleReap(node);
   if (want('reap-mass')) await benchMassReap();
@@ -478,10 +579,10 @@ async function main(): Promise<void> {
   );
   for (const row of rows) {
     const ratio = row.sandman / row.baseline;
-    const ok = row.target === null || ratio <= row.target;
+    const result = row.target === null ? '-' : ratio <= row.target ? 'met' : 'MISSED';
     console.log(
       `${pad(row.name, 40)}${pad(`${row.sandman.toFixed(row.unit === 'MiB' ? 1 : 0)} ${row.unit}`, 12)}${pad(`${row.baseline.toFixed(0)} ${row.unit}`, 12)}` +
-        `${pad(ratio.toFixed(2) + 'x', 8)}${pad(row.target === null ? '-' : `≤${row.target}x`, 9)}${pad(ok ? 'met' : 'MISSED', 9)}${row.baselineName}`,
+        `${pad(ratio.toFixed(2) + 'x', 8)}${pad(row.target === null ? '-' : `≤${row.target}x`, 9)}${pad(result, 9)}${row.baselineName}`,
     );
   }
 }

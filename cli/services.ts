@@ -1,6 +1,6 @@
 /**
  * The wiring: the one place that builds the real implementation of each outside system (Docker
- * through dockerode, nvidia-smi through execa, the state file through lowdb, locks through
+ * through dockerode, nvidia-smi and iptables as child processes, the state file through lowdb, locks through
  * proper-lockfile, key files, workspaces, the SSH probe, signals, the audit log, the metrics file,
  * the clock) and hands them to the use cases. Every factory imports what it needs on demand, so a
  * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
@@ -76,8 +76,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   const cluster = async (): Promise<Cluster | undefined> =>
     config.backend === 'swarm' ? swarm() : undefined;
   const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
-    const {ExecaNvidiaSmi} = await import('../src/adapters/execa-nvidia-smi.js');
-    return new ExecaNvidiaSmi(config.nvidiaSmi);
+    const {ProcessNvidiaSmi} = await import('../src/adapters/process-nvidia-smi.js');
+    return new ProcessNvidiaSmi(config.nvidiaSmi);
   });
   const locks = once(async (): Promise<Locks> => {
     const {ProperLockfileLocks} = await import('../src/adapters/proper-lockfile-locks.js');

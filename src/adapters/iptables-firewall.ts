@@ -1,10 +1,11 @@
 import type {Firewall, RuleState} from '../network/firewall.js';
 import {firewallPlan, type Family, type NetworkPolicy} from '../network/network-policy.js';
 import {dependencyUnavailable} from '../errors.js';
+import {runProgram} from './run-program.js';
 
 type Run = (family: Family, args: string[]) => Promise<{exitCode: number; stdout: string; stderr: string}>;
 
-/** iptables and ip6tables, through execa; `-w` waits for the xtables lock other tools hold. */
+/** iptables and ip6tables (see runProgram); `-w` waits for the xtables lock other tools hold. */
 export class IptablesFirewall implements Firewall {
   constructor(private readonly run: Run = runIptables) {}
 
@@ -81,12 +82,8 @@ function same(current: string[], wanted: string[]): boolean {
 }
 
 async function runIptables(family: Family, args: string[]) {
-  const {execa} = await import('execa');
   try {
-    const result = await execa(family === 4 ? 'iptables' : 'ip6tables', ['-w', '5', ...args], {
-      reject: false,
-    });
-    return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr)};
+    return await runProgram(family === 4 ? 'iptables' : 'ip6tables', ['-w', '5', ...args]);
   } catch (error) {
     return {exitCode: 127, stdout: '', stderr: (error as Error).message};
   }

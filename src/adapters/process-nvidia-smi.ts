@@ -10,6 +10,7 @@ import {parseGpuInstanceProfiles, parseGpuInstances} from '../gpu/parse-mig-tabl
 import {parseComputeAppPids} from '../activity.js';
 import {classifySmiOutput, DRIVER_MESSAGE} from '../gpu/nvidia-smi-failures.js';
 import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs} from '../gpu/parse-query-gpu.js';
+import {runProgram, type ProgramResult} from './run-program.js';
 
 /** Fields sandman can do without when a driver does not know them. */
 const OPTIONAL_FIELDS = ['mig.mode.current'];
@@ -18,12 +19,6 @@ class UnknownFieldError extends SandmanError {
   constructor(readonly field: string) {
     super('FAILURE', `nvidia-smi does not know the field ${field} (an older driver)`);
   }
-}
-
-interface Output {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
 }
 
 /** Maps nvidia-smi's own failure words to exit codes (README "Scripting"), with a hint for the operator. */
@@ -43,8 +38,8 @@ export function migError(action: string, output: string): SandmanError {
   return new SandmanError('FAILURE', `${action}: ${reason}`);
 }
 
-/** Runs the real nvidia-smi (or the binary named by nvidiaSmi / SANDMAN_NVIDIA_SMI) with execa. */
-export class ExecaNvidiaSmi implements NvidiaSmi {
+/** Runs the real nvidia-smi (or the binary named by nvidiaSmi / SANDMAN_NVIDIA_SMI) as a child process. */
+export class ProcessNvidiaSmi implements NvidiaSmi {
   readonly #binary: string;
 
   constructor(binary: string) {
@@ -69,16 +64,10 @@ export class ExecaNvidiaSmi implements NvidiaSmi {
     return false;
   }
 
-  async #run(args: string[]): Promise<Output> {
-    const {execa} = await import('execa');
+  async #run(args: string[]): Promise<ProgramResult> {
     try {
-      const result = await execa(this.#binary, args, {
-        reject: false,
-        timeout: 60_000,
-        stripFinalNewline: false,
-      });
-      if (result.failed && result.exitCode === undefined) throw result;
-      return {exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr)};
+      // The exact bytes: the parsers read them as nvidia-smi wrote them.
+      return await runProgram(this.#binary, args, {timeoutMs: 60_000});
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'ENOENT' || code === 'EACCES') {

@@ -216,7 +216,8 @@ async function sessionContainer(name: string, port: number, user: string): Promi
 /** `docker run -d …`, then `ssh … true` polled until it works; the container is removed after. */
 async function runUntilSsh(name: string, port: number, user: string, args: string[]): Promise<number> {
   const time = await timed(async () => {
-    await docker(['run', '-d', ...args]);
+    const run = await docker(['run', '-d', ...args]);
+    if (run.exitCode !== 0) throw new Error(`docker run failed: ${String(run.stderr)}`);
     await sshUntilReady(benchKey().file, port, user);
   });
   await docker(['rm', '-f', name]);
@@ -267,6 +268,10 @@ async function benchCreateToSsh(): Promise<void> {
  * from a laptop and VS Code"). No targets: these bound what any sandman can reach.
  */
 async function benchCreateSteps(): Promise<void> {
+  // The sessions network as sandman makes it, for a run without the create row before it.
+  const session = await sandman(['session', 'create', 'steps', '--no-gpu', '--no-wait']);
+  if (session.exitCode !== 0) throw new Error(`session create failed: ${String(session.stderr)}`);
+  await sandman(['session', 'rm', 'steps']);
   const hostKeyTar = path.join(dir, 'host-key.tar');
   const keyDir = path.join(dir, 'host-key', 'etc', 'ssh', 'sandman');
   await mkdir(keyDir, {recursive: true});
@@ -300,7 +305,8 @@ async function benchCreateSteps(): Promise<void> {
     const args = await sessionContainer(name, 34997, `key${run}`);
     steps.hostKey.push(
       await timed(async () => {
-        await docker(['create', ...args]);
+        const create = await docker(['create', ...args]);
+        if (create.exitCode !== 0) throw new Error(`docker create failed: ${String(create.stderr)}`);
         await execa('docker', ['cp', '-', `${name}:/`], {inputFile: hostKeyTar});
         await docker(['start', name]);
         await sshUntilReady(benchKey().file, 34997, `key${run}`);

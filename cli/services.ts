@@ -1,8 +1,8 @@
 /**
  * The wiring: the one place that builds the real implementation of each outside system (Docker
- * through dockerode, nvidia-smi and iptables as child processes, the state file through lowdb, locks through
- * proper-lockfile, key files, workspaces, the SSH probe, signals, the audit log, the metrics file,
- * the clock) and hands them to the use cases. Every factory imports what it needs on demand, so a
+ * through dockerode, nvidia-smi and iptables as child processes, the state file through lowdb,
+ * locks through proper-lockfile, key files, workspaces, the SSH probe, signals, the audit log, the
+ * metrics file, the clock) and hands them to the use cases. Every factory imports what it needs on demand, so a
  * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
  */
 import {systemClock} from '../src/clock.js';

@@ -1,9 +1,9 @@
 import type {Firewall, RuleState} from '../network/firewall.js';
 import {firewallPlan, type Family, type NetworkPolicy} from '../network/network-policy.js';
 import {dependencyUnavailable} from '../errors.js';
-import {runProgram} from './run-program.js';
+import {runProgram, type ProgramResult} from './run-program.js';
 
-type Run = (family: Family, args: string[]) => Promise<{exitCode: number; stdout: string; stderr: string}>;
+type Run = (family: Family, args: string[]) => Promise<ProgramResult>;
 
 /** iptables and ip6tables (see runProgram); `-w` waits for the xtables lock other tools hold. */
 export class IptablesFirewall implements Firewall {

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
+import {IptablesFirewall} from '../../src/adapters/iptables-firewall.js';
 import {ProcessNvidiaSmi} from '../../src/adapters/process-nvidia-smi.js';
 import {runProgram} from '../../src/adapters/run-program.js';
 
@@ -52,5 +53,24 @@ describe('ProcessNvidiaSmi', () => {
       exitCode: 6,
       message: expect.stringContaining('nvidia-smi not found'),
     });
+  });
+});
+
+describe('IptablesFirewall without iptables', () => {
+  it('is exit 6 naming the program that could not be started', async () => {
+    const path0 = process.env.PATH;
+    process.env.PATH = dir; // holds no iptables
+    try {
+      await expect(
+        new IptablesFirewall().status({bridge: 'br-test', hostAllow: [], egress: 'open', id: 'test'}),
+      ).rejects.toMatchObject({
+        exitCode: 6,
+        message: expect.stringMatching(
+          /cannot read the firewall with ip6?tables -S: spawn ip6?tables ENOENT/,
+        ),
+      });
+    } finally {
+      process.env.PATH = path0;
+    }
   });
 });

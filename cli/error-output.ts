@@ -21,16 +21,36 @@ export function toSandmanError(error: unknown): SandmanError {
   return new SandmanError(kind, message, {cause: error});
 }
 
+/** One failure as scripts read it: `{"code", "message", "exit_code"}` (and details when there are any). */
+export function errorEntry(error: SandmanError): Record<string, unknown> {
+  return {
+    code: error.kind,
+    message: error.message,
+    exit_code: error.exitCode,
+    ...(error.details ? {details: error.details} : {}),
+  };
+}
+
 /** README "Scripting": `{"error": {"code", "message", "exit_code"}}`. */
 export function errorJson(error: SandmanError): {error: Record<string, unknown>} {
-  return {
-    error: {
-      code: error.kind,
-      message: error.message,
-      exit_code: error.exitCode,
-      ...(error.details ? {details: error.details} : {}),
-    },
-  };
+  return {error: errorEntry(error)};
+}
+
+/**
+ * A command that did part of its work (rm of several sessions): each failure is an `Error:` line
+ * on stderr for people (the JSON document carries them for scripts), and the exit code is the
+ * first failure's.
+ */
+export async function reportPartialFailure(
+  errors: SandmanError[],
+  context: {json: boolean; colour: boolean},
+): Promise<number> {
+  if (!context.json) {
+    const chalk = context.colour ? (await import('chalk')).default : undefined;
+    const label = chalk ? chalk.red.bold('Error:') : 'Error:';
+    for (const error of errors) process.stderr.write(`${label} ${error.message}\n`);
+  }
+  return errors[0]?.exitCode ?? 0;
 }
 
 /**
@@ -41,6 +61,12 @@ export async function reportError(
   error: unknown,
   context: {json: boolean; colour: boolean; command?: string},
 ): Promise<number> {
+  // Ctrl-C at a prompt (inquirer reads the key in raw mode and rejects): the command was
+  // interrupted before it did anything, so it ends as a shell reports SIGINT, not as a failure.
+  if (error instanceof Error && error.name === 'ExitPromptError') {
+    process.stderr.write('\nsandman: interrupted\n');
+    return 130;
+  }
   const failure = toSandmanError(error);
   if (context.json) {
     writeJson(errorJson(failure));

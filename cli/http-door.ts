@@ -9,11 +9,14 @@ import {timingSafeEqual} from 'node:crypto';
 import Router from 'find-my-way';
 
 import {isImageReference, type Config} from '../src/config.js';
-import {invalidInput, isSandmanError, SandmanError, type ErrorKind} from '../src/errors.js';
+import {invalidInput, isSandmanError, type ErrorKind} from '../src/errors.js';
 import type {GpuChoice} from '../src/gpu/gpu-allocator.js';
 import {migSlices} from '../src/gpu/mig-slices.js';
+import {LABELS} from '../src/labels.js';
+import type {RemoveResult} from '../src/session/session-service.js';
 import type {SessionView} from '../src/session/session-view.js';
 import {validateUserName} from '../src/user-name.js';
+import {inApiWords} from './api-wording.js';
 import {OPENAPI} from './openapi.js';
 import type {Services} from './services.js';
 
@@ -68,14 +71,7 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
         const user = validateUserName(input.user_id);
         if (input.image !== undefined && (typeof input.image !== 'string' || !isImageReference(input.image)))
           throw invalidInput(`invalid image ${JSON.stringify(input.image)}: not an image reference`);
-        if (input.mig_profile !== undefined && input.mig_instance_uuid !== undefined)
-          throw invalidInput('give mig_profile or mig_instance_uuid, not both');
-        const gpu: GpuChoice =
-          typeof input.mig_profile === 'string'
-            ? {kind: 'profile', profile: input.mig_profile}
-            : typeof input.mig_instance_uuid === 'string'
-              ? {kind: 'mig-instance', uuid: input.mig_instance_uuid}
-              : {kind: 'default'};
+        const gpu = gpuChoice(input);
         const ttl = input.ttl_minutes === undefined ? undefined : String(input.ttl_minutes);
         if (input.node !== undefined && typeof input.node !== 'string')
           throw invalidInput('node must be a string');
@@ -111,15 +107,21 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
     [
       'GET',
       '/sessions',
-      async ({services}) => [200, (await (await services.sessionQueries()).list()).map(sessionObject)],
+      async ({services}) => {
+        const [sessions, addresses] = await Promise.all([
+          (await services.sessionQueries()).list(),
+          containerAddresses(services),
+        ]);
+        return [200, sessions.map((view) => sessionObject(view, addresses))];
+      },
     ],
     [
       'GET',
       '/sessions/:id',
-      async ({params, services}) => [
-        200,
-        sessionObject(await (await services.sessionQueries()).show(params.id!)),
-      ],
+      async ({params, services}) => {
+        const view = await (await services.sessionQueries()).show(params.id!);
+        return [200, sessionObject(view, await containerAddresses(services))];
+      },
     ],
     [
       'POST',
@@ -131,6 +133,7 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
           200,
           sessionObject(
             await (await services.sessionService()).extend(params.id!, String(input.ttl_minutes)),
+            await containerAddresses(services),
           ),
         ];
       },
@@ -259,19 +262,50 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-function removed(result: {removed: SessionView[]; errors: SandmanError[]}): [number, unknown] {
-  if (result.errors.length > 0) throw result.errors.at(-1)!;
+/** The GPU a create asks for: mig_profile, mig_instance_uuid, or gpu ("none", "any", a UUID or index). */
+function gpuChoice(input: Record<string, unknown>): GpuChoice {
+  const given = (['mig_profile', 'mig_instance_uuid', 'gpu'] as const).filter(
+    (key) => input[key] !== undefined,
+  );
+  if (given.length > 1)
+    throw invalidInput(`give one of mig_profile, mig_instance_uuid and gpu, not ${given.join(' and ')}`);
+  for (const key of given) if (typeof input[key] !== 'string') throw invalidInput(`${key} must be a string`);
+  if (typeof input.mig_profile === 'string') return {kind: 'profile', profile: input.mig_profile};
+  if (typeof input.mig_instance_uuid === 'string')
+    return {kind: 'mig-instance', uuid: input.mig_instance_uuid};
+  if (input.gpu === 'none') return {kind: 'none'};
+  if (typeof input.gpu === 'string') return {kind: 'gpu', ref: input.gpu};
+  return {kind: 'default'};
+}
+
+/** The first failure decides the answer, as it decides `session rm`'s exit code. */
+function removed(result: RemoveResult): [number, unknown] {
+  const first = result.errors[0];
+  if (first) throw first.error;
   return [200, {removed: result.removed.map((session) => session.session_id)}];
 }
 
+/** Each session container's address on the sessions' network, by container name (one engine call). */
+async function containerAddresses(services: Services): Promise<Map<string, string>> {
+  const docker = await services.containers();
+  const containers = await docker.listContainers({[LABELS.instance]: services.stateDir.instance});
+  const network = services.config.network;
+  return new Map(
+    containers.flatMap((container) => {
+      const address = container.addresses?.[network];
+      return address ? [[container.name, address] as const] : [];
+    }),
+  );
+}
+
 /** A session as the original GET endpoints gave it (no key, no password). */
-function sessionObject(view: SessionView) {
+function sessionObject(view: SessionView, addresses: Map<string, string>) {
   return {
     id: view.session_id,
     session_id: view.session_id,
     user_id: view.ssh_user,
     container_id: view.container_id,
-    container_ip: null,
+    container_ip: addresses.get(view.container_name) ?? null,
     status: view.status,
     ssh_user: view.ssh_user,
     ssh_host: view.ssh_host,
@@ -365,7 +399,7 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
         if (error.status === 413) response.setHeader('connection', 'close');
         send(response, error.status, {error: error.message, code: error.code});
       } else if (isSandmanError(error))
-        send(response, STATUS[error.kind], {error: error.message, code: error.kind});
+        send(response, STATUS[error.kind], {error: inApiWords(error.message), code: error.kind});
       else send(response, 500, {error: (error as Error).message, code: 'FAILURE'});
     } finally {
       inflight--;

@@ -90,6 +90,8 @@ export const OPENAPI = {
                   ttl_minutes: {type: 'integer', minimum: 1},
                   mig_profile: {type: 'string'},
                   mig_instance_uuid: {type: 'string'},
+                  // A whole GPU ("any", a UUID or an index), or "none" for no GPU at all.
+                  gpu: {type: 'string'},
                   image: {type: 'string'},
                   // Swarm mode: the node for the user's first session.
                   node: {type: 'string'},

@@ -1,4 +1,4 @@
-import {interactive} from './terminal.js';
+import {spinnerWanted} from './terminal.js';
 
 export interface Spinner {
   /** Updates the text (used as the services' progress callback). */
@@ -6,9 +6,9 @@ export interface Spinner {
   stop: () => void;
 }
 
-/** An ora spinner on stderr for a person at a terminal; silent otherwise (scripts, --json). */
+/** An ora spinner on stderr for a person at a terminal; silent otherwise (scripts, --json, no width). */
 export async function startSpinner(json: boolean, text: string): Promise<Spinner> {
-  if (json || !interactive() || process.env.CI) return {text: () => undefined, stop: () => undefined};
+  if (!spinnerWanted(json)) return {text: () => undefined, stop: () => undefined};
   const {default: ora} = await import('ora');
   const spinner = ora({text, stream: process.stderr}).start();
   return {

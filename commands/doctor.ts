@@ -1,9 +1,11 @@
 import type {Check} from '../src/doctor.js';
 import {SandmanError} from '../src/errors.js';
 import type {Handler} from '../cli/command-spec.js';
+import {reportPartialFailure} from '../cli/error-output.js';
 import {loadChalk, renderTable} from '../cli/output.js';
 
-const doctor: Handler = async ({flags}, context): Promise<{checks: Check[]}> => {
+/** `doctor`: `{ok, checks}` whatever the outcome (README "Scripting"); exit 1 when a check fails. */
+const doctor: Handler = async ({flags}, context): Promise<{ok: boolean; checks: Check[]}> => {
   const {out} = context;
   const checks = await context
     .services()
@@ -23,12 +25,9 @@ const doctor: Handler = async ({flags}, context): Promise<{checks: Check[]}> => 
   }
   const failed = checks.filter((check) => check.status === 'fail');
   if (failed.length > 0) {
-    throw new SandmanError(
-      'FAILURE',
-      `${failed.length} check(s) failed: ${failed.map((check) => check.name).join(', ')}`,
-      {details: {checks}},
-    );
+    const summary = `${failed.length} check(s) failed: ${failed.map((check) => check.name).join(', ')}`;
+    context.setExitCode(await reportPartialFailure([new SandmanError('FAILURE', summary)], context.out));
   }
-  return {checks};
+  return {ok: failed.length === 0, checks};
 };
 export default doctor;

@@ -29,7 +29,7 @@ const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined
     report.total.gpu_hours > 0 ? (row: UsageRow) => row.gpu_hours : (row: UsageRow) => row.session_hours;
   const top = Math.max(...report.rows.map(measure), 0);
   const bar = (row: UsageRow) => '█'.repeat(top > 0 ? Math.round((measure(row) / top) * BAR_WIDTH) : 0);
-  const hours = (value: number) => value.toFixed(1);
+  const hours = formatHours;
   out.log(`${formatTime(report.since)} to ${formatTime(report.until)}, by ${report.by}`);
   out.log(
     await renderTable(
@@ -60,4 +60,14 @@ export default usage;
 /** Quotes a CSV cell when it needs it (RFC 4180). */
 function csvCell(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/**
+ * Hours as people compare them: one decimal from 10 h up, two below, and "<0.01" for a trace, so
+ * that short sessions never read 0.0 beside a TOTAL that is not.
+ */
+export function formatHours(value: number): string {
+  if (value === 0) return '0';
+  if (value < 0.005) return '<0.01';
+  return value >= 10 ? value.toFixed(1) : value.toFixed(2);
 }

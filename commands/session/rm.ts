@@ -1,9 +1,17 @@
-import {invalidInput, SandmanError} from '../../src/errors.js';
+import {invalidInput} from '../../src/errors.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {CommandContext, Handler} from '../../cli/command-spec.js';
+import {errorEntry, reportPartialFailure} from '../../cli/error-output.js';
 import {interactive} from '../../cli/terminal.js';
 
-const rm: Handler = async ({argv: references, flags}, context): Promise<{removed: SessionView[]}> => {
+/**
+ * `session rm`: one JSON shape whatever the outcome (README "Scripting"): what was removed and
+ * what was not, each failure with its reference; the exit code is the first failure's.
+ */
+const rm: Handler = async (
+  {argv: references, flags},
+  context,
+): Promise<{removed: SessionView[]; errors: Array<Record<string, unknown>>}> => {
   if (flags.all && references.length > 0) throw invalidInput('give session IDs or --all, not both');
   if (!flags.all && references.length === 0) throw invalidInput('missing session ID or user (or --all)');
   const services = context.services();
@@ -16,13 +24,17 @@ const rm: Handler = async ({argv: references, flags}, context): Promise<{removed
     context.out.log(
       `Removed ${session.session_id} (${session.ssh_user}); workspace ${session.workspace} kept`,
     );
-  if (errors.length > 0) {
-    // The last error decides the exit code (3 for an unknown session); the message names them all.
-    const last = errors.at(-1)!;
-    const done = removed.length > 0 ? ` (removed: ${removed.map((s) => s.session_id).join(', ')})` : '';
-    throw new SandmanError(last.kind, errors.map((error) => error.message).join('; ') + done);
-  }
-  return {removed};
+  if (errors.length > 0)
+    context.setExitCode(
+      await reportPartialFailure(
+        errors.map((entry) => entry.error),
+        context.out,
+      ),
+    );
+  return {
+    removed,
+    errors: errors.map(({reference, error}) => ({reference, ...errorEntry(error)})),
+  };
 };
 export default rm;
 

@@ -174,42 +174,55 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     const id = await this.#call(`create container ${spec.name}`, async (docker) => {
-      const container = await docker.createContainer({
-        name: spec.name,
-        Image: spec.image,
-        Hostname: spec.hostname,
-        Labels: spec.labels,
-        Env: spec.env,
-        ExposedPorts: {'22/tcp': {}},
-        HostConfig: {
-          NetworkMode: spec.network,
-          PortBindings: {'22/tcp': [{HostIp: spec.bindAddress, HostPort: String(spec.hostPort)}]},
-          Mounts: [
-            {
-              Type: spec.mount.volume ? 'volume' : 'bind',
-              Source: spec.mount.source,
-              Target: spec.mount.target,
-              ReadOnly: false,
-            },
-          ],
-          CapDrop: ['ALL'],
-          CapAdd: spec.capAdd,
-          SecurityOpt: ['no-new-privileges:true'],
-          Privileged: false,
-          PidsLimit: spec.pidsLimit,
-          Memory: spec.memoryBytes,
-          NanoCpus: spec.nanoCpus,
-          // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
-          RestartPolicy: {Name: 'unless-stopped'},
-          DeviceRequests: spec.gpuUuid
-            ? [{Driver: '', Count: 0, DeviceIDs: [spec.gpuUuid], Capabilities: [['gpu']], Options: {}}]
-            : undefined,
-        },
+      const container = await docker.createContainer(this.#createOptions(spec)).catch((error: unknown) => {
+        // A plain base image (debootstrap | docker import, a registry's base) has no command at all.
+        if (httpStatus(error) === 400 && /no command specified/i.test((error as Error).message))
+          throw dependencyUnavailable(
+            `image ${spec.image} has no command: it was not built with "sandman image build", so it lacks the ` +
+              `sandman entrypoint and SSH server; build it with "sandman image build --base ${spec.image} --tag ` +
+              `sandman/workspace:latest" and use that tag (README "Troubleshooting")`,
+          );
+        throw error;
       });
       return container.id;
     });
     if (spec.files.length > 0) await this.putFiles(id, spec.files);
     return id;
+  }
+
+  #createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+    return {
+      name: spec.name,
+      Image: spec.image,
+      Hostname: spec.hostname,
+      Labels: spec.labels,
+      Env: spec.env,
+      ExposedPorts: {'22/tcp': {}},
+      HostConfig: {
+        NetworkMode: spec.network,
+        PortBindings: {'22/tcp': [{HostIp: spec.bindAddress, HostPort: String(spec.hostPort)}]},
+        Mounts: [
+          {
+            Type: spec.mount.volume ? 'volume' : 'bind',
+            Source: spec.mount.source,
+            Target: spec.mount.target,
+            ReadOnly: false,
+          },
+        ],
+        CapDrop: ['ALL'],
+        CapAdd: spec.capAdd,
+        SecurityOpt: ['no-new-privileges:true'],
+        Privileged: false,
+        PidsLimit: spec.pidsLimit,
+        Memory: spec.memoryBytes,
+        NanoCpus: spec.nanoCpus,
+        // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
+        RestartPolicy: {Name: 'unless-stopped'},
+        DeviceRequests: spec.gpuUuid
+          ? [{Driver: '', Count: 0, DeviceIDs: [spec.gpuUuid], Capabilities: [['gpu']], Options: {}}]
+          : undefined,
+      },
+    };
   }
 
   async startContainer(id: string): Promise<void> {
@@ -257,6 +270,11 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
         name: (item.Names[0] ?? '').replace(/^\//, ''),
         labels: item.Labels,
         state: item.State,
+        addresses: Object.fromEntries(
+          Object.entries(item.NetworkSettings?.Networks ?? {}).flatMap(([network, settings]) =>
+            settings.IPAddress ? [[network, settings.IPAddress]] : [],
+          ),
+        ),
       }));
     });
   }

@@ -40,6 +40,8 @@ export interface ContainerSummary {
   state: string;
   /** Swarm mode: why its task does not run (cannot be placed, failed), in the engine's words. */
   problem?: string;
+  /** Its address on each network it is attached to (network name → IP); absent in Swarm mode. */
+  addresses?: Record<string, string>;
 }
 
 export interface ContainerState {

@@ -213,7 +213,11 @@ export class Reaper {
         ? (await this.deps.networkBoundary.status()).rules.filter((rule) => rule.status !== 'ok')
         : await this.deps.networkBoundary.ensure();
       if (broken.length === 0) return undefined;
-      return {...item, detail: `${broken.length} rule(s): ${broken.map((rule) => rule.name).join(', ')}`};
+      // IPv4 and IPv6 each have a rule of the same name: each name once, with the families it had.
+      const families = new Map<string, number[]>();
+      for (const rule of broken) families.set(rule.name, [...(families.get(rule.name) ?? []), rule.family]);
+      const names = [...families].map(([name, list]) => `${name} (IPv${list.join('/IPv')})`);
+      return {...item, detail: `${broken.length} rule(s): ${names.join(', ')}`};
     } catch (error) {
       return {...item, result: 'failed', error: (error as Error).message};
     }

@@ -86,6 +86,18 @@ export interface ResumeOutcome {
   detail: string;
 }
 
+/** What one reference given to `session rm` came to when it could not be removed. */
+export interface RemoveError {
+  reference: string;
+  error: SandmanError;
+}
+
+export interface RemoveResult {
+  removed: SessionView[];
+  /** In the order the references were given: unknown ones first, then failed removals. */
+  errors: RemoveError[];
+}
+
 export interface CreatedSession extends SessionView {
   ssh_private_key: string | null;
   /** Printed once, never stored. */
@@ -122,7 +134,9 @@ export interface SessionServiceDeps {
   /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
   afterChange?: () => Promise<void>;
   /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
-  faultPoint?: (name: 'reserved' | 'container-created' | 'before-commit') => Promise<void>;
+  faultPoint?: (
+    name: 'reserved' | 'container-created' | 'container-started' | 'before-commit',
+  ) => Promise<void>;
 }
 
 /** How many sessions `rm` tears down at once. */
@@ -237,8 +251,10 @@ export class SessionService {
     // Swarm mode: the node's address, settled when the node is (see chooseNode).
     const sshHost = placement ? '' : (config.sshHost ?? (await this.#deps.sshHost()));
 
-    // 3. Reserve port, GPU slice, uid and a "creating" record under the lock.
-    let record = await this.#reserve(
+    // 3. Reserve port, GPU slice, uid and a "creating" record under the lock. The signal handler
+    // is in place before the reservation starts: a signal while the record is being written waits
+    // for it and then releases it, so no moment leaves a record for the reaper's stale sweep.
+    const reservation = this.#reserve(
       request.user,
       ttl,
       sshHost,
@@ -246,14 +262,17 @@ export class SessionService {
       (held, pending) => gpuPlan.pick(held, pending),
       placement,
     );
-
+    let reserved: SessionRecord | undefined;
     let containerId: string | undefined;
-    let allocation: GpuAllocation | undefined = record.gpu_uuid !== null ? allocationOf(record) : undefined;
+    let allocation: GpuAllocation | undefined;
     const undo = async () => {
-      await this.#undoCreate(record, containerId, allocation);
+      const record = reserved ?? (await reservation.catch(() => undefined));
+      if (record) await this.#undoCreate(record, containerId, allocation);
     };
     const stopListening = this.#deps.signals.onTermination(undo);
     try {
+      let record = (reserved = await reservation);
+      allocation = record.gpu_uuid !== null ? allocationOf(record) : undefined;
       await this.#deps.faultPoint?.('reserved');
       // 4. Slow work outside the lock.
       if (record.gpu_uuid === null && record.gpu_index !== null && record.mig_profile !== null) {
@@ -262,7 +281,7 @@ export class SessionService {
           gpu_index: record.gpu_index,
           mig_profile: record.mig_profile,
         });
-        record = await this.#patch(record.id, gpuFields(allocation));
+        record = reserved = await this.#patch(record.id, gpuFields(allocation));
       }
       let privateKey: string | null = null;
       let authorizedKeys = ownKeys;
@@ -299,8 +318,9 @@ export class SessionService {
         ...(placement ? swarmSpec(record, placement) : {}),
       });
       await this.#deps.faultPoint?.('container-created');
-      if (placement) record = await this.#placed(record, containerId, placement);
+      if (placement) record = reserved = await this.#placed(record, containerId, placement);
       else await docker.startContainer(containerId);
+      await this.#deps.faultPoint?.('container-started');
       if (request.wait) {
         this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
         await this.#waitForSsh(record, containerId);
@@ -380,7 +400,10 @@ export class SessionService {
         );
       }
       if (config.maxSessions !== undefined && state.sessions.length >= config.maxSessions) {
-        throw capacity(`maxSessions (${config.maxSessions}) sessions already exist`);
+        throw capacity(
+          `${state.sessions.length} session(s) exist and maxSessions is ${config.maxSessions}: ` +
+            `remove one ("sandman session rm") or raise maxSessions`,
+        );
       }
       const held = heldDevices(state.sessions);
       const gpu = pickGpu(held, pendingCreations(state.sessions));
@@ -594,32 +617,32 @@ export class SessionService {
   }
 
   /** Removes sessions: container gone, GPU slice released, key deleted, record removed; workspace kept. */
-  async remove(references: string[]): Promise<{removed: SessionView[]; errors: SandmanError[]}> {
+  async remove(references: string[]): Promise<RemoveResult> {
     const state = await this.#deps.store.read();
     const targets: SessionRecord[] = [];
-    const errors: SandmanError[] = [];
+    const errors: RemoveError[] = [];
     for (const reference of references) {
       try {
         const session = resolveSession(state.sessions, reference);
         if (!targets.some((target) => target.id === session.id)) targets.push(session);
       } catch (error) {
         if (!isSandmanError(error)) throw error;
-        errors.push(error);
+        errors.push({reference, error});
       }
     }
     if (targets.length > 0) await this.#deps.docker.ping();
     // Containers are removed a few at a time: Docker handles that well, and `rm --all` stays quick.
-    const outcomes: Array<SessionView | SandmanError> = [];
+    const outcomes: Array<SessionView | RemoveError> = [];
     for (let index = 0; index < targets.length; index += PARALLEL_REMOVALS) {
       const batch = targets.slice(index, index + PARALLEL_REMOVALS);
       outcomes.push(...(await Promise.all(batch.map((session) => this.#removeOne(session)))));
     }
-    const removed = outcomes.filter((outcome): outcome is SessionView => !(outcome instanceof SandmanError));
-    errors.push(...outcomes.filter((outcome): outcome is SandmanError => outcome instanceof SandmanError));
+    const removed = outcomes.filter((outcome): outcome is SessionView => !('error' in outcome));
+    errors.push(...outcomes.filter((outcome): outcome is RemoveError => 'error' in outcome));
     return {removed, errors};
   }
 
-  async #removeOne(session: SessionRecord): Promise<SessionView | SandmanError> {
+  async #removeOne(session: SessionRecord): Promise<SessionView | RemoveError> {
     try {
       await this.teardown(session);
       await this.#recorded({action: 'rm', session: session.id, user: session.user, result: 'ok'});
@@ -632,11 +655,14 @@ export class SessionService {
         result: 'failed',
         reason: (error as Error).message,
       });
-      return isSandmanError(error) ? error : new SandmanError('FAILURE', (error as Error).message);
+      return {
+        reference: session.id,
+        error: isSandmanError(error) ? error : new SandmanError('FAILURE', (error as Error).message),
+      };
     }
   }
 
-  async removeAll(): Promise<{removed: SessionView[]; errors: SandmanError[]}> {
+  async removeAll(): Promise<RemoveResult> {
     const state = await this.#deps.store.read();
     return this.remove(state.sessions.map((session) => session.id));
   }

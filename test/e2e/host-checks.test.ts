@@ -168,13 +168,14 @@ describe('sandman doctor', () => {
     try {
       await mkdir(path.dirname(other.stateFile), {recursive: true});
       await writeFile(other.stateFile, '{"version": 1, "sessions": [');
-      const result = await other.json<{error: {exit_code: number; details: {checks: Check[]}}}>([
+      const result = await other.json<{ok: boolean; checks: Check[]}>([
         'doctor',
         '--unit-dir',
         path.join(other.dir, 'none'),
       ]);
       expect(result.exitCode).toBe(1);
-      const checks = Object.fromEntries(result.body.error.details.checks.map((check) => [check.name, check]));
+      expect(result.body.ok).toBe(false);
+      const checks = Object.fromEntries(result.body.checks.map((check) => [check.name, check]));
       expect(checks['state file']).toMatchObject({
         status: 'fail',
         detail: expect.stringContaining('is not valid JSON'),
@@ -194,13 +195,11 @@ describe('sandman doctor', () => {
   });
 
   it('fails when the Docker engine is unreachable', async () => {
-    const result = await sandbox.json<{error: {details: {checks: Check[]}}}>(
-      ['doctor', '--unit-dir', unitDir],
-      {
-        env: {DOCKER_HOST: 'unix:///nonexistent/docker.sock'},
-      },
-    );
+    const result = await sandbox.json<{ok: boolean; checks: Check[]}>(['doctor', '--unit-dir', unitDir], {
+      env: {DOCKER_HOST: 'unix:///nonexistent/docker.sock'},
+    });
     expect(result.exitCode).toBe(1);
-    expect(result.body.error.details.checks[0]).toMatchObject({name: 'docker engine', status: 'fail'});
+    expect(result.body.ok).toBe(false);
+    expect(result.body.checks[0]).toMatchObject({name: 'docker engine', status: 'fail'});
   });
 });

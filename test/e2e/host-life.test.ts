@@ -324,12 +324,12 @@ describe('a reboot on a GPU host', () => {
   it('doctor reports sessions whose container is not running', async () => {
     const gus = await create('gus', ['--no-gpu']);
     await stopContainers([gus.container_id]);
-    const doctor = await sandbox.json<{error: {details: {checks: Array<{name: string; detail: string}>}}}>([
+    const doctor = await sandbox.json<{checks: Array<{name: string; detail: string}>}>([
       'doctor',
       '--unit-dir',
       sandbox.dir,
     ]);
-    const state = doctor.body.error.details.checks.find((check) => check.name === 'state file');
+    const state = doctor.body.checks.find((check) => check.name === 'state file');
     expect(state?.detail).toContain('1 session container(s) not running (sandman-gus-');
     expect((await sandbox.json(['reap'])).exitCode).toBe(0);
     expect((await sshEventually(gus, 'gus', 'true')).exitCode).toBe(0);

@@ -150,7 +150,7 @@ describe('session rm', () => {
     expect(world.keys.files.size).toBe(0);
     const second = await world.sessions.remove(['alice']);
     expect(second.removed).toEqual([]);
-    expect(second.errors.map((error) => error.exitCode)).toEqual([3]);
+    expect(second.errors.map(({reference, error}) => [reference, error.exitCode])).toEqual([['alice', 3]]);
     expect(world.workspaces.dirs.has('/srv/workspaces/alice')).toBe(true);
   });
 

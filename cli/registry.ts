@@ -276,7 +276,7 @@ export const COMMAND_TABLE: CommandSpec[] = [
     description: 'Exits 1 when a check fails; warnings do not change the exit code.',
     examples: [
       '<%= config.bin %> doctor',
-      "<%= config.bin %> doctor --json | jq -r '.checks[] | select(.status != \"ok\") | .name'",
+      '<%= config.bin %> doctor --json | jq -r \'.checks[] | select(.status != "ok") | .name\'',
     ],
     flags: {
       'unit-dir': {

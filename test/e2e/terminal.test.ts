@@ -21,6 +21,9 @@ afterAll(async () => {
   await sandbox.cleanup();
 });
 
+// CSI sequences (colours, cursor moves) as ora and inquirer write them.
+const ANSI_ESCAPE = new RegExp(String.raw`\u001b\[[0-9;?]*[A-Za-z]`, 'g');
+
 interface Run {
   child: ChildProcessWithoutNullStreams;
   output: () => string;
@@ -35,7 +38,7 @@ function inNarrowTerminal(args: string[], env: Record<string, string> = {}): Run
     env: {...process.env, ...sandbox.env, ...env, CI: '', TERM: 'xterm'},
   });
   let text = '';
-  const plain = (raw: string) => raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+  const plain = (raw: string) => raw.replace(ANSI_ESCAPE, '');
   child.stdout.on('data', (chunk: Buffer) => (text += plain(chunk.toString())));
   child.stderr.on('data', (chunk: Buffer) => (text += plain(chunk.toString())));
   const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -20,7 +20,9 @@ describe('API error messages', () => {
     expect(inApiWords(messageOf(() => resolveSession([], 'ghost')))).toBe(
       'no session with ID or user "ghost" (see GET /sessions)',
     );
-    expect(inApiWords(messageOf(() => validateUserName('Bad')))).toMatch(/^invalid user_id "Bad": must match/);
+    expect(inApiWords(messageOf(() => validateUserName('Bad')))).toMatch(
+      /^invalid user_id "Bad": must match/,
+    );
     expect(inApiWords(messageOf(() => parseDuration('0', 'TTL')))).toBe(
       'invalid ttl_minutes "0": must be greater than zero',
     );

@@ -1,4 +1,4 @@
-import {mkdtemp, readFile, stat} from 'node:fs/promises';
+import {mkdir, mkdtemp, readFile, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
@@ -19,9 +19,27 @@ let sandman: string;
 let tarball: string;
 let prefix: string;
 
+let clone: string;
+let before: {dist: boolean; nodeModules: boolean};
+
 beforeAll(async () => {
   const work = await mkdtemp(path.join(tmpdir(), 'sandman-pack-'));
-  const packed = await execa('npm', ['pack', '--json', '--pack-destination', work], {cwd: ROOT});
+  // A fresh clone of this tree: what git tracks (and new files it does not ignore), so no dist/
+  // and no node_modules. npm pack must build it first (the prepack script).
+  clone = path.join(work, 'clone');
+  await mkdir(clone);
+  await execa(
+    'bash',
+    ['-c', `git ls-files -z -co --exclude-standard | tar --null -T - -cf - | tar -xf - -C ${clone}`],
+    {
+      cwd: ROOT,
+    },
+  );
+  before = {
+    dist: (await stat(path.join(clone, 'dist')).catch(() => undefined)) !== undefined,
+    nodeModules: (await stat(path.join(clone, 'node_modules')).catch(() => undefined)) !== undefined,
+  };
+  const packed = await execa('npm', ['pack', '--json', '--pack-destination', work], {cwd: clone});
   tarball = path.join(work, JSON.parse(String(packed.stdout))[0].filename);
   prefix = path.join(work, 'prefix');
   // From a directory of its own, so nothing of the repository's node_modules is in reach.
@@ -38,6 +56,13 @@ const run = (args: string[]) =>
   execa(sandman, args, {env: {...sandbox.env, SANDMAN_IMAGE: IMAGE}, reject: false, cwd: tmpdir()});
 
 describe('the packed CLI', () => {
+  it('is built from a fresh clone by npm pack itself', async () => {
+    // The clone had neither (as git gives it); prepack installed the build's tools and built.
+    expect(before).toEqual({dist: false, nodeModules: false});
+    expect(await stat(path.join(clone, 'dist', 'fast', 'fast.js'))).toBeTruthy();
+    expect(await stat(path.join(clone, 'oclif.manifest.json'))).toBeTruthy();
+  });
+
   it('holds the bundle and the image files, and installs only its runtime dependencies', async () => {
     const listing = String((await execa('tar', ['-tzf', tarball])).stdout).split('\n');
     expect(listing).toContain('package/dist/fast/fast.js');

@@ -3,7 +3,7 @@
  * Both doors read this table (README "How the CLI is built"); adding a command or a flag is one
  * entry here, and a flag that sets a configuration value is one entry in src/config.ts's SETTINGS.
  */
-import {SETTINGS, settingHelp, type SettingName} from '../src/config.js';
+import {SETTINGS, settingHelp, setupFlagName, type SettingName} from '../src/config.js';
 import type {CommandSpec, FlagSpec} from './command-spec.js';
 
 /** The flag that sets a setting, as the settings table declares it (name, aliases, help). */
@@ -21,6 +21,21 @@ const CREATION_SETTING_FLAGS: Record<string, FlagSpec> = Object.fromEntries(
   (Object.keys(SETTINGS) as SettingName[])
     .filter((setting) => SETTINGS[setting].flag && setting !== 'stateFile')
     .map(settingFlag),
+);
+
+/** `setup` takes a flag for every setting an admin sets at install: what it is given it keeps. */
+const SETUP_SETTING_FLAGS: Record<string, FlagSpec> = Object.fromEntries(
+  (Object.keys(SETTINGS) as SettingName[])
+    .filter((setting) => setting !== 'stateFile')
+    .map((setting) => [
+      setupFlagName(setting),
+      {
+        kind: 'string',
+        description: settingHelp(setting),
+        aliases: SETTINGS[setting].flagAliases,
+        setting,
+      } satisfies FlagSpec,
+    ]),
 );
 
 const SESSION_ARG = {
@@ -281,13 +296,12 @@ export const COMMAND_TABLE: CommandSpec[] = [
     flags: {
       'unit-dir': {
         kind: 'string',
-        description: 'where the reaper units are installed',
-        default: '/etc/systemd/system',
+        description: "where the reaper units are installed (default: where setup put them, else systemd's)",
       },
       'cron-file': {
         kind: 'string',
-        description: 'cron file that may run the reaper instead',
-        default: '/etc/cron.d/sandman',
+        description:
+          'cron file that runs the reaper instead (default: where setup put it, else /etc/cron.d/sandman)',
       },
     },
     fast: true,
@@ -328,25 +342,43 @@ export const COMMAND_TABLE: CommandSpec[] = [
   },
   {
     id: 'setup',
-    summary: 'Set up this host: directories, image, reaper timer, firewall rules, config file; then doctor',
+    summary: 'Set up this host (directories, image, reaper, network, firewall, config file), or undo it',
     description:
       'Each step checks first and changes only what is missing: a second run changes nothing and says so. ' +
-      'Settings given as flags are kept in the config file (values already there stay unless --force).',
+      'Settings given as flags are kept in the config file, with their types (values already there stay unless ' +
+      '--force); where the reaper went (--unit-dir, systemd or cron) is remembered for later runs and for doctor. ' +
+      '--remove undoes what setup made (reaper, firewall rules, network, the image it built); homes, the state ' +
+      'file and the CA stay unless --purge.',
     examples: [
       '<%= config.bin %> setup --base nvidia/cuda:12.6.3-runtime-ubuntu24.04 --ssh-host gpu01.example.org',
       '<%= config.bin %> setup --dry-run',
+      '<%= config.bin %> setup --remove --dry-run',
+      '<%= config.bin %> setup --remove --purge --force --yes',
     ],
     flags: {
       base: {kind: 'string', description: 'base image, when the workspace image has to be built'},
-      'unit-dir': {kind: 'string', description: 'write the reaper units here (and enable nothing)'},
+      'unit-dir': {
+        kind: 'string',
+        description: 'write the reaper units here and enable nothing (remembered; default: systemd or cron)',
+      },
       'cron-file': {
         kind: 'string',
-        description: 'cron file for the reaper on a host without systemd',
-        default: '/etc/cron.d/sandman',
+        description:
+          'cron file for the reaper on a host without systemd (remembered; default /etc/cron.d/sandman)',
       },
       'dry-run': {kind: 'boolean', description: 'print each step it would take, change nothing'},
-      force: {kind: 'boolean', description: 'replace values already in the config file'},
-      ...CREATION_SETTING_FLAGS,
+      force: {
+        kind: 'boolean',
+        description:
+          'replace values already in the config file; with --remove, remove running sessions first',
+      },
+      remove: {kind: 'boolean', description: 'undo what setup made (homes, state file and CA stay)'},
+      purge: {
+        kind: 'boolean',
+        description: 'with --remove: also the homes, the state file, keys and CA (asks on a terminal)',
+      },
+      yes: {kind: 'boolean', char: 'y', description: 'do not ask before --purge (needed without a terminal)'},
+      ...SETUP_SETTING_FLAGS,
     },
     fast: true,
     writesConfigFile: true,

@@ -18,7 +18,9 @@ import type {HostIdentity} from '../src/host-identity.js';
 import type {Locks} from '../src/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
-import type {SetupRequest, SetupStep} from '../src/setup.js';
+import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
+import type {SetupRequest, SetupStep} from '../src/setup/set-up-host.js';
+import type {ReaperLocation} from '../src/setup/setup-record.js';
 import type {UsageService} from '../src/usage/usage-service.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
@@ -42,10 +44,12 @@ export interface Services {
   gpuService(): Promise<GpuService>;
   /** Swarm mode: the `gpu` commands' views of the cluster; undefined on a single host. */
   swarmGpus(): Promise<SwarmGpuViews | undefined>;
-  doctor(options: {unitDir: string; cronFile: string}): Promise<Check[]>;
+  /** Looks for the reaper where the options say, else where setup put it, else systemd's or cron's place. */
+  doctor(options: {unitDir?: string; cronFile?: string; reaper?: ReaperLocation}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
   usage(): Promise<UsageService>;
-  setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]}>;
+  setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
+  removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
   nodeSetup(request: NodeSetupRequest): Promise<NodeSetupResult>;
 }
 
@@ -251,7 +255,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     },
     setup: async (request) => {
       const [{setUpHost}, {fsSetupHost}, {buildWorkspaceImage}] = await Promise.all([
-        import('../src/setup.js'),
+        import('../src/setup/set-up-host.js'),
         import('../src/adapters/fs-setup-host.js'),
         import('../src/image.js'),
       ]);
@@ -265,7 +269,25 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           networkBoundary: await networkBoundary(),
           buildImage: (base) =>
             buildWorkspaceImage(docker, {contextDir: request.imageContext, tag: config.image, base}),
-          doctor: (unitDir, cronFile) => services.doctor({unitDir, cronFile}),
+          doctor: (reaper) => services.doctor({reaper}),
+        },
+        request,
+      );
+    },
+    removeSetup: async (request) => {
+      const [{removeSetup}, {fsSetupHost}] = await Promise.all([
+        import('../src/setup/remove-setup.js'),
+        import('../src/adapters/fs-setup-host.js'),
+      ]);
+      return removeSetup(
+        {
+          config,
+          stateDir,
+          host: fsSetupHost,
+          docker: await containers(),
+          store: await store(),
+          networkBoundary: await networkBoundary(),
+          removeAllSessions: async () => (await services.sessionService()).removeAll(),
         },
         request,
       );
@@ -290,17 +312,27 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         request,
       );
     },
-    doctor: async ({unitDir, cronFile}) => {
+    doctor: async (options) => {
       const swarmChecksOf = async () => {
         const swarmCluster = await cluster();
         if (!swarmCluster) return undefined;
         const {swarmChecks} = await import('../src/swarm/swarm-doctor.js');
         return () => swarmChecks(swarmCluster, config, stateDir.instance);
       };
-      const [{runDoctor}, {fsHostFiles}] = await Promise.all([
-        import('../src/doctor.js'),
-        import('../src/adapters/fs-host-files.js'),
-      ]);
+      const [{runDoctor}, {fsHostFiles}, {fsSetupHost}, {readSetupRecord, reaperLocation}] =
+        await Promise.all([
+          import('../src/doctor.js'),
+          import('../src/adapters/fs-host-files.js'),
+          import('../src/adapters/fs-setup-host.js'),
+          import('../src/setup/setup-record.js'),
+        ]);
+      const reaper =
+        options.reaper ??
+        reaperLocation(
+          options,
+          await readSetupRecord(fsSetupHost.read, stateDir.setupRecord),
+          await fsSetupHost.systemd(),
+        );
       return runDoctor({
         config,
         docker: await containers(),
@@ -310,8 +342,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         engineAddress: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
         instance: stateDir.instance,
         networkBoundary: await networkBoundary(),
-        unitDir,
-        cronFile,
+        reaper,
         swarmChecks: await swarmChecksOf(),
       });
     },

@@ -7,9 +7,10 @@ import {loadChalk, renderTable} from '../cli/output.js';
 /** `doctor`: `{ok, checks}` whatever the outcome (README "Scripting"); exit 1 when a check fails. */
 const doctor: Handler = async ({flags}, context): Promise<{ok: boolean; checks: Check[]}> => {
   const {out} = context;
-  const checks = await context
-    .services()
-    .doctor({unitDir: flags['unit-dir'] as string, cronFile: flags['cron-file'] as string});
+  const checks = await context.services().doctor({
+    unitDir: flags['unit-dir'] as string | undefined,
+    cronFile: flags['cron-file'] as string | undefined,
+  });
   if (!out.json) {
     const chalk = await loadChalk(out.colour);
     const colours = {ok: chalk?.green, warn: chalk?.yellow, fail: chalk?.red};

@@ -1,28 +1,66 @@
 import path from 'node:path';
 
 import {configFilePath} from '../src/config.js';
-import {SandmanError} from '../src/errors.js';
 import type {Check} from '../src/doctor.js';
-import type {SetupStep} from '../src/setup.js';
-import {sandmanEnvironment, selfCommand} from '../src/systemd-units.js';
-import type {Handler} from '../cli/command-spec.js';
+import {invalidInput, SandmanError} from '../src/errors.js';
+import type {SetupStep} from '../src/setup/set-up-host.js';
+import type {ReaperLocation} from '../src/setup/setup-record.js';
+import {sandmanEnvironment, selfCommand} from '../src/setup/systemd-units.js';
+import type {CommandContext, Handler} from '../cli/command-spec.js';
+import {reportPartialFailure} from '../cli/error-output.js';
 import {renderSteps} from '../cli/output.js';
 import {startSpinner} from '../cli/spinner.js';
+import {interactive} from '../cli/terminal.js';
 
-const setup: Handler = async (
-  {flags},
-  context,
-): Promise<{steps: SetupStep[]; checks: Check[]; changed: boolean}> => {
+interface SetupResult {
+  ok: boolean;
+  changed: boolean;
+  steps: SetupStep[];
+  checks: Check[];
+  reaper?: ReaperLocation;
+}
+
+/**
+ * `setup` (README "Install"), or `setup --remove` (README "Removing sandman from a host"). One
+ * JSON shape either way: `{ok, changed, steps, checks}`; exit 1 when doctor still fails after it.
+ */
+const setup: Handler = async ({flags}, context): Promise<SetupResult> => {
   const {out} = context;
+  const given = {
+    unitDir: flags['unit-dir'] as string | undefined,
+    cronFile: flags['cron-file'] as string | undefined,
+  };
+  const dryRun = flags['dry-run'] === true;
+  if (flags.purge && !flags.remove) throw invalidInput('--purge goes with --remove');
+  if (flags.remove) {
+    if (flags.base !== undefined || Object.keys(context.givenSettings()).length > 0)
+      throw invalidInput('--remove takes no --base or setting flags: it undoes what setup made');
+    if (flags.purge && !flags.yes && !dryRun) await confirmPurge(context);
+    const spinner = await startSpinner(out.json, 'Removing the setup');
+    let steps: SetupStep[];
+    try {
+      steps = await context
+        .services()
+        .removeSetup({dryRun, purge: flags.purge === true, force: flags.force === true, ...given});
+    } finally {
+      spinner.stop();
+    }
+    const changed = steps.some((step) => step.status === 'done' || step.status === 'would');
+    if (!out.json) {
+      out.log(await renderSteps(steps, out.colour));
+      out.log(dryRun ? 'Dry run: nothing changed.' : changed ? 'Removed.' : 'Nothing to remove.');
+    }
+    return {ok: true, changed, steps, checks: []};
+  }
+
   const spinner = await startSpinner(out.json, 'Setting up');
   let result;
   try {
     result = await context.services().setup({
-      dryRun: flags['dry-run'] === true,
+      dryRun,
       force: flags.force === true,
       base: flags.base as string | undefined,
-      unitDir: flags['unit-dir'] as string | undefined,
-      cronFile: flags['cron-file'] as string,
+      ...given,
       configFile: configFilePath(),
       given: context.givenSettings(),
       command: selfCommand(context.root),
@@ -34,26 +72,35 @@ const setup: Handler = async (
   }
   const changed = result.steps.some((step) => step.status === 'done' || step.status === 'would');
   const left = result.checks.filter((check) => check.status !== 'ok');
+  const failed = left.filter((check) => check.status === 'fail');
   if (!out.json) {
     out.log(await renderSteps(result.steps, out.colour));
-    if (flags['dry-run']) out.log('Dry run: nothing changed.');
+    if (dryRun) out.log('Dry run: nothing changed.');
     else if (!changed) out.log('Nothing to do: this host is set up.');
     for (const check of left)
       out.log(
         `Left to do (${check.status}): ${check.name}: ${check.detail}${check.hint ? `; ${check.hint}` : ''}`,
       );
-    if (!flags['dry-run'] && left.length === 0) out.log('doctor: every check passes.');
+    if (!dryRun && left.length === 0) out.log('doctor: every check passes.');
   }
-  const failed = left.filter((check) => check.status === 'fail');
   if (failed.length > 0) {
-    throw new SandmanError(
-      'FAILURE',
-      `set up, but doctor fails: ${failed.map((check) => check.name).join(', ')}`,
-      {
-        details: {...result, changed},
-      },
-    );
+    const summary = `set up, but doctor fails: ${failed.map((check) => check.name).join(', ')}`;
+    context.setExitCode(await reportPartialFailure([new SandmanError('FAILURE', summary)], out));
   }
-  return {...result, changed};
+  return {ok: failed.length === 0, changed, ...result};
 };
 export default setup;
+
+async function confirmPurge(context: CommandContext): Promise<void> {
+  if (context.out.json || !interactive())
+    throw invalidInput(
+      'refusing to --purge homes, the state file and the CA without confirmation: add --yes',
+    );
+  const {confirm} = await import('@inquirer/prompts');
+  const {workspaceRoot, stateFile} = context.settings();
+  const ok = await confirm({
+    message: `Remove every home under ${workspaceRoot}, the state file ${stateFile}, keys and the CA?`,
+    default: false,
+  });
+  if (!ok) throw invalidInput('aborted: nothing was removed');
+}

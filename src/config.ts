@@ -424,6 +424,26 @@ export function canonicalCidr(text: string): string | undefined {
   return `${octets.join('.')}/${prefix}`;
 }
 
+/**
+ * The flag that sets a setting on `setup`, which takes one for every setting: the setting's own
+ * flag where it declares one (`--ssh-host`), else its name in kebab case (`auditLog` → `--audit-log`).
+ */
+export function setupFlagName(setting: SettingName): string {
+  return SETTINGS[setting].flag ?? setting.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/**
+ * A setting's value as the config file keeps it (`setup`): checked as loading would check it, then
+ * numbers as JSON numbers (`31000`, `4`; a bare-number TTL stays minutes), lists as JSON arrays
+ * (`hostAllow`, `egress`, `apiAllowedOrigins`), everything else as given (`60m`, `16g`).
+ */
+export function storedSetting(name: SettingName, raw: string, where: string): unknown {
+  const parsed = SETTINGS[name].parse(raw, `invalid setting ${name}=${JSON.stringify(raw)} (from ${where})`);
+  if (Array.isArray(parsed)) return parsed;
+  if (/^\s*-?\d+(\.\d+)?\s*$/.test(raw)) return Number(raw);
+  return raw;
+}
+
 /** `stateFile` → `SANDMAN_STATE_FILE` (README "Configuration"). */
 export function envName(setting: string): string {
   return 'SANDMAN_' + setting.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();

@@ -9,7 +9,8 @@ import type {NetworkBoundary} from './network/network-boundary.js';
 import {LABELS} from './labels.js';
 import {isAtRest} from './reap/reap-plan.js';
 import type {StateStore} from './state/state-store.js';
-import {TIMER_NAME} from './systemd-units.js';
+import type {ReaperLocation} from './setup/setup-record.js';
+import {TIMER_NAME} from './setup/systemd-units.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -31,9 +32,8 @@ export interface DoctorDeps {
   engineAddress: string;
   instance: string;
   networkBoundary: Pick<NetworkBoundary, 'status'>;
-  /** Where `systemd install` writes units (default /etc/systemd/system). */
-  unitDir: string;
-  cronFile: string;
+  /** Where the reaper runs from (setup's record, the command line, or systemd/cron by default). */
+  reaper: ReaperLocation;
   /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
   swarmChecks?: () => Promise<Check[]>;
 }
@@ -216,15 +216,19 @@ async function checkPorts({config, store, files}: DoctorDeps): Promise<Check> {
   return ok('port range', detail);
 }
 
-async function checkReaper({unitDir, cronFile, files}: DoctorDeps): Promise<Check> {
-  const timer = path.join(unitDir, TIMER_NAME);
-  if (await files.exists(timer)) return ok('reaper', `${timer} installed`);
-  if (/\breap\b/.test((await files.read(cronFile)) ?? '')) return ok('reaper', `cron job in ${cronFile}`);
+async function checkReaper({reaper, files}: DoctorDeps): Promise<Check> {
+  if (reaper.kind === 'cron') {
+    if (/\breap\b/.test((await files.read(reaper.file)) ?? ''))
+      return ok('reaper', `cron job in ${reaper.file}`);
+  } else {
+    const timer = path.join(reaper.dir, TIMER_NAME);
+    if (await files.exists(timer)) return ok('reaper', `${timer} installed`);
+  }
   return {
     name: 'reaper',
     status: 'fail',
-    detail: `no ${TIMER_NAME} in ${unitDir} and no cron job in ${cronFile}: expired sessions are never removed`,
-    hint: 'sandman systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer',
+    detail: `no ${reaper.kind === 'cron' ? `cron job in ${reaper.file}` : `${TIMER_NAME} in ${reaper.dir}`}: expired sessions are never removed`,
+    hint: 'sandman setup installs it (or: sandman systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer)',
   };
 }
 

@@ -1,5 +1,5 @@
 import {invalidInput} from '../../src/errors.js';
-import {sandmanEnvironment, selfCommand} from '../../src/systemd-units.js';
+import {sandmanEnvironment, selfCommand} from '../../src/setup/systemd-units.js';
 import type {NodeSetupResult} from '../../src/swarm/node-setup.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {renderSteps} from '../../cli/output.js';

@@ -6,7 +6,7 @@ import {
   sandmanEnvironment,
   selfCommand,
   TIMER_NAME,
-} from '../../src/systemd-units.js';
+} from '../../src/setup/systemd-units.js';
 import type {Handler} from '../../cli/command-spec.js';
 
 const install: Handler = async ({flags}, context): Promise<{files: string[]}> => {

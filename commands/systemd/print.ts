@@ -1,4 +1,10 @@
-import {apiUnits, cronLine, reaperUnits, sandmanEnvironment, selfCommand} from '../../src/systemd-units.js';
+import {
+  apiUnits,
+  cronLine,
+  reaperUnits,
+  sandmanEnvironment,
+  selfCommand,
+} from '../../src/setup/systemd-units.js';
 import type {Handler} from '../../cli/command-spec.js';
 
 const print: Handler = async ({flags}, context): Promise<{units: Record<string, string>; cron?: string}> => {
@@ -17,7 +23,7 @@ const print: Handler = async ({flags}, context): Promise<{units: Record<string, 
   }
   const units = reaperUnits({command, environment: sandmanEnvironment()});
   for (const [name, text] of Object.entries(units)) context.out.log(`# ${name}\n${text}`);
-  const cron = cronLine(command);
+  const cron = cronLine(command, sandmanEnvironment());
   context.out.log(`# Without systemd, this line in /etc/cron.d/sandman does the same:\n# ${cron}`);
   return {units, cron};
 };

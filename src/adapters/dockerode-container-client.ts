@@ -148,6 +148,38 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
     });
   }
 
+  async removeNetwork(name: string, labels: Record<string, string>): Promise<RemoveOutcome | 'foreign'> {
+    return this.#call(`remove network ${name}`, async (docker) => {
+      let info: {Labels?: Record<string, string>};
+      try {
+        info = (await docker.getNetwork(name).inspect()) as typeof info;
+      } catch (error) {
+        if (httpStatus(error) === 404) return 'absent';
+        throw error;
+      }
+      if (!Object.entries(labels).every(([key, value]) => info.Labels?.[key] === value)) return 'foreign';
+      try {
+        await docker.getNetwork(name).remove();
+        return 'removed';
+      } catch (error) {
+        if (httpStatus(error) === 404) return 'absent';
+        throw error;
+      }
+    });
+  }
+
+  async removeImage(reference: string): Promise<RemoveOutcome> {
+    return this.#call(`remove image ${reference}`, async (docker) => {
+      try {
+        await docker.getImage(reference).remove();
+        return 'removed';
+      } catch (error) {
+        if (httpStatus(error) === 404) return 'absent';
+        throw error;
+      }
+    });
+  }
+
   async networkOptions(name: string): Promise<Record<string, string> | undefined> {
     return this.#call(`inspect network ${name}`, async (docker) => {
       try {

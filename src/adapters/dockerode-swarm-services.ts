@@ -105,6 +105,31 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     return options?.['com.docker.network.bridge.name'];
   }
 
+  /** The swarm network carries no labels (Docker refuses them on a configured network): by name. */
+  async removeNetwork(name: string): Promise<RemoveOutcome | 'foreign'> {
+    return this.#call(`remove swarm network ${name}`, async (docker) => {
+      try {
+        await docker.getNetwork(name).remove();
+        return 'removed';
+      } catch (error) {
+        if (httpStatus(error) === 404) return 'absent';
+        throw error;
+      }
+    });
+  }
+
+  async removeImage(reference: string): Promise<RemoveOutcome> {
+    return this.#call(`remove image ${reference}`, async (docker) => {
+      try {
+        await docker.getImage(reference).remove();
+        return 'removed';
+      } catch (error) {
+        if (httpStatus(error) === 404) return 'absent';
+        throw error;
+      }
+    });
+  }
+
   async ensureNetwork(name: string): Promise<void> {
     await this.#call(`create swarm network ${name}`, async (docker) => {
       const existing = await docker.listNetworks({filters: {name: [name]}});

@@ -1,8 +1,8 @@
-import {chmod, mkdir, readFile, stat, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, readFile, rm, rmdir, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
-import type {SetupHost} from '../setup.js';
+import type {SetupHost} from '../setup/set-up-host.js';
 
 /** The host's file system, and systemctl when systemd runs the host. */
 export const fsSetupHost: SetupHost = {
@@ -20,6 +20,19 @@ export const fsSetupHost: SetupHost = {
     await mkdir(path.dirname(file), {recursive: true});
     await writeFile(file, text, {mode});
     await chmod(file, mode);
+  },
+  async remove(file) {
+    const existed = (await stat(file).catch(() => undefined)) !== undefined;
+    await rm(file, {force: true});
+    return existed;
+  },
+  async removeTree(dir) {
+    const existed = (await stat(dir).catch(() => undefined)) !== undefined;
+    await rm(dir, {recursive: true, force: true});
+    return existed;
+  },
+  async removeEmptyDirectory(dir) {
+    await rmdir(dir).catch(() => undefined);
   },
   async systemd() {
     return (await readFile('/proc/1/comm', 'utf8').catch(() => '')).trim() === 'systemd';

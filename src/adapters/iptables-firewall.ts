@@ -1,5 +1,5 @@
 import type {Firewall, RuleState} from '../network/firewall.js';
-import {firewallPlan, type Family, type NetworkPolicy} from '../network/network-policy.js';
+import {chainNames, firewallPlan, type Family, type NetworkPolicy} from '../network/network-policy.js';
 import {dependencyUnavailable} from '../errors.js';
 import {runProgram, type ProgramResult} from './run-program.js';
 
@@ -15,6 +15,29 @@ export class IptablesFirewall implements Firewall {
 
   async apply(policy: NetworkPolicy): Promise<RuleState[]> {
     return (await Promise.all(([4, 6] as const).map((family) => this.#family(policy, family, true)))).flat();
+  }
+
+  async remove(id: string, dryRun: boolean): Promise<string[]> {
+    const removed: string[] = [];
+    for (const family of [4, 6] as const) {
+      const table = await this.#table(family);
+      const chains = Object.values(chainNames(id)).filter((chain) => table.has(chain));
+      // The jumps first: iptables refuses to delete a chain something still refers to.
+      for (const [from, rules] of table)
+        for (const rule of rules)
+          if (chains.some((chain) => new RegExp(`(^| )-j ${chain}( |$)`).test(rule))) {
+            if (!dryRun) await this.#must(family, ['-D', from, ...rule.split(' ')]);
+            removed.push(`IPv${family} ${from} ${rule}`);
+          }
+      for (const chain of chains) {
+        if (!dryRun) {
+          await this.#must(family, ['-F', chain]);
+          await this.#must(family, ['-X', chain]);
+        }
+        removed.push(`IPv${family} ${chain}`);
+      }
+    }
+    return removed;
   }
 
   async #family(policy: NetworkPolicy, family: Family, fix: boolean): Promise<RuleState[]> {

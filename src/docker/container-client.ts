@@ -79,6 +79,13 @@ export interface ContainerClient {
   networkBridge(name: string): Promise<string | undefined>;
   /** Creates the isolated bridge network (inter-container traffic off) unless it exists. */
   ensureNetwork(name: string, labels: Record<string, string>): Promise<void>;
+  /**
+   * Removes the network when it carries these labels (so one setup never removes another's);
+   * 'foreign' when it exists without them, 'absent' when there is none.
+   */
+  removeNetwork(name: string, labels: Record<string, string>): Promise<RemoveOutcome | 'foreign'>;
+  /** Removes an image by reference; one already gone counts as success. */
+  removeImage(reference: string): Promise<RemoveOutcome>;
   /** Creates the container with its `files` in place, not started. */
   createContainer(spec: ContainerSpec): Promise<string>;
   /** Starts it; in Swarm mode, waits until Swarm has placed and started it (failing with its reason). */

@@ -14,4 +14,9 @@ export interface Firewall {
   status(policy: NetworkPolicy): Promise<RuleState[]>;
   /** Makes it so: missing or altered chains are written again, missing hooks added. Idempotent. */
   apply(policy: NetworkPolicy): Promise<RuleState[]>;
+  /**
+   * Takes away the chains of one setup (its instance ID) and every rule that jumps to them, in both
+   * families (`setup --remove`); returns what was (or, with `dryRun`, would be) removed.
+   */
+  remove(id: string, dryRun: boolean): Promise<string[]>;
 }

@@ -56,6 +56,18 @@ export class NetworkBoundary {
     );
   }
 
+  /** Takes this setup's rules away (`setup --remove`), under the network lock like a repair. */
+  async remove(dryRun: boolean): Promise<string[]> {
+    const remove = () => this.firewall.remove(this.instance, dryRun);
+    if (!this.locks || dryRun) return remove();
+    return this.locks.withLock(
+      'network',
+      this.config.lockTimeout,
+      () => stateUnavailable('the network lock was held too long by another sandman'),
+      remove,
+    );
+  }
+
   async #policy(): Promise<NetworkPolicy | string> {
     if (this.config.networkPolicy === 'off') return 'networkPolicy is off: sessions can reach the host';
     const bridge = await this.docker.networkBridge(this.config.network);

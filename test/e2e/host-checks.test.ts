@@ -36,7 +36,8 @@ describe('systemd units', () => {
     expect(body.units['sandman-reap.service']).toMatch(/^ExecStart=\S+node \S+\/bin\/run\.js reap$/m);
     expect(body.units['sandman-reap.timer']).toMatch(/^OnUnitActiveSec=1min$/m);
     expect(body.units['sandman-reap.timer']).toMatch(/^Persistent=true$/m);
-    expect(body.cron).toMatch(/^\* \* \* \* \* root \S+ \S+run\.js reap/);
+    // The cron line carries the environment the units carry (the sandbox's SANDMAN_* settings).
+    expect(body.cron).toMatch(/^\* \* \* \* \* root env SANDMAN_CONFIG=\S+ .* \S+ \S+run\.js reap /);
     // The environment's settings travel into the unit, so the timer reaps the same state file.
     expect(body.units['sandman-reap.service']).toContain(
       `Environment=SANDMAN_STATE_FILE=${sandbox.stateFile}`,

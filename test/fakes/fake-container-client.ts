@@ -5,6 +5,7 @@ import type {
   ContainerState,
   ContainerSummary,
   ExecResult,
+  RemoveOutcome,
 } from '../../src/docker/container-client.js';
 import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
 
@@ -51,6 +52,12 @@ export class FakeContainerClient implements ContainerClient {
   async ensureNetwork(name: string): Promise<void> {
     this.#step('ensureNetwork', name);
     this.networks.add(name);
+  }
+  async removeNetwork(name: string): Promise<RemoveOutcome | 'foreign'> {
+    return this.networks.delete(name) ? 'removed' : 'absent';
+  }
+  async removeImage(reference: string): Promise<RemoveOutcome> {
+    return this.images.delete(reference) ? 'removed' : 'absent';
   }
   async createContainer(spec: ContainerSpec): Promise<string> {
     this.#step('createContainer', spec.name);

@@ -3,7 +3,7 @@ import type {Clock} from '../../src/clock.js';
 import {SandmanError} from '../../src/errors.js';
 import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
 import type {Firewall, RuleState} from '../../src/network/firewall.js';
-import {firewallPlan, type NetworkPolicy} from '../../src/network/network-policy.js';
+import {chainNames, firewallPlan, type NetworkPolicy} from '../../src/network/network-policy.js';
 import type {KeyStore} from '../../src/key-store.js';
 import type {LockName, Locks} from '../../src/locks.js';
 import type {Processes} from '../../src/processes.js';
@@ -154,6 +154,17 @@ export class FakeFirewall implements Firewall {
       for (const hook of plan.hooks) this.hooks.add(`${family} ${hook.from} ${hook.rule}`);
     }
     return this.#compare(policy);
+  }
+  async remove(id: string, dryRun: boolean): Promise<string[]> {
+    const names = Object.values(chainNames(id));
+    const ours = (entry: string) =>
+      names.some((name) => entry.endsWith(` ${name}`) || entry.endsWith(`-j ${name}`));
+    const removed = [...this.hooks].filter(ours).concat([...this.chains.keys()].filter(ours));
+    if (!dryRun) {
+      for (const hook of removed) this.hooks.delete(hook);
+      for (const chain of removed) this.chains.delete(chain);
+    }
+    return removed;
   }
   #compare(policy: NetworkPolicy): RuleState[] {
     return ([4, 6] as const).flatMap((family) => {

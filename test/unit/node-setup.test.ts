@@ -5,7 +5,7 @@ import {describe, expect, it} from 'vitest';
 
 import {parseGpuList} from '../../src/gpu/parse-list.js';
 import {nodeBridge} from '../../src/swarm/swarm-names.js';
-import {nodeFirewallUnits} from '../../src/systemd-units.js';
+import {nodeFirewallUnits} from '../../src/setup/systemd-units.js';
 import {
   daemonJsonWith,
   nodeResources,

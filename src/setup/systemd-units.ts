@@ -1,7 +1,7 @@
 import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import {envName, SETTINGS} from './config.js';
+import {envName, SETTINGS} from '../config.js';
 
 export const SERVICE_NAME = 'sandman-reap.service';
 export const TIMER_NAME = 'sandman-reap.timer';
@@ -142,9 +142,27 @@ ${environment}`;
   return {[API_SOCKET_NAME]: socket, [API_SERVICE_NAME]: service};
 }
 
-/** The same job for cron, for hosts without systemd. */
-export function cronLine(command: string[]): string {
-  return `* * * * * root ${[...command, 'reap'].map(quote).join(' ')} >/dev/null 2>&1`;
+/**
+ * The same job for cron, for hosts without systemd: with the same environment the units carry
+ * (`env SANDMAN_CONFIG=… node …`), so the cron job reaps the same setup the units would.
+ */
+export function cronLine(command: string[], environment: Record<string, string> = {}): string {
+  const assignments = Object.entries(environment).map(([key, value]) => shellQuote(`${key}=${value}`));
+  const env = assignments.length > 0 ? ['env', ...assignments] : [];
+  return `* * * * * root ${[...env, ...[...command, 'reap'].map(shellQuote)].join(' ')} >/dev/null 2>&1`;
+}
+
+/** The header of the cron file setup writes; `setup --remove` removes only a file that starts so. */
+export const CRON_HEADER = '# Written by "sandman setup": the reaper, every minute.';
+
+export function cronFile(command: string[], environment: Record<string, string>): string {
+  return `${CRON_HEADER}\n${cronLine(command, environment)}\n`;
+}
+
+/** Quotes a word for /bin/sh, which runs cron's command lines (cron gives `%` a meaning: escaped). */
+function shellQuote(word: string): string {
+  const quoted = /^[A-Za-z0-9_@+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return quoted.replace(/%/g, '\\%');
 }
 
 /** How to run this very sandman from a unit file or cron: absolute node binary and CLI script. */

@@ -1,0 +1,290 @@
+import path from 'node:path';
+
+import {setupFlagName, storedSetting, type Config, type SettingName} from '../config.js';
+import type {ContainerClient} from '../docker/container-client.js';
+import type {Check} from '../doctor.js';
+import {LABELS} from '../labels.js';
+import type {NetworkBoundary} from '../network/network-boundary.js';
+import type {StateDir} from '../state-dir.js';
+import {
+  describeReaper,
+  emptyRecord,
+  reaperLocation,
+  readSetupRecord,
+  type ReaperLocation,
+  type SetupRecord,
+} from './setup-record.js';
+import {cronFile, reaperUnits, TIMER_NAME} from './systemd-units.js';
+
+/** The host as setup changes it (implemented on the file system and systemctl). */
+export interface SetupHost {
+  /** Mode of an existing directory, undefined when there is none. */
+  directoryMode(dir: string): Promise<number | undefined>;
+  makeDirectory(dir: string, mode: number): Promise<void>;
+  read(file: string): Promise<string | undefined>;
+  write(file: string, text: string, mode: number): Promise<void>;
+  /** Removes a file; false when there was none. */
+  remove(file: string): Promise<boolean>;
+  /** Removes a directory and everything in it; false when there was none. */
+  removeTree(dir: string): Promise<boolean>;
+  /** Removes a directory only when it is empty (an admin's files in it stay). */
+  removeEmptyDirectory(dir: string): Promise<void>;
+  /** Whether systemd runs this host (PID 1). */
+  systemd(): Promise<boolean>;
+  systemctl(args: string[]): Promise<void>;
+}
+
+export interface SetupRequest {
+  dryRun: boolean;
+  force: boolean;
+  /** Base image for the workspace image, when it has to be built. */
+  base?: string;
+  /** Write the reaper's units here (and enable nothing); remembered for later runs. */
+  unitDir?: string;
+  /** The reaper's cron file on a host without systemd; remembered for later runs. */
+  cronFile?: string;
+  /** The config file and the settings given on the command line, to be kept there. */
+  configFile: string;
+  given: Partial<Record<SettingName, string>>;
+  /** The CLI as a unit or cron job runs it, and the environment the units carry. */
+  command: string[];
+  environment: Record<string, string>;
+  imageContext: string;
+}
+
+export interface SetupStep {
+  step: string;
+  /** done: changed now; ok: already so; would: a dry run's change; kept: left as it was on purpose. */
+  status: 'done' | 'ok' | 'would' | 'kept';
+  detail: string;
+}
+
+export interface SetupDeps {
+  config: Config;
+  stateDir: StateDir;
+  host: SetupHost;
+  docker: ContainerClient;
+  networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
+  buildImage: (base: string | undefined) => Promise<void>;
+  doctor: (reaper: ReaperLocation) => Promise<Check[]>;
+}
+
+/** Runs one step's change, or says what it would do on a dry run. */
+type Change = (step: string, detail: string, work: () => Promise<void>) => Promise<unknown>;
+
+/**
+ * `sandman setup` (README "Install"): each step checks first and changes only what is missing, so
+ * a second run changes nothing and says so; a dry run says what each step would do. What it made
+ * and where the reaper went are kept in the setup record (`setup --remove` undoes exactly that).
+ */
+export async function setUpHost(
+  deps: SetupDeps,
+  request: SetupRequest,
+): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}> {
+  const steps: SetupStep[] = [];
+  const change: Change = async (step, detail, work) => {
+    if (request.dryRun) return steps.push({step, status: 'would', detail});
+    await work();
+    return steps.push({step, status: 'done', detail});
+  };
+  const {stateDir, host} = deps;
+  const before = await readSetupRecord(host.read, stateDir.setupRecord);
+  const record: SetupRecord = structuredClone(before) ?? emptyRecord();
+
+  await configFileStep(deps, request, record, steps, change);
+  await directorySteps(deps, record, steps, change);
+  await imageStep(deps, request, record, steps, change);
+  const reaper = reaperLocation(request, before, await host.systemd());
+  await reaperStep(deps, request, reaper, record, steps, change);
+  record.reaper = reaper;
+  await networkSteps(deps, request, record, steps, change);
+
+  if (!request.dryRun && JSON.stringify(record) !== JSON.stringify(before))
+    await host.write(stateDir.setupRecord, JSON.stringify(record, null, 2) + '\n', 0o644);
+  // What doctor still finds, looking where the reaper was put.
+  const checks = request.dryRun ? [] : await deps.doctor(reaper);
+  return {steps, checks, reaper};
+}
+
+/** 1. The configuration file keeps what was given, typed; values already there stay unless --force. */
+async function configFileStep(
+  {host}: SetupDeps,
+  request: SetupRequest,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  const existingText = await host.read(request.configFile);
+  const existing = existingText ? (JSON.parse(existingText) as Record<string, unknown>) : {};
+  const merged = {...existing};
+  const kept: string[] = [];
+  for (const [name, raw] of Object.entries(request.given) as Array<[SettingName, string | undefined]>) {
+    if (raw === undefined) continue;
+    const value = storedSetting(name, raw, `flag --${setupFlagName(name)}`);
+    if (JSON.stringify(existing[name]) === JSON.stringify(value)) continue;
+    if (name in existing && !request.force) kept.push(`${name}=${JSON.stringify(existing[name])}`);
+    else merged[name] = value;
+  }
+  if (JSON.stringify(merged) !== JSON.stringify(existing)) {
+    await change('config file', `${request.configFile}: ${JSON.stringify(merged)}`, async () => {
+      await host.write(request.configFile, JSON.stringify(merged, null, 2) + '\n', 0o644);
+      if (existingText === undefined) record.made.configFile = request.configFile;
+    });
+  } else steps.push({step: 'config file', status: 'ok', detail: `${request.configFile} as given`});
+  if (kept.length > 0)
+    steps.push({step: 'config file', status: 'kept', detail: `${kept.join(', ')} (--force replaces them)`});
+}
+
+/** 2. Directories, with the modes sandman relies on. */
+async function directorySteps(
+  {config, stateDir, host}: SetupDeps,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  for (const [step, dir, mode] of [
+    ['state directory', stateDir.dir, 0o755],
+    ['key directory', stateDir.keysDir, 0o700],
+    ['workspace root', config.workspaceRoot, 0o755],
+  ] as const) {
+    const current = await host.directoryMode(dir);
+    if (current === mode) steps.push({step, status: 'ok', detail: `${dir} (${mode.toString(8)})`});
+    else
+      await change(
+        step,
+        `${dir} (${mode.toString(8)}${current === undefined ? '' : `, was ${current.toString(8)}`})`,
+        async () => {
+          await host.makeDirectory(dir, mode);
+          if (current === undefined && !record.made.directories.includes(dir))
+            record.made.directories.push(dir);
+        },
+      );
+  }
+}
+
+/** 3. The workspace image. */
+async function imageStep(
+  {config, docker, buildImage}: SetupDeps,
+  request: SetupRequest,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  await docker.ping();
+  if (await docker.imageExists(config.image))
+    steps.push({step: 'image', status: 'ok', detail: `${config.image} present`});
+  else
+    await change('image', `build ${config.image}${request.base ? ` on ${request.base}` : ''}`, async () => {
+      await buildImage(request.base);
+      record.made.image = config.image;
+    });
+}
+
+/**
+ * 4. The reaper: systemd units (enabled), units written to --unit-dir, or a cron file. Where it
+ * went is remembered, so a later setup without the flag keeps it there; a reaper moved elsewhere
+ * is taken away from its old place (two reapers would each do the work).
+ */
+async function reaperStep(
+  {host}: SetupDeps,
+  request: SetupRequest,
+  reaper: ReaperLocation,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  const previous = record.reaper;
+  if (previous && JSON.stringify(previous) !== JSON.stringify(reaper))
+    await change('reaper', `moved away from ${describeReaper(previous)}`, async () => {
+      await removeReaper(host, previous);
+    });
+  if (reaper.kind === 'cron') {
+    const text = cronFile(request.command, request.environment);
+    if ((await host.read(reaper.file)) === text)
+      steps.push({step: 'reaper', status: 'ok', detail: `cron job in ${reaper.file}`});
+    else
+      await change('reaper', `cron job in ${reaper.file} (no systemd here)`, async () => {
+        const dir = path.dirname(reaper.file);
+        if ((await host.directoryMode(dir)) === undefined) record.made.directories.push(dir);
+        await host.write(reaper.file, text, 0o644);
+      });
+    return;
+  }
+  const units = reaperUnits({command: request.command, environment: request.environment});
+  const stale: string[] = [];
+  for (const [name, text] of Object.entries(units))
+    if ((await host.read(path.join(reaper.dir, name))) !== text) stale.push(name);
+  if (stale.length === 0) {
+    steps.push({step: 'reaper', status: 'ok', detail: `${TIMER_NAME} in ${reaper.dir}`});
+    return;
+  }
+  const enable = reaper.kind === 'systemd';
+  const dirMade = (await host.directoryMode(reaper.dir)) === undefined;
+  await change(
+    'reaper',
+    `${stale.join(', ')} in ${reaper.dir}${enable ? ', enabled with systemctl' : ''}`,
+    async () => {
+      for (const [name, text] of Object.entries(units))
+        await host.write(path.join(reaper.dir, name), text, 0o644);
+      if (dirMade) record.made.directories.push(reaper.dir);
+      if (enable) {
+        await host.systemctl(['daemon-reload']);
+        await host.systemctl(['enable', '--now', TIMER_NAME]);
+      }
+    },
+  );
+}
+
+/** Takes the reaper away from a place setup put it (units disabled first where systemd runs them). */
+export async function removeReaper(host: SetupHost, reaper: ReaperLocation): Promise<boolean> {
+  if (reaper.kind === 'cron') return host.remove(reaper.file);
+  if (reaper.kind === 'systemd')
+    await host.systemctl(['disable', '--now', TIMER_NAME]).catch(() => undefined);
+  let removed = false;
+  for (const name of Object.keys(reaperUnits({command: []})))
+    removed = (await host.remove(path.join(reaper.dir, name))) || removed;
+  if (reaper.kind === 'systemd') await host.systemctl(['daemon-reload']);
+  return removed;
+}
+
+/** 5. The sessions' network and its firewall rules. */
+async function networkSteps(
+  {config, stateDir, docker, networkBoundary}: SetupDeps,
+  request: SetupRequest,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  if ((await docker.networkIcc(config.network)) === undefined)
+    await change('network', `create ${config.network} (inter-container traffic off)`, async () => {
+      await docker.ensureNetwork(config.network, {[LABELS.instance]: stateDir.instance});
+      record.made.network = config.network;
+    });
+  else steps.push({step: 'network', status: 'ok', detail: `${config.network} present`});
+  if (request.dryRun) {
+    const status = await networkBoundary.status();
+    const broken = status.rules.filter((rule) => rule.status !== 'ok');
+    steps.push(
+      config.networkPolicy === 'off'
+        ? {step: 'firewall', status: 'ok', detail: 'networkPolicy is off'}
+        : status.note || broken.length > 0
+          ? {
+              step: 'firewall',
+              status: 'would',
+              detail: `add the rules around the sessions' bridge${status.note ? '' : ` (${broken.length} missing)`}`,
+            }
+          : {step: 'firewall', status: 'ok', detail: 'rules in place'},
+    );
+    return;
+  }
+  const restored = await networkBoundary.ensure();
+  steps.push(
+    restored.length > 0
+      ? {step: 'firewall', status: 'done', detail: `${restored.length} rule(s) added`}
+      : {
+          step: 'firewall',
+          status: 'ok',
+          detail: config.networkPolicy === 'off' ? 'networkPolicy is off' : 'rules in place',
+        },
+  );
+}

@@ -31,7 +31,9 @@ interface SetupBody {
 }
 
 /** What this sandbox owns on the host's shared systems, as the tools list it. */
-async function hostTraces(units: string): Promise<Record<string, string[]>> {
+async function hostTraces(
+  units: string,
+): Promise<{rules: string[]; networks: string[]; images: string[]; unitFiles: string[]}> {
   const suffix = sandbox.instance.slice(0, 8);
   const rules = [
     ...String((await execa('iptables', ['-w', '5', '-S'])).stdout).split('\n'),

@@ -1,0 +1,185 @@
+import {chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import {envName, SETTINGS} from '../../src/config.js';
+import {BIN, ROOT} from '../helpers/constants.js';
+import {fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+
+/**
+ * README examples run as they are written (issue "the first hour"): each block marked
+ * `<!-- readme-example: NAME -->` is read from README.md here, so the text a newcomer copies is
+ * the text that is tested. `sandman` is on PATH as a user's install would put it.
+ */
+interface Example {
+  /** `$ ` lines without the prompt; a block without prompts is one script. */
+  commands: string[];
+  /** Every other non-empty line: what the commands print. */
+  output: string[];
+}
+
+async function readmeExample(name: string): Promise<Example> {
+  const lines = (await readFile(path.join(ROOT, 'README.md'), 'utf8')).split('\n');
+  const marker = lines.indexOf(`<!-- readme-example: ${name} -->`);
+  if (marker < 0) throw new Error(`README.md has no example marked ${name}`);
+  const block: string[] = [];
+  for (const line of lines.slice(marker + 1)) {
+    if (line.trim() === '') {
+      if (block.length > 0) block.push('');
+      continue;
+    }
+    if (!line.startsWith('    ')) break;
+    block.push(line.slice(4));
+  }
+  const text = block.filter((line) => line !== '');
+  const prompted = text.some((line) => line.startsWith('$ '));
+  return {
+    commands: prompted
+      ? text.filter((line) => line.startsWith('$ ')).map((line) => line.slice(2))
+      : [text.join('\n')],
+    output: prompted ? text.filter((line) => !line.startsWith('$ ')) : [],
+  };
+}
+
+/** Table columns are padded to the widest cell: compare lines with their runs of spaces as one. */
+const squeeze = (lines: string[]) => lines.map((line) => line.replace(/ +/g, ' ').trimEnd()).filter(Boolean);
+
+let work: string;
+let bin: string;
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), 'sandman-readme-'));
+  bin = path.join(work, 'bin');
+  await mkdir(bin);
+  await writeFile(path.join(bin, 'sandman'), `#!/bin/sh\nexec node ${BIN} "$@"\n`);
+  await chmod(path.join(bin, 'sandman'), 0o755);
+});
+afterAll(async () => {
+  await rm(work, {recursive: true, force: true});
+});
+
+/** Runs the commands in one bash, in `cwd`, with `sandman` on PATH. */
+async function run(commands: string[], options: {env: Record<string, string>; cwd: string}) {
+  const result = await execa('bash', ['-c', commands.join('\n')], {
+    env: {...options.env, PATH: `${bin}:${process.env.PATH}`, HOME: '/root'},
+    extendEnv: false,
+    cwd: options.cwd,
+    reject: false,
+    timeout: 170_000,
+  });
+  return {exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr)};
+}
+
+describe('README examples', () => {
+  it('setup: the commands print what README shows, and doctor agrees', async () => {
+    const example = await readmeExample('setup');
+    const dir = path.join(work, 'su');
+    const image = 'sandman-test/su:latest';
+    await execa('docker', ['rmi', '-f', image], {reject: false});
+    const commands = example.commands.map((command) => command.replaceAll('/tmp/su', dir));
+    const result = await run(commands, {env: {}, cwd: work});
+    try {
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(squeeze(result.stdout.replaceAll(dir, '/tmp/su').split('\n'))).toEqual(squeeze(example.output));
+    } finally {
+      const undo = await run(['sandman setup --remove --purge --yes --force'], {
+        env: {SANDMAN_CONFIG: `${dir}/config.json`, SANDMAN_STATE_FILE: `${dir}/state/state.json`},
+        cwd: work,
+      });
+      expect(undo.exitCode, undo.stderr).toBe(0);
+    }
+  });
+
+  describe('with a sandbox', () => {
+    let sandbox: Sandbox;
+    beforeAll(() => {
+      sandbox = createSandbox({portStart: 34_780, portCount: 10});
+    });
+    afterAll(async () => {
+      await sandbox.cleanup();
+    });
+
+    it('ssh-config: known-hosts, then the Host block, then ssh by its alias, into an empty ~/.ssh', async () => {
+      const example = await readmeExample('ssh-config');
+      expect((await sandbox.run(['session', 'create', 'bob', '--no-gpu'])).exitCode).toBe(0);
+      // OpenSSH takes ~ from the password database, not $HOME: the example runs in a mount
+      // namespace of its own where root's ~/.ssh is an empty tmpfs, so the machine's stays as it was.
+      const made = (await stat('/root/.ssh').catch(() => undefined)) === undefined;
+      await mkdir('/root/.ssh', {recursive: true, mode: 0o700});
+      try {
+        const script = ['mount -t tmpfs -o mode=700 sandman-readme /root/.ssh', ...example.commands].join(
+          '\n',
+        );
+        const result = await run([`unshare -m bash -c ${shellWord(script)}`], {env: sandbox.env, cwd: work});
+        expect(result.exitCode, result.stderr).toBe(0);
+        expect(result.stdout.split('\n').filter(Boolean)).toEqual(example.output);
+      } finally {
+        if (made) await rm('/root/.ssh', {recursive: true, force: true});
+      }
+      expect((await sandbox.run(['session', 'rm', 'bob'])).exitCode).toBe(0);
+    });
+
+    it('provisioning: a 0600 key that ssh accepts, and "already has a session" the second time', async () => {
+      const [script] = (await readmeExample('provisioning')).commands;
+      const cwd = await mkdtemp(path.join(work, 'provision-'));
+      const env = {...sandbox.env, ...fakeGpuEnv(sandbox.dir, 'a100-mig-r580')};
+      const first = await run([script!], {env, cwd});
+      expect(first.exitCode, first.stderr).toBe(0);
+      const sshCommand = first.stdout.trim();
+      expect(sshCommand).toMatch(/^ssh -i \S+ -p \d+ alice@127\.0\.0\.1$/);
+      const key = path.join(cwd, 'alice.key');
+      expect(((await stat(key)).mode & 0o777).toString(8)).toBe('600');
+      const port = /-p (\d+)/.exec(sshCommand)![1]!;
+      const login = await execa(
+        'ssh',
+        [
+          '-o',
+          'StrictHostKeyChecking=no',
+          '-o',
+          'UserKnownHostsFile=/dev/null',
+          '-o',
+          'BatchMode=yes',
+        ].concat(['-i', key, '-p', port, 'alice@127.0.0.1', 'id -un']),
+        {reject: false},
+      );
+      expect(login.stdout, String(login.stderr)).toBe('alice');
+      const second = await run([script!], {env, cwd});
+      expect(second.stdout.trim()).toBe('alice already has a session');
+      expect((await sandbox.run(['session', 'rm', 'alice'], {env})).exitCode).toBe(0);
+    });
+
+    it('api-tcp: systemd-socket-activate on TCP, 401 without the token, a session with it, its container_ip', async () => {
+      const example = await readmeExample('api-tcp');
+      // systemd-socket-activate passes on only what -E names: the settings go into the config file.
+      const config = Object.fromEntries(
+        Object.keys(SETTINGS).flatMap((name) => {
+          const value = sandbox.env[envName(name)];
+          return value === undefined ? [] : [[name, value]];
+        }),
+      );
+      await writeFile(sandbox.env.SANDMAN_CONFIG!, JSON.stringify(config));
+      const port = '34791';
+      const commands = [...example.commands.map((command) => command.replaceAll('8080', port)), 'kill %1'];
+      const cwd = await mkdtemp(path.join(work, 'api-'));
+      const result = await run(commands, {env: {SANDMAN_CONFIG: sandbox.env.SANDMAN_CONFIG!}, cwd});
+      expect(result.exitCode, result.stderr).toBe(0);
+      const [denied, user, address] = result.stdout.split('\n');
+      expect([denied, user]).toEqual(example.output.slice(0, 2));
+      const inspected = await execa('docker', [
+        'inspect',
+        '--format',
+        `{{(index .NetworkSettings.Networks "${sandbox.network}").IPAddress}}`,
+        `sandman-web1-${(await sandbox.json<{session_id: string}>(['session', 'show', 'web1'])).body.session_id}`,
+      ]);
+      expect(address).toBe(String(inspected.stdout).trim());
+      expect((await sandbox.run(['session', 'rm', 'web1'])).exitCode).toBe(0);
+    });
+  });
+});
+
+function shellWord(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}

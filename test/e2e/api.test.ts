@@ -123,8 +123,16 @@ describe('the HTTP API over the unix socket', () => {
       id: created.body.session_id,
       user_id: 'webuser',
       ttl_minutes: 45,
-      container_ip: null,
     });
+    // The container's real address on the sessions' network, as Docker reports it.
+    const address = await execa('docker', [
+      'inspect',
+      '--format',
+      `{{(index .NetworkSettings.Networks "${sandbox.network}").IPAddress}}`,
+      created.body.container_id,
+    ]);
+    expect(shown.body.container_ip).toBe(String(address.stdout).trim());
+    expect(shown.body.container_ip).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
     expect(shown.body.metadata).toMatchObject({ssh_port: created.body.ssh_port});
     expect(JSON.stringify(shown.body)).not.toContain('PRIVATE KEY');
     const extended = await post(`http://x/sessions/${created.body.session_id}/extend`, {ttl_minutes: 15});

@@ -148,7 +148,17 @@ describe('--json', () => {
     for (const args of commands) {
       const result = await sandbox.run([...args, '--json'], {env: gpu});
       expect(() => JSON.parse(result.stdout), `${args.join(' ')}: ${result.stdout}`).not.toThrow();
-      if (result.exitCode !== 0) expect(JSON.parse(result.stdout).error.exit_code).toBe(result.exitCode);
+      if (result.exitCode === 0) continue;
+      // A failure is the error document, except where the command's own shape carries it
+      // (README "Scripting"): rm's first error, doctor's failed checks.
+      const body = JSON.parse(result.stdout) as {
+        error?: {exit_code: number};
+        errors?: Array<{exit_code: number}>;
+        ok?: boolean;
+      };
+      if (args[0] === 'doctor') expect(body.ok).toBe(false);
+      else if (args[1] === 'rm' && body.errors) expect(body.errors[0]!.exit_code).toBe(result.exitCode);
+      else expect(body.error!.exit_code).toBe(result.exitCode);
     }
   });
 });

@@ -268,8 +268,7 @@ describe('session create failures that reserve nothing, or release what they res
     );
   });
 
-  it('Docker refuses the container: exit 1, everything released', async () => {
-    // The bare base image has no command at all.
+  it('an image not built by sandman (no command at all): exit 6 saying how to build it, everything released', async () => {
     const result = await sandbox.json<{error: {message: string}}>([
       'session',
       'create',
@@ -278,8 +277,40 @@ describe('session create failures that reserve nothing, or release what they res
       '--image',
       TEST_BASE_IMAGE,
     ]);
-    expect(result.exitCode).toBe(1);
-    expect(result.body.error.message).toMatch(/Docker could not create container sandman-nocmd-[0-9a-f]{12}/);
+    expect(result.exitCode).toBe(6);
+    expect(result.body.error.message).toBe(
+      `image ${TEST_BASE_IMAGE} has no command: it was not built with "sandman image build", so it lacks the ` +
+        `sandman entrypoint and SSH server; build it with "sandman image build --base ${TEST_BASE_IMAGE} --tag ` +
+        `sandman/workspace:latest" and use that tag (README "Troubleshooting")`,
+    );
+  });
+
+  it('rm of a known and an unknown session: {removed, errors}, the known one removed, exit 3', async () => {
+    const created = await sandbox.json<{session_id: string}>([
+      'session',
+      'create',
+      'partial',
+      '--no-gpu',
+      '--no-wait',
+    ]);
+    expect(created.exitCode).toBe(0);
+    const result = await sandbox.json<{
+      removed: Array<{session_id: string}>;
+      errors: Array<{reference: string; code: string; exit_code: number; message: string}>;
+    }>(['session', 'rm', 'nobody', 'partial']);
+    expect(result.exitCode).toBe(3);
+    expect(result.body.removed.map((session) => session.session_id)).toEqual([created.body.session_id]);
+    expect(result.body.errors).toEqual([
+      {
+        reference: 'nobody',
+        code: 'NOT_FOUND',
+        exit_code: 3,
+        message: 'no session with ID or user "nobody" (see "sandman session ls")',
+      },
+    ]);
+    const human = await sandbox.run(['session', 'rm', 'ghost']);
+    expect(human.exitCode).toBe(3);
+    expect(human.stderr).toBe('Error: no session with ID or user "ghost" (see "sandman session ls")');
   });
 
   it('a corrupt state file: exit 7 naming the file, left byte-for-byte unchanged', async () => {
@@ -313,6 +344,16 @@ describe('commands on sessions that do not exist', () => {
   it('show, extend and rm answer exit 3', async () => {
     await expectError(['session', 'show', 'ghost'], 3, 'NOT_FOUND', /ghost/);
     await expectError(['session', 'extend', 'ghost', '--ttl', '1h'], 3, 'NOT_FOUND', /ghost/);
-    await expectError(['session', 'rm', 'ghost'], 3, 'NOT_FOUND', /ghost/);
+    // rm keeps its one shape, {removed, errors}, and exits with the error's code.
+    const rm = await sandbox.json<{removed: unknown[]; errors: Array<{code: string; message: string}>}>([
+      'session',
+      'rm',
+      'ghost',
+    ]);
+    expect(rm.exitCode).toBe(3);
+    expect(rm.body.removed).toEqual([]);
+    expect(rm.body.errors).toEqual([
+      expect.objectContaining({code: 'NOT_FOUND', message: expect.stringMatching(/ghost/)}),
+    ]);
   });
 });

@@ -92,6 +92,10 @@ describe('the boundary through create and reap', () => {
     world.firewall.hooks.clear();
     const report = await world.reaper.run({dryRun: false});
     expect(report.items).toEqual([expect.objectContaining({action: 'restore-firewall', result: 'done'})]);
+    // IPv4 and IPv6 have rules of the same names: each name once, with its families.
+    const names = report.items[0]!.detail!.replace(/^\d+ rule\(s\): /, '').split(', ');
+    expect(new Set(names).size).toBe(names.length);
+    expect(names[0]).toMatch(/^SANDMAN-IN-\w+ \(IPv4\/IPv6\)$/);
     expect((await world.networkBoundary.status()).rules.every((rule) => rule.status === 'ok')).toBe(true);
     expect((await world.reaper.run({dryRun: false})).items).toEqual([]);
   });

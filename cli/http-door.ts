@@ -14,6 +14,7 @@ import type {GpuChoice} from '../src/gpu/gpu-allocator.js';
 import {migSlices} from '../src/gpu/mig-slices.js';
 import {LABELS} from '../src/labels.js';
 import type {RemoveResult} from '../src/session/session-service.js';
+import type {UserChanges} from '../src/users/user-service.js';
 import type {SessionView} from '../src/session/session-view.js';
 import {validateUserName} from '../src/user-name.js';
 import {inApiWords} from './api-wording.js';
@@ -29,6 +30,8 @@ const STATUS: Record<ErrorKind, number> = {
   CAPACITY: 503,
   DEPENDENCY_UNAVAILABLE: 503,
   STATE_UNAVAILABLE: 503,
+  // A limit of the user's or group's: the request is understood and refused.
+  POLICY: 403,
   FAILURE: 500,
 };
 
@@ -58,7 +61,7 @@ type Route = (request: {
 }) => Promise<[number, unknown]>;
 
 /** The endpoints, with the original request and response fields. */
-function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route: Route]> {
+function routes(): Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, route: Route]> {
   return [
     ['GET', '/healthz', async () => [200, {status: 'ok'}]],
     ['GET', '/openapi.json', async () => [200, OPENAPI]],
@@ -147,6 +150,37 @@ function routes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route
       'DELETE',
       '/sessions',
       async ({services}) => removed(await (await services.sessionService()).removeAll()),
+    ],
+    ['GET', '/users', async ({services}) => [200, await (await services.users()).list()]],
+    [
+      'GET',
+      '/users/:name',
+      async ({params, services}) => [200, await (await services.users()).show(params.name!)],
+    ],
+    [
+      'POST',
+      '/users',
+      async ({body, services}) => {
+        const input = objectBody(body);
+        if (typeof input.name !== 'string') throw invalidInput('missing name');
+        return [201, await (await services.users()).add(validateUserName(input.name), userChanges(input))];
+      },
+    ],
+    [
+      'PATCH',
+      '/users/:name',
+      async ({body, params, services}) => [
+        200,
+        await (await services.users()).set(params.name!, userChanges(objectBody(body))),
+      ],
+    ],
+    [
+      'DELETE',
+      '/users/:name',
+      async ({params, services}) => [
+        200,
+        await (await services.users()).remove(params.name!, {force: false}),
+      ],
     ],
     [
       'GET',
@@ -278,6 +312,55 @@ function gpuChoice(input: Record<string, unknown>): GpuChoice {
   return {kind: 'default'};
 }
 
+/**
+ * A user's fields as the API takes them (README "HTTP API": /users): `ssh_keys` (authorized_keys
+ * lines), `group`, `defaults: {mig_profile | gpu: "any"|"none", ttl}`, `limits: {max_sessions,
+ * allowed_profiles, max_ttl, gpu_hour_budget}` (null takes a user's own limit away).
+ */
+function userChanges(input: Record<string, unknown>): UserChanges {
+  const text = (value: unknown, field: string): string | null | undefined => {
+    if (value === undefined || value === null) return value;
+    if (typeof value !== 'string') throw invalidInput(`${field} must be a string`);
+    return value;
+  };
+  const keys = input.ssh_keys;
+  if (keys !== undefined && (!Array.isArray(keys) || keys.some((key) => typeof key !== 'string')))
+    throw invalidInput('ssh_keys must be an array of public key lines');
+  const defaults = (input.defaults ?? {}) as Record<string, unknown>;
+  const limits = (input.limits ?? {}) as Record<string, unknown>;
+  const gpu = text(defaults.gpu, 'defaults.gpu');
+  const profile = text(defaults.mig_profile, 'defaults.mig_profile');
+  if (gpu !== undefined && gpu !== null && gpu !== 'any' && gpu !== 'none')
+    throw invalidInput('defaults.gpu must be "any" or "none"');
+  const maxSessions = limits.max_sessions;
+  if (maxSessions !== undefined && maxSessions !== null && !Number.isInteger(maxSessions))
+    throw invalidInput('limits.max_sessions must be a whole number');
+  const profiles = limits.allowed_profiles;
+  if (profiles !== undefined && profiles !== null && !Array.isArray(profiles))
+    throw invalidInput('limits.allowed_profiles must be an array of profile names');
+  return {
+    keys: ((keys as string[] | undefined) ?? []).map((key, index) => ({
+      text: key,
+      source: `ssh_keys[${index}]`,
+    })),
+    group: text(input.group, 'group'),
+    gpu: profile
+      ? {kind: 'profile', profile}
+      : gpu === 'any'
+        ? {kind: 'gpu', ref: 'any'}
+        : gpu === 'none'
+          ? {kind: 'none'}
+          : undefined,
+    ttl: text(defaults.ttl, 'defaults.ttl'),
+    limits: {
+      userMaxSessions: maxSessions as number | null | undefined,
+      allowedProfiles: profiles as string[] | null | undefined,
+      userMaxTtl: text(limits.max_ttl, 'limits.max_ttl'),
+      gpuHourBudget: text(limits.gpu_hour_budget, 'limits.gpu_hour_budget'),
+    },
+  };
+}
+
 /** The first failure decides the answer, as it decides `session rm`'s exit code. */
 function removed(result: RemoveResult): [number, unknown] {
   const first = result.errors[0];
@@ -371,7 +454,7 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
         response.setHeader('access-control-allow-origin', origin);
         response.setHeader('vary', 'Origin');
         response.setHeader('access-control-allow-headers', 'authorization, content-type');
-        response.setHeader('access-control-allow-methods', 'GET, POST, DELETE');
+        response.setHeader('access-control-allow-methods', 'GET, POST, PATCH, DELETE');
       }
       if (request.method === 'OPTIONS') {
         response.writeHead(204).end();
@@ -383,7 +466,8 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
       const url = new URL(request.url ?? '/', 'http://sandman');
       const found = router.find(request.method as 'GET', url.pathname);
       if (!found) throw new HttpError(404, 'NOT_FOUND', `no endpoint ${request.method} ${url.pathname}`);
-      const body = request.method === 'POST' ? await readBody(request) : undefined;
+      const body =
+        request.method === 'POST' || request.method === 'PATCH' ? await readBody(request) : undefined;
       const actor = tcp ? `api:tcp:${request.socket.remoteAddress ?? '?'}` : 'api:unix';
       const route = (found.store as {route: Route}).route;
       const [status, result] = await route({

@@ -39,9 +39,85 @@ const session = {
     },
   },
 };
+const limit = (value: object) => ({
+  type: 'object',
+  properties: {value, source: {type: 'string', example: 'group students'}},
+});
+const user = {
+  type: 'object',
+  properties: {
+    user: {type: 'string'},
+    uid: {type: 'integer'},
+    group: nullable('string'),
+    added_at: {type: 'string', format: 'date-time'},
+    keys: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {line: {type: 'string'}, fingerprint: {type: 'string'}, added_at: {type: 'string'}},
+      },
+    },
+    defaults: {type: 'object', properties: {gpu: nullable('string'), ttl: nullable('string')}},
+    limits: {
+      type: 'object',
+      properties: {
+        max_sessions: limit({type: 'integer'}),
+        allowed_profiles: limit({type: 'array', items: {type: 'string'}}),
+        max_ttl_minutes: limit({type: 'number'}),
+        gpu_hour_budget: limit(nullable('string')),
+      },
+    },
+    sessions: {type: 'integer'},
+    workspace: {type: 'string'},
+    gpu_hours: {
+      type: 'object',
+      properties: {
+        used: {type: 'number'},
+        budget: {type: 'number'},
+        left: {type: 'number'},
+        window: {type: 'string'},
+      },
+    },
+    warnings: {type: 'array', items: {type: 'string'}},
+  },
+};
+/** What POST /users and PATCH /users/{name} take; null takes a user's own limit away. */
+const userInput = {
+  type: 'object',
+  properties: {
+    name: {type: 'string'},
+    ssh_keys: {type: 'array', items: {type: 'string'}},
+    group: nullable('string'),
+    defaults: {
+      type: 'object',
+      properties: {
+        mig_profile: {type: 'string'},
+        gpu: {type: 'string', enum: ['any', 'none']},
+        ttl: {type: 'string'},
+      },
+    },
+    limits: {
+      type: 'object',
+      properties: {
+        max_sessions: nullable('integer'),
+        allowed_profiles: {type: 'array', items: {type: 'string'}, nullable: true},
+        max_ttl: nullable('string'),
+        gpu_hour_budget: nullable('string'),
+      },
+    },
+  },
+};
+const nameParameter = {
+  name: 'name',
+  in: 'path',
+  required: true,
+  schema: {type: 'string'},
+  description: 'login name',
+};
 const errors = {
   '400': error,
   '401': error,
+  '403': error,
   '404': error,
   '409': error,
   '413': error,
@@ -155,6 +231,33 @@ export const OPENAPI = {
           },
         },
         responses: {'200': json(session, 'The session'), ...errors},
+      },
+    },
+    '/users': {
+      get: {
+        summary: 'Registered users',
+        responses: {'200': json({type: 'array', items: user}, 'Users'), ...errors},
+      },
+      post: {
+        summary: 'Register a user',
+        requestBody: {
+          required: true,
+          content: {'application/json': {schema: {...userInput, required: ['name']}}},
+        },
+        responses: {'201': json(user, 'The user'), ...errors},
+      },
+    },
+    '/users/{name}': {
+      parameters: [nameParameter],
+      get: {summary: 'One user, with GPU-hours used', responses: {'200': json(user, 'The user'), ...errors}},
+      patch: {
+        summary: "Change a user's keys (adds), group, defaults or limits",
+        requestBody: {required: true, content: {'application/json': {schema: userInput}}},
+        responses: {'200': json(user, 'The user'), ...errors},
+      },
+      delete: {
+        summary: "Forget a user's registration (never the home); 409 while they have sessions",
+        responses: {'200': json({type: 'object'}, 'Removed'), ...errors},
       },
     },
     '/gpus': {

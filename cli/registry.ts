@@ -4,6 +4,7 @@
  * entry here, and a flag that sets a configuration value is one entry in src/config.ts's SETTINGS.
  */
 import {SETTINGS, settingHelp, setupFlagName, type SettingName} from '../src/config.js';
+import {USER_EXCLUSIVE, USER_FLAGS} from '../commands/user/user-flags.js';
 import type {CommandSpec, FlagSpec} from './command-spec.js';
 
 /** The flag that sets a setting, as the settings table declares it (name, aliases, help). */
@@ -232,6 +233,101 @@ export const COMMAND_TABLE: CommandSpec[] = [
     },
     fast: true,
     load: () => import('../commands/ssh-config.js'),
+  },
+  {
+    id: 'user:add',
+    summary: 'Register a user: public keys, group, defaults for new sessions, limits',
+    description:
+      "A registered user's keys are what their sessions accept when create gets no --ssh-key (no private key is " +
+      "made); their defaults fill in what create leaves open; their limits override the group's and the settings.",
+    examples: [
+      '<%= config.bin %> user add alice --ssh-key alice.pub --group students --profile 3g.20gb --ttl 4h',
+      '<%= config.bin %> user add bob --ssh-key bob-laptop.pub --ssh-key bob-desktop.pub --gpu-hours 40h/7d',
+    ],
+    args: [{name: 'name', description: 'login name', required: true}],
+    flags: USER_FLAGS,
+    exclusive: USER_EXCLUSIVE,
+    fast: true,
+    load: () => import('../commands/user/add.js'),
+  },
+  {
+    id: 'user:set',
+    summary: "Change a user's keys (adds), group, defaults or limits",
+    description:
+      'Only what is given changes. "inherit" removes a limit of the user\'s own; --group "" leaves the group.',
+    examples: [
+      '<%= config.bin %> user set alice --max-sessions 2 --max-ttl 2d',
+      '<%= config.bin %> user set alice --gpu-hours inherit --group ""',
+    ],
+    args: [{name: 'name', description: 'login name', required: true}],
+    flags: USER_FLAGS,
+    exclusive: USER_EXCLUSIVE,
+    fast: true,
+    load: () => import('../commands/user/set.js'),
+  },
+  {
+    id: 'user:show',
+    summary: 'Show a user: keys, group, defaults, each limit and where it comes from, GPU-hours used',
+    examples: ['<%= config.bin %> user show alice', '<%= config.bin %> user show alice --json'],
+    args: [{name: 'name', description: 'login name', required: true}],
+    fast: true,
+    load: () => import('../commands/user/show.js'),
+  },
+  {
+    id: 'user:ls',
+    summary: 'List registered users',
+    hiddenAliases: ['user:list'],
+    examples: ['<%= config.bin %> user ls', '<%= config.bin %> user ls --json'],
+    fast: true,
+    load: () => import('../commands/user/ls.js'),
+  },
+  {
+    id: 'user:rm',
+    summary: "Forget a user's registration (never their home)",
+    description: 'Refuses while the user has sessions (exit 4) unless --force, which removes them first.',
+    hiddenAliases: ['user:remove'],
+    examples: ['<%= config.bin %> user rm alice', '<%= config.bin %> user rm alice --force'],
+    args: [{name: 'name', description: 'login name', required: true}],
+    flags: {force: {kind: 'boolean', description: "remove the user's sessions first (homes kept)"}},
+    fast: true,
+    load: () => import('../commands/user/rm.js'),
+  },
+  {
+    id: 'user:key:add',
+    summary: "Add public keys to a user's registered keys",
+    examples: [
+      '<%= config.bin %> user key add alice ~/alice-new.pub',
+      'cat id.pub | <%= config.bin %> user key add alice -',
+    ],
+    args: [
+      {name: 'name', description: 'login name', required: true},
+      {name: 'file', description: "public key file ('-' reads stdin)", required: true},
+    ],
+    fast: true,
+    load: () => import('../commands/user/key/add.js'),
+  },
+  {
+    id: 'user:key:rm',
+    summary: "Remove one of a user's keys by its fingerprint",
+    examples: ['<%= config.bin %> user key rm alice SHA256:Ew0y4jGJ6jRLpqzGk1G2bYXnDZcO2m2J1V0kcQ1cD9g'],
+    args: [
+      {name: 'name', description: 'login name', required: true},
+      {
+        name: 'fingerprint',
+        description: 'SHA256:… as user key ls (or ssh-keygen -lf) prints it',
+        required: true,
+      },
+    ],
+    fast: true,
+    load: () => import('../commands/user/key/rm.js'),
+  },
+  {
+    id: 'user:key:ls',
+    summary: "List a user's keys with their fingerprints",
+    examples: ['<%= config.bin %> user key ls alice'],
+    args: [{name: 'name', description: 'login name', required: true}],
+    fast: true,
+    load: () => import('../commands/user/key/ls.js'),
   },
   {
     id: 'network:status',

@@ -22,6 +22,7 @@ import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
 import type {SetupRequest, SetupStep} from '../src/setup/set-up-host.js';
 import type {ReaperLocation} from '../src/setup/setup-record.js';
 import type {UsageService} from '../src/usage/usage-service.js';
+import type {UserService} from '../src/users/user-service.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
 import {stateDirOf, type StateDir} from '../src/state-dir.js';
@@ -48,6 +49,8 @@ export interface Services {
   doctor(options: {unitDir?: string; cronFile?: string; reaper?: ReaperLocation}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
   usage(): Promise<UsageService>;
+  /** People as records: keys, group, defaults, limits (README "Users and limits"). */
+  users(): Promise<UserService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
   nodeSetup(request: NodeSetupRequest): Promise<NodeSetupResult>;
@@ -187,6 +190,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       progress,
       audit: auditLog,
       afterChange: afterChange(),
+      // Loaded only when a GPU-hour budget applies to the user.
+      gpuHours: async (user, windowMs) => (await services.usage()).gpuHours(user, windowMs),
       faultPoint: envFaultPoint,
     });
   };
@@ -245,6 +250,20 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       if (!swarmCluster) return undefined;
       const {SwarmGpuViews} = await import('../src/swarm/swarm-gpu-views.js');
       return new SwarmGpuViews(swarmCluster, await store(), stateDir.instance);
+    },
+    users: async () => {
+      const [{UserService}, {fsWorkspaces}] = await Promise.all([
+        import('../src/users/user-service.js'),
+        import('../src/adapters/fs-workspaces.js'),
+      ]);
+      return new UserService({
+        config,
+        store: await store(),
+        clock: systemClock,
+        workspaces: fsWorkspaces,
+        audit: await audit(),
+        gpuHours: async (user, windowMs) => (await services.usage()).gpuHours(user, windowMs),
+      });
     },
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([

@@ -1,5 +1,7 @@
 export interface AuditEntry {
-  action: 'create' | 'rm' | 'extend' | 'reap';
+  /** `refuse`: a create or extend a user's limit refused (README "Users and limits"). */
+  action:
+    'create' | 'rm' | 'extend' | 'reap' | 'refuse' | 'user-add' | 'user-set' | 'user-rm' | 'user-key-rm';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';

@@ -59,6 +59,31 @@ export interface Config {
   apiSocketGroup: string;
   /** An optional TCP address for the API, host:port. */
   apiListen?: string;
+  /** Sessions one user may hold at once (README "Users and limits"). */
+  userMaxSessions: number;
+  /** MIG profiles users may ask for ("whole" for a whole GPU); empty: every profile. */
+  allowedProfiles: string[];
+  /** Longest TTL a user may ask for (milliseconds); undefined: maxTtl. */
+  userMaxTtl?: number;
+  /** GPU-hours a user may use over a rolling window, e.g. 40h/7d; undefined: no budget. */
+  gpuHourBudget?: GpuHourBudget;
+  /** Named groups of limits, from the config file (`groups: {students: {...}}`). */
+  groups: Record<string, GroupLimits>;
+}
+
+/** `40h/7d`: so many GPU-hours over a rolling window. */
+export interface GpuHourBudget {
+  hours: number;
+  windowMs: number;
+  text: string;
+}
+
+/** What a group (or a user) may set: each one overrides the global setting of the same meaning. */
+export interface GroupLimits {
+  userMaxSessions?: number;
+  allowedProfiles?: string[];
+  userMaxTtl?: number;
+  gpuHourBudget?: GpuHourBudget;
 }
 
 export type SettingName = keyof Config;
@@ -138,6 +163,48 @@ const duration: Parser = (raw, where) => {
   }
 };
 const port = integerIn(1024, 65535);
+
+/** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
+export function parseGpuHourBudget(raw: unknown, where: string): GpuHourBudget | undefined {
+  const value = String(raw).trim();
+  if (value === '' || value === 'none') return undefined;
+  const match = /^(\d+(?:\.\d+)?)h?\/(\S+)$/.exec(value);
+  if (!match) return fail(where, 'must be GPU-hours over a window, e.g. 40h/7d');
+  const hours = Number(match[1]);
+  const windowMs = duration(match[2], where) as number;
+  return {hours, windowMs, text: value};
+}
+
+/** `3g.20gb,1g.5gb` (or a list); `whole` stands for a whole GPU; empty: every profile. */
+const profileList: Parser = (raw, where) => {
+  const items = (Array.isArray(raw) ? raw.map(String) : String(raw).split(','))
+    .map((item) => item.trim())
+    .filter(Boolean);
+  for (const item of items)
+    if (!/^[0-9a-z.+]+$/.test(item))
+      fail(where, `${JSON.stringify(item)} is not a MIG profile name (or "whole")`);
+  return items;
+};
+
+/** The limits a group may set, each checked as its global setting is. */
+function groupLimits(raw: unknown, where: string): GroupLimits {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return fail(where, 'must be an object of limits');
+  const limits: GroupLimits = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const at = `${where}: ${key}`;
+    if (key === 'userMaxSessions') limits.userMaxSessions = integerIn(1, 1000)(value, at) as number;
+    else if (key === 'allowedProfiles') limits.allowedProfiles = profileList(value, at) as string[];
+    else if (key === 'userMaxTtl') limits.userMaxTtl = duration(value, at) as number;
+    else if (key === 'gpuHourBudget') limits.gpuHourBudget = parseGpuHourBudget(value, at);
+    else
+      fail(
+        where,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget)`,
+      );
+  }
+  return limits;
+}
 
 export const SETTINGS: Record<SettingName, SettingDefinition> = {
   backend: {
@@ -374,6 +441,52 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
       return value;
     },
   },
+  userMaxSessions: {
+    description: 'sessions one user may hold at once (a group or the user may set their own)',
+    parse: integerIn(1, 1000),
+    default: 1,
+  },
+  allowedProfiles: {
+    description: 'MIG profiles users may ask for, comma-separated ("whole" for a whole GPU)',
+    defaultText: 'every profile',
+    default: '',
+    parse: profileList,
+  },
+  userMaxTtl: {
+    description: 'longest TTL a user may ask for, creation or extension',
+    defaultText: 'maxTtl',
+    parse: duration,
+  },
+  gpuHourBudget: {
+    description: 'GPU-hours a user may use over a rolling window, e.g. 40h/7d (as usage counts them)',
+    defaultText: 'none',
+    parse: (raw, where) => parseGpuHourBudget(raw, where),
+  },
+  groups: {
+    description:
+      'named groups of limits, e.g. {"students": {"userMaxSessions": 1, "gpuHourBudget": "20h/7d"}}',
+    defaultText: 'none',
+    default: {},
+    parse: (raw, where) => {
+      let value = raw;
+      if (typeof raw === 'string') {
+        try {
+          value = JSON.parse(raw);
+        } catch {
+          return fail(where, 'must be a JSON object of groups');
+        }
+      }
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return fail(where, 'must be an object of groups');
+      return Object.fromEntries(
+        Object.entries(value as Record<string, unknown>).map(([name, limits]) => {
+          if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name))
+            fail(where, `${JSON.stringify(name)} is not a group name`);
+          return [name, groupLimits(limits, `${where}: group ${name}`)];
+        }),
+      );
+    },
+  },
   networkPolicy: {
     description: 'firewall rules that keep sessions away from the host, link-local addresses and each other',
     parse: (raw, where) => {
@@ -440,6 +553,8 @@ export function setupFlagName(setting: SettingName): string {
 export function storedSetting(name: SettingName, raw: string, where: string): unknown {
   const parsed = SETTINGS[name].parse(raw, `invalid setting ${name}=${JSON.stringify(raw)} (from ${where})`);
   if (Array.isArray(parsed)) return parsed;
+  // A JSON object given as text (`--groups '{"students": {...}}'`) is kept as the object.
+  if (/^\s*\{/.test(raw)) return JSON.parse(raw) as unknown;
   if (/^\s*-?\d+(\.\d+)?\s*$/.test(raw)) return Number(raw);
   return raw;
 }

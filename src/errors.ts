@@ -10,6 +10,8 @@ export const ERROR_KINDS = {
   CAPACITY: 5,
   DEPENDENCY_UNAVAILABLE: 6,
   STATE_UNAVAILABLE: 7,
+  /** A user's or group's limit (profile not allowed, too many sessions, GPU-hour budget spent, TTL). */
+  POLICY: 8,
 } as const;
 
 export type ErrorKind = keyof typeof ERROR_KINDS;
@@ -42,6 +44,8 @@ export const capacity = (message: string, details?: Record<string, unknown>) =>
   new SandmanError('CAPACITY', message, {details});
 export const dependencyUnavailable = (message: string, cause?: unknown) =>
   new SandmanError('DEPENDENCY_UNAVAILABLE', message, {cause});
+export const policy = (message: string, details?: Record<string, unknown>) =>
+  new SandmanError('POLICY', message, {details});
 export const stateUnavailable = (message: string, cause?: unknown) =>
   new SandmanError('STATE_UNAVAILABLE', message, {cause});
 

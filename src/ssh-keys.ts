@@ -31,20 +31,19 @@ export function generateKeyPair(comment: string): KeyPair {
 }
 
 /**
- * Checks text the operator gave with `--ssh-key` and returns it as `authorized_keys` lines.
- * A private key is refused loudly: pasting one by mistake must not install it anywhere.
+ * Checks public keys the operator gave (`--ssh-key FILE`, `user key add NAME FILE`) and returns
+ * them as `authorized_keys` lines; `source` names them in messages. A private key is refused
+ * loudly: pasting one by mistake must not install it anywhere.
  */
 export function parseAuthorizedKeys(text: string, source: string): string {
   if (/PRIVATE KEY-----/.test(text)) {
-    throw invalidInput(
-      `--ssh-key ${source} holds a PRIVATE key; give the public key (the .pub file) instead`,
-    );
+    throw invalidInput(`${source} holds a PRIVATE key; give the public key (the .pub file) instead`);
   }
   const lines = text
     .split(/\r?\n/)
     .map((line) => line.trim())
     .filter((line) => line !== '' && !line.startsWith('#'));
-  if (lines.length === 0) throw invalidInput(`--ssh-key ${source} holds no public key`);
+  if (lines.length === 0) throw invalidInput(`${source} holds no public key`);
   const keys = lines.map((line, index) => {
     try {
       const key = sshpk.parseKey(line, 'ssh');
@@ -53,7 +52,7 @@ export function parseAuthorizedKeys(text: string, source: string): string {
       return key.toString('ssh').trim();
     } catch {
       throw invalidInput(
-        `--ssh-key ${source}: line ${index + 1} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... user@host")`,
+        `${source}: line ${index + 1} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... user@host")`,
       );
     }
   });

@@ -8,8 +8,13 @@ import type {SessionRecord} from '../state/state-data.js';
 export function resolveSession(sessions: readonly SessionRecord[], reference: string): SessionRecord {
   const exact = sessions.find((session) => session.id === reference);
   if (exact) return exact;
-  const byUser = sessions.find((session) => session.user === reference);
-  if (byUser) return byUser;
+  const byUser = sessions.filter((session) => session.user === reference);
+  if (byUser.length === 1) return byUser[0]!;
+  // A user whose limits allow several sessions (README "Users and limits"): the ID decides.
+  if (byUser.length > 1)
+    throw invalidInput(
+      `user ${reference} has ${byUser.length} sessions (${byUser.map((session) => session.id).join(', ')}): give the session ID`,
+    );
   if (/^[0-9a-f]+$/.test(reference)) {
     const matches = sessions.filter((session) => session.id.startsWith(reference));
     if (matches.length === 1 && matches[0]) return matches[0];

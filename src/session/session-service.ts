@@ -9,6 +9,7 @@ import {
   dependencyUnavailable,
   invalidInput,
   isSandmanError,
+  policy,
   SandmanError,
   stateUnavailable,
 } from '../errors.js';
@@ -31,7 +32,13 @@ import {authorizedKeysUntil} from '../ssh-certificates.js';
 import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
 import type {SshProbe} from '../ssh-probe.js';
 import type {StateDir} from '../state-dir.js';
-import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
+import {
+  countersOf,
+  heldDevices,
+  type SessionRecord,
+  type StateData,
+  type UserRecord,
+} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Signals} from '../termination.js';
 import type {Warn} from '../warn.js';
@@ -42,6 +49,7 @@ import {resolveSession} from './resolve.js';
 import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
+import {effectiveLimits, profileAllowed, type EffectiveLimits} from '../users/user-limits.js';
 import type {Cluster} from '../swarm/cluster.js';
 import {homeVolume} from '../swarm/swarm-names.js';
 import {
@@ -133,6 +141,11 @@ export interface SessionServiceDeps {
   audit?: AuditLog;
   /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
   afterChange?: () => Promise<void>;
+  /**
+   * A user's GPU-hours over a window, as `usage` counts them (README "Users and limits"); read only
+   * when a gpuHourBudget applies to the user, so creates without budgets never read the audit log.
+   */
+  gpuHours?: (user: string, windowMs: number) => Promise<{used: number; oldestLeavesAt: number | null}>;
   /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
   faultPoint?: (
     name: 'reserved' | 'container-created' | 'container-started' | 'before-commit',
@@ -206,18 +219,33 @@ export class SessionService {
     });
   }
 
-  async #create(request: CreateRequest): Promise<CreatedSession> {
+  async #create(given: CreateRequest): Promise<CreatedSession> {
     const {config, docker, keys, locks, stateDir} = this.#deps;
+    // 0. A registered user's defaults fill in what the request leaves open, and their registered
+    // keys are what the session accepts (README "Users and limits").
+    const person = (await this.#deps.store.read()).users[given.user];
+    const request = withUserDefaults(given, person);
+    const limits = effectiveLimits(config, given.user, person);
     // 1. Validate everything that needs no outside system, so bad input never reserves anything.
     const ttl = request.ttl === undefined ? config.defaultTtl : parseDuration(request.ttl, 'TTL');
     if (ttl > config.maxTtl) {
       throw invalidInput(`TTL ${request.ttl} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
     }
+    if (ttl > limits.userMaxTtl.value)
+      throw policy(
+        `${request.user} may ask for at most ${formatMinutes(limits.userMaxTtl.value)} (userMaxTtl, from ` +
+          `${limits.userMaxTtl.source}); asked: ${formatMinutes(ttl)}`,
+      );
     validateGpuChoice(request.gpu);
+    // A profile asked by name is refused before anything looks for one (the device picked is
+    // checked again under the lock, for every other way of asking).
+    if (request.gpu.kind === 'profile') this.#checkProfile(request.user, request.gpu.profile, limits);
     const userEnv = parseEnvAssignments(request.env);
+    const registeredKeys = person?.keys?.length ? person.keys.map((key) => key.line).join('\n') : undefined;
     const ownKeys = request.authorizedKeys
-      ? parseAuthorizedKeys(request.authorizedKeys.text, request.authorizedKeys.source)
-      : undefined;
+      ? parseAuthorizedKeys(request.authorizedKeys.text, `--ssh-key ${request.authorizedKeys.source}`)
+      : registeredKeys;
+    if (request.gpu.kind !== 'none') await this.#checkBudget(request.user, limits);
 
     const {cluster} = this.#deps;
     if (!cluster && request.node !== undefined)
@@ -261,6 +289,7 @@ export class SessionService {
       ownKeys === undefined,
       (held, pending) => gpuPlan.pick(held, pending),
       placement,
+      limits,
     );
     let reserved: SessionRecord | undefined;
     let containerId: string | undefined;
@@ -385,18 +414,29 @@ export class SessionService {
     sshHost: string,
     makeKey: boolean,
     pickGpu: GpuPlan['pick'],
-    placement?: SwarmPlacement,
+    placement: SwarmPlacement | undefined,
+    limits: EffectiveLimits,
   ): Promise<SessionRecord> {
     const {config, store, clock} = this.#deps;
     const workspace = placement ? homeVolume(user) : workspacePath(config.workspaceRoot, user);
     const owner = placement ? undefined : await this.#deps.workspaces.owner(workspace);
     return store.update(async (state) => {
-      const existing = state.sessions.find((session) => session.user === user);
-      if (existing) {
-        throw conflict(
-          `user ${user} already has session ${existing.id} (${existing.status}, expires ${existing.expires_at}); ` +
-            `remove it with "sandman session rm ${existing.id}" or extend it`,
-          {session_id: existing.id},
+      const existing = state.sessions.filter((session) => session.user === user);
+      const {value: most, source} = limits.userMaxSessions;
+      if (existing.length >= most) {
+        const first = existing[0]!;
+        // The one-session rule of SPEC section 2 (the default) stays a conflict; a limit someone
+        // set is a policy refusal.
+        if (most === 1 && source === 'setting')
+          throw conflict(
+            `user ${user} already has session ${first.id} (${first.status}, expires ${first.expires_at}); ` +
+              `remove it with "sandman session rm ${first.id}" or extend it`,
+            {session_id: first.id},
+          );
+        throw policy(
+          `${user} has ${existing.length} session(s) (${existing.map((session) => session.id).join(', ')}) and may ` +
+            `have at most ${most} (userMaxSessions, from ${source})`,
+          {sessions: existing.map((session) => session.id)},
         );
       }
       if (config.maxSessions !== undefined && state.sessions.length >= config.maxSessions) {
@@ -407,6 +447,8 @@ export class SessionService {
       }
       const held = heldDevices(state.sessions);
       const gpu = pickGpu(held, pendingCreations(state.sessions));
+      // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
+      if (gpu) this.#checkProfile(user, gpu.mig_profile, limits);
       const port = await allocatePort({
         start: config.sshPortStart,
         end: config.sshPortEnd,
@@ -445,6 +487,32 @@ export class SessionService {
       state.sessions.push(record);
       return record;
     });
+  }
+
+  /** allowedProfiles: a MIG profile (null: a whole GPU) the user may not have is refused (exit 8). */
+  #checkProfile(user: string, profile: string | null, limits: EffectiveLimits): void {
+    if (profileAllowed(limits.allowedProfiles.value, profile)) return;
+    throw policy(
+      `${user} may use ${limits.allowedProfiles.value.join(', ')} (allowedProfiles, from ` +
+        `${limits.allowedProfiles.source}); asked for ${profile ? `MIG ${profile}` : 'a whole GPU'}`,
+    );
+  }
+
+  /** A spent GPU-hour budget refuses a GPU session, with the numbers (README "Users and limits"). */
+  async #checkBudget(user: string, limits: EffectiveLimits): Promise<void> {
+    const budget = limits.gpuHourBudget.value;
+    if (!budget || !this.#deps.gpuHours) return;
+    const {used, oldestLeavesAt} = await this.#deps.gpuHours(user, budget.windowMs);
+    if (used < budget.hours) return;
+    throw policy(
+      `${user} used ${used.toFixed(1)} of ${budget.hours} GPU-hours in the last ${budget.text.split('/')[1]} ` +
+        `(gpuHourBudget, from ${limits.gpuHourBudget.source})` +
+        (oldestLeavesAt === null
+          ? ''
+          : `; the oldest hour leaves the window at ${formatUtc(oldestLeavesAt)}`) +
+        '; a session without a GPU (--no-gpu) is still possible',
+      {used, budget: budget.hours, window: budget.text},
+    );
   }
 
   #uidFor(state: StateData, user: string, workspaceOwnerUid: number | undefined): number {
@@ -793,6 +861,14 @@ export class SessionService {
       const now = clock.now().getTime();
       const base = Math.max(Date.parse(session.expires_at), now);
       const next = base + ttl;
+      const limits = effectiveLimits(config, session.user, state.users[session.user]);
+      const userLimit = Date.parse(session.created_at) + limits.userMaxTtl.value;
+      if (next > userLimit && limits.userMaxTtl.value < config.maxTtl)
+        throw policy(
+          `cannot extend session ${session.id} to ${isoSeconds(new Date(next))}: ${session.user}'s sessions may last ` +
+            `at most ${formatMinutes(limits.userMaxTtl.value)} (userMaxTtl, from ${limits.userMaxTtl.source}) from ` +
+            `creation, i.e. until ${isoSeconds(new Date(userLimit))}`,
+        );
       const limit = Date.parse(session.created_at) + config.maxTtl;
       if (next > limit) {
         throw invalidInput(
@@ -927,4 +1003,28 @@ function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
 async function allSucceeded(work: Array<Promise<unknown>>): Promise<void> {
   const failure = (await Promise.allSettled(work)).find((result) => result.status === 'rejected');
   if (failure) throw (failure as PromiseRejectedResult).reason;
+}
+
+/** A registered user's defaults (README "Users and limits") for what the request leaves open. */
+function withUserDefaults(request: CreateRequest, user: UserRecord | undefined): CreateRequest {
+  const defaults = user?.defaults;
+  if (!defaults) return request;
+  return {
+    ...request,
+    gpu: request.gpu.kind === 'default' && defaults.gpu ? defaults.gpu : request.gpu,
+    ttl: request.ttl ?? defaults.ttl,
+  };
+}
+
+/** `90 minutes`, `2 days`: a limit as people read it. */
+function formatMinutes(ms: number): string {
+  const minutes = Math.round(ms / 60_000);
+  if (minutes % 1440 === 0) return `${minutes / 1440} day(s)`;
+  if (minutes % 60 === 0) return `${minutes / 60} hour(s)`;
+  return `${minutes} minutes`;
+}
+
+/** `2026-12-04 09:00 UTC` */
+function formatUtc(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }

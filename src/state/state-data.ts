@@ -54,10 +54,40 @@ export interface SessionRecord {
   gpu_kind?: string | null;
 }
 
+/**
+ * A person. Every user sessions were made for has a uid here (stable across sessions); `user add`
+ * makes them a registered user (README "Users and limits"): public keys (never a private one), a
+ * group, defaults for new sessions and limits of their own.
+ */
 export interface UserRecord {
   uid: number;
   /** Swarm mode: the node holding the user's home volume; every session of theirs runs there. */
   node?: string;
+  /** When `user add` registered them; absent for a user known only from sessions. */
+  added_at?: string;
+  group?: string | null;
+  keys?: UserKey[];
+  /** What a new session gets when its create does not say (`--profile`/`--gpu any`/`--no-gpu`, `--ttl`). */
+  defaults?: {gpu?: UserGpuDefault; ttl?: string};
+  /** The user's own limits, as given (`2d`, `40h/7d`); each overrides the group's and the setting's. */
+  limits?: UserLimits;
+}
+
+export type UserGpuDefault = {kind: 'profile'; profile: string} | {kind: 'gpu'; ref: 'any'} | {kind: 'none'};
+
+export interface UserLimits {
+  userMaxSessions?: number;
+  allowedProfiles?: string[];
+  userMaxTtl?: string;
+  gpuHourBudget?: string;
+}
+
+export interface UserKey {
+  /** One authorized_keys line, as OpenSSH writes it (type, key, comment). */
+  line: string;
+  /** `SHA256:…`, as `ssh-keygen -lf` prints it. */
+  fingerprint: string;
+  added_at: string;
 }
 
 export interface Counters {

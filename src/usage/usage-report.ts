@@ -188,3 +188,26 @@ export function summarise(
     skipped_lines: skipped,
   };
 }
+
+/**
+ * One user's GPU-hours between `since` and `until`, counted as `usage` counts them (a session of
+ * unknown share counts as none), and when the earliest of them leaves the window: the moment the
+ * used amount starts to fall, for a budget refusal to name.
+ */
+export function gpuHoursOf(
+  intervals: Iterable<Interval>,
+  user: string,
+  period: {since: number; until: number},
+): {used: number; oldestStart: number | null} {
+  let used = 0;
+  let oldestStart: number | null = null;
+  for (const interval of intervals) {
+    if (interval.user !== user || !interval.fraction) continue;
+    const start = Math.max(interval.start, period.since);
+    const end = Math.min(interval.end ?? interval.expires ?? period.until, period.until);
+    if (end <= start) continue;
+    used += ((end - start) / HOUR) * interval.fraction;
+    oldestStart = oldestStart === null ? start : Math.min(oldestStart, start);
+  }
+  return {used: Math.round(used * 1e6) / 1e6, oldestStart};
+}

@@ -4,7 +4,14 @@ import {parseDuration} from '../duration.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Warn} from '../warn.js';
 import type {AuditHistory} from './audit-history.js';
-import {intervalsFromAudit, summarise, type UsageGroup, type UsageReport} from './usage-report.js';
+import {
+  gpuHoursOf,
+  intervalsFromAudit,
+  summarise,
+  type Interval,
+  type UsageGroup,
+  type UsageReport,
+} from './usage-report.js';
 
 export const USAGE_GROUPS: UsageGroup[] = ['user', 'profile', 'gpu', 'day'];
 
@@ -39,6 +46,22 @@ export class UsageService {
     const since = parseWhen(request.since ?? '30d', now, '--since');
     const until = request.until === undefined ? now : parseWhen(request.until, now, '--until');
     if (until <= since) throw invalidInput('--until must come after --since');
+    const {intervals, skipped} = await this.#intervals(now);
+    if (skipped > 0)
+      this.warn(`skipped ${skipped} line(s) of the audit log that are not audit lines (torn or foreign)`);
+    return summarise(intervals.values(), {since, until, by}, skipped);
+  }
+
+  /** A user's GPU-hours over the last `windowMs` (README "Users and limits": gpuHourBudget). */
+  async gpuHours(user: string, windowMs: number): Promise<{used: number; oldestLeavesAt: number | null}> {
+    const now = this.clock.now().getTime();
+    const {intervals} = await this.#intervals(now);
+    const {used, oldestStart} = gpuHoursOf(intervals.values(), user, {since: now - windowMs, until: now});
+    return {used, oldestLeavesAt: oldestStart === null ? null : oldestStart + windowMs};
+  }
+
+  /** Every session's interval: the audit log's, with the sessions still running counted up to now. */
+  async #intervals(now: number): Promise<{intervals: Map<string, Interval>; skipped: number}> {
     const [{lines}, state] = await Promise.all([this.history.lines(), this.store.read()]);
     const {intervals, skipped} = intervalsFromAudit(lines);
     // Sessions still running count up to now (their expiry from the log would cut them short).
@@ -59,8 +82,6 @@ export class UsageService {
         });
       }
     }
-    if (skipped > 0)
-      this.warn(`skipped ${skipped} line(s) of the audit log that are not audit lines (torn or foreign)`);
-    return summarise(intervals.values(), {since, until, by}, skipped);
+    return {intervals, skipped};
   }
 }

@@ -7,6 +7,7 @@ import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {BIN} from '../helpers/constants.js';
+import {generateKeyPair} from '../../src/ssh-keys.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -148,6 +149,58 @@ describe('the HTTP API over the unix socket', () => {
     const deleted = await curl(['-X', 'DELETE', `http://x/sessions/${created.body.session_id}`]);
     expect(deleted.status).toBe(200);
     expect(await sandbox.containers()).toEqual([]);
+  });
+
+  it('manages users at /users; a create their limits refuse is 403 in API words, and nothing is made', async () => {
+    const {publicKey} = generateKeyPair('apiperson@laptop');
+    const added = await post('http://x/users', {
+      name: 'apiperson',
+      ssh_keys: [publicKey],
+      defaults: {gpu: 'none', ttl: '30m'},
+      limits: {max_ttl: '1h'},
+    });
+    expect(added.status, JSON.stringify(added.body)).toBe(201);
+    expect(added.body).toMatchObject({user: 'apiperson', defaults: {gpu: 'none', ttl: '30m'}});
+    expect(added.body.limits.max_ttl_minutes).toEqual({value: 60, source: 'user'});
+    expect((await curl(['http://x/users'])).body.map((user: {user: string}) => user.user)).toContain(
+      'apiperson',
+    );
+    const patched = await curl([
+      '-X',
+      'PATCH',
+      '-H',
+      'content-type: application/json',
+      '--data-binary',
+      JSON.stringify({limits: {max_ttl: null}}),
+      'http://x/users/apiperson',
+    ]);
+    expect(patched.status).toBe(200);
+    expect(patched.body.limits.max_ttl_minutes.source).toBe('setting');
+    await curl([
+      '-X',
+      'PATCH',
+      '--data-binary',
+      JSON.stringify({limits: {max_ttl: '1h'}}),
+      'http://x/users/apiperson',
+    ]);
+
+    const before = await readFile(sandbox.stateFile, 'utf8');
+    const refused = await post('http://x/sessions', {user_id: 'apiperson', ttl_minutes: 120});
+    expect(refused.status).toBe(403);
+    expect(refused.body).toEqual({
+      code: 'POLICY',
+      error: 'apiperson may ask for at most 1 hour(s) (userMaxTtl, from user); asked: 2 hour(s)',
+    });
+    expect(await readFile(sandbox.stateFile, 'utf8')).toBe(before);
+    // Her defaults and key: a no-GPU session for 30 minutes, and no private key to hand out.
+    const created = await post('http://x/sessions', {user_id: 'apiperson'});
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(created.body.ssh_private_key).toBeNull();
+    expect(Date.parse(created.body.expires_at) - Date.parse(created.body.created_at)).toBe(30 * 60_000);
+    expect((await curl(['-X', 'DELETE', 'http://x/users/apiperson'])).status).toBe(409);
+    expect((await curl(['-X', 'DELETE', 'http://x/sessions/apiperson'])).status).toBe(200);
+    expect((await curl(['-X', 'DELETE', 'http://x/users/apiperson'])).status).toBe(200);
+    expect((await curl(['http://x/users/apiperson'])).status).toBe(404);
   });
 
   it('refuses bad requests with 4xx and leaves the state file as it was', async () => {

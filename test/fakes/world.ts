@@ -5,6 +5,7 @@ import {NetworkBoundary} from '../../src/network/network-boundary.js';
 import {NvidiaSmiGpuAllocator} from '../../src/gpu/nvidia-smi-gpu-allocator.js';
 import {Reaper} from '../../src/reap/reaper.js';
 import {SessionService} from '../../src/session/session-service.js';
+import {UserService} from '../../src/users/user-service.js';
 import {stateDirOf} from '../../src/state-dir.js';
 import type {AuditEntry} from '../../src/audit-log.js';
 import {FakeContainerClient} from './fake-container-client.js';
@@ -60,6 +61,9 @@ export function fakeWorld(
   const warnings: string[] = [];
   const gpus: GpuAllocator = new NvidiaSmiGpuAllocator(config, smi, locks);
   const busyPorts = new Set<number>();
+  /** GPU-hours each user has used in any window, as the usage accounting would report them. */
+  const gpuHoursUsed = new Map<string, {used: number; oldestLeavesAt: number | null}>();
+  const gpuHours = async (user: string) => gpuHoursUsed.get(user) ?? {used: 0, oldestLeavesAt: null};
   const sessions = new SessionService({
     config,
     stateDir,
@@ -79,6 +83,7 @@ export function fakeWorld(
     sshHost: async () => 'gpu01.example.org',
     warn: (message) => warnings.push(message),
     audit: {record: async (entry) => void audit.push(entry)},
+    gpuHours,
     faultPoint: async (name) => {
       if (name === options.stopAt) await new Promise(() => undefined);
     },
@@ -122,6 +127,15 @@ export function fakeWorld(
     warnings,
     sessions,
     reaper,
+    gpuHoursUsed,
+    users: new UserService({
+      config,
+      store,
+      clock,
+      workspaces,
+      audit: {record: async (entry) => void audit.push(entry)},
+      gpuHours,
+    }),
     gpuService: new GpuService(smi, store, config),
   };
 }

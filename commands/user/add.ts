@@ -1,0 +1,14 @@
+import {validateUserName} from '../../src/user-name.js';
+import type {UserView} from '../../src/users/user-service.js';
+import type {Handler} from '../../cli/command-spec.js';
+import {userLines} from './render.js';
+import {userChanges} from './user-flags.js';
+
+/** `user add NAME`: registers a person: keys, group, defaults, limits (README "Users and limits"). */
+const add: Handler = async ({args, flags}, context): Promise<UserView> => {
+  const name = validateUserName(args.name!);
+  const view = await (await context.services().users()).add(name, await userChanges(flags));
+  for (const line of userLines(view)) context.out.log(line);
+  return view;
+};
+export default add;

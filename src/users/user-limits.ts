@@ -1,0 +1,58 @@
+import {parseDuration} from '../duration.js';
+import {parseGpuHourBudget, type Config, type GpuHourBudget, type GroupLimits} from '../config.js';
+import type {UserRecord} from '../state/state-data.js';
+
+/** Where a limit came from: the user's own, their group's, or the global setting. */
+export type LimitSource = 'user' | `group ${string}` | 'setting';
+
+export interface Limit<T> {
+  value: T;
+  source: LimitSource;
+}
+
+export interface EffectiveLimits {
+  userMaxSessions: Limit<number>;
+  /** Empty: every profile. "whole" stands for a whole GPU. */
+  allowedProfiles: Limit<string[]>;
+  /** Milliseconds; maxTtl when no limit is set. */
+  userMaxTtl: Limit<number>;
+  gpuHourBudget: Limit<GpuHourBudget | undefined>;
+}
+
+/** The user's own limits, parsed as the settings of the same names are. */
+function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
+  const own = user?.limits ?? {};
+  const where = `user ${name}'s limit`;
+  return {
+    ...(own.userMaxSessions !== undefined ? {userMaxSessions: own.userMaxSessions} : {}),
+    ...(own.allowedProfiles !== undefined ? {allowedProfiles: own.allowedProfiles} : {}),
+    ...(own.userMaxTtl !== undefined ? {userMaxTtl: parseDuration(own.userMaxTtl, `${where} maxTtl`)} : {}),
+    ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
+  };
+}
+
+/**
+ * Each limit resolves user → group → global setting (README "Users and limits"), and says where
+ * it came from. A group the config file no longer declares is skipped (user show warns).
+ */
+export function effectiveLimits(config: Config, name: string, user: UserRecord | undefined): EffectiveLimits {
+  const own = userLimits(user, name);
+  const groupName = user?.group ?? undefined;
+  const group = groupName ? config.groups[groupName] : undefined;
+  const pick = <K extends keyof GroupLimits, T>(key: K, global: T): Limit<T> => {
+    if (key in own) return {value: own[key] as T, source: 'user'};
+    if (group && key in group) return {value: group[key] as T, source: `group ${groupName}`};
+    return {value: global, source: 'setting'};
+  };
+  return {
+    userMaxSessions: pick('userMaxSessions', config.userMaxSessions),
+    allowedProfiles: pick('allowedProfiles', config.allowedProfiles),
+    userMaxTtl: pick('userMaxTtl', config.userMaxTtl ?? config.maxTtl),
+    gpuHourBudget: pick('gpuHourBudget', config.gpuHourBudget),
+  };
+}
+
+/** Whether a device of this profile (null: a whole GPU) is one the user may have. */
+export function profileAllowed(allowed: string[], profile: string | null): boolean {
+  return allowed.length === 0 || allowed.includes(profile ?? 'whole');
+}

@@ -1,0 +1,250 @@
+import sshpk from 'sshpk';
+
+import type {AuditLog} from '../audit-log.js';
+import type {Clock} from '../clock.js';
+import {parseGpuHourBudget, SETTINGS, type Config} from '../config.js';
+import {parseDuration} from '../duration.js';
+import {conflict, invalidInput, notFound} from '../errors.js';
+import {parseAuthorizedKeys} from '../ssh-keys.js';
+import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
+import {validateUserName} from '../user-name.js';
+import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
+import {effectiveLimits, type EffectiveLimits} from './user-limits.js';
+
+/** What `user add` and `user set` may change; undefined leaves a field as it is. */
+export interface UserChanges {
+  /** Public key files' text, each with its name for messages (`user add --ssh-key FILE`). */
+  keys?: Array<{text: string; source: string}>;
+  /** null removes the user from their group. */
+  group?: string | null;
+  gpu?: UserGpuDefault | null;
+  ttl?: string | null;
+  limits?: {[K in keyof UserLimits]?: UserLimits[K] | null};
+}
+
+/** A registered user as `user show`/`user ls` and the API show them (public keys only). */
+export interface UserView {
+  user: string;
+  uid: number;
+  group: string | null;
+  added_at: string;
+  keys: UserKey[];
+  defaults: {gpu: string | null; ttl: string | null};
+  /** Each effective limit with where it came from (user, group NAME, setting). */
+  limits: {
+    max_sessions: {value: number; source: string};
+    allowed_profiles: {value: string[]; source: string};
+    max_ttl_minutes: {value: number; source: string};
+    gpu_hour_budget: {value: string | null; source: string};
+  };
+  sessions: number;
+  workspace: string;
+  /** Set by `user show` when a budget applies: GPU-hours used and left in its window. */
+  gpu_hours?: {used: number; budget: number; left: number; window: string};
+  warnings: string[];
+}
+
+export interface UserServiceDeps {
+  config: Config;
+  store: StateStore;
+  clock: Clock;
+  workspaces: Workspaces;
+  audit?: AuditLog;
+  /** GPU-hours used over a window (the usage accounting); loaded only by `user show`. */
+  gpuHours?: (user: string, windowMs: number) => Promise<{used: number}>;
+}
+
+/** `sandman user …` (README "Users and limits"): people as records in the state file. */
+export class UserService {
+  constructor(private readonly deps: UserServiceDeps) {}
+
+  async add(name: string, changes: UserChanges): Promise<UserView> {
+    validateUserName(name);
+    const keys = this.#parseKeys(changes.keys ?? []);
+    this.#check(changes);
+    const owner = await this.deps.workspaces.owner(workspacePath(this.deps.config.workspaceRoot, name));
+    const view = await this.deps.store.update((state) => {
+      const known = state.users[name];
+      if (known?.added_at)
+        throw conflict(`user ${name} exists already; change them with "sandman user set ${name}"`);
+      const uid =
+        known?.uid ??
+        chooseUid(
+          Object.values(state.users).map((user) => user.uid),
+          owner,
+        );
+      const record: UserRecord = {...known, uid, added_at: this.#now(), keys: []};
+      this.#apply(record, changes, keys);
+      state.users[name] = record;
+      return this.#view(state, name);
+    });
+    await this.deps.audit?.record({action: 'user-add', session: null, user: name, result: 'ok'});
+    return view;
+  }
+
+  async set(name: string, changes: UserChanges): Promise<UserView> {
+    const keys = this.#parseKeys(changes.keys ?? []);
+    this.#check(changes);
+    const view = await this.deps.store.update((state) => {
+      const record = this.#registered(state, name);
+      this.#apply(record, changes, keys);
+      return this.#view(state, name);
+    });
+    await this.deps.audit?.record({action: 'user-set', session: null, user: name, result: 'ok'});
+    return view;
+  }
+
+  async show(name: string): Promise<UserView> {
+    const state = await this.deps.store.read();
+    this.#registered(state, name);
+    const view = this.#view(state, name);
+    const budget = effectiveLimits(this.deps.config, name, state.users[name]).gpuHourBudget.value;
+    if (budget && this.deps.gpuHours) {
+      const {used} = await this.deps.gpuHours(name, budget.windowMs);
+      view.gpu_hours = {
+        used,
+        budget: budget.hours,
+        left: Math.max(0, Math.round((budget.hours - used) * 1e6) / 1e6),
+        window: budget.text.split('/')[1]!,
+      };
+    }
+    return view;
+  }
+
+  async list(): Promise<UserView[]> {
+    const state = await this.deps.store.read();
+    return Object.keys(state.users)
+      .filter((name) => state.users[name]!.added_at)
+      .sort()
+      .map((name) => this.#view(state, name));
+  }
+
+  /**
+   * Forgets the registration (keys, group, defaults, limits); the uid stays, so the home keeps
+   * its owner. Refuses while the user has sessions unless `force` (the caller removes them first).
+   */
+  async remove(name: string, options: {force: boolean}): Promise<{user: string; sessions: string[]}> {
+    const state = await this.deps.store.read();
+    this.#registered(state, name);
+    const sessions = state.sessions.filter((session) => session.user === name).map((session) => session.id);
+    if (sessions.length > 0 && !options.force)
+      throw conflict(
+        `user ${name} has ${sessions.length} session(s) (${sessions.join(', ')}): remove them first or add --force`,
+        {sessions},
+      );
+    await this.deps.store.update((current) => {
+      const record = this.#registered(current, name);
+      current.users[name] = {uid: record.uid, ...(record.node ? {node: record.node} : {})};
+    });
+    await this.deps.audit?.record({action: 'user-rm', session: null, user: name, result: 'ok'});
+    return {user: name, sessions};
+  }
+
+  async addKeys(name: string, key: {text: string; source: string}): Promise<UserView> {
+    return this.set(name, {keys: [key]});
+  }
+
+  async removeKey(name: string, fingerprint: string): Promise<UserView> {
+    const view = await this.deps.store.update((state) => {
+      const record = this.#registered(state, name);
+      const before = record.keys?.length ?? 0;
+      record.keys = (record.keys ?? []).filter((key) => key.fingerprint !== fingerprint);
+      if (record.keys.length === before)
+        throw notFound(`user ${name} has no key ${fingerprint} (see "sandman user key ls ${name}")`);
+      return this.#view(state, name);
+    });
+    await this.deps.audit?.record({action: 'user-key-rm', session: null, user: name, result: 'ok'});
+    return view;
+  }
+
+  #registered(state: StateData, name: string): UserRecord {
+    const record = state.users[name];
+    if (!record?.added_at) throw notFound(`no user ${JSON.stringify(name)} (see "sandman user ls")`);
+    return record;
+  }
+
+  /** Everything given is checked before anything is written. */
+  #check(changes: UserChanges): void {
+    const {limits, ttl, group} = changes;
+    if (ttl) parseDuration(ttl, 'TTL');
+    if (group && !this.deps.config.groups[group])
+      throw invalidInput(
+        `no group ${JSON.stringify(group)} in the configuration (declared: ${Object.keys(this.deps.config.groups).join(', ') || 'none'}; see README "Users and limits")`,
+      );
+    if (limits?.userMaxTtl) parseDuration(limits.userMaxTtl, '--max-ttl');
+    if (limits?.gpuHourBudget) parseGpuHourBudget(limits.gpuHourBudget, 'invalid --gpu-hours');
+    if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
+    if (limits?.userMaxSessions !== undefined && limits.userMaxSessions !== null)
+      SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
+  }
+
+  #parseKeys(files: Array<{text: string; source: string}>): UserKey[] {
+    return files.flatMap(({text, source}) =>
+      parseAuthorizedKeys(text, `key file ${source}`)
+        .split('\n')
+        .map((line) => ({
+          line,
+          fingerprint: sshpk.parseKey(line, 'ssh').fingerprint('sha256').toString(),
+          added_at: this.#now(),
+        })),
+    );
+  }
+
+  #apply(record: UserRecord, changes: UserChanges, keys: UserKey[]): void {
+    const known = new Set((record.keys ?? []).map((key) => key.fingerprint));
+    record.keys = [...(record.keys ?? []), ...keys.filter((key) => !known.has(key.fingerprint))];
+    if (changes.group !== undefined) record.group = changes.group;
+    const defaults = {...record.defaults};
+    if (changes.gpu !== undefined) defaults.gpu = changes.gpu ?? undefined;
+    if (changes.ttl !== undefined) defaults.ttl = changes.ttl ?? undefined;
+    record.defaults = JSON.parse(JSON.stringify(defaults)) as UserRecord['defaults'];
+    const limits: Record<string, unknown> = {...record.limits};
+    for (const [key, value] of Object.entries(changes.limits ?? {}))
+      if (value === null) delete limits[key];
+      else if (value !== undefined) limits[key] = value;
+    record.limits = limits as UserLimits;
+  }
+
+  #view(state: StateData, name: string): UserView {
+    const record = state.users[name]!;
+    const limits: EffectiveLimits = effectiveLimits(this.deps.config, name, record);
+    const warnings: string[] = [];
+    if (record.group && !this.deps.config.groups[record.group])
+      warnings.push(`group ${record.group} is not declared in the configuration: its limits do not apply`);
+    if ((record.keys ?? []).length === 0)
+      warnings.push('no registered keys: sessions get a generated key pair, as for unregistered users');
+    return {
+      user: name,
+      uid: record.uid,
+      group: record.group ?? null,
+      added_at: record.added_at!,
+      keys: record.keys ?? [],
+      defaults: {gpu: describeGpuDefault(record.defaults?.gpu), ttl: record.defaults?.ttl ?? null},
+      limits: {
+        max_sessions: limits.userMaxSessions,
+        allowed_profiles: limits.allowedProfiles,
+        max_ttl_minutes: {value: limits.userMaxTtl.value / 60_000, source: limits.userMaxTtl.source},
+        gpu_hour_budget: {
+          value: limits.gpuHourBudget.value?.text ?? null,
+          source: limits.gpuHourBudget.source,
+        },
+      },
+      sessions: state.sessions.filter((session) => session.user === name).length,
+      workspace: workspacePath(this.deps.config.workspaceRoot, name),
+      warnings,
+    };
+  }
+
+  #now(): string {
+    return this.deps.clock
+      .now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
+  }
+}
+
+export function describeGpuDefault(gpu: UserGpuDefault | undefined): string | null {
+  if (!gpu) return null;
+  return gpu.kind === 'profile' ? gpu.profile : gpu.kind === 'none' ? 'none' : 'any';
+}

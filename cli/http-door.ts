@@ -13,6 +13,7 @@ import {invalidInput, isSandmanError, type ErrorKind} from '../src/errors.js';
 import type {GpuChoice} from '../src/gpu/gpu-allocator.js';
 import {migSlices} from '../src/gpu/mig-slices.js';
 import {LABELS} from '../src/labels.js';
+import {isQueued} from '../src/session/session-queue.js';
 import type {RemoveResult} from '../src/session/session-service.js';
 import type {UserChanges} from '../src/users/user-service.js';
 import type {SessionView} from '../src/session/session-view.js';
@@ -82,7 +83,7 @@ function routes(): Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: str
         const chosen = typeof input.image === 'string' ? servicesWith({image: input.image}) : services;
         const created = await (
           await chosen.sessionService()
-        ).create({
+        ).createOrQueue({
           user,
           ttl,
           gpu,
@@ -90,7 +91,10 @@ function routes(): Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: str
           env: [],
           wait: true,
           node: input.node as string | undefined,
+          queue: input.queue === true,
         });
+        // Nothing free and "queue": true: 202 with the place in line; it starts by itself.
+        if (isQueued(created)) return [202, created];
         return [
           201,
           {
@@ -111,11 +115,13 @@ function routes(): Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: str
       'GET',
       '/sessions',
       async ({services}) => {
-        const [sessions, addresses] = await Promise.all([
-          (await services.sessionQueries()).list(),
+        const queries = await services.sessionQueries();
+        const [sessions, queued, addresses] = await Promise.all([
+          queries.list(),
+          queries.queued(),
           containerAddresses(services),
         ]);
-        return [200, sessions.map((view) => sessionObject(view, addresses))];
+        return [200, [...sessions.map((view) => sessionObject(view, addresses)), ...queued]];
       },
     ],
     [

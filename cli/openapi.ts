@@ -171,6 +171,8 @@ export const OPENAPI = {
                   image: {type: 'string'},
                   // Swarm mode: the node for the user's first session.
                   node: {type: 'string'},
+                  // Nothing free: 202 and a place in line instead of 503.
+                  queue: {type: 'boolean'},
                 },
               },
             },
@@ -193,6 +195,20 @@ export const OPENAPI = {
               },
             },
             'Created; the private key appears here only',
+          ),
+          '202': json(
+            {
+              type: 'object',
+              properties: {
+                session_id: {type: 'string'},
+                ssh_user: {type: 'string'},
+                status: {type: 'string', enum: ['queued']},
+                queue_position: {type: 'integer'},
+                waiting_for: {type: 'string'},
+                queued_at: {type: 'string', format: 'date-time'},
+              },
+            },
+            'Queued ("queue": true and nothing free): it starts by itself',
           ),
           ...errors,
         },

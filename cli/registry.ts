@@ -83,7 +83,12 @@ export const COMMAND_TABLE: CommandSpec[] = [
       },
       'no-wait': {
         kind: 'boolean',
-        description: 'return as soon as the container started, without waiting for SSH',
+        description:
+          'return as soon as the container started (or, with --queue, was queued), without waiting',
+      },
+      queue: {
+        kind: 'boolean',
+        description: 'when nothing of the asked kind is free, wait in line instead of exit 5',
       },
       node: {
         kind: 'string',

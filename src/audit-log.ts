@@ -1,7 +1,6 @@
 export interface AuditEntry {
-  /** `refuse`: a create or extend a user's limit refused (README "Users and limits"). */
-  action:
-    'create' | 'rm' | 'extend' | 'reap' | 'refuse' | 'user-add' | 'user-set' | 'user-rm' | 'user-key-rm';
+  /** `queue`: a create put in line (ok), or leaving it unstarted (failed: cancelled, queue-timeout). */
+  action: 'create' | 'rm' | 'extend' | 'reap' | 'queue' | 'user-add' | 'user-set' | 'user-rm' | 'user-key-rm';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';

@@ -69,6 +69,8 @@ export interface Config {
   gpuHourBudget?: GpuHourBudget;
   /** Named groups of limits, from the config file (`groups: {students: {...}}`). */
   groups: Record<string, GroupLimits>;
+  /** A queued create older than this is ended by the reaper (milliseconds). */
+  queueTimeout: number;
 }
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
@@ -461,6 +463,11 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     description: 'GPU-hours a user may use over a rolling window, e.g. 40h/7d (as usage counts them)',
     defaultText: 'none',
     parse: (raw, where) => parseGpuHourBudget(raw, where),
+  },
+  queueTimeout: {
+    description: 'a queued create (session create --queue) older than this is ended by the reaper',
+    parse: duration,
+    default: '24h',
   },
   groups: {
     description:

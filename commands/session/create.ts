@@ -2,16 +2,17 @@ import {readFile} from 'node:fs/promises';
 
 import type {Config} from '../../src/config.js';
 import {parseDuration} from '../../src/duration.js';
-import {invalidInput} from '../../src/errors.js';
+import {capacity, invalidInput} from '../../src/errors.js';
 import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {gpuDescription} from '../../src/session/banner.js';
-import type {CreatedSession} from '../../src/session/session-service.js';
+import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queue.js';
+import type {CreatedSession, SessionService} from '../../src/session/session-service.js';
 import {validateUserName} from '../../src/user-name.js';
 import type {CommandContext, Handler} from '../../cli/command-spec.js';
 import {formatTime, loadChalk, relativeTime, type CommandOutput} from '../../cli/output.js';
 import type {Services} from '../../cli/services.js';
-import {startSpinner} from '../../cli/spinner.js';
-import {interactive} from '../../cli/terminal.js';
+import {startSpinner, type Spinner} from '../../cli/spinner.js';
+import {interactive, spinnerWanted} from '../../cli/terminal.js';
 
 interface CreateFlags {
   ttl?: string;
@@ -24,10 +25,11 @@ interface CreateFlags {
   env?: string[];
   'no-wait'?: boolean;
   node?: string;
+  queue?: boolean;
 }
 
 /** `session create USER`: asks for what is missing on a terminal, then creates and prints how to connect. */
-const create: Handler = async ({args, flags: given}, context): Promise<CreatedSession> => {
+const create: Handler = async ({args, flags: given}, context): Promise<CreatedSession | QueuedView> => {
   const flags = given as CreateFlags;
   const config = context.settings();
   let ttl = flags.ttl;
@@ -58,15 +60,14 @@ function gpuChoiceOf(flags: CreateFlags): GpuChoice {
 async function createSession(
   context: CommandContext,
   request: {user: string; gpu: GpuChoice; ttl?: string; flags: CreateFlags},
-): Promise<CreatedSession> {
+): Promise<CreatedSession | QueuedView> {
   const {flags} = request;
   const {out} = context;
   const authorizedKeys = flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key']);
   const spinner = await startSpinner(out.json, `Creating a session for ${request.user}`);
   try {
-    const session = await (
-      await context.services().sessionService(spinner.text)
-    ).create({
+    const service = await context.services().sessionService(spinner.text);
+    const result = await service.createOrQueue({
       user: request.user,
       ttl: request.ttl,
       gpu: request.gpu,
@@ -75,14 +76,68 @@ async function createSession(
       env: flags.env ?? [],
       wait: !flags['no-wait'],
       node: flags.node,
+      queue: flags.queue === true,
     });
+    if (isQueued(result)) {
+      if (flags['no-wait']) {
+        spinner.stop();
+        out.log(
+          `… ${ordinal(result.queue_position)} in line for ${result.waiting_for}: request ${result.session_id} for ${result.ssh_user}`,
+        );
+        out.log(
+          `  it starts by itself when that is free; "sandman session rm ${result.session_id}" cancels it`,
+        );
+        return result;
+      }
+      const session = await waitInLine(service, result, spinner, out);
+      spinner.stop();
+      await printCreated(session, true, out);
+      return session;
+    }
     spinner.stop();
-    await printCreated(session, !flags['no-wait'], out);
-    return session;
+    await printCreated(result, !flags['no-wait'], out);
+    return result;
   } catch (error) {
     spinner.stop();
     throw error;
   }
+}
+
+/**
+ * `--queue` attached: the place in line on the spinner (or one line each time it changes, off a
+ * terminal) until the session runs; Ctrl-C or a kill leaves the line (nothing else was made).
+ */
+async function waitInLine(
+  service: SessionService,
+  queued: QueuedView,
+  spinner: Spinner,
+  out: CommandOutput,
+): Promise<CreatedSession> {
+  let shown = '';
+  const place = (view: QueuedView) => {
+    const text = `${ordinal(view.queue_position)} in line for ${view.waiting_for} (request ${view.session_id})`;
+    if (text === shown) return;
+    shown = text;
+    spinner.text(text);
+    if (!out.json && !spinnerWanted(false)) process.stderr.write(`${text}\n`);
+  };
+  place(queued);
+  const leave = (signal: NodeJS.Signals) => {
+    void service.queue.cancel(queued.session_id).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', leave);
+  process.once('SIGTERM', leave);
+  try {
+    if ((await service.queue.waitFor(queued.session_id, place)) === 'ended')
+      throw capacity(
+        `queued request ${queued.session_id} for ${queued.ssh_user} ended without a session: cancelled ` +
+          '("sandman session rm") or older than queueTimeout',
+      );
+  } finally {
+    process.off('SIGINT', leave);
+    process.off('SIGTERM', leave);
+  }
+  return service.startedFromQueue(queued.session_id);
 }
 
 async function printCreated(session: CreatedSession, waited: boolean, out: CommandOutput): Promise<void> {

@@ -1,19 +1,32 @@
 import {formatDuration} from '../../src/duration.js';
 import {gpuDescription} from '../../src/session/banner.js';
+import {ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {loadChalk, relativeTime, renderTable} from '../../cli/output.js';
 
-const ls: Handler = async ({flags}, context): Promise<SessionView[]> => {
+/** Sessions, then the queued creates (STATUS queued, their place in line); `--expired` only sessions. */
+const ls: Handler = async ({flags}, context): Promise<Array<SessionView | QueuedView>> => {
   const {out} = context;
-  const sessions = await (
-    await context.services().sessionQueries()
-  ).list({user: flags.user as string | undefined, expired: flags.expired === true});
-  if (out.json) return sessions;
+  const queries = await context.services().sessionQueries();
+  const user = flags.user as string | undefined;
+  const sessions = await queries.list({user, expired: flags.expired === true});
+  const queued = flags.expired ? [] : await queries.queued({user});
+  if (out.json) return [...sessions, ...queued];
   if (flags.quiet) {
-    for (const session of sessions) out.log(session.session_id);
-    return sessions;
+    for (const entry of [...sessions, ...queued]) out.log(entry.session_id);
+    return [...sessions, ...queued];
   }
+  const waiting = queued.map((entry) => [
+    entry.session_id,
+    entry.ssh_user,
+    `queued (${ordinal(entry.queue_position)})`,
+    entry.waiting_for,
+    '-',
+    relativeTime(entry.queued_at),
+    '-',
+    '-',
+  ]);
   const rows = sessions.map((session) => [
     session.session_id,
     session.ssh_user,
@@ -27,11 +40,11 @@ const ls: Handler = async ({flags}, context): Promise<SessionView[]> => {
   out.log(
     await renderTable(
       ['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES', 'IDLE'],
-      rows,
+      [...rows, ...waiting],
       await loadChalk(out.colour),
     ),
   );
-  return sessions;
+  return [...sessions, ...queued];
 };
 export default ls;
 

@@ -11,7 +11,7 @@ import {interactive} from '../../cli/terminal.js';
 const rm: Handler = async (
   {argv: references, flags},
   context,
-): Promise<{removed: SessionView[]; errors: Array<Record<string, unknown>>}> => {
+): Promise<{removed: SessionView[]; errors: Array<Record<string, unknown>>; cancelled: string[]}> => {
   if (flags.all && references.length > 0) throw invalidInput('give session IDs or --all, not both');
   if (!flags.all && references.length === 0) throw invalidInput('missing session ID or user (or --all)');
   const services = context.services();
@@ -19,11 +19,14 @@ const rm: Handler = async (
     await confirmAll((await (await services.sessionQueries()).list()).length, context);
   const service = await services.sessionService();
 
-  const {removed, errors} = flags.all ? await service.removeAll() : await service.remove(references);
+  const {removed, errors, cancelled} = flags.all
+    ? await service.removeAll()
+    : await service.remove(references);
   for (const session of removed)
     context.out.log(
       `Removed ${session.session_id} (${session.ssh_user}); workspace ${session.workspace} kept`,
     );
+  for (const id of cancelled) context.out.log(`Cancelled queued request ${id}`);
   if (errors.length > 0)
     context.setExitCode(
       await reportPartialFailure(
@@ -34,6 +37,7 @@ const rm: Handler = async (
   return {
     removed,
     errors: errors.map(({reference, error}) => ({reference, ...errorEntry(error)})),
+    cancelled,
   };
 };
 export default rm;

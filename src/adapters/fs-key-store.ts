@@ -1,4 +1,4 @@
-import {chmod, mkdir, rm, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
@@ -23,6 +23,10 @@ export class FsKeyStore implements KeyStore {
       throw new SandmanError('FAILURE', `cannot write private key ${file}: ${(error as Error).message}`);
     }
     return file;
+  }
+
+  async read(sessionId: string): Promise<string | null> {
+    return readFile(this.pathFor(sessionId), 'utf8').catch(() => null);
   }
 
   async remove(sessionId: string): Promise<void> {

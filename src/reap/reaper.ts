@@ -16,8 +16,16 @@ import type {Warn} from '../warn.js';
 import {planReap, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {
-  action: 'remove-session' | 'remove-container' | 'warn' | 'resume-session' | 'restore-firewall' | 'report';
-  reason: ReapReason | 'expiring' | 'firewall' | 'not-running';
+  action:
+    | 'remove-session'
+    | 'remove-container'
+    | 'warn'
+    | 'resume-session'
+    | 'restore-firewall'
+    | 'report'
+    | 'end-queued'
+    | 'start-queued';
+  reason: ReapReason | 'expiring' | 'firewall' | 'not-running' | 'queue-timeout' | 'capacity';
   session_id: string | null;
   user: string | null;
   container: string | null;
@@ -158,7 +166,36 @@ export class Reaper {
         dryRun,
       )),
     );
+    items.push(...(await this.#queue(state.queue?.length ?? 0, dryRun)));
     return items;
+  }
+
+  /**
+   * The queue's backstop (README "Users and limits"): requests older than queueTimeout end, and
+   * whatever can start now starts (rm and failed creates start them at once; this catches the rest).
+   */
+  async #queue(waiting: number, dryRun: boolean): Promise<ReapItem[]> {
+    if (waiting === 0) return [];
+    const service = await this.deps.sessions();
+    const item = (
+      action: ReapItem['action'],
+      reason: ReapItem['reason'],
+      id: string,
+      user: string | null,
+    ): ReapItem => ({
+      action,
+      reason,
+      session_id: id,
+      user,
+      container: null,
+      result: dryRun ? 'would' : 'done',
+    });
+    const ended = (await service.queue.expire(dryRun)).map((entry) =>
+      item('end-queued', 'queue-timeout', entry.id, entry.user),
+    );
+    if (dryRun) return ended;
+    const started = await service.queue.drain();
+    return [...ended, ...started.map((id) => item('start-queued', 'capacity', id, null))];
   }
 
   async #handle(target: ReapTarget, dryRun: boolean, now: number): Promise<ReapItem> {

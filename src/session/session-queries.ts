@@ -2,6 +2,7 @@ import type {Clock} from '../clock.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {resolveSession} from './resolve.js';
+import {ordered, queuedView, type QueuedView} from './session-queue.js';
 import {toSessionView, type SessionView} from './session-view.js';
 
 /**
@@ -22,6 +23,14 @@ export class SessionQueries {
       .filter((session) => !filter.expired || Date.parse(session.expires_at) <= now)
       .sort((a, b) => ordinal(a.created_at, b.created_at) || ordinal(a.id, b.id))
       .map(toSessionView);
+  }
+
+  /** The queued creates (README "Users and limits"), each with its place in its line. */
+  async queued(filter: {user?: string} = {}): Promise<QueuedView[]> {
+    const state = await this.store.read();
+    return ordered(state.queue ?? [])
+      .filter((entry) => filter.user === undefined || entry.user === filter.user)
+      .map((entry) => queuedView(state, entry));
   }
 
   async show(reference: string): Promise<SessionView> {

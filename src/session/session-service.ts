@@ -49,6 +49,7 @@ import {resolveSession} from './resolve.js';
 import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
+import {SessionQueue, type QueuedView} from './session-queue.js';
 import {effectiveLimits, profileAllowed, type EffectiveLimits} from '../users/user-limits.js';
 import type {Cluster} from '../swarm/cluster.js';
 import {homeVolume} from '../swarm/swarm-names.js';
@@ -87,6 +88,10 @@ export interface CreateRequest {
   wait: boolean;
   /** Swarm mode: the node for the user's first session (their home is made there). */
   node?: string;
+  /** Nothing free: wait in line instead of exit 5 (README "Users and limits": the queue). */
+  queue?: boolean;
+  /** The queued request this create starts (its ID becomes the session's). */
+  fromQueue?: string;
 }
 
 export interface ResumeOutcome {
@@ -104,6 +109,8 @@ export interface RemoveResult {
   removed: SessionView[];
   /** In the order the references were given: unknown ones first, then failed removals. */
   errors: RemoveError[];
+  /** Queued requests (README "Users and limits") that left the line. */
+  cancelled: string[];
 }
 
 export interface CreatedSession extends SessionView {
@@ -176,9 +183,21 @@ export class SessionService {
   readonly #deps: SessionServiceDeps;
   readonly #instance: string;
 
+  /** Queued creates (README "Users and limits"); started by whatever frees capacity. */
+  readonly queue: SessionQueue;
+
   constructor(deps: SessionServiceDeps) {
     this.#deps = deps;
     this.#instance = deps.stateDir.instance;
+    this.queue = new SessionQueue({
+      config: deps.config,
+      store: deps.store,
+      clock: deps.clock,
+      warn: deps.warn,
+      audit: deps.audit,
+      gpuHours: deps.gpuHours,
+      start: (request) => this.create(request),
+    });
   }
 
   get instance(): string {
@@ -186,6 +205,37 @@ export class SessionService {
   }
 
   async create(request: CreateRequest): Promise<CreatedSession> {
+    try {
+      return await this.#createAudited(request);
+    } catch (error) {
+      // A failed create's undo may have freed what a queued request waits for.
+      if (!request.fromQueue) await this.queue.drain().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * A session a queued request became, as create returns it: the private key (when sandman made
+   * one) is read from its file, since another process started it.
+   */
+  async startedFromQueue(id: string): Promise<CreatedSession> {
+    const record = resolveSession((await this.#deps.store.read()).sessions, id);
+    const privateKey = record.ssh_private_key_path ? await this.#deps.keys.read(record.id) : null;
+    return {...toSessionView(record), ssh_private_key: privateKey, gpu_fraction: null};
+  }
+
+  /** A session, or with `queue` and nothing free (exit 5 otherwise), a place in line. */
+  async createOrQueue(request: CreateRequest): Promise<CreatedSession | QueuedView> {
+    try {
+      return await this.create(request);
+    } catch (error) {
+      if (request.queue && isSandmanError(error) && error.kind === 'CAPACITY')
+        return this.queue.enqueue(request, error, newSessionId());
+      throw error;
+    }
+  }
+
+  async #createAudited(request: CreateRequest): Promise<CreatedSession> {
     try {
       const created = await this.#create(request);
       await this.#recorded({
@@ -200,13 +250,19 @@ export class SessionService {
       });
       return created;
     } catch (error) {
-      await this.#recorded({
-        action: 'create',
-        session: null,
-        user: request.user,
-        result: 'failed',
-        reason: (error as Error).message,
-      });
+      // A queued request that still finds nothing free keeps waiting: that is no failed create.
+      const waiting = isSandmanError(error) && (error.kind === 'CAPACITY' || error.details?.queued_gone);
+      if (
+        !(request.fromQueue && waiting) &&
+        !(request.queue && isSandmanError(error) && error.kind === 'CAPACITY')
+      )
+        await this.#recorded({
+          action: 'create',
+          session: null,
+          user: request.user,
+          result: 'failed',
+          reason: (error as Error).message,
+        });
       throw error;
     }
   }
@@ -290,6 +346,7 @@ export class SessionService {
       (held, pending) => gpuPlan.pick(held, pending),
       placement,
       limits,
+      request.fromQueue,
     );
     let reserved: SessionRecord | undefined;
     let containerId: string | undefined;
@@ -416,6 +473,7 @@ export class SessionService {
     pickGpu: GpuPlan['pick'],
     placement: SwarmPlacement | undefined,
     limits: EffectiveLimits,
+    fromQueue?: string,
   ): Promise<SessionRecord> {
     const {config, store, clock} = this.#deps;
     const workspace = placement ? homeVolume(user) : workspacePath(config.workspaceRoot, user);
@@ -459,7 +517,16 @@ export class SessionService {
       // Swarm mode: the node is settled here, under the lock, so concurrent creates share it out.
       const node = placement ? chooseNode(placement, state.sessions, user) : undefined;
       const now = clock.now();
-      const id = newSessionId();
+      // A queued request leaves the line in the same write that reserves its session: two
+      // processes draining at once start it once.
+      if (fromQueue) {
+        if (!state.queue?.some((entry) => entry.id === fromQueue))
+          throw new SandmanError('CONFLICT', `queued request ${fromQueue} was started or ended meanwhile`, {
+            details: {queued_gone: true},
+          });
+        state.queue = state.queue.filter((entry) => entry.id !== fromQueue);
+      }
+      const id = fromQueue ?? newSessionId();
       const record: SessionRecord = {
         id,
         user,
@@ -686,10 +753,32 @@ export class SessionService {
 
   /** Removes sessions: container gone, GPU slice released, key deleted, record removed; workspace kept. */
   async remove(references: string[]): Promise<RemoveResult> {
+    const result = await this.#remove(references);
+    // What was freed may be what a queued request waits for.
+    if (result.removed.length > 0)
+      await this.queue.drain().catch((error: unknown) => {
+        this.#deps.warn(`could not start a queued request: ${(error as Error).message}`);
+      });
+    return result;
+  }
+
+  async #remove(references: string[]): Promise<RemoveResult> {
     const state = await this.#deps.store.read();
     const targets: SessionRecord[] = [];
     const errors: RemoveError[] = [];
+    const cancelled: string[] = [];
     for (const reference of references) {
+      // A queued request (by its ID or user) leaves the line.
+      const queued = state.queue?.find((entry) => entry.id === reference || entry.user === reference);
+      if (
+        queued &&
+        !state.sessions.some((session) => session.id === reference || session.user === reference)
+      ) {
+        if (await this.queue.cancel(queued.id)) {
+          cancelled.push(queued.id);
+          continue;
+        }
+      }
       try {
         const session = resolveSession(state.sessions, reference);
         if (!targets.some((target) => target.id === session.id)) targets.push(session);
@@ -707,7 +796,7 @@ export class SessionService {
     }
     const removed = outcomes.filter((outcome): outcome is SessionView => !('error' in outcome));
     errors.push(...outcomes.filter((outcome): outcome is RemoveError => 'error' in outcome));
-    return {removed, errors};
+    return {removed, errors, cancelled};
   }
 
   async #removeOne(session: SessionRecord): Promise<SessionView | RemoveError> {
@@ -732,7 +821,7 @@ export class SessionService {
 
   async removeAll(): Promise<RemoveResult> {
     const state = await this.#deps.store.read();
-    return this.remove(state.sessions.map((session) => session.id));
+    return this.remove([...state.sessions, ...(state.queue ?? [])].map((entry) => entry.id));
   }
 
   /**

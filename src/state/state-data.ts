@@ -98,10 +98,43 @@ export interface Counters {
   last_reap_duration_seconds: number | null;
 }
 
+/**
+ * A create that found nothing of its kind free and asked to wait (`--queue`, README "Users and
+ * limits": the queue). Whichever sandman process frees capacity starts it as an ordinary session
+ * with this ID; the reaper's minute is the backstop and ends it after queueTimeout.
+ */
+export interface QueuedRequest {
+  id: string;
+  user: string;
+  queued_at: string;
+  /** What it waits for, in words: `MIG 3g.20gb`, `a whole GPU`, `a session slot`. */
+  waiting_for: string;
+  /** GPU-hours the user had used in their budget window (7 days without one) when it was queued: the order. */
+  gpu_hours: number;
+  /** The create to run: everything but a password (printed once, it cannot wait). */
+  request: {
+    gpu: QueuedGpu;
+    ttl?: string;
+    env: string[];
+    /** Public keys given with --ssh-key (registered keys are read again at the start). */
+    authorized_keys?: string;
+    node?: string;
+  };
+}
+
+export type QueuedGpu =
+  | {kind: 'default'}
+  | {kind: 'none'}
+  | {kind: 'profile'; profile: string}
+  | {kind: 'mig-instance'; uuid: string}
+  | {kind: 'gpu'; ref: string};
+
 export interface StateData {
   version: typeof STATE_VERSION;
   sessions: SessionRecord[];
   users: Record<string, UserRecord>;
+  /** Queued creates, in the order they came (the start order is by GPU-hours first). */
+  queue?: QueuedRequest[];
   counters?: Counters;
 }
 

@@ -60,6 +60,9 @@ export class FakeKeyStore implements KeyStore {
     this.files.set(sessionId, privateKey);
     return this.pathFor(sessionId);
   }
+  async read(sessionId: string): Promise<string | null> {
+    return this.files.get(sessionId) ?? null;
+  }
   async remove(sessionId: string): Promise<void> {
     this.files.delete(sessionId);
   }

@@ -67,23 +67,19 @@ describe('the queue', () => {
       }
     // The eight without hours first, then the four with: all at once, each --queue --no-wait.
     const first = await Promise.all(
-      users
-        .slice(0, 8)
-        .map((user) =>
-          sandbox.json<Entry>(['session', 'create', user, '--gpu', 'any', '--queue', '--no-wait'], {
-            env: gpu,
-          }),
-        ),
+      users.slice(0, 8).map((user) =>
+        sandbox.json<Entry>(['session', 'create', user, '--gpu', 'any', '--queue', '--no-wait'], {
+          env: gpu,
+        }),
+      ),
     );
     expect(first.map((result) => result.body.status)).toEqual(Array(8).fill('running'));
     const waiting = await Promise.all(
-      users
-        .slice(8)
-        .map((user) =>
-          sandbox.json<Entry>(['session', 'create', user, '--gpu', 'any', '--queue', '--no-wait'], {
-            env: gpu,
-          }),
-        ),
+      users.slice(8).map((user) =>
+        sandbox.json<Entry>(['session', 'create', user, '--gpu', 'any', '--queue', '--no-wait'], {
+          env: gpu,
+        }),
+      ),
     );
     expect(waiting.map((result) => [result.exitCode, result.body.status])).toEqual(
       Array(4).fill([0, 'queued']),

@@ -126,7 +126,12 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const inventory = (await smi.available())
         ? await readInventory(smi, {profiles: false}).catch(() => undefined)
         : undefined;
-      await writeMetricsFile(file, await renderMetrics(await (await store()).read(), inventory));
+      const state = await (await store()).read();
+      const {budgetUses} = await import('../src/users/budget-use.js');
+      const budgets = await budgetUses(config, state, async (users) =>
+        (await services.usage()).gpuHoursOfUsers(users),
+      );
+      await writeMetricsFile(file, await renderMetrics(state, inventory, budgets));
     };
   };
 

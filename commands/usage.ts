@@ -1,20 +1,35 @@
 import {invalidInput} from '../src/errors.js';
+import type {BudgetUse} from '../src/metrics.js';
 import type {UsageReport, UsageRow} from '../src/usage/usage-report.js';
+import {budgetUses} from '../src/users/budget-use.js';
 import type {Handler} from '../cli/command-spec.js';
 import {formatTime, loadChalk, renderTable} from '../cli/output.js';
 
 const BAR_WIDTH = 24;
 
-const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined> => {
+const usage: Handler = async (
+  {flags},
+  context,
+): Promise<(UsageReport & {budgets: BudgetUse[]}) | undefined> => {
   const {out} = context;
   if (flags.csv && out.json) throw invalidInput('--csv cannot be combined with --json');
-  const report = await (
-    await context.services().usage()
-  ).report({
+  const service = await context.services().usage();
+  const report = await service.report({
     since: flags.since as string,
     until: flags.until as string | undefined,
     by: flags.by as string,
   });
+  // By user, with GPU-hour budgets set: each user's use of theirs, over the budget's own window.
+  const budgets =
+    report.by === 'user'
+      ? await budgetUses(context.settings(), await (await context.services().store()).read(), (users) =>
+          service.gpuHoursOfUsers(users),
+        )
+      : [];
+  const budgetOf = (key: string) => {
+    const entry = budgets.find((budget) => budget.user === key);
+    return entry ? `${formatHours(entry.used)}/${entry.budget} h` : '-';
+  };
   if (flags.csv) {
     const header = `${report.by},sessions,session_hours,gpu_hours,unknown_gpu`;
     const line = (row: UsageRow) =>
@@ -22,7 +37,7 @@ const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined
     out.log([header, ...report.rows.map(line)].join('\n'));
     return undefined;
   }
-  if (out.json) return report;
+  if (out.json) return {...report, budgets};
   const chalk = await loadChalk(out.colour);
   // The bar follows GPU-hours, or session-hours when no GPU was used at all.
   const measure =
@@ -33,13 +48,21 @@ const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined
   out.log(`${formatTime(report.since)} to ${formatTime(report.until)}, by ${report.by}`);
   out.log(
     await renderTable(
-      [report.by.toUpperCase(), 'SESSIONS', 'SESSION-H', 'GPU-H', ''],
+      [
+        report.by.toUpperCase(),
+        'SESSIONS',
+        'SESSION-H',
+        'GPU-H',
+        ...(budgets.length > 0 ? ['BUDGET (WINDOW)'] : []),
+        '',
+      ],
       [
         ...report.rows.map((row) => [
           row.key + (row.unknown_gpu > 0 ? ` (${row.unknown_gpu} GPU share unknown)` : ''),
           row.sessions,
           hours(row.session_hours),
           hours(row.gpu_hours),
+          ...(budgets.length > 0 ? [budgetOf(row.key)] : []),
           bar(row),
         ]),
         [
@@ -47,13 +70,14 @@ const usage: Handler = async ({flags}, context): Promise<UsageReport | undefined
           report.total.sessions,
           hours(report.total.session_hours),
           hours(report.total.gpu_hours),
+          ...(budgets.length > 0 ? [''] : []),
           '',
         ],
       ],
       chalk,
     ),
   );
-  return report;
+  return {...report, budgets};
 };
 export default usage;
 

@@ -5,7 +5,18 @@ import {countersOf, heldDevices, type StateData} from './state/state-data.js';
  * The Prometheus text file for node_exporter's textfile collector (README "Metrics"), built with
  * prom-client and written atomically (temp file + rename) so the collector never reads half a file.
  */
-export async function renderMetrics(state: StateData, inventory: GpuInventory | undefined): Promise<string> {
+/** A user with a GPU-hour budget, and what they used of it in its window. */
+export interface BudgetUse {
+  user: string;
+  used: number;
+  budget: number;
+}
+
+export async function renderMetrics(
+  state: StateData,
+  inventory: GpuInventory | undefined,
+  budgets: BudgetUse[] = [],
+): Promise<string> {
   // prom-client is CommonJS: its classes sit on the namespace or, once bundled, on `default`.
   const loaded = await import('prom-client');
   const {Registry, Gauge, Counter} =
@@ -47,6 +58,33 @@ export async function renderMetrics(state: StateData, inventory: GpuInventory | 
   for (const [profile, {free, held: taken}] of counts) {
     slices.set({profile, state: 'free'}, free);
     slices.set({profile, state: 'held'}, taken);
+  }
+  // The queue (README "Users and limits"): requests waiting, by what they wait for.
+  const queue = new Gauge({
+    name: 'sandman_queue_length',
+    help: 'Queued session requests by what they wait for',
+    labelNames: ['waiting_for'],
+    registers: [registry],
+  });
+  for (const entry of state.queue ?? []) queue.inc({waiting_for: entry.waiting_for});
+  if (budgets.length > 0) {
+    // In GPU-seconds: Prometheus wants base units (promtool refuses hours).
+    const used = new Gauge({
+      name: 'sandman_gpu_budget_used_seconds',
+      help: "GPU-seconds a user used in their budget's window (GPU-hours x 3600)",
+      labelNames: ['user'],
+      registers: [registry],
+    });
+    const budget = new Gauge({
+      name: 'sandman_gpu_budget_seconds',
+      help: "A user's GPU-hour budget over its window, in GPU-seconds",
+      labelNames: ['user'],
+      registers: [registry],
+    });
+    for (const entry of budgets) {
+      used.set({user: entry.user}, Math.round(entry.used * 3600));
+      budget.set({user: entry.user}, entry.budget * 3600);
+    }
   }
   const counters = countersOf(structuredClone(state));
   new Counter({name: 'sandman_sessions_created_total', help: 'Sessions created', registers: [registry]}).inc(

@@ -60,6 +60,19 @@ export class UsageService {
     return {used, oldestLeavesAt: oldestStart === null ? null : oldestStart + windowMs};
   }
 
+  /** Several users' GPU-hours, each over their own window, from one read of the audit log. */
+  async gpuHoursOfUsers(users: Array<{user: string; windowMs: number}>): Promise<Map<string, number>> {
+    if (users.length === 0) return new Map();
+    const now = this.clock.now().getTime();
+    const {intervals} = await this.#intervals(now);
+    return new Map(
+      users.map(({user, windowMs}) => [
+        user,
+        gpuHoursOf(intervals.values(), user, {since: now - windowMs, until: now}).used,
+      ]),
+    );
+  }
+
   /** Every session's interval: the audit log's, with the sessions still running counted up to now. */
   async #intervals(now: number): Promise<{intervals: Map<string, Interval>; skipped: number}> {
     const [{lines}, state] = await Promise.all([this.history.lines(), this.store.read()]);

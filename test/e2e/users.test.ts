@@ -192,6 +192,23 @@ describe('registered users', () => {
     const used = await sandbox.json<{gpu_hours: {used: number; left: number}}>(['user', 'show', 'stu']);
     expect(used.body.gpu_hours.used).toBeCloseTo(2 * (3 / 7) + 1, 3);
     expect(used.body.gpu_hours.left).toBe(0);
+    // usage by user shows each budget's use over its own window; the metrics file has it too.
+    const usage = await sandbox.json<{budgets: Array<{user: string; used: number; budget: number}>}>([
+      'usage',
+    ]);
+    expect(usage.body.budgets).toEqual([{user: 'stu', used: expect.closeTo(1.857, 3), budget: 1}]);
+    expect((await sandbox.run(['usage'])).stdout).toMatch(/^stu +\d+ +[\d.]+ +1\.86 +1\.86\/1 h /m);
+    const metrics = path.join(sandbox.dir, 'users.prom');
+    await sandbox.run(['session', 'create', 'stu', '--no-gpu', '--no-wait'], {
+      env: {SANDMAN_METRICS_FILE: metrics},
+    });
+    const text = await readFile(metrics, 'utf8');
+    expect(text).toContain('sandman_gpu_budget_seconds{user="stu"} 3600');
+    // 1.857 GPU-hours: 6686 GPU-seconds (2 h × 3/7 + 1 h, within a second of now's edges).
+    expect(text).toMatch(/^sandman_gpu_budget_used_seconds\{user="stu"\} 668\d$/m);
+    const check = await execa('promtool', ['check', 'metrics'], {input: text, reject: false});
+    expect(check.exitCode, String(check.stdout) + String(check.stderr)).toBe(0);
+    expect((await sandbox.run(['session', 'rm', 'stu'])).exitCode).toBe(0);
     // Nothing was reserved by any of the refusals.
     expect((await readState(sandbox.stateFile)).sessions).toEqual([]);
     expect(await sandbox.containers()).toEqual([]);

@@ -14,7 +14,7 @@ import {instanceId, LABELS} from '../src/labels.js';
 import {removeFirewallChains} from '../test/helpers/sandbox.js';
 import {SSHD_CAPABILITIES} from '../src/session/session-service.js';
 import {generateKeyPair} from '../src/ssh-keys.js';
-import type {SessionRecord} from '../src/state/state-data.js';
+import type {SessionRecord, UserRecord} from '../src/state/state-data.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'run.js');
@@ -77,9 +77,27 @@ async function sshUntilReady(key: string, port: number, user: string): Promise<v
   throw new Error(`ssh to port ${port} never worked`);
 }
 
-async function writeState(sessions: SessionRecord[]): Promise<void> {
+async function writeState(sessions: SessionRecord[], users: Record<string, UserRecord> = {}): Promise<void> {
   await mkdir(path.dirname(stateFile), {recursive: true});
-  writeFileSync(stateFile, JSON.stringify({version: 1, sessions, users: {}}, null, 2));
+  writeFileSync(stateFile, JSON.stringify({version: 1, sessions, users}, null, 2));
+}
+
+/** 1,000 registered users, each with a key, a group and limits: what a site with people looks like. */
+function registeredUsers(count: number): Record<string, UserRecord> {
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIL96RGdrcb/Re6QRPqUoTKpW+RLPdXNCUu5dCE3VIQKN bench@laptop';
+  return Object.fromEntries(
+    Array.from({length: count}, (_, index) => [
+      `bench${index}`,
+      {
+        uid: 20_000 + index,
+        added_at: '2026-12-01T00:00:00Z',
+        group: null,
+        keys: [{line: key, fingerprint: 'SHA256:bench', added_at: '2026-12-01T00:00:00Z'}],
+        defaults: {ttl: '2h'},
+        limits: {userMaxTtl: '1d'},
+      },
+    ]),
+  );
 }
 
 const sessionId = (index: number) => index.toString(16).padStart(12, '0');
@@ -348,10 +366,14 @@ async function nodeBaseline(): Promise<number> {
 /** Commands that need no Docker round trip: within 1.6x of starting node at all. */
 async function benchNoDocker(node: number): Promise<void> {
   const future = '2099-01-01T00:00:00Z';
-  await writeState(Array.from({length: 1000}, (_, index) => record(index, `c${index}`, future)));
+  await writeState(
+    Array.from({length: 1000}, (_, index) => record(index, `c${index}`, future)),
+    registeredUsers(1000),
+  );
   const commands: Array<[string, string[], number]> = [
-    ['session ls --json (1,000 sessions)', ['session', 'ls', '--json'], 0],
-    ['session show (1,000 sessions)', ['session', 'show', 'bench500'], 0],
+    ['session ls --json (1,000 sessions, 1,000 users)', ['session', 'ls', '--json'], 0],
+    ['session show (1,000 sessions, 1,000 users)', ['session', 'show', 'bench500'], 0],
+    ['user show (1,000 users)', ['user', 'show', 'bench500'], 0],
     ['gpu ls, no nvidia-smi', ['gpu', 'ls'], 6],
   ];
   for (const [name, args, exitCode] of commands) {

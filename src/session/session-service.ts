@@ -566,18 +566,18 @@ export class SessionService {
   }
 
   /** A spent GPU-hour budget refuses a GPU session, with the numbers (README "Users and limits"). */
-  async #checkBudget(user: string, limits: EffectiveLimits): Promise<void> {
+  async #checkBudget(user: string, limits: EffectiveLimits, prefix = ''): Promise<void> {
     const budget = limits.gpuHourBudget.value;
     if (!budget || !this.#deps.gpuHours) return;
     const {used, oldestLeavesAt} = await this.#deps.gpuHours(user, budget.windowMs);
     if (used < budget.hours) return;
     throw policy(
-      `${user} used ${used.toFixed(1)} of ${budget.hours} GPU-hours in the last ${budget.text.split('/')[1]} ` +
+      `${prefix}${user} used ${used.toFixed(1)} of ${budget.hours} GPU-hours in the last ${budget.text.split('/')[1]} ` +
         `(gpuHourBudget, from ${limits.gpuHourBudget.source})` +
         (oldestLeavesAt === null
           ? ''
           : `; the oldest hour leaves the window at ${formatUtc(oldestLeavesAt)}`) +
-        '; a session without a GPU (--no-gpu) is still possible',
+        (prefix ? '' : '; a session without a GPU (--no-gpu) is still possible'),
       {used, budget: budget.hours, window: budget.text},
     );
   }
@@ -942,6 +942,15 @@ export class SessionService {
   async #extend(reference: string, ttlText: string): Promise<SessionView> {
     const {config, clock} = this.#deps;
     const ttl = parseDuration(ttlText, 'TTL');
+    // A GPU session whose user has spent their budget runs on, but is not extended.
+    const current = await this.#deps.store.read();
+    const target = resolveSession(current.sessions, reference);
+    if (target.gpu_uuid)
+      await this.#checkBudget(
+        target.user,
+        effectiveLimits(config, target.user, current.users[target.user]),
+        `cannot extend session ${target.id}: `,
+      );
     const updated = await this.#deps.store.update((state) => {
       const session = resolveSession(state.sessions, reference);
       if (session.status !== 'running') {

@@ -229,7 +229,20 @@ describe('registered users and session create', () => {
       world.sessions.create(request('finn', {gpu: {kind: 'profile', profile: '1g.5gb'}})),
       /^finn used 10\.4 of 10 GPU-hours in the last 7d \(gpuHourBudget, from group students\); the oldest hour leaves the window at 2026-12-04 09:00 UTC/,
     );
-    expect((await world.sessions.create(request('finn', {gpu: {kind: 'none'}}))).gpu_uuid).toBeNull();
+    const plain = await world.sessions.create(request('finn', {gpu: {kind: 'none'}}));
+    expect(plain.gpu_uuid).toBeNull();
+    // A session without a GPU may still be extended; a GPU session of a spent budget may not.
+    await world.sessions.extend(plain.session_id, '1h');
+    await world.sessions.remove([plain.session_id]);
+    world.gpuHoursUsed.set('finn', {used: 0, oldestLeavesAt: null});
+    const gpu = await world.sessions.create(request('finn', {gpu: {kind: 'profile', profile: '1g.5gb'}}));
+    world.gpuHoursUsed.set('finn', {used: 10.4, oldestLeavesAt: null});
+    await expect(world.sessions.extend(gpu.session_id, '1h')).rejects.toMatchObject({
+      exitCode: 8,
+      message: expect.stringMatching(
+        new RegExp(`^cannot extend session ${gpu.session_id}: finn used 10\\.4 of 10 GPU-hours`),
+      ),
+    });
   });
 
   it('user rm keeps the uid (the home keeps its owner) and refuses while sessions exist (4)', async () => {

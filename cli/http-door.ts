@@ -115,10 +115,8 @@ function routes(): Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: str
       'GET',
       '/sessions',
       async ({services}) => {
-        const queries = await services.sessionQueries();
-        const [sessions, queued, addresses] = await Promise.all([
-          queries.list(),
-          queries.queued(),
+        const [{sessions, queued}, addresses] = await Promise.all([
+          (await services.sessionQueries()).overview(),
           containerAddresses(services),
         ]);
         return [200, [...sessions.map((view) => sessionObject(view, addresses)), ...queued]];

@@ -8,10 +8,9 @@ import {loadChalk, relativeTime, renderTable} from '../../cli/output.js';
 /** Sessions, then the queued creates (STATUS queued, their place in line); `--expired` only sessions. */
 const ls: Handler = async ({flags}, context): Promise<Array<SessionView | QueuedView>> => {
   const {out} = context;
-  const queries = await context.services().sessionQueries();
-  const user = flags.user as string | undefined;
-  const sessions = await queries.list({user, expired: flags.expired === true});
-  const queued = flags.expired ? [] : await queries.queued({user});
+  const {sessions, queued} = await (
+    await context.services().sessionQueries()
+  ).overview({user: flags.user as string | undefined, expired: flags.expired === true});
   if (out.json) return [...sessions, ...queued];
   if (flags.quiet) {
     for (const entry of [...sessions, ...queued]) out.log(entry.session_id);

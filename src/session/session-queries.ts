@@ -1,5 +1,5 @@
 import type {Clock} from '../clock.js';
-import type {SessionRecord} from '../state/state-data.js';
+import type {SessionRecord, StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {resolveSession} from './resolve.js';
 import {ordered, queuedView, type QueuedView} from './session-queue.js';
@@ -16,7 +16,22 @@ export class SessionQueries {
   ) {}
 
   async list(filter: {user?: string; expired?: boolean} = {}): Promise<SessionView[]> {
+    return this.#sessions(await this.store.read(), filter);
+  }
+
+  /** Sessions and queued creates from one read of the state file (`session ls`, GET /sessions). */
+  async overview(filter: {user?: string; expired?: boolean} = {}): Promise<{
+    sessions: SessionView[];
+    queued: QueuedView[];
+  }> {
     const state = await this.store.read();
+    return {
+      sessions: this.#sessions(state, filter),
+      queued: filter.expired ? [] : this.#queued(state, filter),
+    };
+  }
+
+  #sessions(state: StateData, filter: {user?: string; expired?: boolean}): SessionView[] {
     const now = this.clock.now().getTime();
     return state.sessions
       .filter((session) => filter.user === undefined || session.user === filter.user)
@@ -27,7 +42,10 @@ export class SessionQueries {
 
   /** The queued creates (README "Users and limits"), each with its place in its line. */
   async queued(filter: {user?: string} = {}): Promise<QueuedView[]> {
-    const state = await this.store.read();
+    return this.#queued(await this.store.read(), filter);
+  }
+
+  #queued(state: StateData, filter: {user?: string}): QueuedView[] {
     return ordered(state.queue ?? [])
       .filter((entry) => filter.user === undefined || entry.user === filter.user)
       .map((entry) => queuedView(state, entry));

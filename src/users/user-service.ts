@@ -1,11 +1,8 @@
-import sshpk from 'sshpk';
-
 import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import {parseGpuHourBudget, SETTINGS, type Config} from '../config.js';
 import {parseDuration} from '../duration.js';
 import {conflict, invalidInput, notFound} from '../errors.js';
-import {parseAuthorizedKeys} from '../ssh-keys.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {validateUserName} from '../user-name.js';
@@ -61,7 +58,7 @@ export class UserService {
 
   async add(name: string, changes: UserChanges): Promise<UserView> {
     validateUserName(name);
-    const keys = this.#parseKeys(changes.keys ?? []);
+    const keys = await this.#parseKeys(changes.keys ?? []);
     this.#check(changes);
     const owner = await this.deps.workspaces.owner(workspacePath(this.deps.config.workspaceRoot, name));
     const view = await this.deps.store.update((state) => {
@@ -84,7 +81,7 @@ export class UserService {
   }
 
   async set(name: string, changes: UserChanges): Promise<UserView> {
-    const keys = this.#parseKeys(changes.keys ?? []);
+    const keys = await this.#parseKeys(changes.keys ?? []);
     this.#check(changes);
     const view = await this.deps.store.update((state) => {
       const record = this.#registered(state, name);
@@ -179,7 +176,13 @@ export class UserService {
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
   }
 
-  #parseKeys(files: Array<{text: string; source: string}>): UserKey[] {
+  /** sshpk (fingerprints) loads only when keys are given: show, ls and create never need it. */
+  async #parseKeys(files: Array<{text: string; source: string}>): Promise<UserKey[]> {
+    if (files.length === 0) return [];
+    const [{default: sshpk}, {parseAuthorizedKeys}] = await Promise.all([
+      import('sshpk'),
+      import('../ssh-keys.js'),
+    ]);
     return files.flatMap(({text, source}) =>
       parseAuthorizedKeys(text, `key file ${source}`)
         .split('\n')

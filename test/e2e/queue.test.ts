@@ -1,7 +1,11 @@
 import {appendFile, readFile, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+
+import {execa} from 'execa';
 
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
+import {BIN} from '../helpers/constants.js';
 import {devicesSeenByHook, fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
@@ -155,5 +159,76 @@ describe('the queue', () => {
     expect(after.sessions.length).toBeLessThanOrEqual(8);
     expect((await sandbox.run(['session', 'rm', '--all', '--yes'], {env: gpu})).exitCode).toBe(0);
     expect((await readState(sandbox.stateFile)).queue ?? []).toEqual([]);
+  });
+
+  it('the API: "queue": true is 202 with the place in line, GET /sessions lists it, a rm starts it', async () => {
+    const users = Array.from({length: 8}, (_, index) => `full${index}`);
+    await Promise.all(
+      users.map((user) => sandbox.run(['session', 'create', user, '--gpu', 'any', '--no-wait'], {env: gpu})),
+    );
+    const socket = path.join(sandbox.dir, 'api.sock');
+    const env = {...sandbox.env, ...gpu};
+    const activator = execa(
+      'systemd-socket-activate',
+      ['-l', socket, ...Object.keys(env).flatMap((name) => ['-E', name]), '-E', 'PATH', 'node', BIN, 'api'],
+      {env: {...process.env, ...env}, reject: false},
+    );
+    try {
+      const curl = async (args: string[]) => {
+        for (let attempt = 0; attempt < 50; attempt++) {
+          const result = await execa(
+            'curl',
+            ['-s', '-w', '\n%{http_code}', '--unix-socket', socket, ...args],
+            {reject: false},
+          );
+          if (result.exitCode === 0) {
+            const lines = String(result.stdout).split('\n');
+            return {status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as Entry & Entry[]};
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error('the API never answered');
+      };
+      const queued = await curl([
+        '-X',
+        'POST',
+        '-d',
+        JSON.stringify({user_id: 'apiq', gpu: 'any', queue: true}),
+        'http://x/sessions',
+      ]);
+      expect(queued.status).toBe(202);
+      expect(queued.body).toMatchObject({
+        ssh_user: 'apiq',
+        status: 'queued',
+        queue_position: 1,
+        waiting_for: 'a whole GPU',
+      });
+      const listed = await curl(['http://x/sessions']);
+      expect(listed.body.find((entry) => entry.session_id === queued.body.session_id)).toMatchObject({
+        status: 'queued',
+      });
+      // Without "queue", the same request is refused as before.
+      expect(
+        (
+          await curl([
+            '-X',
+            'POST',
+            '-d',
+            JSON.stringify({user_id: 'apinq', gpu: 'any'}),
+            'http://x/sessions',
+          ])
+        ).status,
+      ).toBe(503);
+      expect((await curl(['-X', 'DELETE', 'http://x/sessions/full0'])).status).toBe(200);
+      const state = await readState(sandbox.stateFile);
+      expect(state.sessions.find((session) => session.user === 'apiq')).toMatchObject({
+        id: queued.body.session_id,
+        status: 'running',
+      });
+    } finally {
+      activator.kill('SIGKILL');
+      await execa('pkill', ['-f', `${BIN} api`], {reject: false});
+      await sandbox.run(['session', 'rm', '--all', '--yes'], {env: gpu});
+    }
   });
 });

@@ -1,5 +1,3 @@
-import {readFile} from 'node:fs/promises';
-
 import type {Config} from '../../src/config.js';
 import {parseDuration} from '../../src/duration.js';
 import {capacity, invalidInput} from '../../src/errors.js';
@@ -9,6 +7,7 @@ import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queu
 import type {CreatedSession, SessionService} from '../../src/session/session-service.js';
 import {validateUserName} from '../../src/user-name.js';
 import type {CommandContext, Handler} from '../../cli/command-spec.js';
+import {readKeyFile} from '../../cli/key-file.js';
 import {formatTime, loadChalk, relativeTime, type CommandOutput} from '../../cli/output.js';
 import type {Services} from '../../cli/services.js';
 import {startSpinner, type Spinner} from '../../cli/spinner.js';
@@ -63,7 +62,8 @@ async function createSession(
 ): Promise<CreatedSession | QueuedView> {
   const {flags} = request;
   const {out} = context;
-  const authorizedKeys = flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key']);
+  const authorizedKeys =
+    flags['ssh-key'] === undefined ? undefined : await readKeyFile(flags['ssh-key'], '--ssh-key');
   const spinner = await startSpinner(out.json, `Creating a session for ${request.user}`);
   try {
     const service = await context.services().sessionService(spinner.text);
@@ -152,19 +152,6 @@ async function printCreated(session: CreatedSession, waited: boolean, out: Comma
   out.log(`  GPU  ${gpu}   expires ${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`);
   if (session.ssh_password) out.log(`  password  ${session.ssh_password}   (shown once, not stored)`);
   out.log('  trust this host once: sandman known-hosts >> ~/.ssh/known_hosts');
-}
-
-async function readKeyFile(source: string): Promise<{text: string; source: string}> {
-  try {
-    if (source === '-') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return {text: Buffer.concat(chunks).toString('utf8'), source: 'stdin'};
-    }
-    return {text: await readFile(source, 'utf8'), source};
-  } catch (error) {
-    throw invalidInput(`cannot read --ssh-key ${source}: ${(error as Error).message}`);
-  }
 }
 
 /** What `session create` without USER asks a person at a terminal (inquirer prompts). */

@@ -1,9 +1,8 @@
-import {readFile} from 'node:fs/promises';
-
 import {invalidInput} from '../../src/errors.js';
 import type {UserGpuDefault} from '../../src/state/state-data.js';
 import type {UserChanges} from '../../src/users/user-service.js';
 import type {Flags} from '../../cli/command-spec.js';
+import {readKeyFile} from '../../cli/key-file.js';
 import type {FlagSpec} from '../../cli/command-spec.js';
 
 /** The word that takes a user's own limit away, so the group's or the setting's applies again. */
@@ -57,7 +56,9 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
     gpu = {kind: 'gpu', ref: 'any'};
   }
   return {
-    keys: await Promise.all(((flags['ssh-key'] as string[] | undefined) ?? []).map(readKeyFile)),
+    keys: await Promise.all(
+      ((flags['ssh-key'] as string[] | undefined) ?? []).map((file) => readKeyFile(file, 'key file')),
+    ),
     group: text('group') === undefined ? undefined : text('group') === '' ? null : text('group'),
     gpu,
     ttl: text('ttl'),
@@ -77,17 +78,4 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       gpuHourBudget: limit('gpu-hours', (value) => value),
     },
   };
-}
-
-export async function readKeyFile(source: string): Promise<{text: string; source: string}> {
-  try {
-    if (source === '-') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return {text: Buffer.concat(chunks).toString('utf8'), source: 'stdin'};
-    }
-    return {text: await readFile(source, 'utf8'), source};
-  } catch (error) {
-    throw invalidInput(`cannot read key file ${source}: ${(error as Error).message}`);
-  }
 }

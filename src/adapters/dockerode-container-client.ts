@@ -158,26 +158,14 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
         throw error;
       }
       if (!Object.entries(labels).every(([key, value]) => info.Labels?.[key] === value)) return 'foreign';
-      try {
-        await docker.getNetwork(name).remove();
-        return 'removed';
-      } catch (error) {
-        if (httpStatus(error) === 404) return 'absent';
-        throw error;
-      }
+      return absentIfGone(() => docker.getNetwork(name).remove());
     });
   }
 
   async removeImage(reference: string): Promise<RemoveOutcome> {
-    return this.#call(`remove image ${reference}`, async (docker) => {
-      try {
-        await docker.getImage(reference).remove();
-        return 'removed';
-      } catch (error) {
-        if (httpStatus(error) === 404) return 'absent';
-        throw error;
-      }
-    });
+    return this.#call(`remove image ${reference}`, (docker) =>
+      absentIfGone(() => docker.getImage(reference).remove()),
+    );
   }
 
   async networkOptions(name: string): Promise<Record<string, string> | undefined> {
@@ -418,6 +406,17 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
         );
       });
     });
+  }
+}
+
+/** A removal where "already gone" (404) counts as done (README: removal treats absent as success). */
+export async function absentIfGone(remove: () => Promise<unknown>): Promise<RemoveOutcome> {
+  try {
+    await remove();
+    return 'removed';
+  } catch (error) {
+    if (httpStatus(error) === 404) return 'absent';
+    throw error;
   }
 }
 

@@ -11,7 +11,13 @@ import type {
 } from '../docker/container-client.js';
 import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../swarm/cluster.js';
 import {nodeNetwork} from '../swarm/swarm-names.js';
-import {dockerCall, dockerMessage, DockerodeContainerClient, readLogs} from './dockerode-container-client.js';
+import {
+  absentIfGone,
+  dockerCall,
+  dockerMessage,
+  DockerodeContainerClient,
+  readLogs,
+} from './dockerode-container-client.js';
 
 /** Task states after which a task never runs again. */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
@@ -107,27 +113,15 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
 
   /** The swarm network carries no labels (Docker refuses them on a configured network): by name. */
   async removeNetwork(name: string): Promise<RemoveOutcome | 'foreign'> {
-    return this.#call(`remove swarm network ${name}`, async (docker) => {
-      try {
-        await docker.getNetwork(name).remove();
-        return 'removed';
-      } catch (error) {
-        if (httpStatus(error) === 404) return 'absent';
-        throw error;
-      }
-    });
+    return this.#call(`remove swarm network ${name}`, (docker) =>
+      absentIfGone(() => docker.getNetwork(name).remove()),
+    );
   }
 
   async removeImage(reference: string): Promise<RemoveOutcome> {
-    return this.#call(`remove image ${reference}`, async (docker) => {
-      try {
-        await docker.getImage(reference).remove();
-        return 'removed';
-      } catch (error) {
-        if (httpStatus(error) === 404) return 'absent';
-        throw error;
-      }
-    });
+    return this.#call(`remove image ${reference}`, (docker) =>
+      absentIfGone(() => docker.getImage(reference).remove()),
+    );
   }
 
   async ensureNetwork(name: string): Promise<void> {

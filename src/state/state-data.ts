@@ -1,3 +1,5 @@
+import type {GpuChoice} from '../gpu/gpu-allocator.js';
+
 /** The state file's schema (README "Configuration": the state file). Field names are snake_case so `jq` users see the API's names. */
 
 export const STATE_VERSION = 1;
@@ -113,7 +115,7 @@ export interface QueuedRequest {
   gpu_hours: number;
   /** The create to run: everything but a password (printed once, it cannot wait). */
   request: {
-    gpu: QueuedGpu;
+    gpu: GpuChoice;
     ttl?: string;
     env: string[];
     /** Public keys given with --ssh-key (registered keys are read again at the start). */
@@ -121,13 +123,6 @@ export interface QueuedRequest {
     node?: string;
   };
 }
-
-export type QueuedGpu =
-  | {kind: 'default'}
-  | {kind: 'none'}
-  | {kind: 'profile'; profile: string}
-  | {kind: 'mig-instance'; uuid: string}
-  | {kind: 'gpu'; ref: string};
 
 export interface StateData {
   version: typeof STATE_VERSION;

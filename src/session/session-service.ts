@@ -32,13 +32,7 @@ import {authorizedKeysUntil} from '../ssh-certificates.js';
 import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
 import type {SshProbe} from '../ssh-probe.js';
 import type {StateDir} from '../state-dir.js';
-import {
-  countersOf,
-  heldDevices,
-  type SessionRecord,
-  type StateData,
-  type UserRecord,
-} from '../state/state-data.js';
+import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Signals} from '../termination.js';
 import type {Warn} from '../warn.js';
@@ -50,7 +44,14 @@ import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
-import {effectiveLimits, profileAllowed, type EffectiveLimits} from '../users/user-limits.js';
+import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
+import {
+  checkBudget,
+  checkExtensionTtl,
+  checkProfile,
+  checkTtl,
+  withUserDefaults,
+} from '../users/user-policy.js';
 import type {Cluster} from '../swarm/cluster.js';
 import {homeVolume} from '../swarm/swarm-names.js';
 import {
@@ -287,21 +288,17 @@ export class SessionService {
     if (ttl > config.maxTtl) {
       throw invalidInput(`TTL ${request.ttl} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
     }
-    if (ttl > limits.userMaxTtl.value)
-      throw policy(
-        `${request.user} may ask for at most ${formatMinutes(limits.userMaxTtl.value)} (userMaxTtl, from ` +
-          `${limits.userMaxTtl.source}); asked: ${formatMinutes(ttl)}`,
-      );
+    checkTtl(request.user, ttl, limits);
     validateGpuChoice(request.gpu);
     // A profile asked by name is refused before anything looks for one (the device picked is
     // checked again under the lock, for every other way of asking).
-    if (request.gpu.kind === 'profile') this.#checkProfile(request.user, request.gpu.profile, limits);
+    if (request.gpu.kind === 'profile') checkProfile(request.user, request.gpu.profile, limits);
     const userEnv = parseEnvAssignments(request.env);
     const registeredKeys = person?.keys?.length ? person.keys.map((key) => key.line).join('\n') : undefined;
     const ownKeys = request.authorizedKeys
       ? parseAuthorizedKeys(request.authorizedKeys.text, `--ssh-key ${request.authorizedKeys.source}`)
       : registeredKeys;
-    if (request.gpu.kind !== 'none') await this.#checkBudget(request.user, limits);
+    if (request.gpu.kind !== 'none') await checkBudget(request.user, limits, this.#deps.gpuHours);
 
     const {cluster} = this.#deps;
     if (!cluster && request.node !== undefined)
@@ -506,7 +503,7 @@ export class SessionService {
       const held = heldDevices(state.sessions);
       const gpu = pickGpu(held, pendingCreations(state.sessions));
       // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
-      if (gpu) this.#checkProfile(user, gpu.mig_profile, limits);
+      if (gpu) checkProfile(user, gpu.mig_profile, limits);
       const port = await allocatePort({
         start: config.sshPortStart,
         end: config.sshPortEnd,
@@ -554,32 +551,6 @@ export class SessionService {
       state.sessions.push(record);
       return record;
     });
-  }
-
-  /** allowedProfiles: a MIG profile (null: a whole GPU) the user may not have is refused (exit 8). */
-  #checkProfile(user: string, profile: string | null, limits: EffectiveLimits): void {
-    if (profileAllowed(limits.allowedProfiles.value, profile)) return;
-    throw policy(
-      `${user} may use ${limits.allowedProfiles.value.join(', ')} (allowedProfiles, from ` +
-        `${limits.allowedProfiles.source}); asked for ${profile ? `MIG ${profile}` : 'a whole GPU'}`,
-    );
-  }
-
-  /** A spent GPU-hour budget refuses a GPU session, with the numbers (README "Users and limits"). */
-  async #checkBudget(user: string, limits: EffectiveLimits, prefix = ''): Promise<void> {
-    const budget = limits.gpuHourBudget.value;
-    if (!budget || !this.#deps.gpuHours) return;
-    const {used, oldestLeavesAt} = await this.#deps.gpuHours(user, budget.windowMs);
-    if (used < budget.hours) return;
-    throw policy(
-      `${prefix}${user} used ${used.toFixed(1)} of ${budget.hours} GPU-hours in the last ${budget.text.split('/')[1]} ` +
-        `(gpuHourBudget, from ${limits.gpuHourBudget.source})` +
-        (oldestLeavesAt === null
-          ? ''
-          : `; the oldest hour leaves the window at ${formatUtc(oldestLeavesAt)}`) +
-        (prefix ? '' : '; a session without a GPU (--no-gpu) is still possible'),
-      {used, budget: budget.hours, window: budget.text},
-    );
   }
 
   #uidFor(state: StateData, user: string, workspaceOwnerUid: number | undefined): number {
@@ -946,9 +917,10 @@ export class SessionService {
     const current = await this.#deps.store.read();
     const target = resolveSession(current.sessions, reference);
     if (target.gpu_uuid)
-      await this.#checkBudget(
+      await checkBudget(
         target.user,
         effectiveLimits(config, target.user, current.users[target.user]),
+        this.#deps.gpuHours,
         `cannot extend session ${target.id}: `,
       );
     const updated = await this.#deps.store.update((state) => {
@@ -960,13 +932,7 @@ export class SessionService {
       const base = Math.max(Date.parse(session.expires_at), now);
       const next = base + ttl;
       const limits = effectiveLimits(config, session.user, state.users[session.user]);
-      const userLimit = Date.parse(session.created_at) + limits.userMaxTtl.value;
-      if (next > userLimit && limits.userMaxTtl.value < config.maxTtl)
-        throw policy(
-          `cannot extend session ${session.id} to ${isoSeconds(new Date(next))}: ${session.user}'s sessions may last ` +
-            `at most ${formatMinutes(limits.userMaxTtl.value)} (userMaxTtl, from ${limits.userMaxTtl.source}) from ` +
-            `creation, i.e. until ${isoSeconds(new Date(userLimit))}`,
-        );
+      checkExtensionTtl(session, next, limits, config.maxTtl);
       const limit = Date.parse(session.created_at) + config.maxTtl;
       if (next > limit) {
         throw invalidInput(
@@ -1101,28 +1067,4 @@ function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
 async function allSucceeded(work: Array<Promise<unknown>>): Promise<void> {
   const failure = (await Promise.allSettled(work)).find((result) => result.status === 'rejected');
   if (failure) throw (failure as PromiseRejectedResult).reason;
-}
-
-/** A registered user's defaults (README "Users and limits") for what the request leaves open. */
-function withUserDefaults(request: CreateRequest, user: UserRecord | undefined): CreateRequest {
-  const defaults = user?.defaults;
-  if (!defaults) return request;
-  return {
-    ...request,
-    gpu: request.gpu.kind === 'default' && defaults.gpu ? defaults.gpu : request.gpu,
-    ttl: request.ttl ?? defaults.ttl,
-  };
-}
-
-/** `90 minutes`, `2 days`: a limit as people read it. */
-function formatMinutes(ms: number): string {
-  const minutes = Math.round(ms / 60_000);
-  if (minutes % 1440 === 0) return `${minutes / 1440} day(s)`;
-  if (minutes % 60 === 0) return `${minutes / 60} hour(s)`;
-  return `${minutes} minutes`;
-}
-
-/** `2026-12-04 09:00 UTC` */
-function formatUtc(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 }

@@ -59,8 +59,8 @@ describe('the packed CLI', () => {
   it('is built from a fresh clone by npm pack itself', async () => {
     // The clone had neither (as git gives it); prepack installed the build's tools and built.
     expect(before).toEqual({dist: false, nodeModules: false});
-    expect(await stat(path.join(clone, 'dist', 'fast', 'fast.js'))).toBeTruthy();
-    expect(await stat(path.join(clone, 'oclif.manifest.json'))).toBeTruthy();
+    expect((await stat(path.join(clone, 'dist', 'fast', 'fast.js'))).isFile()).toBe(true);
+    expect((await stat(path.join(clone, 'oclif.manifest.json'))).isFile()).toBe(true);
   });
 
   it('holds the bundle and the image files, and installs only its runtime dependencies', async () => {

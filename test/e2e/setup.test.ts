@@ -148,7 +148,7 @@ describe('setup', () => {
     // Homes, the state file (with the user's uid) and the CA stay.
     expect(await readFile(path.join(sandbox.workspaceRoot, 'keeper', 'notes.txt'), 'utf8')).toBe('kept\n');
     expect(Object.keys((await readState(sandbox.stateFile)).users)).toEqual(['keeper']);
-    expect(await stat(path.join(sandbox.dir, 'state', 'ca'))).toBeTruthy();
+    expect((await stat(path.join(sandbox.dir, 'state', 'ca'))).isDirectory()).toBe(true);
 
     // --purge asks, and without a terminal needs --yes; then the homes, state and CA go too.
     const unconfirmed = await sandbox.run(['setup', '--remove', '--purge']);

@@ -315,7 +315,7 @@ export class SessionService {
           cluster,
           config,
           user: request.user,
-          pinned: (await this.#deps.store.read()).users[request.user]?.node,
+          pinned: person?.node,
           requested: request.node,
           gpu: request.gpu,
         })

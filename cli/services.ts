@@ -112,6 +112,10 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new JsonlAuditLog(config.auditLog, systemClock, warn, options.actor);
   });
 
+  /** A user's GPU-hours over a window (budgets); the usage accounting loads only when one applies. */
+  const gpuHours = async (user: string, windowMs: number) =>
+    (await services.usage()).gpuHours(user, windowMs);
+
   /** Rewrites the metrics file after a change, when `metricsFile` is set (README "Metrics"). */
   const afterChange = (): (() => Promise<void>) | undefined => {
     const file = config.metricsFile;
@@ -195,8 +199,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       progress,
       audit: auditLog,
       afterChange: afterChange(),
-      // Loaded only when a GPU-hour budget applies to the user.
-      gpuHours: async (user, windowMs) => (await services.usage()).gpuHours(user, windowMs),
+      gpuHours,
       faultPoint: envFaultPoint,
     });
   };
@@ -267,7 +270,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         clock: systemClock,
         workspaces: fsWorkspaces,
         audit: await audit(),
-        gpuHours: async (user, windowMs) => (await services.usage()).gpuHours(user, windowMs),
+        gpuHours,
       });
     },
     usage: async () => {

@@ -1,0 +1,537 @@
+import {randomBytes} from 'node:crypto';
+import {isoSeconds} from '../clock.js';
+import type {ContainerSpec} from '../docker/container-client.js';
+import {parseDuration} from '../duration.js';
+import {
+  capacity,
+  conflict,
+  dependencyUnavailable,
+  invalidInput,
+  isSandmanError,
+  policy,
+  SandmanError,
+  stateUnavailable,
+} from '../errors.js';
+import {isPending, type GpuAllocation, type GpuPlan} from '../gpu/gpu-allocator.js';
+import type {HostCredentials} from '../host-identity.js';
+import {containerName, LABELS} from '../labels.js';
+import {allocatePort} from '../ports.js';
+import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
+import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
+import {chooseUid, workspacePath} from '../workspace.js';
+import {parseEnvAssignments} from './env-vars.js';
+import {resolveSession} from './resolve.js';
+import {localAddress} from './ssh-client.js';
+import {toSessionView} from './session-view.js';
+import {validateGpuChoice} from '../gpu/gpu-choice.js';
+import {SessionQueue, type QueuedView} from './session-queue.js';
+import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
+import {checkBudget, checkProfile, checkTtl, withUserDefaults} from '../users/user-policy.js';
+import {homeVolume} from '../swarm/swarm-names.js';
+import {
+  chooseNode,
+  describeResources,
+  deviceName,
+  freeResources,
+  placementOf,
+  planPlacement,
+  type SwarmPlacement,
+} from '../swarm/swarm-placement.js';
+import {
+  SessionContext,
+  allocationOf,
+  newSessionId,
+  gpuFields,
+  pendingCreations,
+  type SessionServiceDeps,
+  type CreateRequest,
+  type CreatedSession,
+} from './session-context.js';
+
+/**
+ * `session create` as readable steps (README "session create"): validate, reserve under the lock,
+ * build outside it, then commit, or undo everything on a failure or a signal. A create that finds
+ * nothing free can wait in line (the queue starts it through this same create).
+ */
+export class CreateWorkflow {
+  readonly #deps: SessionServiceDeps;
+  readonly #ctx: SessionContext;
+  /** The queue, made after this workflow (it starts queued requests through create). */
+  readonly #queue: () => SessionQueue;
+
+  constructor(ctx: SessionContext, queue: () => SessionQueue) {
+    this.#ctx = ctx;
+    this.#deps = ctx.deps;
+    this.#queue = queue;
+  }
+
+  async create(request: CreateRequest): Promise<CreatedSession> {
+    try {
+      return await this.#createAudited(request);
+    } catch (error) {
+      // A failed create's undo may have freed what a queued request waits for.
+      if (!request.fromQueue)
+        await this.#queue()
+          .drain()
+          .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /**
+   * A session a queued request became, as create returns it: the private key (when sandman made
+   * one) is read from its file, since another process started it.
+   */
+  async startedFromQueue(id: string): Promise<CreatedSession> {
+    const record = resolveSession((await this.#deps.store.read()).sessions, id);
+    const privateKey = record.ssh_private_key_path ? await this.#deps.keys.read(record.id) : null;
+    return {...toSessionView(record), ssh_private_key: privateKey, gpu_fraction: null};
+  }
+
+  /** A session, or with `queue` and nothing free (exit 5 otherwise), a place in line. */
+  async createOrQueue(request: CreateRequest): Promise<CreatedSession | QueuedView> {
+    try {
+      return await this.create(request);
+    } catch (error) {
+      if (request.queue && isSandmanError(error) && error.kind === 'CAPACITY')
+        return this.#queue().enqueue(request, error, newSessionId());
+      throw error;
+    }
+  }
+
+  async #createAudited(request: CreateRequest): Promise<CreatedSession> {
+    try {
+      const created = await this.#create(request);
+      await this.#ctx.recorded({
+        action: 'create',
+        session: created.session_id,
+        user: request.user,
+        result: 'ok',
+        expires_at: created.expires_at,
+        gpu_uuid: created.gpu_uuid,
+        mig_profile: created.mig_profile,
+        gpu_fraction: created.gpu_fraction,
+      });
+      return created;
+    } catch (error) {
+      // A queued request that still finds nothing free keeps waiting: that is no failed create.
+      const waiting = isSandmanError(error) && (error.kind === 'CAPACITY' || error.details?.queued_gone);
+      if (
+        !(request.fromQueue && waiting) &&
+        !(request.queue && isSandmanError(error) && error.kind === 'CAPACITY')
+      )
+        await this.#ctx.recorded({
+          action: 'create',
+          session: null,
+          user: request.user,
+          result: 'failed',
+          reason: (error as Error).message,
+        });
+      throw error;
+    }
+  }
+
+  async #create(given: CreateRequest): Promise<CreatedSession> {
+    const {config, docker, keys, locks, stateDir} = this.#deps;
+    // 0. A registered user's defaults fill in what the request leaves open, and their registered
+    // keys are what the session accepts (README "Users and limits").
+    const person = (await this.#deps.store.read()).users[given.user];
+    const request = withUserDefaults(given, person);
+    const limits = effectiveLimits(config, given.user, person);
+    // 1. Validate everything that needs no outside system, so bad input never reserves anything.
+    const ttl = request.ttl === undefined ? config.defaultTtl : parseDuration(request.ttl, 'TTL');
+    if (ttl > config.maxTtl) {
+      throw invalidInput(`TTL ${request.ttl} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
+    }
+    checkTtl(request.user, ttl, limits);
+    validateGpuChoice(request.gpu);
+    // A profile asked by name is refused before anything looks for one (the device picked is
+    // checked again under the lock, for every other way of asking).
+    if (request.gpu.kind === 'profile') checkProfile(request.user, request.gpu.profile, limits);
+    const userEnv = parseEnvAssignments(request.env);
+    const registeredKeys = person?.keys?.length ? person.keys.map((key) => key.line).join('\n') : undefined;
+    const ownKeys = request.authorizedKeys
+      ? parseAuthorizedKeys(request.authorizedKeys.text, `--ssh-key ${request.authorizedKeys.source}`)
+      : registeredKeys;
+    if (request.gpu.kind !== 'none') await checkBudget(request.user, limits, this.#deps.gpuHours);
+
+    const {cluster} = this.#deps;
+    if (!cluster && request.node !== undefined)
+      throw invalidInput('--node works in swarm mode only (backend swarm, README "Swarm mode")');
+    if (cluster && request.password)
+      throw invalidInput(
+        'swarm mode: --password is not available (sandman cannot reach a container on another node to set it); use keys',
+      );
+
+    // 2. Outside systems that must be there before anything is reserved.
+    await docker.ping();
+    const placement = cluster
+      ? await planPlacement({
+          cluster,
+          config,
+          user: request.user,
+          pinned: person?.node,
+          requested: request.node,
+          gpu: request.gpu,
+        })
+      : undefined;
+    if (!(await docker.imageExists(config.image))) {
+      throw dependencyUnavailable(
+        `image ${config.image} not found in the Docker engine; build it with "sandman image build" (or set --image)`,
+      );
+    }
+    // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
+    const gpuPlan = placement
+      ? {pick: () => null, note: placement.note}
+      : await this.#deps.gpus.plan(request.gpu);
+    // Swarm mode: the node's address, settled when the node is (see chooseNode).
+    const sshHost = placement ? '' : (config.sshHost ?? (await this.#deps.sshHost()));
+
+    // 3. Reserve port, GPU slice, uid and a "creating" record under the lock. The signal handler
+    // is in place before the reservation starts: a signal while the record is being written waits
+    // for it and then releases it, so no moment leaves a record for the reaper's stale sweep.
+    const reservation = this.#reserve(
+      request.user,
+      ttl,
+      sshHost,
+      ownKeys === undefined,
+      (held, pending) => gpuPlan.pick(held, pending),
+      placement,
+      limits,
+      request.fromQueue,
+    );
+    let reserved: SessionRecord | undefined;
+    let containerId: string | undefined;
+    let allocation: GpuAllocation | undefined;
+    const undo = async () => {
+      const record = reserved ?? (await reservation.catch(() => undefined));
+      if (record) await this.#undoCreate(record, containerId, allocation);
+    };
+    const stopListening = this.#deps.signals.onTermination(undo);
+    try {
+      let record = (reserved = await reservation);
+      allocation = record.gpu_uuid !== null ? allocationOf(record) : undefined;
+      await this.#deps.faultPoint?.('reserved');
+      // 4. Slow work outside the lock.
+      if (record.gpu_uuid === null && record.gpu_index !== null && record.mig_profile !== null) {
+        this.#deps.progress?.(`Creating a ${record.mig_profile} MIG device on GPU ${record.gpu_index}`);
+        allocation = await this.#deps.gpus.createMigDevice({
+          gpu_index: record.gpu_index,
+          mig_profile: record.mig_profile,
+        });
+        record = reserved = await this.#ctx.patch(record.id, gpuFields(allocation));
+      }
+      let privateKey: string | null = null;
+      let authorizedKeys = ownKeys;
+      if (authorizedKeys === undefined) {
+        const pair = generateKeyPair(`sandman-${record.id}`);
+        privateKey = pair.privateKey;
+        authorizedKeys = pair.publicKey;
+      }
+      // Independent preparations at once. All are settled before a failure is thrown, so the undo
+      // never races a key file or workspace still being written.
+      let hostCredentials: HostCredentials | undefined;
+      await allSucceeded([
+        privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
+        this.#ctx
+          .issueHostCredentials(record, placement?.principals)
+          .then((issued) => (hostCredentials = issued)),
+        // Swarm mode: the home is a volume the node makes at the first start.
+        placement ? Promise.resolve() : this.#deps.workspaces.ensure(record.workspace, record.uid),
+        // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
+        locks
+          .withLock(
+            'network',
+            config.lockTimeout,
+            () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
+            () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#ctx.instance}),
+          )
+          // The rules are checked outside the lock: only a repair takes it (see NetworkBoundary).
+          // Swarm mode: each node keeps its own (`sandman node setup`).
+          .then(() => (placement ? undefined : this.#deps.networkBoundary.ensure())),
+      ]);
+      this.#deps.progress?.('Starting the container');
+      containerId = await docker.createContainer({
+        ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostCredentials!),
+        ...(placement ? swarmSpec(record, placement) : {}),
+      });
+      await this.#deps.faultPoint?.('container-created');
+      if (placement) record = reserved = await this.#placed(record, containerId, placement);
+      else await docker.startContainer(containerId);
+      await this.#deps.faultPoint?.('container-started');
+      if (request.wait) {
+        this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
+        await this.#waitForSsh(record, containerId);
+      }
+      let password: string | undefined;
+      if (request.password) password = await this.#setPassword(containerId, record.user);
+
+      // 5. Commit.
+      await this.#deps.faultPoint?.('before-commit');
+      record = await this.#commit(record.id, containerId, {
+        authorized_keys: authorizedKeys,
+        host_public_key: hostCredentials!.publicKey,
+        password_auth: request.password,
+      });
+      return {
+        ...toSessionView(record),
+        ssh_private_key: privateKey,
+        ...(password === undefined ? {} : {ssh_password: password}),
+        ...(gpuPlan.note ? {gpu_note: gpuPlan.note} : {}),
+        gpu_fraction: record.gpu_uuid
+          ? (gpuPlan.fraction?.(record.gpu_index, record.mig_profile) ?? null)
+          : null,
+      };
+    } catch (error) {
+      await undo().catch(() => undefined);
+      throw error;
+    } finally {
+      stopListening();
+    }
+  }
+
+  /**
+   * Swarm mode: waits until Swarm has started the session on its node, then records the device
+   * Swarm gave it. A session Swarm cannot place is exit 5, naming what is free on that node.
+   */
+  async #placed(record: SessionRecord, serviceId: string, placement: SwarmPlacement): Promise<SessionRecord> {
+    const cluster = this.#deps.cluster!;
+    this.#deps.progress?.('Waiting for Swarm to place the session');
+    try {
+      await this.#deps.docker.startContainer(serviceId);
+    } catch (error) {
+      if (!isSandmanError(error) || error.kind !== 'CAPACITY') throw error;
+      const [nodes, tasks] = await Promise.all([
+        cluster.nodes(),
+        cluster.tasks({[LABELS.instance]: this.#ctx.instance}),
+      ]);
+      const free = freeResources(nodes, tasks).get(record.node!) ?? [];
+      const freeNow = describeResources([{name: record.node!, resources: free}]);
+      throw capacity(
+        placement.kind
+          ? `no free ${deviceName(placement)} on node ${record.node}: ${error.message}; free now: ${freeNow}`
+          : `no room for the session on node ${record.node}: ${error.message}`,
+      );
+    }
+    const {devices} = await placementOf(cluster, {[LABELS.session]: record.id});
+    return placement.kind ? this.#ctx.patch(record.id, {gpu_uuid: devices[0]?.value ?? null}) : record;
+  }
+
+  async #reserve(
+    user: string,
+    ttl: number,
+    sshHost: string,
+    makeKey: boolean,
+    pickGpu: GpuPlan['pick'],
+    placement: SwarmPlacement | undefined,
+    limits: EffectiveLimits,
+    fromQueue?: string,
+  ): Promise<SessionRecord> {
+    const {config, store, clock} = this.#deps;
+    const workspace = placement ? homeVolume(user) : workspacePath(config.workspaceRoot, user);
+    const owner = placement ? undefined : await this.#deps.workspaces.owner(workspace);
+    return store.update(async (state) => {
+      const existing = state.sessions.filter((session) => session.user === user);
+      const {value: most, source} = limits.userMaxSessions;
+      if (existing.length >= most) {
+        const first = existing[0]!;
+        // The one-session rule of SPEC section 2 (the default) stays a conflict; a limit someone
+        // set is a policy refusal.
+        if (most === 1 && source === 'setting')
+          throw conflict(
+            `user ${user} already has session ${first.id} (${first.status}, expires ${first.expires_at}); ` +
+              `remove it with "sandman session rm ${first.id}" or extend it`,
+            {session_id: first.id},
+          );
+        throw policy(
+          `${user} has ${existing.length} session(s) (${existing.map((session) => session.id).join(', ')}) and may ` +
+            `have at most ${most} (userMaxSessions, from ${source})`,
+          {sessions: existing.map((session) => session.id)},
+        );
+      }
+      if (config.maxSessions !== undefined && state.sessions.length >= config.maxSessions) {
+        throw capacity(
+          `${state.sessions.length} session(s) exist and maxSessions is ${config.maxSessions}: ` +
+            `remove one ("sandman session rm") or raise maxSessions`,
+        );
+      }
+      const held = heldDevices(state.sessions);
+      const gpu = pickGpu(held, pendingCreations(state.sessions));
+      // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
+      if (gpu) checkProfile(user, gpu.mig_profile, limits);
+      const port = await allocatePort({
+        start: config.sshPortStart,
+        end: config.sshPortEnd,
+        used: state.sessions.map((session) => session.ssh_port),
+        isFree: this.#deps.portProbe,
+      });
+      const uid = this.#uidFor(state, user, owner);
+      // Swarm mode: the node is settled here, under the lock, so concurrent creates share it out.
+      const node = placement ? chooseNode(placement, state.sessions, user) : undefined;
+      const now = clock.now();
+      // A queued request leaves the line in the same write that reserves its session: two
+      // processes draining at once start it once.
+      if (fromQueue) {
+        if (!state.queue?.some((entry) => entry.id === fromQueue))
+          throw new SandmanError('CONFLICT', `queued request ${fromQueue} was started or ended meanwhile`, {
+            details: {queued_gone: true},
+          });
+        state.queue = state.queue.filter((entry) => entry.id !== fromQueue);
+      }
+      const id = fromQueue ?? newSessionId();
+      const record: SessionRecord = {
+        id,
+        user,
+        status: 'creating',
+        container_id: null,
+        container_name: containerName(user, id),
+        image: config.image,
+        ssh_port: port,
+        ssh_host: node?.address ?? sshHost,
+        ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
+        gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
+        gpu_index: gpu ? gpu.gpu_index : null,
+        // Swarm mode: the profile asked for; the device is known once Swarm has placed the task.
+        mig_profile: placement ? placement.profile : gpu ? gpu.mig_profile : null,
+        mig_created: false,
+        mig_gpu_instance: null,
+        mig_compute_instance: null,
+        uid,
+        workspace,
+        created_at: isoSeconds(now),
+        expires_at: isoSeconds(new Date(now.getTime() + ttl)),
+        creator_pid: this.#deps.processes.pid,
+        ...(node ? {node: node.name, gpu_kind: placement?.kind ?? null} : {}),
+      };
+      state.sessions.push(record);
+      return record;
+    });
+  }
+
+  #uidFor(state: StateData, user: string, workspaceOwnerUid: number | undefined): number {
+    const known = state.users[user];
+    if (known) return known.uid;
+    const uid = chooseUid(
+      Object.values(state.users).map((entry) => entry.uid),
+      workspaceOwnerUid,
+    );
+    state.users[user] = {uid};
+    return uid;
+  }
+
+  async #commit(id: string, containerId: string, details: Partial<SessionRecord>): Promise<SessionRecord> {
+    return this.#deps.store.update((state) => {
+      const record = state.sessions.find((session) => session.id === id);
+      if (!record) throw new SandmanError('FAILURE', `session ${id} was removed while it was being created`);
+      Object.assign(record, details, {status: 'running', container_id: containerId});
+      // Swarm mode: the user's home volume is on this node now; their next sessions go there too.
+      const user = state.users[record.user];
+      if (record.node && user) user.node = record.node;
+      countersOf(state).sessions_created_total++;
+      return {...record};
+    });
+  }
+
+  async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
+    const {config, docker} = this.#deps;
+    // Swarm mode: the port is published on the node the session runs on.
+    const host = this.#deps.cluster ? record.ssh_host : localAddress(config.bindAddress);
+    const ready = await this.#deps.sshProbe.waitForBanner({
+      host,
+      port: record.ssh_port,
+      timeoutMs: config.readyTimeout,
+      check: async () => {
+        const state = await docker.inspectContainer(containerId);
+        if (state && (!state.running || state.restartCount > 0)) {
+          // A crash loop under the restart policy shows as "restarting" or "running again", with an
+          // exit code that is not the crash's; only a container at rest has a trustworthy one.
+          const crashLoop = state.restarting || state.restartCount > 0;
+          const how = crashLoop
+            ? `keeps exiting (restarted ${state.restartCount} times)`
+            : `exited with code ${state.exitCode}`;
+          throw new SandmanError(
+            'FAILURE',
+            `container ${record.container_name} ${how} before SSH was ready; ` +
+              `its last output: ${await this.#lastLogLines(containerId)}`,
+          );
+        }
+      },
+    });
+    if (!ready) {
+      throw new SandmanError(
+        'FAILURE',
+        `SSH on port ${record.ssh_port} did not answer within ${config.readyTimeout / 1000}s (readyTimeout); ` +
+          `the session was removed. Container output: ${await this.#lastLogLines(containerId)}`,
+      );
+    }
+  }
+
+  async #lastLogLines(containerId: string): Promise<string> {
+    try {
+      const stream = await this.#deps.docker.logs(containerId, {follow: false, tail: 5});
+      const chunks: Buffer[] = [];
+      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
+      return Buffer.concat(chunks).toString('utf8').trim().replace(/\n/g, ' | ') || '(none)';
+    } catch {
+      return '(unavailable)';
+    }
+  }
+
+  async #setPassword(containerId: string, user: string): Promise<string> {
+    // 18 random bytes → 24 base64url characters; handed to chpasswd on stdin, never to env or state.
+    const password = randomBytes(18).toString('base64url');
+    const result = await this.#deps.docker.exec(containerId, ['chpasswd'], `${user}:${password}\n`);
+    if (result.exitCode !== 0) {
+      throw new SandmanError(
+        'FAILURE',
+        `could not set the password in the container: ${result.stderr.trim()}`,
+      );
+    }
+    return password;
+  }
+
+  /** Undoes a create that failed or was interrupted: container, key, GPU device, record. */
+  async #undoCreate(
+    record: SessionRecord,
+    containerId: string | undefined,
+    allocation: GpuAllocation | undefined,
+  ) {
+    const {docker, keys, store} = this.#deps;
+    const problems: string[] = [];
+    try {
+      await docker.removeContainer(containerId ?? record.container_name);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    await keys.remove(record.id).catch((error: unknown) => problems.push((error as Error).message));
+    if (allocation) {
+      await this.#deps.gpus
+        .release(allocation)
+        .catch((error: unknown) => problems.push((error as Error).message));
+    }
+    await store
+      .update((state) => {
+        state.sessions = state.sessions.filter((session) => session.id !== record.id);
+      })
+      .catch((error: unknown) => problems.push((error as Error).message));
+    if (problems.length > 0) {
+      throw new SandmanError(
+        'FAILURE',
+        `cleanup after the failed create was incomplete: ${problems.join('; ')}`,
+      );
+    }
+  }
+}
+
+function swarmSpec(record: SessionRecord, placement: SwarmPlacement): Partial<ContainerSpec> {
+  return {
+    mount: {source: record.workspace, target: `/home/${record.user}`, volume: true},
+    ...(record.node ? {node: record.node} : {}),
+    ...(placement.kind ? {genericResource: placement.kind} : {}),
+  };
+}
+
+async function allSucceeded(work: Array<Promise<unknown>>): Promise<void> {
+  const failure = (await Promise.allSettled(work)).find((result) => result.status === 'rejected');
+  if (failure) throw (failure as PromiseRejectedResult).reason;
+}

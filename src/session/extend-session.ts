@@ -1,0 +1,138 @@
+import {isoSeconds} from '../clock.js';
+import type {ContainerFile} from '../docker/container-client.js';
+import {parseDuration} from '../duration.js';
+import {conflict, invalidInput} from '../errors.js';
+import {authorizedKeysUntil} from '../ssh-certificates.js';
+import {type SessionRecord} from '../state/state-data.js';
+import {loginBanner} from './banner.js';
+import {resolveSession} from './resolve.js';
+import {localAddress} from './ssh-client.js';
+import {toSessionView, type SessionView} from './session-view.js';
+import {effectiveLimits} from '../users/user-limits.js';
+import {checkBudget, checkExtensionTtl} from '../users/user-policy.js';
+import {CONTAINER_PATHS, SessionContext, type SessionServiceDeps} from './session-context.js';
+
+/** `session extend` (README "session extend"): a later expiry, and the container told about it. */
+export class ExtendWorkflow {
+  readonly #deps: SessionServiceDeps;
+  readonly #ctx: SessionContext;
+
+  constructor(ctx: SessionContext) {
+    this.#ctx = ctx;
+    this.#deps = ctx.deps;
+  }
+
+  /** Pushes the expiry out by `ttl`, never past `maxTtl` after creation. */
+  async extend(reference: string, ttlText: string): Promise<SessionView> {
+    try {
+      const view = await this.#extend(reference, ttlText);
+      await this.#ctx.recorded({
+        action: 'extend',
+        session: view.session_id,
+        user: view.ssh_user,
+        result: 'ok',
+        expires_at: view.expires_at,
+      });
+      return view;
+    } catch (error) {
+      await this.#ctx.recorded({
+        action: 'extend',
+        session: null,
+        user: null,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  async #extend(reference: string, ttlText: string): Promise<SessionView> {
+    const {config, clock} = this.#deps;
+    const ttl = parseDuration(ttlText, 'TTL');
+    // A GPU session whose user has spent their budget runs on, but is not extended.
+    const current = await this.#deps.store.read();
+    const target = resolveSession(current.sessions, reference);
+    if (target.gpu_uuid)
+      await checkBudget(
+        target.user,
+        effectiveLimits(config, target.user, current.users[target.user]),
+        this.#deps.gpuHours,
+        `cannot extend session ${target.id}: `,
+      );
+    const updated = await this.#deps.store.update((state) => {
+      const session = resolveSession(state.sessions, reference);
+      if (session.status !== 'running') {
+        throw conflict(`session ${session.id} is ${session.status}; only a running session can be extended`);
+      }
+      const now = clock.now().getTime();
+      const base = Math.max(Date.parse(session.expires_at), now);
+      const next = base + ttl;
+      const limits = effectiveLimits(config, session.user, state.users[session.user]);
+      checkExtensionTtl(session, next, limits, config.maxTtl);
+      const limit = Date.parse(session.created_at) + config.maxTtl;
+      if (next > limit) {
+        throw invalidInput(
+          `cannot extend session ${session.id} to ${isoSeconds(new Date(next))}: sessions may last at most ` +
+            `${config.maxTtl / 60_000} minutes (maxTtl) from creation, i.e. until ${isoSeconds(new Date(limit))}`,
+        );
+      }
+      session.expires_at = isoSeconds(new Date(next));
+      // A new expiry deserves a new warning.
+      session.warned_at = null;
+      return {...session};
+    });
+    await this.#refreshContainer(updated);
+    return toSessionView(updated);
+  }
+
+  /**
+   * The container learns the new expiry: its authorized_keys (expiry-time), its host certificate
+   * (valid until then) and the login banner; sshd re-reads them on SIGHUP. A failure leaves the
+   * record extended and says so: the key would stop at the old expiry.
+   */
+  async #refreshContainer(session: SessionRecord): Promise<void> {
+    if (!session.container_id) return;
+    const {docker} = this.#deps;
+    try {
+      const files: ContainerFile[] = [
+        {path: CONTAINER_PATHS.motd, content: loginBanner(session) + '\n', mode: 0o644},
+      ];
+      if (session.authorized_keys) {
+        files.push({
+          path: CONTAINER_PATHS.authorizedKeys(session.user),
+          content: authorizedKeysUntil(session.authorized_keys, session.expires_at),
+          mode: 0o644,
+        });
+      }
+      if (session.host_public_key) {
+        files.push({
+          path: CONTAINER_PATHS.hostCertificate,
+          content: await this.#deps.hostIdentity.renew({
+            hostPublicKey: session.host_public_key,
+            principals: this.#ctx.principals(session),
+            validBefore: new Date(session.expires_at),
+          }),
+          mode: 0o644,
+        });
+      }
+      await docker.putFiles(session.container_id, files);
+      if (session.host_public_key) {
+        // sshd reads its host certificate at start: SIGHUP makes it start again (open connections
+        // stay). Wait until it answers, so the next login does not meet the gap.
+        const hup = await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
+        if (hup?.exitCode === 0) {
+          await this.#deps.sshProbe.waitForBanner({
+            host: localAddress(this.#deps.config.bindAddress),
+            port: session.ssh_port,
+            timeoutMs: 5_000,
+          });
+        }
+      }
+    } catch (error) {
+      this.#deps.warn(
+        `session ${session.id} was extended, but its container could not be told (${(error as Error).message}); ` +
+          'its key and host certificate keep the old expiry',
+      );
+    }
+  }
+}

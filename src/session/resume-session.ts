@@ -1,0 +1,104 @@
+import {isSandmanError, SandmanError} from '../errors.js';
+import {isPending, type GpuAllocation, type PendingMigDevice} from '../gpu/gpu-allocator.js';
+import {heldDevices, type SessionRecord} from '../state/state-data.js';
+import {
+  SessionContext,
+  allocationOf,
+  gpuFields,
+  pendingCreations,
+  envValue,
+  type SessionServiceDeps,
+  type ResumeOutcome,
+} from './session-context.js';
+
+/**
+ * A session whose container is not running after a reboot (README "Host restarts and reboots"):
+ * started again, moved to another device of its profile, or ended with the reason.
+ */
+export class ResumeWorkflow {
+  readonly #deps: SessionServiceDeps;
+  readonly #ctx: SessionContext;
+  readonly #teardown: (session: SessionRecord) => Promise<void>;
+
+  constructor(ctx: SessionContext, teardown: (session: SessionRecord) => Promise<void>) {
+    this.#ctx = ctx;
+    this.#deps = ctx.deps;
+    this.#teardown = teardown;
+  }
+
+  /**
+   * Brings back a session whose container is not running (README "Host restarts and reboots"):
+   * started again when its GPU device still exists; moved to a free device of the same profile
+   * (dynamic mode: a new one) in a new container with the same port, key, workspace and expiry
+   * when the device is gone; ended, with the reason, when no such device can be had.
+   */
+  async resume(session: SessionRecord): Promise<ResumeOutcome> {
+    const {docker, gpus} = this.#deps;
+    if (!session.gpu_uuid || (await gpus.present(session.gpu_uuid)) !== false) {
+      await docker.startContainer(session.container_id ?? session.container_name);
+      return {outcome: 'started', detail: 'container started again'};
+    }
+    const gone = `GPU device ${session.gpu_uuid} is gone`;
+    if (!session.mig_profile) return this.#end(session, `${gone} (a whole GPU cannot be replaced)`);
+    if (session.authorized_keys === undefined)
+      return this.#end(session, `${gone}; the record predates replacement (no keys kept)`);
+    const plan = await gpus.plan({kind: 'profile', profile: session.mig_profile});
+    let picked: GpuAllocation | PendingMigDevice | null;
+    try {
+      picked = await this.#deps.store.update((state) => {
+        const others = state.sessions.filter((record) => record.id !== session.id);
+        const choice = plan.pick(heldDevices(others), pendingCreations(others));
+        const record = state.sessions.find((candidate) => candidate.id === session.id);
+        if (!record) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
+        // The device is reserved with the record, so no concurrent create is handed it.
+        if (choice && !isPending(choice)) Object.assign(record, gpuFields(choice));
+        return choice;
+      });
+    } catch (error) {
+      if (isSandmanError(error) && error.kind !== 'FAILURE')
+        return this.#end(session, `${gone} and ${error.message}`);
+      throw error;
+    }
+    let allocation = picked && !isPending(picked) ? picked : undefined;
+    if (picked && isPending(picked)) allocation = await gpus.createMigDevice(picked);
+    if (!allocation) return this.#end(session, `${gone} and no ${session.mig_profile} device can be had`);
+    const moved = await this.#recreate({...session, ...gpuFields(allocation)});
+    return {outcome: 'moved', detail: `${gone}; now on ${moved.gpu_uuid}`};
+  }
+
+  /** A new container for a session, on the record's (new) device, with a new certified host key. */
+  async #recreate(session: SessionRecord): Promise<SessionRecord> {
+    const {docker} = this.#deps;
+    const oldEnv = (await docker.containerEnv(session.container_id ?? session.container_name)) ?? [];
+    const names = new Set((envValue(oldEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
+    const userEnv = new Map(
+      oldEnv.flatMap((entry) => {
+        const name = entry.slice(0, entry.indexOf('='));
+        return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
+      }),
+    );
+    await docker.removeContainer(session.container_id ?? session.container_name);
+    const credentials = await this.#ctx.issueHostCredentials(session);
+    const containerId = await docker.createContainer(
+      this.#ctx.containerSpec(
+        session,
+        session.authorized_keys ?? '',
+        userEnv,
+        session.password_auth ?? false,
+        credentials,
+      ),
+    );
+    await docker.startContainer(containerId);
+    return this.#ctx.patch(session.id, {
+      ...gpuFields(allocationOf(session)),
+      container_id: containerId,
+      host_public_key: credentials.publicKey,
+    });
+  }
+
+  /** Ends a session that cannot come back, saying why in the audit log. */
+  async #end(session: SessionRecord, reason: string): Promise<ResumeOutcome> {
+    await this.#teardown(session);
+    return {outcome: 'ended', detail: reason};
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * The shapes the session workflows share (requests, results, the one deps type) and the context
+ * they all run in. SessionService (session-service.ts) puts the workflows together.
+ */
+import {randomBytes} from 'node:crypto';
+import {type Clock} from '../clock.js';
+import type {Config} from '../config.js';
+import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
+import {SandmanError} from '../errors.js';
+import {
+  type GpuAllocation,
+  type GpuAllocator,
+  type GpuChoice,
+  type PendingMigDevice,
+} from '../gpu/gpu-allocator.js';
+import type {AuditEntry, AuditLog} from '../audit-log.js';
+import type {KeyStore} from '../key-store.js';
+import type {HostCredentials, HostIdentity} from '../host-identity.js';
+import {LABELS} from '../labels.js';
+import type {Locks} from '../locks.js';
+import type {Processes} from '../processes.js';
+import {type PortProbe} from '../ports.js';
+import {authorizedKeysUntil} from '../ssh-certificates.js';
+import type {SshProbe} from '../ssh-probe.js';
+import type {StateDir} from '../state-dir.js';
+import {type SessionRecord} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
+import type {Signals} from '../termination.js';
+import type {Warn} from '../warn.js';
+import {type Workspaces} from '../workspace.js';
+import {loginBanner} from './banner.js';
+import {localAddress} from './ssh-client.js';
+import {type SessionView} from './session-view.js';
+import type {Cluster} from '../swarm/cluster.js';
+
+/** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
+export const SSHD_CAPABILITIES = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'SETUID',
+  'SETGID',
+  'SYS_CHROOT',
+  'KILL',
+  'AUDIT_WRITE',
+  'NET_BIND_SERVICE',
+];
+
+export interface CreateRequest {
+  user: string;
+  /** TTL text as typed (`90m`, `2h`, `45`); undefined means the configured default. */
+  ttl?: string;
+  gpu: GpuChoice;
+  /** Public keys from `--ssh-key`, with a name for messages; undefined means "make a key pair". */
+  authorizedKeys?: {text: string; source: string};
+  password: boolean;
+  env: string[];
+  wait: boolean;
+  /** Swarm mode: the node for the user's first session (their home is made there). */
+  node?: string;
+  /** Nothing free: wait in line instead of exit 5 (README "Users and limits": the queue). */
+  queue?: boolean;
+  /** The queued request this create starts (its ID becomes the session's). */
+  fromQueue?: string;
+}
+
+export interface ResumeOutcome {
+  outcome: 'started' | 'moved' | 'ended';
+  detail: string;
+}
+
+/** What one reference given to `session rm` came to when it could not be removed. */
+export interface RemoveError {
+  reference: string;
+  error: SandmanError;
+}
+
+export interface RemoveResult {
+  removed: SessionView[];
+  /** In the order the references were given: unknown ones first, then failed removals. */
+  errors: RemoveError[];
+  /** Queued requests (README "Users and limits") that left the line. */
+  cancelled: string[];
+}
+
+export interface CreatedSession extends SessionView {
+  ssh_private_key: string | null;
+  /** Printed once, never stored. */
+  ssh_password?: string;
+  gpu_note?: string;
+  /** Share of a GPU the session holds (usage accounting); null without a GPU. */
+  gpu_fraction?: number | null;
+}
+
+export interface SessionServiceDeps {
+  config: Config;
+  stateDir: StateDir;
+  store: StateStore;
+  docker: ContainerClient;
+  gpus: GpuAllocator;
+  keys: KeyStore;
+  hostIdentity: HostIdentity;
+  /** Puts the network policy in place (README "Network boundary"); checked before every start. */
+  networkBoundary: {ensure(): Promise<unknown>};
+  /** Swarm mode (README "Swarm mode"): the cluster the sessions run on; absent on a single host. */
+  cluster?: Cluster;
+  workspaces: Workspaces;
+  locks: Locks;
+  clock: Clock;
+  portProbe: PortProbe;
+  sshProbe: SshProbe;
+  signals: Signals;
+  processes: Processes;
+  sshHost: () => Promise<string>;
+  warn: Warn;
+  /** Progress reporting for long steps (spinner text on a terminal). */
+  progress?: (step: string) => void;
+  audit?: AuditLog;
+  /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
+  afterChange?: () => Promise<void>;
+  /**
+   * A user's GPU-hours over a window, as `usage` counts them (README "Users and limits"); read only
+   * when a gpuHourBudget applies to the user, so creates without budgets never read the audit log.
+   */
+  gpuHours?: (user: string, windowMs: number) => Promise<{used: number; oldestLeavesAt: number | null}>;
+  /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
+  faultPoint?: (
+    name: 'reserved' | 'container-created' | 'container-started' | 'before-commit',
+  ) => Promise<void>;
+}
+
+/** The GPU part of a record, as the allocator sees it. */
+export function allocationOf(record: SessionRecord): GpuAllocation {
+  return {
+    gpu_uuid: record.gpu_uuid ?? '',
+    gpu_index: record.gpu_index,
+    mig_profile: record.mig_profile,
+    mig_created: record.mig_created,
+    mig_gpu_instance: record.mig_gpu_instance ?? null,
+    mig_compute_instance: record.mig_compute_instance ?? null,
+  };
+}
+
+export function newSessionId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+export function gpuFields(allocation: GpuAllocation): Partial<SessionRecord> {
+  return {
+    gpu_uuid: allocation.gpu_uuid,
+    gpu_index: allocation.gpu_index,
+    mig_profile: allocation.mig_profile,
+    mig_created: allocation.mig_created,
+    mig_gpu_instance: allocation.mig_gpu_instance,
+    mig_compute_instance: allocation.mig_compute_instance,
+  };
+}
+
+export function pendingCreations(sessions: readonly SessionRecord[]): PendingMigDevice[] {
+  return sessions.flatMap((session) =>
+    session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
+      ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
+      : [],
+  );
+}
+
+export function envValue(env: string[], name: string): string | undefined {
+  return env.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
+}
+
+/** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
+export const CONTAINER_PATHS = {
+  hostKey: '/etc/ssh/sandman/ssh_host_ed25519_key',
+  hostCertificate: '/etc/ssh/sandman/ssh_host_ed25519_key-cert.pub',
+  authorizedKeys: (user: string) => `/etc/ssh/sandman_authorized_keys/${user}`,
+  motd: '/etc/motd',
+};
+
+export function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
+  return [
+    {path: CONTAINER_PATHS.hostKey, content: credentials.privateKey, mode: 0o600},
+    {path: CONTAINER_PATHS.hostCertificate, content: credentials.certificate, mode: 0o644},
+  ];
+}
+
+/**
+ * What the session workflows share (create, remove, resume, extend): the outside systems, the
+ * audit line with the metrics refresh, record patches, and the container each session runs in.
+ */
+export class SessionContext {
+  readonly instance: string;
+
+  constructor(readonly deps: SessionServiceDeps) {
+    this.instance = deps.stateDir.instance;
+  }
+
+  /** Audit line plus metrics refresh; neither may fail the action itself. */
+  async recorded(entry: AuditEntry): Promise<void> {
+    await this.deps.audit?.record(entry);
+    await this.deps.afterChange?.().catch((error: unknown) => {
+      this.deps.warn(`cannot update metrics: ${(error as Error).message}`);
+    });
+  }
+
+  async patch(id: string, changes: Partial<SessionRecord>): Promise<SessionRecord> {
+    return this.deps.store.update((state) => {
+      const record = state.sessions.find((session) => session.id === id);
+      if (!record) {
+        // The reaper released the reservation (it looked abandoned): do not resurrect it.
+        throw new SandmanError('FAILURE', `session ${id} was removed while it was being created`);
+      }
+      Object.assign(record, changes);
+      return {...record};
+    });
+  }
+
+  containerSpec(
+    record: SessionRecord,
+    authorizedKeys: string,
+    userEnv: Map<string, string>,
+    password: boolean,
+    hostCredentials: HostCredentials,
+  ): ContainerSpec {
+    const {config} = this.deps;
+    const env = [
+      `SANDMAN_USER=${record.user}`,
+      `SANDMAN_UID=${record.uid}`,
+      `SANDMAN_SESSION_ID=${record.id}`,
+      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeysUntil(authorizedKeys, record.expires_at)}`,
+      `SANDMAN_PASSWORD_AUTH=${password ? 'yes' : 'no'}`,
+      `SANDMAN_EXPIRES_AT=${record.expires_at}`,
+      `SANDMAN_BANNER=${loginBanner(record)}`,
+      `SANDMAN_USER_ENV=${[...userEnv.keys()].join(',')}`,
+      ...[...userEnv].map(([name, value]) => `${name}=${value}`),
+    ];
+    return {
+      name: record.container_name,
+      image: config.image,
+      hostname: `sandman-${record.user}`,
+      labels: {
+        [LABELS.session]: record.id,
+        [LABELS.user]: record.user,
+        [LABELS.expiresAt]: record.expires_at,
+        [LABELS.instance]: this.instance,
+      },
+      env,
+      network: config.network,
+      bindAddress: config.bindAddress,
+      hostPort: record.ssh_port,
+      mount: {source: record.workspace, target: `/home/${record.user}`},
+      files: hostKeyFiles(hostCredentials),
+      capAdd: SSHD_CAPABILITIES,
+      pidsLimit: config.pids,
+      memoryBytes: config.memory,
+      nanoCpus: config.cpus === undefined ? undefined : Math.round(config.cpus * 1e9),
+      gpuUuid: record.gpu_uuid ?? undefined,
+    };
+  }
+
+  /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */
+  principals(session: Pick<SessionRecord, 'ssh_host'>): string[] {
+    return [...new Set([session.ssh_host, localAddress(this.deps.config.bindAddress)])];
+  }
+
+  issueHostCredentials(record: SessionRecord, principals?: string[]): Promise<HostCredentials> {
+    return this.deps.hostIdentity.issue({
+      sessionId: record.id,
+      principals: principals ?? this.principals(record),
+      validBefore: new Date(record.expires_at),
+    });
+  }
+}

@@ -49,16 +49,26 @@ export async function removeSetup(deps: RemoveSetupDeps, request: RemoveSetupReq
   const record = await readSetupRecord(host.read, stateDir.setupRecord);
   const state = await deps.store.read();
 
-  // 1. Sessions: their containers hold the network and the image.
-  if (state.sessions.length > 0 && !request.force)
+  // 1. Sessions: their containers hold the network and the image. Containers of this setup with
+  // no record (a lost state file, a create killed outright) count too, as the reaper's orphans.
+  const recorded = new Set(state.sessions.map((session) => session.container_name));
+  const orphans = (await docker.listContainers({[LABELS.instance]: stateDir.instance})).filter(
+    (container) => !recorded.has(container.name),
+  );
+  const held = [
+    ...state.sessions.map((session) => `${session.id} for ${session.user}`),
+    ...orphans.map((container) => `container ${container.name} (no record)`),
+  ];
+  if (held.length > 0 && !request.force)
     throw conflict(
-      `${state.sessions.length} session(s) exist (${state.sessions.map((s) => `${s.id} for ${s.user}`).join(', ')}): ` +
-        'remove them first ("sandman session rm --all") or add --force, which removes them',
+      `${held.length} session(s) exist (${held.join(', ')}): ` +
+        'remove them first ("sandman session rm --all", "sandman reap") or add --force, which removes them',
     );
-  if (state.sessions.length > 0)
-    await step('sessions', `${state.sessions.length} session(s), homes kept`, async () => {
+  if (held.length > 0)
+    await step('sessions', `${held.length} session(s), homes kept`, async () => {
       const {errors} = await deps.removeAllSessions();
       if (errors[0]) throw errors[0].error;
+      for (const container of orphans) await docker.removeContainer(container.name);
       return true;
     });
   else steps.push({step: 'sessions', status: 'ok', detail: 'none'});

@@ -120,12 +120,22 @@ describe('setup', () => {
     expect(created.exitCode).toBe(0);
     await execa('bash', ['-c', `echo kept > ${sandbox.workspaceRoot}/keeper/notes.txt`]);
 
-    const refused = await sandbox.json<{error: {code: string}}>(['setup', '--remove'], {
+    // A container of this setup with no record (a lost state file): as much a session here.
+    await execa('docker', [
+      'create',
+      '--name',
+      'sandman-orphan-setup',
+      '--label',
+      `io.sandman.instance=${sandbox.instance}`,
+      IMAGE,
+    ]);
+    const refused = await sandbox.json<{error: {code: string; message: string}}>(['setup', '--remove'], {
       env: {SANDMAN_IMAGE: undefined},
     });
     expect(refused.exitCode).toBe(4);
     expect(refused.body.error.code).toBe('CONFLICT');
-    expect(await sandbox.containers()).toHaveLength(1);
+    expect(refused.body.error.message).toContain('container sandman-orphan-setup (no record)');
+    expect(await sandbox.containers()).toHaveLength(2);
 
     const dry = await sandbox.json<SetupBody>(['setup', '--remove', '--force', '--dry-run'], {
       env: {SANDMAN_IMAGE: undefined},
@@ -137,7 +147,7 @@ describe('setup', () => {
       'network',
       'image',
     ]);
-    expect(await sandbox.containers()).toHaveLength(1);
+    expect(await sandbox.containers()).toHaveLength(2);
 
     const removed = await sandbox.json<SetupBody>(['setup', '--remove', '--force'], {
       env: {SANDMAN_IMAGE: undefined},

@@ -8,7 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {envName, SETTINGS} from '../../src/config.js';
 import {BIN, ROOT} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
-import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
  * README examples run as they are written (issue "the first hour"): each block marked
@@ -133,18 +133,7 @@ describe('README examples', () => {
       const key = path.join(cwd, 'alice.key');
       expect(((await stat(key)).mode & 0o777).toString(8)).toBe('600');
       const port = /-p (\d+)/.exec(sshCommand)![1]!;
-      const login = await execa(
-        'ssh',
-        [
-          '-o',
-          'StrictHostKeyChecking=no',
-          '-o',
-          'UserKnownHostsFile=/dev/null',
-          '-o',
-          'BatchMode=yes',
-        ].concat(['-i', key, '-p', port, 'alice@127.0.0.1', 'id -un']),
-        {reject: false},
-      );
+      const login = await sshRun(key, Number(port), 'alice', 'id -un');
       expect(login.stdout, String(login.stderr)).toBe('alice');
       const second = await run([script!], {env, cwd});
       expect(second.stdout.trim()).toBe('alice already has a session');

@@ -5,7 +5,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
-import {createSandbox, SSH_OPTIONS, type Sandbox} from '../helpers/sandbox.js';
+import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
 /**
@@ -46,14 +46,7 @@ interface Created {
   ssh_private_key_path: string | null;
 }
 
-const login = (key: string, port: number, user = 'alice') =>
-  execa(
-    'ssh',
-    [...SSH_OPTIONS, '-i', path.join(keys, key), '-p', String(port), `${user}@127.0.0.1`, 'id -un'],
-    {
-      reject: false,
-    },
-  );
+const login = (key: string, port: number) => sshRun(path.join(keys, key), port, 'alice', 'id -un');
 
 describe('registered users', () => {
   it('log in with any of their registered keys; no private key is made; a removed key stops at the next session', async () => {

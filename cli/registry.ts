@@ -418,6 +418,16 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/api.js'),
   },
   {
+    id: 'gateway',
+    summary: 'The SSH gateway for one connection; started per connection by systemd socket activation',
+    description:
+      'ssh -p gatewayPort USER@host logs USER in with their registered keys, starts their session when they ' +
+      'have none and relays to it (README "The SSH gateway"). Install with sandman setup --gateway.',
+    examples: ['systemd-socket-activate --accept -l 2200 <%= config.bin %> gateway'],
+    fast: true,
+    load: () => import('../commands/gateway.js'),
+  },
+  {
     id: 'usage',
     summary: 'Session-hours and GPU-hours per user, profile, GPU or day over a period',
     description:
@@ -559,6 +569,10 @@ export const COMMAND_TABLE: CommandSpec[] = [
     summary: "Print the reaper's systemd service and timer (and the cron alternative)",
     flags: {
       api: {kind: 'boolean', description: "the API's .socket and .service instead of the reaper's units"},
+      gateway: {
+        kind: 'boolean',
+        description: "the SSH gateway's .socket and .service@ instead of the reaper's units",
+      },
     },
     examples: [
       '<%= config.bin %> systemd print',
@@ -577,6 +591,10 @@ export const COMMAND_TABLE: CommandSpec[] = [
     flags: {
       dir: {kind: 'string', description: 'where to write the units', default: '/etc/systemd/system'},
       api: {kind: 'boolean', description: "the API's .socket and .service instead of the reaper's units"},
+      gateway: {
+        kind: 'boolean',
+        description: "the SSH gateway's .socket and .service@ instead of the reaper's units",
+      },
     },
     fast: true,
     load: () => import('../commands/systemd/install.js'),

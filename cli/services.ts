@@ -28,6 +28,9 @@ import type {SessionService} from '../src/session/session-service.js';
 import {stateDirOf, type StateDir} from '../src/state-dir.js';
 import type {StateStore} from '../src/state/state-store.js';
 import type {Warn} from '../src/warn.js';
+import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
+import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
+import type {Duplex} from 'node:stream';
 
 export interface Services {
   readonly config: Config;
@@ -51,6 +54,8 @@ export interface Services {
   usage(): Promise<UsageService>;
   /** People as records: keys, group, defaults, limits (README "Users and limits"). */
   users(): Promise<UserService>;
+  /** The SSH gateway for one accepted connection (README "The SSH gateway"). */
+  gateway(): Promise<{serve(socket: Duplex, source: string): Promise<GatewayOutcome>}>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
   nodeSetup(request: NodeSetupRequest): Promise<NodeSetupResult>;
@@ -93,6 +98,10 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   const hostCa = once(async (): Promise<HostIdentity> => {
     const {FileHostCa} = await import('../src/adapters/file-host-ca.js');
     return new FileHostCa(stateDir.caDir, systemClock);
+  });
+  const gatewayKeys = once(async (): Promise<GatewayKeys> => {
+    const {FileGatewayKeys} = await import('../src/adapters/file-gateway-keys.js');
+    return new FileGatewayKeys(stateDir.gatewayDir);
   });
   const networkBoundary = once(async (): Promise<NetworkBoundary> => {
     const [{NetworkBoundary}, {IptablesFirewall}] = await Promise.all([
@@ -186,6 +195,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       cluster: swarmCluster,
       keys: new FsKeyStore(stateDir.keysDir),
       hostIdentity,
+      gatewayKeys: await gatewayKeys(),
       networkBoundary: await networkBoundary(),
       workspaces: fsWorkspaces,
       locks: hostLocks,
@@ -272,6 +282,40 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         audit: await audit(),
         gpuHours,
       });
+    },
+    gateway: async () => {
+      const [{runGateway}, {sessionForUser}, {ssh2Gateway}] = await Promise.all([
+        import('../src/gateway/gateway.js'),
+        import('../src/gateway/session-for-user.js'),
+        import('../src/adapters/ssh2-gateway.js'),
+      ]);
+      const deps = {
+        config,
+        store: await store(),
+        docker: await containers(),
+        keys: await gatewayKeys(),
+        hostIdentity: await hostCa(),
+        sshHost: services.sshHost,
+        server: ssh2Gateway,
+        audit: await audit(),
+        clock: systemClock,
+        swarm: config.backend === 'swarm',
+        sessionFor: (user: string, say: (line: string) => void) =>
+          sessionForUser(
+            {
+              config,
+              store: deps.store,
+              // The create's steps (MIG device, container, SSH) reach the user's terminal too.
+              create: async (request) =>
+                (await sessionService((step) => say(`sandman: ${step} ...`))).createOrQueue(request),
+              clock: systemClock,
+              sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+              say,
+            },
+            user,
+          ),
+      };
+      return {serve: (socket, source) => runGateway(deps, socket, source)};
     },
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([

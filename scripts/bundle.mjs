@@ -25,22 +25,62 @@ const LAZY_REQUIRES = [
   },
 ];
 
-const RARE_MODULES = ['ssh2', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'];
+const RARE_MODULES = ['@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'];
 
-const lazyRequires = {
-  name: 'lazy-requires',
+// ssh2 serves the gateway (src/adapters/ssh2-gateway.ts), which is bundled with it, in its own
+// chunk. Two things the gateway needs are not in ssh2 1.17, so they are added here, checked as the
+// lazy requires are (a rewrite that no longer matches fails the build):
+// - a host certificate (PROTOCOL.certkeys): the key exchange's signature carries the plain key's
+//   algorithm name ("ssh-ed25519"), not the certificate's, which ssh2 writes for every host key;
+// - agent forwarding towards the client: the server side cannot open an auth-agent@openssh.com
+//   channel, though its protocol layer can send the request.
+const SSH2_PATCHES = [
+  {
+    file: /[\\/]ssh2[\\/]lib[\\/]protocol[\\/]kex\.js$/,
+    from: 'const sigType = this.negotiated.serverHostKey;',
+    to: 'const sigType = this._hostKey.signatureAlgorithm || this.negotiated.serverHostKey;',
+  },
+  {
+    file: /[\\/]ssh2[\\/]lib[\\/]server\.js$/,
+    from: "    case 'forwarded-streamlocal@openssh.com':\n      self._protocol.openssh_forwardedStreamLocal(",
+    to:
+      "    case 'auth-agent@openssh.com':\n      self._protocol.openssh_authAgent(localChan, initWindow, maxPacket);\n      break;\n" +
+      "    case 'forwarded-streamlocal@openssh.com':\n      self._protocol.openssh_forwardedStreamLocal(",
+  },
+  {
+    file: /[\\/]ssh2[\\/]lib[\\/]server\.js$/,
+    from: '  openssh_forwardOutStreamLocal(socketPath, cb) {',
+    to:
+      "  openssh_authAgent(cb) {\n    openChannel(this, 'auth-agent@openssh.com', {}, cb);\n    return this;\n  }\n\n" +
+      '  openssh_forwardOutStreamLocal(socketPath, cb) {',
+  },
+];
+
+/** Applies each rewrite to its file as esbuild loads it; all rewrites of one file apply in turn. */
+const sourceRewrites = {
+  name: 'source-rewrites',
   setup(build) {
-    for (const rewrite of LAZY_REQUIRES) {
-      build.onLoad({filter: rewrite.file}, async (args) => {
-        const source = await readFile(args.path, 'utf8');
-        if (!source.includes(rewrite.from)) {
-          throw new Error(
-            `lazy-requires: "${rewrite.from}" not found in ${args.path}; update scripts/bundle.mjs`,
-          );
+    const rewrites = [...LAZY_REQUIRES, ...SSH2_PATCHES];
+    const files = [...new Set(rewrites.map((rewrite) => rewrite.file.source))];
+    for (const file of files) {
+      build.onLoad({filter: new RegExp(file)}, async (args) => {
+        let source = await readFile(args.path, 'utf8');
+        for (const rewrite of rewrites.filter((each) => each.file.source === file)) {
+          if (!source.includes(rewrite.from)) {
+            throw new Error(
+              `source-rewrites: "${rewrite.from}" not found in ${args.path}; update scripts/bundle.mjs`,
+            );
+          }
+          source = source.replace(rewrite.from, rewrite.to);
         }
-        return {contents: source.replace(rewrite.from, rewrite.to), loader: 'js'};
+        return {contents: source, loader: 'js'};
       });
     }
+    // docker-modem's ssh:// engine support stays outside the bundle (see RARE_MODULES); only the
+    // gateway's import of ssh2 is bundled.
+    build.onResolve({filter: /^ssh2$/}, (args) =>
+      /[\\/]docker-modem[\\/]/.test(args.importer) ? {path: 'ssh2', external: true} : undefined,
+    );
   },
 };
 
@@ -57,7 +97,7 @@ const common = {
   // ssh2 (under dockerode) has optional native add-ons it loads in try/catch, and @oclif/core reaches
   // for TypeScript only to run uncompiled commands in development: leave them out.
   // The rarely used modules behind LAZY_REQUIRES stay in node_modules (required on first use), so
-  // the Docker chunk need not even be compiled with them.
+  // the Docker chunk need not even be compiled with them; so does docker-modem's ssh2 (below).
   external: ['cpu-features', '*.node', 'typescript', 'ts-node', 'tsx', ...RARE_MODULES],
   // CommonJS code inside an ES module bundle still calls require() and reads __dirname.
   banner: {
@@ -70,7 +110,7 @@ const common = {
       'const __dirname = __sandmanDirname(__filename);',
     ].join('\n'),
   },
-  plugins: [lazyRequires],
+  plugins: [sourceRewrites],
   logLevel: 'warning',
 };
 

@@ -1,6 +1,16 @@
 export interface AuditEntry {
   /** `queue`: a create put in line (ok), or leaving it unstarted (failed: cancelled, queue-timeout). */
-  action: 'create' | 'rm' | 'extend' | 'reap' | 'queue' | 'user-add' | 'user-set' | 'user-rm' | 'user-key-rm';
+  action:
+    | 'create'
+    | 'rm'
+    | 'extend'
+    | 'reap'
+    | 'queue'
+    | 'user-add'
+    | 'user-set'
+    | 'user-rm'
+    | 'user-key-rm'
+    | 'gateway-login';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';
@@ -13,6 +23,8 @@ export interface AuditEntry {
   gpu_fraction?: number | null;
   /** reap: false when the session was started again rather than removed. */
   ended?: boolean;
+  /** gateway-login: the client's address. */
+  source?: string;
 }
 
 /** One line per action (README "Audit log"). A broken audit log warns but never blocks the action. */

@@ -71,6 +71,14 @@ export interface Config {
   groups: Record<string, GroupLimits>;
   /** A queued create older than this is ended by the reaper (milliseconds). */
   queueTimeout: number;
+  /** The SSH gateway's port (README "The SSH gateway"). */
+  gatewayPort: number;
+  /** A gateway connection that has not logged in after this long is dropped (milliseconds). */
+  gatewayLoginTimeout: number;
+  /** Connections at once from one client address (the socket unit's MaxConnectionsPerSource=). */
+  gatewayMaxConnectionsPerSource: number;
+  /** Publish each session's own SSH port; off: sessions are reached through the gateway only. */
+  directPorts: boolean;
 }
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
@@ -468,6 +476,30 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     description: 'a queued create (session create --queue) older than this is ended by the reaper',
     parse: duration,
     default: '24h',
+  },
+  gatewayPort: {
+    description: "port of the SSH gateway: ssh -p PORT USER@host reaches (and starts) that user's session",
+    parse: integerIn(1, 65535),
+    default: 2200,
+  },
+  gatewayLoginTimeout: {
+    description: 'a gateway connection that has not logged in after this long is dropped',
+    parse: duration,
+    default: '30s',
+  },
+  gatewayMaxConnectionsPerSource: {
+    description: 'gateway connections at once from one client address',
+    parse: integerIn(1, 65535),
+    default: 64,
+  },
+  directPorts: {
+    description: "publish each session's own SSH port; false: sessions are reached through the gateway only",
+    parse: (raw, where) => {
+      const value = String(raw);
+      if (!['true', 'false', 'on', 'off', 'yes', 'no'].includes(value)) fail(where, 'must be true or false');
+      return ['true', 'on', 'yes'].includes(value);
+    },
+    default: true,
   },
   groups: {
     description:

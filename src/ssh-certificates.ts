@@ -46,7 +46,13 @@ export function authorizedKeysUntil(keys: string, expiresAt: string): string {
     keys
       .split('\n')
       .filter((line) => line.trim() !== '')
-      .map((line) => `expiry-time="${stamp}" ${line.replace(/^expiry-time="[^"]*" /, '')}`)
+      .map((line) => {
+        const key = line.replace(/^expiry-time="[^"]*"[ ,]/, '');
+        // A line with options of its own (the gateway's from="…") gets one more, comma-joined.
+        return /^(ssh-|ecdsa-|sk-)/.test(key)
+          ? `expiry-time="${stamp}" ${key}`
+          : `expiry-time="${stamp}",${key}`;
+      })
       .join('\n') + '\n'
   );
 }

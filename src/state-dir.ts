@@ -13,6 +13,8 @@ export interface StateDir {
   keysDir: string;
   /** The SSH host certificate authority (README "Connecting from a laptop and VS Code"). */
   caDir: string;
+  /** The SSH gateway's host key and the key it logs in to sessions with (README "The SSH gateway"). */
+  gatewayDir: string;
   /** `setup`'s record of what it made and where the reaper runs (src/setup/setup-record.ts). */
   setupRecord: string;
   /** Labels containers and networks, so two setups sharing one engine never touch each other's. */
@@ -30,6 +32,7 @@ export function stateDirOf(stateFile: string): StateDir {
     dir,
     keysDir: path.join(dir, 'keys'),
     caDir: path.join(dir, 'ca'),
+    gatewayDir: path.join(dir, 'gateway'),
     setupRecord: path.join(dir, 'setup.json'),
     // Hashed on first use: read-only commands never need it (nor node:crypto).
     get instance() {

@@ -1,23 +1,11 @@
-import {
-  apiUnits,
-  cronLine,
-  reaperUnits,
-  sandmanEnvironment,
-  selfCommand,
-} from '../../src/setup/systemd-units.js';
+import {cronLine, reaperUnits, sandmanEnvironment, selfCommand} from '../../src/setup/systemd-units.js';
 import type {Handler} from '../../cli/command-spec.js';
+import {chosenUnits} from './units.js';
 
 const print: Handler = async ({flags}, context): Promise<{units: Record<string, string>; cron?: string}> => {
   const command = selfCommand(context.root);
-  if (flags.api) {
-    const config = context.settings();
-    const units = apiUnits({
-      command,
-      environment: sandmanEnvironment(),
-      socket: config.apiSocket,
-      group: config.apiSocketGroup,
-      listen: config.apiListen,
-    });
+  if (flags.api || flags.gateway) {
+    const {units} = chosenUnits(flags, context);
     for (const [name, text] of Object.entries(units)) context.out.log(`# ${name}\n${text}`);
     return {units};
   }

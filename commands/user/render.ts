@@ -11,7 +11,8 @@ export function userLines(view: UserView): string[] {
     ...view.keys.map(
       (key) => `  ${key.fingerprint}  ${key.line.split(' ')[0]} ${key.line.split(' ').slice(2).join(' ')}`,
     ),
-    `Defaults:   GPU ${view.defaults.gpu ?? 'as configured'}, TTL ${view.defaults.ttl ?? 'as configured'}`,
+    `Defaults:   GPU ${view.defaults.gpu ?? 'as configured'}, TTL ${view.defaults.ttl ?? 'as configured'}` +
+      (view.defaults.queue ? ', waits in line when nothing is free' : ''),
     `Limits:     sessions ${limits.max_sessions.value} (${limits.max_sessions.source})`,
     `            profiles ${limits.allowed_profiles.value.join(', ') || 'all'} (${limits.allowed_profiles.source})`,
     `            max TTL ${limits.max_ttl_minutes.value} minutes (${limits.max_ttl_minutes.source})`,

@@ -23,6 +23,11 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
   gpu: {kind: 'string', description: 'default for new sessions: "any" free whole GPU'},
   'no-gpu': {kind: 'boolean', description: 'default for new sessions: no GPU'},
   ttl: {kind: 'string', description: 'default TTL of new sessions (90m, 2h, 1d)'},
+  queue: {
+    kind: 'string',
+    description:
+      'default for sessions the SSH gateway starts: "yes" waits in line when nothing is free, "no" says what is free',
+  },
   'max-sessions': {
     kind: 'string',
     description: `sessions at once (userMaxSessions; "${INHERIT}": the group's or setting's)`,
@@ -62,6 +67,7 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
     group: text('group') === undefined ? undefined : text('group') === '' ? null : text('group'),
     gpu,
     ttl: text('ttl'),
+    queue: yesNo(text('queue')),
     limits: {
       userMaxSessions: limit('max-sessions', (value) => {
         if (!/^\d+$/.test(value))
@@ -78,4 +84,10 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       gpuHourBudget: limit('gpu-hours', (value) => value),
     },
   };
+}
+
+function yesNo(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'yes' || value === 'no') return value === 'yes';
+  throw invalidInput(`invalid --queue ${JSON.stringify(value)}: "yes" or "no"`);
 }

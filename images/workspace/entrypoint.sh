@@ -131,7 +131,7 @@ UsePAM no
 PrintMotd yes
 PrintLastLog no
 X11Forwarding no
-AllowAgentForwarding no
+AllowAgentForwarding yes
 AllowTcpForwarding local
 PermitUserEnvironment no
 AcceptEnv LANG LC_*

@@ -124,11 +124,10 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
     });
   }
 
-  async ensureNetwork(name: string, labels: Record<string, string>): Promise<void> {
-    await this.#call(`create network ${name}`, async (docker) => {
+  async ensureNetwork(name: string, labels: Record<string, string>): Promise<string[]> {
+    return this.#call(`create network ${name}`, async (docker) => {
       try {
-        await docker.getNetwork(name).inspect();
-        return;
+        return gatewaysOf(await docker.getNetwork(name).inspect());
       } catch (error) {
         if (httpStatus(error) !== 404) throw error;
       }
@@ -145,6 +144,7 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
         // Another sandman process created it between our inspect and create.
         if (httpStatus(error) !== 409) throw error;
       }
+      return gatewaysOf(await docker.getNetwork(name).inspect());
     });
   }
 
@@ -447,4 +447,9 @@ export async function readLogs(
   stream.on('end', () => output.end());
   if (Buffer.isBuffer(logs)) (stream as PassThrough).end(logs);
   return output;
+}
+
+/** The bridge's own addresses: where this host's connections to its containers come from. */
+function gatewaysOf(network: {IPAM?: {Config?: Array<{Gateway?: string}>}}): string[] {
+  return (network.IPAM?.Config ?? []).flatMap((entry) => (entry.Gateway ? [entry.Gateway] : []));
 }

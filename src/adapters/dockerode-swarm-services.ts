@@ -124,7 +124,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     );
   }
 
-  async ensureNetwork(name: string): Promise<void> {
+  async ensureNetwork(name: string): Promise<string[]> {
     await this.#call(`create swarm network ${name}`, async (docker) => {
       const existing = await docker.listNetworks({filters: {name: [name]}});
       if (existing.some((network) => network.Name === name && network.Scope === 'swarm')) return;
@@ -147,6 +147,12 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
         if (httpStatus(error) !== 409) throw error;
       }
     });
+    // The SSH gateway runs on a manager and reaches sessions at their node's published port.
+    return this.#call('list swarm managers', async (docker) =>
+      ((await docker.listNodes({filters: JSON.stringify({role: ['manager']})})) as NodeInfo[]).flatMap(
+        (node) => (node.Status?.Addr ? [node.Status.Addr] : []),
+      ),
+    );
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
@@ -504,4 +510,9 @@ function toTask(task: RawTask, service: RawService): SwarmTask {
     exitCode: task.Status.ContainerStatus?.ExitCode,
     createdAt: task.CreatedAt,
   };
+}
+
+/** The part of the engine's node listing the gateway's addresses come from. */
+interface NodeInfo {
+  Status?: {Addr?: string};
 }

@@ -1,11 +1,11 @@
-import {chmod, link, mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {Clock} from '../clock.js';
-import {errnoCode, SandmanError} from '../errors.js';
+import {SandmanError} from '../errors.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
 import {signHostCertificate} from '../ssh-certificates.js';
-import {generateKeyPair} from '../ssh-keys.js';
+import {generateKeyPair, type KeyPair} from '../ssh-keys.js';
+import {readOrMakeKey} from './key-file-once.js';
 
 /** Certificates are valid from a little before now, so a container clock slightly behind accepts them. */
 const CLOCK_SKEW_MS = 5 * 60_000;
@@ -50,36 +50,12 @@ export class FileHostCa implements HostIdentity {
     });
   }
 
-  /** Reads the CA, making it on first use. Concurrent first uses agree: link() lets one file win. */
-  async #ca(): Promise<{privateKey: string; publicKey: string}> {
+  async #ca(): Promise<KeyPair> {
     try {
-      return await this.#read();
-    } catch (error) {
-      if (errnoCode(error) !== 'ENOENT') throw this.#failure(error);
-    }
-    try {
-      await mkdir(this.dir, {recursive: true, mode: 0o700});
-      await chmod(this.dir, 0o700);
-      const temp = `${this.keyFile}.${process.pid}.tmp`;
-      await writeFile(temp, generateKeyPair('sandman-host-ca').privateKey, {mode: 0o600});
-      await link(temp, this.keyFile).catch((error: unknown) => {
-        if (errnoCode(error) !== 'EEXIST') throw error;
-      });
-      await rm(temp, {force: true});
-      const ca = await this.#read();
-      // For people: the same line `sandman known-hosts` prints the CA with.
-      await writeFile(`${this.keyFile}.pub`, ca.publicKey + '\n', {mode: 0o644});
-      return ca;
+      return await readOrMakeKey(this.keyFile, 'sandman-host-ca');
     } catch (error) {
       throw this.#failure(error);
     }
-  }
-
-  async #read(): Promise<{privateKey: string; publicKey: string}> {
-    const privateKey = await readFile(this.keyFile, 'utf8');
-    const {default: sshpk} = await import('sshpk');
-    const publicKey = sshpk.parsePrivateKey(privateKey, 'openssh').toPublic().toString('ssh');
-    return {privateKey, publicKey};
   }
 
   #failure(error: unknown): SandmanError {

@@ -199,6 +199,7 @@ export class CreateWorkflow {
       placement,
       limits,
       request.fromQueue,
+      request.onlyIfNone,
     );
     let reserved: SessionRecord | undefined;
     let containerId: string | undefined;
@@ -231,6 +232,7 @@ export class CreateWorkflow {
       // Independent preparations at once. All are settled before a failure is thrown, so the undo
       // never races a key file or workspace still being written.
       let hostCredentials: HostCredentials | undefined;
+      let gatewayKey = '';
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
         this.#ctx
@@ -246,11 +248,14 @@ export class CreateWorkflow {
             () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
             () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#ctx.instance}),
           )
+          // The SSH gateway reaches the session from the network's own address (README "The SSH gateway").
+          .then(async (gateways) => (gatewayKey = await this.#ctx.gatewayKey(gateways)))
           // The rules are checked outside the lock: only a repair takes it (see NetworkBoundary).
           // Swarm mode: each node keeps its own (`sandman node setup`).
           .then(() => (placement ? undefined : this.#deps.networkBoundary.ensure())),
       ]);
       this.#deps.progress?.('Starting the container');
+      if (gatewayKey) record = {...record, gateway_key: gatewayKey};
       containerId = await docker.createContainer({
         ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostCredentials!),
         ...(placement ? swarmSpec(record, placement) : {}),
@@ -272,6 +277,7 @@ export class CreateWorkflow {
         authorized_keys: authorizedKeys,
         host_public_key: hostCredentials!.publicKey,
         password_auth: request.password,
+        ...(gatewayKey ? {gateway_key: gatewayKey} : {}),
       });
       return {
         ...toSessionView(record),
@@ -326,12 +332,23 @@ export class CreateWorkflow {
     placement: SwarmPlacement | undefined,
     limits: EffectiveLimits,
     fromQueue?: string,
+    onlyIfNone?: boolean,
   ): Promise<SessionRecord> {
     const {config, store, clock} = this.#deps;
     const workspace = placement ? homeVolume(user) : workspacePath(config.workspaceRoot, user);
     const owner = placement ? undefined : await this.#deps.workspaces.owner(workspace);
     return store.update(async (state) => {
       const existing = state.sessions.filter((session) => session.user === user);
+      // The gateway's spawn on connect: concurrent first connections of one user make one session.
+      const waiting = state.queue?.find((entry) => entry.user === user);
+      if (onlyIfNone && (existing.length > 0 || (waiting && waiting.id !== fromQueue)))
+        throw conflict(
+          `user ${user} already has ${existing[0] ? `session ${existing[0].id}` : 'a queued request'}`,
+          {
+            session_id: existing[0]?.id ?? waiting?.id ?? null,
+            only_if_none: true,
+          },
+        );
       const {value: most, source} = limits.userMaxSessions;
       if (existing.length >= most) {
         const first = existing[0]!;

@@ -32,6 +32,7 @@ import {loginBanner} from './banner.js';
 import {localAddress} from './ssh-client.js';
 import {type SessionView} from './session-view.js';
 import type {Cluster} from '../swarm/cluster.js';
+import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
 export const SSHD_CAPABILITIES = [
@@ -62,6 +63,11 @@ export interface CreateRequest {
   queue?: boolean;
   /** The queued request this create starts (its ID becomes the session's). */
   fromQueue?: string;
+  /**
+   * Only when the user has no session and no queued request (the gateway's spawn on connect):
+   * otherwise exit 4, decided under the state lock.
+   */
+  onlyIfNone?: boolean;
 }
 
 export interface ResumeOutcome {
@@ -100,6 +106,8 @@ export interface SessionServiceDeps {
   gpus: GpuAllocator;
   keys: KeyStore;
   hostIdentity: HostIdentity;
+  /** The SSH gateway's keys (README "The SSH gateway"); without them sessions carry no gateway key. */
+  gatewayKeys?: GatewayKeys;
   /** Puts the network policy in place (README "Network boundary"); checked before every start. */
   networkBoundary: {ensure(): Promise<unknown>};
   /** Swarm mode (README "Swarm mode"): the cluster the sessions run on; absent on a single host. */
@@ -176,6 +184,11 @@ export const CONTAINER_PATHS = {
   motd: '/etc/motd',
 };
 
+/** The keys a session's sshd accepts: the user's, and the gateway's line when it has one. */
+export function withGatewayKey(authorizedKeys: string, record: Pick<SessionRecord, 'gateway_key'>): string {
+  return [authorizedKeys, record.gateway_key ?? ''].filter((keys) => keys.trim() !== '').join('\n');
+}
+
 export function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
   return [
     {path: CONTAINER_PATHS.hostKey, content: credentials.privateKey, mode: 0o600},
@@ -226,7 +239,7 @@ export class SessionContext {
       `SANDMAN_USER=${record.user}`,
       `SANDMAN_UID=${record.uid}`,
       `SANDMAN_SESSION_ID=${record.id}`,
-      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeysUntil(authorizedKeys, record.expires_at)}`,
+      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeysUntil(withGatewayKey(authorizedKeys, record), record.expires_at)}`,
       `SANDMAN_PASSWORD_AUTH=${password ? 'yes' : 'no'}`,
       `SANDMAN_EXPIRES_AT=${record.expires_at}`,
       `SANDMAN_BANNER=${loginBanner(record)}`,
@@ -255,6 +268,16 @@ export class SessionContext {
       nanoCpus: config.cpus === undefined ? undefined : Math.round(config.cpus * 1e9),
       gpuUuid: record.gpu_uuid ?? undefined,
     };
+  }
+
+  /**
+   * The gateway's authorized_keys line for the network's addresses (`gateways`, from
+   * ensureNetwork); empty when this setup has no gateway keys.
+   */
+  async gatewayKey(gateways: readonly string[]): Promise<string> {
+    const keys = this.deps.gatewayKeys;
+    if (!keys) return '';
+    return relayAuthorizedKey((await keys.relayKey()).publicKey, gateways);
   }
 
   /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */

@@ -142,6 +142,46 @@ ${environment}`;
   return {[API_SOCKET_NAME]: socket, [API_SERVICE_NAME]: service};
 }
 
+export const GATEWAY_SOCKET_NAME = 'sandman-gateway.socket';
+export const GATEWAY_SERVICE_NAME = 'sandman-gateway@.service';
+
+/**
+ * The SSH gateway's units (README "The SSH gateway"): systemd listens on gatewayPort and starts one
+ * `sandman gateway` per accepted connection (Accept=yes); nothing runs between connections.
+ */
+export function gatewayUnits(options: {
+  command: string[];
+  environment?: Record<string, string>;
+  port: number;
+  maxConnectionsPerSource: number;
+}): Record<string, string> {
+  const socket = `# Written by "sandman systemd install --gateway". ssh -p ${options.port} USER@host reaches USER's session.
+[Unit]
+Description=sandman SSH gateway socket
+
+[Socket]
+ListenStream=${options.port}
+Accept=yes
+MaxConnectionsPerSource=${options.maxConnectionsPerSource}
+
+[Install]
+WantedBy=sockets.target
+`;
+  const service = `# Written by "sandman systemd install --gateway". One SSH connection; exits when it ends.
+[Unit]
+Description=sandman SSH gateway connection
+After=docker.service
+
+[Service]
+Type=simple
+ExecStart=${[...options.command, 'gateway'].map(quote).join(' ')}
+StandardInput=null
+StandardOutput=journal
+StandardError=journal
+${environmentLines(options.environment ?? {})}`;
+  return {[GATEWAY_SOCKET_NAME]: socket, [GATEWAY_SERVICE_NAME]: service};
+}
+
 /**
  * The same job for cron, for hosts without systemd: with the same environment the units carry
  * (`env SANDMAN_CONFIG=… node …`), so the cron job reaps the same setup the units would.

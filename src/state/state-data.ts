@@ -46,6 +46,12 @@ export interface SessionRecord {
    * expiry and what a container made again after a reboot is given. Absent in older records.
    */
   authorized_keys?: string;
+  /**
+   * The authorized_keys line that lets the SSH gateway in (its relay key, from its own address);
+   * kept beside the user's keys so extend and a re-made container write it again. Absent in
+   * records from before the gateway: extend adds it.
+   */
+  gateway_key?: string;
   /** The session container's host public key, certified by the host CA (renewed by `extend`). */
   host_public_key?: string | null;
   /** Password login was asked for (the password itself is never stored). */
@@ -70,7 +76,7 @@ export interface UserRecord {
   group?: string | null;
   keys?: UserKey[];
   /** What a new session gets when its create does not say (`--profile`/`--gpu any`/`--no-gpu`, `--ttl`). */
-  defaults?: {gpu?: UserGpuDefault; ttl?: string};
+  defaults?: {gpu?: UserGpuDefault; ttl?: string; queue?: boolean};
   /** The user's own limits, as given (`2d`, `40h/7d`); each overrides the group's and the setting's. */
   limits?: UserLimits;
 }

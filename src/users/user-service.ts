@@ -17,6 +17,8 @@ export interface UserChanges {
   group?: string | null;
   gpu?: UserGpuDefault | null;
   ttl?: string | null;
+  /** The gateway's spawn on connect waits in line when nothing is free. */
+  queue?: boolean;
   limits?: {[K in keyof UserLimits]?: UserLimits[K] | null};
 }
 
@@ -27,7 +29,7 @@ export interface UserView {
   group: string | null;
   added_at: string;
   keys: UserKey[];
-  defaults: {gpu: string | null; ttl: string | null};
+  defaults: {gpu: string | null; ttl: string | null; queue: boolean};
   /** Each effective limit with where it came from (user, group NAME, setting). */
   limits: {
     max_sessions: {value: number; source: string};
@@ -201,6 +203,7 @@ export class UserService {
     const defaults = {...record.defaults};
     if (changes.gpu !== undefined) defaults.gpu = changes.gpu ?? undefined;
     if (changes.ttl !== undefined) defaults.ttl = changes.ttl ?? undefined;
+    if (changes.queue !== undefined) defaults.queue = changes.queue || undefined;
     record.defaults = JSON.parse(JSON.stringify(defaults)) as UserRecord['defaults'];
     const limits: Record<string, unknown> = {...record.limits};
     for (const [key, value] of Object.entries(changes.limits ?? {}))
@@ -223,7 +226,11 @@ export class UserService {
       group: record.group ?? null,
       added_at: record.added_at!,
       keys: record.keys ?? [],
-      defaults: {gpu: describeGpuDefault(record.defaults?.gpu), ttl: record.defaults?.ttl ?? null},
+      defaults: {
+        gpu: describeGpuDefault(record.defaults?.gpu),
+        ttl: record.defaults?.ttl ?? null,
+        queue: record.defaults?.queue ?? false,
+      },
       limits: {
         max_sessions: limits.userMaxSessions,
         allowed_profiles: limits.allowedProfiles,

@@ -49,9 +49,10 @@ export class FakeContainerClient implements ContainerClient {
   async networkBridge(name: string): Promise<string | undefined> {
     return this.networks.has(name) ? 'br-fake0000001' : undefined;
   }
-  async ensureNetwork(name: string): Promise<void> {
+  async ensureNetwork(name: string): Promise<string[]> {
     this.#step('ensureNetwork', name);
     this.networks.add(name);
+    return ['172.30.0.1'];
   }
   async removeNetwork(name: string): Promise<RemoveOutcome | 'foreign'> {
     return this.networks.delete(name) ? 'removed' : 'absent';

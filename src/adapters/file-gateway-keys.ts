@@ -1,0 +1,28 @@
+import path from 'node:path';
+
+import {SandmanError} from '../errors.js';
+import type {GatewayKeys} from '../gateway/gateway-keys.js';
+import type {KeyPair} from '../ssh-keys.js';
+import {readOrMakeKey} from './key-file-once.js';
+
+/** The gateway's keys as files in `<stateDir>/gateway/` (0700; keys 0600), made once. */
+export class FileGatewayKeys implements GatewayKeys {
+  constructor(readonly dir: string) {}
+
+  hostKey(): Promise<KeyPair> {
+    return this.#key('ssh_host_ed25519_key', 'sandman-gateway-host');
+  }
+
+  relayKey(): Promise<KeyPair> {
+    return this.#key('relay_ed25519', 'sandman-gateway');
+  }
+
+  async #key(name: string, comment: string): Promise<KeyPair> {
+    const file = path.join(this.dir, name);
+    try {
+      return await readOrMakeKey(file, comment);
+    } catch (error) {
+      throw new SandmanError('FAILURE', `cannot use the gateway key ${file}: ${(error as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,106 @@
+import type {Duplex} from 'node:stream';
+
+import type {AuditLog} from '../audit-log.js';
+import type {Clock} from '../clock.js';
+import type {Config} from '../config.js';
+import type {ContainerClient} from '../docker/container-client.js';
+import {SandmanError} from '../errors.js';
+import type {HostIdentity} from '../host-identity.js';
+import {LABELS} from '../labels.js';
+import {localAddress} from '../session/ssh-client.js';
+import type {SessionRecord} from '../state/state-data.js';
+import type {StateStore} from '../state/state-store.js';
+import {GatewayAuth} from './gateway-auth.js';
+import type {GatewayKeys} from './gateway-keys.js';
+import type {GatewayOutcome, GatewayServer, UpstreamTarget} from './gateway-server.js';
+
+/** How long the gateway's host certificate is valid: it is made anew for every connection. */
+const CERTIFICATE_DAYS = 1;
+
+export interface GatewayDeps {
+  config: Config;
+  store: Pick<StateStore, 'read'>;
+  docker: Pick<ContainerClient, 'listContainers'>;
+  keys: GatewayKeys;
+  hostIdentity: HostIdentity;
+  sshHost: () => Promise<string>;
+  server: GatewayServer;
+  audit: AuditLog;
+  clock: Clock;
+  /** The user's running session, started when they have none (sessionForUser). */
+  sessionFor(user: string, say: (line: string) => void): Promise<SessionRecord>;
+  /** Swarm mode: sessions are reached at their node's published port. */
+  swarm: boolean;
+}
+
+/**
+ * `sandman gateway`: one SSH connection, from login to the relay's end (README "The SSH gateway").
+ * Every login, accepted or refused, is an audit line with the source address.
+ */
+export async function runGateway(deps: GatewayDeps, socket: Duplex, source: string): Promise<GatewayOutcome> {
+  const {config} = deps;
+  const [state, hostKey, relayKey, sshHost] = await Promise.all([
+    deps.store.read(),
+    deps.keys.hostKey(),
+    deps.keys.relayKey(),
+    deps.sshHost(),
+  ]);
+  const certificate = await deps.hostIdentity.renew({
+    hostPublicKey: hostKey.publicKey,
+    principals: [...new Set([sshHost, localAddress(config.bindAddress)])],
+    validBefore: new Date(deps.clock.now().getTime() + CERTIFICATE_DAYS * 86_400_000),
+  });
+  const auth = new GatewayAuth(state.users);
+  let starting: Promise<unknown> | undefined;
+  const outcome = await deps.server.serve({
+    socket,
+    hostKey: {privateKey: hostKey.privateKey, certificate},
+    loginTimeoutMs: config.gatewayLoginTimeout,
+    authenticate: (attempt) => auth.attempt(attempt),
+    refuse: () => auth.refused(),
+    upstream: (user, say) => {
+      const target = (async (): Promise<UpstreamTarget> => {
+        await deps.audit.record({action: 'gateway-login', session: null, user, result: 'ok', source});
+        const session = await deps.sessionFor(user, say);
+        return {
+          ...(await address(deps, session)),
+          username: session.user,
+          privateKey: relayKey.privateKey,
+          hostKey: session.host_public_key ?? undefined,
+        };
+      })();
+      starting = target.catch(() => undefined);
+      return target;
+    },
+  });
+  if (!outcome.accepted) {
+    const why =
+      outcome.ended === 'timeout'
+        ? `no login within ${config.gatewayLoginTimeout / 1000}s`
+        : `refused (publickey) after ${outcome.attempts} attempt(s)`;
+    await deps.audit.record({
+      action: 'gateway-login',
+      session: null,
+      user: outcome.users[0] ?? null,
+      result: 'failed',
+      reason: outcome.users.length > 1 ? `${why}; names tried: ${outcome.users.join(', ')}` : why,
+      source,
+    });
+  }
+  // A session being started when the user hung up is finished, not cut off half-made.
+  await starting;
+  return outcome;
+}
+
+/** The session's sshd: on its own address on the sessions network, or (Swarm mode) its node's port. */
+async function address(deps: GatewayDeps, session: SessionRecord): Promise<{host: string; port: number}> {
+  if (deps.swarm) return {host: session.ssh_host, port: session.ssh_port};
+  const [container] = await deps.docker.listContainers({[LABELS.session]: session.id});
+  const host = container?.addresses?.[deps.config.network];
+  if (!host)
+    throw new SandmanError(
+      'FAILURE',
+      `session ${session.id} has no address on network ${deps.config.network} (is its container running?)`,
+    );
+  return {host, port: 22};
+}

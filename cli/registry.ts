@@ -221,9 +221,15 @@ export const COMMAND_TABLE: CommandSpec[] = [
     examples: [
       '<%= config.bin %> ssh-config alice >> ~/.ssh/config && ssh sandman-alice',
       '<%= config.bin %> ssh-config alice --identity-file ~/.ssh/sandman-alice --json',
+      '<%= config.bin %> ssh-config alice --gateway --identity-file ~/.ssh/id_ed25519',
     ],
     args: [SESSION_ARG],
     flags: {
+      gateway: {
+        kind: 'boolean',
+        description:
+          "through the SSH gateway: USER's block for every session they will have (no session needed)",
+      },
       alias: {kind: 'string', description: 'the Host name to connect with (default sandman-USER)'},
       'identity-file': {
         kind: 'string',
@@ -468,6 +474,11 @@ export const COMMAND_TABLE: CommandSpec[] = [
     ],
     flags: {
       base: {kind: 'string', description: 'base image, when the workspace image has to be built'},
+      gateway: {
+        kind: 'boolean',
+        description:
+          "also the SSH gateway: its keys, and its socket (gatewayPort) and service beside the reaper's units; remembered",
+      },
       'unit-dir': {
         kind: 'string',
         description: 'write the reaper units here and enable nothing (remembered; default: systemd or cron)',

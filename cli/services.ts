@@ -341,6 +341,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           buildImage: (base) =>
             buildWorkspaceImage(docker, {contextDir: request.imageContext, tag: config.image, base}),
           doctor: (reaper) => services.doctor({reaper}),
+          gatewayKeys: await gatewayKeys(),
         },
         request,
       );

@@ -66,6 +66,7 @@ const setup: Handler = async ({flags}, context): Promise<SetupResult> => {
       command: selfCommand(context.root),
       environment: sandmanEnvironment(),
       imageContext: path.join(context.root, 'images', 'workspace'),
+      gateway: flags.gateway === true,
     });
   } finally {
     spinner.stop();

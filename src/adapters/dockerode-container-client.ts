@@ -220,7 +220,10 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
       ExposedPorts: {'22/tcp': {}},
       HostConfig: {
         NetworkMode: spec.network,
-        PortBindings: {'22/tcp': [{HostIp: spec.bindAddress, HostPort: String(spec.hostPort)}]},
+        PortBindings:
+          spec.hostPort === undefined
+            ? {}
+            : {'22/tcp': [{HostIp: spec.bindAddress, HostPort: String(spec.hostPort)}]},
         Mounts: [
           {
             Type: spec.mount.volume ? 'volume' : 'bind',

@@ -10,9 +10,9 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   env: string[];
   network: string;
-  /** Host side of the published SSH port. */
+  /** Host side of the published SSH port; none: not published (reached on the network only). */
   bindAddress: string;
-  hostPort: number;
+  hostPort?: number;
   /**
    * The only thing mounted: the user's workspace, as their home directory; a host directory, or
    * (Swarm mode) a named local volume on the node the session runs on.

@@ -2,7 +2,7 @@ import {timingSafeEqual} from 'node:crypto';
 
 import {utils, type ParsedKey} from 'ssh2';
 
-import type {UserRecord} from '../state/state-data.js';
+import type {StateData} from '../state/state-data.js';
 
 /** Attempts one connection may make before the gateway hangs up (OpenSSH's MaxAuthTries). */
 export const MAX_AUTH_ATTEMPTS = 6;
@@ -35,21 +35,36 @@ export type AuthDecision = 'key-ok' | 'accepted' | 'refused' | 'disconnect';
 
 /**
  * The gateway's login rule (README "The SSH gateway"): the SSH user name is the sandman user, and
- * the key must be one of that user's registered keys (`sandman user key add`).
+ * the key must be one of that user's registered keys (`sandman user key add`), or one their
+ * current session accepts (a key sandman made for it, or `--ssh-key`).
  */
 export class GatewayAuth {
   #failures = 0;
   readonly #parsed = new Map<string, ParsedKey[]>();
+  readonly #lines: ReadonlyMap<string, string[]>;
 
-  constructor(private readonly users: Readonly<Record<string, UserRecord>>) {}
+  constructor(state: Pick<StateData, 'users' | 'sessions'>) {
+    const lines = new Map<string, string[]>();
+    const add = (user: string, keys: string[]) => lines.set(user, [...(lines.get(user) ?? []), ...keys]);
+    for (const [user, record] of Object.entries(state.users))
+      add(
+        user,
+        (record.keys ?? []).map((key) => key.line),
+      );
+    for (const session of state.sessions)
+      add(
+        session.user,
+        (session.authorized_keys ?? '').split('\n').filter((line) => line.trim() !== ''),
+      );
+    this.#lines = lines;
+  }
 
   get failures(): number {
     return this.#failures;
   }
 
   attempt(attempt: KeyAttempt): AuthDecision {
-    const known =
-      Object.hasOwn(this.users, attempt.user) && (this.users[attempt.user]?.keys?.length ?? 0) > 0;
+    const known = (this.#lines.get(attempt.user)?.length ?? 0) > 0;
     const candidates = this.#keysOf(known ? attempt.user : undefined);
     // Every candidate is compared (no early exit), for known and unknown users alike.
     let match: ParsedKey | undefined;
@@ -74,7 +89,7 @@ export class GatewayAuth {
     const key = user ?? '';
     let keys = this.#parsed.get(key);
     if (!keys) {
-      const lines = user ? (this.users[user]?.keys ?? []).map((entry) => entry.line) : [DECOY_KEY];
+      const lines = user ? (this.#lines.get(user) ?? []) : [DECOY_KEY];
       keys = lines.flatMap((line) => {
         const parsed = utils.parseKey(line);
         const first = Array.isArray(parsed) ? parsed[0] : parsed;

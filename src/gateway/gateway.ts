@@ -4,9 +4,8 @@ import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
-import {SandmanError} from '../errors.js';
 import type {HostIdentity} from '../host-identity.js';
-import {LABELS} from '../labels.js';
+import {containerEndpoint} from '../session/session-context.js';
 import {localAddress} from '../session/ssh-client.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
@@ -50,7 +49,7 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
     principals: [...new Set([sshHost, localAddress(config.bindAddress)])],
     validBefore: new Date(deps.clock.now().getTime() + CERTIFICATE_DAYS * 86_400_000),
   });
-  const auth = new GatewayAuth(state.users);
+  const auth = new GatewayAuth(state);
   let starting: Promise<unknown> | undefined;
   const outcome = await deps.server.serve({
     socket,
@@ -93,14 +92,7 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
 }
 
 /** The session's sshd: on its own address on the sessions network, or (Swarm mode) its node's port. */
-async function address(deps: GatewayDeps, session: SessionRecord): Promise<{host: string; port: number}> {
-  if (deps.swarm) return {host: session.ssh_host, port: session.ssh_port};
-  const [container] = await deps.docker.listContainers({[LABELS.session]: session.id});
-  const host = container?.addresses?.[deps.config.network];
-  if (!host)
-    throw new SandmanError(
-      'FAILURE',
-      `session ${session.id} has no address on network ${deps.config.network} (is its container running?)`,
-    );
-  return {host, port: 22};
+function address(deps: GatewayDeps, session: SessionRecord): Promise<{host: string; port: number}> {
+  if (deps.swarm) return Promise.resolve({host: session.ssh_host, port: session.ssh_port});
+  return containerEndpoint(deps.docker, deps.config.network, session.id);
 }

@@ -21,7 +21,6 @@ import {countersOf, heldDevices, type SessionRecord, type StateData} from '../st
 import {chooseUid, workspacePath} from '../workspace.js';
 import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
-import {localAddress} from './ssh-client.js';
 import {toSessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
@@ -116,7 +115,10 @@ export class CreateWorkflow {
     } catch (error) {
       // A queued request that still finds nothing free keeps waiting: that is no failed create.
       const waiting = isSandmanError(error) && (error.kind === 'CAPACITY' || error.details?.queued_gone);
+      // The gateway's "only if none" found a session another connection made: nothing failed.
+      const spared = isSandmanError(error) && error.details?.only_if_none;
       if (
+        !spared &&
         !(request.fromQueue && waiting) &&
         !(request.queue && isSandmanError(error) && error.kind === 'CAPACITY')
       )
@@ -158,6 +160,10 @@ export class CreateWorkflow {
     const {cluster} = this.#deps;
     if (!cluster && request.node !== undefined)
       throw invalidInput('--node works in swarm mode only (backend swarm, README "Swarm mode")');
+    if (cluster && !config.directPorts)
+      throw invalidInput(
+        "swarm mode: directPorts false is not available (the gateway reaches sessions at their node's published port)",
+      );
     if (cluster && request.password)
       throw invalidInput(
         'swarm mode: --password is not available (sandman cannot reach a container on another node to set it); use keys',
@@ -376,12 +382,14 @@ export class CreateWorkflow {
       const gpu = pickGpu(held, pendingCreations(state.sessions));
       // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
       if (gpu) checkProfile(user, gpu.mig_profile, limits);
-      const port = await allocatePort({
-        start: config.sshPortStart,
-        end: config.sshPortEnd,
-        used: state.sessions.map((session) => session.ssh_port),
-        isFree: this.#deps.portProbe,
-      });
+      const port = !config.directPorts
+        ? 0
+        : await allocatePort({
+            start: config.sshPortStart,
+            end: config.sshPortEnd,
+            used: state.sessions.map((session) => session.ssh_port),
+            isFree: this.#deps.portProbe,
+          });
       const uid = this.#uidFor(state, user, owner);
       // Swarm mode: the node is settled here, under the lock, so concurrent creates share it out.
       const node = placement ? chooseNode(placement, state.sessions, user) : undefined;
@@ -403,7 +411,8 @@ export class CreateWorkflow {
         container_id: null,
         container_name: containerName(user, id),
         image: config.image,
-        ssh_port: port,
+        // directPorts off: no port of its own; it is reached through the gateway's.
+        ...(config.directPorts ? {ssh_port: port} : {ssh_port: config.gatewayPort, published: false}),
         ssh_host: node?.address ?? sshHost,
         ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
         gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
@@ -452,10 +461,10 @@ export class CreateWorkflow {
   async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
     const {config, docker} = this.#deps;
     // Swarm mode: the port is published on the node the session runs on.
-    const host = this.#deps.cluster ? record.ssh_host : localAddress(config.bindAddress);
+    const {host, port} = await this.#ctx.sshEndpoint(record);
     const ready = await this.#deps.sshProbe.waitForBanner({
       host,
-      port: record.ssh_port,
+      port,
       timeoutMs: config.readyTimeout,
       check: async () => {
         const state = await docker.inspectContainer(containerId);

@@ -6,7 +6,6 @@ import {authorizedKeysUntil} from '../ssh-certificates.js';
 import {type SessionRecord} from '../state/state-data.js';
 import {loginBanner} from './banner.js';
 import {resolveSession} from './resolve.js';
-import {localAddress} from './ssh-client.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkExtensionTtl} from '../users/user-policy.js';
@@ -136,8 +135,7 @@ export class ExtendWorkflow {
         const hup = await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
         if (hup?.exitCode === 0) {
           await this.#deps.sshProbe.waitForBanner({
-            host: localAddress(this.#deps.config.bindAddress),
-            port: session.ssh_port,
+            ...(await this.#ctx.sshEndpoint(session)),
             timeoutMs: 5_000,
           });
         }

@@ -189,6 +189,22 @@ export function withGatewayKey(authorizedKeys: string, record: Pick<SessionRecor
   return [authorizedKeys, record.gateway_key ?? ''].filter((keys) => keys.trim() !== '').join('\n');
 }
 
+/** A session container's sshd on its own address on the sessions network. */
+export async function containerEndpoint(
+  docker: Pick<ContainerClient, 'listContainers'>,
+  network: string,
+  sessionId: string,
+): Promise<{host: string; port: number}> {
+  const [container] = await docker.listContainers({[LABELS.session]: sessionId});
+  const host = container?.addresses?.[network];
+  if (!host)
+    throw new SandmanError(
+      'FAILURE',
+      `session ${sessionId} has no address on network ${network} (is its container running?)`,
+    );
+  return {host, port: 22};
+}
+
 export function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
   return [
     {path: CONTAINER_PATHS.hostKey, content: credentials.privateKey, mode: 0o600},
@@ -259,7 +275,7 @@ export class SessionContext {
       env,
       network: config.network,
       bindAddress: config.bindAddress,
-      hostPort: record.ssh_port,
+      hostPort: record.published === false ? undefined : record.ssh_port,
       mount: {source: record.workspace, target: `/home/${record.user}`},
       files: hostKeyFiles(hostCredentials),
       capAdd: SSHD_CAPABILITIES,
@@ -278,6 +294,17 @@ export class SessionContext {
     const keys = this.deps.gatewayKeys;
     if (!keys) return '';
     return relayAuthorizedKey((await keys.relayKey()).publicKey, gateways);
+  }
+
+  /**
+   * Where the session's sshd answers from this host: its published port, or (directPorts off) its
+   * own address on the sessions network; Swarm mode: its node's port.
+   */
+  async sshEndpoint(record: SessionRecord): Promise<{host: string; port: number}> {
+    const {config, docker} = this.deps;
+    if (this.deps.cluster) return {host: record.ssh_host, port: record.ssh_port};
+    if (record.published !== false) return {host: localAddress(config.bindAddress), port: record.ssh_port};
+    return containerEndpoint(docker, config.network, record.id);
   }
 
   /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */

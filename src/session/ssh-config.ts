@@ -8,14 +8,15 @@ export interface SshConfigOptions {
 }
 
 export interface SshConfigView {
-  session_id: string;
+  /** null for the gateway's block, which names no session. */
+  session_id: string | null;
   alias: string;
   host_name: string;
   port: number;
   user: string;
   identity_file: string | null;
   known_hosts_file: string;
-  expires_at: string;
+  expires_at: string | null;
   config: string;
 }
 
@@ -45,6 +46,41 @@ export function sshConfig(session: SessionRecord, options: SshConfigOptions): Ss
     identity_file: options.identityFile,
     known_hosts_file: options.knownHostsFile,
     expires_at: session.expires_at,
+    config: lines.join('\n') + '\n',
+  };
+}
+
+/**
+ * The Host block for the SSH gateway (README "The SSH gateway"): one address for every session
+ * the user will ever have, so it never goes stale; their own key, the gateway's port.
+ */
+export function gatewaySshConfig(
+  user: string,
+  gateway: {host: string; port: number},
+  options: SshConfigOptions,
+): SshConfigView {
+  const lines = [
+    `# sandman for ${user} through the SSH gateway: connecting starts the session when there is none`,
+    `# Once per machine: sandman known-hosts >> ${options.knownHostsFile}`,
+    `Host ${options.alias}`,
+    `  HostName ${gateway.host}`,
+    `  Port ${gateway.port}`,
+    `  User ${user}`,
+    ...(options.identityFile ? [`  IdentityFile ${options.identityFile}`, '  IdentitiesOnly yes'] : []),
+    `  UserKnownHostsFile ${options.knownHostsFile}`,
+    '  StrictHostKeyChecking yes',
+    // A first connection may wait for its session to start; keepalives hold it open meanwhile.
+    '  ServerAliveInterval 30',
+  ];
+  return {
+    session_id: null,
+    alias: options.alias,
+    host_name: gateway.host,
+    port: gateway.port,
+    user,
+    identity_file: options.identityFile,
+    known_hosts_file: options.knownHostsFile,
+    expires_at: null,
     config: lines.join('\n') + '\n',
   };
 }

@@ -9,7 +9,8 @@ import type {RemoveResult} from '../session/session-service.js';
 import type {StateDir} from '../state-dir.js';
 import type {StateStore} from '../state/state-store.js';
 import {workspacePath} from '../workspace.js';
-import {removeReaper, type SetupHost, type SetupStep} from './set-up-host.js';
+import {removeGateway, removeReaper, type SetupHost, type SetupStep} from './set-up-host.js';
+import {GATEWAY_SOCKET_NAME} from './systemd-units.js';
 import {describeReaper, reaperLocation, readSetupRecord} from './setup-record.js';
 import {CRON_HEADER} from './systemd-units.js';
 
@@ -73,8 +74,11 @@ export async function removeSetup(deps: RemoveSetupDeps, request: RemoveSetupReq
     });
   else steps.push({step: 'sessions', status: 'ok', detail: 'none'});
 
-  // 2. The reaper, where setup put it (or where the flags say).
+  // 2. The SSH gateway's socket and service (they sit beside the reaper's units), then the
+  // reaper, where setup put it (or where the flags say).
   const reaper = reaperLocation(request, record, await host.systemd());
+  if (record?.gateway && reaper.kind !== 'cron')
+    await step('gateway', `${GATEWAY_SOCKET_NAME} in ${reaper.dir}`, () => removeGateway(host, reaper));
   const cron = reaper.kind === 'cron' ? await host.read(reaper.file) : undefined;
   if (reaper.kind === 'cron' && cron === undefined)
     steps.push({step: 'reaper', status: 'ok', detail: `no cron job in ${reaper.file}`});

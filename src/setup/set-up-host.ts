@@ -14,7 +14,15 @@ import {
   type ReaperLocation,
   type SetupRecord,
 } from './setup-record.js';
-import {cronFile, reaperUnits, TIMER_NAME} from './systemd-units.js';
+import {
+  cronFile,
+  GATEWAY_SERVICE_NAME,
+  GATEWAY_SOCKET_NAME,
+  gatewayUnits,
+  reaperUnits,
+  TIMER_NAME,
+} from './systemd-units.js';
+import type {GatewayKeys} from '../gateway/gateway-keys.js';
 
 /** The host as setup changes it (implemented on the file system and systemctl). */
 export interface SetupHost {
@@ -50,6 +58,8 @@ export interface SetupRequest {
   command: string[];
   environment: Record<string, string>;
   imageContext: string;
+  /** Also the SSH gateway's socket and service (README "The SSH gateway"); remembered for later runs. */
+  gateway?: boolean;
 }
 
 export interface SetupStep {
@@ -67,6 +77,8 @@ export interface SetupDeps {
   networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
   buildImage: (base: string | undefined) => Promise<void>;
   doctor: (reaper: ReaperLocation) => Promise<Check[]>;
+  /** The gateway's keys, made at setup so its first connection does not wait for them. */
+  gatewayKeys: GatewayKeys;
 }
 
 /** Runs one step's change, or says what it would do on a dry run. */
@@ -97,6 +109,7 @@ export async function setUpHost(
   const reaper = reaperLocation(request, before, await host.systemd());
   await reaperStep(deps, request, reaper, record, steps, change);
   record.reaper = reaper;
+  await gatewayStep(deps, request, reaper, record, steps, change);
   await networkSteps(deps, request, record, steps, change);
 
   if (!request.dryRun && JSON.stringify(record) !== JSON.stringify(before))
@@ -211,28 +224,91 @@ async function reaperStep(
     return;
   }
   const units = reaperUnits({command: request.command, environment: request.environment});
+  await unitsStep(host, 'reaper', units, TIMER_NAME, reaper, record, steps, change);
+}
+
+/**
+ * Units in the reaper's place: written when their text differs (an upgrade's new units say so),
+ * enabled with systemctl where systemd runs them.
+ */
+async function unitsStep(
+  host: SetupHost,
+  step: string,
+  units: Record<string, string>,
+  enableUnit: string,
+  place: {kind: 'systemd' | 'units'; dir: string},
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
   const stale: string[] = [];
   for (const [name, text] of Object.entries(units))
-    if ((await host.read(path.join(reaper.dir, name))) !== text) stale.push(name);
+    if ((await host.read(path.join(place.dir, name))) !== text) stale.push(name);
   if (stale.length === 0) {
-    steps.push({step: 'reaper', status: 'ok', detail: `${TIMER_NAME} in ${reaper.dir}`});
+    steps.push({step, status: 'ok', detail: `${enableUnit} in ${place.dir}`});
     return;
   }
-  const enable = reaper.kind === 'systemd';
-  const dirMade = (await host.directoryMode(reaper.dir)) === undefined;
+  const enable = place.kind === 'systemd';
+  const dirMade = (await host.directoryMode(place.dir)) === undefined;
   await change(
-    'reaper',
-    `${stale.join(', ')} in ${reaper.dir}${enable ? ', enabled with systemctl' : ''}`,
+    step,
+    `${stale.join(', ')} in ${place.dir}${enable ? ', enabled with systemctl' : ''}`,
     async () => {
       for (const [name, text] of Object.entries(units))
-        await host.write(path.join(reaper.dir, name), text, 0o644);
-      if (dirMade) record.made.directories.push(reaper.dir);
+        await host.write(path.join(place.dir, name), text, 0o644);
+      if (dirMade && !record.made.directories.includes(place.dir)) record.made.directories.push(place.dir);
       if (enable) {
         await host.systemctl(['daemon-reload']);
-        await host.systemctl(['enable', '--now', TIMER_NAME]);
+        await host.systemctl(['enable', '--now', enableUnit]);
       }
     },
   );
+}
+
+/**
+ * 4b. The SSH gateway (`--gateway`, remembered): its keys, and its socket and service beside the
+ * reaper's units. Without systemd there is no socket activation to give it.
+ */
+async function gatewayStep(
+  {config, gatewayKeys, host}: SetupDeps,
+  request: SetupRequest,
+  reaper: ReaperLocation,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  if (!request.gateway && !record.gateway) return;
+  if (reaper.kind === 'cron') {
+    steps.push({
+      step: 'gateway',
+      status: 'kept',
+      detail:
+        'no systemd on this host: run "systemd-socket-activate --accept -l PORT sandman gateway" ' +
+        '(or an inetd) under a supervisor',
+    });
+    return;
+  }
+  if (!request.dryRun) await Promise.all([gatewayKeys.hostKey(), gatewayKeys.relayKey()]);
+  const units = gatewayUnits({
+    command: request.command,
+    environment: request.environment,
+    port: config.gatewayPort,
+    maxConnectionsPerSource: config.gatewayMaxConnectionsPerSource,
+  });
+  await unitsStep(host, 'gateway', units, GATEWAY_SOCKET_NAME, reaper, record, steps, change);
+  record.gateway = true;
+}
+
+/** Takes the gateway's units away (socket disabled first where systemd runs it). */
+export async function removeGateway(host: SetupHost, place: ReaperLocation): Promise<boolean> {
+  if (place.kind === 'cron') return false;
+  if (place.kind === 'systemd')
+    await host.systemctl(['disable', '--now', GATEWAY_SOCKET_NAME]).catch(() => undefined);
+  let removed = false;
+  for (const name of [GATEWAY_SOCKET_NAME, GATEWAY_SERVICE_NAME])
+    removed = (await host.remove(path.join(place.dir, name))) || removed;
+  if (place.kind === 'systemd') await host.systemctl(['daemon-reload']);
+  return removed;
 }
 
 /** Takes the reaper away from a place setup put it (units disabled first where systemd runs them). */

@@ -19,6 +19,8 @@ export type ReaperLocation =
 export interface SetupRecord {
   version: 1;
   reaper?: ReaperLocation;
+  /** `setup --gateway`: the gateway's units went beside the reaper's (systemd or a unit directory). */
+  gateway?: boolean;
   made: {
     /** The config file, when setup wrote it first. */
     configFile?: string;

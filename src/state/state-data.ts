@@ -15,6 +15,11 @@ export interface SessionRecord {
   container_name: string;
   image: string;
   ssh_port: number;
+  /**
+   * false: the session's port is not published (directPorts off); it is reached through the SSH
+   * gateway, whose port ssh_port then holds. Absent: published.
+   */
+  published?: boolean;
   ssh_host: string;
   /** Path of the private key sandman made, or null when the user brought their own public key. */
   ssh_private_key_path: string | null;

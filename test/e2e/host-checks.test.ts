@@ -1,4 +1,4 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, symlink, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {execa} from 'execa';
@@ -77,6 +77,38 @@ describe('systemd units', () => {
       /^ExecStart=\S+ \S+run\.js api$/m,
     );
     const verify = await execa('systemd-analyze', ['verify', ...body.files], {reject: false});
+    expect(verify.stderr).toBe('');
+    expect(verify.exitCode).toBe(0);
+  });
+
+  it('systemd install --gateway writes an accepting socket and a service template that pass systemd-analyze verify', async () => {
+    const gatewayDir = path.join(unitDir, 'gateway');
+    const {exitCode, body} = await sandbox.json<{files: string[]}>(
+      ['systemd', 'install', '--gateway', '--dir', gatewayDir],
+      {env: {SANDMAN_GATEWAY_PORT: '2222', SANDMAN_GATEWAY_MAX_CONNECTIONS_PER_SOURCE: '12'}},
+    );
+    expect(exitCode).toBe(0);
+    expect(body.files.map((file) => path.basename(file)).sort()).toEqual([
+      'sandman-gateway.socket',
+      'sandman-gateway@.service',
+    ]);
+    const socket = await readFile(path.join(gatewayDir, 'sandman-gateway.socket'), 'utf8');
+    expect(socket).toMatch(/^ListenStream=2222$/m);
+    expect(socket).toMatch(/^Accept=yes$/m);
+    expect(socket).toMatch(/^MaxConnectionsPerSource=12$/m);
+    expect(await readFile(path.join(gatewayDir, 'sandman-gateway@.service'), 'utf8')).toMatch(
+      /^ExecStart=\S+ \S+run\.js gateway$/m,
+    );
+    // A template is verified through an instance of it, as systemd starts one per connection.
+    const instance = path.join(gatewayDir, 'sandman-gateway@1.service');
+    await symlink(path.join(gatewayDir, 'sandman-gateway@.service'), instance);
+    const verify = await execa(
+      'systemd-analyze',
+      ['verify', path.join(gatewayDir, 'sandman-gateway.socket'), instance],
+      {
+        reject: false,
+      },
+    );
     expect(verify.stderr).toBe('');
     expect(verify.exitCode).toBe(0);
   });

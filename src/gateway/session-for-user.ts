@@ -40,7 +40,11 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
     const state = await deps.store.read();
     const mine = state.sessions.filter((session) => session.user === user);
     const running = mine.find((session) => session.status === 'running');
-    if (running) return running;
+    if (running) {
+      // Started by another connection or by the line: say so, as for one started here.
+      if (said) deps.say(`sandman: session ${running.id} is ready: ${describeSession(running)}`);
+      return running;
+    }
     const starting = mine.find((session) => session.status === 'creating');
     const queued = state.queue?.find((entry) => entry.user === user);
     if (starting) {

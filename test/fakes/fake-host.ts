@@ -1,7 +1,9 @@
 import type {ContainerActivity} from '../../src/activity.js';
 import type {Clock} from '../../src/clock.js';
 import {SandmanError} from '../../src/errors.js';
+import type {GatewayKeys} from '../../src/gateway/gateway-keys.js';
 import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
+import {generateKeyPair, type KeyPair} from '../../src/ssh-keys.js';
 import type {Firewall, RuleState} from '../../src/network/firewall.js';
 import {chainNames, firewallPlan, type NetworkPolicy} from '../../src/network/network-policy.js';
 import type {KeyStore} from '../../src/key-store.js';
@@ -201,5 +203,19 @@ export class FakeActivity implements ContainerActivity {
   }
   async inContainer(pid: number, containerId: string): Promise<boolean> {
     return this.gpuProcessContainer.get(pid) === containerId;
+  }
+}
+
+/** The gateway's keys: real ed25519 pairs, made once per test run (the gateway's tests sign with them). */
+export class FakeGatewayKeys implements GatewayKeys {
+  static #host?: KeyPair;
+  static #relay?: KeyPair;
+
+  async hostKey(): Promise<KeyPair> {
+    return (FakeGatewayKeys.#host ??= generateKeyPair('sandman-gateway-host'));
+  }
+
+  async relayKey(): Promise<KeyPair> {
+    return (FakeGatewayKeys.#relay ??= generateKeyPair('sandman-gateway'));
   }
 }

@@ -12,6 +12,7 @@ import {FakeContainerClient} from './fake-container-client.js';
 import {
   FakeClock,
   FakeFirewall,
+  FakeGatewayKeys,
   FakeHostIdentity,
   FakeKeyStore,
   FakeLocks,
@@ -72,6 +73,7 @@ export function fakeWorld(
     gpus,
     keys,
     hostIdentity,
+    gatewayKeys: new FakeGatewayKeys(),
     networkBoundary,
     workspaces,
     locks,

@@ -1,4 +1,4 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, readFile, stat, writeFile} from 'node:fs/promises';
 import {connect} from 'node:net';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -431,3 +431,44 @@ function exchange(port: number, bytes: Buffer): Promise<{closed: boolean}> {
     });
   });
 }
+
+describe('setup --gateway', () => {
+  it("makes the gateway's keys and writes its units beside the reaper's; remembered; --remove takes them away", async () => {
+    const hostSandbox = createSandbox({portStart: 35_300, portCount: 5});
+    try {
+      const units = path.join(hostSandbox.dir, 'units');
+      const first = await hostSandbox.json<{steps: Array<{step: string; status: string; detail: string}>}>([
+        'setup',
+        '--gateway',
+        '--unit-dir',
+        units,
+      ]);
+      expect(first.exitCode, JSON.stringify(first.body)).toBe(0);
+      expect(first.body.steps).toContainEqual({
+        step: 'gateway',
+        status: 'done',
+        detail: `sandman-gateway.socket, sandman-gateway@.service in ${units}`,
+      });
+      const gatewayDir = path.join(path.dirname(hostSandbox.stateFile), 'gateway');
+      for (const name of ['ssh_host_ed25519_key', 'relay_ed25519'])
+        expect(((await stat(path.join(gatewayDir, name))).mode & 0o777).toString(8)).toBe('600');
+      expect((await readdir(units)).sort()).toEqual([
+        'sandman-gateway.socket',
+        'sandman-gateway@.service',
+        'sandman-reap.service',
+        'sandman-reap.timer',
+      ]);
+      // A later setup without the flag keeps the gateway, and finds nothing to do.
+      const again = await hostSandbox.json<{steps: Array<{step: string; status: string}>}>(['setup']);
+      expect(again.body.steps).toContainEqual(expect.objectContaining({step: 'gateway', status: 'ok'}));
+      const removed = await hostSandbox.json<{steps: Array<{step: string; status: string}>}>([
+        'setup',
+        '--remove',
+      ]);
+      expect(removed.body.steps).toContainEqual(expect.objectContaining({step: 'gateway', status: 'done'}));
+      expect(await readdir(units).catch(() => [])).toEqual([]);
+    } finally {
+      await hostSandbox.cleanup();
+    }
+  });
+});

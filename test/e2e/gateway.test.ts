@@ -109,6 +109,12 @@ describe('ssh -p PORT alice@host', () => {
     expect(paper.stdout.trim()).toBe('paper=en_GB.UTF-8');
     const tty = await ssh('alice', 'tty', {extra: ['-tt']});
     expect(tty.stdout.trim()).toMatch(/^\/dev\/pts\/\d+$/);
+    // Remote forwarding stays off, as on the session's own port.
+    const remote = await ssh('alice', 'true', {
+      extra: ['-R', '35191:127.0.0.1:22', '-o', 'ExitOnForwardFailure=yes'],
+    });
+    expect(remote.exitCode).toBe(255);
+    expect(remote.stderr).toMatch(/remote port forwarding failed/);
   });
 
   it('follows a terminal resize (tmux) and delivers Ctrl-C to the remote command', async () => {

@@ -5,6 +5,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {BIN, ROOT} from '../helpers/constants.js';
+import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
@@ -242,6 +243,38 @@ describe('swarm mode on a three-node lab swarm', () => {
       const logs = await sandbox.run(['session', 'logs', first.ssh_user]);
       expect(logs.stdout).toContain(`sandman-entrypoint: session for ${first.ssh_user}`);
       sessions.unshift(next.session!);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    "the SSH gateway on the manager reaches sessions on every node at the node's address and port",
+    async () => {
+      const gateway = await GatewayUnderTest.start(
+        sandbox,
+        2200,
+        {},
+        {netns: 'sandman-lab1', address: address(1)},
+      );
+      try {
+        const byNode = new Map(sessions.map((session) => [session.node, session]));
+        expect(byNode.size).toBeGreaterThanOrEqual(2);
+        for (const session of byNode.values()) {
+          // The session's own key is one the gateway accepts for its user; the host key is the
+          // gateway's, certified by the cluster's CA for the manager's address.
+          const login = await gatewaySsh(2200, session.ssh_user, 'id -un; cat ~/kept', {
+            knownHosts,
+            key: session.ssh_private_key_path,
+            host: address(1),
+          });
+          expect(login.stdout.split('\n'), login.stderr + gateway.log()).toEqual([
+            session.ssh_user,
+            `kept by ${session.ssh_user}`,
+          ]);
+        }
+      } finally {
+        await gateway.stop();
+      }
     },
     TIMEOUT,
   );

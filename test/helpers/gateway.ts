@@ -21,15 +21,19 @@ export class GatewayUnderTest {
     sandbox: Sandbox,
     port: number,
     env: Record<string, string> = {},
+    /** Swarm lab: a manager's network namespace and address (test/swarm/lab.sh). */
+    host?: {netns: string; address: string},
   ): Promise<GatewayUnderTest> {
     const variables = {...sandbox.env, ...env};
     const output: string[] = [];
+    const address = host?.address ?? '127.0.0.1';
     const child = execa(
-      'systemd-socket-activate',
+      host ? 'nsenter' : 'systemd-socket-activate',
       [
+        ...(host ? [`--net=/var/run/netns/${host.netns}`, 'systemd-socket-activate'] : []),
         '--accept',
         '-l',
-        `127.0.0.1:${port}`,
+        `${address}:${port}`,
         ...Object.entries(variables).flatMap(([key, value]) => ['-E', `${key}=${value}`]),
         '-E',
         `PATH=${process.env.PATH}`,
@@ -42,7 +46,7 @@ export class GatewayUnderTest {
     child.all?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     const gateway = new GatewayUnderTest(port, child, output);
     for (let tries = 0; tries < 100; tries++) {
-      if (await listening(port)) return gateway;
+      if (await listening(address, port)) return gateway;
       await sleep(50);
     }
     throw new Error(`the gateway's socket never listened on ${port}: ${output.join('')}`);
@@ -65,9 +69,9 @@ export class GatewayUnderTest {
   }
 }
 
-function listening(port: number): Promise<boolean> {
+function listening(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
+    const socket = connect(port, address);
     // A connection is accepted by systemd and handed to a gateway: close it at once.
     socket.on('connect', () => {
       socket.destroy();
@@ -82,7 +86,7 @@ export async function gatewaySsh(
   port: number,
   user: string,
   command: string,
-  options: {key?: string; knownHosts: string; extra?: string[]; env?: Record<string, string>},
+  options: {key?: string; knownHosts: string; extra?: string[]; env?: Record<string, string>; host?: string},
 ): Promise<CliResult> {
   const result = await execa(
     'ssh',
@@ -95,7 +99,7 @@ export async function gatewaySsh(
       ...strictHostKeyOptions(options.knownHosts),
       '-p',
       String(port),
-      `${user}@127.0.0.1`,
+      `${user}@${options.host ?? '127.0.0.1'}`,
       command,
     ],
     {reject: false, stdin: 'ignore', timeout: 120_000, env: options.env},

@@ -302,11 +302,19 @@ async function gatewayStep(
 /** Takes the gateway's units away (socket disabled first where systemd runs it). */
 export async function removeGateway(host: SetupHost, place: ReaperLocation): Promise<boolean> {
   if (place.kind === 'cron') return false;
-  if (place.kind === 'systemd')
-    await host.systemctl(['disable', '--now', GATEWAY_SOCKET_NAME]).catch(() => undefined);
+  return removeUnits(host, place, [GATEWAY_SOCKET_NAME, GATEWAY_SERVICE_NAME], GATEWAY_SOCKET_NAME);
+}
+
+/** Units setup wrote: disabled (where systemd runs them), removed, and systemd told. */
+async function removeUnits(
+  host: SetupHost,
+  place: {kind: 'systemd' | 'units'; dir: string},
+  names: string[],
+  enabled: string,
+): Promise<boolean> {
+  if (place.kind === 'systemd') await host.systemctl(['disable', '--now', enabled]).catch(() => undefined);
   let removed = false;
-  for (const name of [GATEWAY_SOCKET_NAME, GATEWAY_SERVICE_NAME])
-    removed = (await host.remove(path.join(place.dir, name))) || removed;
+  for (const name of names) removed = (await host.remove(path.join(place.dir, name))) || removed;
   if (place.kind === 'systemd') await host.systemctl(['daemon-reload']);
   return removed;
 }
@@ -314,13 +322,7 @@ export async function removeGateway(host: SetupHost, place: ReaperLocation): Pro
 /** Takes the reaper away from a place setup put it (units disabled first where systemd runs them). */
 export async function removeReaper(host: SetupHost, reaper: ReaperLocation): Promise<boolean> {
   if (reaper.kind === 'cron') return host.remove(reaper.file);
-  if (reaper.kind === 'systemd')
-    await host.systemctl(['disable', '--now', TIMER_NAME]).catch(() => undefined);
-  let removed = false;
-  for (const name of Object.keys(reaperUnits({command: []})))
-    removed = (await host.remove(path.join(reaper.dir, name))) || removed;
-  if (reaper.kind === 'systemd') await host.systemctl(['daemon-reload']);
-  return removed;
+  return removeUnits(host, reaper, Object.keys(reaperUnits({command: []})), TIMER_NAME);
 }
 
 /** 5. The sessions' network and its firewall rules. */

@@ -23,6 +23,15 @@ let gateway: GatewayUnderTest;
 let keys: string;
 let knownHosts: string;
 const key = (name: string) => path.join(keys, name);
+/** The OpenSSH options of a user who trusts this host through its known-hosts line only. */
+const strict = () => [
+  '-o',
+  'StrictHostKeyChecking=yes',
+  '-o',
+  `UserKnownHostsFile=${knownHosts}`,
+  '-o',
+  'BatchMode=yes',
+];
 const ssh = (user: string, command: string, options: {key?: string; extra?: string[]} = {}) =>
   gatewaySsh(GATEWAY_PORT, user, command, {knownHosts, key: key('alice'), ...options});
 
@@ -91,12 +100,7 @@ describe('ssh -p PORT alice@host', () => {
       [
         '-o',
         'SendEnv=LC_PAPER',
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'BatchMode=yes',
+        ...strict(),
         '-i',
         key('alice'),
         '-p',
@@ -147,39 +151,14 @@ describe('ssh -p PORT alice@host', () => {
     await writeFile(local, 'through the gateway\n');
     const scp = await execa(
       'scp',
-      [
-        '-i',
-        key('alice'),
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'BatchMode=yes',
-        '-P',
-        String(GATEWAY_PORT),
-        local,
-        'alice@127.0.0.1:notes.txt',
-      ],
+      ['-i', key('alice'), ...strict(), '-P', String(GATEWAY_PORT), local, 'alice@127.0.0.1:notes.txt'],
       {reject: false},
     );
     expect(scp.exitCode, scp.stderr).toBe(0);
     const back = path.join(sandbox.dir, 'back.txt');
     const sftp = await execa(
       'sftp',
-      [
-        '-i',
-        key('alice'),
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'BatchMode=yes',
-        '-P',
-        String(GATEWAY_PORT),
-        'alice@127.0.0.1',
-      ],
+      ['-i', key('alice'), ...strict(), '-P', String(GATEWAY_PORT), 'alice@127.0.0.1'],
       {reject: false, input: `get notes.txt ${back}\n`},
     );
     expect(sftp.exitCode, sftp.stderr).toBe(0);
@@ -196,12 +175,7 @@ describe('ssh -p PORT alice@host', () => {
         `127.0.0.1:${local}:127.0.0.1:22`,
         '-i',
         key('alice'),
-        '-o',
-        'StrictHostKeyChecking=yes',
-        '-o',
-        `UserKnownHostsFile=${knownHosts}`,
-        '-o',
-        'BatchMode=yes',
+        ...strict(),
         '-o',
         'ExitOnForwardFailure=yes',
         '-p',
@@ -245,19 +219,7 @@ describe('ssh -p PORT alice@host', () => {
       const fingerprint = (await execa('ssh-keygen', ['-lf', key('alice.pub')])).stdout.split(' ')[1]!;
       const listed = await execa(
         'ssh',
-        [
-          '-A',
-          '-o',
-          'StrictHostKeyChecking=yes',
-          '-o',
-          `UserKnownHostsFile=${knownHosts}`,
-          '-o',
-          'BatchMode=yes',
-          '-p',
-          String(GATEWAY_PORT),
-          'alice@127.0.0.1',
-          'ssh-add -l',
-        ],
+        ['-A', ...strict(), '-p', String(GATEWAY_PORT), 'alice@127.0.0.1', 'ssh-add -l'],
         {reject: false, env: {SSH_AUTH_SOCK: socket}, stdin: 'ignore'},
       );
       expect(listed.exitCode, listed.stderr).toBe(0);

@@ -127,6 +127,12 @@ function request(user: string, extra: Partial<CreateRequest> = {}): CreateReques
   return {user, gpu: {kind: 'none'}, password: false, env: [], wait: true, ...extra};
 }
 
+/** Every GPU of the replayed 8-GPU host held by a session of its own. */
+async function fillEightGpus(world: World): Promise<void> {
+  for (let index = 0; index < 8; index++)
+    await world.sessions.create(request(`busy${index}`, {gpu: {kind: 'gpu', ref: 'any'}}));
+}
+
 function spawner(world: World, said: string[], sleep: () => Promise<void> = async () => undefined) {
   return (user: string) =>
     sessionForUser(
@@ -176,8 +182,7 @@ describe('spawn on connect', () => {
 
   it('says what is free and fails when nothing of the kind is free', async () => {
     const world = fakeWorld({smi: FakeNvidiaSmi.rtxPro6000x8()});
-    for (let index = 0; index < 8; index++)
-      await world.sessions.create(request(`busy${index}`, {gpu: {kind: 'gpu', ref: 'any'}}));
+    await fillEightGpus(world);
     await world.users.add('alice', {
       keys: [{text: alice.publicKey, source: 'test'}],
       gpu: {kind: 'gpu', ref: 'any'},
@@ -190,8 +195,7 @@ describe('spawn on connect', () => {
 
   it('waits in line with its position when the user queues by default, and returns the session the line starts', async () => {
     const world = fakeWorld({smi: FakeNvidiaSmi.rtxPro6000x8()});
-    for (let index = 0; index < 8; index++)
-      await world.sessions.create(request(`busy${index}`, {gpu: {kind: 'gpu', ref: 'any'}}));
+    await fillEightGpus(world);
     await world.users.add('alice', {
       keys: [{text: alice.publicKey, source: 'test'}],
       gpu: {kind: 'gpu', ref: 'any'},

@@ -10,7 +10,9 @@ export interface AuditEntry {
     | 'user-set'
     | 'user-rm'
     | 'user-key-rm'
-    | 'gateway-login';
+    | 'gateway-login'
+    | 'stop'
+    | 'start';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';

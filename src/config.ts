@@ -79,6 +79,12 @@ export interface Config {
   gatewayMaxConnectionsPerSource: number;
   /** Publish each session's own SSH port; off: sessions are reached through the gateway only. */
   directPorts: boolean;
+  /** A stopped session keeps its GPU device this long, for a start to get it back (milliseconds). */
+  gpuHoldAfterStop: number;
+  /** A stopped session is removed this long after it stopped (milliseconds). */
+  stoppedRetention: number;
+  /** What the reaper does with an idle session: stop it (GPU freed, everything else kept) or remove it. */
+  idleAction: 'stop' | 'remove';
 }
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
@@ -173,6 +179,9 @@ const duration: Parser = (raw, where) => {
   }
 };
 const port = integerIn(1024, 65535);
+/** A duration that may be zero (`0`, `0s`: off). */
+const durationOrZero: Parser = (raw, where) =>
+  /^\s*0+(\.0+)?[a-z]*\s*$/i.test(String(raw)) ? 0 : duration(raw, where);
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
 export function parseGpuHourBudget(raw: unknown, where: string): GpuHourBudget | undefined {
@@ -500,6 +509,24 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
       return ['true', 'on', 'yes'].includes(value);
     },
     default: true,
+  },
+  gpuHoldAfterStop: {
+    description: 'a stopped session keeps its GPU device this long, so a start gets the same one back',
+    parse: durationOrZero,
+    default: '0s',
+  },
+  stoppedRetention: {
+    description: 'a stopped session (its container and writable layer) is removed this long after it stopped',
+    parse: duration,
+    default: '7d',
+  },
+  idleAction: {
+    description: 'what reap does with an idle session: stop (GPU freed, everything else kept) or remove',
+    parse: (raw, where) => {
+      if (raw !== 'stop' && raw !== 'remove') fail(where, 'must be "stop" or "remove"');
+      return raw;
+    },
+    default: 'stop',
   },
   groups: {
     description:

@@ -252,6 +252,30 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
     await this.#call(`start container ${id.slice(0, 12)}`, (docker) => docker.getContainer(id).start());
   }
 
+  async stopContainer(id: string): Promise<void> {
+    await this.#call(`stop container ${id.slice(0, 12)}`, async (docker) => {
+      try {
+        // sshd and the user's processes get SIGTERM, then 10 s, as `docker stop` gives them.
+        await docker.getContainer(id).stop({t: 10});
+      } catch (error) {
+        // 304: already stopped.
+        if (httpStatus(error) !== 304) throw error;
+      }
+    });
+  }
+
+  async commitContainer(id: string, reference: string): Promise<string> {
+    const colon = reference.lastIndexOf(':');
+    return this.#call(`commit container ${id.slice(0, 12)}`, async (docker) => {
+      const result = (await docker.getContainer(id).commit({
+        repo: reference.slice(0, colon),
+        tag: reference.slice(colon + 1),
+        pause: false,
+      })) as {Id: string};
+      return result.Id;
+    });
+  }
+
   async putFiles(id: string, files: ContainerFile[]): Promise<void> {
     // tar-stream is CommonJS: its functions sit on the namespace or, once bundled, on `default`.
     const loaded = await import('tar-stream');

@@ -217,6 +217,18 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
   }
 
   async startContainer(id: string): Promise<void> {
+    // A service `session stop` scaled to nothing is scaled back to one.
+    await this.#call(`start service ${id.slice(0, 12)}`, async (docker) => {
+      const service = (await docker.getService(id).inspect()) as RawService;
+      const mode = (service.Spec as {Mode?: {Replicated?: {Replicas?: number}}}).Mode;
+      if (mode?.Replicated?.Replicas === 0) {
+        const spec = {
+          ...(service.Spec as unknown as Record<string, unknown>),
+          Mode: {Replicated: {Replicas: 1}},
+        };
+        await docker.getService(service.ID).update({version: service.Version.Index, ...spec});
+      }
+    });
     // Swarm starts a service by itself: wait until its task runs, or say why it cannot.
     const deadline = Date.now() + this.startTimeoutMs;
     for (;;) {
@@ -245,6 +257,22 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
       }
       await sleep(POLL_MS);
     }
+  }
+
+  /** Scales the service to nothing: its home volume stays, its task's writable layer does not. */
+  async stopContainer(id: string): Promise<void> {
+    await this.#call(`stop service ${id.slice(0, 12)}`, async (docker) =>
+      this.#stopTasks(docker, (await docker.getService(id).inspect()) as RawService),
+    );
+  }
+
+  commitContainer(): Promise<string> {
+    return Promise.reject(
+      new SandmanError(
+        'FAILURE',
+        'swarm mode: a session container cannot be committed (Swarm places the device)',
+      ),
+    );
   }
 
   putFiles(): Promise<void> {

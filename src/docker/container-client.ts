@@ -94,6 +94,13 @@ export interface ContainerClient {
   createContainer(spec: ContainerSpec): Promise<string>;
   /** Starts it; in Swarm mode, waits until Swarm has placed and started it (failing with its reason). */
   startContainer(id: string): Promise<void>;
+  /**
+   * Stops it and keeps it (its writable layer stays; `session stop`). Swarm mode: scales the
+   * service to 0 (the task's layer does not survive). A container already stopped is success.
+   */
+  stopContainer(id: string): Promise<void>;
+  /** Saves a stopped container's filesystem as an image tagged `reference`; returns the image ID. */
+  commitContainer(id: string, reference: string): Promise<string>;
   /** Writes files into a running container, owned by root. */
   putFiles(id: string, files: ContainerFile[]): Promise<void>;
   /** Stops and removes; a container that is already gone counts as success. */

@@ -5,7 +5,7 @@ import type {SessionRecord} from '../state/state-data.js';
 /** A create that has not finished after this long died half-way (README "The reaper"). */
 export const STALE_RESERVATION_MS = 10 * 60_000;
 
-export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan' | 'stopped';
+export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan' | 'stopped' | 'retention';
 
 export interface ReapTarget {
   reason: ReapReason;
@@ -20,6 +20,8 @@ export interface ReapPlanInput {
   now: number;
   /** Whether a process on this host is still alive (a crashed create's reservation is stale at once). */
   isAlive: (pid: number) => boolean;
+  /** A stopped session is removed this long after it stopped (stoppedRetention). */
+  stoppedRetentionMs: number;
 }
 
 /**
@@ -39,6 +41,12 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
       const age = input.now - Date.parse(session.created_at);
       if (age >= STALE_RESERVATION_MS || !input.isAlive(session.creator_pid))
         targets.push({reason: 'stale', session});
+    } else if (session.status === 'stopped') {
+      // Its TTL is paused (README "Stop and start"): it ends by retention, or with its container.
+      if (session.container_id && !byId.has(session.container_id))
+        targets.push({reason: 'dangling', session});
+      else if (stoppedFor(session, input.now) >= input.stoppedRetentionMs)
+        targets.push({reason: 'retention', session});
     } else if (Date.parse(session.expires_at) <= input.now) {
       targets.push({reason: 'expired', session});
     } else if (session.container_id && !byId.has(session.container_id)) {
@@ -62,4 +70,9 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
 /** A container that is neither running nor about to (Docker restarts it on its own then). */
 export function isAtRest(container: Pick<ContainerSummary, 'state'>): boolean {
   return ['created', 'exited', 'dead'].includes(container.state);
+}
+
+/** How long a stopped session has been stopped (0 for one that is not). */
+export function stoppedFor(session: Pick<SessionRecord, 'status' | 'stopped_at'>, now: number): number {
+  return session.status === 'stopped' && session.stopped_at ? now - Date.parse(session.stopped_at) : 0;
 }

@@ -13,7 +13,7 @@ import {countersOf, type SessionRecord} from '../state/state-data.js';
 import type {SshConnections} from '../ssh-connections.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Warn} from '../warn.js';
-import {planReap, type ReapReason, type ReapTarget} from './reap-plan.js';
+import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {
   action:
@@ -24,7 +24,9 @@ export interface ReapItem {
     | 'restore-firewall'
     | 'report'
     | 'end-queued'
-    | 'start-queued';
+    | 'start-queued'
+    | 'stop-session'
+    | 'tidy-stopped';
   reason: ReapReason | 'expiring' | 'firewall' | 'not-running' | 'queue-timeout' | 'capacity';
   session_id: string | null;
   user: string | null;
@@ -134,6 +136,7 @@ export class Reaper {
       containers,
       now,
       isAlive: (pid) => this.deps.processes.alive(pid),
+      stoppedRetentionMs: config.stoppedRetention,
     });
     const taken = new Set(targets.flatMap((target) => (target.session ? [target.session.id] : [])));
     const running = state.sessions.filter(
@@ -142,6 +145,7 @@ export class Reaper {
 
     if (config.idleTimeout !== undefined) targets.push(...(await this.#idle(running, now, dryRun)));
     const items: ReapItem[] = [await this.#firewall(dryRun)].filter((item): item is ReapItem => !!item);
+    items.push(...(await this.#tidyStopped(state.sessions, taken, now, dryRun)));
     if (targets.length > 0) this.deps.progress?.(`Reaping ${targets.length} item(s)`);
     for (let index = 0; index < targets.length; index += PARALLEL) {
       const batch = targets.slice(index, index + PARALLEL);
@@ -219,6 +223,8 @@ export class Reaper {
     }
     const session = target.session!;
     if (target.reason === 'stopped') return this.#resume(session, dryRun);
+    if (target.reason === 'idle' && this.deps.config.idleAction === 'stop')
+      return this.#stopIdle(session, dryRun);
     const item = sessionItem('remove-session', target.reason, session, dryRun);
     if (dryRun) return item;
     try {
@@ -271,6 +277,52 @@ export class Reaper {
     }
   }
 
+  /** An idle session is stopped (idleAction stop): its GPU goes back, everything else stays. */
+  async #stopIdle(session: SessionRecord, dryRun: boolean): Promise<ReapItem> {
+    const item = sessionItem('stop-session', 'idle', session, dryRun);
+    if (dryRun) return item;
+    try {
+      const stopped = await (await this.deps.sessions()).stop(session.id);
+      return stopped.gpu_freed ? {...item, detail: `GPU ${stopped.gpu_freed} freed`} : item;
+    } catch (error) {
+      return {...item, result: 'failed', error: (error as Error).message};
+    }
+  }
+
+  /**
+   * Stopped sessions (README "Stop and start"): a device held past gpuHoldAfterStop goes back, and
+   * what a start killed half-way left behind (a second container, an image, a device) goes.
+   */
+  async #tidyStopped(
+    sessions: readonly SessionRecord[],
+    taken: ReadonlySet<string>,
+    now: number,
+    dryRun: boolean,
+  ): Promise<ReapItem[]> {
+    const due = sessions.filter(
+      (session) =>
+        session.status === 'stopped' &&
+        !taken.has(session.id) &&
+        ((session.gpu_uuid && (!session.gpu_hold_until || Date.parse(session.gpu_hold_until) <= now)) ||
+          (session.starter_pid && !this.deps.processes.alive(session.starter_pid))),
+    );
+    const items: ReapItem[] = [];
+    for (const session of due) {
+      const item = sessionItem('tidy-stopped', 'stopped', session, dryRun);
+      if (dryRun) {
+        items.push(item);
+        continue;
+      }
+      try {
+        const detail = await (await this.deps.sessions()).tidyStopped(session);
+        if (detail) items.push({...item, detail});
+      } catch (error) {
+        items.push({...item, result: 'failed', error: (error as Error).message});
+      }
+    }
+    return items;
+  }
+
   /**
    * Re-checks the target under the lock and marks it "removing", so an `extend` racing the reaper
    * either wins (and the session stays) or is refused.
@@ -283,7 +335,9 @@ export class Reaper {
         fresh.status === 'removing' ||
         (reason === 'expired' && Date.parse(fresh.expires_at) <= now) ||
         (reason === 'stale' && fresh.status === 'creating') ||
-        ((reason === 'dangling' || reason === 'idle') && fresh.status === 'running');
+        ((reason === 'dangling' || reason === 'idle') && fresh.status === 'running') ||
+        (reason === 'dangling' && fresh.status === 'stopped') ||
+        (reason === 'retention' && stoppedFor(fresh, now) >= this.deps.config.stoppedRetention);
       if (!stillDue) return undefined;
       fresh.status = 'removing';
       return {...fresh};
@@ -394,7 +448,7 @@ export class Reaper {
         user: item.user,
         result: item.result === 'failed' ? 'failed' : 'ok',
         reason: [item.reason, item.detail, item.error].filter(Boolean).join(': '),
-        ended: item.action !== 'resume-session',
+        ended: !['resume-session', 'stop-session', 'tidy-stopped'].includes(item.action),
       });
     }
     await this.deps.afterChange?.().catch((error: unknown) => {

@@ -372,9 +372,11 @@ export class CreateWorkflow {
           {sessions: existing.map((session) => session.id)},
         );
       }
-      if (config.maxSessions !== undefined && state.sessions.length >= config.maxSessions) {
+      // A stopped session gave its place back (README "Stop and start").
+      const active = state.sessions.filter((session) => session.status !== 'stopped').length;
+      if (config.maxSessions !== undefined && active >= config.maxSessions) {
         throw capacity(
-          `${state.sessions.length} session(s) exist and maxSessions is ${config.maxSessions}: ` +
+          `${active} session(s) exist and maxSessions is ${config.maxSessions}: ` +
             `remove one ("sandman session rm") or raise maxSessions`,
         );
       }

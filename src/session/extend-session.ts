@@ -1,15 +1,12 @@
 import {isoSeconds} from '../clock.js';
-import type {ContainerFile} from '../docker/container-client.js';
 import {parseDuration} from '../duration.js';
 import {conflict, invalidInput} from '../errors.js';
-import {authorizedKeysUntil} from '../ssh-certificates.js';
 import {type SessionRecord} from '../state/state-data.js';
-import {loginBanner} from './banner.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkExtensionTtl} from '../users/user-policy.js';
-import {CONTAINER_PATHS, SessionContext, withGatewayKey, type SessionServiceDeps} from './session-context.js';
+import {SessionContext, type SessionServiceDeps} from './session-context.js';
 import {LABELS} from '../labels.js';
 
 /** `session extend` (README "session extend"): a later expiry, and the container told about it. */
@@ -107,28 +104,7 @@ export class ExtendWorkflow {
     if (!session.container_id) return;
     const {docker} = this.#deps;
     try {
-      const files: ContainerFile[] = [
-        {path: CONTAINER_PATHS.motd, content: loginBanner(session) + '\n', mode: 0o644},
-      ];
-      if (session.authorized_keys) {
-        files.push({
-          path: CONTAINER_PATHS.authorizedKeys(session.user),
-          content: authorizedKeysUntil(withGatewayKey(session.authorized_keys, session), session.expires_at),
-          mode: 0o644,
-        });
-      }
-      if (session.host_public_key) {
-        files.push({
-          path: CONTAINER_PATHS.hostCertificate,
-          content: await this.#deps.hostIdentity.renew({
-            hostPublicKey: session.host_public_key,
-            principals: this.#ctx.principals(session),
-            validBefore: new Date(session.expires_at),
-          }),
-          mode: 0o644,
-        });
-      }
-      await docker.putFiles(session.container_id, files);
+      await docker.putFiles(session.container_id, await this.#ctx.expiryFiles(session));
       if (session.host_public_key) {
         // sshd reads its host certificate at start: SIGHUP makes it start again (open connections
         // stay). Wait until it answers, so the next login does not meet the gap.

@@ -112,6 +112,9 @@ export class RemoveWorkflow {
     const {docker, keys, store} = this.#deps;
     // By name: it finds the container (Swarm: the service and its secrets) even once its ID is gone.
     await docker.removeContainer(session.container_name);
+    // A session moved to another device by `session start` runs from an image of its own.
+    for (const image of [session.committed_image, session.start_image])
+      if (image) await docker.removeImage(image);
     await keys.remove(session.id);
     if (session.gpu_uuid) await this.#deps.gpus.release(allocationOf(session));
     await store.update((state) => {

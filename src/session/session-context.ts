@@ -133,7 +133,13 @@ export interface SessionServiceDeps {
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number; oldestLeavesAt: number | null}>;
   /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
   faultPoint?: (
-    name: 'reserved' | 'container-created' | 'container-started' | 'before-commit',
+    name:
+      | 'reserved'
+      | 'container-created'
+      | 'container-started'
+      | 'before-commit'
+      | 'committing'
+      | 'new-container-started',
   ) => Promise<void>;
 }
 
@@ -195,8 +201,9 @@ export async function containerEndpoint(
   network: string,
   sessionId: string,
 ): Promise<{host: string; port: number}> {
-  const [container] = await docker.listContainers({[LABELS.session]: sessionId});
-  const host = container?.addresses?.[network];
+  // A session moving to another device has two containers for a moment: the running one counts.
+  const containers = await docker.listContainers({[LABELS.session]: sessionId});
+  const host = containers.map((container) => container.addresses?.[network]).find(Boolean);
   if (!host)
     throw new SandmanError(
       'FAILURE',
@@ -248,7 +255,8 @@ export class SessionContext {
     authorizedKeys: string,
     userEnv: Map<string, string>,
     password: boolean,
-    hostCredentials: HostCredentials,
+    /** Absent: the container's image has them already (a committed session container). */
+    hostCredentials?: HostCredentials,
   ): ContainerSpec {
     const {config} = this.deps;
     const env = [
@@ -277,7 +285,7 @@ export class SessionContext {
       bindAddress: config.bindAddress,
       hostPort: record.published === false ? undefined : record.ssh_port,
       mount: {source: record.workspace, target: `/home/${record.user}`},
-      files: hostKeyFiles(hostCredentials),
+      files: hostCredentials ? hostKeyFiles(hostCredentials) : [],
       capAdd: SSHD_CAPABILITIES,
       pidsLimit: config.pids,
       memoryBytes: config.memory,
@@ -305,6 +313,34 @@ export class SessionContext {
     if (this.deps.cluster) return {host: record.ssh_host, port: record.ssh_port};
     if (record.published !== false) return {host: localAddress(config.bindAddress), port: record.ssh_port};
     return containerEndpoint(docker, config.network, record.id);
+  }
+
+  /**
+   * What in a container says when its session ends (README "Connecting"): the login banner, the
+   * authorized_keys' expiry-time and the host certificate's validity. Extend puts them into the
+   * running container (sshd re-reads on SIGHUP), start into the stopped one before it starts.
+   */
+  async expiryFiles(session: SessionRecord): Promise<ContainerFile[]> {
+    const files: ContainerFile[] = [
+      {path: CONTAINER_PATHS.motd, content: loginBanner(session) + '\n', mode: 0o644},
+    ];
+    if (session.authorized_keys)
+      files.push({
+        path: CONTAINER_PATHS.authorizedKeys(session.user),
+        content: authorizedKeysUntil(withGatewayKey(session.authorized_keys, session), session.expires_at),
+        mode: 0o644,
+      });
+    if (session.host_public_key)
+      files.push({
+        path: CONTAINER_PATHS.hostCertificate,
+        content: await this.deps.hostIdentity.renew({
+          hostPublicKey: session.host_public_key,
+          principals: this.principals(session),
+          validBefore: new Date(session.expires_at),
+        }),
+        mode: 0o644,
+      });
+    return files;
   }
 
   /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */

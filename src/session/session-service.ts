@@ -12,9 +12,11 @@ import {
   type SessionServiceDeps,
 } from './session-context.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
+import {StopStartWorkflow, type StartResult, type StopResult} from './stop-start-session.js';
 import type {SessionView} from './session-view.js';
 
 export {allocationOf, newSessionId, SSHD_CAPABILITIES} from './session-context.js';
+export type {StartResult, StopResult} from './stop-start-session.js';
 export type {
   CreatedSession,
   CreateRequest,
@@ -36,6 +38,7 @@ export class SessionService {
   readonly #removes: RemoveWorkflow;
   readonly #resumes: ResumeWorkflow;
   readonly #extends: ExtendWorkflow;
+  readonly #stopStart: StopStartWorkflow;
 
   constructor(deps: SessionServiceDeps) {
     this.#ctx = new SessionContext(deps);
@@ -43,6 +46,7 @@ export class SessionService {
     this.#removes = new RemoveWorkflow(this.#ctx, () => this.queue);
     this.#resumes = new ResumeWorkflow(this.#ctx, (session) => this.#removes.teardown(session));
     this.#extends = new ExtendWorkflow(this.#ctx);
+    this.#stopStart = new StopStartWorkflow(this.#ctx, () => this.queue);
     this.queue = new SessionQueue({
       config: deps.config,
       store: deps.store,
@@ -91,5 +95,20 @@ export class SessionService {
 
   extend(reference: string, ttlText: string): Promise<SessionView> {
     return this.#extends.extend(reference, ttlText);
+  }
+
+  /** `session stop`: the container stops and keeps its layer; the GPU goes back (README "Stop and start"). */
+  stop(reference: string): Promise<StopResult> {
+    return this.#stopStart.stop(reference);
+  }
+
+  /** `session start`: a device of its kind (its own when free), the container again. */
+  start(reference: string): Promise<StartResult> {
+    return this.#stopStart.start(reference);
+  }
+
+  /** The reaper's care of a stopped session: a device held past gpuHoldAfterStop, a start that died. */
+  tidyStopped(session: SessionRecord): Promise<string | undefined> {
+    return this.#stopStart.tidy(session);
   }
 }

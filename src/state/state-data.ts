@@ -5,7 +5,7 @@ import type {GpuChoice} from '../gpu/gpu-allocator.js';
 export const STATE_VERSION = 1;
 
 /** creating: reserved, container being made; running: ready; removing: the reaper is tearing it down. */
-export type SessionStatus = 'creating' | 'running' | 'removing';
+export type SessionStatus = 'creating' | 'running' | 'stopped' | 'removing';
 
 export interface SessionRecord {
   id: string;
@@ -57,6 +57,23 @@ export interface SessionRecord {
    * records from before the gateway: extend adds it.
    */
   gateway_key?: string;
+  /**
+   * `session stop` (README "Stop and start"): when it stopped, and how much of its TTL was left
+   * then (the clock pauses while stopped; `start` gives it back).
+   */
+  stopped_at?: string | null;
+  remaining_ms?: number | null;
+  /**
+   * The device the session had when it stopped: `start` gets it back when it is still free. The
+   * device itself stays in gpu_uuid (held) until gpu_hold_until, then is freed.
+   */
+  stopped_gpu?: StoppedGpu | null;
+  gpu_hold_until?: string | null;
+  /** A `session start` in progress (its process), and the image a device change commits to. */
+  starter_pid?: number | null;
+  start_image?: string | null;
+  /** The image a device change made of the stopped container; the session's container runs from it. */
+  committed_image?: string | null;
   /** The session container's host public key, certified by the host CA (renewed by `extend`). */
   host_public_key?: string | null;
   /** Password login was asked for (the password itself is never stored). */
@@ -86,6 +103,12 @@ export interface UserRecord {
   limits?: UserLimits;
 }
 
+export interface StoppedGpu {
+  gpu_uuid: string;
+  gpu_index: number | null;
+  mig_profile: string | null;
+}
+
 export type UserGpuDefault = {kind: 'profile'; profile: string} | {kind: 'gpu'; ref: 'any'} | {kind: 'none'};
 
 export interface UserLimits {
@@ -109,6 +132,8 @@ export interface Counters {
   /** ISO time and length of the last reap run, for the metrics file. */
   last_reap_at: string | null;
   last_reap_duration_seconds: number | null;
+  /** GPU devices `session stop` (or the reaper's idle stop) gave back. */
+  gpus_freed_by_stop_total?: number;
 }
 
 /**
@@ -160,5 +185,6 @@ export function countersOf(state: StateData): Counters {
     last_reap_at: null,
     last_reap_duration_seconds: null,
   };
+  state.counters.gpus_freed_by_stop_total ??= 0;
   return state.counters;
 }

@@ -10,7 +10,15 @@ import type {
 import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
 
 type Step =
-  'ping' | 'ensureNetwork' | 'createContainer' | 'putFiles' | 'startContainer' | 'removeContainer' | 'exec';
+  | 'ping'
+  | 'ensureNetwork'
+  | 'createContainer'
+  | 'putFiles'
+  | 'startContainer'
+  | 'stopContainer'
+  | 'commitContainer'
+  | 'removeContainer'
+  | 'exec';
 
 interface FakeContainer {
   id: string;
@@ -25,6 +33,8 @@ export class FakeContainerClient implements ContainerClient {
   readonly networks = new Set<string>();
   readonly images = new Set<string>(['sandman/workspace:latest']);
   readonly failing = new Set<Step>();
+  /** Image references made by commitContainer, in order. */
+  readonly commits: string[] = [];
   readonly calls: string[] = [];
   /** Runs when createContainer is called (e.g. to send a signal in the middle of a create). */
   onCreate?: () => Promise<void>;
@@ -53,6 +63,19 @@ export class FakeContainerClient implements ContainerClient {
     this.#step('ensureNetwork', name);
     this.networks.add(name);
     return ['172.30.0.1'];
+  }
+  async stopContainer(id: string): Promise<void> {
+    this.#step('stopContainer', id);
+    const container = this.#find(id);
+    if (!container) throw new SandmanError('FAILURE', `no container ${id}`);
+    container.running = false;
+  }
+  async commitContainer(id: string, reference: string): Promise<string> {
+    this.#step('commitContainer', id);
+    if (!this.#find(id)) throw new SandmanError('FAILURE', `no container ${id}`);
+    this.images.add(reference);
+    this.commits.push(reference);
+    return `sha256:${reference}`;
   }
   async removeNetwork(name: string): Promise<RemoveOutcome | 'foreign'> {
     return this.networks.delete(name) ? 'removed' : 'absent';

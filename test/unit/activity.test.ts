@@ -62,10 +62,16 @@ describe('idle means idle', () => {
     const report = await world.reaper.run({dryRun: false});
     expect(report.items.map((item) => [item.reason, item.user])).toEqual([['idle', 'idle']]);
     const records = (await world.store.read()).sessions;
-    expect(records.map((record) => [record.user, record.last_active_reason])).toEqual([
+    expect(
+      records
+        .filter((record) => record.status === 'running')
+        .map((record) => [record.user, record.last_active_reason]),
+    ).toEqual([
       ['busy', 'cpu'],
       ['trainer', 'gpu'],
     ]);
+    // idleAction stop (the default): the idle one is stopped, not removed.
+    expect(records.find((record) => record.user === 'idle')?.status).toBe('stopped');
   });
 
   it('judges CPU by use since the previous reap: a job that stopped stops counting', async () => {

@@ -26,6 +26,8 @@ const container = (id: string, session?: string): ContainerSummary => ({
   labels: session ? {[LABELS.session]: session} : {},
 });
 
+const WEEK = 7 * 86_400_000;
+
 describe('planReap', () => {
   it('finds expired, dangling, stale and orphaned items, and nothing else', () => {
     const sessions = [
@@ -50,7 +52,13 @@ describe('planReap', () => {
       container('stray', 'gone'),
       container('nolabel'),
     ];
-    const plan = planReap({sessions, containers, now: NOW, isAlive: (pid) => pid !== 42});
+    const plan = planReap({
+      sessions,
+      containers,
+      now: NOW,
+      isAlive: (pid) => pid !== 42,
+      stoppedRetentionMs: WEEK,
+    });
     expect(plan.map((target) => [target.reason, target.session?.id ?? target.container?.id])).toEqual([
       ['expired', 'expired'],
       ['dangling', 'dangling'],
@@ -62,10 +70,35 @@ describe('planReap', () => {
     ]);
   });
 
+  it('ends a stopped session by retention, never by its paused expiry, and with its container gone', () => {
+    const stopped = (id: string, stoppedAt: number) =>
+      ({
+        ...record(id, {expires_at: new Date(NOW - 3_600_000).toISOString()}),
+        status: 'stopped',
+        stopped_at: new Date(stoppedAt).toISOString(),
+      }) as SessionRecord;
+    const sessions = [
+      stopped('paused', NOW - 60_000),
+      stopped('old', NOW - WEEK - 1000),
+      stopped('lost', NOW),
+    ];
+    const containers = [container('c-paused', 'paused'), container('c-old', 'old')];
+    expect(
+      planReap({sessions, containers, now: NOW, isAlive: () => true, stoppedRetentionMs: WEEK}).map(
+        (target) => [target.reason, target.session?.id],
+      ),
+    ).toEqual([
+      ['retention', 'old'],
+      ['dangling', 'lost'],
+    ]);
+  });
+
   it('has nothing to do for live sessions with their containers', () => {
     const sessions = Array.from({length: 50}, (_, index) => record(`s${index}`));
     const containers = sessions.map((session) => container(session.container_id!, session.id));
-    expect(planReap({sessions, containers, now: NOW, isAlive: () => true})).toEqual([]);
+    expect(planReap({sessions, containers, now: NOW, isAlive: () => true, stoppedRetentionMs: WEEK})).toEqual(
+      [],
+    );
   });
 });
 

@@ -1,0 +1,410 @@
+import {isoSeconds} from '../clock.js';
+import {capacity, conflict, isSandmanError, SandmanError} from '../errors.js';
+import {
+  isPending,
+  type GpuAllocation,
+  type GpuChoice,
+  type GpuPlan,
+  type PendingMigDevice,
+} from '../gpu/gpu-allocator.js';
+import {containerName, LABELS} from '../labels.js';
+import {countersOf, heldDevices, type SessionRecord, type StoppedGpu} from '../state/state-data.js';
+import {resolveSession} from './resolve.js';
+import {toSessionView, type SessionView} from './session-view.js';
+import {
+  allocationOf,
+  envValue,
+  gpuFields,
+  pendingCreations,
+  SessionContext,
+  type SessionServiceDeps,
+} from './session-context.js';
+import type {SessionQueue} from './session-queue.js';
+
+export interface StopResult extends SessionView {
+  /** It was stopped already: nothing was done. */
+  already: boolean;
+  /** The device given back now; null: none (no GPU, or held for gpuHoldAfterStop). */
+  gpu_freed: string | null;
+  /** Swarm mode: what a stop loses there. */
+  note?: string;
+}
+
+export interface StartResult extends SessionView {
+  /** It was running already: nothing was done. */
+  already: boolean;
+  /** same: its own device (or none); moved: another device, in a container made from its own. */
+  device: 'same' | 'moved' | 'none';
+}
+
+/** The GPU fields of a record that holds nothing. */
+const NO_GPU = {
+  gpu_uuid: null,
+  gpu_index: null,
+  mig_profile: null,
+  mig_created: false,
+  mig_gpu_instance: null,
+  mig_compute_instance: null,
+} satisfies Partial<SessionRecord>;
+
+/**
+ * `session stop` and `session start` (README "Stop and start"): a stopped session keeps its
+ * container (with its writable layer), port, keys, host identity and home, and gives back its GPU
+ * device and its place under maxSessions; its TTL clock pauses. Start gets a device of its kind,
+ * its own when still free; on another device Docker cannot change the container's device request,
+ * so the stopped container is committed and a new one made from it.
+ */
+export class StopStartWorkflow {
+  readonly #deps: SessionServiceDeps;
+  readonly #ctx: SessionContext;
+  readonly #queue: () => SessionQueue;
+
+  constructor(ctx: SessionContext, queue: () => SessionQueue) {
+    this.#ctx = ctx;
+    this.#deps = ctx.deps;
+    this.#queue = queue;
+  }
+
+  async stop(reference: string): Promise<StopResult> {
+    try {
+      const result = await this.#stop(reference);
+      if (!result.already)
+        await this.#ctx.recorded({
+          action: 'stop',
+          session: result.session_id,
+          user: result.ssh_user,
+          result: 'ok',
+          ...(result.gpu_freed ? {gpu_uuid: result.gpu_freed} : {}),
+        });
+      // A device given back may be what the head of the line waits for.
+      if (result.gpu_freed)
+        await this.#queue()
+          .drain()
+          .catch(() => undefined);
+      return result;
+    } catch (error) {
+      await this.#ctx.recorded({
+        action: 'stop',
+        session: null,
+        user: null,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  async start(reference: string): Promise<StartResult> {
+    try {
+      const result = await this.#start(reference);
+      if (!result.already)
+        await this.#ctx.recorded({
+          action: 'start',
+          session: result.session_id,
+          user: result.ssh_user,
+          result: 'ok',
+          reason: result.device,
+          expires_at: result.expires_at,
+          gpu_uuid: result.gpu_uuid,
+          mig_profile: result.mig_profile,
+        });
+      return result;
+    } catch (error) {
+      await this.#ctx.recorded({
+        action: 'start',
+        session: null,
+        user: null,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
+  }
+
+  /**
+   * The reaper's side of a stop: a device held past gpuHoldAfterStop is given back, and what a
+   * start killed half-way left (a second container, a committed image, a reserved device) goes.
+   */
+  async tidy(session: SessionRecord): Promise<string | undefined> {
+    const {docker, clock, processes} = this.#deps;
+    if (session.status !== 'stopped') return undefined;
+    if (session.starter_pid && processes.alive(session.starter_pid)) return undefined;
+    const now = clock.now().getTime();
+    const done: string[] = [];
+    if (session.starter_pid) {
+      // A start that died: the containers it made and its image go; the session stays stopped.
+      const containers = await docker.listContainers({[LABELS.session]: session.id});
+      for (const container of containers)
+        if (container.id !== session.container_id) {
+          await docker.removeContainer(container.id);
+          done.push(`removed ${container.name}`);
+        }
+      if (session.start_image) {
+        await docker.removeImage(session.start_image);
+        done.push(`removed image ${session.start_image}`);
+      }
+    }
+    const holdOver = !session.gpu_hold_until || Date.parse(session.gpu_hold_until) <= now;
+    const freed = session.gpu_uuid && holdOver ? allocationOf(session) : undefined;
+    if (freed) {
+      await this.#deps.gpus.release(freed);
+      done.push(`freed ${freed.gpu_uuid}`);
+    }
+    if (done.length === 0 && !session.starter_pid) return undefined;
+    await this.#deps.store.update((state) => {
+      const record = state.sessions.find((candidate) => candidate.id === session.id);
+      if (!record || record.status !== 'stopped') return;
+      if (freed && record.gpu_uuid === freed.gpu_uuid) {
+        Object.assign(record, NO_GPU, {gpu_hold_until: null});
+        countersOf(state).gpus_freed_by_stop_total = (countersOf(state).gpus_freed_by_stop_total ?? 0) + 1;
+      }
+      Object.assign(record, {starter_pid: null, start_image: null});
+    });
+    if (freed)
+      await this.#queue()
+        .drain()
+        .catch(() => undefined);
+    return done.join(', ') || 'an interrupted start cleared';
+  }
+
+  async #stop(reference: string): Promise<StopResult> {
+    const {docker, clock, config} = this.#deps;
+    const session = resolveSession((await this.#deps.store.read()).sessions, reference);
+    if (session.status === 'stopped') return {...toSessionView(session), already: true, gpu_freed: null};
+    if (session.status !== 'running')
+      throw conflict(`session ${session.id} is ${session.status}; only a running session can be stopped`);
+    await docker.stopContainer(session.container_id ?? session.container_name);
+    const now = clock.now();
+    const held = session.gpu_uuid ? allocationOf(session) : undefined;
+    // The device goes back before the record lets go of it, so no create is given a device that
+    // is being destroyed (dynamic mode), as a removal does it.
+    const freeNow = held && config.gpuHoldAfterStop === 0;
+    if (freeNow) await this.#deps.gpus.release(held);
+    const record = await this.#deps.store.update((state) => {
+      const current = state.sessions.find((candidate) => candidate.id === session.id);
+      if (!current) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
+      if (current.status === 'stopped') return {...current};
+      const stoppedGpu: StoppedGpu | null = current.gpu_uuid
+        ? {gpu_uuid: current.gpu_uuid, gpu_index: current.gpu_index, mig_profile: current.mig_profile}
+        : null;
+      Object.assign(current, {
+        status: 'stopped',
+        stopped_at: isoSeconds(now),
+        remaining_ms: Math.max(0, Date.parse(current.expires_at) - now.getTime()),
+        stopped_gpu: stoppedGpu,
+        gpu_hold_until:
+          held && !freeNow ? isoSeconds(new Date(now.getTime() + config.gpuHoldAfterStop)) : null,
+        warned_at: null,
+      } satisfies Partial<SessionRecord>);
+      if (freeNow) {
+        Object.assign(current, NO_GPU);
+        countersOf(state).gpus_freed_by_stop_total = (countersOf(state).gpus_freed_by_stop_total ?? 0) + 1;
+      }
+      return {...current};
+    });
+    return {
+      ...toSessionView(record),
+      already: false,
+      gpu_freed: freeNow ? held.gpu_uuid : null,
+      ...(this.#deps.cluster
+        ? {note: 'swarm mode: the service is scaled to 0; the home volume stays, files outside it do not'}
+        : {}),
+    };
+  }
+
+  async #start(reference: string): Promise<StartResult> {
+    const {config, clock, docker} = this.#deps;
+    const state = await this.#deps.store.read();
+    const session = resolveSession(state.sessions, reference);
+    if (session.status === 'running') return {...toSessionView(session), already: true, device: 'same'};
+    if (session.status !== 'stopped')
+      throw conflict(`session ${session.id} is ${session.status}; only a stopped session can be started`);
+    const wanted = session.stopped_gpu ?? null;
+    // Outside the lock: what nvidia-smi says (its own device, or another of its kind).
+    const plans = wanted && !session.gpu_uuid && !this.#deps.cluster ? await this.#plans(wanted) : undefined;
+
+    // 1. Under the lock: a place under maxSessions, a device, and this process as the starter.
+    const reserved = await this.#deps.store.update((current) => {
+      const record = current.sessions.find((candidate) => candidate.id === session.id);
+      if (!record) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
+      if (record.status !== 'stopped')
+        throw conflict(`session ${record.id} is ${record.status}; only a stopped session can be started`);
+      if (record.starter_pid && this.#deps.processes.alive(record.starter_pid))
+        throw conflict(`session ${record.id} is being started by process ${record.starter_pid}`);
+      const active = current.sessions.filter((other) => other.status !== 'stopped').length;
+      if (config.maxSessions !== undefined && active >= config.maxSessions)
+        throw capacity(
+          `${active} session(s) run and maxSessions is ${config.maxSessions}: stop or remove one, or raise maxSessions`,
+        );
+      let picked: GpuAllocation | PendingMigDevice | null = null;
+      if (plans && !record.gpu_uuid) {
+        const others = current.sessions.filter((other) => other.id !== record.id);
+        picked = pick(plans, heldDevices(others), pendingCreations(others));
+        if (!isPending(picked)) Object.assign(record, gpuFields(picked));
+      }
+      record.starter_pid = this.#deps.processes.pid;
+      return {record: {...record}, picked};
+    });
+
+    let record = reserved.record;
+    let allocation = reserved.picked && !isPending(reserved.picked) ? reserved.picked : undefined;
+    let made: string | undefined;
+    let startedOwn: string | undefined;
+    const undo = async () => {
+      if (made) await docker.removeContainer(made).catch(() => undefined);
+      // Its own container, started but never answering: stopped again, as the record says.
+      if (startedOwn) await docker.stopContainer(startedOwn).catch(() => undefined);
+      if (record.start_image) await docker.removeImage(record.start_image).catch(() => undefined);
+      // A device this start reserved goes back; one held since the stop stays held.
+      if (allocation && !session.gpu_uuid) await this.#deps.gpus.release(allocation).catch(() => undefined);
+      await this.#deps.store
+        .update((current) => {
+          const stored = current.sessions.find((candidate) => candidate.id === session.id);
+          if (!stored) return;
+          if (allocation && !session.gpu_uuid) Object.assign(stored, NO_GPU);
+          Object.assign(stored, {starter_pid: null, start_image: null});
+        })
+        .catch(() => undefined);
+    };
+    const stopListening = this.#deps.signals.onTermination(undo);
+    try {
+      if (reserved.picked && isPending(reserved.picked)) {
+        this.#deps.progress?.(
+          `Creating a ${reserved.picked.mig_profile} MIG device on GPU ${reserved.picked.gpu_index}`,
+        );
+        allocation = await this.#deps.gpus.createMigDevice(reserved.picked);
+        record = await this.#ctx.patch(record.id, gpuFields(allocation));
+      }
+      // 2. The TTL clock runs again from here.
+      const expires = isoSeconds(new Date(clock.now().getTime() + (record.remaining_ms ?? 0)));
+      record = {...record, expires_at: expires};
+      const moved = wanted !== null && record.gpu_uuid !== wanted.gpu_uuid;
+      if (moved) {
+        // The record keeps naming the image until the start is done: an undo removes it.
+        await this.#recreate(record, (id) => (made = id));
+      } else {
+        // Its files say the new expiry before sshd reads them at start.
+        const id = record.container_id ?? record.container_name;
+        if (!this.#deps.cluster) await docker.putFiles(id, await this.#ctx.expiryFiles(record));
+        this.#deps.progress?.('Starting the container');
+        startedOwn = id;
+        await docker.startContainer(id);
+      }
+      this.#deps.progress?.('Waiting for SSH');
+      const ready = await this.#deps.sshProbe.waitForBanner({
+        ...(await this.#ctx.sshEndpoint(record)),
+        timeoutMs: config.readyTimeout,
+      });
+      if (!ready)
+        throw new SandmanError(
+          'FAILURE',
+          `SSH did not answer within ${config.readyTimeout / 1000}s (readyTimeout); the session stays stopped`,
+        );
+      const previous = session.container_id ?? session.container_name;
+      const started = await this.#deps.store.update((current) => {
+        const stored = current.sessions.find((candidate) => candidate.id === session.id);
+        if (!stored) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
+        Object.assign(stored, {
+          status: 'running',
+          expires_at: expires,
+          container_id: record.container_id,
+          container_name: record.container_name,
+          committed_image: record.committed_image ?? null,
+          stopped_at: null,
+          remaining_ms: null,
+          stopped_gpu: null,
+          gpu_hold_until: null,
+          starter_pid: null,
+          start_image: null,
+          warned_at: null,
+        } satisfies Partial<SessionRecord>);
+        return {...stored};
+      });
+      made = undefined;
+      startedOwn = undefined;
+      if (moved) {
+        // The new container answers: the old one and the image it replaced are not needed.
+        await docker.removeContainer(previous);
+        if (session.committed_image) await docker.removeImage(session.committed_image);
+      }
+      return {...toSessionView(started), already: false, device: !wanted ? 'none' : moved ? 'moved' : 'same'};
+    } catch (error) {
+      await undo();
+      throw error;
+    } finally {
+      stopListening();
+    }
+  }
+
+  /** Its own device first (if still there and free), else any of its kind. */
+  async #plans(wanted: StoppedGpu): Promise<{own?: GpuPlan; any: GpuPlan}> {
+    const {gpus} = this.#deps;
+    const own: GpuChoice = wanted.mig_profile
+      ? {kind: 'mig-instance', uuid: wanted.gpu_uuid}
+      : {kind: 'gpu', ref: wanted.gpu_uuid};
+    const any: GpuChoice = wanted.mig_profile
+      ? {kind: 'profile', profile: wanted.mig_profile}
+      : {kind: 'gpu', ref: 'any'};
+    const [ownPlan, anyPlan] = await Promise.all([gpus.plan(own).catch(() => undefined), gpus.plan(any)]);
+    return {own: ownPlan, any: anyPlan};
+  }
+
+  /**
+   * Another device: the stopped container as an image, a new container from it with the new
+   * device and everything else the same (port, keys, host key and certificate inside it, env,
+   * limits, home). The record names the image first, so a start killed half-way leaves nothing
+   * the reaper cannot find.
+   */
+  async #recreate(record: SessionRecord, made: (id: string) => void): Promise<string> {
+    const {docker} = this.#deps;
+    const old = record.container_id ?? record.container_name;
+    const image = `sandman-session/${record.id}:${Date.now().toString(36)}`;
+    await this.#ctx.patch(record.id, {start_image: image});
+    record.start_image = image;
+    this.#deps.progress?.('Saving the stopped container');
+    await this.#deps.faultPoint?.('committing');
+    await docker.commitContainer(old, image);
+    const oldEnv = (await docker.containerEnv(old)) ?? [];
+    const names = new Set((envValue(oldEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
+    const userEnv = new Map(
+      oldEnv.flatMap((entry) => {
+        const name = entry.slice(0, entry.indexOf('='));
+        return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
+      }),
+    );
+    const name = `${containerName(record.user, record.id)}-${Date.now().toString(36)}`;
+    // No host credentials: the key and its certificate are in the image (the container had them).
+    const spec = this.#ctx.containerSpec(
+      {...record, container_name: name},
+      record.authorized_keys ?? '',
+      userEnv,
+      record.password_auth ?? false,
+    );
+    this.#deps.progress?.('Starting a container on the new device');
+    const id = await docker.createContainer({...spec, image, files: await this.#ctx.expiryFiles(record)});
+    made(id);
+    await docker.startContainer(id);
+    await this.#deps.faultPoint?.('new-container-started');
+    record.container_id = id;
+    record.container_name = name;
+    record.committed_image = image;
+    return id;
+  }
+}
+
+/** The own device when free, else one of its kind (which says what is free when none is). */
+function pick(
+  plans: {own?: GpuPlan; any: GpuPlan},
+  held: ReadonlySet<string>,
+  pending: readonly PendingMigDevice[],
+): GpuAllocation | PendingMigDevice {
+  try {
+    const own = plans.own?.pick(held, pending);
+    if (own) return own;
+  } catch (error) {
+    if (!isSandmanError(error)) throw error;
+  }
+  const other = plans.any.pick(held, pending);
+  if (!other) throw capacity('no device of its kind is free');
+  return other;
+}

@@ -145,6 +145,15 @@ function routes(): Array<[method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: str
         ];
       },
     ],
+    ...(['stop', 'start'] as const).map((action): [method: 'POST', path: string, route: Route] => [
+      'POST',
+      `/sessions/:id/${action}`,
+      async ({params, services}) => {
+        const service = await services.sessionService();
+        const result = action === 'stop' ? await service.stop(params.id!) : await service.start(params.id!);
+        return [200, {...sessionObject(result, await containerAddresses(services)), already: result.already}];
+      },
+    ]),
     [
       'DELETE',
       '/sessions/:id',

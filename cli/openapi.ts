@@ -249,6 +249,22 @@ export const OPENAPI = {
         responses: {'200': json(session, 'The session'), ...errors},
       },
     },
+    '/sessions/{id}/stop': {
+      parameters: [idParameter],
+      post: {
+        summary:
+          'Stop a session: the GPU is freed, the container and its files kept (200 also when already stopped)',
+        responses: {'200': json(session, 'The session, stopped'), ...errors},
+      },
+    },
+    '/sessions/{id}/start': {
+      parameters: [idParameter],
+      post: {
+        summary:
+          'Start a stopped session on its own GPU device when free, else another of its kind (503: none free)',
+        responses: {'200': json(session, 'The session, running'), ...errors},
+      },
+    },
     '/users': {
       get: {
         summary: 'Registered users',

@@ -171,6 +171,28 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/session/extend.js'),
   },
   {
+    id: 'session:stop',
+    summary: 'Stop a session: its GPU is freed, its container, files, port and keys are kept',
+    description:
+      'The container stops with its writable layer; the GPU device goes back after gpuHoldAfterStop; the TTL ' +
+      'clock pauses. A stopped session is removed stoppedRetention after it stopped (README "Stop and start").',
+    examples: ['<%= config.bin %> session stop alice', '<%= config.bin %> session stop 7f3a --json'],
+    args: [SESSION_ARG],
+    fast: true,
+    load: () => import('../commands/session/stop.js'),
+  },
+  {
+    id: 'session:start',
+    summary: 'Start a stopped session again, on its own GPU device when still free',
+    description:
+      'Gets a device of the session’s profile (its own when free, else another: the stopped container is ' +
+      'committed and made again on it, same port, keys, host key and home); none free: exit 5.',
+    examples: ['<%= config.bin %> session start alice', '<%= config.bin %> session start 7f3a --json'],
+    args: [SESSION_ARG],
+    fast: true,
+    load: () => import('../commands/session/start.js'),
+  },
+  {
     id: 'session:logs',
     summary: "Show a session container's logs (sshd and the entrypoint)",
     examples: [

@@ -308,6 +308,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
               // The create's steps (MIG device, container, SSH) reach the user's terminal too.
               create: async (request) =>
                 (await sessionService((step) => say(`sandman: ${step} ...`))).createOrQueue(request),
+              start: async (id) => (await sessionService((step) => say(`sandman: ${step} ...`))).start(id),
               clock: systemClock,
               sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
               say,

@@ -31,9 +31,16 @@ const usage: Handler = async (
     return entry ? `${formatHours(entry.used)}/${entry.budget} h` : '-';
   };
   if (flags.csv) {
-    const header = `${report.by},sessions,session_hours,gpu_hours,unknown_gpu`;
+    const header = `${report.by},sessions,session_hours,gpu_hours,unknown_gpu,stopped_hours`;
     const line = (row: UsageRow) =>
-      [csvCell(row.key), row.sessions, row.session_hours, row.gpu_hours, row.unknown_gpu].join(',');
+      [
+        csvCell(row.key),
+        row.sessions,
+        row.session_hours,
+        row.gpu_hours,
+        row.unknown_gpu,
+        row.stopped_hours,
+      ].join(',');
     out.log([header, ...report.rows.map(line)].join('\n'));
     return undefined;
   }
@@ -45,6 +52,8 @@ const usage: Handler = async (
   const top = Math.max(...report.rows.map(measure), 0);
   const bar = (row: UsageRow) => '█'.repeat(top > 0 ? Math.round((measure(row) / top) * BAR_WIDTH) : 0);
   const hours = formatHours;
+  // Session-hours split into running and stopped once any session was stopped (README "Stop and start").
+  const stopped = report.total.stopped_hours > 0;
   out.log(`${formatTime(report.since)} to ${formatTime(report.until)}, by ${report.by}`);
   out.log(
     await renderTable(
@@ -52,6 +61,7 @@ const usage: Handler = async (
         report.by.toUpperCase(),
         'SESSIONS',
         'SESSION-H',
+        ...(stopped ? ['STOPPED-H'] : []),
         'GPU-H',
         ...(budgets.length > 0 ? ['BUDGET (WINDOW)'] : []),
         '',
@@ -61,6 +71,7 @@ const usage: Handler = async (
           row.key + (row.unknown_gpu > 0 ? ` (${row.unknown_gpu} GPU share unknown)` : ''),
           row.sessions,
           hours(row.session_hours),
+          ...(stopped ? [hours(row.stopped_hours)] : []),
           hours(row.gpu_hours),
           ...(budgets.length > 0 ? [budgetOf(row.key)] : []),
           bar(row),
@@ -69,6 +80,7 @@ const usage: Handler = async (
           'TOTAL',
           report.total.sessions,
           hours(report.total.session_hours),
+          ...(stopped ? [hours(report.total.stopped_hours)] : []),
           hours(report.total.gpu_hours),
           ...(budgets.length > 0 ? [''] : []),
           '',

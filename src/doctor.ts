@@ -167,19 +167,26 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
     };
   const containers = await docker.listContainers({[LABELS.instance]: instance});
   const ids = new Set(containers.map((container) => container.id));
+  // A stopped session's container is at rest on purpose (README "Stop and start").
   const stopped = containers.filter(
-    (container) => isAtRest(container) && sessions.some((session) => session.container_id === container.id),
+    (container) =>
+      isAtRest(container) &&
+      sessions.some((session) => session.container_id === container.id && session.status !== 'stopped'),
   );
   const recorded = new Set(sessions.map((session) => session.id));
   const dangling = sessions.filter(
-    (session) => session.status === 'running' && session.container_id && !ids.has(session.container_id),
+    (session) =>
+      (session.status === 'running' || session.status === 'stopped') &&
+      session.container_id &&
+      !ids.has(session.container_id),
   );
   const orphans = containers.filter((container) => !recorded.has(container.labels[LABELS.session] ?? ''));
   const detail = `${store.file}: ${sessions.length} session(s), ${containers.length} container(s)`;
   if (dangling.length === 0 && orphans.length === 0 && stopped.length === 0)
     return ok('state file', `${detail}, consistent`);
+  const lostStopped = dangling.filter((session) => session.status === 'stopped');
   const problems = [
-    `${dangling.length} record(s) without container`,
+    `${dangling.length} record(s) without container${lostStopped.length > 0 ? ` (${lostStopped.length} stopped: ${lostStopped.map((session) => session.id).join(', ')}; their files outside the home are lost)` : ''}`,
     `${orphans.length} container(s) without record`,
     `${stopped.length} session container(s) not running${stopped.length > 0 ? ` (${stopped.map((c) => c.name).join(', ')})` : ''}`,
   ];

@@ -30,7 +30,7 @@ export async function renderMetrics(
     labelNames: ['status'],
     registers: [registry],
   });
-  for (const status of ['creating', 'running', 'removing']) {
+  for (const status of ['creating', 'running', 'stopped', 'removing']) {
     sessions.set({status}, state.sessions.filter((session) => session.status === status).length);
   }
   const slices = new Gauge({
@@ -95,6 +95,11 @@ export async function renderMetrics(
     help: 'Sessions removed by reap',
     registers: [registry],
   }).inc(counters.sessions_reaped_total);
+  new Counter({
+    name: 'sandman_gpus_freed_by_stop_total',
+    help: 'GPU devices given back by session stop (and the idle stop of reap)',
+    registers: [registry],
+  }).inc(counters.gpus_freed_by_stop_total ?? 0);
   new Gauge({
     name: 'sandman_last_reap_timestamp_seconds',
     help: 'When reap last ran (Unix time)',

@@ -1,5 +1,5 @@
 import {formatDuration} from '../../src/duration.js';
-import {gpuDescription} from '../../src/session/banner.js';
+import {gpuDescription, stoppedGpu} from '../../src/session/banner.js';
 import {ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
@@ -30,10 +30,13 @@ const ls: Handler = async ({flags}, context): Promise<Array<SessionView | Queued
     session.session_id,
     session.ssh_user,
     session.status,
-    gpuDescription(session),
+    stoppedGpu(session) ?? gpuDescription(session),
     session.ssh_port,
     relativeTime(session.created_at),
-    relativeTime(session.expires_at),
+    // Stopped: the clock is paused, so the time left rather than a moment.
+    session.status === 'stopped'
+      ? `${formatDuration(session.remaining_ms ?? 0)} left`
+      : relativeTime(session.expires_at),
     idleFor(session.last_active_at),
   ]);
   out.log(

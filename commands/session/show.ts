@@ -1,4 +1,5 @@
-import {gpuDescription} from '../../src/session/banner.js';
+import {formatDuration} from '../../src/duration.js';
+import {gpuDescription, stoppedGpu} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
@@ -10,7 +11,12 @@ const show: Handler = async ({args}, context): Promise<SessionView> => {
     ['User', `${session.ssh_user} (uid ${session.uid})`],
     ['Status', session.status],
     ['Connect', session.ssh_command],
-    ['GPU', gpuDescription(session)],
+    [
+      'GPU',
+      stoppedGpu(session)
+        ? `${stoppedGpu(session)} ${session.stopped_gpu!.gpu_uuid}`
+        : gpuDescription(session),
+    ],
     ['Workspace', session.workspace],
     ['Image', session.image],
     [
@@ -18,7 +24,13 @@ const show: Handler = async ({args}, context): Promise<SessionView> => {
       `${session.container_name}${session.container_id ? ` (${session.container_id.slice(0, 12)})` : ''}`,
     ],
     ['Created', `${formatTime(session.created_at)} (${relativeTime(session.created_at)})`],
-    ['Expires', `${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`],
+    session.status === 'stopped' && session.stopped_at
+      ? [
+          'Stopped',
+          `${formatTime(session.stopped_at)} (${relativeTime(session.stopped_at)}); ${formatDuration(session.remaining_ms ?? 0)} ` +
+            `of its time left when started; removed ${formatTime(new Date(Date.parse(session.stopped_at) + context.settings().stoppedRetention).toISOString())} unless started`,
+        ]
+      : ['Expires', `${formatTime(session.expires_at)} (${relativeTime(session.expires_at)})`],
     [
       'Active',
       session.last_active_at

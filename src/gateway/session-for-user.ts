@@ -11,6 +11,8 @@ export interface SessionForUserDeps {
   store: Pick<StateStore, 'read'>;
   /** `session create` with a place in line when asked (SessionService.createOrQueue). */
   create(request: CreateRequest): Promise<CreatedSession | QueuedView>;
+  /** `session start` of a stopped session (README "Stop and start"). */
+  start(sessionId: string): Promise<unknown>;
   clock: Clock;
   sleep(ms: number): Promise<void>;
   /** A line for the user (the gateway writes it to their terminal's stderr). */
@@ -70,6 +72,18 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
         'FAILURE',
         `your place in line (${queuedAs}) ended without a session: cancelled, or older than queueTimeout`,
       );
+    const stopped = mine.find((session) => session.status === 'stopped');
+    if (stopped) {
+      sayOnce(`sandman: starting your stopped session ${stopped.id} ...`);
+      try {
+        await deps.start(stopped.id);
+      } catch (error) {
+        // Another connection is starting it: wait for that one.
+        if (!(isSandmanError(error) && error.kind === 'CONFLICT')) throw error;
+        await deps.sleep(POLL_MS);
+      }
+      continue;
+    }
     const other = mine[0];
     if (other)
       throw new SandmanError(

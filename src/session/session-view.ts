@@ -1,4 +1,4 @@
-import type {SessionRecord} from '../state/state-data.js';
+import type {SessionRecord, StoppedGpu} from '../state/state-data.js';
 
 /** A session as `--json` shows it. Field names follow the original HTTP API so scripts keep working. */
 export interface SessionView {
@@ -23,6 +23,10 @@ export interface SessionView {
   last_active_reason: string | null;
   /** Swarm mode: the node it runs on; null on a single host. */
   node: string | null;
+  /** Stopped sessions (README "Stop and start"): when, the TTL left, and the device it had. */
+  stopped_at: string | null;
+  remaining_ms: number | null;
+  stopped_gpu: StoppedGpu | null;
 }
 
 export function sshCommand(
@@ -53,5 +57,8 @@ export function toSessionView(session: SessionRecord): SessionView {
     last_active_at: session.last_active_at ?? null,
     last_active_reason: session.last_active_reason ?? null,
     node: session.node ?? null,
+    stopped_at: session.stopped_at ?? null,
+    remaining_ms: session.status === 'stopped' ? (session.remaining_ms ?? null) : null,
+    stopped_gpu: session.stopped_gpu ?? null,
   };
 }

@@ -9,6 +9,8 @@ export interface UsageRow {
   key: string;
   sessions: number;
   session_hours: number;
+  /** Of session_hours, the time stopped (`session stop`: no GPU held, so no GPU-hours). */
+  stopped_hours: number;
   /** A MIG slice counts as its fraction of the GPU (3g.20gb on a 7-slice GPU: 3/7), a whole GPU as 1. */
   gpu_hours: number;
   /** Sessions whose GPU share the log does not say (lines written before it recorded one). */
@@ -38,6 +40,8 @@ export interface Interval {
   gpu: string | null;
   /** Share of a GPU; null: no GPU; undefined: not known (older lines). */
   fraction?: number | null;
+  /** Times it was stopped (`session stop` to `session start`; no `to`: still stopped). */
+  stops?: Array<{from: number; to?: number}>;
 }
 
 interface AuditLine {
@@ -68,7 +72,9 @@ export function intervalsFromAudit(lines: Iterable<string>): {
       !line.includes('"create"') &&
       !line.includes('"rm"') &&
       !line.includes('"reap"') &&
-      !line.includes('"extend"')
+      !line.includes('"extend"') &&
+      !line.includes('"stop"') &&
+      !line.includes('"start"')
     ) {
       skipped += isAuditLine(line) ? 0 : 1;
       continue;
@@ -100,6 +106,16 @@ export function intervalsFromAudit(lines: Iterable<string>): {
       });
     } else if (entry.action === 'extend') {
       if (known) known.expires = Date.parse(entry.expires_at ?? '') || known.expires;
+    } else if (entry.action === 'stop') {
+      if (known) (known.stops ??= []).push({from: time});
+    } else if (entry.action === 'start') {
+      const open = known?.stops?.at(-1);
+      if (known && open && open.to === undefined) open.to = time;
+      // A start may move it to another device of its kind; its expiry starts again from here.
+      if (known) {
+        known.gpu = entry.gpu_uuid ?? known.gpu;
+        known.expires = Date.parse(entry.expires_at ?? '') || known.expires;
+      }
     } else if (entry.action === 'rm' || (entry.action === 'reap' && entry.ended !== false)) {
       if (known) known.end = time;
       // An end whose create line rotated away: start unknown, so the session is not counted.
@@ -126,12 +142,22 @@ export function summarise(
   skipped = 0,
 ): UsageReport {
   const rows = new Map<string, UsageRow>();
-  const add = (key: string, hours: number, interval: Interval) => {
-    const row = rows.get(key) ?? {key, sessions: 0, session_hours: 0, gpu_hours: 0, unknown_gpu: 0};
+  const add = (key: string, from: number, to: number, interval: Interval) => {
+    const row = rows.get(key) ?? {
+      key,
+      sessions: 0,
+      session_hours: 0,
+      stopped_hours: 0,
+      gpu_hours: 0,
+      unknown_gpu: 0,
+    };
+    const hours = (to - from) / HOUR;
+    const stopped = stoppedMs(interval, from, to) / HOUR;
     row.sessions++;
     row.session_hours += hours;
+    row.stopped_hours += stopped;
     if (interval.fraction === undefined) row.unknown_gpu++;
-    else if (interval.fraction !== null) row.gpu_hours += hours * interval.fraction;
+    else if (interval.fraction !== null) row.gpu_hours += (hours - stopped) * interval.fraction;
     rows.set(key, row);
   };
   for (const interval of intervals) {
@@ -147,7 +173,7 @@ export function summarise(
           new Date(from).getUTCDate() + 1,
         );
         const to = Math.min(end, midnight);
-        add(new Date(from).toISOString().slice(0, 10), (to - from) / HOUR, interval);
+        add(new Date(from).toISOString().slice(0, 10), from, to, interval);
         from = to;
       }
       continue;
@@ -159,11 +185,12 @@ export function summarise(
           ? (interval.profile ??
             (interval.gpu ? 'whole GPU' : interval.fraction === undefined ? 'unknown' : 'no GPU'))
           : (interval.gpu ?? (interval.fraction === undefined ? 'unknown' : 'no GPU'));
-    add(key, (end - start) / HOUR, interval);
+    add(key, start, end, interval);
   }
   const round = (row: UsageRow): UsageRow => ({
     ...row,
     session_hours: Math.round(row.session_hours * 1e6) / 1e6,
+    stopped_hours: Math.round(row.stopped_hours * 1e6) / 1e6,
     gpu_hours: Math.round(row.gpu_hours * 1e6) / 1e6,
   });
   const sorted = [...rows.values()].sort(
@@ -174,10 +201,11 @@ export function summarise(
       key: 'TOTAL',
       sessions: sum.sessions + row.sessions,
       session_hours: sum.session_hours + row.session_hours,
+      stopped_hours: sum.stopped_hours + row.stopped_hours,
       gpu_hours: sum.gpu_hours + row.gpu_hours,
       unknown_gpu: sum.unknown_gpu + row.unknown_gpu,
     }),
-    {key: 'TOTAL', sessions: 0, session_hours: 0, gpu_hours: 0, unknown_gpu: 0},
+    {key: 'TOTAL', sessions: 0, session_hours: 0, stopped_hours: 0, gpu_hours: 0, unknown_gpu: 0},
   );
   return {
     since: new Date(period.since).toISOString().replace(/\.\d{3}Z$/, 'Z'),
@@ -206,8 +234,19 @@ export function gpuHoursOf(
     const start = Math.max(interval.start, period.since);
     const end = Math.min(interval.end ?? interval.expires ?? period.until, period.until);
     if (end <= start) continue;
-    used += ((end - start) / HOUR) * interval.fraction;
+    used += ((end - start - stoppedMs(interval, start, end)) / HOUR) * interval.fraction;
     oldestStart = oldestStart === null ? start : Math.min(oldestStart, start);
   }
   return {used: Math.round(used * 1e6) / 1e6, oldestStart};
+}
+
+/** How much of [from, to) the session spent stopped. */
+function stoppedMs(interval: Interval, from: number, to: number): number {
+  let total = 0;
+  for (const stop of interval.stops ?? []) {
+    const start = Math.max(stop.from, from);
+    const end = Math.min(stop.to ?? to, to);
+    if (end > start) total += end - start;
+  }
+  return total;
 }

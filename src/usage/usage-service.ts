@@ -80,9 +80,14 @@ export class UsageService {
     // Sessions still running count up to now (their expiry from the log would cut them short).
     for (const session of state.sessions) {
       const known = intervals.get(session.id);
+      // A stopped one whose stop line rotated away: stopped since the record says.
+      const stopped =
+        session.status === 'stopped' && session.stopped_at ? Date.parse(session.stopped_at) : undefined;
       if (known) {
         known.end = undefined;
         known.expires = now;
+        if (stopped !== undefined && !known.stops?.some((stop) => stop.to === undefined))
+          (known.stops ??= []).push({from: stopped});
       } else {
         intervals.set(session.id, {
           session: session.id,
@@ -92,6 +97,7 @@ export class UsageService {
           profile: session.mig_profile,
           gpu: session.gpu_uuid,
           fraction: session.gpu_uuid ? undefined : null,
+          ...(stopped !== undefined ? {stops: [{from: stopped}]} : {}),
         });
       }
     }

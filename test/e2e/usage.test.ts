@@ -36,9 +36,9 @@ describe('sandman usage', () => {
     const csv = await sandbox.run(['usage', '--since', '1h', '--by', 'profile', '--csv']);
     expect(csv.exitCode).toBe(0);
     const [header, ...rows] = csv.stdout.trim().split('\n');
-    expect(header).toBe('profile,sessions,session_hours,gpu_hours,unknown_gpu');
+    expect(header).toBe('profile,sessions,session_hours,gpu_hours,unknown_gpu,stopped_hours');
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatch(/^no GPU,2,0\.\d+,0,0$/);
+    expect(rows[0]).toMatch(/^no GPU,2,0\.\d+,0,0,0$/);
     const table = await sandbox.run(['usage', '--since', '1h']);
     expect(table.stdout).toMatch(/^TOTAL\s+2\s+/m);
     expect((await sandbox.run(['usage', '--by', 'team'])).exitCode).toBe(2);

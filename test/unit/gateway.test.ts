@@ -140,6 +140,7 @@ function spawner(world: World, said: string[], sleep: () => Promise<void> = asyn
         config: world.config,
         store: world.store,
         create: (asked) => world.sessions.createOrQueue(asked),
+        start: (id) => world.sessions.start(id),
         clock: world.clock,
         sleep,
         say: (line) => said.push(line),
@@ -213,5 +214,20 @@ describe('spawn on connect', () => {
     expect(said.at(-1)).toBe(`sandman: session ${session.id} is ready: ${describeSession(session)}`);
     expect(session.user).toBe('alice');
     expect(session.gpu_uuid).not.toBeNull();
+  });
+});
+
+describe('spawn on connect, stopped sessions', () => {
+  it('starts her stopped session rather than making another', async () => {
+    const world = fakeWorld();
+    await world.users.add('alice', {keys: [{text: alice.publicKey, source: 'test'}], gpu: {kind: 'none'}});
+    const first = await spawner(world, [])('alice');
+    await world.sessions.stop('alice');
+    const said: string[] = [];
+    const again = await spawner(world, said)('alice');
+    expect(again.id).toBe(first.id);
+    expect(again.status).toBe('running');
+    expect(said[0]).toBe(`sandman: starting your stopped session ${first.id} ...`);
+    expect((await world.store.read()).sessions).toHaveLength(1);
   });
 });

@@ -89,14 +89,15 @@ describe('usage from the audit log', () => {
     expect(skipped).toBe(2);
     const report = summarise(intervals.values(), {...PERIOD, by: 'user'}, skipped);
     expect(report.rows).toEqual([
-      {key: 'bob', sessions: 2, session_hours: 10, gpu_hours: 6, unknown_gpu: 0},
-      {key: 'alice', sessions: 1, session_hours: 4, gpu_hours: 1.714286, unknown_gpu: 0},
-      {key: 'carol', sessions: 1, session_hours: 2, gpu_hours: 0, unknown_gpu: 1},
+      {key: 'bob', sessions: 2, session_hours: 10, stopped_hours: 0, gpu_hours: 6, unknown_gpu: 0},
+      {key: 'alice', sessions: 1, session_hours: 4, stopped_hours: 0, gpu_hours: 1.714286, unknown_gpu: 0},
+      {key: 'carol', sessions: 1, session_hours: 2, stopped_hours: 0, gpu_hours: 0, unknown_gpu: 1},
     ]);
     expect(report.total).toEqual({
       key: 'TOTAL',
       sessions: 4,
       session_hours: 16,
+      stopped_hours: 0,
       gpu_hours: 7.714286,
       unknown_gpu: 1,
     });
@@ -156,5 +157,43 @@ describe('usage from the audit log', () => {
     ]);
     const report = summarise(intervalsFromAudit(lines).intervals.values(), {...PERIOD, by: 'user'});
     expect(report.total.gpu_hours).toBe(7.714286);
+  });
+});
+
+describe('usage of a stopped session (README "Stop and start")', () => {
+  it('counts no GPU-hours while stopped and splits session-hours into running and stopped', () => {
+    const lines = [
+      line({
+        time: '2026-11-02T10:00:00Z',
+        action: 'create',
+        session: 's1',
+        user: 'sam',
+        mig_profile: '4g.20gb',
+        gpu_uuid: 'MIG-s',
+        gpu_fraction: 0.5,
+        expires_at: '2026-11-02T12:00:00Z',
+      }),
+      line({time: '2026-11-02T11:00:00Z', action: 'stop', session: 's1', user: 'sam', gpu_uuid: 'MIG-s'}),
+      // Stopped for 2 h; started with 1 h left, on another device of its profile.
+      line({
+        time: '2026-11-02T13:00:00Z',
+        action: 'start',
+        session: 's1',
+        user: 'sam',
+        gpu_uuid: 'MIG-t',
+        mig_profile: '4g.20gb',
+        expires_at: '2026-11-02T14:00:00Z',
+      }),
+      line({time: '2026-11-02T14:00:00Z', action: 'rm', session: 's1', user: 'sam'}),
+    ];
+    const {intervals} = intervalsFromAudit(lines);
+    const report = summarise(intervals.values(), {
+      since: Date.parse('2026-11-02T00:00:00Z'),
+      until: Date.parse('2026-11-03T00:00:00Z'),
+      by: 'user',
+    });
+    expect(report.rows).toEqual([
+      {key: 'sam', sessions: 1, session_hours: 4, stopped_hours: 2, gpu_hours: 1, unknown_gpu: 0},
+    ]);
   });
 });

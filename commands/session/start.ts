@@ -1,0 +1,33 @@
+import type {StartResult} from '../../src/session/session-service.js';
+import {gpuDescription} from '../../src/session/banner.js';
+import type {Handler} from '../../cli/command-spec.js';
+import {formatTime, relativeTime} from '../../cli/output.js';
+import {startSpinner} from '../../cli/spinner.js';
+
+/** `session start`: a device of its kind (its own when free), then the container (README "Stop and start"). */
+const start: Handler = async ({args}, context): Promise<StartResult> => {
+  const spinner = await startSpinner(context.out.json, 'Starting the session');
+  let result: StartResult;
+  try {
+    result = await (
+      await context.services().sessionService((step) => spinner.text(step))
+    ).start(args.session!);
+  } finally {
+    spinner.stop();
+  }
+  const how =
+    result.device === 'moved'
+      ? ', on another device (its container was made again from the stopped one)'
+      : '';
+  context.out.log(
+    result.already
+      ? `Session ${result.session_id} for ${result.ssh_user} is already running`
+      : `Session ${result.session_id} for ${result.ssh_user} started${how}`,
+  );
+  context.out.log(`  ${result.ssh_command}`);
+  context.out.log(
+    `  GPU  ${gpuDescription({gpu_uuid: result.gpu_uuid, mig_profile: result.mig_profile})}   expires ${formatTime(result.expires_at)} (${relativeTime(result.expires_at)})`,
+  );
+  return result;
+};
+export default start;

@@ -1,4 +1,5 @@
 import type {StartResult} from '../../src/session/session-service.js';
+import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import {gpuDescription} from '../../src/session/banner.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {formatTime, relativeTime} from '../../cli/output.js';

@@ -32,6 +32,8 @@ export interface SessionQueueDeps {
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number}>;
   /** Runs a queued create as an ordinary one (reservation under the lock, then build and commit). */
   start: (request: CreateRequest) => Promise<CreatedSession>;
+  /** Starts a stopped session a `session start --queue` put in line (README "Stop and start"). */
+  startStopped: (sessionId: string, fromQueue: string) => Promise<unknown>;
 }
 
 /**
@@ -45,7 +47,13 @@ export class SessionQueue {
   constructor(private readonly deps: SessionQueueDeps) {}
 
   /** Puts a create that met `refusal` (exit 5) in line; one queued request per user. */
-  async enqueue(request: CreateRequest, refusal: SandmanError, id: string): Promise<QueuedView> {
+  async enqueue(
+    request: CreateRequest,
+    refusal: SandmanError,
+    id: string,
+    /** A stopped session to start rather than a create (its ID is the request's). */
+    startOf?: string,
+  ): Promise<QueuedView> {
     if (request.password)
       throw invalidInput(
         '--password cannot wait in a queue (it is shown once, by the process that starts the session)',
@@ -66,6 +74,7 @@ export class SessionQueue {
         env: request.env,
         ...(request.authorizedKeys ? {authorized_keys: request.authorizedKeys.text} : {}),
         ...(request.node !== undefined ? {node: request.node} : {}),
+        ...(startOf ? {start: startOf} : {}),
       },
     };
     const view = await this.deps.store.update((current) => {
@@ -106,7 +115,8 @@ export class SessionQueue {
         );
         if (!next) return started;
         try {
-          await this.deps.start(this.#createOf(next));
+          if (next.request.start) await this.deps.startStopped(next.request.start, next.id);
+          else await this.deps.start(this.#createOf(next));
           started.push(next.id);
         } catch (error) {
           if (isSandmanError(error) && error.kind === 'CAPACITY') blocked.add(next.waiting_for);
@@ -137,7 +147,8 @@ export class SessionQueue {
       const session = state.sessions.find((record) => record.id === id);
       if (session?.status === 'running') return 'started';
       const entry = state.queue?.find((queued) => queued.id === id);
-      if (!entry && !session) return 'ended';
+      // A stopped session out of line and still stopped: its start was refused or cancelled.
+      if (!entry && (!session || session.status === 'stopped')) return 'ended';
       if (entry) onPlace(queuedView(state, entry));
       if (entry && round % drainEvery === 0) await this.drain().catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, pollMs));

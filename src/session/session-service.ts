@@ -55,6 +55,7 @@ export class SessionService {
       audit: deps.audit,
       gpuHours: deps.gpuHours,
       start: (request) => this.create(request),
+      startStopped: (id, fromQueue) => this.#stopStart.start(id, {fromQueue}),
     });
   }
 
@@ -104,7 +105,12 @@ export class SessionService {
 
   /** `session start`: a device of its kind (its own when free), the container again. */
   start(reference: string): Promise<StartResult> {
-    return this.#stopStart.start(reference);
+    return this.#stopStart.start(reference) as Promise<StartResult>;
+  }
+
+  /** `session start --queue`: started, or with nothing free (exit 5 otherwise) a place in line. */
+  startOrQueue(reference: string): Promise<StartResult | QueuedView> {
+    return this.#stopStart.start(reference, {queue: true});
   }
 
   /** The reaper's care of a stopped session: a device held past gpuHoldAfterStop, a start that died. */

@@ -19,7 +19,7 @@ import {
   SessionContext,
   type SessionServiceDeps,
 } from './session-context.js';
-import type {SessionQueue} from './session-queue.js';
+import type {QueuedView, SessionQueue} from './session-queue.js';
 
 export interface StopResult extends SessionView {
   /** It was stopped already: nothing was done. */
@@ -94,9 +94,12 @@ export class StopStartWorkflow {
     }
   }
 
-  async start(reference: string): Promise<StartResult> {
+  async start(
+    reference: string,
+    options: {queue?: boolean; fromQueue?: string} = {},
+  ): Promise<StartResult | QueuedView> {
     try {
-      const result = await this.#start(reference);
+      const result = await this.#start(reference, options.fromQueue);
       if (!result.already)
         await this.#ctx.recorded({
           action: 'start',
@@ -110,6 +113,16 @@ export class StopStartWorkflow {
         });
       return result;
     } catch (error) {
+      // Nothing free: in line (`--queue`), started by whatever frees a device of its kind.
+      if (options.queue && !options.fromQueue && isSandmanError(error) && error.kind === 'CAPACITY')
+        return this.#enqueue(reference, error);
+      // A queued start that still finds nothing free keeps waiting: no failed start.
+      if (
+        options.fromQueue &&
+        isSandmanError(error) &&
+        (error.kind === 'CAPACITY' || error.details?.queued_gone)
+      )
+        throw error;
       await this.#ctx.recorded({
         action: 'start',
         session: null,
@@ -170,7 +183,16 @@ export class StopStartWorkflow {
   async #stop(reference: string): Promise<StopResult> {
     const {docker, clock, config} = this.#deps;
     const session = resolveSession((await this.#deps.store.read()).sessions, reference);
-    if (session.status === 'stopped') return {...toSessionView(session), already: true, gpu_freed: null};
+    if (session.status === 'stopped') {
+      // Stopping it again takes its queued start (`session start --queue`) out of the line.
+      const cancelled = await this.#queue().cancel(session.id);
+      return {
+        ...toSessionView(session),
+        already: true,
+        gpu_freed: null,
+        ...(cancelled ? {note: 'its queued start left the line'} : {}),
+      };
+    }
     if (session.status !== 'running')
       throw conflict(`session ${session.id} is ${session.status}; only a running session can be stopped`);
     await docker.stopContainer(session.container_id ?? session.container_name);
@@ -212,7 +234,23 @@ export class StopStartWorkflow {
     };
   }
 
-  async #start(reference: string): Promise<StartResult> {
+  async #enqueue(reference: string, refusal: SandmanError): Promise<QueuedView> {
+    const session = resolveSession((await this.#deps.store.read()).sessions, reference);
+    const wanted = session.stopped_gpu;
+    const gpu: GpuChoice = !wanted
+      ? {kind: 'none'}
+      : wanted.mig_profile
+        ? {kind: 'profile', profile: wanted.mig_profile}
+        : {kind: 'gpu', ref: 'any'};
+    return this.#queue().enqueue(
+      {user: session.user, gpu, env: [], password: false, wait: true},
+      refusal,
+      session.id,
+      session.id,
+    );
+  }
+
+  async #start(reference: string, fromQueue?: string): Promise<StartResult> {
     const {config, clock, docker} = this.#deps;
     const state = await this.#deps.store.read();
     const session = resolveSession(state.sessions, reference);
@@ -231,6 +269,11 @@ export class StopStartWorkflow {
         throw conflict(`session ${record.id} is ${record.status}; only a stopped session can be started`);
       if (record.starter_pid && this.#deps.processes.alive(record.starter_pid))
         throw conflict(`session ${record.id} is being started by process ${record.starter_pid}`);
+      // A queued start leaves the line in the same write that reserves its device (see create).
+      if (fromQueue && !current.queue?.some((entry) => entry.id === fromQueue))
+        throw new SandmanError('CONFLICT', `queued start ${fromQueue} was started or ended meanwhile`, {
+          details: {queued_gone: true},
+        });
       const active = current.sessions.filter((other) => other.status !== 'stopped').length;
       if (config.maxSessions !== undefined && active >= config.maxSessions)
         throw capacity(
@@ -243,6 +286,7 @@ export class StopStartWorkflow {
         if (!isPending(picked)) Object.assign(record, gpuFields(picked));
       }
       record.starter_pid = this.#deps.processes.pid;
+      if (fromQueue) current.queue = current.queue!.filter((entry) => entry.id !== fromQueue);
       return {record: {...record}, picked};
     });
 

@@ -157,6 +157,8 @@ export interface QueuedRequest {
     /** Public keys given with --ssh-key (registered keys are read again at the start). */
     authorized_keys?: string;
     node?: string;
+    /** `session start --queue`: the stopped session to start (the request's ID is its ID). */
+    start?: string;
   };
 }
 

@@ -138,13 +138,27 @@ describe('the HTTP API over the unix socket', () => {
     expect(JSON.stringify(shown.body)).not.toContain('PRIVATE KEY');
     const extended = await post(`http://x/sessions/${created.body.session_id}/extend`, {ttl_minutes: 15});
     expect(extended.body.ttl_minutes).toBe(60);
+    // Stop and start (README "Stop and start"): 200 each, a second stop too, saying so.
+    const stopped = await post(`http://x/sessions/${created.body.session_id}/stop`, {});
+    expect(stopped.status).toBe(200);
+    expect(stopped.body).toMatchObject({status: 'stopped', already: false});
+    expect((await post(`http://x/sessions/${created.body.session_id}/stop`, {})).body.already).toBe(true);
+    const started = await post(`http://x/sessions/${created.body.session_id}/start`, {});
+    expect(started.status).toBe(200);
+    expect(started.body).toMatchObject({status: 'running', already: false});
+    expect((await sshRun(keyFile, created.body.ssh_port, 'webuser', 'id -un')).stdout).toBe('webuser');
+    expect((await post('http://x/sessions/nosuchsession/start', {})).status).toBe(404);
     const audit = (await readFile(path.join(sandbox.dir, 'audit.jsonl'), 'utf8'))
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line));
-    expect(audit.filter((entry) => entry.user === 'webuser').map((entry) => entry.actor)).toEqual([
-      'api:unix',
-      'api:unix',
+    expect(
+      audit.filter((entry) => entry.user === 'webuser').map((entry) => [entry.action, entry.actor]),
+    ).toEqual([
+      ['create', 'api:unix'],
+      ['extend', 'api:unix'],
+      ['stop', 'api:unix'],
+      ['start', 'api:unix'],
     ]);
     const deleted = await curl(['-X', 'DELETE', `http://x/sessions/${created.body.session_id}`]);
     expect(deleted.status).toBe(200);

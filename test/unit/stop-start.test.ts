@@ -103,6 +103,26 @@ describe('session stop', () => {
     expect((await record(world, 'alice')).starter_pid ?? null).toBeNull();
   });
 
+  it('start --queue waits in line when nothing is free and is started by the rm that frees a device; stop leaves the line', async () => {
+    const world = fakeWorld({smi: FakeNvidiaSmi.a100()});
+    await world.sessions.create(slice('alice'));
+    await world.sessions.stop('alice');
+    await world.sessions.create(slice('bob'));
+    await world.sessions.create(slice('carol'));
+    const queued = await world.sessions.startOrQueue('alice');
+    expect(queued).toMatchObject({status: 'queued', queue_position: 1, waiting_for: 'MIG 1c.2g.10gb'});
+    // Stopping it again takes it out of the line; queued again, the rm of bob starts it.
+    expect(await world.sessions.stop('alice')).toMatchObject({
+      already: true,
+      note: 'its queued start left the line',
+    });
+    expect((await world.store.read()).queue ?? []).toEqual([]);
+    await world.sessions.startOrQueue('alice');
+    await world.sessions.remove(['bob']);
+    expect(await record(world, 'alice')).toMatchObject({status: 'running'});
+    expect((await world.store.read()).queue ?? []).toEqual([]);
+  });
+
   it('holds the device for gpuHoldAfterStop: a start then gets it back; after it, reap frees it', async () => {
     const world = fakeWorld({smi: FakeNvidiaSmi.a100(), settings: {gpuHoldAfterStop: '15m'}});
     const alice = await world.sessions.create(slice('alice'));

@@ -6,15 +6,23 @@ import {formatTime, relativeTime} from '../../cli/output.js';
 import {startSpinner} from '../../cli/spinner.js';
 
 /** `session start`: a device of its kind (its own when free), then the container (README "Stop and start"). */
-const start: Handler = async ({args}, context): Promise<StartResult> => {
+const start: Handler = async ({args, flags}, context): Promise<StartResult | QueuedView> => {
   const spinner = await startSpinner(context.out.json, 'Starting the session');
-  let result: StartResult;
+  let result: StartResult | QueuedView;
   try {
-    result = await (
-      await context.services().sessionService((step) => spinner.text(step))
-    ).start(args.session!);
+    const service = await context.services().sessionService((step) => spinner.text(step));
+    result = flags.queue ? await service.startOrQueue(args.session!) : await service.start(args.session!);
   } finally {
     spinner.stop();
+  }
+  if (isQueued(result)) {
+    context.out.log(
+      `… ${ordinal(result.queue_position)} in line for ${result.waiting_for}: session ${result.session_id} of ${result.ssh_user}`,
+    );
+    context.out.log(
+      `  it starts by itself when that is free; "sandman session stop ${result.session_id}" leaves the line`,
+    );
+    return result;
   }
   const how =
     result.device === 'moved'

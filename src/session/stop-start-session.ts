@@ -10,6 +10,7 @@ import {
 import {containerName, LABELS} from '../labels.js';
 import {countersOf, heldDevices, type SessionRecord, type StoppedGpu} from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
+import {placementOf} from '../swarm/swarm-placement.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {
   allocationOf,
@@ -322,7 +323,8 @@ export class StopStartWorkflow {
       // 2. The TTL clock runs again from here.
       const expires = isoSeconds(new Date(clock.now().getTime() + (record.remaining_ms ?? 0)));
       record = {...record, expires_at: expires};
-      const moved = wanted !== null && record.gpu_uuid !== wanted.gpu_uuid;
+      // Swarm mode: the service is scaled back up and Swarm's scheduler picks the device.
+      const moved = !this.#deps.cluster && wanted !== null && record.gpu_uuid !== wanted.gpu_uuid;
       if (moved) {
         // The record keeps naming the image until the start is done: an undo removes it.
         await this.#recreate(record, (id) => (made = id));
@@ -344,6 +346,10 @@ export class StopStartWorkflow {
           'FAILURE',
           `SSH did not answer within ${config.readyTimeout / 1000}s (readyTimeout); the session stays stopped`,
         );
+      if (this.#deps.cluster && wanted) {
+        const {devices} = await placementOf(this.#deps.cluster, {[LABELS.session]: record.id});
+        record = {...record, gpu_uuid: devices[0]?.value ?? null, mig_profile: wanted.mig_profile};
+      }
       const previous = session.container_id ?? session.container_name;
       const started = await this.#deps.store.update((current) => {
         const stored = current.sessions.find((candidate) => candidate.id === session.id);
@@ -351,6 +357,7 @@ export class StopStartWorkflow {
         Object.assign(stored, {
           status: 'running',
           expires_at: expires,
+          ...(this.#deps.cluster ? {gpu_uuid: record.gpu_uuid, mig_profile: record.mig_profile} : {}),
           container_id: record.container_id,
           container_name: record.container_name,
           committed_image: record.committed_image ?? null,

@@ -280,6 +280,26 @@ describe('swarm mode on a three-node lab swarm', () => {
   );
 
   it(
+    'stop scales the service to 0 (the home volume stays), start scales it back and the user logs in again',
+    async () => {
+      const session = sessions[1]!;
+      const stopped = await sandman(['session', 'stop', session.session_id]);
+      expect(stopped.exitCode, stopped.stdout + stopped.stderr).toBe(0);
+      expect(stopped.body).toMatchObject({status: 'stopped', note: expect.stringMatching(/scaled to 0/)});
+      const service = JSON.parse(
+        String((await docker(1, ['service', 'inspect', session.container_name])).stdout),
+      )[0];
+      expect(service.Spec.Mode.Replicated.Replicas).toBe(0);
+      const started = await sandman(['session', 'start', session.session_id]);
+      expect(started.exitCode, started.stdout + started.stderr).toBe(0);
+      expect(started.body).toMatchObject({status: 'running'});
+      const read = await ssh(session, 'cat ~/kept');
+      expect(read.stdout, read.stderr).toBe(`kept by ${session.ssh_user}`);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'GPUs: concurrent creates get distinct devices of the node offering the profile, one beyond exits 5 naming what is free',
     async () => {
       const lab1 = JSON.parse(String((await docker(1, ['node', 'inspect', 'lab1'])).stdout))[0];

@@ -665,6 +665,51 @@ async function benchGateway(): Promise<void> {
   }
 }
 
+/**
+ * `session start` of a stopped session whose device is still free (README "Stop and start")
+ * against what it must do at least: `docker start` of that container and the wait for SSH.
+ */
+async function benchStopStart(): Promise<void> {
+  const created = await sandman(['session', 'create', 'pause', '--no-gpu', '--json']);
+  if (created.exitCode !== 0) throw new Error(`session create failed: ${String(created.stderr)}`);
+  const session = JSON.parse(String(created.stdout)) as {
+    container_id: string;
+    ssh_port: number;
+    ssh_private_key_path: string;
+  };
+  const mine: number[] = [];
+  const raw: number[] = [];
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      await sandman(['session', 'stop', 'pause']);
+      mine.push(
+        await timed(async () => {
+          const started = await sandman(['session', 'start', 'pause']);
+          if (started.exitCode !== 0) throw new Error(`session start failed: ${String(started.stderr)}`);
+          await sshUntilReady(session.ssh_private_key_path, session.ssh_port, 'pause');
+        }),
+      );
+      await docker(['stop', '-t', '10', session.container_id]);
+      raw.push(
+        await timed(async () => {
+          await docker(['start', session.container_id]);
+          await sshUntilReady(session.ssh_private_key_path, session.ssh_port, 'pause');
+        }),
+      );
+    }
+  } finally {
+    await sandman(['session', 'rm', 'pause']);
+  }
+  rows.push({
+    name: 'session start, same device',
+    sandman: median(mine),
+    baseline: median(raw),
+    baselineName: 'docker start + ssh poll',
+    target: 1.3,
+    unit: 'ms',
+  });
+}
+
 async function main(): Promise<void> {
   if ((await docker(['image', 'inspect', IMAGE])).exitCode !== 0) {
     await sandman(['image', 'build', '--base', BASE, '--tag', IMAGE]);
@@ -682,6 +727,7 @@ async function main(): Promise<void> {
   if (want('memory')) await benchPeakMemory();
   if (want('usage')) await benchUsage();
   if (want('gateway')) await benchGateway();
+  if (want('stop-start')) await benchStopStart();
   const pad = (text: string, width: number) => text.padEnd(width);
   console.log(
     `\nsandman benchmarks: ${RUNS} runs each (median), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,

@@ -262,8 +262,24 @@ export class StopStartWorkflow {
     // Outside the lock: what nvidia-smi says (its own device, or another of its kind).
     const plans = wanted && !session.gpu_uuid && !this.#deps.cluster ? await this.#plans(wanted) : undefined;
 
+    // The TTL clock runs again from here. The stopped container learns its new expiry (keys, host
+    // certificate, banner) while the reservation is made: written into a container that then does
+    // not start (nothing free), the files are written again at the next start.
+    const expires = isoSeconds(new Date(clock.now().getTime() + (session.remaining_ms ?? 0)));
+    const ownContainer = session.container_id ?? session.container_name;
+    const filesWritten = this.#deps.cluster
+      ? Promise.resolve()
+      : this.#ctx
+          .expiryFiles({...session, expires_at: expires})
+          .then((files) => docker.putFiles(ownContainer, files));
+    // Settled either way before anything below throws (no write racing an undo).
+    const filesSettled = filesWritten.then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+
     // 1. Under the lock: a place under maxSessions, a device, and this process as the starter.
-    const reserved = await this.#deps.store.update((current) => {
+    const reservation = this.#deps.store.update((current) => {
       const record = current.sessions.find((candidate) => candidate.id === session.id);
       if (!record) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
       if (record.status !== 'stopped')
@@ -290,6 +306,15 @@ export class StopStartWorkflow {
       if (fromQueue) current.queue = current.queue!.filter((entry) => entry.id !== fromQueue);
       return {record: {...record}, picked};
     });
+    const [reservedResult, filesError] = await Promise.all([
+      reservation.then(
+        (value) => ({value}),
+        (error: unknown) => ({error}),
+      ),
+      filesSettled,
+    ]);
+    if ('error' in reservedResult) throw reservedResult.error;
+    const reserved = reservedResult.value;
 
     let record = reserved.record;
     let allocation = reserved.picked && !isPending(reserved.picked) ? reserved.picked : undefined;
@@ -320,8 +345,6 @@ export class StopStartWorkflow {
         allocation = await this.#deps.gpus.createMigDevice(reserved.picked);
         record = await this.#ctx.patch(record.id, gpuFields(allocation));
       }
-      // 2. The TTL clock runs again from here.
-      const expires = isoSeconds(new Date(clock.now().getTime() + (record.remaining_ms ?? 0)));
       record = {...record, expires_at: expires};
       // Swarm mode: the service is scaled back up and Swarm's scheduler picks the device.
       const moved = !this.#deps.cluster && wanted !== null && record.gpu_uuid !== wanted.gpu_uuid;
@@ -329,9 +352,9 @@ export class StopStartWorkflow {
         // The record keeps naming the image until the start is done: an undo removes it.
         await this.#recreate(record, (id) => (made = id));
       } else {
-        // Its files say the new expiry before sshd reads them at start.
+        // Its files say the new expiry before sshd reads them at start (written above).
+        if (filesError) throw filesError;
         const id = record.container_id ?? record.container_name;
-        if (!this.#deps.cluster) await docker.putFiles(id, await this.#ctx.expiryFiles(record));
         this.#deps.progress?.('Starting the container');
         startedOwn = id;
         await docker.startContainer(id);

@@ -224,7 +224,7 @@ describe('sandman reap', () => {
     expect((await sandbox.run(['session', 'rm', 'warnme'])).exitCode).toBe(0);
   });
 
-  it('with idleTimeout, removes a session nobody is logged in to and keeps one with a connection', async () => {
+  it('with idleTimeout and idleAction remove, removes a session nobody is logged in to and keeps one with a connection', async () => {
     const idle = await create('idler');
     const busy = await create('worker');
     await execa('sh', [
@@ -246,7 +246,8 @@ describe('sandman reap', () => {
     );
     try {
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      const report = await reap([], {SANDMAN_IDLE_TIMEOUT: '2s'});
+      // idleAction stop (the default) is test/e2e/stop-start.test.ts's: here the removal.
+      const report = await reap([], {SANDMAN_IDLE_TIMEOUT: '2s', SANDMAN_IDLE_ACTION: 'remove'});
       expect(report.items).toEqual([
         expect.objectContaining({user: 'idler', reason: 'idle', result: 'done'}),
       ]);
@@ -262,6 +263,7 @@ describe('sandman reap', () => {
   it('judges idleness by activity: a CPU job under nohup and a GPU process keep their sessions', async () => {
     const env = {
       SANDMAN_IDLE_TIMEOUT: '3s',
+      SANDMAN_IDLE_ACTION: 'remove',
       SANDMAN_NVIDIA_SMI: NVIDIA_SMI_STAND_IN,
       SANDMAN_FAKE_GPU_HOST: 'rtx-pro-6000-x8-no-mig',
     };

@@ -103,6 +103,9 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     const {FileGatewayKeys} = await import('../src/adapters/file-gateway-keys.js');
     return new FileGatewayKeys(stateDir.gatewayDir);
   });
+  const homeQuotas = once(async () =>
+    (await import('../src/adapters/home-quota-setup.js')).homeQuotasFor(config),
+  );
   const networkBoundary = once(async (): Promise<NetworkBoundary> => {
     const [{NetworkBoundary}, {IptablesFirewall}] = await Promise.all([
       import('../src/network/network-boundary.js'),
@@ -196,6 +199,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       keys: new FsKeyStore(stateDir.keysDir),
       hostIdentity,
       gatewayKeys: await gatewayKeys(),
+      homeQuotas,
       networkBoundary: await networkBoundary(),
       workspaces: fsWorkspaces,
       locks: hostLocks,
@@ -281,6 +285,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         workspaces: fsWorkspaces,
         audit: await audit(),
         gpuHours,
+        homeQuotas,
       });
     },
     gateway: async () => {

@@ -16,3 +16,16 @@ export function parseByteSize(input: string | number, what = 'size'): number {
   }
   return value;
 }
+
+/** `12.3 GiB`, `50 MiB`, `812 KiB`: binary units, as `df -h` and docker print them. */
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  const text = unit === 0 || value >= 100 || Number.isInteger(value) ? value.toFixed(0) : value.toFixed(1);
+  return `${text} ${units[unit]}`;
+}

@@ -85,6 +85,10 @@ export interface Config {
   stoppedRetention: number;
   /** What the reaper does with an idle session: stop it (GPU freed, everything else kept) or remove it. */
   idleAction: 'stop' | 'remove';
+  /** Each home's disk limit in bytes (a user or group `quota` overrides it); undefined: none. */
+  workspaceQuota?: number;
+  /** How quotas are enforced: chosen from the filesystem under workspaceRoot, or named. */
+  quotaMode: 'auto' | 'xfs' | 'ext4' | 'btrfs' | 'loop' | 'off';
 }
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
@@ -100,6 +104,8 @@ export interface GroupLimits {
   allowedProfiles?: string[];
   userMaxTtl?: number;
   gpuHourBudget?: GpuHourBudget;
+  /** Bytes a home may hold (README "Disk quotas"). */
+  quota?: number;
 }
 
 export type SettingName = keyof Config;
@@ -179,6 +185,13 @@ const duration: Parser = (raw, where) => {
   }
 };
 const port = integerIn(1024, 65535);
+const byteSize: Parser = (raw, where) => {
+  try {
+    return parseByteSize(raw as string, 'size');
+  } catch (error) {
+    return fail(where, (error as Error).message);
+  }
+};
 /** A duration that may be zero (`0`, `0s`: off). */
 const durationOrZero: Parser = (raw, where) =>
   /^\s*0+(\.0+)?[a-z]*\s*$/i.test(String(raw)) ? 0 : duration(raw, where);
@@ -216,10 +229,11 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'allowedProfiles') limits.allowedProfiles = profileList(value, at) as string[];
     else if (key === 'userMaxTtl') limits.userMaxTtl = duration(value, at) as number;
     else if (key === 'gpuHourBudget') limits.gpuHourBudget = parseGpuHourBudget(value, at);
+    else if (key === 'quota') limits.quota = byteSize(value, at) as number;
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota)`,
       );
   }
   return limits;
@@ -527,6 +541,21 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
       return raw;
     },
     default: 'stop',
+  },
+  workspaceQuota: {
+    description: "each home's disk limit, e.g. 50g (a user's or group's quota overrides it)",
+    defaultText: 'none',
+    parse: byteSize,
+  },
+  quotaMode: {
+    description:
+      'how home quotas are enforced: auto (from the filesystem under workspaceRoot), btrfs, loop, xfs, ext4 or off',
+    parse: (raw, where) => {
+      if (!['auto', 'xfs', 'ext4', 'btrfs', 'loop', 'off'].includes(String(raw)))
+        fail(where, 'must be auto, xfs, ext4, btrfs, loop or off');
+      return raw;
+    },
+    default: 'auto',
   },
   groups: {
     description:

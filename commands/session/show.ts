@@ -2,9 +2,11 @@ import {formatDuration} from '../../src/duration.js';
 import {gpuDescription, stoppedGpu} from '../../src/session/banner.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
+import {diskText} from '../../src/quota/disk-text.js';
+import type {HomeDisk} from '../../src/quota/home-quotas.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 
-const show: Handler = async ({args}, context): Promise<SessionView> => {
+const show: Handler = async ({args}, context): Promise<SessionView & {disk?: HomeDisk}> => {
   const session = await (await context.services().sessionQueries()).show(args.session!);
   const rows: Array<[string, string | number]> = [
     ['ID', session.session_id],
@@ -40,7 +42,10 @@ const show: Handler = async ({args}, context): Promise<SessionView> => {
           : 'not seen active since creation',
     ],
   ];
+  // The home's use under its quota (README "Disk quotas"), when one applies.
+  const disk = await (await context.services().users()).disk(session.ssh_user);
+  if (disk) rows.splice(6, 0, ['Disk', diskText(disk)]);
   for (const [label, value] of rows) context.out.log(`${(label + ':').padEnd(11)} ${value}`);
-  return session;
+  return disk ? {...session, disk} : session;
 };
 export default show;

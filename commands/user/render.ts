@@ -1,5 +1,7 @@
 import {formatTime} from '../../cli/output.js';
 import type {UserView} from '../../src/users/user-service.js';
+import {formatBytes} from '../../src/byte-size.js';
+import {diskText} from '../../src/quota/disk-text.js';
 
 /** `user show`: one user in full, as `session show` shows a session. */
 export function userLines(view: UserView): string[] {
@@ -17,7 +19,9 @@ export function userLines(view: UserView): string[] {
     `            profiles ${limits.allowed_profiles.value.join(', ') || 'all'} (${limits.allowed_profiles.source})`,
     `            max TTL ${limits.max_ttl_minutes.value} minutes (${limits.max_ttl_minutes.source})`,
     `            GPU-hours ${limits.gpu_hour_budget.value ?? 'no budget'} (${limits.gpu_hour_budget.source})`,
+    `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
   ];
+  if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)
     lines.push(
       `GPU-hours:  ${view.gpu_hours.used.toFixed(2)} of ${view.gpu_hours.budget} used in the last ${view.gpu_hours.window}, ${view.gpu_hours.left.toFixed(2)} left`,

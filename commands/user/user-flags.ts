@@ -41,6 +41,10 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `GPU-hour budget over a window, e.g. 40h/7d (gpuHourBudget; "${INHERIT}")`,
   },
+  quota: {
+    kind: 'string',
+    description: `disk limit of the home, e.g. 50g (workspaceQuota; "${INHERIT}"); a raise applies at once`,
+  },
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];
@@ -82,6 +86,7 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       ),
       userMaxTtl: limit('max-ttl', (value) => value),
       gpuHourBudget: limit('gpu-hours', (value) => value),
+      quota: limit('quota', (value) => value),
     },
   };
 }

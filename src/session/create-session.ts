@@ -45,6 +45,7 @@ import {
   type SessionServiceDeps,
   type CreateRequest,
   type CreatedSession,
+  quotaFor,
 } from './session-context.js';
 
 /**
@@ -156,6 +157,8 @@ export class CreateWorkflow {
       ? parseAuthorizedKeys(request.authorizedKeys.text, `--ssh-key ${request.authorizedKeys.source}`)
       : registeredKeys;
     if (request.gpu.kind !== 'none') await checkBudget(request.user, limits, this.#deps.gpuHours);
+    // A quota the filesystem cannot enforce is exit 6 before anything is reserved.
+    const homeQuota = await quotaFor(this.#deps, limits.quota);
 
     const {cluster} = this.#deps;
     if (!cluster && request.node !== undefined)
@@ -244,8 +247,14 @@ export class CreateWorkflow {
         this.#ctx
           .issueHostCredentials(record, placement?.principals)
           .then((issued) => (hostCredentials = issued)),
-        // Swarm mode: the home is a volume the node makes at the first start.
-        placement ? Promise.resolve() : this.#deps.workspaces.ensure(record.workspace, record.uid),
+        // Swarm mode: the home is a volume the node makes at the first start. With a quota, the
+        // home is made (or moved) so that it enforces it first (README "Disk quotas").
+        placement
+          ? Promise.resolve()
+          : (homeQuota
+              ? homeQuota.apply(record.workspace, record.uid, limits.quota.value!)
+              : Promise.resolve()
+            ).then(() => this.#deps.workspaces.ensure(record.workspace, record.uid)),
         // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
         locks
           .withLock(

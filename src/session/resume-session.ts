@@ -34,6 +34,8 @@ export class ResumeWorkflow {
    */
   async resume(session: SessionRecord): Promise<ResumeOutcome> {
     const {docker, gpus} = this.#deps;
+    // A home image (quotaMode loop) is mounted again after a reboot before the container uses it.
+    await (await this.#deps.homeQuotas?.())?.quotas?.ready(session.workspace);
     if (!session.gpu_uuid || (await gpus.present(session.gpu_uuid)) !== false) {
       await docker.startContainer(session.container_id ?? session.container_name);
       return {outcome: 'started', detail: 'container started again'};

@@ -6,7 +6,8 @@ import {randomBytes} from 'node:crypto';
 import {type Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
-import {SandmanError} from '../errors.js';
+import {dependencyUnavailable, SandmanError} from '../errors.js';
+import {formatBytes} from '../byte-size.js';
 import {
   type GpuAllocation,
   type GpuAllocator,
@@ -32,6 +33,7 @@ import {loginBanner} from './banner.js';
 import {localAddress} from './ssh-client.js';
 import {type SessionView} from './session-view.js';
 import type {Cluster} from '../swarm/cluster.js';
+import type {HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
@@ -106,6 +108,11 @@ export interface SessionServiceDeps {
   gpus: GpuAllocator;
   keys: KeyStore;
   hostIdentity: HostIdentity;
+  /**
+   * The home quota mechanism under workspaceRoot (README "Disk quotas"), asked for only when a
+   * quota applies; absent: no quotas.
+   */
+  homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>;
   /** The SSH gateway's keys (README "The SSH gateway"); without them sessions carry no gateway key. */
   gatewayKeys?: GatewayKeys;
   /** Puts the network policy in place (README "Network boundary"); checked before every start. */
@@ -355,4 +362,24 @@ export class SessionContext {
       validBefore: new Date(record.expires_at),
     });
   }
+}
+
+/**
+ * The quota mechanism for a home of `limit` bytes, or exit 6 saying why none can enforce it and
+ * how to fix that (README "Disk quotas"); undefined when no quota applies.
+ */
+export async function quotaFor(
+  deps: Pick<SessionServiceDeps, 'homeQuotas' | 'cluster'>,
+  limit: {value: number | undefined; source: string},
+): Promise<HomeQuotas | undefined> {
+  if (limit.value === undefined) return undefined;
+  const what = `a disk quota of ${formatBytes(limit.value)} (from ${limit.source})`;
+  if (deps.cluster)
+    throw dependencyUnavailable(`swarm mode: ${what} cannot be enforced on the nodes' volumes`);
+  const found = await deps.homeQuotas?.();
+  if (!found?.quotas)
+    throw dependencyUnavailable(
+      `${what} cannot be enforced: ${found?.choice.why ?? 'no quota mechanism'}; ${found?.choice.fix ?? ''}`.trim(),
+    );
+  return found.quotas;
 }

@@ -306,6 +306,8 @@ export class StopStartWorkflow {
       if (fromQueue) current.queue = current.queue!.filter((entry) => entry.id !== fromQueue);
       return {record: {...record}, picked};
     });
+    // A home image (quotaMode loop) must be mounted before the container starts (after a reboot).
+    if (!this.#deps.cluster) await (await this.#deps.homeQuotas?.())?.quotas?.ready(session.workspace);
     const [reservedResult, filesError] = await Promise.all([
       reservation.then(
         (value) => ({value}),

@@ -116,6 +116,8 @@ export interface UserLimits {
   allowedProfiles?: string[];
   userMaxTtl?: string;
   gpuHourBudget?: string;
+  /** The home's disk limit as given (`50g`). */
+  quota?: string;
 }
 
 export interface UserKey {

@@ -1,3 +1,4 @@
+import {parseByteSize} from '../byte-size.js';
 import {parseDuration} from '../duration.js';
 import {parseGpuHourBudget, type Config, type GpuHourBudget, type GroupLimits} from '../config.js';
 import type {UserRecord} from '../state/state-data.js';
@@ -17,6 +18,8 @@ export interface EffectiveLimits {
   /** Milliseconds; maxTtl when no limit is set. */
   userMaxTtl: Limit<number>;
   gpuHourBudget: Limit<GpuHourBudget | undefined>;
+  /** Bytes the home may hold; undefined: no quota (README "Disk quotas"). */
+  quota: Limit<number | undefined>;
 }
 
 /** The user's own limits, parsed as the settings of the same names are. */
@@ -28,6 +31,7 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.allowedProfiles !== undefined ? {allowedProfiles: own.allowedProfiles} : {}),
     ...(own.userMaxTtl !== undefined ? {userMaxTtl: parseDuration(own.userMaxTtl, `${where} maxTtl`)} : {}),
     ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
+    ...(own.quota !== undefined ? {quota: parseByteSize(own.quota, `${where} quota`)} : {}),
   };
 }
 
@@ -49,6 +53,7 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     allowedProfiles: pick('allowedProfiles', config.allowedProfiles),
     userMaxTtl: pick('userMaxTtl', config.userMaxTtl ?? config.maxTtl),
     gpuHourBudget: pick('gpuHourBudget', config.gpuHourBudget),
+    quota: pick('quota', config.workspaceQuota),
   };
 }
 

@@ -1,13 +1,15 @@
+import {parseByteSize} from '../byte-size.js';
 import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import {parseGpuHourBudget, SETTINGS, type Config} from '../config.js';
 import {parseDuration} from '../duration.js';
-import {conflict, invalidInput, notFound} from '../errors.js';
+import {conflict, dependencyUnavailable, invalidInput, notFound} from '../errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {validateUserName} from '../user-name.js';
 import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
 import {effectiveLimits, type EffectiveLimits} from './user-limits.js';
+import type {HomeDisk, HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
 
 /** What `user add` and `user set` may change; undefined leaves a field as it is. */
 export interface UserChanges {
@@ -36,7 +38,11 @@ export interface UserView {
     allowed_profiles: {value: string[]; source: string};
     max_ttl_minutes: {value: number; source: string};
     gpu_hour_budget: {value: string | null; source: string};
+    /** Bytes the home may hold; null: no quota. */
+    quota: {value: number | null; source: string};
   };
+  /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
+  disk?: HomeDisk;
   sessions: number;
   workspace: string;
   /** Set by `user show` when a budget applies: GPU-hours used and left in its window. */
@@ -52,6 +58,8 @@ export interface UserServiceDeps {
   audit?: AuditLog;
   /** GPU-hours used over a window (the usage accounting); loaded only by `user show`. */
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number}>;
+  /** The home quota mechanism (README "Disk quotas"), asked only when a quota applies. */
+  homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>;
 }
 
 /** `sandman user …` (README "Users and limits"): people as records in the state file. */
@@ -85,11 +93,22 @@ export class UserService {
   async set(name: string, changes: UserChanges): Promise<UserView> {
     const keys = await this.#parseKeys(changes.keys ?? []);
     this.#check(changes);
+    // A new quota is checked against what the filesystem can enforce before it is kept.
+    const before = await this.deps.store.read();
+    this.#registered(before, name);
+    const next = structuredClone(before.users[name]!);
+    this.#apply(next, changes, keys);
+    const quota = effectiveLimits(this.deps.config, name, next).quota;
+    const quotas = quota.value !== undefined ? await this.#quotas(quota) : undefined;
     const view = await this.deps.store.update((state) => {
       const record = this.#registered(state, name);
       this.#apply(record, changes, keys);
       return this.#view(state, name);
     });
+    // In place: a running session's home gets the new limit at once (README "Disk quotas").
+    const home = workspacePath(this.deps.config.workspaceRoot, name);
+    if (quotas && quota.value !== undefined && (await this.deps.workspaces.owner(home)) !== undefined)
+      await quotas.apply(home, next.uid, quota.value);
     await this.deps.audit?.record({action: 'user-set', session: null, user: name, result: 'ok'});
     return view;
   }
@@ -98,6 +117,8 @@ export class UserService {
     const state = await this.deps.store.read();
     this.#registered(state, name);
     const view = this.#view(state, name);
+    const disk = await this.#disk(name, state);
+    if (disk) view.disk = disk;
     const budget = effectiveLimits(this.deps.config, name, state.users[name]).gpuHourBudget.value;
     if (budget && this.deps.gpuHours) {
       const {used} = await this.deps.gpuHours(name, budget.windowMs);
@@ -113,10 +134,37 @@ export class UserService {
 
   async list(): Promise<UserView[]> {
     const state = await this.deps.store.read();
-    return Object.keys(state.users)
+    const views = Object.keys(state.users)
       .filter((name) => state.users[name]!.added_at)
       .sort()
       .map((name) => this.#view(state, name));
+    for (const view of views) {
+      const disk = await this.#disk(view.user, state);
+      if (disk) view.disk = disk;
+    }
+    return views;
+  }
+
+  /** A user's home use under its quota (`session show`); undefined without one. */
+  async disk(name: string): Promise<HomeDisk | undefined> {
+    return this.#disk(name, await this.deps.store.read());
+  }
+
+  /** The home's use under its quota; undefined without one (or when it cannot be read). */
+  async #disk(name: string, state: StateData): Promise<HomeDisk | undefined> {
+    const quota = effectiveLimits(this.deps.config, name, state.users[name]).quota;
+    if (quota.value === undefined) return undefined;
+    const found = await this.deps.homeQuotas?.();
+    return found?.quotas?.usage(workspacePath(this.deps.config.workspaceRoot, name)).catch(() => undefined);
+  }
+
+  async #quotas(quota: {value: number | undefined; source: string}): Promise<HomeQuotas> {
+    const found = await this.deps.homeQuotas?.();
+    if (!found?.quotas)
+      throw dependencyUnavailable(
+        `a disk quota (from ${quota.source}) cannot be enforced: ${found?.choice.why ?? 'no quota mechanism'}; ${found?.choice.fix ?? ''}`.trim(),
+      );
+    return found.quotas;
   }
 
   /**
@@ -173,6 +221,7 @@ export class UserService {
       );
     if (limits?.userMaxTtl) parseDuration(limits.userMaxTtl, '--max-ttl');
     if (limits?.gpuHourBudget) parseGpuHourBudget(limits.gpuHourBudget, 'invalid --gpu-hours');
+    if (limits?.quota) parseByteSize(limits.quota, '--quota');
     if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
     if (limits?.userMaxSessions !== undefined && limits.userMaxSessions !== null)
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
@@ -239,6 +288,7 @@ export class UserService {
           value: limits.gpuHourBudget.value?.text ?? null,
           source: limits.gpuHourBudget.source,
         },
+        quota: {value: limits.quota.value ?? null, source: limits.quota.source},
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),

@@ -422,6 +422,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         networkBoundary: await networkBoundary(),
         reaper,
         swarmChecks: await swarmChecksOf(),
+        homeQuotas,
       });
     },
   };

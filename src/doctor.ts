@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import type {Config} from './config.js';
+import type {QuotaChoice} from './quota/home-quotas.js';
 import type {ContainerClient} from './docker/container-client.js';
 import {isSandmanError} from './errors.js';
 import type {NvidiaSmi} from './gpu/nvidia-smi.js';
@@ -36,6 +37,8 @@ export interface DoctorDeps {
   reaper: ReaperLocation;
   /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
   swarmChecks?: () => Promise<Check[]>;
+  /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
+  homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: unknown}>;
 }
 
 const ok = (name: string, detail: string): Check => ({name, status: 'ok', detail, hint: ''});
@@ -48,6 +51,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   checks.push(await checkImage(deps, engineUp), await checkNetwork(deps, engineUp), await checkGpus(deps));
   checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
   checks.push(await checkNetworkPolicy(deps, engineUp));
+  if (deps.homeQuotas) checks.push(await checkQuotas(deps));
   if (deps.swarmChecks && engineUp) checks.push(...(await deps.swarmChecks()));
   return checks;
 }
@@ -268,4 +272,25 @@ async function checkNetworkPolicy({networkBoundary}: DoctorDeps, engineUp: boole
       hint: 'sandman needs root and iptables',
     };
   }
+}
+
+/**
+ * Disk quotas (README "Disk quotas"): which mechanism enforces them under workspaceRoot and why;
+ * a quota set (workspaceQuota, a group's or a user's) that nothing can enforce fails, with the fix.
+ */
+async function checkQuotas({config, store, homeQuotas}: DoctorDeps): Promise<Check> {
+  const {choice, quotas} = await homeQuotas!();
+  const state = await store.read().catch(() => undefined);
+  const set =
+    config.workspaceQuota !== undefined ||
+    Object.values(config.groups).some((group) => group.quota !== undefined) ||
+    Object.values(state?.users ?? {}).some((user) => user.limits?.quota !== undefined);
+  if (quotas) return ok('disk quotas', `${choice.why}${set ? '' : '; no quota set (workspaceQuota)'}`);
+  if (!set) return ok('disk quotas', `none set; none could be enforced here: ${choice.why}`);
+  return {
+    name: 'disk quotas',
+    status: 'fail',
+    detail: `a quota is set, but ${choice.why}`,
+    hint: choice.fix ?? '',
+  };
 }

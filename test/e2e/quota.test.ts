@@ -72,6 +72,16 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
     // A raise applies at once: the same session, same container, now writes the 80 MiB.
     expect((await sandbox.run(['user', 'set', 'alice', '--quota', '100m'], {env})).exitCode).toBe(0);
     expect(await fill(alice, 'alice', 80)).toMatch(/83886080 bytes .* copied[\s\S]*rc=0/);
+    const doctor = await sandbox.json<{checks: Array<{name: string; status: string; detail: string}>}>(
+      ['doctor'],
+      {
+        env,
+      },
+    );
+    expect(doctor.body.checks.find((check) => check.name === 'disk quotas')).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^a subvolume per home with a qgroup limit, on btrfs at /),
+    });
     const listed = await sandbox.run(['user', 'ls'], {env});
     expect(listed.stdout).toMatch(/alice .* of 100 MiB \(btrfs qgroup\)/);
   });
@@ -167,6 +177,15 @@ describe('a quota the filesystem cannot enforce', () => {
       );
       expect(await sandbox.containers()).toEqual([]);
       expect((await sandbox.json<unknown[]>(['session', 'ls'], {env})).body).toEqual([]);
+      // doctor names what is missing and how to get it.
+      const doctor = await sandbox.json<{
+        checks: Array<{name: string; status: string; detail: string; hint: string}>;
+      }>(['doctor'], {env});
+      expect(doctor.body.checks.find((check) => check.name === 'disk quotas')).toMatchObject({
+        status: 'fail',
+        detail: expect.stringMatching(/a quota is set, but tmpfs at .* cannot enforce a quota/),
+        hint: expect.stringMatching(/btrfs.*prjquota.*quotaMode loop/),
+      });
     } finally {
       await execa('umount', [tmpfs], {reject: false});
       await sandbox.cleanup();

@@ -147,7 +147,17 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const budgets = await budgetUses(config, state, async (users) =>
         (await services.usage()).gpuHoursOfUsers(users),
       );
-      await writeMetricsFile(file, await renderMetrics(state, inventory, budgets));
+      // Homes under a quota (README "Disk quotas"): read only when a quota is set anywhere.
+      const quotasSet =
+        config.workspaceQuota !== undefined ||
+        Object.values(config.groups).some((group) => group.quota !== undefined) ||
+        Object.values(state.users).some((user) => user.limits?.quota !== undefined);
+      const homes = quotasSet
+        ? (await (await services.users()).list()).flatMap((view) =>
+            view.disk ? [{user: view.user, used: view.disk.used, limit: view.disk.limit}] : [],
+          )
+        : [];
+      await writeMetricsFile(file, await renderMetrics(state, inventory, budgets, homes));
     };
   };
 

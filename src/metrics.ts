@@ -16,6 +16,8 @@ export async function renderMetrics(
   state: StateData,
   inventory: GpuInventory | undefined,
   budgets: BudgetUse[] = [],
+  /** Homes under a quota (README "Disk quotas"): bytes used and the limit. */
+  homes: Array<{user: string; used: number; limit: number | null}> = [],
 ): Promise<string> {
   // prom-client is CommonJS: its classes sit on the namespace or, once bundled, on `default`.
   const loaded = await import('prom-client');
@@ -67,6 +69,24 @@ export async function renderMetrics(
     registers: [registry],
   });
   for (const entry of state.queue ?? []) queue.inc({waiting_for: entry.waiting_for});
+  if (homes.length > 0) {
+    const used = new Gauge({
+      name: 'sandman_home_used_bytes',
+      help: "Bytes a user's home holds, as its quota counts them",
+      labelNames: ['user'],
+      registers: [registry],
+    });
+    const limit = new Gauge({
+      name: 'sandman_home_limit_bytes',
+      help: "A user's home quota in bytes",
+      labelNames: ['user'],
+      registers: [registry],
+    });
+    for (const home of homes) {
+      used.set({user: home.user}, home.used);
+      if (home.limit !== null) limit.set({user: home.user}, home.limit);
+    }
+  }
   if (budgets.length > 0) {
     // In GPU-seconds: Prometheus wants base units (promtool refuses hours).
     const used = new Gauge({

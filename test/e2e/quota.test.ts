@@ -43,7 +43,11 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
     await execa('truncate', ['-s', '600M', image]);
     await execa('mkfs.btrfs', ['-q', image]);
     await execa('mount', ['-o', 'loop', image, mnt]);
-    env = {SANDMAN_WORKSPACE_ROOT: path.join(mnt, 'ws'), SANDMAN_WORKSPACE_QUOTA: '50m'};
+    env = {
+      SANDMAN_WORKSPACE_ROOT: path.join(mnt, 'ws'),
+      SANDMAN_WORKSPACE_QUOTA: '50m',
+      SANDMAN_METRICS_FILE: path.join(sandbox.dir, 'sandman.prom'),
+    };
   });
   afterAll(async () => {
     await sandbox.run(['session', 'rm', '--all', '--yes'], {env});
@@ -82,6 +86,12 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
       status: 'ok',
       detail: expect.stringMatching(/^a subvolume per home with a qgroup limit, on btrfs at /),
     });
+    // Metrics: each home's use and limit, in a file promtool accepts.
+    expect((await sandbox.run(['reap'], {env})).exitCode).toBe(0);
+    const metrics = await readFile(env.SANDMAN_METRICS_FILE!, 'utf8');
+    expect(metrics).toMatch(/^sandman_home_limit_bytes\{user="alice"\} 104857600$/m);
+    expect(metrics).toMatch(/^sandman_home_used_bytes\{user="alice"\} \d{8}$/m);
+    expect((await execa('promtool', ['check', 'metrics'], {input: metrics, reject: false})).exitCode).toBe(0);
     const listed = await sandbox.run(['user', 'ls'], {env});
     expect(listed.stdout).toMatch(/alice .* of 100 MiB \(btrfs qgroup\)/);
   });

@@ -85,6 +85,8 @@ export interface Config {
   stoppedRetention: number;
   /** What the reaper does with an idle session: stop it (GPU freed, everything else kept) or remove it. */
   idleAction: 'stop' | 'remove';
+  /** A session container's own writable layer at most this many bytes (overlay2 on XFS with pquota). */
+  containerDiskLimit?: number;
   /** Each home's disk limit in bytes (a user or group `quota` overrides it); undefined: none. */
   workspaceQuota?: number;
   /** How quotas are enforced: chosen from the filesystem under workspaceRoot, or named. */
@@ -541,6 +543,12 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
       return raw;
     },
     default: 'stop',
+  },
+  containerDiskLimit: {
+    description:
+      "a session container's own layer (/, /tmp, /opt) at most this size, e.g. 20g (overlay2 on XFS with pquota)",
+    defaultText: 'none',
+    parse: byteSize,
   },
   workspaceQuota: {
     description: "each home's disk limit, e.g. 50g (a user's or group's quota overrides it)",

@@ -52,6 +52,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
   checks.push(await checkNetworkPolicy(deps, engineUp));
   if (deps.homeQuotas) checks.push(await checkQuotas(deps));
+  if (engineUp) checks.push(await checkContainerDisk(deps));
   if (deps.swarmChecks && engineUp) checks.push(...(await deps.swarmChecks()));
   return checks;
 }
@@ -292,5 +293,30 @@ async function checkQuotas({config, store, homeQuotas}: DoctorDeps): Promise<Che
     status: 'fail',
     detail: `a quota is set, but ${choice.why}`,
     hint: choice.fix ?? '',
+  };
+}
+
+/**
+ * The container's own layer (`containerDiskLimit`): Docker limits it only with overlay2 on XFS
+ * mounted with pquota, and says so at create; doctor says beforehand why it would not be.
+ */
+async function checkContainerDisk({config, docker}: DoctorDeps): Promise<Check> {
+  const storage = await docker.storage().catch(() => undefined);
+  const engine = storage
+    ? `${storage.driver} on ${storage.backingFilesystem ?? 'an unknown filesystem'}`
+    : 'unknown';
+  const possible = storage?.driver === 'overlay2' && storage.backingFilesystem === 'xfs';
+  if (config.containerDiskLimit === undefined)
+    return ok(
+      'container disk',
+      `containerDiskLimit not set: a session's own layer (/tmp, /opt) is not limited (engine: ${engine})`,
+    );
+  if (possible)
+    return ok('container disk', `containerDiskLimit enforced by ${engine} (it needs pquota on that XFS)`);
+  return {
+    name: 'container disk',
+    status: 'fail',
+    detail: `containerDiskLimit is set, but the engine stores layers with ${engine}: it cannot limit a container's layer`,
+    hint: "put Docker's data-root on XFS mounted with pquota (overlay2), or unset containerDiskLimit",
   };
 }

@@ -100,6 +100,14 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
     });
   }
 
+  async storage(): Promise<{driver: string; backingFilesystem: string | null}> {
+    return this.#call('read the engine information', async (docker) => {
+      const info = (await docker.info()) as {Driver?: string; DriverStatus?: Array<[string, string]>};
+      const backing = (info.DriverStatus ?? []).find(([key]) => key === 'Backing Filesystem')?.[1] ?? null;
+      return {driver: info.Driver ?? 'unknown', backingFilesystem: backing};
+    });
+  }
+
   async networkIcc(name: string): Promise<boolean | undefined> {
     return this.#call(`inspect network ${name}`, async (docker) => {
       try {
@@ -195,6 +203,12 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
   async createContainer(spec: ContainerSpec): Promise<string> {
     const id = await this.#call(`create container ${spec.name}`, async (docker) => {
       const container = await docker.createContainer(this.#createOptions(spec)).catch((error: unknown) => {
+        // The engine decides whether it can limit a container's layer (README "Disk quotas").
+        if (spec.diskBytes !== undefined && /storage-opt|storage opt/i.test((error as Error).message))
+          throw dependencyUnavailable(
+            `containerDiskLimit cannot be enforced by this engine: ${dockerMessage(error)}; ` +
+              'it needs the overlay2 driver on XFS mounted with pquota (or unset containerDiskLimit)',
+          );
         // A plain base image (debootstrap | docker import, a registry's base) has no command at all.
         if (httpStatus(error) === 400 && /no command specified/i.test((error as Error).message))
           throw dependencyUnavailable(
@@ -238,6 +252,7 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
         Privileged: false,
         PidsLimit: spec.pidsLimit,
         Memory: spec.memoryBytes,
+        ...(spec.diskBytes === undefined ? {} : {StorageOpt: {size: String(spec.diskBytes)}}),
         NanoCpus: spec.nanoCpus,
         // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
         RestartPolicy: {Name: 'unless-stopped'},

@@ -259,6 +259,11 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     }
   }
 
+  async storage(): Promise<{driver: string; backingFilesystem: string | null}> {
+    // Swarm mode: each node's engine has its own; the manager's says nothing of them.
+    return {driver: 'swarm', backingFilesystem: null};
+  }
+
   /** Scales the service to nothing: its home volume stays, its task's writable layer does not. */
   async stopContainer(id: string): Promise<void> {
     await this.#call(`stop service ${id.slice(0, 12)}`, async (docker) =>

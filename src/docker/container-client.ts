@@ -23,6 +23,8 @@ export interface ContainerSpec {
   capAdd: string[];
   pidsLimit: number;
   memoryBytes?: number;
+  /** The container's own writable layer, at most this many bytes (overlay2 on XFS with pquota). */
+  diskBytes?: number;
   nanoCpus?: number;
   /** NVIDIA device request for exactly this GPU or MIG UUID (what `docker run --gpus device=UUID` sends). */
   gpuUuid?: string;
@@ -73,6 +75,8 @@ export interface ContainerClient {
   /** Fails with exit 6 when the engine cannot be reached. */
   ping(): Promise<void>;
   imageExists(reference: string): Promise<boolean>;
+  /** The engine's storage driver and the filesystem under it (`docker info`): what --storage-opt size needs. */
+  storage(): Promise<{driver: string; backingFilesystem: string | null}>;
   /** Whether the network lets containers talk to each other; undefined when it does not exist. */
   networkIcc(name: string): Promise<boolean | undefined>;
   /** The Linux bridge interface of a bridge network; undefined when the network does not exist. */

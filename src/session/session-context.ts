@@ -296,6 +296,7 @@ export class SessionContext {
       capAdd: SSHD_CAPABILITIES,
       pidsLimit: config.pids,
       memoryBytes: config.memory,
+      diskBytes: config.containerDiskLimit,
       nanoCpus: config.cpus === undefined ? undefined : Math.round(config.cpus * 1e9),
       gpuUuid: record.gpu_uuid ?? undefined,
     };

@@ -202,3 +202,40 @@ describe('a quota the filesystem cannot enforce', () => {
     }
   });
 });
+
+describe("containerDiskLimit: the container's own layer", () => {
+  it("on an engine that cannot limit it: create is exit 6 with the engine's reason, nothing left; doctor says why", async () => {
+    const sandbox = createSandbox({portStart: 35_550, portCount: 5});
+    try {
+      const env = {SANDMAN_CONTAINER_DISK_LIMIT: '1g'};
+      // This project's engines keep layers on ext4 (overlay2 "extfs"; the kernel has no XFS quota
+      // support either): Docker refuses the option, and says why.
+      const status = JSON.parse(
+        (await execa('docker', ['info', '--format', '{{json .DriverStatus}}'])).stdout,
+      ) as Array<[string, string]>;
+      const backing = status.find(([key]) => key === 'Backing Filesystem')?.[1];
+      const refused = await sandbox.json<{error: {message: string}}>(
+        ['session', 'create', 'lena', '--no-gpu'],
+        {env},
+      );
+      expect(refused.exitCode).toBe(6);
+      expect(refused.body.error.message).toMatch(
+        /containerDiskLimit cannot be enforced by this engine: .*overlay over xfs with 'pquota'/,
+      );
+      expect(await sandbox.containers()).toEqual([]);
+      expect(await sandbox.keyFiles()).toEqual([]);
+      const doctor = await sandbox.json<{checks: Array<{name: string; status: string; detail: string}>}>(
+        ['doctor'],
+        {
+          env,
+        },
+      );
+      expect(doctor.body.checks.find((check) => check.name === 'container disk')).toMatchObject({
+        status: 'fail',
+        detail: `containerDiskLimit is set, but the engine stores layers with overlay2 on ${backing}: it cannot limit a container's layer`,
+      });
+    } finally {
+      await sandbox.cleanup();
+    }
+  });
+});

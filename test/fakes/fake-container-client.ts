@@ -53,6 +53,9 @@ export class FakeContainerClient implements ContainerClient {
   async imageExists(reference: string): Promise<boolean> {
     return this.images.has(reference);
   }
+  async storage(): Promise<{driver: string; backingFilesystem: string | null}> {
+    return {driver: 'overlay2', backingFilesystem: 'extfs'};
+  }
   async networkIcc(name: string): Promise<boolean | undefined> {
     return this.networks.has(name) ? false : undefined;
   }

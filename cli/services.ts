@@ -251,6 +251,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       ]);
       let sessions: Promise<SessionService> | undefined;
       return new Reaper({
+        // Homes under a quota get a warning when nearly full (the user service loads only then).
+        users: {disk: async (user) => (await services.users()).disk(user)},
         config,
         store: await store(),
         docker: await containers(),

@@ -83,6 +83,12 @@ fi
   done
 } > /etc/profile.d/00-sandman-env.sh
 chmod 0644 /etc/profile.d/00-sandman-env.sh
+# A home nearly full under its quota: `sandman reap` writes the warning, login shells say it.
+cat > /etc/profile.d/01-sandman-disk.sh <<'DISK'
+# written by sandman-entrypoint
+[ -s /etc/sandman/disk-warning ] && cat /etc/sandman/disk-warning >&2
+DISK
+chmod 0644 /etc/profile.d/01-sandman-disk.sh
 # Commands run without a login shell (ssh host command) get the same values through sshd's SetEnv;
 # values holding a double quote cannot be written there and reach login shells only.
 setenv=""

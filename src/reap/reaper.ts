@@ -5,11 +5,17 @@ import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
 import {formatDuration} from '../duration.js';
 import {LABELS} from '../labels.js';
+import {effectiveLimits} from '../users/user-limits.js';
+import {diskText, NEARLY_FULL} from '../quota/disk-text.js';
+import type {HomeDisk} from '../quota/home-quotas.js';
+
+/** Where a nearly-full home's warning goes in its container (images/workspace/entrypoint.sh). */
+const DISK_WARNING = '/etc/sandman/disk-warning';
 import type {Locks} from '../locks.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
 import type {Processes} from '../processes.js';
 import type {SessionService} from '../session/session-service.js';
-import {countersOf, type SessionRecord} from '../state/state-data.js';
+import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {SshConnections} from '../ssh-connections.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Warn} from '../warn.js';
@@ -27,7 +33,7 @@ export interface ReapItem {
     | 'start-queued'
     | 'stop-session'
     | 'tidy-stopped';
-  reason: ReapReason | 'expiring' | 'firewall' | 'not-running' | 'queue-timeout' | 'capacity';
+  reason: ReapReason | 'expiring' | 'firewall' | 'not-running' | 'queue-timeout' | 'capacity' | 'disk';
   session_id: string | null;
   user: string | null;
   container: string | null;
@@ -48,6 +54,8 @@ export interface ReapReport {
 }
 
 export interface ReaperDeps {
+  /** Homes under a quota (README "Disk quotas"); absent: no disk warnings. */
+  users?: {disk(user: string): Promise<HomeDisk | undefined>};
   config: Config;
   store: StateStore;
   docker: ContainerClient;
@@ -171,6 +179,7 @@ export class Reaper {
       )),
     );
     items.push(...(await this.#queue(state.queue?.length ?? 0, dryRun)));
+    items.push(...(await this.#diskWarnings(running, state, dryRun)));
     return items;
   }
 
@@ -393,6 +402,47 @@ export class Reaper {
   }
 
   /** Tells the user's open terminals, once, that the session ends soon. */
+  /**
+   * Homes nearly full under their quota (README "Disk quotas"): the session gets a warning its
+   * login shells print, written when its home reaches 90 % and taken away below it.
+   */
+  async #diskWarnings(running: SessionRecord[], state: StateData, dryRun: boolean): Promise<ReapItem[]> {
+    const {users, config} = this.deps;
+    if (!users || dryRun || config.backend === 'swarm') return [];
+    const items: ReapItem[] = [];
+    for (const session of running) {
+      // Only homes under a quota are looked at: nothing to read (nor to load) for the others.
+      if (!session.container_id) continue;
+      if (effectiveLimits(config, session.user, state.users[session.user]).quota.value === undefined)
+        continue;
+      const disk = await users.disk(session.user).catch(() => undefined);
+      if (!disk || disk.limit === null) continue;
+      const full = disk.used >= disk.limit * NEARLY_FULL;
+      if (full === !!session.disk_warned) continue;
+      const text = full
+        ? `*** sandman: your home is ${Math.round((disk.used / disk.limit) * 100)} % full: ${diskText(disk)}. ` +
+          'Writes stop at the limit: remove what you do not need. ***\n'
+        : '';
+      try {
+        await this.deps.docker.putFiles(session.container_id, [
+          {path: DISK_WARNING, content: text, mode: 0o644},
+        ]);
+        await this.deps.store.update((state) => {
+          const record = state.sessions.find((candidate) => candidate.id === session.id);
+          if (record) record.disk_warned = full;
+        });
+        if (full) items.push({...sessionItem('warn', 'disk', session, dryRun), detail: diskText(disk)});
+      } catch (error) {
+        items.push({
+          ...sessionItem('warn', 'disk', session, dryRun),
+          result: 'failed',
+          error: (error as Error).message,
+        });
+      }
+    }
+    return items;
+  }
+
   async #warn(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapItem[]> {
     const {warnBefore, backend} = this.deps.config;
     // Swarm mode: the terminals are on other nodes, out of this manager's reach (README "Swarm mode").

@@ -74,6 +74,8 @@ export interface SessionRecord {
   start_image?: string | null;
   /** The image a device change made of the stopped container; the session's container runs from it. */
   committed_image?: string | null;
+  /** The reaper told it its home is nearly full (README "Disk quotas"). */
+  disk_warned?: boolean;
   /** The session container's host public key, certified by the host CA (renewed by `extend`). */
   host_public_key?: string | null;
   /** Password login was asked for (the password itself is never stored). */

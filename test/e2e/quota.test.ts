@@ -73,6 +73,18 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
     expect(shown.body.disk.used).toBeGreaterThan(45 * MiB);
     const human = await sandbox.run(['session', 'show', 'alice'], {env});
     expect(human.stdout).toMatch(/^Disk: +\d+(\.\d)? MiB of 50 MiB \(btrfs qgroup\)$/m);
+    // Nearly full: the next reap has the session's login shells say so (and bob's not).
+    const warned = await sandbox.json<{items: Array<{action: string; reason: string; user: string}>}>(
+      ['reap'],
+      {env},
+    );
+    expect(warned.body.items).toEqual([
+      expect.objectContaining({action: 'warn', reason: 'disk', user: 'alice'}),
+    ]);
+    const loginShell = await sshRun(alice.ssh_private_key_path, alice.ssh_port, 'alice', 'bash -lc true');
+    expect(loginShell.stderr).toMatch(/sandman: your home is \d+ % full: .* of 50 MiB \(btrfs qgroup\)/);
+    const bobShell = await sshRun(bob.ssh_private_key_path, bob.ssh_port, 'bob', 'bash -lc true');
+    expect(bobShell.stderr).not.toMatch(/full/);
     // A raise applies at once: the same session, same container, now writes the 80 MiB.
     expect((await sandbox.run(['user', 'set', 'alice', '--quota', '100m'], {env})).exitCode).toBe(0);
     expect(await fill(alice, 'alice', 80)).toMatch(/83886080 bytes .* copied[\s\S]*rc=0/);

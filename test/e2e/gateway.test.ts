@@ -262,6 +262,32 @@ describe('ssh -p PORT alice@host', () => {
   });
 });
 
+describe('attempts', () => {
+  it('hangs up after 6 refused keys in one connection (a seventh is never tried), and audits it', async () => {
+    const keys = [];
+    for (let index = 0; index < 7; index++) {
+      const file = path.join(sandbox.dir, `many-${index}`);
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', file]);
+      keys.push('-i', file);
+    }
+    // Alice's own key comes after seven wrong ones: the connection ends before its turn.
+    keys.push('-i', key('alice'));
+    const result = await gatewaySsh(GATEWAY_PORT, 'alice', 'true', {knownHosts, extra: keys});
+    expect(result.exitCode).toBe(255);
+    let refused: AuditLine | undefined;
+    for (let tries = 0; tries < 50 && !refused; tries++) {
+      refused = (await auditLines()).find((line) => line.reason === 'refused (publickey) after 6 attempt(s)');
+      if (!refused) await sleep(100);
+    }
+    expect(refused).toMatchObject({
+      action: 'gateway-login',
+      user: 'alice',
+      result: 'failed',
+      source: '127.0.0.1',
+    });
+  });
+});
+
 describe('many connections', () => {
   it('10 concurrent first connections of one user make exactly one session, and all 10 commands run in it', async () => {
     expect((await sandbox.run(['session', 'rm', 'alice'])).exitCode).toBe(0);

@@ -95,8 +95,49 @@ export async function runFast(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<boolean> {
   if (env.SANDMAN_FAST_PATH === '0') return false;
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(await versionText(root, env));
+    return true;
+  }
   const found = parseFastInvocation(argv);
   if (!found) return false;
   await runCommand(found.spec, found.invocation, {root, env});
   return true;
+}
+
+/**
+ * `sandman --version`: oclif's line (name/version platform-arch node-version), then the state
+ * file's version and the ones this sandman reads (README "Upgrading").
+ */
+async function versionText(root: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const [{readFile}, path, {loadConfig}, {STATE_VERSION}, {OLDEST_STATE_VERSION}] = await Promise.all([
+    import('node:fs/promises'),
+    import('node:path'),
+    import('../src/config.js'),
+    import('../src/state/state-data.js'),
+    import('../src/state/migrations.js'),
+  ]);
+  const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+  };
+  const agent = `${pkg.name}/${pkg.version} ${process.platform}-${process.arch} node-${process.version}`;
+  const reads = `this sandman reads state file versions ${OLDEST_STATE_VERSION} to ${STATE_VERSION}`;
+  let file: string;
+  try {
+    file = loadConfig({env, configFileOptional: true}).stateFile;
+  } catch {
+    return `${agent}\n${reads}\n`;
+  }
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  let version: string;
+  try {
+    version =
+      text === undefined
+        ? 'none yet'
+        : `version ${String((JSON.parse(text) as {version?: unknown}).version)}`;
+  } catch {
+    version = 'unreadable';
+  }
+  return `${agent}\nstate file ${file}: ${version}; ${reads}\n`;
 }

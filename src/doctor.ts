@@ -1,3 +1,4 @@
+import {STATE_VERSION} from './state/state-data.js';
 import path from 'node:path';
 
 import type {Config} from './config.js';
@@ -152,6 +153,13 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
     const message = isSandmanError(error)
       ? error.message.split('; it was left untouched')[0]
       : (error as Error).message;
+    if (/newer than this sandman/.test(message ?? ''))
+      return {
+        name: 'state file',
+        status: 'fail',
+        detail: message ?? String(error),
+        hint: 'a newer sandman wrote it: install that sandman (or a later one) again; this one never rewrites it',
+      };
     return {
       name: 'state file',
       status: 'fail',
@@ -186,7 +194,15 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
       !ids.has(session.container_id),
   );
   const orphans = containers.filter((container) => !recorded.has(container.labels[LABELS.session] ?? ''));
-  const detail = `${store.file}: ${sessions.length} session(s), ${containers.length} container(s)`;
+  // README "Upgrading": an earlier version is migrated at the first write (a copy is kept).
+  const onDisk = await store.diskVersion?.().catch(() => undefined);
+  const version =
+    onDisk === undefined
+      ? ''
+      : onDisk === STATE_VERSION
+        ? ` (version ${onDisk})`
+        : ` (version ${onDisk}, migrated to ${STATE_VERSION} at the next change)`;
+  const detail = `${store.file}${version}: ${sessions.length} session(s), ${containers.length} container(s)`;
   if (dangling.length === 0 && orphans.length === 0 && stopped.length === 0)
     return ok('state file', `${detail}, consistent`);
   const lostStopped = dangling.filter((session) => session.status === 'stopped');

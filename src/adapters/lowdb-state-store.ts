@@ -1,10 +1,12 @@
-import {mkdir, readFile} from 'node:fs/promises';
+import {constants} from 'node:fs';
+import {copyFile, mkdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {Low} from 'lowdb';
 
 import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
 import {emptyState, STATE_VERSION, type StateData} from '../state/state-data.js';
+import {migrate, OLDEST_STATE_VERSION} from '../state/migrations.js';
 import type {StateStore} from '../state/state-store.js';
 
 const recovery = (file: string) =>
@@ -12,6 +14,14 @@ const recovery = (file: string) =>
 
 /** Parses and checks the file's text; anything unexpected is exit 7, and the file is never rewritten. */
 export function parseState(file: string, text: string): StateData {
+  return parseStateVersion(file, text).state;
+}
+
+/**
+ * The state and the version the file had: an earlier one is migrated in memory (README
+ * "Upgrading"); a later one is refused (exit 7) and the file left as it is.
+ */
+export function parseStateVersion(file: string, text: string): {state: StateData; from: number} {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -25,16 +35,30 @@ export function parseState(file: string, text: string): StateData {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw stateUnavailable(`state file ${file} does not hold a JSON object${recovery(file)}`);
   }
-  const record = data as Partial<StateData>;
-  if (record.version !== STATE_VERSION) {
+  const raw = data as Record<string, unknown>;
+  const version = raw.version;
+  if (typeof version === 'number' && Number.isInteger(version) && version > STATE_VERSION)
     throw stateUnavailable(
-      `state file ${file} has unknown version ${JSON.stringify(record.version)} (this sandman reads version ${STATE_VERSION})${recovery(file)}`,
+      `state file ${file} is version ${version}, newer than this sandman (version ${STATE_VERSION}): upgrade sandman; the file was left untouched`,
+    );
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < OLDEST_STATE_VERSION) {
+    throw stateUnavailable(
+      `state file ${file} has unknown version ${JSON.stringify(version)} (this sandman reads versions ${OLDEST_STATE_VERSION} to ${STATE_VERSION})${recovery(file)}`,
     );
   }
-  if (!Array.isArray(record.sessions)) {
+  if (!Array.isArray(raw.sessions)) {
     throw stateUnavailable(`state file ${file} has no "sessions" list${recovery(file)}`);
   }
-  return {...record, version: STATE_VERSION, sessions: record.sessions, users: record.users ?? {}};
+  const {state, from} = migrate(raw);
+  return {
+    state: {...state, version: STATE_VERSION, sessions: state.sessions, users: state.users ?? {}},
+    from,
+  };
+}
+
+/** Where the file as an earlier version wrote it is kept when this sandman first rewrites it. */
+export function backupPath(file: string, version: number): string {
+  return `${file}.v${version}.bak`;
 }
 
 export class LowdbStateStore implements StateStore {
@@ -46,11 +70,15 @@ export class LowdbStateStore implements StateStore {
     this.#lockTimeout = options.lockTimeout;
   }
 
-  async #db(): Promise<Low<StateData>> {
+  async #db(onVersion: (from: number) => void): Promise<Low<StateData>> {
     const [{Low}, {DataFile}] = await Promise.all([import('lowdb'), import('lowdb/node')]);
     // Built by hand rather than with JSONFilePreset, which keeps data in memory when NODE_ENV=test.
     const adapter = new DataFile<StateData>(this.file, {
-      parse: (text) => parseState(this.file, text),
+      parse: (text) => {
+        const {state, from} = parseStateVersion(this.file, text);
+        onVersion(from);
+        return state;
+      },
       stringify: (data) => JSON.stringify(data, null, 2) + '\n',
     });
     return new Low<StateData>(adapter, emptyState());
@@ -71,13 +99,19 @@ export class LowdbStateStore implements StateStore {
     return parseState(this.file, text);
   }
 
+  async diskVersion(): Promise<number | undefined> {
+    const text = await readFile(this.file, 'utf8').catch(() => undefined);
+    return text === undefined ? undefined : parseStateVersion(this.file, text).from;
+  }
+
   async update<T>(mutate: (state: StateData) => T | Promise<T>): Promise<T> {
     let compromised: Error | undefined;
     const release = await this.#lock((error) => {
       compromised = error;
     });
     try {
-      const db = await this.#db();
+      let from = STATE_VERSION;
+      const db = await this.#db((version) => (from = version));
       await db.read().catch((error: unknown) => {
         if (isSandmanError(error)) throw error;
         throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);
@@ -90,6 +124,16 @@ export class LowdbStateStore implements StateStore {
             `lost the lock on ${this.file} (${compromised.message}); nothing was written`,
           );
         }
+        // The first write of a file an earlier sandman wrote keeps that file beside it.
+        if (from < STATE_VERSION)
+          await copyFile(this.file, backupPath(this.file, from), constants.COPYFILE_EXCL).catch(
+            (error: unknown) => {
+              if (errnoCode(error) !== 'EEXIST')
+                throw stateUnavailable(
+                  `cannot keep a copy of ${this.file} before migrating it: ${(error as Error).message}`,
+                );
+            },
+          );
         await db.write().catch((error: unknown) => {
           throw stateUnavailable(`cannot write state file ${this.file}: ${(error as Error).message}`, error);
         });

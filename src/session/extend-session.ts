@@ -7,7 +7,6 @@ import {toSessionView, type SessionView} from './session-view.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkExtensionTtl} from '../users/user-policy.js';
 import {SessionContext, type SessionServiceDeps} from './session-context.js';
-import {LABELS} from '../labels.js';
 
 /** `session extend` (README "session extend"): a later expiry, and the container told about it. */
 export class ExtendWorkflow {
@@ -78,21 +77,8 @@ export class ExtendWorkflow {
       session.warned_at = null;
       return {...session};
     });
-    await this.#refreshContainer(await this.#withGatewayKey(updated));
+    await this.#refreshContainer(await this.#ctx.withGatewayKey(updated));
     return toSessionView(updated);
-  }
-
-  /**
-   * A session made before the gateway (README "Upgrading") gets the gateway's key with its next
-   * extend; one the engine cannot say the network's addresses for keeps going without it.
-   */
-  async #withGatewayKey(session: SessionRecord): Promise<SessionRecord> {
-    if (session.gateway_key !== undefined || !session.authorized_keys || this.#deps.cluster) return session;
-    const gateways = await this.#deps.docker
-      .ensureNetwork(this.#deps.config.network, {[LABELS.instance]: this.#ctx.instance})
-      .catch(() => []);
-    const gatewayKey = await this.#ctx.gatewayKey(gateways);
-    return gatewayKey ? this.#ctx.patch(session.id, {gateway_key: gatewayKey}) : session;
   }
 
   /**

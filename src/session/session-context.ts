@@ -351,6 +351,20 @@ export class SessionContext {
     return files;
   }
 
+  /**
+   * A session made before the gateway (README "Upgrading") gets the gateway's key, kept in its
+   * record, at its next extend or start; one the engine cannot say the network's addresses for
+   * keeps going without it.
+   */
+  async withGatewayKey(session: SessionRecord): Promise<SessionRecord> {
+    if (session.gateway_key !== undefined || !session.authorized_keys || this.deps.cluster) return session;
+    const gateways = await this.deps.docker
+      .ensureNetwork(this.deps.config.network, {[LABELS.instance]: this.instance})
+      .catch(() => []);
+    const gatewayKey = await this.gatewayKey(gateways);
+    return gatewayKey ? this.patch(session.id, {gateway_key: gatewayKey}) : session;
+  }
+
   /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */
   principals(session: Pick<SessionRecord, 'ssh_host'>): string[] {
     return [...new Set([session.ssh_host, localAddress(this.deps.config.bindAddress)])];

@@ -254,10 +254,12 @@ export class StopStartWorkflow {
   async #start(reference: string, fromQueue?: string): Promise<StartResult> {
     const {config, clock, docker} = this.#deps;
     const state = await this.#deps.store.read();
-    const session = resolveSession(state.sessions, reference);
-    if (session.status === 'running') return {...toSessionView(session), already: true, device: 'same'};
-    if (session.status !== 'stopped')
-      throw conflict(`session ${session.id} is ${session.status}; only a stopped session can be started`);
+    const found = resolveSession(state.sessions, reference);
+    if (found.status === 'running') return {...toSessionView(found), already: true, device: 'same'};
+    if (found.status !== 'stopped')
+      throw conflict(`session ${found.id} is ${found.status}; only a stopped session can be started`);
+    // A session from before the gateway gets its key now, with the other files of the start.
+    const session = await this.#ctx.withGatewayKey(found);
     const wanted = session.stopped_gpu ?? null;
     // Outside the lock: what nvidia-smi says (its own device, or another of its kind).
     const plans = wanted && !session.gpu_uuid && !this.#deps.cluster ? await this.#plans(wanted) : undefined;

@@ -2,7 +2,8 @@ import type {GpuChoice} from '../gpu/gpu-allocator.js';
 
 /** The state file's schema (README "Configuration": the state file). Field names are snake_case so `jq` users see the API's names. */
 
-export const STATE_VERSION = 1;
+/** The state file's version (src/state/migrations.ts reads every earlier one). */
+export const STATE_VERSION = 2;
 
 /** creating: reserved, container being made; running: ready; removing: the reaper is tearing it down. */
 export type SessionStatus = 'creating' | 'running' | 'stopped' | 'removing';

@@ -12,4 +12,6 @@ export interface StateStore {
    * Keep `mutate` short: slow Docker work belongs outside the lock.
    */
   update<T>(mutate: (state: StateData) => T | Promise<T>): Promise<T>;
+  /** The version the file on disk has (an earlier one until the first write migrates it); undefined: no file. */
+  diskVersion?(): Promise<number | undefined>;
 }

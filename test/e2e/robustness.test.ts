@@ -167,13 +167,24 @@ describe('the Docker engine is gone', () => {
 
 describe('a damaged state file', () => {
   it.each([
-    ['empty', '', 'is empty'],
-    ['truncated', '{"version": 1, "sessions": [{"id": "abc", "us', 'is not valid JSON'],
-    ['not JSON', 'sessions: []\n', 'is not valid JSON'],
-    ['of an unknown version', '{"version": 2, "sessions": []}\n', 'unknown version 2'],
+    ['empty', '', 'is empty', 'restore a backup'],
+    ['truncated', '{"version": 1, "sessions": [{"id": "abc", "us', 'is not valid JSON', 'restore a backup'],
+    ['not JSON', 'sessions: []\n', 'is not valid JSON', 'restore a backup'],
+    [
+      'of an unknown version',
+      '{"version": "two", "sessions": []}\n',
+      'unknown version "two"',
+      'restore a backup',
+    ],
+    [
+      'newer than this sandman',
+      '{"version": 3, "sessions": []}\n',
+      'is version 3, newer than this sandman (version 2): upgrade sandman',
+      'install that sandman',
+    ],
   ])(
     '%s: exit 7 naming the file, unchanged, and doctor explains the recovery',
-    async (_name, text, words) => {
+    async (_name, text, words, recovery) => {
       const other = createSandbox({portStart: 33_300, portCount: 5});
       try {
         await mkdir(path.dirname(other.stateFile), {recursive: true});
@@ -186,7 +197,7 @@ describe('a damaged state file', () => {
         }
         expect(await readFile(other.stateFile, 'utf8')).toBe(text);
         const doctor = await other.run(['doctor']);
-        expect(doctor.stdout).toContain('restore a backup');
+        expect(doctor.stdout).toContain(recovery);
       } finally {
         await other.cleanup();
       }

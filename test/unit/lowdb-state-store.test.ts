@@ -18,12 +18,12 @@ describe('LowdbStateStore', () => {
   it('starts empty when the file does not exist, and creates it on the first update', async () => {
     const file = tempFile();
     const store = new LowdbStateStore(file, {lockTimeout: 1000});
-    expect(await store.read()).toEqual({version: 1, sessions: [], users: {}});
+    expect(await store.read()).toEqual({version: 2, sessions: [], users: {}});
     await store.update((state) => {
       state.sessions.push(session('a1'));
     });
     const onDisk = JSON.parse(await readFile(file, 'utf8'));
-    expect(onDisk.version).toBe(1);
+    expect(onDisk.version).toBe(2);
     expect(onDisk.sessions.map((s: SessionRecord) => s.id)).toEqual(['a1']);
   });
 
@@ -60,7 +60,16 @@ describe('LowdbStateStore', () => {
     ['truncated', '{"version": 1, "sessions": [', /not valid JSON/],
     ['not JSON', 'hello', /not valid JSON/],
     ['null', 'null', /JSON object/],
-    ['an unknown version', '{"version": 99, "sessions": []}', /unknown version 99/],
+    [
+      'an unknown version',
+      '{"version": 0, "sessions": []}',
+      /unknown version 0 \(this sandman reads versions 1 to 2\)/,
+    ],
+    [
+      'a newer version',
+      '{"version": 99, "sessions": []}',
+      /is version 99, newer than this sandman \(version 2\): upgrade sandman/,
+    ],
     ['without sessions', '{"version": 1}', /no "sessions"/],
   ])(
     'refuses a state file that is %s with exit 7 and leaves it byte-for-byte unchanged',

@@ -4,6 +4,7 @@ import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
+import {SandmanError} from '../errors.js';
 import type {HostIdentity} from '../host-identity.js';
 import {containerEndpoint} from '../session/session-context.js';
 import {localAddress} from '../session/ssh-client.js';
@@ -61,6 +62,13 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
       const target = (async (): Promise<UpstreamTarget> => {
         await deps.audit.record({action: 'gateway-login', session: null, user, result: 'ok', source});
         const session = await deps.sessionFor(user, say);
+        // README "Upgrading": a session from before the gateway does not carry its key yet.
+        if (session.gateway_key === undefined && !deps.swarm)
+          throw new SandmanError(
+            'FAILURE',
+            `session ${session.id} was made before the SSH gateway and does not accept it yet: ` +
+              `"sandman session extend ${session.id} --ttl 1m" (or a stop and start) gives it the gateway's key`,
+          );
         return {
           ...(await address(deps, session)),
           username: session.user,

@@ -24,9 +24,12 @@ async function packAndInstall(work: string, name: string, tree: string): Promise
   const source = path.join(work, name);
   await mkdir(source);
   await execa('bash', ['-c', `${tree} | tar -xf - -C ${source}`], {cwd: ROOT});
-  // npm pack builds it first (prepack: npm ci for the build's tools, then the build).
-  const packed = await execa('npm', ['pack', '--json', '--pack-destination', work], {cwd: source});
-  const tarball = path.join(work, JSON.parse(String(packed.stdout))[0].filename as string);
+  // npm pack builds it first (prepack: npm ci for the build's tools, then the build). Both
+  // tarballs are named sandman-0.1.0.tgz: each goes to a directory of its own.
+  const destination = path.join(work, `${name}-tarball`);
+  await mkdir(destination);
+  const packed = await execa('npm', ['pack', '--json', '--pack-destination', destination], {cwd: source});
+  const tarball = path.join(destination, JSON.parse(String(packed.stdout))[0].filename as string);
   const prefix = path.join(work, `${name}-prefix`);
   await execa('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {cwd: work});
   return path.join(prefix, 'bin', 'sandman');

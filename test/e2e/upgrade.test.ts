@@ -89,7 +89,20 @@ describe('an upgrade from the release before this round', () => {
     expect(JSON.parse(await readFile(sandbox.stateFile, 'utf8')).version).toBe(1);
     const before = await Promise.all([plain, owner].map((session) => started(session.container_id)));
 
-    // The upgrade: from here on, the new CLI only.
+    // The upgrade: from here on, the new CLI only. setup rewrites the units whose text changed
+    // (they run the new install now) and says so.
+    const resetup = await json<{steps: Array<{step: string; status: string; detail: string}>}>(newCli, [
+      'setup',
+    ]);
+    expect(resetup.exitCode, resetup.stderr).toBe(0);
+    expect(resetup.body.steps).toContainEqual({
+      step: 'reaper',
+      status: 'done',
+      detail: `sandman-reap.service in ${units}`,
+    });
+    expect(await readFile(path.join(units, 'sandman-reap.service'), 'utf8')).toContain(
+      newCli.replace(/bin\/sandman$/, ''),
+    );
     const version = await run(newCli, ['--version']);
     expect(version.stdout).toContain(
       `state file ${sandbox.stateFile}: version 1; this sandman reads state file versions 1 to 2`,

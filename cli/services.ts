@@ -378,6 +378,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           store: await store(),
           networkBoundary: await networkBoundary(),
           removeAllSessions: async () => (await services.sessionService()).removeAll(),
+          homeQuotas,
         },
         request,
       );

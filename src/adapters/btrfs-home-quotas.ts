@@ -29,6 +29,9 @@ export class BtrfsHomeQuotas implements HomeQuotas {
 
   async ready(): Promise<void> {}
 
+  // A subvolume is removed as a directory is (root may rmdir an empty one).
+  async detach(): Promise<void> {}
+
   async usage(home: string): Promise<HomeDisk | undefined> {
     const text = await quotaCommand('btrfs', ['qgroup', 'show', '-reF', '--raw', home], 'btrfs quota').catch(
       () => '',

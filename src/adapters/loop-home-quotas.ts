@@ -52,6 +52,11 @@ export class LoopHomeQuotas implements HomeQuotas {
     await quotaCommand('mount', ['-o', 'loop,nosuid,nodev', image, home], 'mounting the home image');
   }
 
+  async detach(home: string): Promise<void> {
+    if (await this.#mounted(home)) await quotaCommand('umount', [home], 'unmounting the home image');
+    await rm(this.imageOf(home), {force: true});
+  }
+
   async usage(home: string): Promise<HomeDisk | undefined> {
     if (!(await this.#mounted(home))) return undefined;
     const info = await statfs(home);

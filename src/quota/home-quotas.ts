@@ -25,6 +25,8 @@ export interface HomeQuotas {
   ready(home: string): Promise<void>;
   /** Use and limit; undefined when the home has no quota of this kind. */
   usage(home: string): Promise<HomeDisk | undefined>;
+  /** Before a home is deleted (`setup --remove --purge`): what holds it is let go (a loop image unmounted). */
+  detach(home: string): Promise<void>;
 }
 
 /** The mechanism a quota would use under workspaceRoot, or why none can, and the fix. */

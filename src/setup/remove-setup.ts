@@ -1,6 +1,7 @@
 import path from 'node:path';
 
 import type {Config} from '../config.js';
+import type {HomeQuotas} from '../quota/home-quotas.js';
 import type {ContainerClient} from '../docker/container-client.js';
 import {conflict} from '../errors.js';
 import {LABELS} from '../labels.js';
@@ -32,6 +33,8 @@ export interface RemoveSetupDeps {
   store: StateStore;
   networkBoundary: Pick<NetworkBoundary, 'remove'>;
   removeAllSessions: () => Promise<RemoveResult>;
+  /** Homes under quotas (README "Disk quotas"): a loop image is unmounted before its home goes. */
+  homeQuotas?: () => Promise<{quotas?: HomeQuotas}>;
 }
 
 /**
@@ -142,6 +145,8 @@ export async function removeSetup(deps: RemoveSetupDeps, request: RemoveSetupReq
     const made = record?.made.directories ?? [];
     const root = made.includes(config.workspaceRoot) ? [config.workspaceRoot] : homes;
     await step('homes', root.join(', ') || 'none', async () => {
+      const quotas = (await deps.homeQuotas?.())?.quotas;
+      for (const home of homes) await quotas?.detach(home);
       let removed = false;
       for (const dir of root) removed = (await host.removeTree(dir)) || removed;
       return removed;

@@ -178,6 +178,11 @@ describe('loop: an ext4 image per home, on the machine’s own filesystem', () =
       if (read.stdout !== 'after') await new Promise((resolve) => setTimeout(resolve, 200));
     }
     expect(read.stdout).toBe('after');
+    // Removing sandman with --purge lets go of the images before the homes go.
+    const purged = await sandbox.run(['setup', '--remove', '--force', '--purge', '--yes'], {env});
+    expect(purged.exitCode, purged.stdout + purged.stderr).toBe(0);
+    expect((await execa('findmnt', ['-n', home], {reject: false})).exitCode).not.toBe(0);
+    expect(await stat(home).catch(() => undefined)).toBeUndefined();
   });
 });
 

@@ -1,10 +1,9 @@
-import {mkdir, readdir, rm, stat, statfs} from 'node:fs/promises';
+import {mkdir, readdir, readFile, rm, stat, statfs} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {HomeDisk, HomeQuotas} from '../quota/home-quotas.js';
 import {mountOf, parseMountinfo} from '../quota/mountinfo.js';
 import {quotaCommand} from './quota-commands.js';
-import {readFile} from 'node:fs/promises';
 
 /**
  * loop: each home is an ext4 image file of the quota's size (sparse: it takes only what is
@@ -32,7 +31,7 @@ export class LoopHomeQuotas implements HomeQuotas {
         ['-q', '-F', '-m', '0', '-E', `root_owner=${uid}:${uid}`, image],
         'making the home image',
       );
-      await this.#moveIn(home, image, uid);
+      await this.#moveIn(home, image);
     } else if (current.size < limit) {
       await this.ready(home);
       await quotaCommand('truncate', ['-s', String(limit), image], 'growing the home image');
@@ -73,7 +72,7 @@ export class LoopHomeQuotas implements HomeQuotas {
   }
 
   /** The image mounted on the home; what a plain home held is copied in first, then removed below. */
-  async #moveIn(home: string, image: string, uid: number): Promise<void> {
+  async #moveIn(home: string, image: string): Promise<void> {
     const existing = await readdir(home).catch(() => undefined);
     if (existing && existing.length > 0) {
       const staging = `${home}.sandman-image`;
@@ -88,6 +87,5 @@ export class LoopHomeQuotas implements HomeQuotas {
       for (const entry of existing) await rm(path.join(home, entry), {recursive: true, force: true});
     }
     await mkdir(home, {recursive: true, mode: 0o700});
-    void uid;
   }
 }

@@ -122,6 +122,18 @@ describe('README examples', () => {
       expect((await sandbox.run(['session', 'rm', 'bob'])).exitCode).toBe(0);
     });
 
+    it('ssh-config-gateway: the Host block through the gateway for a registered user', async () => {
+      const example = await readmeExample('ssh-config-gateway');
+      const key = path.join(work, 'gateway-example');
+      await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+      expect((await sandbox.run(['user', 'add', 'alice', '--ssh-key', `${key}.pub`])).exitCode).toBe(0);
+      const env = {...sandbox.env, SANDMAN_SSH_HOST: 'gpu01.example.org'};
+      const result = await run(example.commands, {env, cwd: work});
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(result.stdout.split('\n').filter(Boolean)).toEqual(example.output);
+      expect((await sandbox.run(['user', 'rm', 'alice'])).exitCode).toBe(0);
+    });
+
     it('provisioning: a 0600 key that ssh accepts, and "already has a session" the second time', async () => {
       const [script] = (await readmeExample('provisioning')).commands;
       const cwd = await mkdtemp(path.join(work, 'provision-'));

@@ -6,7 +6,7 @@ import {
   allocationOf,
   gpuFields,
   pendingCreations,
-  envValue,
+  userEnvOf,
   type SessionServiceDeps,
   type ResumeOutcome,
 } from './session-context.js';
@@ -71,13 +71,8 @@ export class ResumeWorkflow {
   /** A new container for a session, on the record's (new) device, with a new certified host key. */
   async #recreate(session: SessionRecord): Promise<SessionRecord> {
     const {docker} = this.#deps;
-    const oldEnv = (await docker.containerEnv(session.container_id ?? session.container_name)) ?? [];
-    const names = new Set((envValue(oldEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
-    const userEnv = new Map(
-      oldEnv.flatMap((entry) => {
-        const name = entry.slice(0, entry.indexOf('='));
-        return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
-      }),
+    const userEnv = userEnvOf(
+      (await docker.containerEnv(session.container_id ?? session.container_name)) ?? [],
     );
     await docker.removeContainer(session.container_id ?? session.container_name);
     const credentials = await this.#ctx.issueHostCredentials(session);

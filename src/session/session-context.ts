@@ -189,6 +189,17 @@ export function envValue(env: string[], name: string): string | undefined {
   return env.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
 }
 
+/** The operator's `--env` values a session container was made with (for a container made again). */
+export function userEnvOf(containerEnv: string[]): Map<string, string> {
+  const names = new Set((envValue(containerEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
+  return new Map(
+    containerEnv.flatMap((entry) => {
+      const name = entry.slice(0, entry.indexOf('='));
+      return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
+    }),
+  );
+}
+
 /** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
 export const CONTAINER_PATHS = {
   hostKey: '/etc/ssh/sandman/ssh_host_ed25519_key',

@@ -8,13 +8,19 @@ import {
   type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
 import {containerName, LABELS} from '../labels.js';
-import {countersOf, heldDevices, type SessionRecord, type StoppedGpu} from '../state/state-data.js';
+import {
+  countersOf,
+  heldDevices,
+  type SessionRecord,
+  type StateData,
+  type StoppedGpu,
+} from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
 import {placementOf} from '../swarm/swarm-placement.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {
   allocationOf,
-  envValue,
+  userEnvOf,
   gpuFields,
   pendingCreations,
   SessionContext,
@@ -170,7 +176,7 @@ export class StopStartWorkflow {
       if (!record || record.status !== 'stopped') return;
       if (freed && record.gpu_uuid === freed.gpu_uuid) {
         Object.assign(record, NO_GPU, {gpu_hold_until: null});
-        countersOf(state).gpus_freed_by_stop_total = (countersOf(state).gpus_freed_by_stop_total ?? 0) + 1;
+        countGpuFreed(state);
       }
       Object.assign(record, {starter_pid: null, start_image: null});
     });
@@ -221,7 +227,7 @@ export class StopStartWorkflow {
       } satisfies Partial<SessionRecord>);
       if (freeNow) {
         Object.assign(current, NO_GPU);
-        countersOf(state).gpus_freed_by_stop_total = (countersOf(state).gpus_freed_by_stop_total ?? 0) + 1;
+        countGpuFreed(state);
       }
       return {...current};
     });
@@ -442,14 +448,7 @@ export class StopStartWorkflow {
     this.#deps.progress?.('Saving the stopped container');
     await this.#deps.faultPoint?.('committing');
     await docker.commitContainer(old, image);
-    const oldEnv = (await docker.containerEnv(old)) ?? [];
-    const names = new Set((envValue(oldEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
-    const userEnv = new Map(
-      oldEnv.flatMap((entry) => {
-        const name = entry.slice(0, entry.indexOf('='));
-        return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
-      }),
-    );
+    const userEnv = userEnvOf((await docker.containerEnv(old)) ?? []);
     const name = `${containerName(record.user, record.id)}-${Date.now().toString(36)}`;
     // No host credentials: the key and its certificate are in the image (the container had them).
     const spec = this.#ctx.containerSpec(
@@ -485,4 +484,10 @@ function pick(
   const other = plans.any.pick(held, pending);
   if (!other) throw capacity('no device of its kind is free');
   return other;
+}
+
+/** The metrics' count of devices given back by stops (README "Stop and start"). */
+function countGpuFreed(state: StateData): void {
+  const counters = countersOf(state);
+  counters.gpus_freed_by_stop_total = (counters.gpus_freed_by_stop_total ?? 0) + 1;
 }

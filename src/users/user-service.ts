@@ -3,13 +3,14 @@ import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import {parseGpuHourBudget, SETTINGS, type Config} from '../config.js';
 import {parseDuration} from '../duration.js';
-import {conflict, dependencyUnavailable, invalidInput, notFound} from '../errors.js';
+import {conflict, invalidInput, notFound} from '../errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {validateUserName} from '../user-name.js';
 import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
 import {effectiveLimits, type EffectiveLimits} from './user-limits.js';
 import type {HomeDisk, HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
+import {quotaFor} from '../session/session-context.js';
 
 /** What `user add` and `user set` may change; undefined leaves a field as it is. */
 export interface UserChanges {
@@ -99,7 +100,8 @@ export class UserService {
     const next = structuredClone(before.users[name]!);
     this.#apply(next, changes, keys);
     const quota = effectiveLimits(this.deps.config, name, next).quota;
-    const quotas = quota.value !== undefined ? await this.#quotas(quota) : undefined;
+    // The same check (and words) as a create's: a quota nothing can enforce is exit 6.
+    const quotas = await quotaFor(this.deps, quota);
     const view = await this.deps.store.update((state) => {
       const record = this.#registered(state, name);
       this.#apply(record, changes, keys);
@@ -156,15 +158,6 @@ export class UserService {
     if (quota.value === undefined) return undefined;
     const found = await this.deps.homeQuotas?.();
     return found?.quotas?.usage(workspacePath(this.deps.config.workspaceRoot, name)).catch(() => undefined);
-  }
-
-  async #quotas(quota: {value: number | undefined; source: string}): Promise<HomeQuotas> {
-    const found = await this.deps.homeQuotas?.();
-    if (!found?.quotas)
-      throw dependencyUnavailable(
-        `a disk quota (from ${quota.source}) cannot be enforced: ${found?.choice.why ?? 'no quota mechanism'}; ${found?.choice.fix ?? ''}`.trim(),
-      );
-    return found.quotas;
   }
 
   /**

@@ -6,6 +6,7 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {BIN} from '../helpers/constants.js';
+import {killAtFaultPoint} from '../helpers/fault-point.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, sshRun, type CliResult, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
@@ -85,20 +86,11 @@ describe('crashes', () => {
     'a create killed with SIGKILL at "%s" is cleaned by one reap, and the user can start again',
     async (point) => {
       const gpu = fakeGpuEnv(sandbox.dir, 'a100-mig-r580');
-      const child = spawn('node', [BIN, 'session', 'create', 'victim', '--profile', '1g.5gb', '--no-wait'], {
-        env: {...process.env, ...sandbox.env, ...gpu, SANDMAN_FAULT_POINT: point},
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          if (stderr.includes(`sandman-fault-point: ${point}`)) resolve();
-        });
-        child.on('exit', () => reject(new Error(`create ended before the fault point: ${stderr}`)));
-      });
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('exit', resolve));
+      await killAtFaultPoint(
+        ['session', 'create', 'victim', '--profile', '1g.5gb', '--no-wait'],
+        {...sandbox.env, ...gpu},
+        point,
+      );
       expect((await readState(sandbox.stateFile)).sessions.map((session) => session.status)).toEqual([
         'creating',
       ]);

@@ -1,4 +1,3 @@
-import {spawn} from 'node:child_process';
 import {writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -6,7 +5,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN} from '../helpers/constants.js';
+import {killAtFaultPoint} from '../helpers/fault-point.js';
 import {devicesSeenByHook, fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
@@ -164,20 +163,7 @@ describe('stop and start', () => {
       const before = await readState(sandbox.stateFile);
       const record = before.sessions.find((session) => session.user === 'alice')!;
       expect(record.status).toBe('stopped');
-      const child = spawn('node', [BIN, 'session', 'start', 'alice'], {
-        env: {...process.env, ...sandbox.env, ...gpu, SANDMAN_FAULT_POINT: point},
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      await new Promise<void>((resolve, reject) => {
-        child.stderr.on('data', (chunk: Buffer) => {
-          stderr += chunk.toString();
-          if (stderr.includes(`sandman-fault-point: ${point}`)) resolve();
-        });
-        child.on('exit', () => reject(new Error(`start ended before the fault point: ${stderr}`)));
-      });
-      child.kill('SIGKILL');
-      await new Promise((resolve) => child.on('exit', resolve));
+      await killAtFaultPoint(['session', 'start', 'alice'], {...sandbox.env, ...gpu}, point);
       const reap = await json<{items: Array<{action: string; result: string}>}>(['reap']);
       expect(reap.body.items).toContainEqual(
         expect.objectContaining({action: 'tidy-stopped', result: 'done'}),

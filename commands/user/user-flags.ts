@@ -43,7 +43,7 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
   },
   quota: {
     kind: 'string',
-    description: `disk limit of the home, e.g. 50g (workspaceQuota; "${INHERIT}"); a raise applies at once`,
+    description: `disk limit of the home, e.g. 50g, or "none" (workspaceQuota; "${INHERIT}"); applies at once`,
   },
 };
 

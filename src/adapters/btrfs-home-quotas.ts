@@ -27,6 +27,10 @@ export class BtrfsHomeQuotas implements HomeQuotas {
     await quotaCommand('btrfs', ['qgroup', 'limit', String(limit), home], 'btrfs quota');
   }
 
+  async lift(home: string): Promise<void> {
+    await quotaCommand('btrfs', ['qgroup', 'limit', 'none', home], 'btrfs quota');
+  }
+
   async ready(): Promise<void> {}
 
   // A subvolume is removed as a directory is (root may rmdir an empty one).

@@ -5,12 +5,13 @@ import type {Config} from '../config.js';
 import {chooseMechanism, type HomeQuotas, type QuotaChoice} from '../quota/home-quotas.js';
 import {mountOf, parseMountinfo} from '../quota/mountinfo.js';
 import {BtrfsHomeQuotas} from './btrfs-home-quotas.js';
+import {Ext4HomeQuotas} from './ext4-home-quotas.js';
 import {LoopHomeQuotas} from './loop-home-quotas.js';
+import {XfsHomeQuotas} from './xfs-home-quotas.js';
 
 /**
  * The quota mechanism for this setup's workspaceRoot (README "Disk quotas"), from the filesystem
- * it is on (/proc/self/mountinfo) and quotaMode: the choice in words, and its implementation when
- * sandman has one (btrfs, loop).
+ * it is on (/proc/self/mountinfo) and quotaMode: the choice in words, and its implementation.
  */
 export async function homeQuotasFor(config: Config): Promise<{choice: QuotaChoice; quotas?: HomeQuotas}> {
   const mounts = parseMountinfo(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
@@ -21,13 +22,7 @@ export async function homeQuotasFor(config: Config): Promise<{choice: QuotaChoic
   if (choice.mechanism === 'btrfs') return {choice, quotas: new BtrfsHomeQuotas(mount!.mountPoint)};
   if (choice.mechanism === 'loop')
     return {choice, quotas: new LoopHomeQuotas(path.join(root, '.sandman-homes'))};
-  if (choice.mechanism === 'xfs' || choice.mechanism === 'ext4')
-    return {
-      choice: {
-        mechanism: null,
-        why: `${choice.why}: sandman does not enforce ${choice.mechanism} project quotas yet`,
-        fix: 'set quotaMode loop (an image file per home) or put workspaceRoot on btrfs',
-      },
-    };
+  if (choice.mechanism === 'xfs') return {choice, quotas: new XfsHomeQuotas(mount!.mountPoint)};
+  if (choice.mechanism === 'ext4') return {choice, quotas: new Ext4HomeQuotas(mount!.mountPoint)};
   return {choice};
 }

@@ -43,6 +43,10 @@ export class LoopHomeQuotas implements HomeQuotas {
     await this.ready(home);
   }
 
+  // The home IS the image: with no quota it keeps the image's size (README "Disk quotas" says
+  // so); moving the files back out would need the session stopped.
+  async lift(): Promise<void> {}
+
   async ready(home: string): Promise<void> {
     if (await this.#mounted(home)) return;
     const image = this.imageOf(home);

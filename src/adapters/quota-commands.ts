@@ -1,6 +1,9 @@
 import {dependencyUnavailable, SandmanError} from '../errors.js';
 import {runProgram} from './run-program.js';
 
+/** How a quota mechanism runs its tools: `quotaCommand`, or a recorder in unit tests. */
+export type QuotaCommand = (file: string, args: string[], what: string) => Promise<string>;
+
 /** Runs a tool a quota mechanism needs; a missing tool is exit 6 naming it, a failure says its stderr. */
 export async function quotaCommand(file: string, args: string[], what: string): Promise<string> {
   let result;

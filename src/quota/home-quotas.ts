@@ -11,8 +11,9 @@ export interface HomeDisk {
 }
 
 /**
- * One way of limiting a home's size (README "Disk quotas"): btrfs (a subvolume per home with a
- * qgroup limit) and loop (an ext4 image file per home, mounted on it) are built here.
+ * One way of limiting a home's size (README "Disk quotas"): XFS and ext4 project quotas (the
+ * project id is the owner's uid), btrfs (a subvolume per home with a qgroup limit) and loop (an
+ * ext4 image file per home, mounted on it).
  */
 export interface HomeQuotas {
   readonly mechanism: QuotaMechanism;
@@ -21,6 +22,8 @@ export interface HomeQuotas {
    * its files and owner, a limit changed in place (a running session keeps going).
    */
   apply(home: string, uid: number, limit: number): Promise<void>;
+  /** Takes the home's limit away (the quota was removed); its files stay where they are. */
+  lift(home: string): Promise<void>;
   /** What must be in place before the home is used (a loop image mounted again after a reboot). */
   ready(home: string): Promise<void>;
   /** Use and limit; undefined when the home has no quota of this kind. */

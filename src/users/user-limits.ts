@@ -22,6 +22,9 @@ export interface EffectiveLimits {
   quota: Limit<number | undefined>;
 }
 
+/** A user's own quota that takes the group's or setting's away: the home has no limit. */
+export const NO_QUOTA = 'none';
+
 /** The user's own limits, parsed as the settings of the same names are. */
 function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
   const own = user?.limits ?? {};
@@ -31,7 +34,9 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.allowedProfiles !== undefined ? {allowedProfiles: own.allowedProfiles} : {}),
     ...(own.userMaxTtl !== undefined ? {userMaxTtl: parseDuration(own.userMaxTtl, `${where} maxTtl`)} : {}),
     ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
-    ...(own.quota !== undefined ? {quota: parseByteSize(own.quota, `${where} quota`)} : {}),
+    ...(own.quota !== undefined
+      ? {quota: own.quota === NO_QUOTA ? undefined : parseByteSize(own.quota, `${where} quota`)}
+      : {}),
   };
 }
 

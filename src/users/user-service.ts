@@ -8,7 +8,7 @@ import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '.
 import type {StateStore} from '../state/state-store.js';
 import {validateUserName} from '../user-name.js';
 import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
-import {effectiveLimits, type EffectiveLimits} from './user-limits.js';
+import {effectiveLimits, NO_QUOTA, type EffectiveLimits} from './user-limits.js';
 import type {HomeDisk, HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
 import {quotaFor} from '../session/session-context.js';
 
@@ -99,6 +99,7 @@ export class UserService {
     this.#registered(before, name);
     const next = structuredClone(before.users[name]!);
     this.#apply(next, changes, keys);
+    const hadQuota = effectiveLimits(this.deps.config, name, before.users[name]).quota.value !== undefined;
     const quota = effectiveLimits(this.deps.config, name, next).quota;
     // The same check (and words) as a create's: a quota nothing can enforce is exit 6.
     const quotas = await quotaFor(this.deps, quota);
@@ -107,10 +108,14 @@ export class UserService {
       this.#apply(record, changes, keys);
       return this.#view(state, name);
     });
-    // In place: a running session's home gets the new limit at once (README "Disk quotas").
+    // In place: a running session's home gets the new limit at once, and a quota taken away
+    // is lifted (README "Disk quotas").
     const home = workspacePath(this.deps.config.workspaceRoot, name);
-    if (quotas && quota.value !== undefined && (await this.deps.workspaces.owner(home)) !== undefined)
-      await quotas.apply(home, next.uid, quota.value);
+    if ((await this.deps.workspaces.owner(home)) !== undefined) {
+      if (quotas && quota.value !== undefined) await quotas.apply(home, next.uid, quota.value);
+      else if (hadQuota && quota.value === undefined)
+        await (await this.deps.homeQuotas?.())?.quotas?.lift(home);
+    }
     await this.deps.audit?.record({action: 'user-set', session: null, user: name, result: 'ok'});
     return view;
   }
@@ -214,7 +219,7 @@ export class UserService {
       );
     if (limits?.userMaxTtl) parseDuration(limits.userMaxTtl, '--max-ttl');
     if (limits?.gpuHourBudget) parseGpuHourBudget(limits.gpuHourBudget, 'invalid --gpu-hours');
-    if (limits?.quota) parseByteSize(limits.quota, '--quota');
+    if (limits?.quota && limits.quota !== NO_QUOTA) parseByteSize(limits.quota, '--quota');
     if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
     if (limits?.userMaxSessions !== undefined && limits.userMaxSessions !== null)
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');

@@ -106,6 +106,11 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
     expect((await execa('promtool', ['check', 'metrics'], {input: metrics, reject: false})).exitCode).toBe(0);
     const listed = await sandbox.run(['user', 'ls'], {env});
     expect(listed.stdout).toMatch(/alice .* of 100 MiB \(btrfs qgroup\)/);
+    // Taken away ("none"): the limit is lifted in place and the same session writes past it.
+    expect((await sandbox.run(['user', 'set', 'alice', '--quota', 'none'], {env})).exitCode).toBe(0);
+    expect(await fill(alice, 'alice', 120, 'bigger')).toMatch(/125829120 bytes .* copied[\s\S]*rc=0/);
+    const lifted = await sandbox.json<{disk?: unknown}>(['session', 'show', 'alice'], {env});
+    expect(lifted.body.disk).toBeUndefined();
   });
 
   it('moves an existing plain home into a subvolume with its files and owner intact', async () => {

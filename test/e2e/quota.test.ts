@@ -223,6 +223,42 @@ describe('a quota the filesystem cannot enforce', () => {
       await sandbox.cleanup();
     }
   });
+
+  it('an ext4 without prjquota (loop-mounted here): exit 6 with the tune2fs and mount fix, doctor says the same', async () => {
+    const sandbox = createSandbox({portStart: 35_545, portCount: 5});
+    const image = path.join(sandbox.dir, 'ext4.img');
+    const mnt = path.join(sandbox.dir, 'ext4');
+    await mkdir(mnt);
+    await execa('truncate', ['-s', '64M', image]);
+    await execa('mkfs.ext4', ['-q', image]);
+    await execa('mount', ['-o', 'loop', image, mnt]);
+    try {
+      const env = {SANDMAN_WORKSPACE_ROOT: path.join(mnt, 'ws'), SANDMAN_WORKSPACE_QUOTA: '50m'};
+      const refused = await sandbox.json<{error: {message: string}}>(
+        ['session', 'create', 'erin', '--no-gpu'],
+        {
+          env,
+        },
+      );
+      expect(refused.exitCode).toBe(6);
+      expect(refused.body.error.message).toMatch(
+        /cannot be enforced: ext4 at .* is not mounted with project quotas \(no prjquota\); tune2fs -O project,quota on it and mount it with -o prjquota, or set quotaMode loop/,
+      );
+      expect(await sandbox.containers()).toEqual([]);
+      expect(await stat(path.join(mnt, 'ws', 'erin')).catch(() => undefined)).toBeUndefined();
+      const doctor = await sandbox.json<{checks: Array<{name: string; status: string; hint: string}>}>(
+        ['doctor'],
+        {env},
+      );
+      expect(doctor.body.checks.find((check) => check.name === 'disk quotas')).toMatchObject({
+        status: 'fail',
+        hint: expect.stringMatching(/tune2fs -O project,quota/),
+      });
+    } finally {
+      await execa('umount', [mnt], {reject: false});
+      await sandbox.cleanup();
+    }
+  });
 });
 
 describe("containerDiskLimit: the container's own layer", () => {

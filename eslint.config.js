@@ -43,8 +43,36 @@ export default tseslint.config(
     rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS]}]},
   },
   {
-    files: ['src/session/**/*.ts', 'src/reap/**/*.ts', 'src/gpu/**/*.ts', 'src/doctor.ts', 'src/image.ts'],
+    files: [
+      'src/session/**/*.ts',
+      'src/reap/**/*.ts',
+      'src/gpu/**/*.ts',
+      'src/web/**/*.ts',
+      'src/doctor.ts',
+      'src/image.ts',
+    ],
     rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS, ADAPTER_IMPORTS]}]},
+  },
+  {
+    // The web console's pages (README "In the browser"): plain scripts in the browser, with xterm.js.
+    files: ['web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'fetch',
+          'URLSearchParams',
+          'FormData',
+          'WebSocket',
+          'confirm',
+          'Terminal',
+          'FitAddon',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
   },
   {
     files: [

@@ -1,4 +1,6 @@
 /** The HTTP API's OpenAPI 3 document, served at GET /openapi.json (README "HTTP API"). */
+import {LOGIN_COOKIE} from './http/login-cookie.js';
+
 const error = {
   description: 'An error',
   content: {
@@ -37,6 +39,8 @@ const session = {
       type: 'object',
       properties: {image: {type: 'string'}, workspace: {type: 'string'}, ssh_port: {type: 'integer'}},
     },
+    last_active_at: {...nullable('string'), format: 'date-time'},
+    stopped_at: {...nullable('string'), format: 'date-time'},
   },
 };
 const limit = (value: object) => ({
@@ -142,6 +146,12 @@ export const OPENAPI = {
   components: {
     securitySchemes: {
       bearer: {type: 'http', scheme: 'bearer', description: 'TCP only; the unix socket needs none'},
+      cookie: {
+        type: 'apiKey',
+        in: 'cookie',
+        name: LOGIN_COOKIE,
+        description: 'A browser login (POST /login); changes only from the console or apiAllowedOrigins',
+      },
     },
   },
   paths: {
@@ -265,6 +275,94 @@ export const OPENAPI = {
         responses: {'200': json(session, 'The session, running'), ...errors},
       },
     },
+    '/sessions/{id}/terminal-link': {
+      parameters: [idParameter],
+      post: {
+        summary:
+          'A one-time link to a browser terminal in this session (README "In the browser"): works once, until ttl_minutes (terminalLinkTtl) or the session\'s end',
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {type: 'object', properties: {ttl_minutes: {type: 'integer', minimum: 1}}},
+            },
+          },
+        },
+        responses: {
+          '201': json(
+            {
+              type: 'object',
+              properties: {
+                session_id: {type: 'string'},
+                url: {type: 'string'},
+                expires_at: {type: 'string', format: 'date-time'},
+              },
+            },
+            'The link',
+          ),
+          ...errors,
+        },
+      },
+    },
+    '/sessions/{id}/terminal': {
+      parameters: [idParameter],
+      get: {
+        summary:
+          'WebSocket (Upgrade): a shell in the session. Binary frames carry its output; send {"type":"input","data":…} and {"type":"resize","cols":…,"rows":…}',
+        parameters: [
+          {name: 'cols', in: 'query', schema: {type: 'integer'}},
+          {name: 'rows', in: 'query', schema: {type: 'integer'}},
+        ],
+        responses: {'101': {description: 'Switching to the WebSocket protocol'}, ...errors},
+      },
+    },
+    '/usage': {
+      get: {
+        summary: 'Session-hours and GPU-hours from the audit log (as sandman usage)',
+        parameters: [
+          {name: 'since', in: 'query', schema: {type: 'string', example: '7d'}},
+          {name: 'until', in: 'query', schema: {type: 'string'}},
+          {name: 'by', in: 'query', schema: {type: 'string', enum: ['user', 'profile', 'gpu', 'day']}},
+        ],
+        responses: {'200': json({type: 'object'}, 'The report'), ...errors},
+      },
+    },
+    '/login': {
+      post: {
+        summary:
+          'Browser login with the API token (JSON {"token": …} or a form field): sets the HttpOnly login cookie',
+        security: [],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {type: 'object', required: ['token'], properties: {token: {type: 'string'}}},
+            },
+            'application/x-www-form-urlencoded': {
+              schema: {type: 'object', required: ['token'], properties: {token: {type: 'string'}}},
+            },
+          },
+        },
+        responses: {
+          '200': json({type: 'object'}, 'Logged in'),
+          '303': {description: 'A form: back to the console'},
+          ...errors,
+        },
+      },
+    },
+    '/logout': {
+      post: {
+        summary: 'End the browser login',
+        security: [],
+        responses: {'200': json({type: 'object'}, 'Logged out')},
+      },
+    },
+    '/whoami': {
+      get: {
+        summary: 'What this login may do: {"kind": "admin"} or {"kind": "terminal", "session": …}',
+        responses: {'200': json({type: 'object'}, 'The grant'), ...errors},
+      },
+    },
     '/users': {
       get: {
         summary: 'Registered users',
@@ -308,5 +406,5 @@ export const OPENAPI = {
       get: {summary: 'This document', responses: {'200': json({type: 'object'}, 'OpenAPI 3')}},
     },
   },
-  security: [{bearer: []}, {}],
+  security: [{bearer: []}, {cookie: []}, {}],
 };

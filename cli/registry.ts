@@ -171,6 +171,24 @@ export const COMMAND_TABLE: CommandSpec[] = [
     load: () => import('../commands/session/extend.js'),
   },
   {
+    id: 'session:terminal',
+    summary: 'Print a one-time link to a browser terminal in a session',
+    description:
+      'The link works once, until --ttl (terminalLinkTtl) or the session’s end; whoever opens it gets a shell ' +
+      'in that one session in the browser, with no account and no SSH client. It is made from apiPublicUrl ' +
+      '(README "In the browser").',
+    examples: [
+      '<%= config.bin %> session terminal alice',
+      '<%= config.bin %> session terminal 7f3a --ttl 1h --json',
+    ],
+    args: [SESSION_ARG],
+    flags: {
+      ttl: {kind: 'string', description: 'how long the link works unless used: 15m, 2h (terminalLinkTtl)'},
+    },
+    fast: true,
+    load: () => import('../commands/session/terminal.js'),
+  },
+  {
     id: 'session:stop',
     summary: 'Stop a session: its GPU is freed, its container, files, port and keys are kept',
     description:

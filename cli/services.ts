@@ -30,6 +30,8 @@ import type {StateStore} from '../src/state/state-store.js';
 import type {Warn} from '../src/warn.js';
 import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
+import type {TerminalService} from '../src/web/terminal-service.js';
+import type {WebAccess} from '../src/web/web-access.js';
 import type {Duplex} from 'node:stream';
 
 export interface Services {
@@ -56,6 +58,10 @@ export interface Services {
   users(): Promise<UserService>;
   /** The SSH gateway for one accepted connection (README "The SSH gateway"). */
   gateway(): Promise<{serve(socket: Duplex, source: string): Promise<GatewayOutcome>}>;
+  /** Browser logins and one-time terminal links (README "In the browser"). */
+  webAccess(): Promise<WebAccess>;
+  /** The browser terminal: a shell in a session over SSH (README "In the browser"). */
+  terminals(): Promise<TerminalService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
   nodeSetup(request: NodeSetupRequest): Promise<NodeSetupResult>;
@@ -334,6 +340,31 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           ),
       };
       return {serve: (socket, source) => runGateway(deps, socket, source)};
+    },
+    webAccess: async () => {
+      const [{WebAccess}, {FileWebAccessStore}] = await Promise.all([
+        import('../src/web/web-access.js'),
+        import('../src/adapters/file-web-access-store.js'),
+      ]);
+      return new WebAccess(
+        new FileWebAccessStore(stateDir.webAccess, await locks(), config.lockTimeout),
+        systemClock,
+      );
+    },
+    terminals: async () => {
+      const [{TerminalService}, {ssh2Terminal}] = await Promise.all([
+        import('../src/web/terminal-service.js'),
+        import('../src/adapters/ssh2-terminal.js'),
+      ]);
+      return new TerminalService({
+        config,
+        store: await store(),
+        docker: await containers(),
+        keys: await gatewayKeys(),
+        audit: await audit(),
+        client: ssh2Terminal,
+        swarm: config.backend === 'swarm',
+      });
     },
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([

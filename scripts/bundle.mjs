@@ -1,7 +1,7 @@
 // Bundles the CLI (cli/oclif-door.ts with @oclif/core, and cli/fast-door.ts) into dist/bundle/ with esbuild.
 // Heavy modules that commands import on demand (dockerode, prom-client, inquirer, ...) become
 // separate chunks, loaded only by the commands that use them.
-import {readFile} from 'node:fs/promises';
+import {copyFile, mkdir, readdir, readFile} from 'node:fs/promises';
 
 import {build} from 'esbuild';
 
@@ -120,3 +120,14 @@ const common = {
 // every module file costs about a millisecond to resolve, load and link.
 await build({...common, entryPoints: {sandman: 'cli/oclif-door.ts'}, outdir: 'dist/bundle'});
 await build({...common, entryPoints: {fast: 'cli/fast-door.ts'}, outdir: 'dist/fast'});
+
+// The web console (README "In the browser"): its pages and xterm.js, served by `sandman api` from
+// dist/web (cli/http/console-files.ts); shipped in the package, never fetched from a CDN.
+const WEB_VENDOR = {
+  'xterm.js': 'node_modules/@xterm/xterm/lib/xterm.js',
+  'xterm.css': 'node_modules/@xterm/xterm/css/xterm.css',
+  'addon-fit.js': 'node_modules/@xterm/addon-fit/lib/addon-fit.js',
+};
+await mkdir('dist/web', {recursive: true});
+for (const file of await readdir('web')) await copyFile(`web/${file}`, `dist/web/${file}`);
+for (const [name, from] of Object.entries(WEB_VENDOR)) await copyFile(from, `dist/web/${name}`);

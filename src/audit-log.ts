@@ -11,6 +11,7 @@ export interface AuditEntry {
     | 'user-rm'
     | 'user-key-rm'
     | 'gateway-login'
+    | 'terminal-open'
     | 'stop'
     | 'start';
   session: string | null;
@@ -25,7 +26,7 @@ export interface AuditEntry {
   gpu_fraction?: number | null;
   /** reap: false when the session was started again rather than removed. */
   ended?: boolean;
-  /** gateway-login: the client's address. */
+  /** gateway-login, terminal-open: the client's address. */
   source?: string;
 }
 

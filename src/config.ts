@@ -59,6 +59,12 @@ export interface Config {
   apiSocketGroup: string;
   /** An optional TCP address for the API, host:port. */
   apiListen?: string;
+  /** The API's address as browsers reach it (links, Secure cookies); undefined: from the request. */
+  apiPublicUrl?: string;
+  /** How long a browser login (cookie) lasts (milliseconds). */
+  apiLoginTtl: number;
+  /** How long a terminal link works before its first use (milliseconds). */
+  terminalLinkTtl: number;
   /** Sessions one user may hold at once (README "Users and limits"). */
   userMaxSessions: number;
   /** MIG profiles users may ask for ("whole" for a whole GPU); empty: every profile. */
@@ -475,6 +481,27 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
         fail(where, 'must be host:port, e.g. 127.0.0.1:8080');
       return value;
     },
+  },
+  apiPublicUrl: {
+    description:
+      'the URL browsers reach the API at (terminal links; https makes the login cookie Secure), e.g. https://gpu1.example.org:8443',
+    defaultText: 'from the request',
+    parse: (raw, where) => {
+      const value = (text(raw, where) as string).replace(/\/+$/, '');
+      if (!/^https?:\/\/[a-zA-Z0-9.[\]:-]+(\/[^\s?#]*)?$/.test(value))
+        fail(where, 'must be an http(s) URL such as https://gpu1.example.org:8443');
+      return value;
+    },
+  },
+  apiLoginTtl: {
+    description: "how long a browser's login to the web console lasts",
+    parse: duration,
+    default: '12h',
+  },
+  terminalLinkTtl: {
+    description: 'how long a terminal link (session terminal) works unless used, by default',
+    parse: duration,
+    default: '15m',
   },
   userMaxSessions: {
     description: 'sessions one user may hold at once (a group or the user may set their own)',

@@ -17,10 +17,12 @@ export interface StateDir {
   gatewayDir: string;
   /** `setup`'s record of what it made and where the reaper runs (src/setup/setup-record.ts). */
   setupRecord: string;
+  /** Browser logins and terminal links of the web console (README "In the browser"), 0600. */
+  webAccess: string;
   /** Labels containers and networks, so two setups sharing one engine never touch each other's. */
   instance: string;
   /** The path a named lock is taken on (`<dir>/<name>`, proper-lockfile adds `.lock`). */
-  lock(name: 'state' | 'network' | 'mig' | 'reap'): string;
+  lock(name: 'state' | 'network' | 'mig' | 'reap' | 'web'): string;
 }
 
 export function stateDirOf(stateFile: string): StateDir {
@@ -34,6 +36,7 @@ export function stateDirOf(stateFile: string): StateDir {
     caDir: path.join(dir, 'ca'),
     gatewayDir: path.join(dir, 'gateway'),
     setupRecord: path.join(dir, 'setup.json'),
+    webAccess: path.join(dir, 'web-access.json'),
     // Hashed on first use: read-only commands never need it (nor node:crypto).
     get instance() {
       return (instance ??= instanceId(file));

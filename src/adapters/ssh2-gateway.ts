@@ -16,6 +16,7 @@ import {
 } from 'ssh2';
 
 import type {AuthDecision} from '../gateway/gateway-auth.js';
+import {publicBlob} from './ssh2-host-key.js';
 import type {
   GatewayConnection,
   GatewayOutcome,
@@ -323,12 +324,6 @@ function pipeChannels(down: ServerChannel, up: ClientChannel): void {
     down.end();
   });
   down.on('close', () => up.close());
-}
-
-function publicBlob(line: string): Buffer | undefined {
-  const parsed = utils.parseKey(line);
-  const key = Array.isArray(parsed) ? parsed[0] : parsed;
-  return key && !(key instanceof Error) ? key.getPublicSSH() : undefined;
 }
 
 /** A TCP connection to the session's sshd, without Nagle's delay (see serve). */

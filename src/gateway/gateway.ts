@@ -6,11 +6,11 @@ import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
 import {SandmanError} from '../errors.js';
 import type {HostIdentity} from '../host-identity.js';
-import {containerEndpoint} from '../session/session-context.js';
 import {localAddress} from '../session/ssh-client.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {GatewayAuth} from './gateway-auth.js';
+import {relayTarget} from './relay-target.js';
 import type {GatewayKeys} from './gateway-keys.js';
 import type {GatewayOutcome, GatewayServer, UpstreamTarget} from './gateway-server.js';
 
@@ -69,12 +69,7 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
             `session ${session.id} was made before the SSH gateway and does not accept it yet: ` +
               `"sandman session extend ${session.id} --ttl 1m" (or a stop and start) gives it the gateway's key`,
           );
-        return {
-          ...(await address(deps, session)),
-          username: session.user,
-          privateKey: relayKey.privateKey,
-          hostKey: session.host_public_key ?? undefined,
-        };
+        return relayTarget(deps, session, relayKey.privateKey);
       })();
       starting = target.catch(() => undefined);
       return target;
@@ -97,10 +92,4 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
   // A session being started when the user hung up is finished, not cut off half-made.
   await starting;
   return outcome;
-}
-
-/** The session's sshd: on its own address on the sessions network, or (Swarm mode) its node's port. */
-function address(deps: GatewayDeps, session: SessionRecord): Promise<{host: string; port: number}> {
-  if (deps.swarm) return Promise.resolve({host: session.ssh_host, port: session.ssh_port});
-  return containerEndpoint(deps.docker, deps.config.network, session.id);
 }

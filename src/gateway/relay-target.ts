@@ -1,0 +1,27 @@
+import type {Config} from '../config.js';
+import type {ContainerClient} from '../docker/container-client.js';
+import {containerEndpoint} from '../session/session-context.js';
+import type {SessionRecord} from '../state/state-data.js';
+import type {UpstreamTarget} from './gateway-server.js';
+
+/**
+ * How sandman itself logs in to a session's sshd (the SSH gateway, the browser terminal): with
+ * the relay key the container accepts only from the sessions network's gateway address, checking
+ * the host key sandman certified. The sshd answers on the container's own address, or (Swarm
+ * mode) its node's published port.
+ */
+export async function relayTarget(
+  deps: {config: Config; docker: Pick<ContainerClient, 'listContainers'>; swarm: boolean},
+  session: SessionRecord,
+  relayPrivateKey: string,
+): Promise<UpstreamTarget> {
+  const where = deps.swarm
+    ? {host: session.ssh_host, port: session.ssh_port}
+    : await containerEndpoint(deps.docker, deps.config.network, session.id);
+  return {
+    ...where,
+    username: session.user,
+    privateKey: relayPrivateKey,
+    hostKey: session.host_public_key ?? undefined,
+  };
+}

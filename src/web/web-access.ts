@@ -1,0 +1,123 @@
+import {createHash, randomBytes} from 'node:crypto';
+
+import type {Clock} from '../clock.js';
+
+/** What a browser's cookie lets it do: everything an admin may, or one session's terminal. */
+export type Grant = {kind: 'admin'} | {kind: 'terminal'; session: string};
+
+/** Logins and links by the SHA-256 of their secret: the file never holds a usable cookie or link. */
+export interface WebAccessData {
+  logins: Record<string, {grant: Grant; expires_at: string}>;
+  links: Record<string, {session: string; expires_at: string; used_at: string | null; made_by: string}>;
+}
+
+/** Where logins and links are kept across API processes (the API exits when idle). */
+export interface WebAccessStore {
+  read(): Promise<WebAccessData>;
+  /** Changes the data under a lock and writes it; returns what `change` returns. */
+  update<T>(change: (data: WebAccessData) => T): Promise<T>;
+}
+
+export type LinkRefusal = 'unknown' | 'used' | 'expired';
+
+export const emptyWebAccess = (): WebAccessData => ({logins: {}, links: {}});
+
+const digest = (secret: string) => createHash('sha256').update(secret).digest('hex');
+const newSecret = () => randomBytes(32).toString('base64url');
+
+/**
+ * Browser logins (a cookie per login) and one-time terminal links (README "In the browser").
+ * A link works once, until its own expiry or its session's end, whichever is first; using it
+ * gives a login for that one session's terminal. Expired entries are dropped at each change.
+ */
+export class WebAccess {
+  constructor(
+    private readonly store: WebAccessStore,
+    private readonly clock: Clock,
+  ) {}
+
+  /** A new login: the cookie's value and when it ends. */
+  async login(grant: Grant, ttlMs: number): Promise<{cookie: string; expiresAt: Date}> {
+    const cookie = newSecret();
+    const expiresAt = new Date(this.clock.now().getTime() + ttlMs);
+    await this.store.update((data) => {
+      this.#prune(data);
+      data.logins[digest(cookie)] = {grant, expires_at: expiresAt.toISOString()};
+    });
+    return {cookie, expiresAt};
+  }
+
+  /** The grant of a cookie; undefined when it is unknown, tampered with or expired. */
+  async check(cookie: string | undefined): Promise<Grant | undefined> {
+    if (!cookie) return undefined;
+    const login = (await this.store.read()).logins[digest(cookie)];
+    if (!login || Date.parse(login.expires_at) <= this.clock.now().getTime()) return undefined;
+    return login.grant;
+  }
+
+  async logout(cookie: string | undefined): Promise<void> {
+    if (!cookie) return;
+    await this.store.update((data) => {
+      delete data.logins[digest(cookie)];
+      this.#prune(data);
+    });
+  }
+
+  /** A one-time link for a session's terminal: its secret and when it stops working. */
+  async makeLink(
+    session: {id: string; expires_at: string},
+    ttlMs: number,
+    madeBy: string,
+  ): Promise<{token: string; expiresAt: Date}> {
+    const token = newSecret();
+    const until = Math.min(this.clock.now().getTime() + ttlMs, Date.parse(session.expires_at));
+    const expiresAt = new Date(until);
+    await this.store.update((data) => {
+      this.#prune(data);
+      data.links[digest(token)] = {
+        session: session.id,
+        expires_at: expiresAt.toISOString(),
+        used_at: null,
+        made_by: madeBy,
+      };
+    });
+    return {token, expiresAt};
+  }
+
+  /**
+   * Uses a link: once only, and only before it expires. The login it gives is for that session's
+   * terminal, for `loginTtlMs` or until the session ends (`sessionEnds`, ISO time).
+   */
+  async redeem(
+    token: string,
+    sessionEnds: (session: string) => string | undefined,
+    loginTtlMs: number,
+  ): Promise<{session: string; cookie: string; expiresAt: Date} | {refused: LinkRefusal}> {
+    const now = this.clock.now().getTime();
+    const cookie = newSecret();
+    return this.store.update((data) => {
+      const link = data.links[digest(token)];
+      if (!link) return {refused: 'unknown' as const};
+      if (link.used_at) return {refused: 'used' as const};
+      const ends = sessionEnds(link.session);
+      if (Date.parse(link.expires_at) <= now || ends === undefined) return {refused: 'expired' as const};
+      link.used_at = new Date(now).toISOString();
+      const expiresAt = new Date(Math.min(now + loginTtlMs, Date.parse(ends)));
+      data.logins[digest(cookie)] = {
+        grant: {kind: 'terminal', session: link.session},
+        expires_at: expiresAt.toISOString(),
+      };
+      this.#prune(data);
+      return {session: link.session, cookie, expiresAt};
+    });
+  }
+
+  /** Expired logins go; a link is kept a day past its expiry, so a late second use says "used". */
+  #prune(data: WebAccessData): void {
+    const now = this.clock.now().getTime();
+    for (const [key, login] of Object.entries(data.logins))
+      if (Date.parse(login.expires_at) <= now) delete data.logins[key];
+    for (const [key, link] of Object.entries(data.links))
+      if (Date.parse(link.expires_at) + 86_400_000 <= now) delete data.links[key];
+  }
+}

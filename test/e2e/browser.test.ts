@@ -1,0 +1,432 @@
+/// <reference lib="dom" />
+import {chmod, readFile, writeFile} from 'node:fs/promises';
+import {createServer, type Server} from 'node:http';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+
+import {execa, type ResultPromise} from 'execa';
+import type {Browser, BrowserContext, Page} from 'playwright-core';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import WebSocket from 'ws';
+
+import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
+import {BIN} from '../helpers/constants.js';
+import {fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
+
+/**
+ * The browser side (README "In the browser") in Debian's Chromium driven by playwright-core, against
+ * the API under the real systemd-socket-activate on TCP, as the .socket unit runs it: the original
+ * design's fetch() from another listed origin, CSRF and CORS refusals, the web console on the
+ * replayed A100, the terminal (xterm.js over a WebSocket bridged to the session's sshd), one-time
+ * terminal links, and hostile clients.
+ */
+// Response bodies, read field by field as a client would.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+const API_PORT = 36_100;
+const PAGE_PORT = 36_101;
+const OTHER_PORT = 36_102;
+const API = `http://127.0.0.1:${API_PORT}`;
+const PAGE = `http://127.0.0.1:${PAGE_PORT}`;
+const OTHER = `http://127.0.0.1:${OTHER_PORT}`;
+const TOKEN = 'browser-test-token-0123456789';
+
+let sandbox: Sandbox;
+let gpu: Record<string, string>;
+let activator: ResultPromise;
+let browser: Browser;
+const pages: Server[] = [];
+
+/** A page server for an origin: every path answers the same small HTML page. */
+function pageServer(port: number, html: string): Promise<Server> {
+  const server = createServer((_request, response) => {
+    response.writeHead(200, {'content-type': 'text/html'});
+    response.end(html);
+  });
+  pages.push(server);
+  return new Promise((resolve) => server.listen(port, '127.0.0.1', () => resolve(server)));
+}
+
+async function stateSessions(): Promise<Json[]> {
+  return JSON.parse(await readFile(sandbox.env.SANDMAN_STATE_FILE!, 'utf8')).sessions;
+}
+
+/** curl against the TCP API; status, headers and parsed body. */
+async function curl(args: string[]): Promise<{status: number; headers: string; body: Json}> {
+  // The loop standing in for systemd re-binds the port after each idle exit: a refused connect is retried.
+  const result = await execa('curl', ['-s', '--retry', '5', '--retry-connrefused', '-D', '-', ...args], {
+    reject: false,
+  });
+  const text = String(result.stdout);
+  const split = text.indexOf('\r\n\r\n');
+  const body = split >= 0 ? text.slice(split + 4) : '';
+  let parsed: unknown = body;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // not JSON
+  }
+  // execa drops the last line end: a bodiless answer has no blank line left after its headers.
+  return {
+    status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1] ?? 0),
+    headers: split >= 0 ? text.slice(0, split) : text,
+    body: parsed,
+  };
+}
+
+/** Logs a browser context in at the console with the API token (the login form). */
+async function logIn(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  if (process.env.DEBUG_BROWSER) {
+    page.on('console', (message) => console.log('console:', message.text()));
+    page.on('response', async (response) =>
+      console.log(
+        'response:',
+        response.request().method(),
+        response.url(),
+        response.status(),
+        response.status() >= 500 ? await response.text() : '',
+      ),
+    );
+  }
+  await page.goto(`${API}/`);
+  await page.getByLabel('API token').fill(TOKEN);
+  await page.getByRole('button', {name: 'Log in'}).click();
+  await page.locator('#app').waitFor({state: 'visible'});
+  return page;
+}
+
+/** The text xterm.js shows (its DOM rows). */
+const screenText = (page: Page) => page.locator('.xterm-rows').innerText();
+
+async function typeAndSee(page: Page, command: string, expected: RegExp): Promise<string> {
+  await page.locator('.xterm').click();
+  await page.keyboard.type(`${command}\n`);
+  let text = '';
+  for (let attempt = 0; attempt < 60 && !expected.test(text); attempt++) {
+    await sleep(250);
+    text = await screenText(page);
+  }
+  return text;
+}
+
+beforeAll(async () => {
+  sandbox = createSandbox({
+    portStart: 36_110,
+    portCount: 10,
+    // The fetch() asks for no GPU: it gets the default profile, of which the replayed A100 has one free.
+    config: {apiAllowedOrigins: [PAGE], apiPublicUrl: API, defaultProfile: '4g.20gb'},
+  });
+  gpu = fakeGpuEnv(sandbox.dir, 'a100-mig-r580');
+  const tokenFile = path.join(sandbox.dir, 'api-token');
+  await writeFile(tokenFile, TOKEN + '\n');
+  await chmod(tokenFile, 0o600);
+  const env = {...sandbox.env, ...gpu, SANDMAN_API_IDLE_TIMEOUT: '3s', SANDMAN_API_TOKEN_FILE: tokenFile};
+  const setenv = Object.keys(env).flatMap((name) => ['-E', name]);
+  // systemd keeps the socket and starts the service again after it exits when idle; a loop does that here.
+  const loop = `while :; do systemd-socket-activate -l 127.0.0.1:${API_PORT} ${setenv.join(' ')} -E PATH node '${BIN}' api; sleep 0.1; done`;
+  activator = execa('sh', ['-c', loop], {env: {...process.env, ...env}, reject: false});
+  await pageServer(PAGE_PORT, '<!doctype html><title>portal</title><p>A portal on a listed origin</p>');
+  await pageServer(
+    OTHER_PORT,
+    `<!doctype html><title>elsewhere</title>
+     <form id="forged" method="post" action="${API}/sessions" enctype="text/plain">
+       <input name='{"user_id":"forged","ttl_minutes":60,"x":"' value='"}'><button>go</button>
+     </form>`,
+  );
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if ((await curl([`${API}/healthz`, '-H', `Authorization: Bearer ${TOKEN}`])).status === 200) break;
+    await sleep(100);
+  }
+  browser = await launchChromium();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  for (const server of pages) server.close();
+  activator?.kill('SIGKILL');
+  await execa('pkill', ['-f', `${BIN} api`], {reject: false});
+  await sandbox.run(['session', 'rm', '--all', '--yes'], {env: gpu});
+  await sandbox.cleanup();
+});
+
+describe("the original design's fetch()", () => {
+  it('works as written from a listed origin after a cookie login: 201 and a session that answers SSH', async () => {
+    const context = await browser.newContext();
+    await logIn(context);
+    const page = await context.newPage();
+    await page.goto(`${PAGE}/`);
+    // The original README's JavaScript, as written there (host and port filled in).
+    const result = await page.evaluate(async (api) => {
+      const response = await fetch(`${api}/sessions`, {
+        method: 'POST',
+        headers: {'Content-Type': 'application/json'},
+        credentials: 'include',
+        body: JSON.stringify({user_id: 'web1', ttl_minutes: 60}),
+      });
+      return {status: response.status, body: (await response.json()) as Json};
+    }, API);
+    expect(result.status, JSON.stringify(result.body)).toBe(201);
+    const keyFile = path.join(sandbox.dir, 'web1.key');
+    await writeFile(keyFile, result.body.ssh_private_key);
+    await chmod(keyFile, 0o600);
+    const login = await sshRun(keyFile, result.body.ssh_port, 'web1', 'id -un');
+    expect(login.stdout).toBe('web1');
+    // The preflight: the origin (never *), credentials, and a day's cache.
+    const preflight = await curl([
+      '-X',
+      'OPTIONS',
+      `${API}/sessions`,
+      '-H',
+      `Origin: ${PAGE}`,
+      '-H',
+      'Access-Control-Request-Method: POST',
+      '-H',
+      'Access-Control-Request-Headers: content-type',
+    ]);
+    expect(preflight.headers).toMatch(new RegExp(`access-control-allow-origin: ${PAGE}\\r?$`, 'im'));
+    expect(preflight.headers).toMatch(/access-control-allow-credentials: true/i);
+    expect(preflight.headers).toMatch(/access-control-max-age: 86400/i);
+    expect(preflight.headers).toMatch(/vary: Origin/i);
+    await context.close();
+  });
+
+  it('from an unlisted origin: the browser blocks it and nothing is made; a cross-site form post with the cookie is 403', async () => {
+    const context = await browser.newContext();
+    await logIn(context);
+    const stateText = () => readFile(sandbox.env.SANDMAN_STATE_FILE!, 'utf8').catch(() => 'no state file');
+    const before = await stateText();
+    const page = await context.newPage();
+    await page.goto(`${OTHER}/`);
+    const blocked = await page.evaluate(async (api) => {
+      try {
+        const response = await fetch(`${api}/sessions`, {
+          method: 'POST',
+          headers: {'Content-Type': 'application/json'},
+          credentials: 'include',
+          body: JSON.stringify({user_id: 'web2', ttl_minutes: 60}),
+        });
+        return `status ${response.status}`;
+      } catch (error) {
+        return String(error);
+      }
+    }, API);
+    expect(blocked).toMatch(/TypeError: Failed to fetch/);
+    // A form needs no preflight: the cookie goes with it (same site), and sandman refuses it.
+    const [response] = await Promise.all([page.waitForNavigation(), page.locator('#forged button').click()]);
+    expect(response?.status()).toBe(403);
+    expect(await page.textContent('body')).toMatch(/may not use the login cookie/);
+    expect(await stateText()).toBe(before);
+    await context.close();
+  });
+});
+
+describe('the web console', () => {
+  it('logs in; shows the session, its held slice in its colour and the free ones; extend and remove work', async () => {
+    const created = await sandbox.json<Json>(
+      ['session', 'create', 'carol', '--profile', '1c.2g.10gb', '--ttl', '2h'],
+      {env: gpu},
+    );
+    expect(created.exitCode, JSON.stringify(created.body)).toBe(0);
+    const id = created.body.session_id as string;
+    const context = await browser.newContext({viewport: {width: 1200, height: 900}});
+    const page = await logIn(context);
+    const row = page.locator(`#sessions tr[data-session="${id}"]`);
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.innerText()).toMatch(/carol\s+running\s+1c\.2g\.10gb/);
+    // The GPU picture: carol's device in her session's colour (as her row's swatch), the rest free.
+    const held = page.locator(`.slice.held[data-session="${id}"]`);
+    expect(await held.count()).toBe(1);
+    expect(await held.getAttribute('data-uuid')).toBe(created.body.gpu_uuid);
+    const swatch = await row.locator('.swatch').evaluate((node) => getComputedStyle(node).backgroundColor);
+    expect(await held.evaluate((node) => getComputedStyle(node).backgroundColor)).toBe(swatch);
+    const free = await page.locator('.slice.free').count();
+    const gpus = (await curl([`${API}/gpus`, '-H', `Authorization: Bearer ${TOKEN}`])).body;
+    const instances = gpus.gpus.flatMap((one: Json) => one.mig_instances);
+    expect(free).toBe(instances.filter((instance: Json) => !instance.allocated).length);
+    expect(free).toBeGreaterThan(0);
+    await page.screenshot({path: path.join(SCREENSHOTS, 'console.png'), fullPage: true});
+    // Extend: the expiry shown moves an hour on.
+    const expiresBefore = await row.locator('.expires').innerText();
+    await row.getByRole('button', {name: 'Extend 1 h carol'}).click();
+    await expect.poll(() => row.locator('.expires').innerText()).not.toBe(expiresBefore);
+    const shown = await sandbox.json<Json>(['session', 'show', id], {env: gpu});
+    expect(Date.parse(shown.body.expires_at) - Date.parse(created.body.expires_at)).toBe(3_600_000);
+    // Remove (after the confirmation): the state and Docker agree.
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', {name: 'Remove carol'}).click();
+    await expect.poll(() => row.count()).toBe(0);
+    expect((await stateSessions()).some((session) => session.id === id)).toBe(false);
+    const containers = await execa('docker', [
+      'ps',
+      '-a',
+      '--filter',
+      `name=${created.body.container_name ?? id}`,
+      '--format',
+      '{{.Names}}',
+    ]);
+    expect(containers.stdout).not.toContain(id);
+    await context.close();
+  });
+});
+
+describe('the terminal', () => {
+  let session: Json;
+  beforeAll(async () => {
+    session = (await sandbox.json<Json>(['session', 'create', 'dora', '--no-gpu'], {env: gpu})).body;
+  });
+
+  it('opens from the console: id -un shows the user; a resize changes stty size; it is an audit line', async () => {
+    const context = await browser.newContext({viewport: {width: 1000, height: 700}});
+    const console = await logIn(context);
+    const [page] = await Promise.all([
+      context.waitForEvent('page'),
+      console
+        .locator(`#sessions tr[data-session="${session.session_id}"]`)
+        .getByRole('button', {name: 'Open terminal dora'})
+        .click(),
+    ]);
+    await page.bringToFront();
+    await page.waitForFunction(
+      () => (window as unknown as {sandmanTerminal?: {ready: boolean}}).sandmanTerminal?.ready,
+    );
+    expect(await typeAndSee(page, 'id -un', /^dora$/m)).toMatch(/^dora$/m);
+    // A paste, as the browser delivers one (a paste event with the clipboard's text); bash takes
+    // it as a bracketed paste, so Enter runs it.
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'echo pasted-$((6*7))');
+      document
+        .querySelector('.xterm-helper-textarea')!
+        .dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
+    });
+    await page.keyboard.press('Enter');
+    await expect.poll(() => screenText(page)).toMatch(/^pasted-42$/m);
+    const sizeBefore = /^(\d+) (\d+)$/m.exec(await typeAndSee(page, 'stty size', /^\d+ \d+$/m));
+    await page.setViewportSize({width: 700, height: 450});
+    await sleep(500);
+    await page.keyboard.type('clear\n');
+    await sleep(300);
+    const sizeAfter = /^(\d+) (\d+)$/m.exec(await typeAndSee(page, 'stty size', /^\d+ \d+$/m));
+    expect(sizeBefore).not.toBeNull();
+    expect(sizeAfter).not.toBeNull();
+    expect(Number(sizeAfter![2])).toBeLessThan(Number(sizeBefore![2]));
+    expect(Number(sizeAfter![1])).toBeLessThan(Number(sizeBefore![1]));
+    await page.screenshot({path: path.join(SCREENSHOTS, 'terminal.png')});
+    const audit = await readFile(sandbox.env.SANDMAN_AUDIT_LOG!, 'utf8');
+    expect(audit).toMatch(
+      new RegExp(
+        `"actor":"web:admin:127\\.0\\.0\\.1","action":"terminal-open","session":"${session.session_id}","user":"dora","result":"ok","source":"127\\.0\\.0\\.1"`,
+      ),
+    );
+    await context.close();
+  });
+
+  it('a one-time link: works once in a fresh browser, a second use is 403, it opens no other session, and it expires', async () => {
+    const other = (await sandbox.json<Json>(['session', 'create', 'erik', '--no-gpu'], {env: gpu})).body;
+    const made = await sandbox.json<Json>(['session', 'terminal', 'dora'], {env: gpu});
+    expect(made.exitCode, JSON.stringify(made.body)).toBe(0);
+    expect(made.body.url).toMatch(new RegExp(`^${API}/t/[A-Za-z0-9_-]{40,}$`));
+    const fresh = await browser.newContext();
+    const page = await fresh.newPage();
+    await page.goto(made.body.url);
+    expect(page.url()).toBe(`${API}/terminal.html?session=${session.session_id}`);
+    await page.waitForFunction(
+      () => (window as unknown as {sandmanTerminal?: {ready: boolean}}).sandmanTerminal?.ready,
+    );
+    expect(await typeAndSee(page, 'id -un', /^dora$/m)).toMatch(/^dora$/m);
+    // Its login is for dora's terminal only: not erik's, not the API.
+    const cookie = (await fresh.cookies()).find((one) => one.name === 'sandman_login')!;
+    expect(cookie.httpOnly).toBe(true);
+    expect(cookie.sameSite).toBe('Lax');
+    const erik = await wsOpen(`/sessions/${other.session_id}/terminal`, `sandman_login=${cookie.value}`);
+    expect(erik).toBe('refused 403');
+    const listed = await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${cookie.value}`]);
+    expect(listed.status).toBe(403);
+    // Used once: a second browser gets 403.
+    const second = await browser.newContext();
+    const again = await (await second.newPage()).goto(made.body.url);
+    expect(again?.status()).toBe(403);
+    // Expiry: a link of 2 seconds no longer works after 3.
+    const short = await sandbox.json<Json>(['session', 'terminal', 'dora', '--ttl', '2s'], {env: gpu});
+    await sleep(3000);
+    const late = await (await second.newPage()).goto(short.body.url);
+    expect(late?.status()).toBe(403);
+    await fresh.close();
+    await second.close();
+  });
+
+  it('hostile: no, expired or tampered cookies are 401; 100 bad WebSocket logins are refused; the API still exits when idle', async () => {
+    expect((await curl([`${API}/sessions`])).status).toBe(401);
+    expect(
+      (
+        await curl([
+          `${API}/sessions`,
+          '-H',
+          'Cookie: sandman_login=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+        ])
+      ).status,
+    ).toBe(401);
+    // A real login, one character changed.
+    const login = await curl([
+      '-X',
+      'POST',
+      `${API}/login`,
+      '-H',
+      'content-type: application/json',
+      '-d',
+      JSON.stringify({token: TOKEN}),
+    ]);
+    const value = /sandman_login=([^;]+)/.exec(login.headers)![1]!;
+    const tampered = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
+    expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${tampered}`])).status).toBe(401);
+    expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${value}`])).status).toBe(200);
+    // Logged out: the same cookie no longer works.
+    await curl(['-X', 'POST', `${API}/logout`, '-H', `Cookie: sandman_login=${value}`]);
+    expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${value}`])).status).toBe(401);
+    const refused = await Promise.all(
+      Array.from({length: 100}, (_, index) =>
+        wsOpen(`/sessions/${session.session_id}/terminal`, `sandman_login=bad${index}`),
+      ),
+    );
+    expect(new Set(refused)).toEqual(new Set(['refused 401']));
+    // Idle: no `sandman api` process is left a few seconds later (apiIdleTimeout 3s).
+    let running = true;
+    for (let attempt = 0; attempt < 40 && running; attempt++) {
+      await sleep(250);
+      running = (await execa('pgrep', ['-f', `${BIN} api`], {reject: false})).exitCode === 0;
+    }
+    expect(running).toBe(false);
+  });
+
+  it('closes with a message when its session is removed', async () => {
+    const context = await browser.newContext();
+    const page = await logIn(context);
+    await page.goto(`${API}/terminal.html?session=${session.session_id}`);
+    await page.waitForFunction(
+      () => (window as unknown as {sandmanTerminal?: {ready: boolean}}).sandmanTerminal?.ready,
+    );
+    expect((await sandbox.run(['session', 'rm', session.session_id, '--yes'], {env: gpu})).exitCode).toBe(0);
+    await expect.poll(() => page.locator('#status').innerText(), {timeout: 15_000}).toMatch(/^sandman: /);
+    expect(await screenText(page)).toMatch(/\[sandman: .*(ended|closed|exited)/);
+    await context.close();
+  });
+});
+
+/** A WebSocket handshake with this cookie from the console's origin: "open" or "refused STATUS". */
+function wsOpen(pathname: string, cookie: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(`ws://127.0.0.1:${API_PORT}${pathname}`, {headers: {cookie, origin: API}});
+    socket.on('open', () => {
+      socket.close();
+      resolve('open');
+    });
+    socket.on('unexpected-response', (request, response) => {
+      resolve(`refused ${response.statusCode}`);
+      request.destroy();
+    });
+    socket.on('error', (error) => resolve(`error ${error.message}`));
+  });
+}

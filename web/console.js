@@ -1,0 +1,257 @@
+// The sandman web console (README "In the browser"): plain JavaScript over the HTTP API, with the
+// login cookie (credentials: same-origin). No framework, no build step, nothing from a CDN.
+'use strict';
+
+const $ = (selector) => document.querySelector(selector);
+
+/** The API, as JSON; an error answer becomes an Error with the API's message. */
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : {'content-type': 'application/json'},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const data = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const error = new Error((data && data.error) || `${response.status} ${response.statusText}`);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function say(message) {
+  $('#status').textContent = message;
+}
+
+/** One colour per session, the same in the table and in the GPU picture. */
+function colourOf(sessionId) {
+  let hash = 0;
+  for (const char of sessionId) hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+  return `hsl(${hash % 360} 65% 45%)`;
+}
+
+function element(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === 'text') node.textContent = value;
+    else if (name.startsWith('on')) node.addEventListener(name.slice(2), value);
+    else node.setAttribute(name, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+function ago(iso) {
+  if (!iso) return '—';
+  const minutes = Math.round((Date.now() - Date.parse(iso)) / 60000);
+  return minutes < 1 ? 'active now' : minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
+}
+
+function until(iso) {
+  const minutes = Math.round((Date.parse(iso) - Date.now()) / 60000);
+  const time = new Date(iso).toLocaleString();
+  return minutes >= 0 ? `${time} (in ${minutes} min)` : `${time} (${-minutes} min ago)`;
+}
+
+async function act(what, work) {
+  say(`${what} …`);
+  try {
+    await work();
+    say(`${what}: done`);
+  } catch (error) {
+    say(`${what}: ${error.message}`);
+  }
+  await refresh();
+}
+
+function sessionRow(session) {
+  const id = session.session_id;
+  const gpu = session.mig_profile ? `${session.mig_profile}` : session.gpu_uuid ? 'whole GPU' : 'none';
+  const actions = element('td', {class: 'actions'});
+  const button = (label, onclick) =>
+    actions.append(
+      element('button', {type: 'button', text: label, 'aria-label': `${label} ${session.user_id}`, onclick}),
+    );
+  button('Extend 1 h', () =>
+    act(`Extending ${session.user_id}`, () => api('POST', `/sessions/${id}/extend`, {ttl_minutes: 60})),
+  );
+  if (session.status === 'running') {
+    button('Stop', () => act(`Stopping ${session.user_id}`, () => api('POST', `/sessions/${id}/stop`)));
+    button('Open terminal', () => window.open(`/terminal.html?session=${encodeURIComponent(id)}`, '_blank'));
+  }
+  if (session.status === 'stopped')
+    button('Start', () => act(`Starting ${session.user_id}`, () => api('POST', `/sessions/${id}/start`)));
+  button('Remove', () => {
+    if (confirm(`Remove ${session.user_id}'s session ${id}? Its home stays.`))
+      act(`Removing ${session.user_id}`, () => api('DELETE', `/sessions/${id}`));
+  });
+  return element(
+    'tr',
+    {'data-session': id},
+    element(
+      'td',
+      {},
+      element('span', {class: 'swatch', style: `background:${colourOf(id)}`, 'aria-hidden': 'true'}),
+      session.user_id,
+    ),
+    element('td', {text: session.status}),
+    element('td', {text: gpu}),
+    element('td', {class: 'expires', text: until(session.expires_at)}),
+    element('td', {text: session.status === 'running' ? ago(session.last_active_at) : '—'}),
+    actions,
+  );
+}
+
+/** Per GPU a bar: each MIG device a segment as wide as its slices, coloured by its session or free. */
+function gpuPicture(gpus) {
+  const box = $('#gpus');
+  box.replaceChildren();
+  if (gpus.length === 0) box.append(element('p', {text: 'No GPUs on this host.'}));
+  for (const gpu of gpus) {
+    const bar = element('div', {class: 'bar', role: 'list', 'aria-label': `GPU ${gpu.uuid}`});
+    const devices = gpu.mig_enabled
+      ? gpu.mig_instances
+      : [
+          {
+            uuid: gpu.uuid,
+            profile: 'whole GPU',
+            compute_slices: 1,
+            session_id: gpu.session_id,
+            session_user: gpu.session_user,
+          },
+        ];
+    for (const device of devices) {
+      const held = Boolean(device.session_id);
+      const label = `${device.profile}: ${held ? `held by ${device.session_user} (${device.session_id})` : 'free'}`;
+      bar.append(
+        element(
+          'div',
+          {
+            class: held ? 'slice held' : 'slice free',
+            role: 'listitem',
+            title: label,
+            'aria-label': label,
+            'data-uuid': device.uuid,
+            'data-session': device.session_id || '',
+            style: `flex-grow:${device.compute_slices || 1};${held ? `background:${colourOf(device.session_id)}` : ''}`,
+          },
+          element('span', {
+            text: held ? `${device.profile} · ${device.session_user}` : `${device.profile} · free`,
+          }),
+        ),
+      );
+    }
+    const used = devices.reduce((sum, device) => sum + (device.compute_slices || 0), 0);
+    // A100, H100 and H200 have 7 compute slices; what no device was made from shows as such.
+    const total = gpu.mig_enabled ? Math.max(7, used) : used;
+    if (gpu.mig_enabled && used < total)
+      bar.append(
+        element(
+          'div',
+          {
+            class: 'slice unmade',
+            role: 'listitem',
+            style: `flex-grow:${total - used}`,
+            'aria-label': `${total - used} slices not made into devices`,
+          },
+          element('span', {text: 'not partitioned'}),
+        ),
+      );
+    box.append(element('figure', {}, element('figcaption', {text: `GPU ${gpu.name} · ${gpu.uuid}`}), bar));
+  }
+}
+
+/** GPU-hours and session-hours per user over the last 7 days, as horizontal bars. */
+function usageChart(report) {
+  const box = $('#usage');
+  box.replaceChildren();
+  const rows = report.rows;
+  if (rows.length === 0) return box.append(element('p', {text: 'No sessions in the last 7 days.'}));
+  const most = Math.max(...rows.map((row) => Math.max(row.gpu_hours, row.session_hours)), 0.01);
+  for (const row of rows) {
+    const bar = (value, kind) =>
+      element('div', {
+        class: `usage ${kind}`,
+        style: `width:${(100 * value) / most}%`,
+        'aria-hidden': 'true',
+      });
+    box.append(
+      element(
+        'div',
+        {class: 'usage-row'},
+        element('span', {class: 'who', text: row.key}),
+        element('div', {class: 'bars'}, bar(row.gpu_hours, 'gpu'), bar(row.session_hours, 'session')),
+        element('span', {
+          class: 'figures',
+          text: `${row.gpu_hours.toFixed(2)} GPU-h · ${row.session_hours.toFixed(2)} session-h`,
+        }),
+      ),
+    );
+  }
+}
+
+async function refresh() {
+  const [sessions, gpus, usage] = await Promise.all([
+    api('GET', '/sessions'),
+    api('GET', '/gpus').catch(() => ({gpus: []})),
+    api('GET', '/usage?since=7d&by=user').catch(() => ({rows: []})),
+  ]);
+  const body = $('#sessions tbody');
+  body.replaceChildren(...sessions.filter((session) => session.session_id).map(sessionRow));
+  if (body.children.length === 0)
+    body.append(element('tr', {}, element('td', {colspan: '6', text: 'No sessions.'})));
+  gpuPicture(gpus.gpus || []);
+  usageChart(usage);
+}
+
+async function showApp() {
+  $('#login').hidden = true;
+  $('#app').hidden = false;
+  $('#logout').hidden = false;
+  await refresh();
+}
+
+async function start() {
+  $('#login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    try {
+      await api('POST', '/login', {token: $('#token').value});
+      $('#token').value = '';
+      $('#login-error').textContent = '';
+      await showApp();
+    } catch (error) {
+      $('#login-error').textContent = error.message;
+    }
+  });
+  $('#logout').addEventListener('click', async () => {
+    await api('POST', '/logout');
+    location.reload();
+  });
+  $('#create').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const body = {user_id: form.get('user'), ttl_minutes: Number(form.get('ttl'))};
+    const gpu = form.get('gpu');
+    if (gpu.startsWith('profile:')) body.mig_profile = gpu.slice('profile:'.length);
+    else if (gpu !== 'default') body.gpu = gpu;
+    act(`Creating a session for ${body.user_id}`, () => api('POST', '/sessions', body));
+  });
+  try {
+    const who = await api('GET', '/whoami');
+    if (who.kind === 'terminal')
+      return location.replace(`/terminal.html?session=${encodeURIComponent(who.session)}`);
+    const profiles = await api('GET', '/gpus/profiles').catch(() => ({profiles: []}));
+    const select = $('#create select[name=gpu]');
+    for (const name of [...new Set(profiles.profiles.map((profile) => profile.name))])
+      select.append(element('option', {value: `profile:${name}`, text: `MIG ${name}`}));
+    await showApp();
+  } catch (error) {
+    if (error.status !== 401) say(error.message);
+    $('#token').focus();
+  }
+}
+
+start();

@@ -398,26 +398,94 @@ async function benchNoDocker(node: number): Promise<void> {
   }
 }
 
-async function benchIdleReap(node: number): Promise<void> {
-  const ids = await startContainers(50, 0);
-  await writeState(ids.map((id, index) => record(index, id, '2099-01-01T00:00:00Z')));
+/** Idle reaps over `count` live sessions (with 100 registered users and an empty queue): median ms. */
+async function idleReaps(count: number, offset: number): Promise<number> {
+  const ids = await startContainers(count, offset);
+  await writeState(
+    ids.map((id, index) => record(offset + index, id, '2099-01-01T00:00:00Z')),
+    registeredUsers(100),
+  );
   const times: number[] = [];
-  for (let run = 0; run < RUNS * 2; run++) {
-    const result = await sandman(['reap', '--json']);
-    if (JSON.parse(String(result.stdout)).items.length !== 0)
-      throw new Error(`reap found work: ${result.stdout}`);
-    times.push(await timed(() => sandman(['reap'])));
+  try {
+    for (let run = 0; run < RUNS * 2; run++) {
+      const result = await sandman(['reap', '--json']);
+      if (JSON.parse(String(result.stdout)).items.length !== 0)
+        throw new Error(`reap found work: ${result.stdout}`);
+      times.push(await timed(() => sandman(['reap'])));
+    }
+  } finally {
+    await docker(['rm', '-f', ...ids]);
+    await writeState([]);
   }
+  return median(times);
+}
+
+async function benchIdleReap(node: number): Promise<void> {
   rows.push({
-    name: 'reap, nothing to do (50 live sessions)',
-    sandman: median(times),
+    name: 'reap, nothing to do (50 live, 100 users)',
+    sandman: await idleReaps(50, 0),
     baseline: node,
     baselineName: 'node -e 0',
-    target: 3,
+    target: 2,
     unit: 'ms',
   });
-  await docker(['rm', '-f', ...ids]);
-  await writeState([]);
+}
+
+/** An idle reap costs the same over 300 live sessions as over 10 (issue "speed after this round"). */
+async function benchReapFlat(): Promise<void> {
+  const few = await idleReaps(10, 0);
+  const many = await idleReaps(300, 0);
+  rows.push({
+    name: 'reap, nothing to do: 300 vs 10 live',
+    sandman: many,
+    baseline: few,
+    baselineName: 'the same reap over 10 live sessions',
+    target: 1.3,
+    unit: 'ms',
+  });
+}
+
+/**
+ * create → SSH for a registered user (keys, defaults, limits; the queue checked) against the same
+ * create for a name with no record, alternating run by run.
+ */
+async function benchCreateRegistered(): Promise<void> {
+  const key = generateKeyPair('bench-user');
+  const keyFile = path.join(dir, 'registered.pub');
+  const privateFile = path.join(dir, 'registered');
+  writeFileSync(keyFile, key.publicKey + '\n');
+  writeFileSync(privateFile, key.privateKey, {mode: 0o600});
+  const added = await sandman(['user', 'add', 'member', '--ssh-key', keyFile, '--no-gpu', '--ttl', '2h', '--queue', 'yes']);
+  if (added.exitCode !== 0) throw new Error(`user add failed: ${String(added.stderr)}`);
+  const mine: number[] = [];
+  const plain: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    mine.push(
+      await timed(async () => {
+        const created = await sandman(['session', 'create', 'member', '--json']);
+        if (created.exitCode !== 0) throw new Error(`create failed: ${String(created.stdout)}`);
+        await sshUntilReady(privateFile, JSON.parse(String(created.stdout)).ssh_port, 'member');
+      }),
+    );
+    await sandman(['session', 'rm', 'member']);
+    plain.push(
+      await timed(async () => {
+        const created = await sandman(['session', 'create', `plain${run}`, '--no-gpu', '--json']);
+        const body = JSON.parse(String(created.stdout));
+        await sshUntilReady(body.ssh_private_key_path, body.ssh_port, `plain${run}`);
+      }),
+    );
+    await sandman(['session', 'rm', `plain${run}`]);
+  }
+  await sandman(['user', 'rm', 'member']);
+  rows.push({
+    name: 'create → SSH, registered user',
+    sandman: median(mine),
+    baseline: median(plain),
+    baselineName: 'the same create, no user record',
+    target: 1.05,
+    unit: 'ms',
+  });
 }
 
 async function benchMassReap(): Promise<void> {
@@ -494,7 +562,7 @@ async function benchConcurrentCreates(): Promise<void> {
     sandman: median(mine),
     baseline: median(raw),
     baselineName: '20 docker run -d at once',
-    target: 1.5,
+    target: 1.3,
     unit: 'ms',
   });
 }
@@ -775,6 +843,8 @@ async function main(): Promise<void> {
   if (want('create-steps')) await benchCreateSteps();
   if (want('ls')) await benchNoDocker(node);
   if (want('reap-idle')) await benchIdleReap(node);
+  if (want('reap-flat')) await benchReapFlat();
+  if (want('create-user')) await benchCreateRegistered();
   if (want('reap-mass')) await benchMassReap();
   if (want('concurrent')) await benchConcurrentCreates();
   if (want('memory')) await benchPeakMemory();
@@ -782,6 +852,18 @@ async function main(): Promise<void> {
   if (want('gateway')) await benchGateway();
   if (want('stop-start')) await benchStopStart();
   if (want('quota')) await benchQuota();
+  // create against everything create must do, measured raw in the same run (create-steps).
+  const create = rows.find((row) => row.name === 'create → SSH ready');
+  const withKey = rows.find((row) => row.name === '+ host key copied in');
+  if (create && withKey)
+    rows.push({
+      name: 'create → SSH vs its raw steps',
+      sandman: create.sandman,
+      baseline: withKey.sandman,
+      baselineName: 'create-steps "+ host key copied in"',
+      target: 1.15,
+      unit: 'ms',
+    });
   const pad = (text: string, width: number) => text.padEnd(width);
   console.log(
     `\nsandman benchmarks: ${RUNS} runs each (median), ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}\n`,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 
 import {Ext4HomeQuotas} from '../../src/adapters/ext4-home-quotas.js';
-import {parseLsattrProject} from '../../src/adapters/project-quota-home.js';
+import {parseLsattrProject} from '../../src/adapters/project-home-quotas.js';
 import {XfsHomeQuotas} from '../../src/adapters/xfs-home-quotas.js';
 import {chooseMechanism} from '../../src/quota/home-quotas.js';
 import {parseMountinfo} from '../../src/quota/mountinfo.js';

@@ -249,23 +249,39 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     },
     sessionService,
     reaper: async (progress) => {
-      const [{Reaper}, {processTable}, {procfsSshConnections}, {cgroupActivity}] = await Promise.all([
+      // Its modules and adapters load at once (each is a module to read), not one after another.
+      const [
+        {Reaper},
+        {processTable},
+        {procfsSshConnections},
+        {cgroupActivity},
+        storeMade,
+        docker,
+        hostLocks,
+        boundary,
+        auditLog,
+      ] = await Promise.all([
         import('../src/reap/reaper.js'),
         import('../src/adapters/process-table.js'),
         import('../src/adapters/procfs-ssh-connections.js'),
         import('../src/adapters/cgroup-activity.js'),
+        store(),
+        containers(),
+        locks(),
+        networkBoundary(),
+        audit(),
       ]);
       let sessions: Promise<SessionService> | undefined;
       return new Reaper({
         // Homes under a quota get a warning when nearly full (the user service loads only then).
         users: {disk: async (user) => (await services.users()).disk(user)},
         config,
-        store: await store(),
-        docker: await containers(),
+        store: storeMade,
+        docker,
         // The session service (key handling, GPU allocator, ...) loads only when there is work.
         sessions: () => (sessions ??= sessionService()),
         clock: systemClock,
-        locks: await locks(),
+        locks: hostLocks,
         processes: processTable,
         sshConnections: procfsSshConnections,
         activity: cgroupActivity,
@@ -275,8 +291,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         },
         warn,
         instance: stateDir.instance,
-        networkBoundary: await networkBoundary(),
-        audit: await audit(),
+        networkBoundary: boundary,
+        audit: auditLog,
         afterChange: afterChange(),
         progress,
       });

@@ -1,3 +1,4 @@
+import {quotaFor} from '../quota/quota-for.js';
 import {randomBytes} from 'node:crypto';
 import {isoSeconds} from '../clock.js';
 import type {ContainerSpec} from '../docker/container-client.js';
@@ -45,7 +46,6 @@ import {
   type SessionServiceDeps,
   type CreateRequest,
   type CreatedSession,
-  quotaFor,
 } from './session-context.js';
 
 /**

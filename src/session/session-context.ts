@@ -6,8 +6,7 @@ import {randomBytes} from 'node:crypto';
 import {type Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
-import {dependencyUnavailable, SandmanError} from '../errors.js';
-import {formatBytes} from '../byte-size.js';
+import {SandmanError} from '../errors.js';
 import {
   type GpuAllocation,
   type GpuAllocator,
@@ -390,22 +389,3 @@ export class SessionContext {
   }
 }
 
-/**
- * The quota mechanism for a home of `limit` bytes, or exit 6 saying why none can enforce it and
- * how to fix that (README "Disk quotas"); undefined when no quota applies.
- */
-export async function quotaFor(
-  deps: Pick<SessionServiceDeps, 'homeQuotas' | 'cluster'>,
-  limit: {value: number | undefined; source: string},
-): Promise<HomeQuotas | undefined> {
-  if (limit.value === undefined) return undefined;
-  const what = `a disk quota of ${formatBytes(limit.value)} (from ${limit.source})`;
-  if (deps.cluster)
-    throw dependencyUnavailable(`swarm mode: ${what} cannot be enforced on the nodes' volumes`);
-  const found = await deps.homeQuotas?.();
-  if (!found?.quotas)
-    throw dependencyUnavailable(
-      `${what} cannot be enforced: ${found?.choice.why ?? 'no quota mechanism'}; ${found?.choice.fix ?? ''}`.trim(),
-    );
-  return found.quotas;
-}

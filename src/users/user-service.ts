@@ -10,7 +10,7 @@ import {validateUserName} from '../user-name.js';
 import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
 import {effectiveLimits, NO_QUOTA, type EffectiveLimits} from './user-limits.js';
 import type {HomeDisk, HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
-import {quotaFor} from '../session/session-context.js';
+import {quotaFor} from '../quota/quota-for.js';
 
 /** What `user add` and `user set` may change; undefined leaves a field as it is. */
 export interface UserChanges {

@@ -1,0 +1,24 @@
+import {formatBytes} from '../byte-size.js';
+import {dependencyUnavailable} from '../errors.js';
+import type {HomeQuotas, QuotaChoice} from './home-quotas.js';
+
+/**
+ * The quota mechanism for a home of `limit` bytes, or exit 6 saying why none can enforce it and
+ * how to fix that (README "Disk quotas"); undefined when no quota applies.
+ */
+// Its own module: user commands use it, and session-context would load the session's SSH code.
+export async function quotaFor(
+  deps: {cluster?: unknown; homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>},
+  limit: {value: number | undefined; source: string},
+): Promise<HomeQuotas | undefined> {
+  if (limit.value === undefined) return undefined;
+  const what = `a disk quota of ${formatBytes(limit.value)} (from ${limit.source})`;
+  if (deps.cluster)
+    throw dependencyUnavailable(`swarm mode: ${what} cannot be enforced on the nodes' volumes`);
+  const found = await deps.homeQuotas?.();
+  if (!found?.quotas)
+    throw dependencyUnavailable(
+      `${what} cannot be enforced: ${found?.choice.why ?? 'no quota mechanism'}; ${found?.choice.fix ?? ''}`.trim(),
+    );
+  return found.quotas;
+}

@@ -207,11 +207,28 @@ async function refresh() {
   usageChart(usage);
 }
 
+/**
+ * The create form's GPU choices (once, after login): the MIG devices' profiles this host has made
+ * (compute-instance ones such as 1c.2g.10gb among them), then the profiles it could make.
+ */
+async function loadProfiles() {
+  const select = $('#create select[name=gpu]');
+  if (select.dataset.loaded) return;
+  select.dataset.loaded = 'yes';
+  const [gpus, profiles] = await Promise.all([
+    api('GET', '/gpus').catch(() => ({gpus: []})),
+    api('GET', '/gpus/profiles').catch(() => ({profiles: []})),
+  ]);
+  const made = (gpus.gpus || []).flatMap((gpu) => (gpu.mig_instances || []).map((device) => device.profile));
+  for (const name of new Set([...made, ...profiles.profiles.map((profile) => profile.name)]))
+    select.append(element('option', {value: `profile:${name}`, text: `MIG ${name}`}));
+}
+
 async function showApp() {
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#logout').hidden = false;
-  await refresh();
+  await Promise.all([loadProfiles(), refresh()]);
 }
 
 async function start() {
@@ -243,10 +260,6 @@ async function start() {
     const who = await api('GET', '/whoami');
     if (who.kind === 'terminal')
       return location.replace(`/terminal.html?session=${encodeURIComponent(who.session)}`);
-    const profiles = await api('GET', '/gpus/profiles').catch(() => ({profiles: []}));
-    const select = $('#create select[name=gpu]');
-    for (const name of [...new Set(profiles.profiles.map((profile) => profile.name))])
-      select.append(element('option', {value: `profile:${name}`, text: `MIG ${name}`}));
     await showApp();
   } catch (error) {
     if (error.status !== 401) say(error.message);

@@ -224,15 +224,19 @@ describe("the original design's fetch()", () => {
 });
 
 describe('the web console', () => {
-  it('logs in; shows the session, its held slice in its colour and the free ones; extend and remove work', async () => {
-    const created = await sandbox.json<Json>(
-      ['session', 'create', 'carol', '--profile', '1c.2g.10gb', '--ttl', '2h'],
-      {env: gpu},
-    );
-    expect(created.exitCode, JSON.stringify(created.body)).toBe(0);
-    const id = created.body.session_id as string;
+  it('logs in; creates a session with its form; shows it, its held slice in its colour and the free ones; extend and remove work', async () => {
     const context = await browser.newContext({viewport: {width: 1200, height: 900}});
     const page = await logIn(context);
+    // The create form: user, a MIG profile (from GET /gpus/profiles), TTL.
+    await page.getByLabel('User', {exact: true}).fill('carol');
+    await page.getByRole('combobox', {name: /^GPU/}).selectOption({label: 'MIG 1c.2g.10gb'});
+    await page.getByLabel('TTL (minutes)').fill('120');
+    await page.getByRole('button', {name: 'Create'}).click();
+    await expect.poll(() => page.locator('#status').innerText(), {timeout: 30_000}).toMatch(/carol: done/);
+    const created = await sandbox.json<Json>(['session', 'show', 'carol'], {env: gpu});
+    expect(created.body).toMatchObject({mig_profile: '1c.2g.10gb', status: 'running'});
+    expect(Date.parse(created.body.expires_at) - Date.parse(created.body.created_at)).toBe(120 * 60_000);
+    const id = created.body.session_id as string;
     const row = page.locator(`#sessions tr[data-session="${id}"]`);
     await expect.poll(() => row.count()).toBe(1);
     expect(await row.innerText()).toMatch(/carol\s+running\s+1c\.2g\.10gb/);
@@ -345,6 +349,21 @@ describe('the terminal', () => {
     expect(erik).toBe('refused 403');
     const listed = await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${cookie.value}`]);
     expect(listed.status).toBe(403);
+    // The API's door to the same: POST /sessions/{id}/terminal-link, with a bearer token.
+    const byApi = await curl([
+      '-X',
+      'POST',
+      `${API}/sessions/${session.session_id}/terminal-link`,
+      '-H',
+      `Authorization: Bearer ${TOKEN}`,
+      '-H',
+      'content-type: application/json',
+      '-d',
+      '{"ttl_minutes": 5}',
+    ]);
+    expect(byApi.status).toBe(201);
+    expect(byApi.body.url).toMatch(new RegExp(`^${API}/t/[A-Za-z0-9_-]{40,}$`));
+    expect(Date.parse(byApi.body.expires_at) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     // Used once: a second browser gets 403.
     const second = await browser.newContext();
     const again = await (await second.newPage()).goto(made.body.url);
@@ -358,7 +377,7 @@ describe('the terminal', () => {
     await second.close();
   });
 
-  it('hostile: no, expired or tampered cookies are 401; 100 bad WebSocket logins are refused; the API still exits when idle', async () => {
+  it('hostile: no, tampered, expired or logged-out cookies are 401; 100 bad WebSocket logins are refused; the API still exits when idle', async () => {
     expect((await curl([`${API}/sessions`])).status).toBe(401);
     expect(
       (
@@ -382,6 +401,17 @@ describe('the terminal', () => {
     const value = /sandman_login=([^;]+)/.exec(login.headers)![1]!;
     const tampered = value.slice(0, -1) + (value.endsWith('A') ? 'B' : 'A');
     expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${tampered}`])).status).toBe(401);
+    expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${value}`])).status).toBe(200);
+    // Expired: the login's end, as the server keeps it, put in the past; the cookie is refused.
+    const accessFile = path.join(path.dirname(sandbox.env.SANDMAN_STATE_FILE!), 'web-access.json');
+    const access = JSON.parse(await readFile(accessFile, 'utf8'));
+    const logins = Object.values(access.logins) as Array<{expires_at: string}>;
+    const saved = logins.map((login) => login.expires_at);
+    for (const login of logins) login.expires_at = '2020-01-01T00:00:00.000Z';
+    await writeFile(accessFile, JSON.stringify(access));
+    expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${value}`])).status).toBe(401);
+    logins.forEach((login, index) => (login.expires_at = saved[index]!));
+    await writeFile(accessFile, JSON.stringify(access));
     expect((await curl([`${API}/sessions`, '-H', `Cookie: sandman_login=${value}`])).status).toBe(200);
     // Logged out: the same cookie no longer works.
     await curl(['-X', 'POST', `${API}/logout`, '-H', `Cookie: sandman_login=${value}`]);

@@ -455,7 +455,18 @@ async function benchCreateRegistered(): Promise<void> {
   const privateFile = path.join(dir, 'registered');
   writeFileSync(keyFile, key.publicKey + '\n');
   writeFileSync(privateFile, key.privateKey, {mode: 0o600});
-  const added = await sandman(['user', 'add', 'member', '--ssh-key', keyFile, '--no-gpu', '--ttl', '2h', '--queue', 'yes']);
+  const added = await sandman([
+    'user',
+    'add',
+    'member',
+    '--ssh-key',
+    keyFile,
+    '--no-gpu',
+    '--ttl',
+    '2h',
+    '--queue',
+    'yes',
+  ]);
   if (added.exitCode !== 0) throw new Error(`user add failed: ${String(added.stderr)}`);
   const mine: number[] = [];
   const plain: number[] = [];

@@ -135,10 +135,6 @@ export class Reaper {
 
   async #reap(dryRun: boolean): Promise<ReapItem[]> {
     const {docker, store, clock, config} = this.deps;
-    // The firewall's check needs neither the containers nor the state: it runs meanwhile
-    // (two short iptables processes, otherwise the reap's longest wait after the engine's list).
-    const firewall = this.#firewall(dryRun);
-    firewall.catch(() => undefined);
     // Containers first, then the state: see planReap.
     const containers = await docker.listContainers({[LABELS.instance]: this.deps.instance});
     const state = await store.read();
@@ -156,7 +152,7 @@ export class Reaper {
     );
 
     if (config.idleTimeout !== undefined) targets.push(...(await this.#idle(running, now, dryRun)));
-    const items: ReapItem[] = [await firewall].filter((item): item is ReapItem => !!item);
+    const items: ReapItem[] = [await this.#firewall(dryRun)].filter((item): item is ReapItem => !!item);
     items.push(...(await this.#tidyStopped(state.sessions, taken, now, dryRun)));
     if (targets.length > 0) this.deps.progress?.(`Reaping ${targets.length} item(s)`);
     for (let index = 0; index < targets.length; index += PARALLEL) {

@@ -238,7 +238,7 @@ describe('the web console', () => {
     expect(Date.parse(created.body.expires_at) - Date.parse(created.body.created_at)).toBe(120 * 60_000);
     const id = created.body.session_id as string;
     const row = page.locator(`#sessions tr[data-session="${id}"]`);
-    await expect.poll(() => row.count()).toBe(1);
+    await expect.poll(() => row.count(), {timeout: 30_000}).toBe(1);
     expect(await row.innerText()).toMatch(/carol\s+running\s+1c\.2g\.10gb/);
     // The GPU picture: carol's device in her session's colour (as her row's swatch), the rest free.
     const held = page.locator(`.slice.held[data-session="${id}"]`);
@@ -255,13 +255,13 @@ describe('the web console', () => {
     // Extend: the expiry shown moves an hour on.
     const expiresBefore = await row.locator('.expires').innerText();
     await row.getByRole('button', {name: 'Extend 1 h carol'}).click();
-    await expect.poll(() => row.locator('.expires').innerText()).not.toBe(expiresBefore);
+    await expect.poll(() => row.locator('.expires').innerText(), {timeout: 30_000}).not.toBe(expiresBefore);
     const shown = await sandbox.json<Json>(['session', 'show', id], {env: gpu});
     expect(Date.parse(shown.body.expires_at) - Date.parse(created.body.expires_at)).toBe(3_600_000);
     // Remove (after the confirmation): the state and Docker agree.
     page.once('dialog', (dialog) => void dialog.accept());
     await row.getByRole('button', {name: 'Remove carol'}).click();
-    await expect.poll(() => row.count()).toBe(0);
+    await expect.poll(() => row.count(), {timeout: 30_000}).toBe(0);
     expect((await stateSessions()).some((session) => session.id === id)).toBe(false);
     const containers = await execa('docker', [
       'ps',
@@ -307,7 +307,7 @@ describe('the terminal', () => {
         .dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true, cancelable: true}));
     });
     await page.keyboard.press('Enter');
-    await expect.poll(() => screenText(page)).toMatch(/^pasted-42$/m);
+    await expect.poll(() => screenText(page), {timeout: 15_000}).toMatch(/^pasted-42$/m);
     const sizeBefore = /^(\d+) (\d+)$/m.exec(await typeAndSee(page, 'stty size', /^\d+ \d+$/m));
     await page.setViewportSize({width: 700, height: 450});
     await sleep(500);

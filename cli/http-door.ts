@@ -156,16 +156,9 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
     const form = String(request.headers['content-type'] ?? '').startsWith(
       'application/x-www-form-urlencoded',
     );
-    const raw = await readRaw(request);
-    let token: unknown;
-    if (form) token = new URLSearchParams(raw.toString('utf8')).get('token');
-    else {
-      try {
-        token = (JSON.parse(raw.toString('utf8')) as {token?: unknown}).token;
-      } catch {
-        throw new HttpError(400, 'INVALID_INPUT', 'the body is not valid JSON');
-      }
-    }
+    const token: unknown = form
+      ? new URLSearchParams((await readRaw(request)).toString('utf8')).get('token')
+      : ((await readJson(request)) as {token?: unknown} | undefined)?.token;
     if (typeof token !== 'string' || !options.token || !sameSecret(token, options.token)) {
       if (form) return sendPage(response, 401, 'That is not the API token.');
       throw new HttpError(401, 'UNAUTHORIZED', 'that is not the API token');

@@ -141,12 +141,15 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
     return {grant, actor, byCookie: true};
   };
 
-  const checkSite = (request: IncomingMessage) => {
-    const why = crossSiteRefusal(
+  /** Why a cookie may not be used for this request (no CSRF), or undefined when it may. */
+  const siteRefusal = (request: IncomingMessage) =>
+    crossSiteRefusal(
       request.headers,
       ownOrigin(request.headers, config.apiPublicUrl),
       config.apiAllowedOrigins,
     );
+  const checkSite = (request: IncomingMessage) => {
+    const why = siteRefusal(request);
     if (why) throw new HttpError(403, 'FORBIDDEN', why);
   };
 
@@ -282,15 +285,7 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
       if (!caller) return refuse(401, 'Unauthorized');
       if (caller.grant.kind === 'terminal' && caller.grant.session !== decodeURIComponent(id))
         return refuse(403, 'Forbidden');
-      if (
-        caller.byCookie &&
-        crossSiteRefusal(
-          request.headers,
-          ownOrigin(request.headers, config.apiPublicUrl),
-          config.apiAllowedOrigins,
-        )
-      )
-        return refuse(403, 'Forbidden');
+      if (caller.byCookie && siteRefusal(request)) return refuse(403, 'Forbidden');
       const source = request.socket.remoteAddress ?? '?';
       sockets.handleUpgrade(request, socket, head, (ws) => {
         inflight++;

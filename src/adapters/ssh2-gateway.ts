@@ -1,4 +1,4 @@
-import {createConnection, type Socket} from 'node:net';
+import type {Socket} from 'node:net';
 import type {Duplex} from 'node:stream';
 
 import {
@@ -16,7 +16,7 @@ import {
 } from 'ssh2';
 
 import type {AuthDecision} from '../gateway/gateway-auth.js';
-import {publicBlob} from './ssh2-host-key.js';
+import {connectedSocket, publicBlob} from './ssh2-upstream.js';
 import type {
   GatewayConnection,
   GatewayOutcome,
@@ -324,11 +324,4 @@ function pipeChannels(down: ServerChannel, up: ClientChannel): void {
     down.end();
   });
   down.on('close', () => up.close());
-}
-
-/** A TCP connection to the session's sshd, without Nagle's delay (see serve). */
-function connectedSocket(target: UpstreamTarget): Socket {
-  const socket = createConnection({host: target.host, port: target.port});
-  socket.setNoDelay(true);
-  return socket;
 }

@@ -1,10 +1,8 @@
-import {createConnection} from 'node:net';
-
 import {Client} from 'ssh2';
 
 import type {UpstreamTarget} from '../gateway/gateway-server.js';
 import type {TerminalClient, TerminalSize, TerminalStream} from '../web/terminal-service.js';
-import {publicBlob} from './ssh2-host-key.js';
+import {connectedSocket, publicBlob} from './ssh2-upstream.js';
 
 /**
  * The browser terminal's SSH, with ssh2: a login shell on a pty (xterm-256color) in the session,
@@ -14,9 +12,7 @@ export const ssh2Terminal: TerminalClient = {
   open(target: UpstreamTarget, size: TerminalSize): Promise<TerminalStream> {
     const expected = target.hostKey ? publicBlob(target.hostKey) : undefined;
     const connection = new Client();
-    const socket = createConnection({host: target.host, port: target.port});
-    // Keystrokes go out at once (no Nagle's delay), as in the gateway.
-    socket.setNoDelay(true);
+    const socket = connectedSocket(target);
     return new Promise((resolve, reject) => {
       connection
         .on('error', (error) => reject(new Error(`cannot reach the session's SSH server: ${error.message}`)))

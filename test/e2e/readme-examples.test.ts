@@ -134,6 +134,24 @@ describe('README examples', () => {
       expect((await sandbox.run(['user', 'rm', 'alice'])).exitCode).toBe(0);
     });
 
+    it('session-terminal: a one-time link made from apiPublicUrl, and what it says of itself', async () => {
+      const example = await readmeExample('session-terminal');
+      expect((await sandbox.run(['session', 'create', 'alice', '--no-gpu'])).exitCode).toBe(0);
+      const env = {...sandbox.env, SANDMAN_API_PUBLIC_URL: 'https://gpu1.example.org:8443'};
+      const result = await run(example.commands, {env, cwd: work});
+      expect(result.exitCode, result.stderr).toBe(0);
+      // What differs each time (the link's secret, its end, the session's ID) is compared by shape.
+      const shape = (line: string) =>
+        line
+          .replace(/\/t\/[A-Za-z0-9_-]{43}$/, '/t/<secret>')
+          .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, '<time>')
+          .replace(/session [0-9a-f]{12} only/, 'session <id> only');
+      const lines = result.stdout.split('\n').filter(Boolean);
+      expect(lines.map(shape)).toEqual(example.output.map(shape));
+      expect(example.output.map(shape)).not.toEqual(example.output);
+      expect((await sandbox.run(['session', 'rm', 'alice'])).exitCode).toBe(0);
+    });
+
     it('provisioning: a 0600 key that ssh accepts, and "already has a session" the second time', async () => {
       const [script] = (await readmeExample('provisioning')).commands;
       const cwd = await mkdtemp(path.join(work, 'provision-'));

@@ -8,6 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {BIN} from '../helpers/constants.js';
 import {generateKeyPair} from '../../src/ssh-keys.js';
+import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -26,10 +27,7 @@ let socket: string;
 const activators: ResultPromise[] = [];
 
 function activate(listen: string, extraEnv: Record<string, string> = {}): ResultPromise {
-  const env = {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '2s', ...extraEnv};
-  const setenv = Object.keys(env).flatMap((name) => ['-E', name]);
-  const loop = `while :; do systemd-socket-activate -l '${listen}' ${setenv.join(' ')} -E PATH node '${BIN}' api; sleep 0.1; done`;
-  const child = execa('sh', ['-c', loop], {env: {...process.env, ...env}, reject: false});
+  const child = socketActivatedApi(listen, {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '2s', ...extraEnv});
   activators.push(child);
   return child;
 }
@@ -253,8 +251,10 @@ describe('the HTTP API over the unix socket', () => {
 
   it('exits when idle, and the next request starts it again', async () => {
     await sleep(3_000);
-    // The activators wait (systemd-socket-activate); no `node … api` runs until a request comes.
-    const running = await execa('pgrep', ['-f', `^node ${BIN} api`], {reject: false});
+    // The activators wait (systemd-socket-activate); no `node … api` of theirs runs until a request
+    // comes (other test files run APIs of their own).
+    const parents = activators.map((child) => child.pid).join(',');
+    const running = await execa('pgrep', ['-P', parents, '-x', 'node'], {reject: false});
     expect(String(running.stdout).trim()).toBe('');
     let health = await curl(['http://x/healthz']);
     for (let attempt = 0; attempt < 20 && health.status !== 200; attempt++) {

@@ -6,12 +6,13 @@ import {setTimeout as sleep} from 'node:timers/promises';
 
 import {execa, type ResultPromise} from 'execa';
 import type {Browser, BrowserContext, Page} from 'playwright-core';
-import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import WebSocket from 'ws';
 
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {BIN} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -55,10 +56,7 @@ async function stateSessions(): Promise<Json[]> {
 
 /** curl against the TCP API; status, headers and parsed body. */
 async function curl(args: string[]): Promise<{status: number; headers: string; body: Json}> {
-  // The loop standing in for systemd re-binds the port after each idle exit: a refused connect is retried.
-  const result = await execa('curl', ['-s', '--retry', '5', '--retry-connrefused', '-D', '-', ...args], {
-    reject: false,
-  });
+  const result = await execa('curl', ['-s', '-D', '-', ...args], {reject: false});
   const text = String(result.stdout);
   const split = text.indexOf('\r\n\r\n');
   const body = split >= 0 ? text.slice(split + 4) : '';
@@ -124,10 +122,7 @@ beforeAll(async () => {
   await writeFile(tokenFile, TOKEN + '\n');
   await chmod(tokenFile, 0o600);
   const env = {...sandbox.env, ...gpu, SANDMAN_API_IDLE_TIMEOUT: '3s', SANDMAN_API_TOKEN_FILE: tokenFile};
-  const setenv = Object.keys(env).flatMap((name) => ['-E', name]);
-  // systemd keeps the socket and starts the service again after it exits when idle; a loop does that here.
-  const loop = `while :; do systemd-socket-activate -l 127.0.0.1:${API_PORT} ${setenv.join(' ')} -E PATH node '${BIN}' api; sleep 0.1; done`;
-  activator = execa('sh', ['-c', loop], {env: {...process.env, ...env}, reject: false});
+  activator = socketActivatedApi(`127.0.0.1:${API_PORT}`, env);
   await pageServer(PAGE_PORT, '<!doctype html><title>portal</title><p>A portal on a listed origin</p>');
   await pageServer(
     OTHER_PORT,
@@ -143,6 +138,21 @@ beforeAll(async () => {
   browser = await launchChromium();
 });
 
+/**
+ * A browser context that is closed after its test even when the test fails: a page left open
+ * (a console that polls, an error page Chromium reloads by itself) would keep the API busy for
+ * the next test.
+ */
+const contexts: BrowserContext[] = [];
+async function newContext(options?: Parameters<Browser['newContext']>[0]): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  contexts.push(context);
+  return context;
+}
+afterEach(async () => {
+  for (const context of contexts.splice(0)) await context.close();
+});
+
 afterAll(async () => {
   await browser?.close();
   for (const server of pages) server.close();
@@ -154,7 +164,7 @@ afterAll(async () => {
 
 describe("the original design's fetch()", () => {
   it('works as written from a listed origin after a cookie login: 201 and a session that answers SSH', async () => {
-    const context = await browser.newContext();
+    const context = await newContext();
     await logIn(context);
     const page = await context.newPage();
     await page.goto(`${PAGE}/`);
@@ -190,11 +200,10 @@ describe("the original design's fetch()", () => {
     expect(preflight.headers).toMatch(/access-control-allow-credentials: true/i);
     expect(preflight.headers).toMatch(/access-control-max-age: 86400/i);
     expect(preflight.headers).toMatch(/vary: Origin/i);
-    await context.close();
   });
 
   it('from an unlisted origin: the browser blocks it and nothing is made; a cross-site form post with the cookie is 403', async () => {
-    const context = await browser.newContext();
+    const context = await newContext();
     await logIn(context);
     const stateText = () => readFile(sandbox.env.SANDMAN_STATE_FILE!, 'utf8').catch(() => 'no state file');
     const before = await stateText();
@@ -219,13 +228,12 @@ describe("the original design's fetch()", () => {
     expect(response?.status()).toBe(403);
     expect(await page.textContent('body')).toMatch(/may not use the login cookie/);
     expect(await stateText()).toBe(before);
-    await context.close();
   });
 });
 
 describe('the web console', () => {
   it('logs in; creates a session with its form; shows it, its held slice in its colour and the free ones; extend and remove work', async () => {
-    const context = await browser.newContext({viewport: {width: 1200, height: 900}});
+    const context = await newContext({viewport: {width: 1200, height: 900}});
     const page = await logIn(context);
     // The create form: user, a MIG profile (from GET /gpus/profiles), TTL.
     await page.getByLabel('User', {exact: true}).fill('carol');
@@ -272,7 +280,6 @@ describe('the web console', () => {
       '{{.Names}}',
     ]);
     expect(containers.stdout).not.toContain(id);
-    await context.close();
   });
 });
 
@@ -283,7 +290,7 @@ describe('the terminal', () => {
   });
 
   it('opens from the console: id -un shows the user; a resize changes stty size; it is an audit line', async () => {
-    const context = await browser.newContext({viewport: {width: 1000, height: 700}});
+    const context = await newContext({viewport: {width: 1000, height: 700}});
     const console = await logIn(context);
     const [page] = await Promise.all([
       context.waitForEvent('page'),
@@ -325,7 +332,6 @@ describe('the terminal', () => {
         `"actor":"web:admin:127\\.0\\.0\\.1","action":"terminal-open","session":"${session.session_id}","user":"dora","result":"ok","source":"127\\.0\\.0\\.1"`,
       ),
     );
-    await context.close();
   });
 
   it('a one-time link: works once in a fresh browser, a second use is 403, it opens no other session, and it expires', async () => {
@@ -333,7 +339,7 @@ describe('the terminal', () => {
     const made = await sandbox.json<Json>(['session', 'terminal', 'dora'], {env: gpu});
     expect(made.exitCode, JSON.stringify(made.body)).toBe(0);
     expect(made.body.url).toMatch(new RegExp(`^${API}/t/[A-Za-z0-9_-]{40,}$`));
-    const fresh = await browser.newContext();
+    const fresh = await newContext();
     const page = await fresh.newPage();
     await page.goto(made.body.url);
     expect(page.url()).toBe(`${API}/terminal.html?session=${session.session_id}`);
@@ -365,7 +371,7 @@ describe('the terminal', () => {
     expect(byApi.body.url).toMatch(new RegExp(`^${API}/t/[A-Za-z0-9_-]{40,}$`));
     expect(Date.parse(byApi.body.expires_at) - Date.now()).toBeLessThanOrEqual(5 * 60_000);
     // Used once: a second browser gets 403.
-    const second = await browser.newContext();
+    const second = await newContext();
     const again = await (await second.newPage()).goto(made.body.url);
     expect(again?.status()).toBe(403);
     // Expiry: a link of 2 seconds no longer works after 3.
@@ -373,8 +379,6 @@ describe('the terminal', () => {
     await sleep(3000);
     const late = await (await second.newPage()).goto(short.body.url);
     expect(late?.status()).toBe(403);
-    await fresh.close();
-    await second.close();
   });
 
   it('hostile: no, tampered, expired or logged-out cookies are 401; 100 bad WebSocket logins are refused; the API still exits when idle', async () => {
@@ -437,7 +441,7 @@ describe('the terminal', () => {
   });
 
   it('closes with a message when its session is removed', async () => {
-    const context = await browser.newContext();
+    const context = await newContext();
     const page = await logIn(context);
     await page.goto(`${API}/terminal.html?session=${session.session_id}`);
     await page.waitForFunction(
@@ -446,7 +450,6 @@ describe('the terminal', () => {
     expect((await sandbox.run(['session', 'rm', session.session_id, '--yes'], {env: gpu})).exitCode).toBe(0);
     await expect.poll(() => page.locator('#status').innerText(), {timeout: 15_000}).toMatch(/^sandman: /);
     expect(await screenText(page)).toMatch(/\[sandman: .*(ended|closed|exited)/);
-    await context.close();
   });
 });
 

@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {BIN, ROOT} from '../helpers/constants.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
+import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
 /**
@@ -352,12 +353,10 @@ describe('swarm mode on a three-node lab swarm', () => {
     'the HTTP API on the manager: a create on a chosen node with a profile, the GPUs per node',
     async () => {
       const socketPath = path.join(sandbox.dir, 'api.sock');
-      const env = {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '2s'};
-      const setenv = Object.keys(env).flatMap((name) => ['-E', name]);
-      const loop =
-        `while :; do nsenter --net=/var/run/netns/sandman-lab1 systemd-socket-activate -l '${socketPath}' ` +
-        `${setenv.join(' ')} -E PATH node '${BIN}' api; sleep 0.1; done`;
-      const api = execa('sh', ['-c', loop], {env: {...process.env, ...env}, reject: false});
+      const api = socketActivatedApi(socketPath, {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '2s'}, [
+        'nsenter',
+        '--net=/var/run/netns/sandman-lab1',
+      ]);
       const curl = async (args: string[]) => {
         const result = await execa('curl', ['-s', '--unix-socket', socketPath, ...args], {reject: false});
         return JSON.parse(String(result.stdout) || 'null');

@@ -28,14 +28,21 @@ netns="sandman-$name"
 socket="$RUN/$name.sock"
 pidfile="$RUN/$name.pid"
 log="$RUN/$name.log"
+stopping="$RUN/$name.stopping"
 
 start_dockerd() {
   mkdir -p "$RUN" "$ROOT/$name"
   # A host name of its own (a swarm node's name) needs a UTS namespace of its own.
   local uts=()
   [ -z "${ENGINE_HOSTNAME:-}" ] || uts=(unshare --uts sh -c 'hostname "$0" && exec "$@"' "$ENGINE_HOSTNAME")
-  env PATH="$HOOK_DIR:$PATH" ${ENGINE_ENV:-} setsid "${uts[@]}" nsenter --net="/var/run/netns/$netns" \
-    dockerd --data-root "$ROOT/$name" --exec-root "$RUN/$name.exec" -H "unix://$socket" \
+  rm -f "$stopping"
+  # As docker.service does (Restart=always, RestartSec=2): a dockerd that dies without being
+  # stopped is started again. Debian's 20.10 has a swarmkit race (a nil task in
+  # SetServiceTasksRemove, fixed upstream in swarmkit 8d571f3) that can crash a manager removing a
+  # service; on a real host systemd brings it back, and so does this loop for the lab.
+  env PATH="$HOOK_DIR:$PATH" STOPPING="$stopping" ${ENGINE_ENV:-} setsid "${uts[@]}" nsenter --net="/var/run/netns/$netns" \
+    sh -c 'while [ ! -e "$STOPPING" ]; do "$@" || true; [ -e "$STOPPING" ] || { echo "engine.sh: dockerd exited; starting it again" >&2; sleep 2; }; done' \
+    sh dockerd --data-root "$ROOT/$name" --exec-root "$RUN/$name.exec" -H "unix://$socket" \
     --pidfile "$pidfile" --bridge none --iptables=true ${ENGINE_DOCKERD_ARGS:-} >>"$log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     DOCKER_HOST="unix://$socket" docker info >/dev/null 2>&1 && return 0
@@ -50,6 +57,7 @@ stop_dockerd() {
   [ -f "$pidfile" ] || return 0
   local pid
   pid=$(cat "$pidfile")
+  : >"$stopping"
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do
     kill -0 "$pid" 2>/dev/null || break
@@ -97,7 +105,7 @@ case "$command" in
     awk -v data="$ROOT/$name" -v exec="$RUN/$name.exec" \
       'index($2, data "/") == 1 || $2 == data || index($2, exec "/") == 1 || $2 == exec { print $2 }' /proc/mounts |
       sort -r | while read -r mount; do umount -l "$mount" 2>/dev/null || true; done
-    rm -rf "$ROOT/$name" "$RUN/$name.exec" "$socket" "$log"
+    rm -rf "$ROOT/$name" "$RUN/$name.exec" "$socket" "$log" "$stopping"
     ;;
   *) usage ;;
 esac

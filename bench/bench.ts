@@ -13,7 +13,7 @@ import {execa} from 'execa';
 import {instanceId, LABELS} from '../src/labels.js';
 import {removeFirewallChains} from '../test/helpers/sandbox.js';
 import {SSHD_CAPABILITIES} from '../src/session/session-service.js';
-import {generateKeyPair} from '../src/ssh-keys.js';
+import {generateKeyPair} from '../src/ssh/ssh-keys.js';
 import type {SessionRecord, UserRecord} from '../src/state/state-data.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

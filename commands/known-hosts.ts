@@ -1,4 +1,4 @@
-import {knownHostsLine} from '../src/ssh-certificates.js';
+import {knownHostsLine} from '../src/ssh/ssh-certificates.js';
 import type {Handler} from '../cli/command-spec.js';
 
 /** The line a user adds to known_hosts once to trust every session of this host (swarm: cluster), on any port. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
 import type {GatewayKeys} from '../gateway/gateway-keys.js';
-import type {KeyPair} from '../ssh-keys.js';
+import type {KeyPair} from '../ssh/ssh-keys.js';
 import {readOrMakeKey} from './key-file-once.js';
 
 /** The gateway's keys as files in `<stateDir>/gateway/` (0700; keys 0600), made once. */

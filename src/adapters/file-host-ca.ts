@@ -3,8 +3,8 @@ import path from 'node:path';
 import type {Clock} from '../clock.js';
 import {SandmanError} from '../errors.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
-import {signHostCertificate} from '../ssh-certificates.js';
-import {generateKeyPair, type KeyPair} from '../ssh-keys.js';
+import {signHostCertificate} from '../ssh/ssh-certificates.js';
+import {generateKeyPair, type KeyPair} from '../ssh/ssh-keys.js';
 import {readOrMakeKey} from './key-file-once.js';
 
 /** Certificates are valid from a little before now, so a container clock slightly behind accepts them. */

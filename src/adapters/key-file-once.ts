@@ -2,7 +2,7 @@ import {chmod, link, mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {errnoCode} from '../errors.js';
-import {generateKeyPair, type KeyPair} from '../ssh-keys.js';
+import {generateKeyPair, keyPairOf, type KeyPair} from '../ssh/ssh-keys.js';
 
 /**
  * A private key file made on first use and never replaced (the host CA, the gateway's keys): read
@@ -30,8 +30,5 @@ export async function readOrMakeKey(file: string, comment: string): Promise<KeyP
 }
 
 async function readKey(file: string): Promise<KeyPair> {
-  const privateKey = await readFile(file, 'utf8');
-  const {default: sshpk} = await import('sshpk');
-  const publicKey = sshpk.parsePrivateKey(privateKey, 'openssh').toPublic().toString('ssh');
-  return {privateKey, publicKey};
+  return keyPairOf(await readFile(file, 'utf8'));
 }

@@ -1,4 +1,4 @@
-import type {KeyPair} from '../ssh-keys.js';
+import type {KeyPair} from '../ssh/ssh-keys.js';
 
 /**
  * The SSH gateway's two keys (README "The SSH gateway"), each made once on this host: the host key

@@ -16,7 +16,7 @@ import type {NetworkBoundary} from '../network/network-boundary.js';
 import type {Processes} from '../processes.js';
 import type {SessionService} from '../session/session-service.js';
 import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
-import type {SshConnections} from '../ssh-connections.js';
+import type {SshConnections} from '../ssh/ssh-connections.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Warn} from '../warn.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';

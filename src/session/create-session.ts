@@ -17,7 +17,7 @@ import {isPending, type GpuAllocation, type GpuPlan} from '../gpu/gpu-allocator.
 import type {HostCredentials} from '../host-identity.js';
 import {containerName, LABELS} from '../labels.js';
 import {allocatePort} from '../ports.js';
-import {generateKeyPair, parseAuthorizedKeys} from '../ssh-keys.js';
+import {generateKeyPair} from '../ssh/ssh-keys.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
 import {chooseUid, workspacePath} from '../workspace.js';
 import {parseEnvAssignments} from './env-vars.js';
@@ -153,8 +153,12 @@ export class CreateWorkflow {
     if (request.gpu.kind === 'profile') checkProfile(request.user, request.gpu.profile, limits);
     const userEnv = parseEnvAssignments(request.env);
     const registeredKeys = person?.keys?.length ? person.keys.map((key) => key.line).join('\n') : undefined;
+    // sshpk (every key type people use) loads only when keys are given.
     const ownKeys = request.authorizedKeys
-      ? parseAuthorizedKeys(request.authorizedKeys.text, `--ssh-key ${request.authorizedKeys.source}`)
+      ? (await import('../ssh/authorized-keys.js')).parseAuthorizedKeys(
+          request.authorizedKeys.text,
+          `--ssh-key ${request.authorizedKeys.source}`,
+        )
       : registeredKeys;
     if (request.gpu.kind !== 'none') await checkBudget(request.user, limits, this.#deps.gpuHours);
     // A quota the filesystem cannot enforce is exit 6 before anything is reserved.

@@ -1,12 +1,16 @@
-import {createPrivateKey, randomBytes, sign, type KeyObject} from 'node:crypto';
-import {Writable} from 'node:stream';
+import {randomBytes} from 'node:crypto';
 
-import sshpk from 'sshpk';
+import {
+  ed25519HostCertificate,
+  parseEd25519PrivateKeyFile,
+  parseEd25519PublicLine,
+} from './openssh-ed25519.js';
 
 /**
- * OpenSSH host certificates, signed with sshpk (no ssh-keygen needed on the host). One CA per
+ * OpenSSH host certificates, signed on node:crypto (no ssh-keygen needed on the host). One CA per
  * sandman host signs every session's host key, so a user trusts all sessions of the host, on any
- * port, with one `@cert-authority` line (README "Connecting from a laptop and VS Code").
+ * port, with one `@cert-authority` line (README "Connecting from a laptop and VS Code"). Both keys
+ * are sandman's own ed25519 keys.
  */
 export function signHostCertificate(request: {
   caPrivateKey: string;
@@ -16,21 +20,22 @@ export function signHostCertificate(request: {
   validAfter: Date;
   validBefore: Date;
 }): string {
-  const ca = signingNatively(sshpk.parsePrivateKey(request.caPrivateKey, 'openssh'));
-  const host = sshpk.parseKey(request.hostPublicKey, 'ssh');
-  const certificate = sshpk.createCertificate(
-    request.principals.map((name) => sshpk.identityForHost(name)),
-    host,
-    sshpk.identityForHost('sandman-host-ca'),
-    ca,
-    {
-      validFrom: request.validAfter,
-      validUntil: request.validBefore,
-      purposes: ['serverAuth'],
+  const ca = parseEd25519PrivateKeyFile(request.caPrivateKey);
+  if (!ca) throw new Error('the host CA key is not an unencrypted ed25519 key in OpenSSH format');
+  const hostPublicKey = parseEd25519PublicLine(request.hostPublicKey);
+  if (!hostPublicKey)
+    throw new Error(`the host key to certify is not an ed25519 key: ${request.hostPublicKey}`);
+  return (
+    ed25519HostCertificate({
+      ca,
+      hostPublicKey,
+      principals: request.principals,
+      validAfter: request.validAfter,
+      validBefore: request.validBefore,
       serial: randomBytes(8),
-    },
+      nonce: randomBytes(32),
+    }) + '\n'
   );
-  return certificate.toString('openssh').trim() + '\n';
 }
 
 /** The known_hosts line that trusts every host key the CA signed, for this host name on any port. */
@@ -55,55 +60,4 @@ export function authorizedKeysUntil(keys: string, expiresAt: string): string {
       })
       .join('\n') + '\n'
   );
-}
-
-/**
- * sshpk signs ed25519 in JavaScript (tweetnacl), and signs a certificate twice (its OpenSSH and its
- * X.509 form): about 30 ms of CPU and its garbage on every create, which 20 creates at once on two
- * cores feel (BENCHMARKS.md, "Fourth round"). node:crypto signs the same bytes natively; ed25519
- * signatures are deterministic, so the result is the same. Other key types keep sshpk's signer.
- */
-export function signingNatively(key: sshpk.PrivateKey): sshpk.PrivateKey {
-  if (key.type !== 'ed25519') return key;
-  // The seed (k) and the public point (A); sshpk's own signer joins them for tweetnacl.
-  const part = (name: string) => key.parts.find((each) => each.name === name)!.data.toString('base64url');
-  const native = createPrivateKey({
-    format: 'jwk',
-    key: {
-      kty: 'OKP',
-      crv: 'Ed25519',
-      d: part('k'),
-      x: part('A'),
-    },
-  });
-  key.createSign = () => new NativeEd25519Signer(native) as unknown as sshpk.Signer;
-  return key;
-}
-
-/** What sshpk's own ed25519 signer is (a Writable collecting the data, then sign()), on node:crypto. */
-class NativeEd25519Signer extends Writable {
-  readonly #chunks: Buffer[] = [];
-
-  constructor(private readonly key: KeyObject) {
-    super();
-  }
-
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
-    this.#chunks.push(chunk);
-    done();
-  }
-
-  update(chunk: Buffer | string): void {
-    this.#chunks.push(typeof chunk === 'string' ? Buffer.from(chunk, 'binary') : chunk);
-  }
-
-  sign(): sshpk.Signature {
-    const signature = sshpk.parseSignature(
-      sign(null, Buffer.concat(this.#chunks), this.key),
-      'ed25519',
-      'raw',
-    );
-    signature.hashAlgorithm = 'sha512';
-    return signature;
-  }
 }

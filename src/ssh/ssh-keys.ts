@@ -1,8 +1,6 @@
-import {generateKeyPairSync} from 'node:crypto';
+import {generateKeyPairSync, randomBytes} from 'node:crypto';
 
-import sshpk from 'sshpk';
-
-import {invalidInput} from './errors.js';
+import {ed25519PrivateKeyFile, ed25519PublicLine, parseEd25519PrivateKeyFile} from './openssh-ed25519.js';
 
 export interface KeyPair {
   /** OpenSSH private key format, as `ssh -i` reads it. */
@@ -11,50 +9,23 @@ export interface KeyPair {
   publicKey: string;
 }
 
-/**
- * A fresh ed25519 key pair. Node makes the key; sshpk writes the OpenSSH container format. The key
- * goes to sshpk as its raw parts (from Node's JWK export): through PKCS#8 instead, sshpk recomputes
- * the public half with tweetnacl's pure-JavaScript code, about 40 ms of every `session create`.
- */
+/** A fresh ed25519 key pair: Node makes the key, written in OpenSSH's own formats. */
 export function generateKeyPair(comment: string): KeyPair {
-  const {privateKey} = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({format: 'jwk'});
-  const key = new sshpk.PrivateKey({
-    type: 'ed25519',
-    parts: [
-      {name: 'A', data: Buffer.from(jwk.x!, 'base64url')},
-      {name: 'k', data: Buffer.from(jwk.d!, 'base64url')},
-    ],
-  });
-  key.comment = comment;
-  return {privateKey: key.toString('openssh'), publicKey: key.toPublic().toString('ssh')};
+  const jwk = generateKeyPairSync('ed25519').privateKey.export({format: 'jwk'});
+  const key = {seed: Buffer.from(jwk.d!, 'base64url'), publicKey: Buffer.from(jwk.x!, 'base64url'), comment};
+  return {
+    privateKey: ed25519PrivateKeyFile(key, randomBytes(4).readUInt32BE()),
+    publicKey: ed25519PublicLine(key.publicKey, comment),
+  };
 }
 
 /**
- * Checks public keys the operator gave (`--ssh-key FILE`, `user key add NAME FILE`) and returns
- * them as `authorized_keys` lines; `source` names them in messages. A private key is refused
- * loudly: pasting one by mistake must not install it anywhere.
+ * The pair of a private key file sandman wrote (the host CA, the gateway's keys); anything else
+ * (another type, an encrypted file) is an error naming what was expected.
  */
-export function parseAuthorizedKeys(text: string, source: string): string {
-  if (/PRIVATE KEY-----/.test(text)) {
-    throw invalidInput(`${source} holds a PRIVATE key; give the public key (the .pub file) instead`);
-  }
-  const lines = text
-    .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
-  if (lines.length === 0) throw invalidInput(`${source} holds no public key`);
-  const keys = lines.map((line, index) => {
-    try {
-      const key = sshpk.parseKey(line, 'ssh');
-      // Comments end up in a file inside the container; keep them printable and on one line.
-      key.comment = /^[\x20-\x7e]*$/.test(key.comment ?? '') ? key.comment : '';
-      return key.toString('ssh').trim();
-    } catch {
-      throw invalidInput(
-        `${source}: line ${index + 1} is not an OpenSSH public key (expected e.g. "ssh-ed25519 AAAA... user@host")`,
-      );
-    }
-  });
-  return keys.join('\n');
+export function keyPairOf(privateKey: string): KeyPair {
+  const key = parseEd25519PrivateKeyFile(privateKey);
+  if (!key)
+    throw new Error('not an unencrypted ed25519 private key in OpenSSH format (as sandman makes them)');
+  return {privateKey, publicKey: ed25519PublicLine(key.publicKey, key.comment)};
 }

@@ -225,21 +225,14 @@ export class UserService {
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
   }
 
-  /** sshpk (fingerprints) loads only when keys are given: show, ls and create never need it. */
+  /** sshpk (key parsing, fingerprints) loads only when keys are given: show, ls and create never need it. */
   async #parseKeys(files: Array<{text: string; source: string}>): Promise<UserKey[]> {
     if (files.length === 0) return [];
-    const [{default: sshpk}, {parseAuthorizedKeys}] = await Promise.all([
-      import('sshpk'),
-      import('../ssh-keys.js'),
-    ]);
+    const {fingerprintOf, parseAuthorizedKeys} = await import('../ssh/authorized-keys.js');
     return files.flatMap(({text, source}) =>
       parseAuthorizedKeys(text, `key file ${source}`)
         .split('\n')
-        .map((line) => ({
-          line,
-          fingerprint: sshpk.parseKey(line, 'ssh').fingerprint('sha256').toString(),
-          added_at: this.#now(),
-        })),
+        .map((line) => ({line, fingerprint: fingerprintOf(line), added_at: this.#now()})),
     );
   }
 

@@ -7,7 +7,7 @@ import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {BIN} from '../helpers/constants.js';
-import {generateKeyPair} from '../../src/ssh-keys.js';
+import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
 import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 

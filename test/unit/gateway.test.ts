@@ -8,8 +8,8 @@ import {GatewayAuth, MAX_AUTH_ATTEMPTS, type KeyAttempt} from '../../src/gateway
 import {relayAuthorizedKey} from '../../src/gateway/gateway-keys.js';
 import {describeSession, sessionForUser} from '../../src/gateway/session-for-user.js';
 import type {CreateRequest} from '../../src/session/session-context.js';
-import {authorizedKeysUntil} from '../../src/ssh-certificates.js';
-import {generateKeyPair, type KeyPair} from '../../src/ssh-keys.js';
+import {authorizedKeysUntil} from '../../src/ssh/ssh-certificates.js';
+import {generateKeyPair, type KeyPair} from '../../src/ssh/ssh-keys.js';
 import type {StateData} from '../../src/state/state-data.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {mkdtempSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
@@ -8,12 +8,12 @@ import sshpk from 'sshpk';
 import {describe, expect, it} from 'vitest';
 
 import {
-  authorizedKeysUntil,
-  knownHostsLine,
-  signHostCertificate,
-  signingNatively,
-} from '../../src/ssh-certificates.js';
-import {generateKeyPair} from '../../src/ssh-keys.js';
+  ed25519HostCertificate,
+  parseEd25519PrivateKeyFile,
+  parseEd25519PublicLine,
+} from '../../src/ssh/openssh-ed25519.js';
+import {authorizedKeysUntil, knownHostsLine, signHostCertificate} from '../../src/ssh/ssh-certificates.js';
+import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
 
 describe('host certificates', () => {
   it('are host certificates OpenSSH reads: CA, principals and validity as asked', async () => {
@@ -40,7 +40,7 @@ describe('host certificates', () => {
     expect(shown).toMatch(/Principals: \n\s+gpu01\.example\.org\n\s+127\.0\.0\.1\n/);
   });
 
-  it('carry a signature that verifies against the CA, the same sshpk itself would make', () => {
+  it('carry a signature that verifies against the CA, byte for byte what sshpk makes', () => {
     const ca = generateKeyPair('sandman-host-ca');
     const host = generateKeyPair('host');
     const text = signHostCertificate({
@@ -53,16 +53,46 @@ describe('host certificates', () => {
     const certificate = sshpk.parseCertificate(text, 'openssh');
     expect(certificate.isSignedByKey(sshpk.parseKey(ca.publicKey, 'ssh'))).toBe(true);
     expect(certificate.isSignedByKey(sshpk.parseKey(host.publicKey, 'ssh'))).toBe(false);
-    // ed25519 is deterministic: sshpk's JavaScript signer gives the same bytes for the same data.
-    const data = randomBytes(300);
-    const signed = (key: sshpk.PrivateKey) => {
-      const signer = key.createSign('sha512');
-      signer.update(data);
-      return (signer.sign() as sshpk.Signature).toBuffer('ssh');
+    // The same request through sshpk (ed25519 signatures are deterministic): the same bytes.
+    const nonce = randomBytes(32);
+    const serial = randomBytes(8);
+    const request = {
+      principals: ['gpu01.example.org', '127.0.0.1'],
+      validAfter: new Date('2026-11-24T12:00:00Z'),
+      validBefore: new Date('2026-11-24T14:00:00Z'),
     };
-    const native = signed(signingNatively(sshpk.parsePrivateKey(ca.privateKey, 'openssh')));
-    expect(native).toEqual(signed(sshpk.parsePrivateKey(ca.privateKey, 'openssh')));
-    expect(native.length).toBeGreaterThan(64);
+    const bySshpk = sshpk.createCertificate(
+      request.principals.map((name) => sshpk.identityForHost(name)),
+      sshpk.parseKey(host.publicKey, 'ssh'),
+      sshpk.identityForHost('sandman-host-ca'),
+      sshpk.parsePrivateKey(ca.privateKey, 'openssh'),
+      {validFrom: request.validAfter, validUntil: request.validBefore, purposes: ['serverAuth'], serial},
+    );
+    bySshpk.signatures.openssh!.nonce = nonce;
+    // sshpk signed with its own nonce; sign again now that the nonce is the one given here.
+    bySshpk.signWith(sshpk.parsePrivateKey(ca.privateKey, 'openssh'));
+    const native = ed25519HostCertificate({
+      ...request,
+      ca: parseEd25519PrivateKeyFile(ca.privateKey)!,
+      hostPublicKey: parseEd25519PublicLine(host.publicKey)!,
+      serial,
+      nonce,
+    });
+    expect(native).toBe(bySshpk.toString('openssh').trim());
+  });
+
+  it('refuse a CA key that is not ed25519, saying so', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sandman-cert-'));
+    await execa('ssh-keygen', ['-q', '-t', 'ecdsa', '-N', '', '-f', path.join(dir, 'ca')]);
+    expect(() =>
+      signHostCertificate({
+        caPrivateKey: readFileSync(path.join(dir, 'ca'), 'utf8'),
+        hostPublicKey: generateKeyPair('host').publicKey,
+        principals: ['h'],
+        validAfter: new Date(),
+        validBefore: new Date(Date.now() + 60_000),
+      }),
+    ).toThrow(/host CA key is not an unencrypted ed25519 key/);
   });
 
   it('are trusted for every port of the host name by one known_hosts line', () => {

@@ -4,7 +4,7 @@ import {loadConfig} from '../../src/config.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {intervalsFromAudit, gpuHoursOf} from '../../src/usage/usage-report.js';
 import {effectiveLimits} from '../../src/users/user-limits.js';
-import {generateKeyPair} from '../../src/ssh-keys.js';
+import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 

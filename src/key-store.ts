@@ -1,9 +1,29 @@
-/** Session private keys: `<stateDir>/keys/<session-id>`, directory 0700, file 0600 (README "Files"). */
+/**
+ * A session's key material on the host (README "Files"): its private key
+ * `<stateDir>/keys/<session-id>` (directory 0700, file 0600), and its SSH host key with the host
+ * certificate in `<stateDir>/keys/<session-id>.host/`, which the container mounts read-only where
+ * its sshd reads them.
+ */
 export interface KeyStore {
   pathFor(sessionId: string): string;
   write(sessionId: string, privateKey: string): Promise<string>;
   /** The private key of a session (made by another process, e.g. a queued one); null when there is none. */
   read(sessionId: string): Promise<string | null>;
-  /** Already gone counts as done. */
+  /** Writes (or replaces) the session's host key and certificate; returns the directory to mount. */
+  writeHostKey(sessionId: string, host: {privateKey: string; certificate: string}): Promise<string>;
+  /**
+   * The session's host key directory, or undefined when it has none: its key is inside its
+   * container (Swarm mode, or a session an earlier sandman made).
+   */
+  hostKeyDir(sessionId: string): Promise<string | undefined>;
+  /** Replaces the certificate in the session's host key directory (it must have one). */
+  renewHostCertificate(sessionId: string, certificate: string): Promise<void>;
+  /** Everything of the session's; already gone counts as done. */
   remove(sessionId: string): Promise<void>;
 }
+
+/** The file names in a host key directory, as sshd in the container finds them. */
+export const HOST_KEY_FILES = {
+  privateKey: 'ssh_host_ed25519_key',
+  certificate: 'ssh_host_ed25519_key-cert.pub',
+};

@@ -245,6 +245,16 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
             Target: spec.mount.target,
             ReadOnly: false,
           },
+          ...(spec.keyMount
+            ? [
+                {
+                  Type: 'bind' as const,
+                  Source: spec.keyMount.source,
+                  Target: spec.keyMount.target,
+                  ReadOnly: true,
+                },
+              ]
+            : []),
         ],
         CapDrop: ['ALL'],
         CapAdd: spec.capAdd,

@@ -156,6 +156,8 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
+    // A host directory exists on this host only; a service takes its files as secrets.
+    if (spec.keyMount) throw new Error('a Swarm service cannot mount a host key directory; give its files');
     return this.#call(`create service ${spec.name}`, async (docker) => {
       // Secrets are Swarm's way to put files in a container before it starts.
       const secrets = [];

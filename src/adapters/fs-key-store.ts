@@ -1,10 +1,10 @@
-import {chmod, mkdir, readFile, rm, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
-import type {KeyStore} from '../key-store.js';
+import {HOST_KEY_FILES, type KeyStore} from '../key-store.js';
 
-/** Key files in one directory (0700), each 0600, never overwritten. */
+/** Key files in one directory (0700): private keys 0600, never overwritten; host key directories 0700. */
 export class FsKeyStore implements KeyStore {
   constructor(readonly dir: string) {}
 
@@ -15,9 +15,7 @@ export class FsKeyStore implements KeyStore {
   async write(sessionId: string, privateKey: string): Promise<string> {
     const file = this.pathFor(sessionId);
     try {
-      await mkdir(this.dir, {recursive: true, mode: 0o700});
-      // mkdir's mode is filtered by the umask and ignored for an existing directory: set it outright.
-      await chmod(this.dir, 0o700);
+      await this.#ensureDir(this.dir);
       await writeFile(file, privateKey, {mode: 0o600, flag: 'wx'});
     } catch (error) {
       throw new SandmanError('FAILURE', `cannot write private key ${file}: ${(error as Error).message}`);
@@ -29,7 +27,58 @@ export class FsKeyStore implements KeyStore {
     return readFile(this.pathFor(sessionId), 'utf8').catch(() => null);
   }
 
+  async writeHostKey(sessionId: string, host: {privateKey: string; certificate: string}): Promise<string> {
+    const dir = this.#hostDir(sessionId);
+    try {
+      await this.#ensureDir(this.dir);
+      await this.#ensureDir(dir);
+      // sshd refuses a host key others can read; root in the container owns it.
+      await this.#replace(path.join(dir, HOST_KEY_FILES.privateKey), host.privateKey, 0o600);
+      await this.#replace(path.join(dir, HOST_KEY_FILES.certificate), host.certificate, 0o644);
+    } catch (error) {
+      throw new SandmanError('FAILURE', `cannot write host key in ${dir}: ${(error as Error).message}`);
+    }
+    return dir;
+  }
+
+  async hostKeyDir(sessionId: string): Promise<string | undefined> {
+    const dir = this.#hostDir(sessionId);
+    const found = await stat(dir).catch(() => undefined);
+    return found?.isDirectory() ? dir : undefined;
+  }
+
+  async renewHostCertificate(sessionId: string, certificate: string): Promise<void> {
+    const file = path.join(this.#hostDir(sessionId), HOST_KEY_FILES.certificate);
+    try {
+      await this.#replace(file, certificate, 0o644);
+    } catch (error) {
+      throw new SandmanError('FAILURE', `cannot write host certificate ${file}: ${(error as Error).message}`);
+    }
+  }
+
   async remove(sessionId: string): Promise<void> {
     await rm(this.pathFor(sessionId), {force: true});
+    await rm(this.#hostDir(sessionId), {recursive: true, force: true});
+  }
+
+  #hostDir(sessionId: string): string {
+    return `${this.pathFor(sessionId)}.host`;
+  }
+
+  async #ensureDir(dir: string): Promise<void> {
+    await mkdir(dir, {recursive: true, mode: 0o700});
+    // mkdir's mode is filtered by the umask and ignored for an existing directory: set it outright.
+    await chmod(dir, 0o700);
+  }
+
+  /**
+   * A new file beside the old, then renamed over it: the directory is mounted into a running
+   * container, whose sshd never reads a half-written file.
+   */
+  async #replace(file: string, content: string, mode: number): Promise<void> {
+    const temp = `${file}.${process.pid}.tmp`;
+    await writeFile(temp, content, {mode});
+    await chmod(temp, mode);
+    await rename(temp, file);
   }
 }

@@ -14,11 +14,16 @@ export interface ContainerSpec {
   bindAddress: string;
   hostPort?: number;
   /**
-   * The only thing mounted: the user's workspace, as their home directory; a host directory, or
+   * The user's workspace, as their home directory; a host directory, or
    * (Swarm mode) a named local volume on the node the session runs on.
    */
   mount: {source: string; target: string; volume?: boolean};
-  /** Files in place before the first start (the host key and its certificate), owned by root. */
+  /**
+   * A host directory mounted read-only (the session's host key and certificate, which sandman
+   * renews in place); not in Swarm mode, where they are files.
+   */
+  keyMount?: {source: string; target: string};
+  /** Files in place before the first start (Swarm mode: the host key and its certificate), owned by root. */
   files: ContainerFile[];
   capAdd: string[];
   pidsLimit: number;

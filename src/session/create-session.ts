@@ -43,6 +43,7 @@ import {
   newSessionId,
   gpuFields,
   pendingCreations,
+  type HostKeyPlace,
   type SessionServiceDeps,
   type CreateRequest,
   type CreatedSession,
@@ -245,12 +246,14 @@ export class CreateWorkflow {
       // Independent preparations at once. All are settled before a failure is thrown, so the undo
       // never races a key file or workspace still being written.
       let hostCredentials: HostCredentials | undefined;
+      let hostKey: HostKeyPlace | undefined;
       let gatewayKey = '';
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
-        this.#ctx
-          .issueHostCredentials(record, placement?.principals)
-          .then((issued) => (hostCredentials = issued)),
+        this.#ctx.issueHostCredentials(record, placement?.principals).then(async (issued) => {
+          hostCredentials = issued;
+          hostKey = await this.#ctx.placeHostKey(record, issued);
+        }),
         // Swarm mode: the home is a volume the node makes at the first start. With a quota, the
         // home is made (or moved) so that it enforces it first (README "Disk quotas").
         placement
@@ -276,7 +279,7 @@ export class CreateWorkflow {
       this.#deps.progress?.('Starting the container');
       if (gatewayKey) record = {...record, gateway_key: gatewayKey};
       containerId = await docker.createContainer({
-        ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostCredentials!),
+        ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostKey),
         ...(placement ? swarmSpec(record, placement) : {}),
       });
       await this.#deps.faultPoint?.('container-created');

@@ -82,7 +82,7 @@ export class ResumeWorkflow {
         session.authorized_keys ?? '',
         userEnv,
         session.password_auth ?? false,
-        credentials,
+        await this.#ctx.placeHostKey(session, credentials),
       ),
     );
     await docker.startContainer(containerId);

@@ -14,7 +14,7 @@ import {
   type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
 import type {AuditEntry, AuditLog} from '../audit-log.js';
-import type {KeyStore} from '../key-store.js';
+import {HOST_KEY_FILES, type KeyStore} from '../key-store.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
 import {LABELS} from '../labels.js';
 import type {Locks} from '../locks.js';
@@ -200,9 +200,11 @@ export function userEnvOf(containerEnv: string[]): Map<string, string> {
 }
 
 /** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
+const HOST_KEY_DIR = '/etc/ssh/sandman';
 export const CONTAINER_PATHS = {
-  hostKey: '/etc/ssh/sandman/ssh_host_ed25519_key',
-  hostCertificate: '/etc/ssh/sandman/ssh_host_ed25519_key-cert.pub',
+  hostKeyDir: HOST_KEY_DIR,
+  hostKey: `${HOST_KEY_DIR}/${HOST_KEY_FILES.privateKey}`,
+  hostCertificate: `${HOST_KEY_DIR}/${HOST_KEY_FILES.certificate}`,
   authorizedKeys: (user: string) => `/etc/ssh/sandman_authorized_keys/${user}`,
   motd: '/etc/motd',
 };
@@ -229,7 +231,13 @@ export async function containerEndpoint(
   return {host, port: 22};
 }
 
-export function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
+/**
+ * Where a container's sshd finds its host key and certificate: the session's host key directory,
+ * mounted read-only (one host), or files put into the container (Swarm mode).
+ */
+export type HostKeyPlace = {dir: string} | {credentials: HostCredentials};
+
+function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
   return [
     {path: CONTAINER_PATHS.hostKey, content: credentials.privateKey, mode: 0o600},
     {path: CONTAINER_PATHS.hostCertificate, content: credentials.certificate, mode: 0o644},
@@ -272,8 +280,8 @@ export class SessionContext {
     authorizedKeys: string,
     userEnv: Map<string, string>,
     password: boolean,
-    /** Absent: the container's image has them already (a committed session container). */
-    hostCredentials?: HostCredentials,
+    /** Absent: the container's image has them already (a committed container of an earlier sandman's session). */
+    hostKey?: HostKeyPlace,
   ): ContainerSpec {
     const {config} = this.deps;
     const env = [
@@ -302,7 +310,10 @@ export class SessionContext {
       bindAddress: config.bindAddress,
       hostPort: record.published === false ? undefined : record.ssh_port,
       mount: {source: record.workspace, target: `/home/${record.user}`},
-      files: hostCredentials ? hostKeyFiles(hostCredentials) : [],
+      ...(hostKey && 'dir' in hostKey
+        ? {keyMount: {source: hostKey.dir, target: CONTAINER_PATHS.hostKeyDir}}
+        : {}),
+      files: hostKey && 'credentials' in hostKey ? hostKeyFiles(hostKey.credentials) : [],
       capAdd: SSHD_CAPABILITIES,
       pidsLimit: config.pids,
       memoryBytes: config.memory,
@@ -335,10 +346,12 @@ export class SessionContext {
 
   /**
    * What in a container says when its session ends (README "Connecting"): the login banner, the
-   * authorized_keys' expiry-time and the host certificate's validity. Extend puts them into the
-   * running container (sshd re-reads on SIGHUP), start into the stopped one before it starts.
+   * authorized_keys' expiry-time and the host certificate's validity. The certificate is written
+   * now when it lives in the session's host key directory; the rest is returned as files for the
+   * container. Extend puts them into the running container (sshd re-reads on SIGHUP), start into
+   * the stopped one before it starts.
    */
-  async expiryFiles(session: SessionRecord): Promise<ContainerFile[]> {
+  async renewExpiry(session: SessionRecord): Promise<ContainerFile[]> {
     const files: ContainerFile[] = [
       {path: CONTAINER_PATHS.motd, content: loginBanner(session) + '\n', mode: 0o644},
     ];
@@ -348,17 +361,26 @@ export class SessionContext {
         content: authorizedKeysUntil(withGatewayKey(session.authorized_keys, session), session.expires_at),
         mode: 0o644,
       });
-    if (session.host_public_key)
-      files.push({
-        path: CONTAINER_PATHS.hostCertificate,
-        content: await this.deps.hostIdentity.renew({
-          hostPublicKey: session.host_public_key,
-          principals: this.principals(session),
-          validBefore: new Date(session.expires_at),
-        }),
-        mode: 0o644,
+    if (session.host_public_key) {
+      const certificate = await this.deps.hostIdentity.renew({
+        hostPublicKey: session.host_public_key,
+        principals: this.principals(session),
+        validBefore: new Date(session.expires_at),
       });
+      if (!this.deps.cluster && (await this.deps.keys.hostKeyDir(session.id)))
+        await this.deps.keys.renewHostCertificate(session.id, certificate);
+      else files.push({path: CONTAINER_PATHS.hostCertificate, content: certificate, mode: 0o644});
+    }
     return files;
+  }
+
+  /**
+   * Puts a session's new host key and certificate where its container will read them: its host key
+   * directory, or (Swarm mode) files for the service.
+   */
+  async placeHostKey(record: SessionRecord, credentials: HostCredentials): Promise<HostKeyPlace> {
+    if (this.deps.cluster) return {credentials};
+    return {dir: await this.deps.keys.writeHostKey(record.id, credentials)};
   }
 
   /**

@@ -278,7 +278,7 @@ export class StopStartWorkflow {
     const filesWritten = this.#deps.cluster
       ? Promise.resolve()
       : this.#ctx
-          .expiryFiles({...session, expires_at: expires})
+          .renewExpiry({...session, expires_at: expires})
           .then((files) => docker.putFiles(ownContainer, files));
     // Settled either way before anything below throws (no write racing an undo).
     const filesSettled = filesWritten.then(
@@ -435,7 +435,7 @@ export class StopStartWorkflow {
 
   /**
    * Another device: the stopped container as an image, a new container from it with the new
-   * device and everything else the same (port, keys, host key and certificate inside it, env,
+   * device and everything else the same (port, keys, host key and certificate, env,
    * limits, home). The record names the image first, so a start killed half-way leaves nothing
    * the reaper cannot find.
    */
@@ -450,15 +450,17 @@ export class StopStartWorkflow {
     await docker.commitContainer(old, image);
     const userEnv = userEnvOf((await docker.containerEnv(old)) ?? []);
     const name = `${containerName(record.user, record.id)}-${Date.now().toString(36)}`;
-    // No host credentials: the key and its certificate are in the image (the container had them).
+    // The same host key: its directory, or (a session an earlier sandman made) inside the image.
+    const hostKeyDir = await this.#deps.keys.hostKeyDir(record.id);
     const spec = this.#ctx.containerSpec(
       {...record, container_name: name},
       record.authorized_keys ?? '',
       userEnv,
       record.password_auth ?? false,
+      hostKeyDir ? {dir: hostKeyDir} : undefined,
     );
     this.#deps.progress?.('Starting a container on the new device');
-    const id = await docker.createContainer({...spec, image, files: await this.#ctx.expiryFiles(record)});
+    const id = await docker.createContainer({...spec, image, files: await this.#ctx.renewExpiry(record)});
     made(id);
     await docker.startContainer(id);
     await this.#deps.faultPoint?.('new-container-started');

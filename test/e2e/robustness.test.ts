@@ -544,6 +544,23 @@ describe('isolation, checked from inside real sessions over SSH', () => {
     ]);
   });
 
+  it('the host key directory is mounted read-only and its key is not readable by the user', async () => {
+    const result = await inside(
+      alice,
+      'isoalice',
+      'awk \'$5 == "/etc/ssh/sandman" { print $6 }\' /proc/self/mountinfo | cut -d, -f1; ' +
+        'cat /etc/ssh/sandman/ssh_host_ed25519_key >/dev/null 2>&1; echo "read=$?"; ' +
+        'touch /etc/ssh/sandman/x 2>/dev/null; echo "write=$?"; ls /etc/ssh/sandman',
+    );
+    expect(result.stdout.split('\n')).toEqual([
+      'ro',
+      expect.stringMatching(/^read=[1-9]\d*$/),
+      expect.stringMatching(/^write=[1-9]\d*$/),
+      'ssh_host_ed25519_key',
+      'ssh_host_ed25519_key-cert.pub',
+    ]);
+  });
+
   it("one session cannot open a TCP connection to another session's container", async () => {
     const bobIp = (
       await execa('docker', [

@@ -195,7 +195,8 @@ describe('a session from create to rm, over real SSH', () => {
     expect(session.ssh_private_key).toBeNull();
     expect(session.ssh_private_key_path).toBeNull();
     expect(session.ssh_command).toBe(`ssh -p ${session.ssh_port} carol@127.0.0.1`);
-    expect(await sandbox.keyFiles()).toEqual([]);
+    // No private key on the host: only the session's host key directory.
+    expect(await sandbox.keyFiles()).toEqual([`${session.session_id}.host`]);
     expect((await sshRun(keyFile, session.ssh_port, 'carol', 'id -un')).stdout).toBe('carol');
     expect((await sandbox.run(['session', 'rm', 'carol'])).exitCode).toBe(0);
 
@@ -308,7 +309,7 @@ describe('a session from create to rm, over real SSH', () => {
       'DATA_DIR=/data',
     ]);
     expect(created.exitCode).toBe(0);
-    const {ssh_private_key_path: key, ssh_port: port, container_id: id} = created.body;
+    const {ssh_private_key_path: key, ssh_port: port, container_id: id, session_id: sessionId} = created.body;
     const status = await sshRun(
       key!,
       port,
@@ -330,11 +331,19 @@ describe('a session from create to rm, over real SSH', () => {
     expect(host.Memory).toBe(512 * 1024 * 1024);
     expect(host.NanoCpus).toBe(1.5e9);
     const mounts = JSON.parse((await execa('docker', ['inspect', '-f', '{{json .Mounts}}', id])).stdout);
+    // The home, and read-only the session's host key directory: nothing else of the host.
     expect(mounts).toEqual([
       expect.objectContaining({
         Type: 'bind',
         Source: path.join(sandbox.workspaceRoot, 'erin'),
         Destination: '/home/erin',
+        RW: true,
+      }),
+      expect.objectContaining({
+        Type: 'bind',
+        Source: path.join(sandbox.keysDir, `${sessionId}.host`),
+        Destination: '/etc/ssh/sandman',
+        RW: false,
       }),
     ]);
     expect((await sandbox.run(['session', 'rm', 'erin'])).exitCode).toBe(0);

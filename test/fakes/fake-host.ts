@@ -65,8 +65,23 @@ export class FakeKeyStore implements KeyStore {
   async read(sessionId: string): Promise<string | null> {
     return this.files.get(sessionId) ?? null;
   }
+  /** Host key directories: session → its key and certificate. */
+  readonly hostKeys = new Map<string, {privateKey: string; certificate: string}>();
+  async writeHostKey(sessionId: string, host: {privateKey: string; certificate: string}): Promise<string> {
+    this.hostKeys.set(sessionId, {privateKey: host.privateKey, certificate: host.certificate});
+    return `${this.pathFor(sessionId)}.host`;
+  }
+  async hostKeyDir(sessionId: string): Promise<string | undefined> {
+    return this.hostKeys.has(sessionId) ? `${this.pathFor(sessionId)}.host` : undefined;
+  }
+  async renewHostCertificate(sessionId: string, certificate: string): Promise<void> {
+    const host = this.hostKeys.get(sessionId);
+    if (!host) throw new SandmanError('FAILURE', `session ${sessionId} has no host key directory (fake)`);
+    host.certificate = certificate;
+  }
   async remove(sessionId: string): Promise<void> {
     this.files.delete(sessionId);
+    this.hostKeys.delete(sessionId);
   }
 }
 

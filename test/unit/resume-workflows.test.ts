@@ -69,7 +69,13 @@ describe('reap after a reboot', () => {
     const keys = container?.spec.env.find((entry) => entry.startsWith('SANDMAN_AUTHORIZED_KEYS='));
     expect(keys).toContain(record!.authorized_keys!.trim());
     expect(keys).toContain(`expiry-time="${bob.expires_at.replace(/[-:TZ]/g, '')}Z"`);
-    expect(container?.files.has('/etc/ssh/sandman/ssh_host_ed25519_key-cert.pub')).toBe(true);
+    // A new host key, certified, in the session's host key directory, which the container mounts.
+    expect(container?.spec.keyMount).toEqual({
+      source: await world.keys.hostKeyDir(bob.session_id),
+      target: '/etc/ssh/sandman',
+    });
+    expect(world.keys.hostKeys.get(bob.session_id)?.certificate).toBeTruthy();
+    expect(container?.files.size).toBe(0);
     expect(world.keys.files.has(bob.session_id)).toBe(true);
   });
 

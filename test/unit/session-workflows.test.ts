@@ -28,6 +28,7 @@ async function exitCodeOf(work: Promise<unknown>): Promise<number> {
 async function expectNothingLeft(world: World, user: string): Promise<void> {
   expect([...world.docker.containers.values()].map((c) => c.spec.name)).toEqual([]);
   expect([...world.keys.files.keys()]).toEqual([]);
+  expect([...world.keys.hostKeys.keys()]).toEqual([]);
   expect((await world.store.read()).sessions).toEqual([]);
   const retry = await world.sessions.create(request(user));
   expect(retry.ssh_port).toBe(world.config.sshPortStart);
@@ -49,6 +50,17 @@ describe('session create', () => {
       'io.sandman.instance': world.stateDir.instance,
     });
     expect(container?.running).toBe(true);
+    // The host key and its certificate: in the session's host key directory, mounted read-only,
+    // not copied into the container.
+    expect(world.keys.hostKeys.get(created.session_id)).toEqual({
+      privateKey: `private-${created.session_id}`,
+      certificate: expect.stringContaining(`until ${new Date(created.expires_at).toISOString()}`),
+    });
+    expect(container?.spec.keyMount).toEqual({
+      source: `/fake/keys/${created.session_id}.host`,
+      target: '/etc/ssh/sandman',
+    });
+    expect(container?.files.size).toBe(0);
     expect(world.workspaces.dirs.get('/srv/workspaces/alice')).toBe(created.uid);
     expect(world.audit).toEqual([
       {
@@ -174,6 +186,15 @@ describe('session extend', () => {
     const extended = await world.sessions.extend('alice', '90m');
     expect(Date.parse(extended.expires_at) - Date.parse(created.expires_at)).toBe(90 * 60_000);
     expect(await exitCodeOf(world.sessions.extend('alice', '1h'))).toBe(2);
+    // The certificate is renewed in the host key directory; banner and keys go into the container.
+    expect(world.keys.hostKeys.get(created.session_id)?.certificate).toContain(
+      `until ${new Date(extended.expires_at).toISOString()}`,
+    );
+    const [container] = world.docker.containers.values();
+    expect([...container!.files.keys()].sort()).toEqual([
+      '/etc/motd',
+      '/etc/ssh/sandman_authorized_keys/alice',
+    ]);
   });
 
   it('wins against a reap that planned to remove the expired session: the reap skips it', async () => {

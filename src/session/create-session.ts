@@ -177,8 +177,18 @@ export class CreateWorkflow {
         'swarm mode: --password is not available (sandman cannot reach a container on another node to set it); use keys',
       );
 
-    // 2. Outside systems that must be there before anything is reserved.
-    await docker.ping();
+    // 2. Outside systems that must be there before anything is reserved, asked at once (nvidia-smi
+    // alone can take longer than the engine's answers); their refusals keep their order: the
+    // engine, the Swarm placement, the image, the GPUs.
+    const [pinged, imageFound, planned, hostName] = await Promise.allSettled([
+      docker.ping(),
+      docker.imageExists(config.image),
+      // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
+      cluster ? Promise.resolve(undefined) : this.#deps.gpus.plan(request.gpu),
+      // Swarm mode: the node's address, settled when the node is (see chooseNode).
+      cluster ? Promise.resolve('') : Promise.resolve(config.sshHost ?? this.#deps.sshHost()),
+    ]);
+    settled(pinged);
     const placement = cluster
       ? await planPlacement({
           cluster,
@@ -189,17 +199,13 @@ export class CreateWorkflow {
           gpu: request.gpu,
         })
       : undefined;
-    if (!(await docker.imageExists(config.image))) {
+    if (!settled(imageFound)) {
       throw dependencyUnavailable(
         `image ${config.image} not found in the Docker engine; build it with "sandman image build" (or set --image)`,
       );
     }
-    // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
-    const gpuPlan = placement
-      ? {pick: () => null, note: placement.note}
-      : await this.#deps.gpus.plan(request.gpu);
-    // Swarm mode: the node's address, settled when the node is (see chooseNode).
-    const sshHost = placement ? '' : (config.sshHost ?? (await this.#deps.sshHost()));
+    const gpuPlan = placement ? {pick: () => null, note: placement.note} : settled(planned)!;
+    const sshHost = settled(hostName);
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock. The signal handler
     // is in place before the reservation starts: a signal while the record is being written waits
@@ -573,6 +579,12 @@ function swarmSpec(record: SessionRecord, placement: SwarmPlacement): Partial<Co
     ...(record.node ? {node: record.node} : {}),
     ...(placement.kind ? {genericResource: placement.kind} : {}),
   };
+}
+
+/** The value of a settled promise, or its failure thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
 }
 
 async function allSucceeded(work: Array<Promise<unknown>>): Promise<void> {

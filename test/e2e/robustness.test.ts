@@ -544,20 +544,20 @@ describe('isolation, checked from inside real sessions over SSH', () => {
     ]);
   });
 
-  it('the host key directory is mounted read-only and its key is not readable by the user', async () => {
+  it('the host key directory is mounted read-only; the user can neither list it, read the key nor write there', async () => {
     const result = await inside(
       alice,
       'isoalice',
       'awk \'$5 == "/etc/ssh/sandman" { print $6 }\' /proc/self/mountinfo | cut -d, -f1; ' +
         'cat /etc/ssh/sandman/ssh_host_ed25519_key >/dev/null 2>&1; echo "read=$?"; ' +
-        'touch /etc/ssh/sandman/x 2>/dev/null; echo "write=$?"; ls /etc/ssh/sandman',
+        'touch /etc/ssh/sandman/x 2>/dev/null; echo "write=$?"; ls /etc/ssh/sandman >/dev/null 2>&1; echo "list=$?"',
     );
     expect(result.stdout.split('\n')).toEqual([
       'ro',
       expect.stringMatching(/^read=[1-9]\d*$/),
       expect.stringMatching(/^write=[1-9]\d*$/),
-      'ssh_host_ed25519_key',
-      'ssh_host_ed25519_key-cert.pub',
+      // Not even listed: the directory is root's (0700), as on the host.
+      expect.stringMatching(/^list=[1-9]\d*$/),
     ]);
   });
 
@@ -603,7 +603,11 @@ describe('isolation, checked from inside real sessions over SSH', () => {
     const mounts = JSON.parse(
       (await execa('docker', ['inspect', '-f', '{{json .Mounts}}', alice.container_id])).stdout,
     );
-    expect(mounts.map((mount: {Source: string}) => mount.Source)).toEqual([alice.workspace]);
+    // Her own home, and read-only her own session's host key directory: nothing of bob's.
+    expect(mounts.map((mount: {Source: string; RW: boolean}) => [mount.Source, mount.RW])).toEqual([
+      [alice.workspace, true],
+      [path.join(sandbox.keysDir, `${alice.session_id}.host`), false],
+    ]);
   });
 
   it('the pids limit contains a fork loop and the host stays responsive', async () => {

@@ -126,6 +126,9 @@ async function containerOf(session: Created): Promise<{id: string; ip: string}> 
 }
 
 beforeAll(async () => {
+  // A lab an earlier run left behind (killed, or its manager crashed) would lend this run its
+  // services, volumes and swarm: start from none.
+  await execa('bash', [LAB, 'down'], {reject: false});
   await execa('bash', [LAB, 'up', '3']);
   sandbox = createSandbox({
     portStart: PORT_START,
@@ -136,8 +139,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (labDown) return;
-  await sandbox?.cleanup();
-  await execa('bash', [LAB, 'down'], {reject: false});
+  try {
+    await sandbox?.cleanup();
+  } finally {
+    // Down even when the cleanup failed (an engine of the lab unreachable).
+    await execa('bash', [LAB, 'down'], {reject: false});
+  }
 }, TIMEOUT);
 
 describe('swarm mode on a three-node lab swarm', () => {

@@ -110,6 +110,19 @@ describe('session create', () => {
     await expectNothingLeft(world, 'alice');
   });
 
+  it("asks the engine and the image at once, and says the engine's refusal first", async () => {
+    const world = fakeWorld();
+    world.docker.failing.add('ping');
+    world.docker.images.clear();
+    const failure = await world.sessions.create(request('alice')).catch((error: unknown) => error);
+    expect(failure).toMatchObject({exitCode: 6, message: expect.stringContaining('unreachable')});
+    world.docker.failing.clear();
+    expect(await world.sessions.create(request('alice')).catch((error: unknown) => error)).toMatchObject({
+      exitCode: 6,
+      message: expect.stringContaining('image'),
+    });
+  });
+
   it('undoes when the record vanished before the commit (a reap took the reservation for dead)', async () => {
     const world = fakeWorld();
     let firstUpdate = true;

@@ -7,11 +7,15 @@ import module from 'node:module';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-// Node 22.1 and later keep V8's compiled code between runs (in the OS temporary directory unless
-// NODE_COMPILE_CACHE says otherwise); Node 20 has no such cache and skips this.
-module.enableCompileCache?.();
-
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+// Node 22.1 and later keep V8's compiled code between runs; Node 20 has no such cache and skips
+// this. The cache lives in the package's own directory, as trusted as the code beside it: root runs
+// sandman (the reaper, every minute), and Node's default, <tmpdir>/node-compile-cache, is a path
+// any local user could make first and fill with code for root to load. NODE_COMPILE_CACHE, when
+// set, still wins (Node enables it before this runs). Where the directory cannot be written (a user
+// without root), Node goes on without a cache.
+module.enableCompileCache?.(path.join(root, 'dist', '.compile-cache'));
+
 const {runFast} = await import('../dist/fast/fast.js');
 if (!(await runFast(process.argv.slice(2), root))) {
   const {run} = await import('../dist/bundle/sandman.js');

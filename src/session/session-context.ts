@@ -199,8 +199,8 @@ export function userEnvOf(containerEnv: string[]): Map<string, string> {
   );
 }
 
-/** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
 const HOST_KEY_DIR = '/etc/ssh/sandman';
+/** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
 export const CONTAINER_PATHS = {
   hostKeyDir: HOST_KEY_DIR,
   hostKey: `${HOST_KEY_DIR}/${HOST_KEY_FILES.privateKey}`,

@@ -74,7 +74,9 @@ describe('reap after a reboot', () => {
       source: await world.keys.hostKeyDir(bob.session_id),
       target: '/etc/ssh/sandman',
     });
-    expect(world.keys.hostKeys.get(bob.session_id)?.certificate).toBeTruthy();
+    expect(world.keys.hostKeys.get(bob.session_id)?.certificate).toMatch(
+      new RegExp(`^cert ${record!.host_public_key} .* until ${new Date(bob.expires_at).toISOString()}$`),
+    );
     expect(container?.files.size).toBe(0);
     expect(world.keys.files.has(bob.session_id)).toBe(true);
   });

@@ -8,7 +8,7 @@ import {createPrivateKey, sign} from 'node:crypto';
  * are a few fixed layouts of SSH strings (RFC 4251 section 5). Keys of other types, which only
  * people give (`--ssh-key`, `user key add`), are still read by sshpk (src/ssh/authorized-keys.ts).
  */
-export const ED25519 = 'ssh-ed25519';
+const ED25519 = 'ssh-ed25519';
 const CERT_TYPE = 'ssh-ed25519-cert-v01@openssh.com';
 const PRIVATE_MAGIC = 'openssh-key-v1\0';
 const PEM_BEGIN = '-----BEGIN OPENSSH PRIVATE KEY-----';
@@ -66,7 +66,7 @@ class Reader {
 }
 
 /** The public key's wire form: string "ssh-ed25519", string the point. */
-export function ed25519PublicBlob(publicKey: Buffer): Buffer {
+function ed25519PublicBlob(publicKey: Buffer): Buffer {
   return Buffer.concat([string(ED25519), string(publicKey)]);
 }
 
@@ -140,7 +140,7 @@ export function parseEd25519PrivateKeyFile(text: string): Ed25519Key | undefined
 }
 
 /** Signs `data` with an ed25519 key; ed25519 signatures are deterministic. */
-export function ed25519Sign(key: Ed25519Key, data: Buffer): Buffer {
+function ed25519Sign(key: Ed25519Key, data: Buffer): Buffer {
   const privateKey = createPrivateKey({
     format: 'jwk',
     key: {

@@ -1,7 +1,9 @@
-// Bundles the CLI (cli/oclif-door.ts with @oclif/core, and cli/fast-door.ts) into dist/bundle/ with esbuild.
-// Heavy modules that commands import on demand (dockerode, prom-client, inquirer, ...) become
-// separate chunks, loaded only by the commands that use them.
-import {copyFile, mkdir, readdir, readFile} from 'node:fs/promises';
+// Bundles the CLI with esbuild: the oclif door (cli/oclif-door.ts with @oclif/core) into dist/bundle/,
+// where heavy modules that commands import on demand (dockerode, prom-client, inquirer, ...) become
+// separate chunks, loaded only by the commands that use them; and the fast door (cli/fast-door.ts)
+// into one file, dist/fast/fast.cjs (see below).
+import {createHash} from 'node:crypto';
+import {copyFile, mkdir, readdir, readFile, writeFile} from 'node:fs/promises';
 
 import {build} from 'esbuild';
 
@@ -115,11 +117,42 @@ const common = {
 };
 
 // Two builds: the oclif door (help, completion, usage errors) and the fast door that answers plain
-// invocations of every command (cli/fast-door.ts). Built apart so that the fast door's modules are
-// a handful of files rather than a share of the many small chunks the oclif build is split into:
-// every module file costs about a millisecond to resolve, load and link.
+// invocations of every command (cli/fast-door.ts).
 await build({...common, entryPoints: {sandman: 'cli/oclif-door.ts'}, outdir: 'dist/bundle'});
-await build({...common, entryPoints: {fast: 'cli/fast-door.ts'}, outdir: 'dist/fast'});
+
+// The fast door is one CommonJS file that bin/load-fast-door.js compiles with a V8 code cache per
+// command (Node 20 has no compile cache for modules; README "How the CLI is built"). One file, not
+// ES module chunks: a code cache belongs to one script, and with it V8 neither parses the parts a
+// command does not run nor resolves and links dozens of chunks (BENCHMARKS.md, issue 30's third
+// part). Dynamic imports become requires inside the file (their modules still evaluate only when
+// first used), so the vm.Script needs no module loader.
+await build({
+  ...common,
+  splitting: false,
+  format: 'cjs',
+  outExtension: {'.js': '.cjs'},
+  supported: {'dynamic-import': false},
+  define: {'import.meta.url': '__sandmanImportMetaUrl'},
+  banner: {js: "const __sandmanImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"},
+  entryPoints: {fast: 'cli/fast-door.ts'},
+  outdir: 'dist/fast',
+});
+// What the loader needs before it compiles the door: which build this is (a code cache is checked
+// by V8 against the source's length only, so the cache's name carries the build) and the command
+// words (the cache is chosen per command, never per argument).
+const {COMMAND_TABLE} = await import('../dist/cli/registry.js');
+await writeFile(
+  'dist/fast/door.json',
+  JSON.stringify({
+    build: createHash('sha256')
+      .update(await readFile('dist/fast/fast.cjs'))
+      .digest('hex')
+      .slice(0, 16),
+    commands: COMMAND_TABLE.flatMap((spec) => [spec.id, ...(spec.hiddenAliases ?? [])]).map((id) =>
+      id.split(':'),
+    ),
+  }) + '\n',
+);
 
 // The web console (README "In the browser"): its pages and xterm.js, served by `sandman api` from
 // dist/web (cli/http/console-files.ts); shipped in the package, never fetched from a CDN.

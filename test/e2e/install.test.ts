@@ -59,13 +59,17 @@ describe('the packed CLI', () => {
   it('is built from a fresh clone by npm pack itself', async () => {
     // The clone had neither (as git gives it); prepack installed the build's tools and built.
     expect(before).toEqual({dist: false, nodeModules: false});
-    expect((await stat(path.join(clone, 'dist', 'fast', 'fast.js'))).isFile()).toBe(true);
+    expect((await stat(path.join(clone, 'dist', 'fast', 'fast.cjs'))).isFile()).toBe(true);
     expect((await stat(path.join(clone, 'oclif.manifest.json'))).isFile()).toBe(true);
   });
 
   it('holds the bundle and the image files, and installs only its runtime dependencies', async () => {
     const listing = String((await execa('tar', ['-tzf', tarball])).stdout).split('\n');
-    expect(listing).toContain('package/dist/fast/fast.js');
+    expect(listing).toContain('package/dist/fast/fast.cjs');
+    expect(listing).toContain('package/dist/fast/door.json');
+    expect(listing).toContain('package/bin/load-fast-door.js');
+    // Code caches are made where the package is installed, for its Node; none ships.
+    expect(listing.some((file) => file.includes('.compile-cache'))).toBe(false);
     expect(listing).toContain('package/dist/bundle/sandman.js');
     expect(listing).toContain('package/images/workspace/entrypoint.sh');
     expect(listing.some((file) => /^package\/(src|cli|commands|test)\//.test(file))).toBe(false);

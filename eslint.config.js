@@ -54,6 +54,15 @@ export default tseslint.config(
     rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS, ADAPTER_IMPORTS]}]},
   },
   {
+    // The entry point is CommonJS (bin/package.json; see bin/run.js for why).
+    files: ['bin/**/*.js'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: {require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly'},
+    },
+    rules: {'@typescript-eslint/no-require-imports': 'off'},
+  },
+  {
     // The web console's pages (README "In the browser"): plain scripts in the browser, with xterm.js.
     files: ['web/**/*.js'],
     languageOptions: {

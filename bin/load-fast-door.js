@@ -8,18 +8,19 @@
 // runs sandman, the reaper every minute; a cache in a directory another user can write would be
 // code for root to run). Where sandman cannot write there (a user without root running a global
 // install), the user's own cache directory ($XDG_CACHE_HOME or ~/.cache, then sandman/).
-import {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
-import module from 'node:module';
-import os from 'node:os';
-import path from 'node:path';
-import vm from 'node:vm';
+'use strict';
+const {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} = require('node:fs');
+const {createRequire, wrap} = require('node:module');
+const os = require('node:os');
+const path = require('node:path');
+const vm = require('node:vm');
 
 /**
  * The fast door's runFast, compiled with the command's code cache when there is one, and
  * keepCache(): called once the door has run the command, it makes the cache that was missing, or
  * that V8 refused, or that a failed run made, as the process ends.
  */
-export function loadFastDoor(root, argv) {
+function loadFastDoor(root, argv) {
   const dir = path.join(root, 'dist', 'fast');
   const file = path.join(dir, 'fast.cjs');
   const built = JSON.parse(readFileSync(path.join(dir, 'door.json'), 'utf8'));
@@ -37,12 +38,12 @@ export function loadFastDoor(root, argv) {
   const partial = `${stem}.partial.bin`;
   const places = [path.join(root, 'dist', '.compile-cache'), userCacheDir()];
   const found = read(places, full) ?? read(places, partial);
-  const script = new vm.Script(module.wrap(readFileSync(file, 'utf8')), {
+  const script = new vm.Script(wrap(readFileSync(file, 'utf8')), {
     filename: file,
     cachedData: found?.data,
   });
   const door = {exports: {}};
-  script.runInThisContext().call(door.exports, door.exports, module.createRequire(file), door, file, dir);
+  script.runInThisContext().call(door.exports, door.exports, createRequire(file), door, file, dir);
   const keepCache = () => {
     const usable = found !== undefined && !script.cachedDataRejected;
     if (usable && found.name === full) return;
@@ -69,7 +70,7 @@ function commandOf(commands, argv) {
 
 /** Eight hex digits of a string's SHA-256 (node:crypto only loaded when Node has flags). */
 function hashOf(text) {
-  const {createHash} = module.createRequire(import.meta.url)('node:crypto');
+  const {createHash} = require('node:crypto');
   return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
@@ -117,3 +118,5 @@ function save(places, command, build, name, data) {
     }
   }
 }
+
+module.exports = {loadFastDoor};

@@ -68,6 +68,7 @@ describe('the packed CLI', () => {
     expect(listing).toContain('package/dist/fast/fast.cjs');
     expect(listing).toContain('package/dist/fast/door.json');
     expect(listing).toContain('package/bin/load-fast-door.js');
+    expect(listing).toContain('package/bin/package.json');
     // Code caches are made where the package is installed, for its Node; none ships.
     expect(listing.some((file) => file.includes('.compile-cache'))).toBe(false);
     expect(listing).toContain('package/dist/bundle/sandman.js');

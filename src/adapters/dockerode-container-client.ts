@@ -1,4 +1,5 @@
 import {readdir} from 'node:fs/promises';
+import {Agent, type AgentOptions} from 'node:http';
 import {PassThrough} from 'node:stream';
 import {finished} from 'node:stream/promises';
 
@@ -60,6 +61,27 @@ export function dockerMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+ * An engine on a Unix socket (the default, or DOCKER_HOST=unix://): its requests go through an
+ * agent that names no TLS server. Node's agent otherwise works one out for every request, asking
+ * net.isIP whether "localhost" is an address, and the first such question compiles the IPv6
+ * pattern: a few milliseconds of every command that talks to Docker. TCP engines (with or without
+ * TLS) keep dockerode's own.
+ */
+function overUnixSocket(docker: Dockerode): Dockerode {
+  const modem = docker.modem as {socketPath?: unknown; protocol?: string; agent?: Agent};
+  if (modem.socketPath && modem.protocol === 'http' && !modem.agent) {
+    // Node's global agent's settings (Node 19 and later), and no TLS server name.
+    modem.agent = new Agent({
+      keepAlive: true,
+      scheduling: 'lifo',
+      timeout: 5000,
+      servername: '',
+    } as AgentOptions);
+  }
+  return docker;
+}
+
 /** Runs one engine call, its errors turned into SandmanErrors naming what it was trying to do. */
 export type DockerCall = <T>(action: string, fn: (docker: Dockerode) => Promise<T>) => Promise<T>;
 
@@ -67,7 +89,7 @@ export type DockerCall = <T>(action: string, fn: (docker: Dockerode) => Promise<
 export function dockerCall(): DockerCall {
   let engine: Promise<Dockerode> | undefined;
   return async (action, fn) => {
-    engine ??= import('dockerode').then(({default: Docker}) => new Docker());
+    engine ??= import('dockerode').then(({default: Docker}) => overUnixSocket(new Docker()));
     const docker = await engine;
     try {
       return await fn(docker);

@@ -7,7 +7,8 @@
 // Where caches live: the package's own dist/.compile-cache, as trusted as the code beside it (root
 // runs sandman, the reaper every minute; a cache in a directory another user can write would be
 // code for root to run). Where sandman cannot write there (a user without root running a global
-// install), the user's own cache directory ($XDG_CACHE_HOME or ~/.cache, then sandman/).
+// install), the user's own cache directory ($XDG_CACHE_HOME or ~/.cache, then sandman/); never for
+// root, whose HOME or XDG_CACHE_HOME may be another user's (sudo -E).
 'use strict';
 const {mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} = require('node:fs');
 const {createRequire, wrap} = require('node:module');
@@ -36,7 +37,8 @@ function loadFastDoor(root, argv) {
   // the door; the next run that succeeds makes the full one.
   const full = `${stem}.bin`;
   const partial = `${stem}.partial.bin`;
-  const places = [path.join(root, 'dist', '.compile-cache'), userCacheDir()];
+  const places = [path.join(root, 'dist', '.compile-cache')];
+  if (process.getuid?.() !== 0) places.push(userCacheDir());
   const found = read(places, full) ?? read(places, partial);
   // Read as latin1: the file is ASCII (the build checks), and UTF-8 decoding of 2 MB costs more.
   const script = new vm.Script(wrap(readFileSync(file, 'latin1')), {

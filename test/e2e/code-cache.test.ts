@@ -152,6 +152,30 @@ describe('the fast door’s code cache', () => {
     }
   });
 
+  it('root keeps none outside the package, even when it cannot write there', async () => {
+    const elsewhere = path.join(pkg, 'root-cache');
+    await mkdir(elsewhere);
+    const blocked = path.join(pkg, 'blocked');
+    await mkdir(path.join(blocked, 'dist'), {recursive: true});
+    // bin/ copied: Node runs a linked entry point from where the link leads.
+    await cp(path.join(pkg, 'bin'), path.join(blocked, 'bin'), {recursive: true});
+    for (const part of ['package.json', 'oclif.manifest.json', 'node_modules']) {
+      await symlink(path.join(pkg, part), path.join(blocked, part));
+    }
+    for (const part of ['fast', 'bundle', 'web']) {
+      await symlink(path.join(pkg, 'dist', part), path.join(blocked, 'dist', part));
+    }
+    // A file where the cache directory would be: not even root can make it.
+    await writeFile(path.join(blocked, 'dist', '.compile-cache'), '');
+    const result = await execa('node', [path.join(blocked, 'bin', 'run.js'), 'session', 'ls', '--json'], {
+      env: {...sandbox.env, XDG_CACHE_HOME: elsewhere},
+      reject: false,
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe('[]');
+    expect(await readdir(elsewhere)).toEqual([]);
+  });
+
   it('a user who cannot write the package keeps it in their own cache directory', async () => {
     const home = path.join(pkg, 'nobody-cache');
     await mkdir(home);

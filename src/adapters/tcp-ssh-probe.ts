@@ -46,8 +46,9 @@ export async function waitForSshBanner(options: Parameters<SshProbe['waitForBann
       lastCheck = Date.now();
     }
     // sshd usually answers within a second of the start: poll briskly (each try is one local
-    // connection), then back off for slow images.
-    await sleep(attempt <= 40 ? 25 : 200);
+    // connection; what create waits for past sshd's start is half this gap on average), then
+    // back off for slow images.
+    await sleep(attempt <= 100 ? 10 : 200);
   }
   return false;
 }

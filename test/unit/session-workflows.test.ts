@@ -138,16 +138,37 @@ describe('session create', () => {
     await expectNothingLeft(world, 'alice');
   });
 
-  it('never creates the container when the firewall rules cannot be put in place (6), leaving nothing', async () => {
+  it('never starts the container when the firewall rules cannot be put in place (6), leaving nothing', async () => {
     const world = fakeWorld();
     const apply = world.firewall.apply.bind(world.firewall);
     world.firewall.apply = async () => {
       throw dependencyUnavailable('iptables -N SANDMAN-IN failed: Permission denied (you must be root)');
     };
     expect(await exitCodeOf(world.sessions.create(request('alice')))).toBe(6);
-    expect(world.docker.calls.filter((call) => call.startsWith('createContainer'))).toEqual([]);
+    // The container may be made while the rules are checked; it is never started, and removed.
+    expect(world.docker.calls.filter((call) => call.startsWith('startContainer'))).toEqual([]);
     world.firewall.apply = apply;
     await expectNothingLeft(world, 'alice');
+  });
+
+  it('makes the container while the rules are checked, and starts it only once they hold', async () => {
+    const world = fakeWorld();
+    const status = world.firewall.status.bind(world.firewall);
+    let checked!: () => void;
+    const held = new Promise<void>((resolve) => (checked = resolve));
+    world.firewall.status = async (policy) => {
+      await held;
+      return status(policy);
+    };
+    const created = world.sessions.create(request('alice'));
+    while (!world.docker.calls.some((call) => call.startsWith('createContainer')))
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(world.docker.calls.filter((call) => call.startsWith('startContainer'))).toEqual([]);
+    checked();
+    await created;
+    expect(world.docker.calls.filter((call) => call.startsWith('startContainer'))).toHaveLength(1);
+    expect(world.firewall.applied).toBe(1);
   });
 
   it('undoes what was started when a signal arrives in the middle', async () => {

@@ -254,45 +254,43 @@ export class CreateWorkflow {
       let hostCredentials: HostCredentials | undefined;
       let hostKey: HostKeyPlace | undefined;
       let gatewayKey = '';
-      // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
-      const networkReady = locks
-        .withLock(
-          'network',
-          config.lockTimeout,
-          () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
-          () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#ctx.instance}),
-        )
-        // The SSH gateway reaches the session from the network's own address (README "The SSH gateway").
-        .then(async (gateways) => (gatewayKey = await this.#ctx.gatewayKey(gateways)));
-      // The rules are checked outside the lock (only a repair takes it, see NetworkBoundary) and
-      // while the container is made: they must hold before it starts, not before it exists.
-      // Swarm mode: each node keeps its own (`sandman node setup`).
-      const rulesHold = networkReady.then(() =>
-        placement ? undefined : this.#deps.networkBoundary.ensure(),
-      );
+      await allSucceeded([
+        privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
+        this.#ctx.issueHostCredentials(record, placement?.principals).then(async (issued) => {
+          hostCredentials = issued;
+          hostKey = await this.#ctx.placeHostKey(record, issued);
+        }),
+        // Swarm mode: the home is a volume the node makes at the first start. With a quota, the
+        // home is made (or moved) so that it enforces it first (README "Disk quotas").
+        placement
+          ? Promise.resolve()
+          : (homeQuota
+              ? homeQuota.apply(record.workspace, record.uid, limits.quota.value!)
+              : Promise.resolve()
+            ).then(() => this.#deps.workspaces.ensure(record.workspace, record.uid)),
+        // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
+        locks
+          .withLock(
+            'network',
+            config.lockTimeout,
+            () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
+            () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#ctx.instance}),
+          )
+          // The SSH gateway reaches the session from the network's own address (README "The SSH gateway").
+          .then(async (gateways) => (gatewayKey = await this.#ctx.gatewayKey(gateways))),
+      ]);
+      this.#deps.progress?.('Starting the container');
+      if (gatewayKey) record = {...record, gateway_key: gatewayKey};
+      const made = docker.createContainer({
+        ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostKey),
+        ...(placement ? swarmSpec(record, placement) : {}),
+      });
+      // The rules are checked while the engine makes the container (iptables runs beside it): they
+      // must hold before it starts, not before it exists. Outside the lock (only a repair takes it,
+      // see NetworkBoundary). Swarm mode: each node keeps its own (`sandman node setup`).
+      const rulesHold = placement ? Promise.resolve() : this.#deps.networkBoundary.ensure();
       try {
-        await allSucceeded([
-          privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
-          this.#ctx.issueHostCredentials(record, placement?.principals).then(async (issued) => {
-            hostCredentials = issued;
-            hostKey = await this.#ctx.placeHostKey(record, issued);
-          }),
-          // Swarm mode: the home is a volume the node makes at the first start. With a quota, the
-          // home is made (or moved) so that it enforces it first (README "Disk quotas").
-          placement
-            ? Promise.resolve()
-            : (homeQuota
-                ? homeQuota.apply(record.workspace, record.uid, limits.quota.value!)
-                : Promise.resolve()
-              ).then(() => this.#deps.workspaces.ensure(record.workspace, record.uid)),
-          networkReady,
-        ]);
-        this.#deps.progress?.('Starting the container');
-        if (gatewayKey) record = {...record, gateway_key: gatewayKey};
-        containerId = await docker.createContainer({
-          ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostKey),
-          ...(placement ? swarmSpec(record, placement) : {}),
-        });
+        containerId = await made;
       } finally {
         // Settled before anything goes on, a failure included (the undo then runs with no
         // iptables call still going).

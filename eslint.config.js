@@ -54,8 +54,9 @@ export default tseslint.config(
     rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS, ADAPTER_IMPORTS]}]},
   },
   {
-    // The entry point is CommonJS (bin/package.json; see bin/run.js for why).
-    files: ['bin/**/*.js'],
+    // The entry point is CommonJS (bin/package.json; see bin/run.js for why), and so is the bench's
+    // bare Node client (bench/node-client.cjs).
+    files: ['bin/**/*.js', 'bench/**/*.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly'},

@@ -231,6 +231,27 @@ async function sessionContainer(name: string, port: number, user: string): Promi
   ];
 }
 
+/**
+ * The container of create-steps' last step (sessionContainer with the host key directory mounted
+ * read-only) as the engine's API takes it, for bench/node-client.cjs.
+ */
+function engineSpec(user: string, port: number, keyDir: string): object {
+  return {
+    Image: IMAGE,
+    Env: [`SANDMAN_USER=${user}`, 'SANDMAN_UID=30000', `SANDMAN_AUTHORIZED_KEYS=${benchKey().publicKey}`],
+    ExposedPorts: {'22/tcp': {}},
+    HostConfig: {
+      NetworkMode: 'sandman-bench',
+      PortBindings: {'22/tcp': [{HostIp: '127.0.0.1', HostPort: String(port)}]},
+      Binds: [`${path.join(dir, 'raw-home', user)}:/home/${user}`, `${keyDir}:/etc/ssh/sandman:ro`],
+      CapDrop: ['ALL'],
+      CapAdd: SSHD_CAPABILITIES,
+      SecurityOpt: ['no-new-privileges:true'],
+      PidsLimit: 1024,
+    },
+  };
+}
+
 /** `docker run -d …`, then `ssh … true` polled until it works; the container is removed after. */
 async function runUntilSsh(name: string, port: number, user: string, args: string[]): Promise<number> {
   const time = await timed(async () => {
@@ -307,6 +328,7 @@ async function benchCreateSteps(): Promise<void> {
     network: [] as number[],
     session: [] as number[],
     hostKey: [] as number[],
+    node: [] as number[],
   };
   const client = {node: [] as number[], docker: [] as number[]};
   for (let run = 0; run < RUNS; run++) {
@@ -323,6 +345,25 @@ async function benchCreateSteps(): Promise<void> {
     steps.hostKey.push(
       await runUntilSsh(name, 34997, `key${run}`, ['-v', `${keyDir}:/etc/ssh/sandman:ro`, ...args]),
     );
+    // The same container from a Node process that does nothing else (bench/node-client.cjs).
+    const user = `node${run}`;
+    await sessionContainer(name, 34997, user);
+    const spec = path.join(dir, 'node-client.json');
+    writeFileSync(spec, JSON.stringify(engineSpec(user, 34997, keyDir)));
+    steps.node.push(
+      await timed(async () => {
+        const client = await execa(
+          'node',
+          [path.join(ROOT, 'bench', 'node-client.cjs'), spec, name, '34997'],
+          {
+            reject: false,
+          },
+        );
+        if (client.exitCode !== 0) throw new Error(`node-client failed: ${String(client.stderr)}`);
+        await sshUntilReady(benchKey().file, 34997, user);
+      }),
+    );
+    await docker(['rm', '-f', name]);
     client.node.push(await timed(() => execa('node', ['-e', '0'])));
     client.docker.push(await timed(() => execa('docker', ['--version'])));
   }
@@ -339,6 +380,14 @@ async function benchCreateSteps(): Promise<void> {
   step('floor + sessions network', steps.network);
   step('+ limits, home, user set-up', steps.session);
   step('+ host key mounted read-only', steps.hostKey);
+  rows.push({
+    name: 'the same from a bare Node client',
+    sandman: median(steps.node),
+    baseline: median(steps.hostKey),
+    baselineName: 'create-steps "+ host key mounted read-only"',
+    target: null,
+    unit: 'ms',
+  });
   rows.push({
     name: 'client start: node -e 0',
     sandman: median(client.node),
@@ -868,6 +917,17 @@ async function main(): Promise<void> {
       baseline: withKey.sandman,
       baselineName: 'create-steps "+ host key mounted read-only"',
       target: 1.15,
+      unit: 'ms',
+    });
+  // How much of that is sandman's own work: the same create from a Node client that does nothing else.
+  const bareNode = rows.find((row) => row.name === 'the same from a bare Node client');
+  if (create && bareNode)
+    rows.push({
+      name: 'create → SSH vs a bare Node client',
+      sandman: create.sandman,
+      baseline: bareNode.sandman,
+      baselineName: 'bench/node-client.cjs (create-steps)',
+      target: null,
       unit: 'ms',
     });
   const pad = (text: string, width: number) => text.padEnd(width);

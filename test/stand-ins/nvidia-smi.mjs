@@ -15,7 +15,7 @@
 // come back with new UUIDs, as mig-parted makes them again; those of the dropped profiles and the
 // ones made at run time do not come back.
 import {createHash, randomUUID} from 'node:crypto';
-import {appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -361,7 +361,11 @@ function register(state) {
     ...state.instances.flatMap((i) => i.cis.map((c) => c.uuid)),
   ];
   mkdirSync(REGISTRY, {recursive: true});
-  writeFileSync(path.join(REGISTRY, key), uuids.join('\n') + '\n');
+  // Replaced whole (written beside, then renamed): the hook stand-in reads these files while
+  // concurrent creates' nvidia-smi runs rewrite them, and must never see one half-written.
+  const temp = path.join(REGISTRY, `.${key}.${process.pid}`);
+  writeFileSync(temp, uuids.join('\n') + '\n');
+  renameSync(temp, path.join(REGISTRY, key));
 }
 
 // SANDMAN_FAKE_GPU_FAILURE replays a bad day with the real captured words (SOURCES.md "Failure

@@ -10,6 +10,16 @@ export const LABELS = {
 } as const;
 
 /**
+ * Labels of the workspace image (images/workspace/Dockerfile sets them; a unit test holds the two
+ * together). `sessionFiles`: its entrypoint reads a session's authorized_keys and login banner from
+ * a read-only mount, so extend and start rewrite them on the host (README "How the CLI is built").
+ */
+export const IMAGE_LABELS = {
+  image: 'io.sandman.image',
+  sessionFiles: 'io.sandman.session-files',
+} as const;
+
+/**
  * Names the state file a container belongs to, so two sandman setups sharing one engine never
  * reap each other's containers. Derived from the state file's absolute path: stable across runs
  * and across a lost state file (its orphans are then still recognised as ours).

@@ -52,13 +52,20 @@ fi
 [ "$(stat -c %u "$home")" = "$SANDMAN_UID" ] || { chown "$SANDMAN_UID:$group" "$home" && chmod 0700 "$home"; }
 
 # Keys live outside the persistent home, root-owned, so an old session's key never opens a new one.
-# Each line carries expiry-time; `sandman session extend` rewrites the file, so a restart keeps
-# the file it finds rather than the creation-time value.
-mkdir -p /etc/ssh/sandman_authorized_keys
-keys="/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
-[ -s "$keys" ] || printf '%s\n' "$SANDMAN_AUTHORIZED_KEYS" > "$keys"
-chmod 0755 /etc/ssh/sandman_authorized_keys
-chmod 0644 "$keys"
+# Each line carries expiry-time. A sandman that knows this image mounts the session's files
+# read-only (its authorized_keys and login banner, rewritten on the host by extend and start);
+# otherwise they are written here from the environment once, and `sandman session extend` rewrites
+# them inside, so a restart keeps the file it finds rather than the creation-time value.
+session_files=/etc/sandman/session
+if [ -s "$session_files/authorized_keys" ]; then
+  keys="$session_files/authorized_keys"
+else
+  mkdir -p /etc/ssh/sandman_authorized_keys
+  keys="/etc/ssh/sandman_authorized_keys/$SANDMAN_USER"
+  [ -s "$keys" ] || printf '%s\n' "$SANDMAN_AUTHORIZED_KEYS" > "$keys"
+  chmod 0755 /etc/ssh/sandman_authorized_keys
+  chmod 0644 "$keys"
+fi
 
 # First login into a new workspace: give it the usual dotfiles.
 if [ -d /etc/skel ] && [ ! -e "$home/.profile" ]; then
@@ -100,11 +107,13 @@ for name in PATH LD_LIBRARY_PATH CUDA_VERSION NVIDIA_VISIBLE_DEVICES NVIDIA_DRIV
   setenv="$setenv \"$name=$value\""
 done
 
-# `extend` rewrites the banner too.
-[ -e /etc/sandman/motd-written ] || {
+# The login banner: the session's file, or written once (`extend` rewrites it inside).
+if [ -s "$session_files/motd" ]; then
+  ln -sfn "$session_files/motd" /etc/motd
+elif [ ! -e /etc/sandman/motd-written ]; then
   printf '%s\n' "${SANDMAN_BANNER:-sandman session}" > /etc/motd
   mkdir -p /etc/sandman && : > /etc/sandman/motd-written
-}
+fi
 
 # The host key and its certificate from this host's sandman CA, put in place before the first
 # start; without them (an older sandman), a key of the container's own, made once.
@@ -128,7 +137,7 @@ HostKey $hostkey
 $hostcert
 PermitRootLogin no
 AllowUsers $SANDMAN_USER
-AuthorizedKeysFile /etc/ssh/sandman_authorized_keys/%u
+AuthorizedKeysFile $keys
 PubkeyAuthentication yes
 PasswordAuthentication $PASSWORD_AUTH
 KbdInteractiveAuthentication no

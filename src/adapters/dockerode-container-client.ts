@@ -111,12 +111,15 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
   }
 
   async imageExists(reference: string): Promise<boolean> {
+    return (await this.imageLabels(reference)) !== undefined;
+  }
+
+  async imageLabels(reference: string): Promise<Record<string, string> | undefined> {
     return this.#call(`inspect image ${reference}`, async (docker) => {
       try {
-        await docker.getImage(reference).inspect();
-        return true;
+        return (await docker.getImage(reference).inspect()).Config?.Labels ?? {};
       } catch (error) {
-        if (httpStatus(error) === 404) return false;
+        if (httpStatus(error) === 404) return undefined;
         throw error;
       }
     });
@@ -267,16 +270,11 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
             Target: spec.mount.target,
             ReadOnly: false,
           },
-          ...(spec.keyMount
-            ? [
-                {
-                  Type: 'bind' as const,
-                  Source: spec.keyMount.source,
-                  Target: spec.keyMount.target,
-                  ReadOnly: true,
-                },
-              ]
-            : []),
+          ...[spec.keyMount, spec.filesMount].flatMap((mount) =>
+            mount
+              ? [{Type: 'bind' as const, Source: mount.source, Target: mount.target, ReadOnly: true}]
+              : [],
+          ),
         ],
         CapDrop: ['ALL'],
         CapAdd: spec.capAdd,

@@ -73,6 +73,10 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     return this.#local.imageExists(reference);
   }
 
+  imageLabels(reference: string): Promise<Record<string, string> | undefined> {
+    return this.#local.imageLabels(reference);
+  }
+
   buildImage(options: Parameters<ContainerClient['buildImage']>[0]): Promise<void> {
     return this.#local.buildImage(options);
   }
@@ -157,7 +161,8 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
 
   async createContainer(spec: ContainerSpec): Promise<string> {
     // A host directory exists on this host only; a service takes its files as secrets.
-    if (spec.keyMount) throw new Error('a Swarm service cannot mount a host key directory; give its files');
+    if (spec.keyMount || spec.filesMount)
+      throw new Error('a Swarm service cannot mount a host directory of the session; give its files');
     return this.#call(`create service ${spec.name}`, async (docker) => {
       // Secrets are Swarm's way to put files in a container before it starts.
       const secrets = [];

@@ -2,9 +2,12 @@ import {chmod, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promi
 import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
-import {HOST_KEY_FILES, type KeyStore} from '../key-store.js';
+import {HOST_KEY_FILES, SESSION_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
 
-/** Key files in one directory (0700): private keys 0600, never overwritten; host key directories 0700. */
+/**
+ * Key files in one directory (0700): private keys 0600, never overwritten; host key directories 0700;
+ * session files directories 0755.
+ */
 export class FsKeyStore implements KeyStore {
   constructor(readonly dir: string) {}
 
@@ -56,13 +59,43 @@ export class FsKeyStore implements KeyStore {
     }
   }
 
+  async writeSessionFiles(sessionId: string, files: SessionFiles): Promise<string> {
+    const dir = this.#filesDir(sessionId);
+    try {
+      await this.#ensureDir(this.dir);
+      // Read by the session's user in the container (sshd opens authorized_keys as them).
+      await mkdir(dir, {recursive: true, mode: 0o755});
+      await chmod(dir, 0o755);
+      await this.#replace(path.join(dir, SESSION_FILES.authorizedKeys), files.authorizedKeys, 0o644);
+      await this.#replace(path.join(dir, SESSION_FILES.motd), files.motd, 0o644);
+    } catch (error) {
+      throw new SandmanError('FAILURE', `cannot write session files in ${dir}: ${(error as Error).message}`);
+    }
+    return dir;
+  }
+
+  async sessionFilesDir(sessionId: string): Promise<string | undefined> {
+    const dir = this.#filesDir(sessionId);
+    const found = await stat(dir).catch(() => undefined);
+    return found?.isDirectory() ? dir : undefined;
+  }
+
+  async removeSessionFiles(sessionId: string): Promise<void> {
+    await rm(this.#filesDir(sessionId), {recursive: true, force: true});
+  }
+
   async remove(sessionId: string): Promise<void> {
     await rm(this.pathFor(sessionId), {force: true});
     await rm(this.#hostDir(sessionId), {recursive: true, force: true});
+    await this.removeSessionFiles(sessionId);
   }
 
   #hostDir(sessionId: string): string {
     return `${this.pathFor(sessionId)}.host`;
+  }
+
+  #filesDir(sessionId: string): string {
+    return `${this.pathFor(sessionId)}.session`;
   }
 
   async #ensureDir(dir: string): Promise<void> {

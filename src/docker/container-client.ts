@@ -23,6 +23,11 @@ export interface ContainerSpec {
    * renews in place); not in Swarm mode, where they are files.
    */
   keyMount?: {source: string; target: string};
+  /**
+   * A host directory mounted read-only: the session's authorized_keys and login banner, which
+   * sandman rewrites in place (an image labelled IMAGE_LABELS.sessionFiles only).
+   */
+  filesMount?: {source: string; target: string};
   /** Files in place before the first start (Swarm mode: the host key and its certificate), owned by root. */
   files: ContainerFile[];
   capAdd: string[];
@@ -80,6 +85,8 @@ export interface ContainerClient {
   /** Fails with exit 6 when the engine cannot be reached. */
   ping(): Promise<void>;
   imageExists(reference: string): Promise<boolean>;
+  /** The image's labels; undefined when the engine has no such image. */
+  imageLabels(reference: string): Promise<Record<string, string> | undefined>;
   /** The engine's storage driver and the filesystem under it (`docker info`): what --storage-opt size needs. */
   storage(): Promise<{driver: string; backingFilesystem: string | null}>;
   /** Whether the network lets containers talk to each other; undefined when it does not exist. */

@@ -15,7 +15,7 @@ import {
 } from '../errors.js';
 import {isPending, type GpuAllocation, type GpuPlan} from '../gpu/gpu-allocator.js';
 import type {HostCredentials} from '../host-identity.js';
-import {containerName, LABELS} from '../labels.js';
+import {containerName, IMAGE_LABELS, LABELS} from '../labels.js';
 import {allocatePort} from '../ports.js';
 import {generateKeyPair} from '../ssh/ssh-keys.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
@@ -180,9 +180,9 @@ export class CreateWorkflow {
     // 2. Outside systems that must be there before anything is reserved, asked at once (nvidia-smi
     // alone can take longer than the engine's answers); their refusals keep their order: the
     // engine, the Swarm placement, the image, the GPUs.
-    const [pinged, imageFound, planned, hostName] = await Promise.allSettled([
+    const [pinged, imageLabels, planned, hostName] = await Promise.allSettled([
       docker.ping(),
-      docker.imageExists(config.image),
+      docker.imageLabels(config.image),
       // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
       cluster ? Promise.resolve(undefined) : this.#deps.gpus.plan(request.gpu),
       // Swarm mode: the node's address, settled when the node is (see chooseNode).
@@ -199,11 +199,15 @@ export class CreateWorkflow {
           gpu: request.gpu,
         })
       : undefined;
-    if (!settled(imageFound)) {
+    const labels = settled(imageLabels);
+    if (!labels) {
       throw dependencyUnavailable(
         `image ${config.image} not found in the Docker engine; build it with "sandman image build" (or set --image)`,
       );
     }
+    // An image that reads the session's files from the host: start and extend then rewrite them
+    // there instead of copying them into the container (Swarm mode: files on another node, no).
+    const filesOnHost = !cluster && labels[IMAGE_LABELS.sessionFiles] === '1';
     const gpuPlan = placement ? {pick: () => null, note: placement.note} : settled(planned)!;
     const sshHost = settled(hostName);
 
@@ -254,6 +258,8 @@ export class CreateWorkflow {
       let hostCredentials: HostCredentials | undefined;
       let hostKey: HostKeyPlace | undefined;
       let gatewayKey = '';
+      let sessionFilesDir: string | undefined;
+      const accepted = authorizedKeys;
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
         this.#ctx.issueHostCredentials(record, placement?.principals).then(async (issued) => {
@@ -277,12 +283,19 @@ export class CreateWorkflow {
             () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#ctx.instance}),
           )
           // The SSH gateway reaches the session from the network's own address (README "The SSH gateway").
-          .then(async (gateways) => (gatewayKey = await this.#ctx.gatewayKey(gateways))),
+          .then(async (gateways) => (gatewayKey = await this.#ctx.gatewayKey(gateways)))
+          // Its keys (the gateway's among them) and banner, where an image that reads them from the
+          // host finds them (README "Files").
+          .then(async () => {
+            if (!filesOnHost) return;
+            const files = this.#ctx.sessionFiles({...record, gateway_key: gatewayKey || undefined}, accepted);
+            sessionFilesDir = await keys.writeSessionFiles(record.id, files);
+          }),
       ]);
       this.#deps.progress?.('Starting the container');
       if (gatewayKey) record = {...record, gateway_key: gatewayKey};
       const made = docker.createContainer({
-        ...this.#ctx.containerSpec(record, authorizedKeys, userEnv, request.password, hostKey),
+        ...this.#ctx.containerSpec(record, accepted, userEnv, request.password, hostKey, sessionFilesDir),
         ...(placement ? swarmSpec(record, placement) : {}),
       });
       // The rules are checked while the engine makes the container (iptables runs beside it): they

@@ -1,4 +1,5 @@
 import {isSandmanError, SandmanError} from '../errors.js';
+import {IMAGE_LABELS} from '../labels.js';
 import {isPending, type GpuAllocation, type PendingMigDevice} from '../gpu/gpu-allocator.js';
 import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import {
@@ -76,6 +77,14 @@ export class ResumeWorkflow {
     );
     await docker.removeContainer(session.container_id ?? session.container_name);
     const credentials = await this.#ctx.issueHostCredentials(session);
+    // The new container runs today's image: it reads the session's files from the host only if
+    // that image does; otherwise they go back inside the container (from its environment).
+    const labels = await docker.imageLabels(this.#deps.config.image);
+    let sessionFilesDir = await this.#deps.keys.sessionFilesDir(session.id);
+    if (sessionFilesDir && labels?.[IMAGE_LABELS.sessionFiles] !== '1') {
+      await this.#deps.keys.removeSessionFiles(session.id);
+      sessionFilesDir = undefined;
+    }
     const containerId = await docker.createContainer(
       this.#ctx.containerSpec(
         session,
@@ -83,6 +92,7 @@ export class ResumeWorkflow {
         userEnv,
         session.password_auth ?? false,
         await this.#ctx.placeHostKey(session, credentials),
+        sessionFilesDir,
       ),
     );
     await docker.startContainer(containerId);

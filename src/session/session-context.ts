@@ -14,7 +14,7 @@ import {
   type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
 import type {AuditEntry, AuditLog} from '../audit-log.js';
-import {HOST_KEY_FILES, type KeyStore} from '../key-store.js';
+import {HOST_KEY_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
 import {LABELS} from '../labels.js';
 import type {Locks} from '../locks.js';
@@ -207,6 +207,8 @@ export const CONTAINER_PATHS = {
   hostCertificate: `${HOST_KEY_DIR}/${HOST_KEY_FILES.certificate}`,
   authorizedKeys: (user: string) => `/etc/ssh/sandman_authorized_keys/${user}`,
   motd: '/etc/motd',
+  /** The session files directory (an image labelled IMAGE_LABELS.sessionFiles reads it). */
+  sessionFilesDir: '/etc/sandman/session',
 };
 
 /** The keys a session's sshd accepts: the user's, and the gateway's line when it has one. */
@@ -282,13 +284,15 @@ export class SessionContext {
     password: boolean,
     /** Absent: the container's image has them already (a committed container of an earlier sandman's session). */
     hostKey?: HostKeyPlace,
+    /** The session files directory to mount; absent: the files are inside the container. */
+    sessionFilesDir?: string,
   ): ContainerSpec {
     const {config} = this.deps;
     const env = [
       `SANDMAN_USER=${record.user}`,
       `SANDMAN_UID=${record.uid}`,
       `SANDMAN_SESSION_ID=${record.id}`,
-      `SANDMAN_AUTHORIZED_KEYS=${authorizedKeysUntil(withGatewayKey(authorizedKeys, record), record.expires_at)}`,
+      `SANDMAN_AUTHORIZED_KEYS=${this.sessionFiles(record, authorizedKeys).authorizedKeys}`,
       `SANDMAN_PASSWORD_AUTH=${password ? 'yes' : 'no'}`,
       `SANDMAN_EXPIRES_AT=${record.expires_at}`,
       `SANDMAN_BANNER=${loginBanner(record)}`,
@@ -312,6 +316,9 @@ export class SessionContext {
       mount: {source: record.workspace, target: `/home/${record.user}`},
       ...(hostKey && 'dir' in hostKey
         ? {keyMount: {source: hostKey.dir, target: CONTAINER_PATHS.hostKeyDir}}
+        : {}),
+      ...(sessionFilesDir
+        ? {filesMount: {source: sessionFilesDir, target: CONTAINER_PATHS.sessionFilesDir}}
         : {}),
       files: hostKey && 'credentials' in hostKey ? hostKeyFiles(hostKey.credentials) : [],
       capAdd: SSHD_CAPABILITIES,
@@ -346,21 +353,27 @@ export class SessionContext {
 
   /**
    * What in a container says when its session ends (README "Connecting"): the login banner, the
-   * authorized_keys' expiry-time and the host certificate's validity. The certificate is written
-   * now when it lives in the session's host key directory; the rest is returned as files for the
-   * container. Extend puts them into the running container (sshd re-reads on SIGHUP), start into
-   * the stopped one before it starts.
+   * authorized_keys' expiry-time and the host certificate's validity. Each is written now where the
+   * container reads it from the host (the session's host key and session files directories); what
+   * the container keeps inside (a session an earlier sandman or image made, Swarm mode) is returned
+   * as files: extend puts them into the running container (sshd re-reads on SIGHUP), start into the
+   * stopped one before it starts.
    */
   async renewExpiry(session: SessionRecord): Promise<ContainerFile[]> {
-    const files: ContainerFile[] = [
-      {path: CONTAINER_PATHS.motd, content: loginBanner(session) + '\n', mode: 0o644},
-    ];
-    if (session.authorized_keys)
-      files.push({
-        path: CONTAINER_PATHS.authorizedKeys(session.user),
-        content: authorizedKeysUntil(withGatewayKey(session.authorized_keys, session), session.expires_at),
-        mode: 0o644,
-      });
+    const files: ContainerFile[] = [];
+    const contents = this.sessionFiles(session, session.authorized_keys ?? '');
+    // Its files directory (an image that reads one): rewritten here, nothing goes into the container.
+    if (!this.deps.cluster && session.authorized_keys && (await this.deps.keys.sessionFilesDir(session.id)))
+      await this.deps.keys.writeSessionFiles(session.id, contents);
+    else {
+      files.push({path: CONTAINER_PATHS.motd, content: contents.motd, mode: 0o644});
+      if (session.authorized_keys)
+        files.push({
+          path: CONTAINER_PATHS.authorizedKeys(session.user),
+          content: contents.authorizedKeys,
+          mode: 0o644,
+        });
+    }
     if (session.host_public_key) {
       const certificate = await this.deps.hostIdentity.renew({
         hostPublicKey: session.host_public_key,
@@ -372,6 +385,17 @@ export class SessionContext {
       else files.push({path: CONTAINER_PATHS.hostCertificate, content: certificate, mode: 0o644});
     }
     return files;
+  }
+
+  /**
+   * What the session's sshd reads at each login: its keys (the gateway's line included), each
+   * allowed until the session's expiry, and the login banner.
+   */
+  sessionFiles(record: SessionRecord, authorizedKeys: string): SessionFiles {
+    return {
+      authorizedKeys: authorizedKeysUntil(withGatewayKey(authorizedKeys, record), record.expires_at),
+      motd: loginBanner(record) + '\n',
+    };
   }
 
   /**

@@ -279,7 +279,7 @@ export class StopStartWorkflow {
       ? Promise.resolve()
       : this.#ctx
           .renewExpiry({...session, expires_at: expires})
-          .then((files) => docker.putFiles(ownContainer, files));
+          .then((files) => (files.length > 0 ? docker.putFiles(ownContainer, files) : undefined));
     // Settled either way before anything below throws (no write racing an undo).
     const filesSettled = filesWritten.then(
       () => undefined,
@@ -450,14 +450,19 @@ export class StopStartWorkflow {
     await docker.commitContainer(old, image);
     const userEnv = userEnvOf((await docker.containerEnv(old)) ?? []);
     const name = `${containerName(record.user, record.id)}-${Date.now().toString(36)}`;
-    // The same host key: its directory, or (a session an earlier sandman made) inside the image.
-    const hostKeyDir = await this.#deps.keys.hostKeyDir(record.id);
+    // The same host key and session files: their directories, or (a session an earlier sandman or
+    // image made) inside the image.
+    const [hostKeyDir, sessionFilesDir] = await Promise.all([
+      this.#deps.keys.hostKeyDir(record.id),
+      this.#deps.keys.sessionFilesDir(record.id),
+    ]);
     const spec = this.#ctx.containerSpec(
       {...record, container_name: name},
       record.authorized_keys ?? '',
       userEnv,
       record.password_auth ?? false,
       hostKeyDir ? {dir: hostKeyDir} : undefined,
+      sessionFilesDir,
     );
     this.#deps.progress?.('Starting a container on the new device');
     const id = await docker.createContainer({...spec, image, files: await this.#ctx.renewExpiry(record)});

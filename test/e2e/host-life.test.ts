@@ -137,19 +137,22 @@ describe('restarts', () => {
     expect((await sandbox.run(['session', 'rm', 'carol'])).exitCode).toBe(0);
   });
 
-  it('extend renews the host certificate and the key’s expiry inside the container', async () => {
+  it('extend renews the host certificate, the key’s expiry and the banner inside the container', async () => {
     const dave = await create('dave', ['--no-gpu', '--ttl', '30m']);
     const extended = await sandbox.json<{expires_at: string}>(['session', 'extend', 'dave', '--ttl', '1h']);
     expect(extended.exitCode).toBe(0);
+    // What sshd reads (sshd -T prints its AuthorizedKeysFile), as the container sees it.
     const keys = await execa('docker', [
       'exec',
       dave.container_id,
-      'cat',
-      '/etc/ssh/sandman_authorized_keys/dave',
+      'sh',
+      '-c',
+      'cat "$(/usr/sbin/sshd -T | awk \'$1 == "authorizedkeysfile" { print $2 }\')"; cat /etc/motd',
     ]);
     expect(keys.stdout).toMatch(
       new RegExp(`^expiry-time="${extended.body.expires_at.replace(/[-:TZ]/g, '')}Z" ssh-ed25519 `),
     );
+    expect(keys.stdout).toContain(`Expires  ${extended.body.expires_at.replace('T', ' ').slice(0, 16)} UTC`);
     const {until} = await presentedCertificate(dave, 'dave');
     expect(new Date(until + 'Z').toISOString().replace('.000', '')).toBe(extended.body.expires_at);
     expect((await sandbox.run(['session', 'rm', 'dave'])).exitCode).toBe(0);

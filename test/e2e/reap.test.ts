@@ -81,7 +81,11 @@ describe('sandman reap', () => {
     const state = await readState(sandbox.stateFile);
     expect(state.sessions.map((s) => s.user)).toEqual(['young']);
     // The live session's private key and host key directory stay; the expired one's are gone.
-    expect((await sandbox.keyFiles()).sort()).toEqual([live.session_id, `${live.session_id}.host`]);
+    expect((await sandbox.keyFiles()).sort()).toEqual([
+      live.session_id,
+      `${live.session_id}.host`,
+      `${live.session_id}.session`,
+    ]);
     expect((await stat(expired.body.workspace)).isDirectory()).toBe(true);
     // The slice is free again, and the port can be handed out again.
     const available = await sandbox.json<{devices: Array<{uuid: string}>}>(['gpu', 'available'], {env: gpu});

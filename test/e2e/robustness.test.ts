@@ -561,6 +561,24 @@ describe('isolation, checked from inside real sessions over SSH', () => {
     ]);
   });
 
+  it('the session files directory is mounted read-only: the user reads her keys and banner, and changes neither', async () => {
+    const result = await inside(
+      alice,
+      'isoalice',
+      'awk \'$5 == "/etc/sandman/session" { print $6 }\' /proc/self/mountinfo | cut -d, -f1; ' +
+        'grep -c "^expiry-time=" /etc/sandman/session/authorized_keys; head -1 /etc/motd; ' +
+        'echo x >> /etc/sandman/session/authorized_keys 2>/dev/null; echo "append=$?"; ' +
+        'touch /etc/sandman/session/x 2>/dev/null; echo "write=$?"',
+    );
+    expect(result.stdout.split('\n')).toEqual([
+      'ro',
+      expect.stringMatching(/^[1-9]\d*$/),
+      `sandman session ${alice.session_id} for isoalice`,
+      expect.stringMatching(/^append=[1-9]\d*$/),
+      expect.stringMatching(/^write=[1-9]\d*$/),
+    ]);
+  });
+
   it("one session cannot open a TCP connection to another session's container", async () => {
     const bobIp = (
       await execa('docker', [
@@ -603,14 +621,15 @@ describe('isolation, checked from inside real sessions over SSH', () => {
     const mounts = JSON.parse(
       (await execa('docker', ['inspect', '-f', '{{json .Mounts}}', alice.container_id])).stdout,
     );
-    // Her own home, and read-only her own session's host key directory: nothing of bob's.
-    // (The engine lists mounts from a map, in no fixed order.)
+    // Her own home, and read-only her own session's host key and session files directories:
+    // nothing of bob's. (The engine lists mounts from a map, in no fixed order.)
     const held = mounts.map((mount: {Source: string; RW: boolean}) => [mount.Source, mount.RW]);
-    expect(held).toHaveLength(2);
+    expect(held).toHaveLength(3);
     expect(held).toEqual(
       expect.arrayContaining([
         [alice.workspace, true],
         [path.join(sandbox.keysDir, `${alice.session_id}.host`), false],
+        [path.join(sandbox.keysDir, `${alice.session_id}.session`), false],
       ]),
     );
   });

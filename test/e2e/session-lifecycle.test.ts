@@ -195,8 +195,11 @@ describe('a session from create to rm, over real SSH', () => {
     expect(session.ssh_private_key).toBeNull();
     expect(session.ssh_private_key_path).toBeNull();
     expect(session.ssh_command).toBe(`ssh -p ${session.ssh_port} carol@127.0.0.1`);
-    // No private key on the host: only the session's host key directory.
-    expect(await sandbox.keyFiles()).toEqual([`${session.session_id}.host`]);
+    // No private key on the host: only the session's host key and session files directories.
+    expect((await sandbox.keyFiles()).sort()).toEqual([
+      `${session.session_id}.host`,
+      `${session.session_id}.session`,
+    ]);
     expect((await sshRun(keyFile, session.ssh_port, 'carol', 'id -un')).stdout).toBe('carol');
     expect((await sandbox.run(['session', 'rm', 'carol'])).exitCode).toBe(0);
 
@@ -331,9 +334,9 @@ describe('a session from create to rm, over real SSH', () => {
     expect(host.Memory).toBe(512 * 1024 * 1024);
     expect(host.NanoCpus).toBe(1.5e9);
     const mounts = JSON.parse((await execa('docker', ['inspect', '-f', '{{json .Mounts}}', id])).stdout);
-    // The home, and read-only the session's host key directory: nothing else of the host.
-    // (The engine lists mounts from a map, in no fixed order.)
-    expect(mounts).toHaveLength(2);
+    // The home, and read-only the session's host key and session files directories: nothing else
+    // of the host. (The engine lists mounts from a map, in no fixed order.)
+    expect(mounts).toHaveLength(3);
     expect(mounts).toEqual(
       expect.arrayContaining([
         expect.objectContaining({
@@ -346,6 +349,12 @@ describe('a session from create to rm, over real SSH', () => {
           Type: 'bind',
           Source: path.join(sandbox.keysDir, `${sessionId}.host`),
           Destination: '/etc/ssh/sandman',
+          RW: false,
+        }),
+        expect.objectContaining({
+          Type: 'bind',
+          Source: path.join(sandbox.keysDir, `${sessionId}.session`),
+          Destination: '/etc/sandman/session',
           RW: false,
         }),
       ]),

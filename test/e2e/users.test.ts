@@ -72,8 +72,11 @@ describe('registered users', () => {
     const first = await sandbox.json<Created>(['session', 'create', 'alice']);
     expect(first.exitCode).toBe(0);
     expect([first.body.ssh_private_key, first.body.ssh_private_key_path]).toEqual([null, null]);
-    // No private key on the host: only the session's host key directory.
-    expect(await sandbox.keyFiles()).toEqual([`${first.body.session_id}.host`]);
+    // No private key on the host: only the session's host key and session files directories.
+    expect((await sandbox.keyFiles()).sort()).toEqual([
+      `${first.body.session_id}.host`,
+      `${first.body.session_id}.session`,
+    ]);
     for (const key of ['laptop', 'desktop'])
       expect((await login(key, first.body.ssh_port)).stdout, key).toBe('alice');
     expect((await login('other', first.body.ssh_port)).exitCode).not.toBe(0);

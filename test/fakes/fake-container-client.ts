@@ -8,6 +8,7 @@ import type {
   RemoveOutcome,
 } from '../../src/docker/container-client.js';
 import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
+import {IMAGE_LABELS} from '../../src/labels.js';
 
 type Step =
   | 'ping'
@@ -32,6 +33,8 @@ export class FakeContainerClient implements ContainerClient {
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Set<string>();
   readonly images = new Set<string>(['sandman/workspace:latest']);
+  /** Labels per image; an image without an entry has those of today's `sandman image build`. */
+  readonly labels = new Map<string, Record<string, string>>();
   readonly failing = new Set<Step>();
   /** Image references made by commitContainer, in order. */
   readonly commits: string[] = [];
@@ -52,6 +55,12 @@ export class FakeContainerClient implements ContainerClient {
   }
   async imageExists(reference: string): Promise<boolean> {
     return this.images.has(reference);
+  }
+  async imageLabels(reference: string): Promise<Record<string, string> | undefined> {
+    if (!this.images.has(reference)) return undefined;
+    return (
+      this.labels.get(reference) ?? {[IMAGE_LABELS.image]: 'workspace', [IMAGE_LABELS.sessionFiles]: '1'}
+    );
   }
   async storage(): Promise<{driver: string; backingFilesystem: string | null}> {
     return {driver: 'overlay2', backingFilesystem: 'extfs'};

@@ -6,7 +6,7 @@ import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
 import {generateKeyPair, type KeyPair} from '../../src/ssh/ssh-keys.js';
 import type {Firewall, RuleState} from '../../src/network/firewall.js';
 import {chainNames, firewallPlan, type NetworkPolicy} from '../../src/network/network-policy.js';
-import type {KeyStore} from '../../src/key-store.js';
+import type {KeyStore, SessionFiles} from '../../src/key-store.js';
 import type {LockName, Locks} from '../../src/locks.js';
 import type {Processes} from '../../src/processes.js';
 import type {SshConnections} from '../../src/ssh/ssh-connections.js';
@@ -79,9 +79,22 @@ export class FakeKeyStore implements KeyStore {
     if (!host) throw new SandmanError('FAILURE', `session ${sessionId} has no host key directory (fake)`);
     host.certificate = certificate;
   }
+  /** Session files directories: session → its authorized_keys and banner. */
+  readonly sessionFiles = new Map<string, SessionFiles>();
+  async writeSessionFiles(sessionId: string, files: SessionFiles): Promise<string> {
+    this.sessionFiles.set(sessionId, {...files});
+    return `${this.pathFor(sessionId)}.session`;
+  }
+  async sessionFilesDir(sessionId: string): Promise<string | undefined> {
+    return this.sessionFiles.has(sessionId) ? `${this.pathFor(sessionId)}.session` : undefined;
+  }
+  async removeSessionFiles(sessionId: string): Promise<void> {
+    this.sessionFiles.delete(sessionId);
+  }
   async remove(sessionId: string): Promise<void> {
     this.files.delete(sessionId);
     this.hostKeys.delete(sessionId);
+    this.sessionFiles.delete(sessionId);
   }
 }
 

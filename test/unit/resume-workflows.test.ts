@@ -79,6 +79,27 @@ describe('reap after a reboot', () => {
     );
     expect(container?.files.size).toBe(0);
     expect(world.keys.files.has(bob.session_id)).toBe(true);
+    // Its keys and banner: the same session files directory, mounted again.
+    expect(container?.spec.filesMount).toEqual({
+      source: await world.keys.sessionFilesDir(bob.session_id),
+      target: '/etc/sandman/session',
+    });
+  });
+
+  it("gives the session's files back to the container when today's image does not read them from the host", async () => {
+    const world = fakeWorld({smi: FakeNvidiaSmi.a100()});
+    const bob = await create(world, 'bob', '1g.5gb');
+    expect(await world.keys.sessionFilesDir(bob.session_id)).toBeDefined();
+    stopAll(world);
+    world.smi.reboot();
+    world.docker.labels.set(world.config.image, {});
+    await world.reaper.run({dryRun: false});
+    const [container] = world.docker.containers.values();
+    expect(container?.spec.filesMount).toBeUndefined();
+    expect(await world.keys.sessionFilesDir(bob.session_id)).toBeUndefined();
+    // The entrypoint writes them from its environment; the next extend copies them in.
+    await world.sessions.extend('bob', '10m');
+    expect([...container!.files.keys()]).toContain('/etc/ssh/sandman_authorized_keys/bob');
   });
 
   it('ends a session whose profile no longer exists, with the reason in the audit log', async () => {

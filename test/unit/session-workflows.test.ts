@@ -60,6 +60,16 @@ describe('session create', () => {
       source: `/fake/keys/${created.session_id}.host`,
       target: '/etc/ssh/sandman',
     });
+    // Its keys (each until the expiry) and banner: in its session files directory, mounted read-only.
+    expect(container?.spec.filesMount).toEqual({
+      source: `/fake/keys/${created.session_id}.session`,
+      target: '/etc/sandman/session',
+    });
+    const until = new Date(created.expires_at).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    expect(world.keys.sessionFiles.get(created.session_id)).toEqual({
+      authorizedKeys: expect.stringMatching(new RegExp(`^expiry-time="${until}Z?" ssh-ed25519 `)),
+      motd: expect.stringContaining(created.session_id),
+    });
     expect(container?.files.size).toBe(0);
     expect(world.workspaces.dirs.get('/srv/workspaces/alice')).toBe(created.uid);
     expect(world.audit).toEqual([
@@ -220,15 +230,33 @@ describe('session extend', () => {
     const extended = await world.sessions.extend('alice', '90m');
     expect(Date.parse(extended.expires_at) - Date.parse(created.expires_at)).toBe(90 * 60_000);
     expect(await exitCodeOf(world.sessions.extend('alice', '1h'))).toBe(2);
-    // The certificate is renewed in the host key directory; banner and keys go into the container.
+    // The certificate is renewed in the host key directory, banner and keys in the session files
+    // directory: nothing is copied into the container.
     expect(world.keys.hostKeys.get(created.session_id)?.certificate).toContain(
       `until ${new Date(extended.expires_at).toISOString()}`,
     );
+    const until = new Date(extended.expires_at).toISOString().replace(/[-:T]/g, '').slice(0, 14);
+    expect(world.keys.sessionFiles.get(created.session_id)?.authorizedKeys).toContain(
+      `expiry-time="${until}`,
+    );
     const [container] = world.docker.containers.values();
+    expect(container!.files.size).toBe(0);
+    expect(world.docker.calls.filter((call) => call.startsWith('putFiles'))).toEqual([]);
+  });
+
+  it('on an image that keeps them inside (an older image build), extend copies banner and keys in', async () => {
+    const world = fakeWorld();
+    world.docker.labels.set(world.config.image, {'io.sandman.image': 'workspace'});
+    const created = await world.sessions.create(request('alice', {ttl: '1h'}));
+    const [container] = world.docker.containers.values();
+    expect(container?.spec.filesMount).toBeUndefined();
+    expect(world.keys.sessionFiles.size).toBe(0);
+    await world.sessions.extend('alice', '30m');
     expect([...container!.files.keys()].sort()).toEqual([
       '/etc/motd',
       '/etc/ssh/sandman_authorized_keys/alice',
     ]);
+    expect(container!.files.get('/etc/motd')?.content).toContain(created.session_id);
   });
 
   it('wins against a reap that planned to remove the expired session: the reap skips it', async () => {

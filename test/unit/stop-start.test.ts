@@ -59,9 +59,45 @@ describe('session stop', () => {
       image: stored.committed_image,
       hostPort: alice.ssh_port,
     });
+    // The new container mounts the same session files directory, with the new expiry in it.
+    expect(spec.filesMount).toEqual({
+      source: `/fake/keys/${stored.id}.session`,
+      target: '/etc/sandman/session',
+    });
+    expect(world.keys.sessionFiles.get(stored.id)?.motd).toContain(
+      stored.expires_at.replace('T', ' ').slice(0, 16),
+    );
     // Its image goes with the session.
     await world.sessions.remove(['alice']);
     expect(world.docker.images.has(stored.committed_image!)).toBe(false);
+    expect(world.keys.sessionFiles.has(stored.id)).toBe(false);
+  });
+
+  it('start rewrites the keys and banner in the session files directory and copies nothing into the container', async () => {
+    const world = fakeWorld();
+    await world.sessions.create(slice('alice', {gpu: {kind: 'none'}}));
+    await world.sessions.stop('alice');
+    world.clock.advance(60 * 60_000);
+    await world.sessions.start('alice');
+    const stored = await record(world, 'alice');
+    const until = stored.expires_at.replace(/[-:T]/g, '').replace(/Z$/, '');
+    expect(world.keys.sessionFiles.get(stored.id)?.authorizedKeys).toContain(`expiry-time="${until}Z"`);
+    expect(world.docker.calls.filter((call) => call.startsWith('putFiles'))).toEqual([]);
+  });
+
+  it('start copies keys and banner into a container whose image keeps them inside, before it starts', async () => {
+    const world = fakeWorld();
+    world.docker.labels.set(world.config.image, {});
+    await world.sessions.create(slice('alice', {gpu: {kind: 'none'}}));
+    await world.sessions.stop('alice');
+    world.clock.advance(60 * 60_000);
+    await world.sessions.start('alice');
+    const stored = await record(world, 'alice');
+    const until = stored.expires_at.replace(/[-:T]/g, '').replace(/Z$/, '');
+    const files = world.docker.containers.get(stored.container_id!)!.files;
+    expect(files.get('/etc/ssh/sandman_authorized_keys/alice')?.content).toContain(`expiry-time="${until}Z"`);
+    const steps = world.docker.calls.filter((call) => /^(putFiles|startContainer)/.test(call));
+    expect(steps.slice(-2).map((call) => call.split(' ')[0])).toEqual(['putFiles', 'startContainer']);
   });
 
   it('start with its device still free takes it back without a commit', async () => {

@@ -45,9 +45,7 @@ export class FsKeyStore implements KeyStore {
   }
 
   async hostKeyDir(sessionId: string): Promise<string | undefined> {
-    const dir = this.#hostDir(sessionId);
-    const found = await stat(dir).catch(() => undefined);
-    return found?.isDirectory() ? dir : undefined;
+    return present(this.#hostDir(sessionId));
   }
 
   async renewHostCertificate(sessionId: string, certificate: string): Promise<void> {
@@ -64,8 +62,7 @@ export class FsKeyStore implements KeyStore {
     try {
       await this.#ensureDir(this.dir);
       // Read by the session's user in the container (sshd opens authorized_keys as them).
-      await mkdir(dir, {recursive: true, mode: 0o755});
-      await chmod(dir, 0o755);
+      await this.#ensureDir(dir, 0o755);
       await this.#replace(path.join(dir, SESSION_FILES.authorizedKeys), files.authorizedKeys, 0o644);
       await this.#replace(path.join(dir, SESSION_FILES.motd), files.motd, 0o644);
     } catch (error) {
@@ -75,9 +72,7 @@ export class FsKeyStore implements KeyStore {
   }
 
   async sessionFilesDir(sessionId: string): Promise<string | undefined> {
-    const dir = this.#filesDir(sessionId);
-    const found = await stat(dir).catch(() => undefined);
-    return found?.isDirectory() ? dir : undefined;
+    return present(this.#filesDir(sessionId));
   }
 
   async removeSessionFiles(sessionId: string): Promise<void> {
@@ -98,10 +93,10 @@ export class FsKeyStore implements KeyStore {
     return `${this.pathFor(sessionId)}.session`;
   }
 
-  async #ensureDir(dir: string): Promise<void> {
-    await mkdir(dir, {recursive: true, mode: 0o700});
+  async #ensureDir(dir: string, mode = 0o700): Promise<void> {
+    await mkdir(dir, {recursive: true, mode});
     // mkdir's mode is filtered by the umask and ignored for an existing directory: set it outright.
-    await chmod(dir, 0o700);
+    await chmod(dir, mode);
   }
 
   /**
@@ -114,4 +109,10 @@ export class FsKeyStore implements KeyStore {
     await chmod(temp, mode);
     await rename(temp, file);
   }
+}
+
+/** The directory, when it is one. */
+async function present(dir: string): Promise<string | undefined> {
+  const found = await stat(dir).catch(() => undefined);
+  return found?.isDirectory() ? dir : undefined;
 }

@@ -73,14 +73,19 @@ describe('session stop', () => {
     expect(world.keys.sessionFiles.has(stored.id)).toBe(false);
   });
 
-  it('start rewrites the keys and banner in the session files directory and copies nothing into the container', async () => {
-    const world = fakeWorld();
+  /** alice's session without a GPU, stopped, and started an hour later; its record and new expiry stamp. */
+  const startedAnHourLater = async (world: World) => {
     await world.sessions.create(slice('alice', {gpu: {kind: 'none'}}));
     await world.sessions.stop('alice');
     world.clock.advance(60 * 60_000);
     await world.sessions.start('alice');
     const stored = await record(world, 'alice');
-    const until = stored.expires_at.replace(/[-:T]/g, '').replace(/Z$/, '');
+    return {stored, until: stored.expires_at.replace(/[-:T]/g, '').replace(/Z$/, '')};
+  };
+
+  it('start rewrites the keys and banner in the session files directory and copies nothing into the container', async () => {
+    const world = fakeWorld();
+    const {stored, until} = await startedAnHourLater(world);
     expect(world.keys.sessionFiles.get(stored.id)?.authorizedKeys).toContain(`expiry-time="${until}Z"`);
     expect(world.docker.calls.filter((call) => call.startsWith('putFiles'))).toEqual([]);
   });
@@ -88,12 +93,7 @@ describe('session stop', () => {
   it('start copies keys and banner into a container whose image keeps them inside, before it starts', async () => {
     const world = fakeWorld();
     world.docker.labels.set(world.config.image, {});
-    await world.sessions.create(slice('alice', {gpu: {kind: 'none'}}));
-    await world.sessions.stop('alice');
-    world.clock.advance(60 * 60_000);
-    await world.sessions.start('alice');
-    const stored = await record(world, 'alice');
-    const until = stored.expires_at.replace(/[-:T]/g, '').replace(/Z$/, '');
+    const {stored, until} = await startedAnHourLater(world);
     const files = world.docker.containers.get(stored.container_id!)!.files;
     expect(files.get('/etc/ssh/sandman_authorized_keys/alice')?.content).toContain(`expiry-time="${until}Z"`);
     const steps = world.docker.calls.filter((call) => /^(putFiles|startContainer)/.test(call));

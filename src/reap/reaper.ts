@@ -371,13 +371,19 @@ export class Reaper {
       let reason: ActivityReason | undefined;
       if ((await this.deps.sshConnections.count(pid).catch(() => 0)) > 0) reason = 'ssh';
       const cpu = await this.deps.activity.cpuSeconds(pid).catch(() => undefined);
+      // CPU use is judged between two samples of one run of the container. The first sample of a
+      // run (a new session, or one started again, whose counter starts from 0) only sets the
+      // baseline and no verdict of idle is given on it: the run's start-up (entrypoint and sshd,
+      // 0.2-0.4 s of CPU) is no activity of its user, and counted against a few seconds it was.
+      let baselineOnly = false;
       if (cpu !== undefined) {
-        // The first sample compares with nothing used at creation.
-        const since = Date.parse(session.cpu_sampled_at ?? session.created_at);
-        const used = cpu - (session.cpu_sampled_at ? (session.cpu_seconds ?? 0) : 0);
-        const percent = now > since ? (used / ((now - since) / 1000)) * 100 : 0;
-        if (!reason && percent > idleCpuThreshold) reason = 'cpu';
-        Object.assign(sample, {cpu_seconds: cpu, cpu_sampled_at: isoSeconds(new Date(now))});
+        if (session.cpu_sampled_at && session.cpu_pid === pid) {
+          const since = Date.parse(session.cpu_sampled_at);
+          const used = cpu - (session.cpu_seconds ?? 0);
+          const percent = now > since ? (used / ((now - since) / 1000)) * 100 : 0;
+          if (!reason && percent > idleCpuThreshold) reason = 'cpu';
+        } else baselineOnly = true;
+        Object.assign(sample, {cpu_seconds: cpu, cpu_sampled_at: isoSeconds(new Date(now)), cpu_pid: pid});
       }
       if (!reason) {
         for (const gpuPid of gpuPids) {
@@ -389,7 +395,10 @@ export class Reaper {
       }
       if (reason)
         Object.assign(sample, {last_active_at: isoSeconds(new Date(now)), last_active_reason: reason});
-      else if (now - Date.parse(session.last_active_at ?? session.created_at) >= idleTimeout!)
+      else if (
+        !baselineOnly &&
+        now - Date.parse(session.last_active_at ?? session.created_at) >= idleTimeout!
+      )
         targets.push({reason: 'idle', session});
       seen.set(session.id, sample);
     }

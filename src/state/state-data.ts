@@ -44,9 +44,13 @@ export interface SessionRecord {
   last_active_at?: string | null;
   /** …and what it saw: an SSH connection, CPU use above idleCpuThreshold, a GPU compute process. */
   last_active_reason?: 'ssh' | 'cpu' | 'gpu' | null;
-  /** The container's CPU seconds at the last reap, and when: the next reap's CPU use is the difference. */
+  /**
+   * The container's CPU seconds at the last reap, when, and its main process then: the next reap's
+   * CPU use is the difference while that process runs (a container started again counts from 0).
+   */
   cpu_seconds?: number | null;
   cpu_sampled_at?: string | null;
+  cpu_pid?: number | null;
   /**
    * The public keys that open the session (no expiry options): what `extend` rewrites with a new
    * expiry and what a container made again after a reboot is given. Absent in older records.

@@ -232,6 +232,8 @@ describe('sandman reap', () => {
   it('with idleTimeout and idleAction remove, removes a session nobody is logged in to and keeps one with a connection', async () => {
     const idle = await create('idler');
     const busy = await create('worker');
+    // The timer's first reap sets each container's CPU baseline: their start-up is no activity.
+    expect((await reap([], {SANDMAN_IDLE_TIMEOUT: '2s', SANDMAN_IDLE_ACTION: 'remove'})).items).toEqual([]);
     await execa('sh', [
       '-c',
       `for i in $(seq 1 50); do ssh ${SSH_OPTIONS.join(' ')} -i ${busy.ssh_private_key_path} -p ${busy.ssh_port} worker@127.0.0.1 true && exit 0; sleep 0.2; done; exit 1`,
@@ -275,6 +277,7 @@ describe('sandman reap', () => {
     const trainer = await create('trainer');
     const gpuUser = await create('cuda');
     const quiet = await create('quiet');
+    expect((await reap([], env)).items).toEqual([]);
     // A CPU loop started with nohup, then the user logs out: nobody is connected.
     await execa('sh', [
       '-c',

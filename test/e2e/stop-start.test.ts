@@ -210,6 +210,8 @@ describe('idle sessions stop instead of vanishing', () => {
     expect((await sandbox.run(['session', 'rm', '--all', '--yes'], {env: gpu})).exitCode).toBe(0);
     const idle = await json(['session', 'create', 'ida', '--profile', '1g.5gb'], env);
     const busy = await json(['session', 'create', 'bea', '--no-gpu'], env);
+    // The timer's first reap sets each container's CPU baseline (its start-up is no activity).
+    expect((await json<{items: unknown[]}>(['reap'], env)).body.items).toEqual([]);
     const job = await execa(
       'ssh',
       [

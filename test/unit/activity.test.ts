@@ -55,8 +55,11 @@ describe('idle means idle', () => {
 
   it('keeps a session using CPU with nobody logged in, and one running a GPU process; reaps the idle one', async () => {
     const {world, busy, trainer} = await threeSessions();
-    world.clock.advance(11 * 60_000);
-    world.activity.cpu.set(busy, 600); // 600 s of CPU in 11 minutes: about 90 % of a CPU
+    // The timer's first reap, a minute in, sets each container's CPU baseline.
+    world.clock.advance(60_000);
+    expect((await world.reaper.run({dryRun: false})).items).toEqual([]);
+    world.clock.advance(10 * 60_000);
+    world.activity.cpu.set(busy, 540); // 540 s of CPU in 10 minutes: 90 % of a CPU
     world.smi.computePids = [777];
     world.activity.gpuProcessContainer.set(777, trainer.container_id!);
     const report = await world.reaper.run({dryRun: false});
@@ -83,6 +86,55 @@ describe('idle means idle', () => {
     world.clock.advance(20 * 60_000);
     const report = await world.reaper.run({dryRun: false});
     expect(report.items.map((item) => item.user).sort()).toEqual(['busy', 'idle', 'trainer']);
+  });
+
+  it("never counts a container's start-up as activity, nor calls a session idle at the first look", async () => {
+    const world = fakeWorld({settings: {idleTimeout: '10m', idleCpuThreshold: 5}});
+    const made = await world.sessions.create({
+      user: 'alice',
+      gpu: {kind: 'none'},
+      password: false,
+      env: [],
+      wait: true,
+    });
+    const pid = (await world.docker.runningPid(made.container_id!))!;
+    // The entrypoint and sshd used 0.3 s of CPU: 10 % of the 3 s since creation.
+    world.activity.cpu.set(pid, 0.3);
+    world.clock.advance(3_000);
+    expect((await world.reaper.run({dryRun: false})).items).toEqual([]);
+    const sampled = (await world.store.read()).sessions[0]!;
+    expect(sampled).toMatchObject({cpu_seconds: 0.3, cpu_pid: pid});
+    expect(sampled.last_active_at).toBeUndefined();
+    world.clock.advance(11 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).items).toEqual([
+      expect.objectContaining({reason: 'idle', user: 'alice'}),
+    ]);
+  });
+
+  it('counts the CPU of a container started again from its own start', async () => {
+    const world = fakeWorld({settings: {idleTimeout: '10m', idleCpuThreshold: 5}});
+    const made = await world.sessions.create({
+      user: 'alice',
+      gpu: {kind: 'none'},
+      password: false,
+      env: [],
+      wait: true,
+    });
+    const first = (await world.docker.runningPid(made.container_id!))!;
+    world.activity.cpu.set(first, 600);
+    world.clock.advance(60_000);
+    await world.reaper.run({dryRun: false});
+    // Started again (a host reboot, the engine's restart policy): a new main process, its CPU from 0.
+    const again = first + 1;
+    world.docker.runningPid = async () => again;
+    world.activity.cpu.set(again, 0.3);
+    world.clock.advance(11 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).items).toEqual([]);
+    // A job running since: 60 s of CPU in the minute, though its total is far below the last run's.
+    world.activity.cpu.set(again, 60.3);
+    world.clock.advance(60_000);
+    expect((await world.reaper.run({dryRun: false})).items).toEqual([]);
+    expect((await world.store.read()).sessions[0]).toMatchObject({last_active_reason: 'cpu', cpu_pid: again});
   });
 
   it('counts an open SSH connection as activity', async () => {

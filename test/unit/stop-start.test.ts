@@ -232,7 +232,10 @@ describe('session stop', () => {
   it('extend refuses a stopped session; the reaper stops an idle one (idleAction stop) and removes it with idleAction remove', async () => {
     const world = fakeWorld({settings: {idleTimeout: '10m'}});
     await world.sessions.create({...slice('alice'), gpu: {kind: 'none'}});
-    world.clock.advance(11 * 60_000);
+    // The timer's first reap sets the CPU baseline; the one after the timeout finds it idle.
+    world.clock.advance(60_000);
+    await world.reaper.run({dryRun: false});
+    world.clock.advance(10 * 60_000);
     const report = await world.reaper.run({dryRun: false});
     expect(report.items).toEqual([
       expect.objectContaining({action: 'stop-session', reason: 'idle', user: 'alice'}),
@@ -243,7 +246,9 @@ describe('session stop', () => {
 
     const removing = fakeWorld({settings: {idleTimeout: '10m', idleAction: 'remove'}});
     await removing.sessions.create({...slice('bob'), gpu: {kind: 'none'}});
-    removing.clock.advance(11 * 60_000);
+    removing.clock.advance(60_000);
+    await removing.reaper.run({dryRun: false});
+    removing.clock.advance(10 * 60_000);
     expect((await removing.reaper.run({dryRun: false})).items).toEqual([
       expect.objectContaining({action: 'remove-session', reason: 'idle', user: 'bob'}),
     ]);

@@ -88,7 +88,8 @@ describe('idle means idle', () => {
     expect(report.items.map((item) => item.user).sort()).toEqual(['busy', 'idle', 'trainer']);
   });
 
-  it("never counts a container's start-up as activity, nor calls a session idle at the first look", async () => {
+  /** alice's session and its container's main process. */
+  async function oneSession() {
     const world = fakeWorld({settings: {idleTimeout: '10m', idleCpuThreshold: 5}});
     const made = await world.sessions.create({
       user: 'alice',
@@ -97,7 +98,11 @@ describe('idle means idle', () => {
       env: [],
       wait: true,
     });
-    const pid = (await world.docker.runningPid(made.container_id!))!;
+    return {world, pid: (await world.docker.runningPid(made.container_id!))!};
+  }
+
+  it("never counts a container's start-up as activity, nor calls a session idle at the first look", async () => {
+    const {world, pid} = await oneSession();
     // The entrypoint and sshd used 0.3 s of CPU: 10 % of the 3 s since creation.
     world.activity.cpu.set(pid, 0.3);
     world.clock.advance(3_000);
@@ -112,15 +117,7 @@ describe('idle means idle', () => {
   });
 
   it('counts the CPU of a container started again from its own start', async () => {
-    const world = fakeWorld({settings: {idleTimeout: '10m', idleCpuThreshold: 5}});
-    const made = await world.sessions.create({
-      user: 'alice',
-      gpu: {kind: 'none'},
-      password: false,
-      env: [],
-      wait: true,
-    });
-    const first = (await world.docker.runningPid(made.container_id!))!;
+    const {world, pid: first} = await oneSession();
     world.activity.cpu.set(first, 600);
     world.clock.advance(60_000);
     await world.reaper.run({dryRun: false});

@@ -245,7 +245,7 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
       });
       return container.id;
     });
-    if (spec.files.length > 0) await this.putFiles(id, spec.files);
+    await this.putFiles(id, spec.files);
     return id;
   }
 
@@ -322,6 +322,7 @@ export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
   }
 
   async putFiles(id: string, files: ContainerFile[]): Promise<void> {
+    if (files.length === 0) return;
     // tar-stream is CommonJS: its functions sit on the namespace or, once bundled, on `default`.
     const loaded = await import('tar-stream');
     const {pack} = 'pack' in loaded ? loaded : (loaded as unknown as {default: typeof loaded}).default;

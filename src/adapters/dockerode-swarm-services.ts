@@ -3,6 +3,7 @@ import type Dockerode from 'dockerode';
 import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../errors.js';
 import type {
   ContainerClient,
+  ContainerFile,
   ContainerSpec,
   ContainerState,
   ContainerSummary,
@@ -287,7 +288,8 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     );
   }
 
-  putFiles(): Promise<void> {
+  putFiles(_id: string, files: ContainerFile[]): Promise<void> {
+    if (files.length === 0) return Promise.resolve();
     return Promise.reject(
       new SandmanError('FAILURE', 'swarm mode: files cannot be put into a running session container'),
     );

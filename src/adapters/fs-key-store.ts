@@ -31,17 +31,11 @@ export class FsKeyStore implements KeyStore {
   }
 
   async writeHostKey(sessionId: string, host: {privateKey: string; certificate: string}): Promise<string> {
-    const dir = this.#hostDir(sessionId);
-    try {
-      await this.#ensureDir(this.dir);
-      await this.#ensureDir(dir);
-      // sshd refuses a host key others can read; root in the container owns it.
-      await this.#replace(path.join(dir, HOST_KEY_FILES.privateKey), host.privateKey, 0o600);
-      await this.#replace(path.join(dir, HOST_KEY_FILES.certificate), host.certificate, 0o644);
-    } catch (error) {
-      throw new SandmanError('FAILURE', `cannot write host key in ${dir}: ${(error as Error).message}`);
-    }
-    return dir;
+    // sshd refuses a host key others can read; root in the container owns it.
+    return this.#writeDir(this.#hostDir(sessionId), 0o700, 'host key', [
+      [HOST_KEY_FILES.privateKey, host.privateKey, 0o600],
+      [HOST_KEY_FILES.certificate, host.certificate, 0o644],
+    ]);
   }
 
   async hostKeyDir(sessionId: string): Promise<string | undefined> {
@@ -58,17 +52,11 @@ export class FsKeyStore implements KeyStore {
   }
 
   async writeSessionFiles(sessionId: string, files: SessionFiles): Promise<string> {
-    const dir = this.#filesDir(sessionId);
-    try {
-      await this.#ensureDir(this.dir);
-      // Read by the session's user in the container (sshd opens authorized_keys as them).
-      await this.#ensureDir(dir, 0o755);
-      await this.#replace(path.join(dir, SESSION_FILES.authorizedKeys), files.authorizedKeys, 0o644);
-      await this.#replace(path.join(dir, SESSION_FILES.motd), files.motd, 0o644);
-    } catch (error) {
-      throw new SandmanError('FAILURE', `cannot write session files in ${dir}: ${(error as Error).message}`);
-    }
-    return dir;
+    // Read by the session's user in the container (sshd opens authorized_keys as them).
+    return this.#writeDir(this.#filesDir(sessionId), 0o755, 'session files', [
+      [SESSION_FILES.authorizedKeys, files.authorizedKeys, 0o644],
+      [SESSION_FILES.motd, files.motd, 0o644],
+    ]);
   }
 
   async sessionFilesDir(sessionId: string): Promise<string | undefined> {
@@ -97,6 +85,19 @@ export class FsKeyStore implements KeyStore {
     await mkdir(dir, {recursive: true, mode});
     // mkdir's mode is filtered by the umask and ignored for an existing directory: set it outright.
     await chmod(dir, mode);
+  }
+
+  /** A session's directory with its files (name, content, mode), each replaced whole; returns it. */
+  async #writeDir(dir: string, mode: number, what: string, files: Array<[string, string, number]>) {
+    try {
+      await this.#ensureDir(this.dir);
+      await this.#ensureDir(dir, mode);
+      for (const [name, content, fileMode] of files)
+        await this.#replace(path.join(dir, name), content, fileMode);
+    } catch (error) {
+      throw new SandmanError('FAILURE', `cannot write ${what} in ${dir}: ${(error as Error).message}`);
+    }
+    return dir;
   }
 
   /**

@@ -117,7 +117,7 @@ export interface ContainerClient {
   stopContainer(id: string): Promise<void>;
   /** Saves a stopped container's filesystem as an image tagged `reference`; returns the image ID. */
   commitContainer(id: string, reference: string): Promise<string>;
-  /** Writes files into a running container, owned by root. */
+  /** Writes files into a container, owned by root; with none, it asks the engine nothing. */
   putFiles(id: string, files: ContainerFile[]): Promise<void>;
   /** Stops and removes; a container that is already gone counts as success. */
   removeContainer(idOrName: string): Promise<RemoveOutcome>;

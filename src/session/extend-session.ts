@@ -90,8 +90,7 @@ export class ExtendWorkflow {
     if (!session.container_id) return;
     const {docker} = this.#deps;
     try {
-      const files = await this.#ctx.renewExpiry(session);
-      if (files.length > 0) await docker.putFiles(session.container_id, files);
+      await docker.putFiles(session.container_id, await this.#ctx.renewExpiry(session));
       if (session.host_public_key) {
         // sshd reads its host certificate at start: SIGHUP makes it start again (open connections
         // stay). Wait until it answers, so the next login does not meet the gap.

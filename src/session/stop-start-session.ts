@@ -279,7 +279,7 @@ export class StopStartWorkflow {
       ? Promise.resolve()
       : this.#ctx
           .renewExpiry({...session, expires_at: expires})
-          .then((files) => (files.length > 0 ? docker.putFiles(ownContainer, files) : undefined));
+          .then((files) => docker.putFiles(ownContainer, files));
     // Settled either way before anything below throws (no write racing an undo).
     const filesSettled = filesWritten.then(
       () => undefined,

@@ -80,6 +80,12 @@ case "$command" in
       ip -n "$netns" link set eth0 up
       ip -n "$netns" link set lo up
       ip -n "$netns" route add default via "10.250.$n.1"
+      # The host's reserved ports (.ci/run keeps the tests' ports out of the ephemeral range), here
+      # too: a namespace starts with none, and its dockerd's outgoing connections could take a
+      # port a session publishes on this node.
+      reserved=$(cat /proc/sys/net/ipv4/ip_local_reserved_ports)
+      [ -z "$reserved" ] ||
+        nsenter --net="/var/run/netns/$netns" sh -c 'echo "$1" >/proc/sys/net/ipv4/ip_local_reserved_ports' sh "$reserved"
     fi
     DOCKER_HOST="unix://$socket" docker info >/dev/null 2>&1 || start_dockerd
     for image in "$@"; do

@@ -180,6 +180,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       {processTable},
       {fqdn},
       {envFaultPoint},
+      {getentHostAccounts},
     ] = await Promise.all([
       import('../src/session/session-service.js'),
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
@@ -192,6 +193,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/adapters/process-table.js'),
       import('../src/adapters/host-name.js'),
       import('../src/adapters/env-fault-point.js'),
+      import('../src/adapters/getent-host-accounts.js'),
     ]);
     const [stateStore, docker, smi, hostLocks, auditLog, swarmCluster] = await Promise.all([
       store(),
@@ -218,6 +220,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       homeQuotas,
       networkBoundary: await networkBoundary(),
       workspaces: fsWorkspaces,
+      hostAccounts: getentHostAccounts,
       locks: hostLocks,
       clock: systemClock,
       portProbe: tcpPortProbe(config.bindAddress),
@@ -308,15 +311,17 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       return new SwarmGpuViews(swarmCluster, await store(), stateDir.instance);
     },
     users: async () => {
-      const [{UserService}, {fsWorkspaces}] = await Promise.all([
+      const [{UserService}, {fsWorkspaces}, {getentHostAccounts}] = await Promise.all([
         import('../src/users/user-service.js'),
         import('../src/adapters/fs-workspaces.js'),
+        import('../src/adapters/getent-host-accounts.js'),
       ]);
       return new UserService({
         config,
         store: await store(),
         clock: systemClock,
         workspaces: fsWorkspaces,
+        hostAccounts: getentHostAccounts,
         audit: await audit(),
         gpuHours,
         homeQuotas,
@@ -457,13 +462,19 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         const {swarmChecks} = await import('../src/swarm/swarm-doctor.js');
         return () => swarmChecks(swarmCluster, config, stateDir.instance);
       };
-      const [{runDoctor}, {fsHostFiles}, {fsSetupHost}, {readSetupRecord, reaperLocation}] =
-        await Promise.all([
-          import('../src/doctor.js'),
-          import('../src/adapters/fs-host-files.js'),
-          import('../src/adapters/fs-setup-host.js'),
-          import('../src/setup/setup-record.js'),
-        ]);
+      const [
+        {runDoctor},
+        {fsHostFiles},
+        {fsSetupHost},
+        {readSetupRecord, reaperLocation},
+        {getentHostAccounts},
+      ] = await Promise.all([
+        import('../src/doctor.js'),
+        import('../src/adapters/fs-host-files.js'),
+        import('../src/adapters/fs-setup-host.js'),
+        import('../src/setup/setup-record.js'),
+        import('../src/adapters/getent-host-accounts.js'),
+      ]);
       const reaper =
         options.reaper ??
         reaperLocation(
@@ -483,6 +494,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         reaper,
         swarmChecks: await swarmChecksOf(),
         homeQuotas,
+        hostAccounts: getentHostAccounts,
       });
     },
   };

@@ -14,6 +14,8 @@ export interface Config {
   backend: Backend;
   stateFile: string;
   workspaceRoot: string;
+  /** The uids (and gids) users' homes get, skipping the host's accounts (README "Uids and host accounts"). */
+  uidRange: IdRange;
   sshPortStart: number;
   sshPortEnd: number;
   /** Name printed in connection details; undefined means "this host's FQDN", resolved on demand. */
@@ -97,6 +99,12 @@ export interface Config {
   workspaceQuota?: number;
   /** How quotas are enforced: chosen from the filesystem under workspaceRoot, or named. */
   quotaMode: 'auto' | 'xfs' | 'ext4' | 'btrfs' | 'loop' | 'off';
+}
+
+/** `20000-59999`: both ends included. */
+export interface IdRange {
+  first: number;
+  last: number;
 }
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
@@ -193,6 +201,14 @@ const duration: Parser = (raw, where) => {
   }
 };
 const port = integerIn(1024, 65535);
+/** Below 1000 are the host's system accounts; at 2^31 and above some tools break. */
+const idRange: Parser = (raw, where) => {
+  const match = /^\s*(\d+)\s*-\s*(\d+)\s*$/.exec(String(raw));
+  const [first, last] = [Number(match?.[1]), Number(match?.[2])];
+  if (!match || first < 1000 || last > 2 ** 31 - 1 || first > last)
+    fail(where, 'must be FIRST-LAST within 1000-2147483647, e.g. 20000-59999');
+  return {first, last};
+};
 const byteSize: Parser = (raw, where) => {
   try {
     return parseByteSize(raw as string, 'size');
@@ -268,6 +284,12 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     flag: 'workspace-root',
     parse: filePath,
     default: '/srv/workspaces',
+  },
+  uidRange: {
+    description:
+      "uids (and gids, the same numbers) users' homes get, FIRST-LAST; those the host's accounts use (getent, LDAP too) are skipped",
+    parse: idRange,
+    default: '20000-59999',
   },
   sshPortStart: {
     description: 'first host port for session SSH servers',

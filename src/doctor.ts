@@ -12,6 +12,8 @@ import {LABELS} from './labels.js';
 import {isAtRest} from './reap/reap-plan.js';
 import type {StateStore} from './state/state-store.js';
 import type {ReaperLocation} from './setup/setup-record.js';
+import {describeAccount, type HostAccounts} from './users/host-accounts.js';
+import {clashFix, hostAccountsHolding} from './users/uids.js';
 import {TIMER_NAME} from './setup/systemd-units.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
@@ -36,6 +38,8 @@ export interface DoctorDeps {
   networkBoundary: Pick<NetworkBoundary, 'status'>;
   /** Where the reaper runs from (setup's record, the command line, or systemd/cron by default). */
   reaper: ReaperLocation;
+  /** The host's accounts: no sandman user's uid may be one of theirs (README "Uids and host accounts"). */
+  hostAccounts: HostAccounts;
   /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
   swarmChecks?: () => Promise<Check[]>;
   /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
@@ -51,7 +55,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   const engineUp = engine.status === 'ok';
   checks.push(await checkImage(deps, engineUp), await checkNetwork(deps, engineUp), await checkGpus(deps));
   checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
-  checks.push(await checkNetworkPolicy(deps, engineUp));
+  checks.push(await checkNetworkPolicy(deps, engineUp), await checkUidClashes(deps));
   if (deps.homeQuotas) checks.push(await checkQuotas(deps));
   if (engineUp) checks.push(await checkContainerDisk(deps));
   if (deps.swarmChecks && engineUp) checks.push(...(await deps.swarmChecks()));
@@ -287,6 +291,45 @@ async function checkNetworkPolicy({networkBoundary}: DoctorDeps, engineUp: boole
       status: 'fail',
       detail: (error as Error).message,
       hint: 'sandman needs root and iptables',
+    };
+  }
+}
+
+/**
+ * Uids (README "Uids and host accounts"): a host account made after sandman gave a user its uid
+ * (useradd, LDAP) could read and write that user's home; sandman refuses those users (exit 6).
+ */
+async function checkUidClashes({config, store, hostAccounts}: DoctorDeps): Promise<Check> {
+  const name = 'host accounts';
+  const range = `uidRange ${config.uidRange.first}-${config.uidRange.last}`;
+  try {
+    const users = Object.entries((await store.read().catch(() => ({users: {}}))).users);
+    const held = await hostAccountsHolding(
+      hostAccounts,
+      users.map(([, user]) => user.uid),
+    );
+    const clashes = users.flatMap(([user, {uid}]) => {
+      const accounts = held.filter((account) => account.id === uid);
+      return accounts.length ? [{user, uid, accounts}] : [];
+    });
+    if (clashes.length === 0)
+      return ok(name, `${users.length} sandman uid(s), none a host account's uid or gid (${range})`);
+    return {
+      name,
+      status: 'fail',
+      detail: clashes
+        .map(
+          ({user, uid, accounts}) => `${user}'s uid ${uid} is ${accounts.map(describeAccount).join(' and ')}`,
+        )
+        .join('; '),
+      hint: `${clashFix(clashes.flatMap(({accounts}) => accounts))}: that account can read and write the home, and sandman refuses the user (exit 6) until then`,
+    };
+  } catch (error) {
+    return {
+      name,
+      status: 'fail',
+      detail: (error as Error).message,
+      hint: 'sandman asks getent; run it by hand',
     };
   }
 }

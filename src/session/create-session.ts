@@ -19,7 +19,8 @@ import {containerName, IMAGE_LABELS, LABELS} from '../labels.js';
 import {allocatePort} from '../ports.js';
 import {generateKeyPair} from '../ssh/ssh-keys.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
-import {chooseUid, workspacePath} from '../workspace.js';
+import {workspacePath} from '../workspace.js';
+import {chooseUid, refuseKeptUid} from '../users/uids.js';
 import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView} from './session-view.js';
@@ -180,15 +181,19 @@ export class CreateWorkflow {
     // 2. Outside systems that must be there before anything is reserved, asked at once (nvidia-smi
     // alone can take longer than the engine's answers); their refusals keep their order: the
     // engine, the Swarm placement, the image, the GPUs.
-    const [pinged, imageLabels, planned, hostName] = await Promise.allSettled([
+    const [pinged, imageLabels, planned, hostName, keptUid] = await Promise.allSettled([
       docker.ping(),
       docker.imageLabels(config.image),
       // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
       cluster ? Promise.resolve(undefined) : this.#deps.gpus.plan(request.gpu),
       // Swarm mode: the node's address, settled when the node is (see chooseNode).
       cluster ? Promise.resolve('') : Promise.resolve(config.sshHost ?? this.#deps.sshHost()),
+      // The home's uid, when sandman keeps one, must still be no host account's (a new one is
+      // chosen clear of them under the lock).
+      person ? refuseKeptUid(this.#deps.hostAccounts, request.user, person.uid) : Promise.resolve(),
     ]);
     settled(pinged);
+    settled(keptUid);
     const placement = cluster
       ? await planPlacement({
           cluster,
@@ -436,7 +441,7 @@ export class CreateWorkflow {
             used: state.sessions.map((session) => session.ssh_port),
             isFree: this.#deps.portProbe,
           });
-      const uid = this.#uidFor(state, user, owner);
+      const uid = await this.#uidFor(state, user, owner === undefined ? undefined : {dir: workspace, owner});
       // Swarm mode: the node is settled here, under the lock, so concurrent creates share it out.
       const node = placement ? chooseNode(placement, state.sessions, user) : undefined;
       const now = clock.now();
@@ -480,12 +485,14 @@ export class CreateWorkflow {
     });
   }
 
-  #uidFor(state: StateData, user: string, workspaceOwnerUid: number | undefined): number {
+  async #uidFor(state: StateData, user: string, workspace?: {dir: string; owner: number}): Promise<number> {
     const known = state.users[user];
     if (known) return known.uid;
-    const uid = chooseUid(
+    const uid = await chooseUid(
+      {range: this.#deps.config.uidRange, accounts: this.#deps.hostAccounts},
+      user,
       Object.values(state.users).map((entry) => entry.uid),
-      workspaceOwnerUid,
+      workspace,
     );
     state.users[user] = {uid};
     return uid;

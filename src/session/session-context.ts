@@ -2,6 +2,7 @@
  * The shapes the session workflows share (requests, results, the one deps type) and the context
  * they all run in. SessionService (session-service.ts) puts the workflows together.
  */
+import type {HostAccounts} from '../users/host-accounts.js';
 import {randomBytes} from 'node:crypto';
 import {type Clock} from '../clock.js';
 import type {Config} from '../config.js';
@@ -119,6 +120,8 @@ export interface SessionServiceDeps {
   /** Swarm mode (README "Swarm mode"): the cluster the sessions run on; absent on a single host. */
   cluster?: Cluster;
   workspaces: Workspaces;
+  /** The host's accounts, whose uids and gids homes never get (README "Uids and host accounts"). */
+  hostAccounts: HostAccounts;
   locks: Locks;
   clock: Clock;
   portProbe: PortProbe;

@@ -16,6 +16,7 @@ import {
   type StoppedGpu,
 } from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
+import {refuseKeptUid} from '../users/uids.js';
 import {placementOf} from '../swarm/swarm-placement.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {
@@ -264,6 +265,8 @@ export class StopStartWorkflow {
     if (found.status === 'running') return {...toSessionView(found), already: true, device: 'same'};
     if (found.status !== 'stopped')
       throw conflict(`session ${found.id} is ${found.status}; only a stopped session can be started`);
+    // Its home's uid may have become a host account's while it was stopped.
+    await refuseKeptUid(this.#deps.hostAccounts, found.user, found.uid);
     // A session from before the gateway gets its key now, with the other files of the start.
     const session = await this.#ctx.withGatewayKey(found);
     const wanted = session.stopped_gpu ?? null;

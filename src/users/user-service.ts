@@ -7,7 +7,9 @@ import {conflict, invalidInput, notFound} from '../errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {validateUserName} from '../user-name.js';
-import {chooseUid, workspacePath, type Workspaces} from '../workspace.js';
+import {workspacePath, type Workspaces} from '../workspace.js';
+import type {HostAccounts} from './host-accounts.js';
+import {chooseUid, refuseKeptUid} from './uids.js';
 import {effectiveLimits, NO_QUOTA, type EffectiveLimits} from './user-limits.js';
 import type {HomeDisk, HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
 import {quotaFor} from '../quota/quota-for.js';
@@ -56,6 +58,8 @@ export interface UserServiceDeps {
   store: StateStore;
   clock: Clock;
   workspaces: Workspaces;
+  /** The host's accounts, whose uids and gids homes never get (README "Uids and host accounts"). */
+  hostAccounts: HostAccounts;
   audit?: AuditLog;
   /** GPU-hours used over a window (the usage accounting); loaded only by `user show`. */
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number}>;
@@ -71,17 +75,23 @@ export class UserService {
     validateUserName(name);
     const keys = await this.#parseKeys(changes.keys ?? []);
     this.#check(changes);
-    const owner = await this.deps.workspaces.owner(workspacePath(this.deps.config.workspaceRoot, name));
-    const view = await this.deps.store.update((state) => {
+    const {config, hostAccounts} = this.deps;
+    const dir = workspacePath(config.workspaceRoot, name);
+    const owner = await this.deps.workspaces.owner(dir);
+    const view = await this.deps.store.update(async (state) => {
       const known = state.users[name];
       if (known?.added_at)
         throw conflict(`user ${name} exists already; change them with "sandman user set ${name}"`);
+      // A uid kept from before (user rm, sessions without registration) must still be no host account's.
+      if (known) await refuseKeptUid(hostAccounts, name, known.uid);
       const uid =
         known?.uid ??
-        chooseUid(
+        (await chooseUid(
+          {range: config.uidRange, accounts: hostAccounts},
+          name,
           Object.values(state.users).map((user) => user.uid),
-          owner,
-        );
+          owner === undefined ? undefined : {dir, owner},
+        ));
       const record: UserRecord = {...known, uid, added_at: this.#now(), keys: []};
       this.#apply(record, changes, keys);
       state.users[name] = record;

@@ -23,6 +23,7 @@ import {
   FakeSshProbe,
   FakeWorkspaces,
 } from './fake-host.js';
+import {FakeHostAccounts} from './fake-host-accounts.js';
 import {FakeNvidiaSmi} from './fake-nvidia-smi.js';
 import {InMemoryStateStore} from './in-memory-state-store.js';
 
@@ -52,6 +53,7 @@ export function fakeWorld(
   const firewall = new FakeFirewall();
   const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance, locks);
   const workspaces = new FakeWorkspaces();
+  const hostAccounts = new FakeHostAccounts();
   const signals = new FakeSignals();
   const sshProbe = new FakeSshProbe();
   const clock = new FakeClock();
@@ -76,6 +78,7 @@ export function fakeWorld(
     gatewayKeys: new FakeGatewayKeys(),
     networkBoundary,
     workspaces,
+    hostAccounts,
     locks,
     clock,
     portProbe: async (port) => !busyPorts.has(port),
@@ -118,6 +121,7 @@ export function fakeWorld(
     firewall,
     networkBoundary,
     workspaces,
+    hostAccounts,
     signals,
     sshProbe,
     clock,
@@ -135,6 +139,7 @@ export function fakeWorld(
       store,
       clock,
       workspaces,
+      hostAccounts,
       audit: {record: async (entry) => void audit.push(entry)},
       gpuHours,
     }),

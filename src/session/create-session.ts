@@ -180,7 +180,7 @@ export class CreateWorkflow {
 
     // 2. Outside systems that must be there before anything is reserved, asked at once (nvidia-smi
     // alone can take longer than the engine's answers); their refusals keep their order: the
-    // engine, the Swarm placement, the image, the GPUs.
+    // engine, a kept uid a host account has taken, the Swarm placement, the image, the GPUs.
     const [pinged, imageLabels, planned, hostName, keptUid] = await Promise.allSettled([
       docker.ping(),
       docker.imageLabels(config.image),

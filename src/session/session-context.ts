@@ -2,10 +2,10 @@
  * The shapes the session workflows share (requests, results, the one deps type) and the context
  * they all run in. SessionService (session-service.ts) puts the workflows together.
  */
-import type {HostAccounts} from '../users/host-accounts.js';
 import {randomBytes} from 'node:crypto';
 import {type Clock} from '../clock.js';
 import type {Config} from '../config.js';
+import type {HostAccounts} from '../users/host-accounts.js';
 import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
 import {SandmanError} from '../errors.js';
 import {

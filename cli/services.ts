@@ -406,6 +406,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           buildImage: (base) =>
             buildWorkspaceImage(docker, {contextDir: request.imageContext, tag: config.image, base}),
           doctor: (reaper) => services.doctor({reaper}),
+          clock: systemClock,
           gatewayKeys: await gatewayKeys(),
         },
         request,
@@ -464,13 +465,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           import('../src/adapters/fs-setup-host.js'),
           import('../src/setup/setup-record.js'),
         ]);
-      const reaper =
-        options.reaper ??
-        reaperLocation(
-          options,
-          await readSetupRecord(fsSetupHost.read, stateDir.setupRecord),
-          await fsSetupHost.systemd(),
-        );
+      const record = await readSetupRecord(fsSetupHost.read, stateDir.setupRecord);
+      const reaper = options.reaper ?? reaperLocation(options, record, await fsSetupHost.systemd());
       return runDoctor({
         config,
         docker: await containers(),
@@ -481,6 +477,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         instance: stateDir.instance,
         networkBoundary: await networkBoundary(),
         reaper,
+        setupAt: record?.at,
+        clock: systemClock,
         swarmChecks: await swarmChecksOf(),
         homeQuotas,
       });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
+import {fill, MiB, type Created} from '../helpers/home-fill.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -11,26 +12,6 @@ import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
  * btrfs the test makes, and loop images (an ext4 file per home) on the machine's own filesystem.
  * XFS and ext4 project quotas cannot run on this kernel (no quota support built in).
  */
-interface Created {
-  session_id: string;
-  container_id: string;
-  ssh_port: number;
-  ssh_private_key_path: string;
-  uid: number;
-}
-const MiB = 1024 * 1024;
-
-/** dd of `mib` MiB into the home: the output's last line and dd's exit code. */
-async function fill(session: Created, user: string, mib: number, name = 'big') {
-  const result = await sshRun(
-    session.ssh_private_key_path,
-    session.ssh_port,
-    user,
-    `dd if=/dev/zero of=~/${name} bs=1M count=${mib} 2>&1; rc=$?; sync; echo "rc=$rc"`,
-  );
-  return result.stdout;
-}
-
 describe('btrfs: a subvolume per home with a qgroup limit', () => {
   let sandbox: Sandbox;
   let mnt: string;

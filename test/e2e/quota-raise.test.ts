@@ -4,7 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {fill, MiB, type Created} from '../helpers/home-fill.js';
+import {fill, LOOP_QUOTA_ENV, MiB, removeLoopSandbox, type Created} from '../helpers/home-quota.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -23,16 +23,11 @@ async function canGrowMounted(): Promise<boolean> {
 
 describe('loop: a quota raised under a running session', () => {
   let sandbox: Sandbox;
-  let env: Record<string, string>;
+  const env = LOOP_QUOTA_ENV;
   beforeAll(() => {
     sandbox = createSandbox({portStart: 36_550, portCount: 5});
-    env = {SANDMAN_QUOTA_MODE: 'loop', SANDMAN_WORKSPACE_QUOTA: '50m'};
   });
-  afterAll(async () => {
-    await sandbox.run(['session', 'rm', '--all', '--yes'], {env});
-    await execa('umount', [path.join(sandbox.workspaceRoot, 'alice')], {reject: false});
-    await sandbox.cleanup();
-  });
+  afterAll(() => removeLoopSandbox(sandbox, ['alice']));
 
   it('takes the raise without an error, and a write past the old limit then finishes', async () => {
     expect((await sandbox.run(['user', 'add', 'alice', '--no-gpu'], {env})).exitCode).toBe(0);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {fill, MiB, type Created} from '../helpers/home-fill.js';
+import {fill, LOOP_QUOTA_ENV, MiB, removeLoopSandbox, type Created} from '../helpers/home-quota.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -119,17 +119,11 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
 
 describe('loop: an ext4 image per home, on the machine’s own filesystem', () => {
   let sandbox: Sandbox;
-  let env: Record<string, string>;
+  const env = LOOP_QUOTA_ENV;
   beforeAll(() => {
     sandbox = createSandbox({portStart: 35_520, portCount: 10});
-    env = {SANDMAN_QUOTA_MODE: 'loop', SANDMAN_WORKSPACE_QUOTA: '50m'};
   });
-  afterAll(async () => {
-    await sandbox.run(['session', 'rm', '--all', '--yes'], {env});
-    for (const user of ['dora', 'emil'])
-      await execa('umount', [path.join(sandbox.workspaceRoot, user)], {reject: false});
-    await sandbox.cleanup();
-  });
+  afterAll(() => removeLoopSandbox(sandbox, ['dora', 'emil']));
 
   it('stops a write at the limit, and after a reboot one reap mounts the home again with its files', async () => {
     const dora = (await sandbox.json<Created>(['session', 'create', 'dora', '--no-gpu'], {env})).body;

@@ -411,6 +411,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           buildImage: (base) =>
             buildWorkspaceImage(docker, {contextDir: request.imageContext, tag: config.image, base}),
           doctor: (reaper) => services.doctor({reaper}),
+          clock: systemClock,
           gatewayKeys: await gatewayKeys(),
         },
         request,
@@ -475,13 +476,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         import('../src/setup/setup-record.js'),
         import('../src/adapters/getent-host-accounts.js'),
       ]);
-      const reaper =
-        options.reaper ??
-        reaperLocation(
-          options,
-          await readSetupRecord(fsSetupHost.read, stateDir.setupRecord),
-          await fsSetupHost.systemd(),
-        );
+      const record = await readSetupRecord(fsSetupHost.read, stateDir.setupRecord);
+      const reaper = options.reaper ?? reaperLocation(options, record, await fsSetupHost.systemd());
       return runDoctor({
         config,
         docker: await containers(),
@@ -492,6 +488,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         instance: stateDir.instance,
         networkBoundary: await networkBoundary(),
         reaper,
+        setupAt: record?.at,
+        clock: systemClock,
         swarmChecks: await swarmChecksOf(),
         homeQuotas,
         hostAccounts: getentHostAccounts,

@@ -1,6 +1,7 @@
 import {STATE_VERSION} from './state/state-data.js';
 import path from 'node:path';
 
+import type {Clock} from './clock.js';
 import type {Config} from './config.js';
 import type {QuotaChoice} from './quota/home-quotas.js';
 import type {ContainerClient} from './docker/container-client.js';
@@ -9,6 +10,7 @@ import type {NvidiaSmi} from './gpu/nvidia-smi.js';
 import type {HostFiles} from './host-files.js';
 import type {NetworkBoundary} from './network/network-boundary.js';
 import {LABELS} from './labels.js';
+import {reapFreshness} from './reap/reap-freshness.js';
 import {isAtRest} from './reap/reap-plan.js';
 import type {StateStore} from './state/state-store.js';
 import type {ReaperLocation} from './setup/setup-record.js';
@@ -40,6 +42,9 @@ export interface DoctorDeps {
   reaper: ReaperLocation;
   /** The host's accounts: no sandman user's uid may be one of theirs (README "Uids and host accounts"). */
   hostAccounts: HostAccounts;
+  /** When setup last ran (its record), if it did: a first reap is due within three intervals. */
+  setupAt?: string;
+  clock: Clock;
   /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
   swarmChecks?: () => Promise<Check[]>;
   /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
@@ -248,20 +253,27 @@ async function checkPorts({config, store, files}: DoctorDeps): Promise<Check> {
   return ok('port range', detail);
 }
 
-async function checkReaper({reaper, files}: DoctorDeps): Promise<Check> {
+async function checkReaper({reaper, files, store, clock, setupAt}: DoctorDeps): Promise<Check> {
+  let installed: string | undefined;
   if (reaper.kind === 'cron') {
-    if (/\breap\b/.test((await files.read(reaper.file)) ?? ''))
-      return ok('reaper', `cron job in ${reaper.file}`);
+    if (/\breap\b/.test((await files.read(reaper.file)) ?? '')) installed = `cron job in ${reaper.file}`;
   } else {
     const timer = path.join(reaper.dir, TIMER_NAME);
-    if (await files.exists(timer)) return ok('reaper', `${timer} installed`);
+    if (await files.exists(timer)) installed = `${timer} installed`;
   }
-  return {
-    name: 'reaper',
-    status: 'fail',
-    detail: `no ${reaper.kind === 'cron' ? `cron job in ${reaper.file}` : `${TIMER_NAME} in ${reaper.dir}`}: expired sessions are never removed`,
-    hint: 'sandman setup installs it (or: sandman systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer)',
-  };
+  if (installed === undefined)
+    return {
+      name: 'reaper',
+      status: 'fail',
+      detail: `no ${reaper.kind === 'cron' ? `cron job in ${reaper.file}` : `${TIMER_NAME} in ${reaper.dir}`}: expired sessions are never removed`,
+      hint: 'sandman setup installs it (or: sandman systemd install && systemctl daemon-reload && systemctl enable --now sandman-reap.timer)',
+    };
+  // Installed is not running: the state records each reap's time (the state check says if unreadable).
+  const state = await store.read().catch(() => undefined);
+  if (!state) return ok('reaper', installed);
+  const fresh = reapFreshness(reaper, state.counters?.last_reap_at, setupAt, clock.now());
+  if (!fresh.stale) return ok('reaper', `${installed}; ${fresh.detail}`);
+  return {name: 'reaper', status: 'warn', detail: `${installed}, but ${fresh.detail}`, hint: fresh.hint};
 }
 
 async function checkNetworkPolicy({networkBoundary}: DoctorDeps, engineUp: boolean): Promise<Check> {

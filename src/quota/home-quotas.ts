@@ -19,9 +19,10 @@ export interface HomeQuotas {
   readonly mechanism: QuotaMechanism;
   /**
    * Makes `home` hold at most `limit` bytes: made so when new, an existing plain home moved in with
-   * its files and owner, a limit changed in place (a running session keeps going).
+   * its files and owner, a limit changed in place (a running session keeps going). Returns what
+   * the person should know when the new limit waits (a loop image the kernel would not grow mounted).
    */
-  apply(home: string, uid: number, limit: number): Promise<void>;
+  apply(home: string, uid: number, limit: number): Promise<string | void>;
   /** Takes the home's limit away (the quota was removed); its files stay where they are. */
   lift(home: string): Promise<void>;
   /** What must be in place before the home is used (a loop image mounted again after a reboot). */

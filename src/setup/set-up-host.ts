@@ -1,5 +1,6 @@
 import path from 'node:path';
 
+import {isoSeconds, type Clock} from '../clock.js';
 import {setupFlagName, storedSetting, type Config, type SettingName} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
 import type {Check} from '../doctor.js';
@@ -77,6 +78,7 @@ export interface SetupDeps {
   networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
   buildImage: (base: string | undefined) => Promise<void>;
   doctor: (reaper: ReaperLocation) => Promise<Check[]>;
+  clock: Clock;
   /** The gateway's keys, made at setup so its first connection does not wait for them. */
   gatewayKeys: GatewayKeys;
 }
@@ -109,6 +111,7 @@ export async function setUpHost(
   const reaper = reaperLocation(request, before, await host.systemd());
   await reaperStep(deps, request, reaper, record, steps, change);
   record.reaper = reaper;
+  record.at = isoSeconds(deps.clock.now());
   await gatewayStep(deps, request, reaper, record, steps, change);
   await networkSteps(deps, request, record, steps, change);
 

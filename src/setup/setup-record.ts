@@ -18,6 +18,8 @@ export type ReaperLocation =
  */
 export interface SetupRecord {
   version: 1;
+  /** When setup last ran: doctor waits three reaper intervals from then for a first reap. */
+  at?: string;
   reaper?: ReaperLocation;
   /** `setup --gateway`: the gateway's units went beside the reaper's (systemd or a unit directory). */
   gateway?: boolean;

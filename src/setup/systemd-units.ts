@@ -6,6 +6,13 @@ import {envName, SETTINGS} from '../config.js';
 export const SERVICE_NAME = 'sandman-reap.service';
 export const TIMER_NAME = 'sandman-reap.timer';
 
+/**
+ * How often the reaper runs: the timer's OnUnitActiveSec and the cron line's minute field both
+ * come from it, and doctor judges the last reap's age by it (README "The reaper").
+ */
+export const REAP_INTERVAL_MINUTES = 1;
+const every = REAP_INTERVAL_MINUTES === 1 ? 'every minute' : `every ${REAP_INTERVAL_MINUTES} minutes`;
+
 /** Quotes a word for a systemd ExecStart= line. */
 /** `Environment=` lines for a unit's [Service] section. */
 function environmentLines(environment: Record<string, string>): string {
@@ -19,8 +26,8 @@ function quote(word: string): string {
 }
 
 /**
- * The reaper's units: a oneshot service running `sandman reap`, and a timer firing it every minute
- * (README "The reaper"). `command` is the absolute node binary and CLI script, so the unit runs the
+ * The reaper's units: a oneshot service running `sandman reap`, and a timer firing it every
+ * REAP_INTERVAL_MINUTES (README "The reaper"). `command` is the absolute node binary and CLI script, so the unit runs the
  * same sandman as the one that wrote it.
  */
 export function reaperUnits(options: {
@@ -39,13 +46,13 @@ Type=oneshot
 ${environment}ExecStart=${[...options.command, 'reap'].map(quote).join(' ')}
 Nice=5
 `;
-  const timer = `# Written by "sandman systemd install". Runs ${SERVICE_NAME} every minute.
+  const timer = `# Written by "sandman systemd install". Runs ${SERVICE_NAME} ${every}.
 [Unit]
-Description=Run sandman reap every minute
+Description=Run sandman reap ${every}
 
 [Timer]
 OnBootSec=1min
-OnUnitActiveSec=1min
+OnUnitActiveSec=${REAP_INTERVAL_MINUTES}min
 AccuracySec=5s
 Persistent=true
 Unit=${SERVICE_NAME}
@@ -189,7 +196,8 @@ ${environmentLines(options.environment ?? {})}`;
 export function cronLine(command: string[], environment: Record<string, string> = {}): string {
   const assignments = Object.entries(environment).map(([key, value]) => shellQuote(`${key}=${value}`));
   const env = assignments.length > 0 ? ['env', ...assignments] : [];
-  return `* * * * * root ${[...env, ...[...command, 'reap'].map(shellQuote)].join(' ')} >/dev/null 2>&1`;
+  const minute = REAP_INTERVAL_MINUTES === 1 ? '*' : `*/${REAP_INTERVAL_MINUTES}`;
+  return `${minute} * * * * root ${[...env, ...[...command, 'reap'].map(shellQuote)].join(' ')} >/dev/null 2>&1`;
 }
 
 /** The header of the cron file setup writes; `setup --remove` removes only a file that starts so. */

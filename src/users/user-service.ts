@@ -122,8 +122,10 @@ export class UserService {
     // is lifted (README "Disk quotas").
     const home = workspacePath(this.deps.config.workspaceRoot, name);
     if ((await this.deps.workspaces.owner(home)) !== undefined) {
-      if (quotas && quota.value !== undefined) await quotas.apply(home, next.uid, quota.value);
-      else if (hadQuota && quota.value === undefined)
+      if (quotas && quota.value !== undefined) {
+        const waits = await quotas.apply(home, next.uid, quota.value);
+        if (waits) view.warnings.push(waits);
+      } else if (hadQuota && quota.value === undefined)
         await (await this.deps.homeQuotas?.())?.quotas?.lift(home);
     }
     await this.deps.audit?.record({action: 'user-set', session: null, user: name, result: 'ok'});

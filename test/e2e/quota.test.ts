@@ -4,6 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
+import {fill, LOOP_QUOTA_ENV, MiB, removeLoopSandbox, type Created} from '../helpers/home-quota.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -11,26 +12,6 @@ import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
  * btrfs the test makes, and loop images (an ext4 file per home) on the machine's own filesystem.
  * XFS and ext4 project quotas cannot run on this kernel (no quota support built in).
  */
-interface Created {
-  session_id: string;
-  container_id: string;
-  ssh_port: number;
-  ssh_private_key_path: string;
-  uid: number;
-}
-const MiB = 1024 * 1024;
-
-/** dd of `mib` MiB into the home: the output's last line and dd's exit code. */
-async function fill(session: Created, user: string, mib: number, name = 'big') {
-  const result = await sshRun(
-    session.ssh_private_key_path,
-    session.ssh_port,
-    user,
-    `dd if=/dev/zero of=~/${name} bs=1M count=${mib} 2>&1; rc=$?; sync; echo "rc=$rc"`,
-  );
-  return result.stdout;
-}
-
 describe('btrfs: a subvolume per home with a qgroup limit', () => {
   let sandbox: Sandbox;
   let mnt: string;
@@ -138,17 +119,11 @@ describe('btrfs: a subvolume per home with a qgroup limit', () => {
 
 describe('loop: an ext4 image per home, on the machine’s own filesystem', () => {
   let sandbox: Sandbox;
-  let env: Record<string, string>;
+  const env = LOOP_QUOTA_ENV;
   beforeAll(() => {
     sandbox = createSandbox({portStart: 35_520, portCount: 10});
-    env = {SANDMAN_QUOTA_MODE: 'loop', SANDMAN_WORKSPACE_QUOTA: '50m'};
   });
-  afterAll(async () => {
-    await sandbox.run(['session', 'rm', '--all', '--yes'], {env});
-    for (const user of ['dora', 'emil'])
-      await execa('umount', [path.join(sandbox.workspaceRoot, user)], {reject: false});
-    await sandbox.cleanup();
-  });
+  afterAll(() => removeLoopSandbox(sandbox, ['dora', 'emil']));
 
   it('stops a write at the limit, and after a reboot one reap mounts the home again with its files', async () => {
     const dora = (await sandbox.json<Created>(['session', 'create', 'dora', '--no-gpu'], {env})).body;

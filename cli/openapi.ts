@@ -157,8 +157,14 @@ export const OPENAPI = {
   paths: {
     '/healthz': {
       get: {
-        summary: 'Liveness',
-        responses: {'200': json({type: 'object', properties: {status: {type: 'string'}}}, 'OK')},
+        summary: 'Liveness; answers without credentials and says nothing secret',
+        security: [],
+        responses: {
+          '200': json(
+            {type: 'object', properties: {status: {type: 'string'}, service: {type: 'string'}}},
+            'OK',
+          ),
+        },
       },
     },
     '/sessions': {
@@ -391,14 +397,19 @@ export const OPENAPI = {
       },
     },
     '/gpus': {
-      get: {summary: 'GPUs and MIG instances', responses: {'200': json({type: 'object'}, 'GPUs'), ...errors}},
+      get: {
+        summary:
+          'GPUs and MIG instances; none (count 0) on a host without nvidia-smi, 503 when its driver fails',
+        responses: {'200': json({type: 'object'}, 'GPUs'), ...errors},
+      },
     },
     '/gpus/profiles': {
       get: {summary: 'MIG profiles', responses: {'200': json({type: 'object'}, 'Profiles'), ...errors}},
     },
     '/gpus/available': {
       get: {
-        summary: 'Free MIG devices and GPUs',
+        summary:
+          'Free MIG devices and GPUs; none (count 0) on a host without nvidia-smi, 503 when its driver fails',
         responses: {'200': json({type: 'object'}, 'Free devices'), ...errors},
       },
     },

@@ -27,11 +27,18 @@ export interface RouteRequest {
 
 export type Route = (request: RouteRequest) => Promise<[number, unknown]>;
 
+/**
+ * Endpoints that answer without credentials (uptime probes, load balancers): they say nothing
+ * secret (README "HTTP API").
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /healthz']);
+
 export function apiRoutes(): Array<
   [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, route: Route]
 > {
   return [
-    ['GET', '/healthz', async () => [200, {status: 'ok'}]],
+    // The original API's answer, which probes match on.
+    ['GET', '/healthz', async () => [200, {status: 'healthy', service: 'gpu-ssh-gateway-orchestrator'}]],
     ['GET', '/openapi.json', async () => [200, OPENAPI]],
     [
       'POST',

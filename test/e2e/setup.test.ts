@@ -159,6 +159,10 @@ describe('setup', () => {
     expect(await readFile(path.join(sandbox.workspaceRoot, 'keeper', 'notes.txt'), 'utf8')).toBe('kept\n');
     expect(Object.keys((await readState(sandbox.stateFile)).users)).toEqual(['keeper']);
     expect((await stat(path.join(sandbox.dir, 'state', 'ca'))).isDirectory()).toBe(true);
+    // sandman's relay key (the gateway's and `sandman ssh`'s login to every session) stays with them.
+    expect((await stat(path.join(sandbox.dir, 'state', 'gateway', 'relay_ed25519'))).mode & 0o777).toBe(
+      0o600,
+    );
 
     // --purge asks, and without a terminal needs --yes; then the homes, state and CA go too.
     const unconfirmed = await sandbox.run(['setup', '--remove', '--purge']);
@@ -169,6 +173,7 @@ describe('setup', () => {
     expect(await stat(sandbox.workspaceRoot).catch(() => undefined)).toBeUndefined();
     expect(await stat(sandbox.stateFile).catch(() => undefined)).toBeUndefined();
     expect(await stat(path.join(sandbox.dir, 'state', 'ca')).catch(() => undefined)).toBeUndefined();
+    expect(await stat(path.join(sandbox.dir, 'state', 'gateway')).catch(() => undefined)).toBeUndefined();
   });
 
   it('on a host without systemd writes a cron job carrying the units’ environment, and doctor finds it', async () => {

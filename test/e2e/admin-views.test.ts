@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
-import {socketActivatedApi} from '../helpers/socket-activated-api.js';
+import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 import {editState, readState, sessionOf} from '../helpers/state-file.js';
 
@@ -27,9 +27,7 @@ beforeAll(() => {
   api = socketActivatedApi(socket, {...sandbox.env, ...gpu, SANDMAN_API_IDLE_TIMEOUT: '2s'});
 });
 afterAll(async () => {
-  // The loop and what it started, by parent id; an API left waiting exits when idle (2 s).
-  await execa('pkill', ['-KILL', '-P', String(api.pid)], {reject: false});
-  api.kill('SIGKILL');
+  await stopActivator(api);
   await sandbox.cleanup();
 });
 

@@ -6,7 +6,7 @@ import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
-import {socketActivatedApi} from '../helpers/socket-activated-api.js';
+import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -42,11 +42,7 @@ beforeAll(async () => {
   }
 });
 afterAll(async () => {
-  // The loops and what they started, by parent id; an API left waiting exits when idle (2 s).
-  for (const child of activators) {
-    await execa('pkill', ['-KILL', '-P', String(child.pid)], {reject: false});
-    child.kill('SIGKILL');
-  }
+  for (const child of activators) await stopActivator(child);
   await sandbox.cleanup();
 });
 

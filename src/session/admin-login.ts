@@ -54,19 +54,18 @@ export function sshClientArgs(
   login: AdminLogin,
   options: {tty: boolean},
 ): string[] {
+  const settings = [
+    'IdentitiesOnly=yes',
+    'StrictHostKeyChecking=no',
+    'UserKnownHostsFile=/dev/null',
+    'LogLevel=ERROR',
+  ];
   return [
     '-i',
     login.identityFile,
-    '-o',
-    'IdentitiesOnly=yes',
     '-p',
     String(login.port),
-    '-o',
-    'StrictHostKeyChecking=no',
-    '-o',
-    'UserKnownHostsFile=/dev/null',
-    '-o',
-    'LogLevel=ERROR',
+    ...settings.flatMap((setting) => ['-o', setting]),
     ...(options.tty ? ['-t'] : []),
     `${session.user}@${login.host}`,
   ];

@@ -43,6 +43,22 @@ const session = {
     stopped_at: {...nullable('string'), format: 'date-time'},
   },
 };
+/** A queued create (README "Users and limits"): a session's names for its ID and user, its place in line. */
+const queued = {
+  type: 'object',
+  properties: {
+    id: {type: 'string'},
+    session_id: {type: 'string'},
+    user_id: {type: 'string'},
+    ssh_user: {type: 'string'},
+    status: {type: 'string', enum: ['queued']},
+    queue_position: {type: 'integer'},
+    waiting_for: {type: 'string'},
+    queued_at: {type: 'string', format: 'date-time'},
+    gpu_hours: {type: 'number'},
+  },
+};
+const sessionOrQueued = {oneOf: [session, queued]};
 const limit = (value: object) => ({
   type: 'object',
   properties: {value, source: {type: 'string', example: 'group students'}},
@@ -157,8 +173,14 @@ export const OPENAPI = {
   paths: {
     '/healthz': {
       get: {
-        summary: 'Liveness',
-        responses: {'200': json({type: 'object', properties: {status: {type: 'string'}}}, 'OK')},
+        summary: 'Liveness; answers without credentials and says nothing secret',
+        security: [],
+        responses: {
+          '200': json(
+            {type: 'object', properties: {status: {type: 'string'}, service: {type: 'string'}}},
+            'OK',
+          ),
+        },
       },
     },
     '/sessions': {
@@ -206,26 +228,13 @@ export const OPENAPI = {
             },
             'Created; the private key appears here only',
           ),
-          '202': json(
-            {
-              type: 'object',
-              properties: {
-                session_id: {type: 'string'},
-                ssh_user: {type: 'string'},
-                status: {type: 'string', enum: ['queued']},
-                queue_position: {type: 'integer'},
-                waiting_for: {type: 'string'},
-                queued_at: {type: 'string', format: 'date-time'},
-              },
-            },
-            'Queued ("queue": true and nothing free): it starts by itself',
-          ),
+          '202': json(queued, 'Queued ("queue": true and nothing free): it starts by itself'),
           ...errors,
         },
       },
       get: {
-        summary: 'List sessions',
-        responses: {'200': json({type: 'array', items: session}, 'Sessions'), ...errors},
+        summary: 'List sessions, then queued creates',
+        responses: {'200': json({type: 'array', items: sessionOrQueued}, 'Sessions'), ...errors},
       },
       delete: {
         summary: 'Remove every session',
@@ -234,7 +243,10 @@ export const OPENAPI = {
     },
     '/sessions/{id}': {
       parameters: [idParameter],
-      get: {summary: 'One session', responses: {'200': json(session, 'The session'), ...errors}},
+      get: {
+        summary: 'One session, or a queued create (by its ID or user)',
+        responses: {'200': json(sessionOrQueued, 'The session or queued create'), ...errors},
+      },
       delete: {
         summary: 'Remove a session (its workspace is kept)',
         responses: {'200': json({type: 'object'}, 'Removed'), ...errors},
@@ -391,14 +403,19 @@ export const OPENAPI = {
       },
     },
     '/gpus': {
-      get: {summary: 'GPUs and MIG instances', responses: {'200': json({type: 'object'}, 'GPUs'), ...errors}},
+      get: {
+        summary:
+          'GPUs and MIG instances; none (count 0) on a host without nvidia-smi, 503 when its driver fails',
+        responses: {'200': json({type: 'object'}, 'GPUs'), ...errors},
+      },
     },
     '/gpus/profiles': {
       get: {summary: 'MIG profiles', responses: {'200': json({type: 'object'}, 'Profiles'), ...errors}},
     },
     '/gpus/available': {
       get: {
-        summary: 'Free MIG devices and GPUs',
+        summary:
+          'Free MIG devices and GPUs; none (count 0) on a host without nvidia-smi, 503 when its driver fails',
         responses: {'200': json({type: 'object'}, 'Free devices'), ...errors},
       },
     },

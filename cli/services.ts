@@ -45,6 +45,8 @@ export interface Services {
   /** The host name printed in connection details: sshHost, or this host's FQDN. */
   sshHost(): Promise<string>;
   sessionQueries(): Promise<SessionQueries>;
+  /** sandman's own key for logging in to sessions (`sandman ssh`, the gateway's relay key): its file. */
+  relayKeyFile(): Promise<string>;
   sessionService(progress?: (step: string) => void): Promise<SessionService>;
   reaper(progress?: (step: string) => void): Promise<Reaper>;
   gpuService(): Promise<GpuService>;
@@ -105,7 +107,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     const {FileHostCa} = await import('../src/adapters/file-host-ca.js');
     return new FileHostCa(stateDir.caDir, systemClock);
   });
-  const gatewayKeys = once(async (): Promise<GatewayKeys> => {
+  const gatewayKeys = once(async (): Promise<GatewayKeys & {relayKeyFile(): Promise<string>}> => {
     const {FileGatewayKeys} = await import('../src/adapters/file-gateway-keys.js');
     return new FileGatewayKeys(stateDir.gatewayDir);
   });
@@ -250,6 +252,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const {SessionQueries} = await import('../src/session/session-queries.js');
       return new SessionQueries(await store(), systemClock);
     },
+    relayKeyFile: async () => (await gatewayKeys()).relayKeyFile(),
     sessionService,
     reaper: async (progress) => {
       // Its modules and adapters load at once (each is a module to read), not one after another.

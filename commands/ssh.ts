@@ -1,17 +1,22 @@
 import {spawn} from 'node:child_process';
 
 import {invalidInput} from '../src/errors.js';
-import {sshClientArgs} from '../src/session/ssh-client.js';
+import {adminLogin, sshClientArgs} from '../src/session/admin-login.js';
 import type {Handler} from '../cli/command-spec.js';
 
 /** Runs the OpenSSH client; like ssh itself, the remote command's exit status is ours. */
 const ssh: Handler = async ({args, argv}, context) => {
   const {json} = context.out;
-  const session = await (await context.services().sessionQueries()).find(args.session!);
+  const services = context.services();
+  const session = await (await services.sessionQueries()).find(args.session!);
   if (session.status !== 'running')
     throw invalidInput(`session ${session.id} is ${session.status}, not running`);
   const command = argv.slice(1);
-  const sshArgs = sshClientArgs(session, context.settings(), {tty: !json && command.length === 0});
+  const login = await adminLogin(
+    {config: services.config, docker: await services.containers(), relayKeyFile: services.relayKeyFile},
+    session,
+  );
+  const sshArgs = sshClientArgs(session, login, {tty: !json && command.length === 0});
   const child = spawn('ssh', [...sshArgs, ...command], {
     stdio: json ? ['ignore', 'pipe', 'pipe'] : 'inherit',
   });

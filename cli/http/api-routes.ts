@@ -3,7 +3,7 @@ import {invalidInput} from '../../src/errors.js';
 import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {migSlices} from '../../src/gpu/mig-slices.js';
 import {LABELS} from '../../src/labels.js';
-import {isQueued} from '../../src/session/session-queue.js';
+import {isQueued, type QueuedView} from '../../src/session/session-queue.js';
 import type {RemoveResult} from '../../src/session/session-service.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {UserChanges} from '../../src/users/user-service.js';
@@ -27,11 +27,18 @@ export interface RouteRequest {
 
 export type Route = (request: RouteRequest) => Promise<[number, unknown]>;
 
+/**
+ * Endpoints that answer without credentials (uptime probes, load balancers): they say nothing
+ * secret (README "HTTP API").
+ */
+export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /healthz']);
+
 export function apiRoutes(): Array<
   [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, route: Route]
 > {
   return [
-    ['GET', '/healthz', async () => [200, {status: 'ok'}]],
+    // The original API's answer, which probes match on.
+    ['GET', '/healthz', async () => [200, {status: 'healthy', service: 'gpu-ssh-gateway-orchestrator'}]],
     ['GET', '/openapi.json', async () => [200, OPENAPI]],
     [
       'POST',
@@ -61,7 +68,7 @@ export function apiRoutes(): Array<
           queue: input.queue === true,
         });
         // Nothing free and "queue": true: 202 with the place in line; it starts by itself.
-        if (isQueued(created)) return [202, created];
+        if (isQueued(created)) return [202, queuedObject(created)];
         return [
           201,
           {
@@ -86,14 +93,18 @@ export function apiRoutes(): Array<
           (await services.sessionQueries()).overview(),
           containerAddresses(services),
         ]);
-        return [200, [...sessions.map((view) => sessionObject(view, addresses)), ...queued]];
+        return [
+          200,
+          [...sessions.map((view) => sessionObject(view, addresses)), ...queued.map(queuedObject)],
+        ];
       },
     ],
     [
       'GET',
       '/sessions/:id',
       async ({params, services}) => {
-        const view = await (await services.sessionQueries()).show(params.id!);
+        const view = await (await services.sessionQueries()).showOrQueued(params.id!);
+        if (isQueued(view)) return [200, queuedObject(view)];
         return [200, sessionObject(view, await containerAddresses(services))];
       },
     ],
@@ -399,6 +410,11 @@ async function containerAddresses(services: Services): Promise<Map<string, strin
       return address ? [[container.name, address] as const] : [];
     }),
   );
+}
+
+/** A queued create with a session's names for its ID and user (`id`, `user_id`), then its place in line. */
+function queuedObject(view: QueuedView) {
+  return {id: view.session_id, user_id: view.ssh_user, ...view};
 }
 
 /** A session as the original GET endpoints gave it (no key, no password). */

@@ -10,6 +10,10 @@ const gpuLs: Handler = async (_input, context): Promise<GpuView[] | SwarmNodeVie
   if (swarm) return swarmLs(await swarm.list(), context);
   const gpus = await (await context.services().gpuService()).list();
   if (context.out.json) return gpus;
+  if (gpus.length === 0) {
+    context.out.log(`No GPUs: nvidia-smi (${context.settings().nvidiaSmi}) is not installed or sees none.`);
+    return gpus;
+  }
   const chalk = await loadChalk(context.out.colour);
   const rows = gpus.map((gpu) => [
     gpu.index,

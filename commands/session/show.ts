@@ -1,13 +1,15 @@
 import {formatDuration} from '../../src/duration.js';
 import {gpuDescription, stoppedGpu} from '../../src/session/banner.js';
+import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {diskText} from '../../src/quota/disk-text.js';
 import type {HomeDisk} from '../../src/quota/home-quotas.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 
-const show: Handler = async ({args}, context): Promise<SessionView & {disk?: HomeDisk}> => {
-  const session = await (await context.services().sessionQueries()).show(args.session!);
+const show: Handler = async ({args}, context): Promise<(SessionView & {disk?: HomeDisk}) | QueuedView> => {
+  const session = await (await context.services().sessionQueries()).showOrQueued(args.session!);
+  if (isQueued(session)) return showQueued(session, context.out.log);
   const rows: Array<[string, string | number]> = [
     ['ID', session.session_id],
     ['User', `${session.ssh_user} (uid ${session.uid})`],
@@ -49,3 +51,15 @@ const show: Handler = async ({args}, context): Promise<SessionView & {disk?: Hom
   return disk ? {...session, disk} : session;
 };
 export default show;
+
+/** A queued create (README "Users and limits"): who, its place in line and since when. */
+function showQueued(request: QueuedView, log: (line: string) => void): QueuedView {
+  const rows = [
+    ['ID', request.session_id],
+    ['User', request.ssh_user],
+    ['Status', `queued: ${ordinal(request.queue_position)} in line for ${request.waiting_for}`],
+    ['Queued', `${formatTime(request.queued_at)} (${relativeTime(request.queued_at)})`],
+  ];
+  for (const [label, value] of rows) log(`${(label + ':').padEnd(11)} ${value}`);
+  return request;
+}

@@ -5,6 +5,8 @@ import type {GatewayKeys} from '../gateway/gateway-keys.js';
 import type {KeyPair} from '../ssh/ssh-keys.js';
 import {readOrMakeKey} from './key-file-once.js';
 
+const RELAY_KEY = 'relay_ed25519';
+
 /** The gateway's keys as files in `<stateDir>/gateway/` (0700; keys 0600), made once. */
 export class FileGatewayKeys implements GatewayKeys {
   constructor(readonly dir: string) {}
@@ -14,7 +16,13 @@ export class FileGatewayKeys implements GatewayKeys {
   }
 
   relayKey(): Promise<KeyPair> {
-    return this.#key('relay_ed25519', 'sandman-gateway');
+    return this.#key(RELAY_KEY, 'sandman-gateway');
+  }
+
+  /** The relay key's file, made first when there is none, for the OpenSSH client (`sandman ssh`). */
+  async relayKeyFile(): Promise<string> {
+    await this.relayKey();
+    return path.join(this.dir, RELAY_KEY);
   }
 
   async #key(name: string, comment: string): Promise<KeyPair> {

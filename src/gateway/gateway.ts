@@ -4,13 +4,12 @@ import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
-import {SandmanError} from '../errors.js';
 import type {HostIdentity} from '../host-identity.js';
 import {localAddress} from '../session/ssh-client.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {GatewayAuth} from './gateway-auth.js';
-import {relayTarget} from './relay-target.js';
+import {relayKeyMissing, relayTarget} from './relay-target.js';
 import type {GatewayKeys} from './gateway-keys.js';
 import type {GatewayOutcome, GatewayServer, UpstreamTarget} from './gateway-server.js';
 
@@ -63,12 +62,7 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
         await deps.audit.record({action: 'gateway-login', session: null, user, result: 'ok', source});
         const session = await deps.sessionFor(user, say);
         // README "Upgrading": a session from before the gateway does not carry its key yet.
-        if (session.gateway_key === undefined && !deps.swarm)
-          throw new SandmanError(
-            'FAILURE',
-            `session ${session.id} was made before the SSH gateway and does not accept it yet: ` +
-              `"sandman session extend ${session.id} --ttl 1m" (or a stop and start) gives it the gateway's key`,
-          );
+        if (session.gateway_key === undefined && !deps.swarm) throw relayKeyMissing(session);
         return relayTarget(deps, session, relayKey.privateKey);
       })();
       starting = target.catch(() => undefined);

@@ -1,5 +1,6 @@
 import type {Config} from '../config.js';
 import type {ContainerClient} from '../docker/container-client.js';
+import {SandmanError} from '../errors.js';
 import {containerEndpoint} from '../session/session-context.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {UpstreamTarget} from './gateway-server.js';
@@ -24,4 +25,16 @@ export async function relayTarget(
     privateKey: relayPrivateKey,
     hostKey: session.host_public_key ?? undefined,
   };
+}
+
+/**
+ * A session an earlier sandman made (README "Upgrading") whose authorized_keys lack the relay key:
+ * extend or a stop and start adds it (SessionContext.withGatewayKey).
+ */
+export function relayKeyMissing(session: Pick<SessionRecord, 'id'>): SandmanError {
+  return new SandmanError(
+    'FAILURE',
+    `session ${session.id} was made before sandman's relay key (the SSH gateway's and "sandman ssh"'s) and ` +
+      `does not accept it yet: "sandman session extend ${session.id} --ttl 1m" (or a stop and start) gives it the key`,
+  );
 }

@@ -1,5 +1,5 @@
 import type {Config} from '../config.js';
-import {dependencyUnavailable, isSandmanError} from '../errors.js';
+import {isSandmanError} from '../errors.js';
 import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {migMemoryGiB, readInventory, type GpuInventory} from './inventory.js';
@@ -71,11 +71,9 @@ export class GpuService {
   ) {}
 
   async #read(profiles = true): Promise<{inventory: GpuInventory; sessions: SessionRecord[]}> {
-    if (!(await this.smi.available())) {
-      throw dependencyUnavailable(
-        `nvidia-smi not found (${this.config.nvidiaSmi}): this host has no NVIDIA driver, or set nvidiaSmi / SANDMAN_NVIDIA_SMI`,
-      );
-    }
+    // No nvidia-smi: a host without GPUs, whose inventory is empty (SPEC 11: monitoring scripts expect
+    // `count: 0`); a driver that is installed but failing is an error, from the adapter.
+    if (!(await this.smi.available())) return {inventory: {gpus: [], profiles: []}, sessions: []};
     const [inventory, state] = await Promise.all([readInventory(this.smi, {profiles}), this.store.read()]);
     return {inventory, sessions: state.sessions};
   }

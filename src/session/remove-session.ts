@@ -2,7 +2,7 @@ import {isSandmanError, SandmanError} from '../errors.js';
 import {type SessionRecord} from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView, type SessionView} from './session-view.js';
-import {SessionQueue} from './session-queue.js';
+import {findQueued, SessionQueue} from './session-queue.js';
 import {
   SessionContext,
   allocationOf,
@@ -49,7 +49,7 @@ export class RemoveWorkflow {
     const cancelled: string[] = [];
     for (const reference of references) {
       // A queued request (by its ID or user) leaves the line.
-      const queued = state.queue?.find((entry) => entry.id === reference || entry.user === reference);
+      const queued = findQueued(state, reference);
       if (
         queued &&
         !state.sessions.some((session) => session.id === reference || session.user === reference)

@@ -2,7 +2,8 @@ import type {Clock} from '../clock.js';
 import type {SessionRecord, StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {resolveSession} from './resolve.js';
-import {ordered, queuedView, type QueuedView} from './session-queue.js';
+import {isSandmanError} from '../errors.js';
+import {findQueued, ordered, queuedView, type QueuedView} from './session-queue.js';
 import {toSessionView, type SessionView} from './session-view.js';
 
 /**
@@ -53,6 +54,21 @@ export class SessionQueries {
 
   async show(reference: string): Promise<SessionView> {
     return toSessionView(await this.find(reference));
+  }
+
+  /**
+   * A session, or when none matches, a queued request by its ID or user (its status `queued` and
+   * place in line): `session show`, GET /sessions/ID.
+   */
+  async showOrQueued(reference: string): Promise<SessionView | QueuedView> {
+    const state = await this.store.read();
+    try {
+      return toSessionView(resolveSession(state.sessions, reference));
+    } catch (error) {
+      const queued = findQueued(state, reference);
+      if (!queued || !isSandmanError(error) || error.kind !== 'NOT_FOUND') throw error;
+      return queuedView(state, queued);
+    }
   }
 
   /** The record behind an ID, prefix or user name (for `ssh` and `logs`). */

@@ -167,9 +167,7 @@ export class SessionQueue {
 
   /** `session rm` of a queued request: it leaves the line. False when there is none. */
   async cancel(reference: string): Promise<QueuedRequest | undefined> {
-    const entry = ((await this.deps.store.read()).queue ?? []).find(
-      (queued) => queued.id === reference || queued.user === reference,
-    );
+    const entry = findQueued(await this.deps.store.read(), reference);
     if (!entry) return undefined;
     return (await this.#end(entry.id, 'cancelled')) ? entry : undefined;
   }
@@ -219,6 +217,11 @@ export function ordered(queue: readonly QueuedRequest[]): QueuedRequest[] {
 /** Whether a create's result is a place in line rather than a session. */
 export function isQueued(result: object): result is QueuedView {
   return 'queue_position' in result;
+}
+
+/** The queued request a reference names: its ID or its user (`session rm`, `session show`). */
+export function findQueued(state: StateData, reference: string): QueuedRequest | undefined {
+  return state.queue?.find((entry) => entry.id === reference || entry.user === reference);
 }
 
 export function queuedView(state: StateData, entry: QueuedRequest): QueuedView {

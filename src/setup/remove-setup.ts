@@ -155,7 +155,9 @@ export async function removeSetup(deps: RemoveSetupDeps, request: RemoveSetupReq
       let removed = false;
       for (const file of [stateDir.file, `${stateDir.file}.lock`, stateDir.setupRecord])
         removed = (await host.remove(file)) || removed;
-      for (const dir of [stateDir.keysDir, stateDir.caDir]) removed = (await host.removeTree(dir)) || removed;
+      // The gateway's directory holds sandman's relay key, which every session accepted.
+      for (const dir of [stateDir.keysDir, stateDir.caDir, stateDir.gatewayDir])
+        removed = (await host.removeTree(dir)) || removed;
       if (made.includes(stateDir.dir)) removed = (await host.removeTree(stateDir.dir)) || removed;
       return removed;
     });

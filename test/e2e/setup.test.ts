@@ -1,4 +1,4 @@
-import {readdir, readFile, stat} from 'node:fs/promises';
+import {mkdir, readdir, readFile, stat} from 'node:fs/promises';
 import path from 'node:path';
 
 import {execa} from 'execa';
@@ -159,6 +159,10 @@ describe('setup', () => {
     expect(await readFile(path.join(sandbox.workspaceRoot, 'keeper', 'notes.txt'), 'utf8')).toBe('kept\n');
     expect(Object.keys((await readState(sandbox.stateFile)).users)).toEqual(['keeper']);
     expect((await stat(path.join(sandbox.dir, 'state', 'ca'))).isDirectory()).toBe(true);
+    // sandman's relay key (the gateway's and `sandman ssh`'s login to every session) stays with them.
+    expect((await stat(path.join(sandbox.dir, 'state', 'gateway', 'relay_ed25519'))).mode & 0o777).toBe(
+      0o600,
+    );
 
     // --purge asks, and without a terminal needs --yes; then the homes, state and CA go too.
     const unconfirmed = await sandbox.run(['setup', '--remove', '--purge']);
@@ -169,12 +173,15 @@ describe('setup', () => {
     expect(await stat(sandbox.workspaceRoot).catch(() => undefined)).toBeUndefined();
     expect(await stat(sandbox.stateFile).catch(() => undefined)).toBeUndefined();
     expect(await stat(path.join(sandbox.dir, 'state', 'ca')).catch(() => undefined)).toBeUndefined();
+    expect(await stat(path.join(sandbox.dir, 'state', 'gateway')).catch(() => undefined)).toBeUndefined();
   });
 
   it('on a host without systemd writes a cron job carrying the units’ environment, and doctor finds it', async () => {
     const other = createSandbox({portStart: 34_710, portCount: 5});
     try {
       const cron = path.join(other.dir, 'cron.d', 'sandman');
+      // A state directory that was there before setup (a package made it): setup did not make it.
+      await mkdir(path.dirname(other.stateFile), {recursive: true});
       const result = await other.json<SetupBody>(['setup', '--ssh-host', '127.0.0.1', '--cron-file', cron]);
       expect(result.exitCode, JSON.stringify(result.body)).toBe(0);
       const line = (await readFile(cron, 'utf8')).split('\n')[1]!;
@@ -191,9 +198,18 @@ describe('setup', () => {
       // Without the flag, setup finds the cron job where it put it.
       const again = await other.json<SetupBody>(['setup']);
       expect(again.body.changed).toBe(false);
+      // A session makes sandman's relay key (`sandman ssh`, the gateway), which outlives it.
+      expect((await other.run(['session', 'create', 'relay', '--no-gpu', '--no-wait'])).exitCode).toBe(0);
+      expect((await other.run(['session', 'rm', 'relay'])).exitCode).toBe(0);
+      const gateway = path.join(other.dir, 'state', 'gateway');
+      expect((await stat(path.join(gateway, 'relay_ed25519'))).isFile()).toBe(true);
       const removed = await other.json<SetupBody>(['setup', '--remove']);
       expect(removed.exitCode).toBe(0);
       expect(await stat(path.dirname(cron)).catch(() => undefined)).toBeUndefined();
+      // --purge takes the relay key with the other keys, the state directory staying.
+      expect((await other.run(['setup', '--remove', '--purge', '--yes'])).exitCode).toBe(0);
+      expect(await stat(gateway).catch(() => undefined)).toBeUndefined();
+      expect((await stat(path.dirname(other.stateFile))).isDirectory()).toBe(true);
     } finally {
       await other.cleanup();
     }

@@ -392,7 +392,7 @@ describe('swarm mode on a three-node lab swarm', () => {
       };
       try {
         for (let attempt = 0; attempt < 50; attempt++) {
-          if ((await curl(['http://x/healthz']))?.status === 'ok') break;
+          if ((await curl(['http://x/healthz']))?.status === 'healthy') break;
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         const created = await curl([

@@ -33,3 +33,14 @@ export function socketActivatedApi(
   ];
   return execa(command!, args, {env: {...process.env, ...env}, reject: false});
 }
+
+/**
+ * Ends what socketActivatedApi started, by process id: the loop is held still first, so it starts no
+ * new activator while the one it runs (or the API that activator became) is killed.
+ */
+export async function stopActivator(child: ResultPromise): Promise<void> {
+  if (child.pid === undefined) return;
+  process.kill(child.pid, 'SIGSTOP');
+  await execa('pkill', ['-KILL', '-P', String(child.pid)], {reject: false});
+  child.kill('SIGKILL');
+}

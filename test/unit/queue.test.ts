@@ -125,4 +125,15 @@ describe('the queue', () => {
       '101st',
     ]);
   });
+
+  it('session show finds a queued request by ID or user when no session matches', async () => {
+    const world = fakeWorld({smi: FakeNvidiaSmi.rtxPro6000x8()});
+    await fill(world, 8);
+    const waiting = await queue(world, 'dave');
+    const queries = new SessionQueries(world.store, world.clock);
+    for (const reference of [waiting.session_id, 'dave'])
+      expect(await queries.showOrQueued(reference)).toEqual(waiting);
+    expect(await queries.showOrQueued('busy0')).toMatchObject({ssh_user: 'busy0', status: 'running'});
+    await expect(queries.showOrQueued('nobody')).rejects.toMatchObject({exitCode: 3});
+  });
 });

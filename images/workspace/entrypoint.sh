@@ -67,12 +67,15 @@ else
   chmod 0644 "$keys"
 fi
 
-# First login into a new workspace: give it the usual dotfiles.
-if [ -d /etc/skel ] && [ ! -e "$home/.profile" ]; then
+# First login into a new workspace: give it the usual dotfiles. The home is the user's: root follows
+# no link in it (a planted `.bashrc -> /etc/shadow` is left as it is): a name that exists even as a
+# dangling link is skipped, cp -P creates the file (O_EXCL, never through a link) and chown -h
+# changes the entry itself.
+if [ -d /etc/skel ] && [ ! -e "$home/.profile" ] && [ ! -L "$home/.profile" ]; then
   for f in /etc/skel/.[!.]*; do
     [ -e "$f" ] || continue
     dest="$home/$(basename "$f")"
-    [ -e "$dest" ] || { cp "$f" "$dest" && chown "$SANDMAN_UID:$group" "$dest"; } || true
+    [ -e "$dest" ] || [ -L "$dest" ] || { cp -P "$f" "$dest" && chown -h "$SANDMAN_UID:$group" "$dest"; } || true
   done
 fi
 

@@ -93,8 +93,13 @@ describe('as an account that is not root', () => {
 describe('the workspace entrypoint in a home the user controls', () => {
   it('follows none of her links as root when it gives the home its dotfiles', async () => {
     const home = path.join(sandbox.workspaceRoot, 'nora');
-    expect((await sandbox.run(['session', 'rm', 'nora'])).exitCode).toBe(0);
     const {uid} = await stat(home);
+    // A new home gets /etc/skel's dotfiles, hers.
+    for (const name of ['.profile', '.bashrc']) {
+      const entry = await lstat(path.join(home, name));
+      expect({file: entry.isFile(), uid: entry.uid}).toEqual({file: true, uid});
+    }
+    expect((await sandbox.run(['session', 'rm', 'nora'])).exitCode).toBe(0);
     // A home without .profile gets /etc/skel's dotfiles at the next start: she plants links instead.
     for (const name of ['.profile', '.bashrc', '.bash_logout'])
       await rm(path.join(home, name), {force: true});

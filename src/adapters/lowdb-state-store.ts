@@ -1,5 +1,5 @@
 import {constants} from 'node:fs';
-import {chmod, chown, copyFile, mkdir, readFile} from 'node:fs/promises';
+import {copyFile, mkdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {Low} from 'lowdb';
@@ -8,6 +8,7 @@ import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
 import {emptyState, STATE_VERSION, type StateData} from '../state/state-data.js';
 import {migrate, OLDEST_STATE_VERSION} from '../state/migrations.js';
 import type {StateStore} from '../state/state-store.js';
+import {replaceFile} from './replace-file.js';
 import {runProgram} from './run-program.js';
 
 const recovery = (file: string) =>
@@ -62,6 +63,8 @@ export function backupPath(file: string, version: number): string {
   return `${file}.v${version}.bak`;
 }
 
+const serialize = (data: StateData) => JSON.stringify(data, null, 2) + '\n';
+
 /** A group's ID from the account database (getent, so LDAP/SSSD count); undefined when it has none. */
 async function groupId(name: string): Promise<number | undefined> {
   const result = await runProgram('getent', ['group', name]).catch(() => undefined);
@@ -91,18 +94,13 @@ export class LowdbStateStore implements StateStore {
     return stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}${hint}`, error);
   }
 
-  /** lowdb's atomic write (temp file + rename) under umask 077, then the group's read access. */
-  async #write(db: Low<StateData>): Promise<void> {
-    const umask = process.umask(0o077);
-    try {
-      await db.write();
-    } finally {
-      process.umask(umask);
-    }
+  /**
+   * Atomic, as lowdb's own write (temp file + rename), but with the mode and group set before the
+   * file takes the name, which lowdb's writer (steno) cannot: no moment of 0644.
+   */
+  async #write(data: StateData): Promise<void> {
     const gid = this.#group ? await (this.#gid ??= groupId(this.#group)) : undefined;
-    if (gid === undefined) return;
-    await chown(this.file, -1, gid);
-    await chmod(this.file, 0o640);
+    await replaceFile(this.file, serialize(data), gid === undefined ? 0o600 : 0o640, gid);
   }
 
   async #db(onVersion: (from: number) => void): Promise<Low<StateData>> {
@@ -114,7 +112,7 @@ export class LowdbStateStore implements StateStore {
         onVersion(from);
         return state;
       },
-      stringify: (data) => JSON.stringify(data, null, 2) + '\n',
+      stringify: serialize,
     });
     return new Low<StateData>(adapter, emptyState());
   }
@@ -169,7 +167,7 @@ export class LowdbStateStore implements StateStore {
                 );
             },
           );
-        await this.#write(db).catch((error: unknown) => {
+        await this.#write(db.data).catch((error: unknown) => {
           throw stateUnavailable(`cannot write state file ${this.file}: ${(error as Error).message}`, error);
         });
       }

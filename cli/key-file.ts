@@ -1,6 +1,17 @@
 import {readFile} from 'node:fs/promises';
 
 import {invalidInput} from '../src/errors.js';
+import type {FlagSpec} from './command-spec.js';
+
+/**
+ * `--ssh-key FILE`, declared once: `session create` takes one key, `user add`/`user set` several
+ * (`multiple`); `use` says what the key is for there.
+ */
+export function sshKeyFlag(use: string, multiple = false): FlagSpec {
+  return multiple
+    ? {kind: 'string', description: `${use} (repeatable; '-' reads stdin)`, multiple}
+    : {kind: 'string', description: `${use} ('-' reads stdin)`};
+}
 
 /**
  * A public key file an admin names (`--ssh-key FILE`, `user key add NAME FILE`), or stdin for

@@ -6,6 +6,7 @@
 import {SETTINGS, settingHelp, setupFlagName, type SettingName} from '../src/config.js';
 import {USER_EXCLUSIVE, USER_FLAGS} from '../commands/user/user-flags.js';
 import type {CommandSpec, FlagSpec} from './command-spec.js';
+import {sshKeyFlag} from './key-file.js';
 
 /** The flag that sets a setting, as the settings table declares it (name, aliases, help). */
 function settingFlag(setting: SettingName): [string, FlagSpec] {
@@ -68,10 +69,7 @@ export const COMMAND_TABLE: CommandSpec[] = [
       'mig-instance': {kind: 'string', description: 'this exact MIG device (UUID)'},
       gpu: {kind: 'string', description: 'a whole GPU not in MIG mode (UUID, index, or any)'},
       'no-gpu': {kind: 'boolean', description: 'no GPU at all'},
-      'ssh-key': {
-        kind: 'string',
-        description: "install this public key instead of making a key pair ('-' reads stdin)",
-      },
+      'ssh-key': sshKeyFlag('install this public key instead of making a key pair'),
       password: {
         kind: 'boolean',
         description: 'also allow password login; a random password is printed once',

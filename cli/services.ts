@@ -81,7 +81,10 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
 
   const store = once(async (): Promise<StateStore> => {
     const {LowdbStateStore} = await import('../src/adapters/lowdb-state-store.js');
-    return new LowdbStateStore(stateDir.file, {lockTimeout: config.lockTimeout});
+    return new LowdbStateStore(stateDir.file, {
+      lockTimeout: config.lockTimeout,
+      group: config.apiSocketGroup,
+    });
   });
   // Swarm mode: sessions are services on a cluster, through the same interface (README "Swarm mode").
   const swarm = once(async () => {

@@ -485,7 +485,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: '/run/sandman/api.sock',
   },
   apiSocketGroup: {
-    description: 'group that may use the API socket (mode 0660)',
+    description: 'group that may use the API socket (mode 0660) and read the state file (0640)',
     default: 'sandman',
     parse: (raw, where) => {
       const value = text(raw, where) as string;

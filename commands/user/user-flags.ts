@@ -2,7 +2,7 @@ import {invalidInput} from '../../src/errors.js';
 import type {UserGpuDefault} from '../../src/state/state-data.js';
 import type {UserChanges} from '../../src/users/user-service.js';
 import type {Flags} from '../../cli/command-spec.js';
-import {readKeyFile} from '../../cli/key-file.js';
+import {readKeyFile, sshKeyFlag} from '../../cli/key-file.js';
 import type {FlagSpec} from '../../cli/command-spec.js';
 
 /** The word that takes a user's own limit away, so the group's or the setting's applies again. */
@@ -10,11 +10,7 @@ export const INHERIT = 'inherit';
 
 /** `user add` and `user set`: keys, group, defaults for new sessions, limits (README "Users and limits"). */
 export const USER_FLAGS: Record<string, FlagSpec> = {
-  'ssh-key': {
-    kind: 'string',
-    description: "a public key file the user's sessions accept (repeatable; '-' reads stdin)",
-    multiple: true,
-  },
+  'ssh-key': sshKeyFlag("a public key file the user's sessions accept", true),
   group: {
     kind: 'string',
     description: 'the group whose limits apply (declared in the config file\'s "groups")',

@@ -67,12 +67,21 @@ else
   chmod 0644 "$keys"
 fi
 
-# First login into a new workspace: give it the usual dotfiles.
-if [ -d /etc/skel ] && [ ! -e "$home/.profile" ]; then
+# First login into a new workspace: give it the usual dotfiles. The home is the user's, and may be
+# written while this runs (by a host account of her uid, say): a link she planted or swaps in must
+# not take root's cp or chown elsewhere. So the copy runs as her (setpriv), root writing nothing
+# there; without setpriv, as root following no link (cp -P creates with O_EXCL, chown -h). A name
+# that exists, even as a dangling link, is left as it is.
+if [ -d /etc/skel ] && [ ! -e "$home/.profile" ] && [ ! -L "$home/.profile" ]; then
   for f in /etc/skel/.[!.]*; do
     [ -e "$f" ] || continue
     dest="$home/$(basename "$f")"
-    [ -e "$dest" ] || { cp "$f" "$dest" && chown "$SANDMAN_UID:$group" "$dest"; } || true
+    if [ -e "$dest" ] || [ -L "$dest" ]; then continue; fi
+    if command -v setpriv >/dev/null 2>&1; then
+      setpriv --reuid="$SANDMAN_UID" --regid="$(id -g "$SANDMAN_USER")" --clear-groups cp -P "$f" "$dest" || true
+    else
+      { cp -P "$f" "$dest" && chown -h "$SANDMAN_UID:$group" "$dest"; } || true
+    fi
   done
 fi
 

@@ -17,15 +17,7 @@ import type {
   RemoveOutcome,
 } from '../docker/container-client.js';
 
-const CONNECTION_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ENOENT',
-  'EACCES',
-  'EPERM',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-]);
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
 
 function engineAddress(): string {
   return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
@@ -35,6 +27,13 @@ function engineAddress(): string {
 export function translate(error: unknown, action: string): SandmanError {
   if (error instanceof SandmanError) return error;
   const code = errnoCode(error);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return dependencyUnavailable(
+      `permission denied on ${engineAddress().replace(/^unix:\/\//, '')} while trying to ${action}: ` +
+        'run as root or as a member of the docker group (which is as good as root)',
+      error,
+    );
+  }
   if (code && CONNECTION_ERRORS.has(code)) {
     return dependencyUnavailable(
       `Docker engine unreachable at ${engineAddress()} (${code}) while trying to ${action}; is dockerd running?`,

@@ -1,7 +1,8 @@
+import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import type {Clock} from '../clock.js';
-import {SandmanError} from '../errors.js';
+import {errnoCode, SandmanError} from '../errors.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
 import {signHostCertificate} from '../ssh/ssh-certificates.js';
 import {generateKeyPair, type KeyPair} from '../ssh/ssh-keys.js';
@@ -10,7 +11,10 @@ import {readOrMakeKey} from './key-file-once.js';
 /** Certificates are valid from a little before now, so a container clock slightly behind accepts them. */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
-/** The host CA as files: `<stateDir>/ca/ssh_host_ca` (0600) and `.pub`, made once, never replaced. */
+/**
+ * The host CA as files: `<stateDir>/ca/ssh_host_ca` (0600) and `.pub` (0644, in a 0711 directory),
+ * made once, never replaced.
+ */
 export class FileHostCa implements HostIdentity {
   readonly keyFile: string;
 
@@ -21,8 +25,22 @@ export class FileHostCa implements HostIdentity {
     this.keyFile = path.join(dir, 'ssh_host_ca');
   }
 
+  /** The public half alone, so any account may print the known_hosts line (`sandman known-hosts`). */
   async caPublicKey(): Promise<string> {
-    return (await this.#ca()).publicKey;
+    const publicFile = `${this.keyFile}.pub`;
+    let text: string;
+    try {
+      text = await readFile(publicFile, 'utf8');
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return (await this.#ca()).publicKey;
+      // A CA directory an earlier sandman made 0700: the next use as root opens it (0711).
+      const hint = errnoCode(error) === 'EACCES' ? '; run this once as root to publish it' : '';
+      throw new SandmanError(
+        'FAILURE',
+        `cannot read the SSH host CA's public key: ${(error as Error).message}${hint}`,
+      );
+    }
+    return text.trim();
   }
 
   async issue(request: {
@@ -52,7 +70,7 @@ export class FileHostCa implements HostIdentity {
 
   async #ca(): Promise<KeyPair> {
     try {
-      return await readOrMakeKey(this.keyFile, 'sandman-host-ca');
+      return await readOrMakeKey(this.keyFile, 'sandman-host-ca', 0o711);
     } catch (error) {
       throw this.#failure(error);
     }

@@ -1,9 +1,10 @@
-import {mkdir, readFile, rename, writeFile} from 'node:fs/promises';
+import {mkdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {errnoCode, stateUnavailable} from '../errors.js';
 import type {Locks} from '../locks.js';
 import {emptyWebAccess, type WebAccessData, type WebAccessStore} from '../web/web-access.js';
+import {replaceFile} from './replace-file.js';
 
 /**
  * The web console's logins and links as one JSON file beside the state file (0600), changed under
@@ -37,9 +38,7 @@ export class FileWebAccessStore implements WebAccessStore {
       async () => {
         const data = await this.read();
         const result = change(data);
-        const temp = `${this.file}.${process.pid}.tmp`;
-        await writeFile(temp, JSON.stringify(data, null, 1) + '\n', {mode: 0o600});
-        await rename(temp, this.file);
+        await replaceFile(this.file, JSON.stringify(data, null, 1) + '\n', 0o600);
         return result;
       },
     );

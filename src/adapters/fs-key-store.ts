@@ -1,7 +1,8 @@
-import {chmod, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
+import {replaceFile} from './replace-file.js';
 import {HOST_KEY_FILES, SESSION_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
 
 /**
@@ -45,7 +46,7 @@ export class FsKeyStore implements KeyStore {
   async renewHostCertificate(sessionId: string, certificate: string): Promise<void> {
     const file = path.join(this.#hostDir(sessionId), HOST_KEY_FILES.certificate);
     try {
-      await this.#replace(file, certificate, 0o644);
+      await replaceFile(file, certificate, 0o644);
     } catch (error) {
       throw new SandmanError('FAILURE', `cannot write host certificate ${file}: ${(error as Error).message}`);
     }
@@ -87,28 +88,21 @@ export class FsKeyStore implements KeyStore {
     await chmod(dir, mode);
   }
 
-  /** A session's directory with its files (name, content, mode), each replaced whole; returns it. */
+  /**
+   * A session's directory with its files (name, content, mode), each replaced whole (renamed over
+   * the old: the directory is mounted into a running container, whose sshd never reads a
+   * half-written file); returns it.
+   */
   async #writeDir(dir: string, mode: number, what: string, files: Array<[string, string, number]>) {
     try {
       await this.#ensureDir(this.dir);
       await this.#ensureDir(dir, mode);
       for (const [name, content, fileMode] of files)
-        await this.#replace(path.join(dir, name), content, fileMode);
+        await replaceFile(path.join(dir, name), content, fileMode);
     } catch (error) {
       throw new SandmanError('FAILURE', `cannot write ${what} in ${dir}: ${(error as Error).message}`);
     }
     return dir;
-  }
-
-  /**
-   * A new file beside the old, then renamed over it: the directory is mounted into a running
-   * container, whose sshd never reads a half-written file.
-   */
-  async #replace(file: string, content: string, mode: number): Promise<void> {
-    const temp = `${file}.${process.pid}.tmp`;
-    await writeFile(temp, content, {mode});
-    await chmod(temp, mode);
-    await rename(temp, file);
   }
 }
 

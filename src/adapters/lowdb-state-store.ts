@@ -8,6 +8,8 @@ import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
 import {emptyState, STATE_VERSION, type StateData} from '../state/state-data.js';
 import {migrate, OLDEST_STATE_VERSION} from '../state/migrations.js';
 import type {StateStore} from '../state/state-store.js';
+import {replaceFile} from './replace-file.js';
+import {runProgram} from './run-program.js';
 
 const recovery = (file: string) =>
   `; it was left untouched. Run "sandman doctor" for how to recover (restore a backup or move ${file} aside)`;
@@ -61,13 +63,44 @@ export function backupPath(file: string, version: number): string {
   return `${file}.v${version}.bak`;
 }
 
+const serialize = (data: StateData) => JSON.stringify(data, null, 2) + '\n';
+
+/** A group's ID from the account database (getent, so LDAP/SSSD count); undefined when it has none. */
+async function groupId(name: string): Promise<number | undefined> {
+  const result = await runProgram('getent', ['group', name]).catch(() => undefined);
+  const gid = result?.exitCode === 0 ? Number(result.stdout.split(':')[2]) : NaN;
+  return Number.isInteger(gid) ? gid : undefined;
+}
+
+/**
+ * The state names users, uids, ports and keys: the file is 0640 root:`group` (apiSocketGroup),
+ * or 0600 when that group does not exist, set on every write (each write is a new file).
+ */
 export class LowdbStateStore implements StateStore {
   readonly file: string;
   readonly #lockTimeout: number;
+  readonly #group: string | undefined;
+  #gid: Promise<number | undefined> | undefined;
 
-  constructor(file: string, options: {lockTimeout: number}) {
+  constructor(file: string, options: {lockTimeout: number; group?: string}) {
     this.file = path.resolve(file);
     this.#lockTimeout = options.lockTimeout;
+    this.#group = options.group;
+  }
+
+  #unreadable(error: unknown): Error {
+    const hint =
+      errnoCode(error) === 'EACCES' && this.#group ? `; run as root or join group ${this.#group}` : '';
+    return stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}${hint}`, error);
+  }
+
+  /**
+   * Atomic, as lowdb's own write (temp file + rename), but with the mode and group set before the
+   * file takes the name, which lowdb's writer (steno) cannot: no moment of 0644.
+   */
+  async #write(data: StateData): Promise<void> {
+    const gid = this.#group ? await (this.#gid ??= groupId(this.#group)) : undefined;
+    await replaceFile(this.file, serialize(data), gid === undefined ? 0o600 : 0o640, gid);
   }
 
   async #db(onVersion: (from: number) => void): Promise<Low<StateData>> {
@@ -79,7 +112,7 @@ export class LowdbStateStore implements StateStore {
         onVersion(from);
         return state;
       },
-      stringify: (data) => JSON.stringify(data, null, 2) + '\n',
+      stringify: serialize,
     });
     return new Low<StateData>(adapter, emptyState());
   }
@@ -94,7 +127,7 @@ export class LowdbStateStore implements StateStore {
       text = await readFile(this.file, 'utf8');
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return emptyState();
-      throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);
+      throw this.#unreadable(error);
     }
     return parseState(this.file, text);
   }
@@ -114,7 +147,7 @@ export class LowdbStateStore implements StateStore {
       const db = await this.#db((version) => (from = version));
       await db.read().catch((error: unknown) => {
         if (isSandmanError(error)) throw error;
-        throw stateUnavailable(`cannot read state file ${this.file}: ${(error as Error).message}`, error);
+        throw this.#unreadable(error);
       });
       const before = JSON.stringify(db.data);
       const result = await mutate(db.data);
@@ -134,7 +167,7 @@ export class LowdbStateStore implements StateStore {
                 );
             },
           );
-        await db.write().catch((error: unknown) => {
+        await this.#write(db.data).catch((error: unknown) => {
           throw stateUnavailable(`cannot write state file ${this.file}: ${(error as Error).message}`, error);
         });
       }

@@ -1,9 +1,9 @@
-import {mkdir, rename, writeFile} from 'node:fs/promises';
+import {mkdir} from 'node:fs/promises';
 import path from 'node:path';
+
+import {replaceFile} from './replace-file.js';
 
 export async function writeMetricsFile(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), {recursive: true});
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  await writeFile(temp, text, {mode: 0o644});
-  await rename(temp, file);
+  await replaceFile(file, text, 0o644);
 }

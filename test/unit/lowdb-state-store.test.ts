@@ -3,6 +3,7 @@ import {mkdir, readFile, stat, utimes, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
+import {execa} from 'execa';
 import lockfile from 'proper-lockfile';
 import {describe, expect, it} from 'vitest';
 
@@ -53,6 +54,22 @@ describe('LowdbStateStore', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await store.update(() => undefined);
     expect((await stat(file)).mtimeMs).toBe(before);
+  });
+
+  it('writes the file 0640 to its group, or 0600 when the group does not exist, tightening a 0644 one', async () => {
+    const file = tempFile();
+    await mkdir(path.dirname(file), {recursive: true});
+    await writeFile(file, JSON.stringify({version: 2, sessions: [], users: {}}), {mode: 0o644});
+    const write = (group: string, id: string) =>
+      new LowdbStateStore(file, {lockTimeout: 1000, group}).update((state) => {
+        state.sessions.push(session(id));
+      });
+    await write('no-such-group-36', 'a1');
+    expect((await stat(file)).mode & 0o777).toBe(0o600);
+    const daemon = Number((await execa('getent', ['group', 'daemon'])).stdout.split(':')[2]);
+    await write('daemon', 'a2');
+    const {mode, gid} = await stat(file);
+    expect({mode: mode & 0o777, gid}).toEqual({mode: 0o640, gid: daemon});
   });
 
   it.each([

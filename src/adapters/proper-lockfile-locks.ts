@@ -1,3 +1,5 @@
+import {mkdir} from 'node:fs/promises';
+
 import type {LockName, Locks} from '../locks.js';
 import type {StateDir} from '../state-dir.js';
 import {acquireFileLock, withFileLock} from './file-lock.js';
@@ -6,11 +8,21 @@ import {acquireFileLock, withFileLock} from './file-lock.js';
 export class ProperLockfileLocks implements Locks {
   constructor(private readonly stateDir: StateDir) {}
 
-  withLock<T>(name: LockName, waitMs: number, onTimeout: () => Error, work: () => Promise<T>): Promise<T> {
-    return withFileLock(this.stateDir.lock(name), waitMs, onTimeout, work);
+  async withLock<T>(name: LockName, waitMs: number, onTimeout: () => Error, work: () => Promise<T>): Promise<T> {
+    return withFileLock(await this.#path(name), waitMs, onTimeout, work);
   }
 
-  tryLock(name: LockName): Promise<(() => Promise<void>) | undefined> {
-    return acquireFileLock(this.stateDir.lock(name), {waitMs: 0});
+  async tryLock(name: LockName): Promise<(() => Promise<void>) | undefined> {
+    return acquireFileLock(await this.#path(name), {waitMs: 0});
+  }
+
+  /**
+   * The lock's path, its directory made first (as the state store makes it): on a fresh host the
+   * timer's first `reap` comes before anything wrote the state, and proper-lockfile's mkdir of
+   * `reap.lock` then failed with ENOENT.
+   */
+  async #path(name: LockName): Promise<string> {
+    await mkdir(this.stateDir.dir, {recursive: true, mode: 0o755});
+    return this.stateDir.lock(name);
   }
 }

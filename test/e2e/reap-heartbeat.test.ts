@@ -94,3 +94,16 @@ describe('doctor and a reaper that does not run', () => {
     expect(human.stdout).toMatch(/^reaper\s+warn\s+/m);
   });
 });
+
+describe('the first reap on a fresh host', () => {
+  it('runs before anything wrote the state (the timer can come first) and records its time', async () => {
+    const fresh = createSandbox({portStart: 36_505, portCount: 1});
+    try {
+      const reap = await fresh.json<{reaped: unknown[]}>(['reap']);
+      expect(reap.exitCode, reap.stderr).toBe(0);
+      expect((await readState(fresh.stateFile)).counters!.last_reap_at).toMatch(/^\d{4}-.*Z$/);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+});

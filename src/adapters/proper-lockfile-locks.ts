@@ -8,7 +8,12 @@ import {acquireFileLock, withFileLock} from './file-lock.js';
 export class ProperLockfileLocks implements Locks {
   constructor(private readonly stateDir: StateDir) {}
 
-  async withLock<T>(name: LockName, waitMs: number, onTimeout: () => Error, work: () => Promise<T>): Promise<T> {
+  async withLock<T>(
+    name: LockName,
+    waitMs: number,
+    onTimeout: () => Error,
+    work: () => Promise<T>,
+  ): Promise<T> {
     return withFileLock(await this.#path(name), waitMs, onTimeout, work);
   }
 

@@ -1,0 +1,84 @@
+import {mkdir, writeFile} from 'node:fs/promises';
+import path from 'node:path';
+import {setTimeout as sleep} from 'node:timers/promises';
+
+import {execa} from 'execa';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+
+import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
+import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+
+/**
+ * Who gets what through the SSH gateway (README "The SSH gateway"), with the real OpenSSH client
+ * and ssh-agent under real systemd socket activation: the laptop's agent only with `ssh -A`, a
+ * user whose userMaxTtl is under defaultTtl, and a user whose session expired before a reap.
+ */
+const GATEWAY_PORT = 36_360;
+let sandbox: Sandbox;
+let gateway: GatewayUnderTest;
+let keys: string;
+let knownHosts: string;
+const key = (name: string) => path.join(keys, name);
+const ssh = (user: string, command: string, options: {extra?: string[]; env?: Record<string, string>} = {}) =>
+  gatewaySsh(GATEWAY_PORT, user, command, {knownHosts, key: key(user), ...options});
+
+beforeAll(async () => {
+  sandbox = createSandbox({portStart: 36_300, portCount: 50});
+  keys = path.join(sandbox.dir, 'keys');
+  await mkdir(keys);
+  const users: Array<[string, string[]]> = [
+    ['alice', []],
+    ['bob', ['--max-ttl', '30m']],
+    ['carol', []],
+  ];
+  for (const [name, flags] of users) {
+    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
+    const added = await sandbox.run([
+      'user',
+      'add',
+      name,
+      '--ssh-key',
+      key(`${name}.pub`),
+      '--no-gpu',
+      ...flags,
+    ]);
+    expect(added.exitCode, added.stderr).toBe(0);
+  }
+  knownHosts = path.join(sandbox.dir, 'known_hosts');
+  await writeFile(knownHosts, (await sandbox.run(['known-hosts'])).stdout + '\n');
+  gateway = await GatewayUnderTest.start(sandbox, GATEWAY_PORT);
+});
+afterAll(async () => {
+  await gateway?.stop();
+  await sandbox.cleanup();
+});
+
+describe('agent forwarding', () => {
+  it('reaches the session only with ssh -A: without it SSH_AUTH_SOCK is empty and OpenSSH sees no offer', async () => {
+    const socket = path.join(sandbox.dir, 'agent.sock');
+    const agent = execa('ssh-agent', ['-D', '-a', socket], {reject: false});
+    const env = {SSH_AUTH_SOCK: socket};
+    try {
+      for (let tries = 0; tries < 50; tries++) {
+        if ((await execa('ssh-add', ['-l'], {reject: false, env})).exitCode === 1) break;
+        await sleep(100);
+      }
+      expect((await execa('ssh-add', [key('alice')], {reject: false, env})).exitCode).toBe(0);
+      const command = 'echo "sock=[$SSH_AUTH_SOCK]"; ssh-add -l';
+
+      const without = await ssh('alice', command, {env});
+      expect(without.stdout, without.stderr + gateway.log()).toContain('sock=[]');
+      expect(without.stdout).not.toContain('alice@laptop');
+      expect(without.stderr).not.toMatch(/agent forwarding|break-in/);
+
+      const fingerprint = (await execa('ssh-keygen', ['-lf', key('alice.pub')])).stdout.split(' ')[1]!;
+      const forwarded = await ssh('alice', command, {env, extra: ['-A']});
+      expect(forwarded.exitCode, forwarded.stderr).toBe(0);
+      expect(forwarded.stdout).toMatch(/sock=\[\/tmp\/.+\]/);
+      expect(forwarded.stdout).toContain(`${fingerprint} alice@laptop`);
+    } finally {
+      agent.kill();
+      await agent;
+    }
+  });
+});

@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+import {readState, sessionOf} from '../helpers/state-file.js';
 
 /**
  * Who gets what through the SSH gateway (README "The SSH gateway"), with the real OpenSSH client
@@ -80,5 +81,21 @@ describe('agent forwarding', () => {
       agent.kill();
       await agent;
     }
+  });
+});
+
+describe('a TTL limit under defaultTtl', () => {
+  it('gives bob (userMaxTtl 30m) a 30-minute session through the gateway; asking for more is still exit 8', async () => {
+    const first = await ssh('bob', 'id -un');
+    expect(first.stdout.trim(), first.stderr + gateway.log()).toBe('bob');
+    expect(first.exitCode).toBe(0);
+    const session = sessionOf(await readState(sandbox.stateFile), 'bob')!;
+    expect(Date.parse(session.expires_at) - Date.parse(session.created_at)).toBe(30 * 60_000);
+
+    const asked = await sandbox.run(['session', 'create', 'bob', '--no-gpu', '--ttl', '1h']);
+    expect(asked.exitCode).toBe(8);
+    expect(asked.stderr).toMatch(
+      /bob may ask for at most 30 minutes \(userMaxTtl, from user\); asked: 1 hour\(s\)/,
+    );
   });
 });

@@ -1,4 +1,4 @@
-import {mkdir, writeFile} from 'node:fs/promises';
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 
@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
-import {readState, sessionOf} from '../helpers/state-file.js';
+import {editState, PAST, readState, sessionOf} from '../helpers/state-file.js';
 
 /**
  * Who gets what through the SSH gateway (README "The SSH gateway"), with the real OpenSSH client
@@ -96,6 +96,35 @@ describe('a TTL limit under defaultTtl', () => {
     expect(asked.exitCode).toBe(8);
     expect(asked.stderr).toMatch(
       /bob may ask for at most 30 minutes \(userMaxTtl, from user\); asked: 1 hour\(s\)/,
+    );
+  });
+});
+
+describe('a session expired before any reap', () => {
+  it('is removed as the reaper removes it when its user connects, and a new one starts', async () => {
+    // A file outside the home tells one container from the next.
+    const container = 'test -e /tmp/marker && echo same || echo new; touch /tmp/marker';
+    const first = await ssh('carol', container);
+    expect(first.stdout.trim(), first.stderr + gateway.log()).toBe('new');
+    const old = sessionOf(await readState(sandbox.stateFile), 'carol')!;
+    // The passage of time: no reap runs in between.
+    await editState(sandbox.stateFile, (state) => {
+      sessionOf(state, 'carol')!.expires_at = PAST;
+    });
+
+    const again = await ssh('carol', container);
+    expect(again.exitCode, again.stderr + gateway.log()).toBe(0);
+    expect(again.stderr).toContain(
+      `sandman: your session ${old.id} expired at 2020-01-01 00:00:00 UTC; removing it (your home directory is kept)`,
+    );
+    expect(again.stderr).toMatch(/starting your session \(no GPU\)/);
+    const fresh = sessionOf(await readState(sandbox.stateFile), 'carol')!;
+    expect(fresh.id).not.toBe(old.id);
+    expect(again.stdout.trim()).toBe('new');
+    expect(await sandbox.containers()).not.toContain(old.container_id);
+    const audit = (await readFile(sandbox.env.SANDMAN_AUDIT_LOG!, 'utf8')).split('\n').filter(Boolean);
+    expect(audit.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({action: 'reap', session: old.id, result: 'ok', reason: 'expired'}),
     );
   });
 });

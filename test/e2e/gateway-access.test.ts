@@ -6,13 +6,13 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
-import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
-import {editState, PAST, readState, sessionOf} from '../helpers/state-file.js';
+import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
+import {readState, sessionOf} from '../helpers/state-file.js';
 
 /**
  * Who gets what through the SSH gateway (README "The SSH gateway"), with the real OpenSSH client
  * and ssh-agent under real systemd socket activation: the laptop's agent only with `ssh -A`, a
- * user whose userMaxTtl is under defaultTtl, and a user whose session expired before a reap.
+ * user whose userMaxTtl is under defaultTtl, and a user whose 1-minute session expired before a reap.
  */
 const GATEWAY_PORT = 36_360;
 let sandbox: Sandbox;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const users: Array<[string, string[]]> = [
     ['alice', []],
     ['bob', ['--max-ttl', '30m']],
-    ['carol', []],
+    ['carol', ['--ttl', '1m']],
   ];
   for (const [name, flags] of users) {
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
@@ -101,30 +101,46 @@ describe('a TTL limit under defaultTtl', () => {
 });
 
 describe('a session expired before any reap', () => {
-  it('is removed as the reaper removes it when its user connects, and a new one starts', async () => {
+  it('refuses its own port, and is removed as the reaper removes it when its user connects; a new one starts', async () => {
     // A file outside the home tells one container from the next.
     const container = 'test -e /tmp/marker && echo same || echo new; touch /tmp/marker';
     const first = await ssh('carol', container);
     expect(first.stdout.trim(), first.stderr + gateway.log()).toBe('new');
     const old = sessionOf(await readState(sandbox.stateFile), 'carol')!;
-    // The passage of time: no reap runs in between.
-    await editState(sandbox.stateFile, (state) => {
-      sessionOf(state, 'carol')!.expires_at = PAST;
-    });
+    // carol's default is 1m: her session expires, and no reap runs.
+    await sleep(Date.parse(old.expires_at) - Date.now() + 1500);
+
+    // Its own port: the host certificate (and the key) ended with it, as README says.
+    const direct = await execa(
+      'ssh',
+      [
+        '-i',
+        key('carol'),
+        ...strictHostKeyOptions(knownHosts),
+        '-p',
+        String(old.ssh_port),
+        'carol@127.0.0.1',
+        'true',
+      ],
+      {reject: false, stdin: 'ignore'},
+    );
+    expect(direct.exitCode).toBe(255);
+    expect(direct.stderr).toMatch(/Certificate invalid: expired[\s\S]*Host key verification failed/);
 
     const again = await ssh('carol', container);
     expect(again.exitCode, again.stderr + gateway.log()).toBe(0);
+    const expiredAt = old.expires_at.replace('T', ' ').replace('Z', ' UTC');
     expect(again.stderr).toContain(
-      `sandman: your session ${old.id} expired at 2020-01-01 00:00:00 UTC; removing it (your home directory is kept)`,
+      `sandman: your session ${old.id} expired at ${expiredAt}; removing it (your home directory is kept)`,
     );
-    expect(again.stderr).toMatch(/starting your session \(no GPU\)/);
+    expect(again.stderr).toMatch(/starting your session \(no GPU, for 1m\)/);
+    expect(again.stdout.trim()).toBe('new');
     const fresh = sessionOf(await readState(sandbox.stateFile), 'carol')!;
     expect(fresh.id).not.toBe(old.id);
-    expect(again.stdout.trim()).toBe('new');
     expect(await sandbox.containers()).not.toContain(old.container_id);
     const audit = (await readFile(sandbox.env.SANDMAN_AUDIT_LOG!, 'utf8')).split('\n').filter(Boolean);
     expect(audit.map((line) => JSON.parse(line) as Record<string, unknown>)).toContainEqual(
       expect.objectContaining({action: 'reap', session: old.id, result: 'ok', reason: 'expired'}),
     );
-  });
+  }, 150_000);
 });

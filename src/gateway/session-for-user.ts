@@ -1,11 +1,14 @@
 import type {Clock} from '../clock.js';
 import type {Config} from '../config.js';
+import {formatDuration} from '../duration.js';
 import {isSandmanError, SandmanError} from '../errors.js';
 import {ordinal, type QueuedView} from '../session/session-queue.js';
 import type {ReapItem} from '../reap/reaper.js';
 import type {CreateRequest, CreatedSession} from '../session/session-context.js';
-import type {SessionRecord} from '../state/state-data.js';
+import type {SessionRecord, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
+import {effectiveLimits} from '../users/user-limits.js';
+import {sessionTtl} from '../users/user-policy.js';
 
 export interface SessionForUserDeps {
   config: Config;
@@ -99,7 +102,7 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
       );
 
     const person = state.users[user];
-    sayOnce(`sandman: starting your session${describeDefaults(person?.defaults)} ...`);
+    sayOnce(`sandman: starting your session${describeDefaults(config, user, person)} ...`);
     try {
       const made = await deps.create({
         user,
@@ -140,13 +143,16 @@ async function removeExpired(deps: SessionForUserDeps, session: SessionRecord): 
     );
 }
 
-function describeDefaults(defaults: {gpu?: CreateRequest['gpu']; ttl?: string} | undefined): string {
+/** The user's GPU default, and the TTL the session gets unless it is plain defaultTtl. */
+function describeDefaults(config: Config, name: string, person: UserRecord | undefined): string {
   const parts: string[] = [];
-  const gpu = defaults?.gpu;
+  const gpu = person?.defaults?.gpu;
   if (gpu?.kind === 'profile') parts.push(`MIG ${gpu.profile}`);
   else if (gpu?.kind === 'none') parts.push('no GPU');
   else if (gpu?.kind === 'gpu') parts.push('a whole GPU');
-  if (defaults?.ttl) parts.push(`for ${defaults.ttl}`);
+  // Their own default, or defaultTtl cut to their userMaxTtl: what create will give.
+  const ttl = sessionTtl(undefined, {name, record: person}, config, effectiveLimits(config, name, person));
+  if (person?.defaults?.ttl || ttl !== config.defaultTtl) parts.push(`for ${formatDuration(ttl)}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 

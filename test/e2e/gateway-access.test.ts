@@ -89,6 +89,7 @@ describe('a TTL limit under defaultTtl', () => {
     const first = await ssh('bob', 'id -un');
     expect(first.stdout.trim(), first.stderr + gateway.log()).toBe('bob');
     expect(first.exitCode).toBe(0);
+    expect(first.stderr).toContain('sandman: starting your session (no GPU, for 30m) ...');
     const session = sessionOf(await readState(sandbox.stateFile), 'bob')!;
     expect(Date.parse(session.expires_at) - Date.parse(session.created_at)).toBe(30 * 60_000);
 

@@ -170,6 +170,15 @@ describe('spawn on connect', () => {
     expect(again).toEqual([]);
   });
 
+  it('gives a user whose userMaxTtl is under defaultTtl a session cut to it, and says so', async () => {
+    const world = fakeWorld();
+    await world.users.add('bob', {gpu: {kind: 'none'}, limits: {userMaxTtl: '30m'}});
+    const said: string[] = [];
+    const session = await spawner(world, said)('bob');
+    expect(said[0]).toBe('sandman: starting your session (no GPU, for 30m) ...');
+    expect(Date.parse(session.expires_at) - Date.parse(session.created_at)).toBe(30 * 60_000);
+  });
+
   it('makes one session for concurrent first connections of one user', async () => {
     const world = fakeWorld();
     await world.users.add('alice', {keys: [{text: alice.publicKey, source: 'test'}], gpu: {kind: 'none'}});

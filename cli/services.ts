@@ -359,6 +359,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
               create: async (request) =>
                 (await sessionService((step) => say(`sandman: ${step} ...`))).createOrQueue(request),
               start: async (id) => (await sessionService((step) => say(`sandman: ${step} ...`))).start(id),
+              removeExpired: async (session) => (await services.reaper()).removeExpired(session),
               clock: systemClock,
               sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
               say,

@@ -215,8 +215,10 @@ class Relay {
           sock: connectedSocket(target),
           username: target.username,
           privateKey: target.privateKey,
+          // No agentForward here: that would ask for the agent on every channel, and a client that
+          // did not ask (no ssh -A) would be offered one ("probably a break-in attempt"). Each
+          // channel asks for it only when its client did (#session's options).
           agent: new ChannelAgent(this.client),
-          agentForward: true,
           keepaliveInterval: 30_000,
           readyTimeout: 20_000,
           // The session's own host key, as sandman certified it: nobody else answers for it.

@@ -1,10 +1,14 @@
 import type {Clock} from '../clock.js';
 import type {Config} from '../config.js';
+import {formatDuration} from '../duration.js';
 import {isSandmanError, SandmanError} from '../errors.js';
 import {ordinal, type QueuedView} from '../session/session-queue.js';
+import type {ReapItem} from '../reap/reaper.js';
 import type {CreateRequest, CreatedSession} from '../session/session-context.js';
-import type {SessionRecord} from '../state/state-data.js';
+import type {SessionRecord, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
+import {effectiveLimits} from '../users/user-limits.js';
+import {sessionTtl} from '../users/user-policy.js';
 
 export interface SessionForUserDeps {
   config: Config;
@@ -13,6 +17,8 @@ export interface SessionForUserDeps {
   create(request: CreateRequest): Promise<CreatedSession | QueuedView>;
   /** `session start` of a stopped session (README "Stop and start"). */
   start(sessionId: string): Promise<unknown>;
+  /** An expired session no reap has removed yet, removed as the reaper does (Reaper.removeExpired). */
+  removeExpired(session: SessionRecord): Promise<Pick<ReapItem, 'result' | 'error'>>;
   clock: Clock;
   sleep(ms: number): Promise<void>;
   /** A line for the user (the gateway writes it to their terminal's stderr). */
@@ -42,6 +48,10 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
     const state = await deps.store.read();
     const mine = state.sessions.filter((session) => session.user === user);
     const running = mine.find((session) => session.status === 'running');
+    if (running && Date.parse(running.expires_at) <= clock.now().getTime()) {
+      await removeExpired(deps, running);
+      continue;
+    }
     if (running) {
       // Started by another connection or by the line: say so, as for one started here.
       if (said) deps.say(`sandman: session ${running.id} is ready: ${describeSession(running)}`);
@@ -92,7 +102,7 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
       );
 
     const person = state.users[user];
-    sayOnce(`sandman: starting your session${describeDefaults(person?.defaults)} ...`);
+    sayOnce(`sandman: starting your session${describeDefaults(config, user, person)} ...`);
     try {
       const made = await deps.create({
         user,
@@ -117,13 +127,32 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
   }
 }
 
-function describeDefaults(defaults: {gpu?: CreateRequest['gpu']; ttl?: string} | undefined): string {
+/**
+ * Its container still accepts the gateway, but the session is over: it goes as a reap would take
+ * it (home kept), and the loop then starts a new one as for a user with none.
+ */
+async function removeExpired(deps: SessionForUserDeps, session: SessionRecord): Promise<void> {
+  const expired = `your session ${session.id} expired at ${session.expires_at.replace('T', ' ').replace('Z', ' UTC')}`;
+  deps.say(`sandman: ${expired}; removing it (your home directory is kept) ...`);
+  const removed = await deps.removeExpired(session);
+  if (removed.result === 'failed')
+    throw new SandmanError(
+      'FAILURE',
+      `${expired} and cannot be removed now (${removed.error}); the reaper tries again at its next run, ` +
+        'then connecting starts a new session',
+    );
+}
+
+/** The user's GPU default, and the TTL the session gets unless it is plain defaultTtl. */
+function describeDefaults(config: Config, name: string, person: UserRecord | undefined): string {
   const parts: string[] = [];
-  const gpu = defaults?.gpu;
+  const gpu = person?.defaults?.gpu;
   if (gpu?.kind === 'profile') parts.push(`MIG ${gpu.profile}`);
   else if (gpu?.kind === 'none') parts.push('no GPU');
   else if (gpu?.kind === 'gpu') parts.push('a whole GPU');
-  if (defaults?.ttl) parts.push(`for ${defaults.ttl}`);
+  // Their own default, or defaultTtl cut to their userMaxTtl: what create will give.
+  const ttl = sessionTtl(undefined, {name, record: person}, config, effectiveLimits(config, name, person));
+  if (person?.defaults?.ttl || ttl !== config.defaultTtl) parts.push(`for ${formatDuration(ttl)}`);
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 

@@ -133,6 +133,17 @@ export class Reaper {
     }
   }
 
+  /**
+   * One expired session a run has not reached yet, removed as a run would remove it: claimed under
+   * the state lock (an extend that won keeps it: result skipped), torn down, counted and audited.
+   * The SSH gateway calls this when the user connects (README "The SSH gateway").
+   */
+  async removeExpired(session: SessionRecord): Promise<ReapItem> {
+    const item = await this.#handle({reason: 'expired', session}, false, this.deps.clock.now().getTime());
+    await this.#record([item]);
+    return item;
+  }
+
   async #reap(dryRun: boolean): Promise<ReapItem[]> {
     const {docker, store, clock, config} = this.deps;
     // Containers first, then the state: see planReap.
@@ -490,16 +501,21 @@ export class Reaper {
   }
 
   async #finish(report: ReapReport): Promise<void> {
-    const reaped = report.items.filter(
-      (item) => item.action === 'remove-session' && item.result === 'done',
-    ).length;
-    await this.deps.store.update((state) => {
-      const counters = countersOf(state);
-      counters.sessions_reaped_total += reaped;
+    await this.#record(report.items, (counters) => {
       counters.last_reap_at = isoSeconds(this.deps.clock.now());
       counters.last_reap_duration_seconds = Math.round(report.duration_ms) / 1000;
     });
-    for (const item of report.items) {
+  }
+
+  /** What was done, counted in the state's counters (and `run`'s own figures) and audited. */
+  async #record(items: ReapItem[], run?: (counters: ReturnType<typeof countersOf>) => void): Promise<void> {
+    const reaped = items.filter((item) => item.action === 'remove-session' && item.result === 'done').length;
+    await this.deps.store.update((state) => {
+      const counters = countersOf(state);
+      counters.sessions_reaped_total += reaped;
+      run?.(counters);
+    });
+    for (const item of items) {
       if (item.action === 'warn' || item.result === 'skipped') continue;
       await this.deps.audit?.record({
         action: 'reap',

@@ -2,7 +2,6 @@ import {quotaFor} from '../quota/quota-for.js';
 import {randomBytes} from 'node:crypto';
 import {isoSeconds} from '../clock.js';
 import type {ContainerSpec} from '../docker/container-client.js';
-import {parseDuration} from '../duration.js';
 import {
   capacity,
   conflict,
@@ -27,7 +26,7 @@ import {toSessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
 import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
-import {checkBudget, checkProfile, checkTtl, withUserDefaults} from '../users/user-policy.js';
+import {checkBudget, checkProfile, sessionTtl, withUserDefaults} from '../users/user-policy.js';
 import {homeVolume} from '../swarm/swarm-names.js';
 import {
   chooseNode,
@@ -144,11 +143,7 @@ export class CreateWorkflow {
     const request = withUserDefaults(given, person);
     const limits = effectiveLimits(config, given.user, person);
     // 1. Validate everything that needs no outside system, so bad input never reserves anything.
-    const ttl = request.ttl === undefined ? config.defaultTtl : parseDuration(request.ttl, 'TTL');
-    if (ttl > config.maxTtl) {
-      throw invalidInput(`TTL ${request.ttl} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
-    }
-    checkTtl(request.user, ttl, limits);
+    const ttl = sessionTtl(request.ttl, {name: request.user, record: person}, config, limits);
     validateGpuChoice(request.gpu);
     // A profile asked by name is refused before anything looks for one (the device picked is
     // checked again under the lock, for every other way of asking).

@@ -1,5 +1,7 @@
 import {isoSeconds} from '../clock.js';
-import {policy} from '../errors.js';
+import type {Config} from '../config.js';
+import {parseDuration} from '../duration.js';
+import {invalidInput, policy} from '../errors.js';
 import type {CreateRequest} from '../session/session-service.js';
 import type {SessionRecord, UserRecord} from '../state/state-data.js';
 import {profileAllowed, type EffectiveLimits} from './user-limits.js';
@@ -9,19 +11,38 @@ import {profileAllowed, type EffectiveLimits} from './user-limits.js';
  * limit came from: exit 8, before anything is reserved. Create and extend call these.
  */
 
-/** A registered user's defaults for what the request leaves open (GPU choice, TTL). */
+/** A registered user's default GPU choice for a request that leaves it open (the TTL: sessionTtl). */
 export function withUserDefaults(request: CreateRequest, user: UserRecord | undefined): CreateRequest {
-  const defaults = user?.defaults;
-  if (!defaults) return request;
-  return {
-    ...request,
-    gpu: request.gpu.kind === 'default' && defaults.gpu ? defaults.gpu : request.gpu,
-    ttl: request.ttl ?? defaults.ttl,
-  };
+  const gpu = user?.defaults?.gpu;
+  return gpu && request.gpu.kind === 'default' ? {...request, gpu} : request;
 }
 
-/** userMaxTtl at create: `ttl` (milliseconds) is what was asked. */
-export function checkTtl(user: string, ttl: number, limits: EffectiveLimits): void {
+/**
+ * A create's TTL in milliseconds. One asked for is refused above maxTtl (exit 2) or userMaxTtl
+ * (exit 8). None asked: the user's default TTL, else defaultTtl, capped by both limits; a default
+ * is never refused, so a user whose userMaxTtl is under defaultTtl still gets a session (the
+ * gateway's spawn on connect asks for none).
+ */
+export function sessionTtl(
+  asked: string | undefined,
+  user: {name: string; record: UserRecord | undefined},
+  config: Pick<Config, 'defaultTtl' | 'maxTtl'>,
+  limits: EffectiveLimits,
+): number {
+  if (asked === undefined) {
+    const own = user.record?.defaults?.ttl;
+    const fallback = own ? parseDuration(own, `user ${user.name}'s default TTL`) : config.defaultTtl;
+    return Math.min(fallback, config.maxTtl, limits.userMaxTtl.value);
+  }
+  const ttl = parseDuration(asked, 'TTL');
+  if (ttl > config.maxTtl)
+    throw invalidInput(`TTL ${asked} is longer than maxTtl (${config.maxTtl / 60_000} minutes)`);
+  checkTtl(user.name, ttl, limits);
+  return ttl;
+}
+
+/** userMaxTtl: `ttl` (milliseconds) is what was asked. */
+function checkTtl(user: string, ttl: number, limits: EffectiveLimits): void {
   if (ttl <= limits.userMaxTtl.value) return;
   throw policy(
     `${user} may ask for at most ${formatMinutes(limits.userMaxTtl.value)} (userMaxTtl, from ` +

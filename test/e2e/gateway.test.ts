@@ -202,35 +202,6 @@ describe('ssh -p PORT alice@host', () => {
     }
   });
 
-  it('forwards the laptop agent (ssh -A): ssh-add -l inside lists its key', async () => {
-    const agentDir = path.join(sandbox.dir, 'agent');
-    await mkdir(agentDir);
-    const socket = path.join(agentDir, 'agent.sock');
-    const agent = execa('ssh-agent', ['-D', '-a', socket], {reject: false});
-    try {
-      for (let tries = 0; tries < 50; tries++) {
-        if ((await execa('ssh-add', ['-l'], {reject: false, env: {SSH_AUTH_SOCK: socket}})).exitCode === 1)
-          break;
-        await sleep(100);
-      }
-      expect(
-        (await execa('ssh-add', [key('alice')], {reject: false, env: {SSH_AUTH_SOCK: socket}})).exitCode,
-      ).toBe(0);
-      const fingerprint = (await execa('ssh-keygen', ['-lf', key('alice.pub')])).stdout.split(' ')[1]!;
-      const listed = await execa(
-        'ssh',
-        ['-A', ...strict(), '-p', String(GATEWAY_PORT), 'alice@127.0.0.1', 'ssh-add -l'],
-        {reject: false, env: {SSH_AUTH_SOCK: socket}, stdin: 'ignore'},
-      );
-      expect(listed.exitCode, listed.stderr).toBe(0);
-      expect(listed.stdout).toContain(fingerprint);
-      expect(listed.stdout).toContain('alice@laptop');
-    } finally {
-      agent.kill();
-      await agent;
-    }
-  });
-
   it('gives bob-with-alice-key, an unknown name and a wrong key the same denial, audits each, and creates nothing', async () => {
     const before = (await readState(sandbox.stateFile)).sessions.length;
     const attempts = [

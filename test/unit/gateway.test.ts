@@ -141,6 +141,7 @@ function spawner(world: World, said: string[], sleep: () => Promise<void> = asyn
         store: world.store,
         create: (asked) => world.sessions.createOrQueue(asked),
         start: (id) => world.sessions.start(id),
+        removeExpired: (session) => world.reaper.removeExpired(session),
         clock: world.clock,
         sleep,
         say: (line) => said.push(line),
@@ -167,6 +168,15 @@ describe('spawn on connect', () => {
     const again: string[] = [];
     expect((await spawner(world, again)('alice')).id).toBe(first.id);
     expect(again).toEqual([]);
+  });
+
+  it('gives a user whose userMaxTtl is under defaultTtl a session cut to it, and says so', async () => {
+    const world = fakeWorld();
+    await world.users.add('bob', {gpu: {kind: 'none'}, limits: {userMaxTtl: '30m'}});
+    const said: string[] = [];
+    const session = await spawner(world, said)('bob');
+    expect(said[0]).toBe('sandman: starting your session (no GPU, for 30m) ...');
+    expect(Date.parse(session.expires_at) - Date.parse(session.created_at)).toBe(30 * 60_000);
   });
 
   it('makes one session for concurrent first connections of one user', async () => {
@@ -229,5 +239,45 @@ describe('spawn on connect, stopped sessions', () => {
     expect(again.status).toBe('running');
     expect(said[0]).toBe(`sandman: starting your stopped session ${first.id} ...`);
     expect((await world.store.read()).sessions).toHaveLength(1);
+  });
+});
+
+describe('spawn on connect, expired sessions', () => {
+  it('removes an expired session no reap has reached as the reaper does, then starts a new one', async () => {
+    const world = fakeWorld();
+    await world.users.add('alice', {keys: [{text: alice.publicKey, source: 'test'}], gpu: {kind: 'none'}});
+    const first = await spawner(world, [])('alice');
+    world.clock.advance(61 * 60_000);
+    const said: string[] = [];
+    const fresh = await spawner(world, said)('alice');
+    expect(fresh.id).not.toBe(first.id);
+    expect(said[0]).toMatch(
+      new RegExp(
+        `^sandman: your session ${first.id} expired at .* UTC; removing it \\(your home directory is kept\\)`,
+      ),
+    );
+    expect(said[1]).toBe('sandman: starting your session (no GPU) ...');
+    expect((await world.store.read()).sessions.map((session) => session.id)).toEqual([fresh.id]);
+    expect(world.docker.containers.has(first.container_id!)).toBe(false);
+    // The reaper's own record of it: an audit line and the reaped counter.
+    expect(world.audit).toContainEqual(
+      expect.objectContaining({action: 'reap', session: first.id, result: 'ok', reason: 'expired'}),
+    );
+    expect((await world.store.read()).counters?.sessions_reaped_total).toBe(1);
+  });
+
+  it('says plainly that it expired and what happens next when it cannot be removed now', async () => {
+    const world = fakeWorld();
+    await world.users.add('alice', {keys: [{text: alice.publicKey, source: 'test'}], gpu: {kind: 'none'}});
+    const first = await spawner(world, [])('alice');
+    world.clock.advance(61 * 60_000);
+    world.docker.failing.add('removeContainer');
+    const error = await spawner(world, [])('alice').catch((caught: unknown) => caught);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^your session ${first.id} expired at .* UTC and cannot be removed now \\(.*\\); the reaper tries again`,
+      ),
+    );
+    expect((await world.store.read()).sessions.map((session) => session.id)).toEqual([first.id]);
   });
 });

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
+import {isoSeconds} from '../../src/clock.js';
 import {LABELS} from '../../src/labels.js';
 import {fakeWorld} from '../fakes/world.js';
 import {sessionRecord} from '../helpers/state-file.js';
@@ -33,6 +34,11 @@ describe('reap', () => {
         .map((entry) => entry.reason)
         .sort(),
     ).toEqual(['dangling', 'expired', 'orphan']);
+    // The run's counters (metrics): sessions reaped, and when it ran.
+    expect((await world.store.read()).counters).toMatchObject({
+      sessions_reaped_total: 2,
+      last_reap_at: isoSeconds(world.clock.now()),
+    });
   });
 
   it('changes nothing on a dry run', async () => {

@@ -221,6 +221,24 @@ describe('registered users and session create', () => {
     );
   });
 
+  it('caps a default TTL by the user limit instead of refusing it; an explicit ask above it is still refused', async () => {
+    const world = fakeWorld({smi: FakeNvidiaSmi.a100()});
+    await world.users.add('bob', {limits: {userMaxTtl: '30m'}});
+    // defaultTtl is 60m: nothing asked gives bob his 30 minutes.
+    const capped = await world.sessions.create(request('bob'));
+    expect(Date.parse(capped.expires_at) - Date.parse(capped.created_at)).toBe(30 * 60_000);
+    await world.sessions.remove([capped.session_id]);
+    await expectRefused(
+      world,
+      world.sessions.create(request('bob', {ttl: '1h'})),
+      /bob may ask for at most 30 minutes \(userMaxTtl, from user\); asked: 1 hour\(s\)/,
+    );
+    // His own default above his limit is capped the same way.
+    await world.users.set('bob', {ttl: '2h'});
+    const own = await world.sessions.create(request('bob'));
+    expect(Date.parse(own.expires_at) - Date.parse(own.created_at)).toBe(30 * 60_000);
+  });
+
   it('refuses a GPU session once the budget is spent, naming when the oldest hour leaves; no-GPU still works', async () => {
     const world = fakeWorld({smi: FakeNvidiaSmi.a100(), settings: {groups: GROUPS}});
     await world.users.add('finn', {group: 'students'});

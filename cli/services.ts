@@ -19,7 +19,8 @@ import type {Locks} from '../src/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
-import type {SetupRequest, SetupStep} from '../src/setup/set-up-host.js';
+import type {SetupRequest} from '../src/setup/set-up-host.js';
+import type {SetupStep} from '../src/setup/setup-host.js';
 import type {ReaperLocation} from '../src/setup/setup-record.js';
 import type {UsageService} from '../src/usage/usage-service.js';
 import type {UserService} from '../src/users/user-service.js';
@@ -464,13 +465,9 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           import('../src/adapters/fs-setup-host.js'),
           import('../src/setup/setup-record.js'),
         ]);
-      const reaper =
-        options.reaper ??
-        reaperLocation(
-          options,
-          await readSetupRecord(fsSetupHost.read, stateDir.setupRecord),
-          await fsSetupHost.systemd(),
-        );
+      const record = await readSetupRecord(fsSetupHost.read, stateDir.setupRecord);
+      const reaper = options.reaper ?? reaperLocation(options, record, await fsSetupHost.systemd());
+      const {serviceChecks} = await import('../src/setup/service-checks.js');
       return runDoctor({
         config,
         docker: await containers(),
@@ -482,6 +479,14 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         networkBoundary: await networkBoundary(),
         reaper,
         swarmChecks: await swarmChecksOf(),
+        serviceChecks: () =>
+          serviceChecks({
+            config,
+            files: fsHostFiles,
+            place: reaper,
+            gateway: record?.gateway === true,
+            tokenFile: config.apiTokenFile ?? record?.made.apiTokenFile,
+          }),
         homeQuotas,
       });
     },

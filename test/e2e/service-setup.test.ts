@@ -1,4 +1,5 @@
 import {chmod, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {connect} from 'node:net';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
 
@@ -41,9 +42,13 @@ afterAll(async () => {
 });
 
 /** `sandman ARGS` in the foreground, as a supervisor runs it; resolves once it listens on `port`. */
-async function foreground(args: string[], port: number): Promise<{child: ResultPromise}> {
+async function foreground(
+  args: string[],
+  port: number,
+  env: Record<string, string> = {},
+): Promise<{child: ResultPromise}> {
   const child = execa('node', [BIN, ...args], {
-    env: {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '1s'},
+    env: {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '1s', ...env},
     reject: false,
     all: true,
   });
@@ -74,6 +79,21 @@ async function setupMakingToken(on: Sandbox, args: string[], file: string): Prom
     detail: `${file} (600, random)`,
   });
   return result.body;
+}
+
+/** A TCP connection that never logs in: the first line it gets (none when refused), and its end. */
+function openConnection(port: number): Promise<{firstLine: string; closed: Promise<void>}> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    const closed = new Promise<void>((done) => socket.on('close', () => done()));
+    let text = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) resolve({firstLine: text.split('\n')[0]!.trim(), closed});
+    });
+    socket.on('close', () => resolve({firstLine: text.trim(), closed}));
+  });
 }
 
 const curl = async (url: string, headers: string[] = []) =>
@@ -162,6 +182,19 @@ describe('without systemd: the foreground mode for a supervisor', () => {
       expect(login.stdout.trim(), `connection ${attempt}: ${login.stderr}`).toBe('gina');
     }
     await stopsOnSigterm(gateway, GATEWAY_PORT);
+  });
+
+  it('sandman gateway --listen holds gatewayMaxConnectionsPerSource per address; SIGTERM ends open connections', async () => {
+    const port = 36_703;
+    const gateway = await foreground(['gateway', '--listen', `127.0.0.1:${port}`], port, {
+      SANDMAN_GATEWAY_MAX_CONNECTIONS_PER_SOURCE: '2',
+    });
+    await sleep(1_000); // the probes that saw it listen are let go
+    const held = await Promise.all([openConnection(port), openConnection(port)]);
+    expect(held.map((one) => one.firstLine)).toEqual(['SSH-2.0-sandman-gateway', 'SSH-2.0-sandman-gateway']);
+    expect((await openConnection(port)).firstLine).toBe('');
+    await stopsOnSigterm(gateway, port);
+    await Promise.all(held.map((one) => one.closed));
   });
 
   it('a port already taken is a conflict (exit 4) that names it', async () => {

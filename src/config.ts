@@ -440,7 +440,8 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: '60s',
   },
   apiTokenFile: {
-    description: 'file (mode 0600) holding the bearer token TCP clients of the API present',
+    description:
+      'file (mode 0600) holding the bearer token TCP clients of the API present; setup makes one when apiListen is set',
     defaultText: 'none',
     parse: filePath,
   },

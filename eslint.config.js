@@ -76,6 +76,8 @@ export default tseslint.config(
           'fetch',
           'URLSearchParams',
           'FormData',
+          'Blob',
+          'URL',
           'WebSocket',
           'confirm',
           'Terminal',

@@ -15,6 +15,7 @@ import type {Config} from '../src/config.js';
 import {invalidInput, isSandmanError, type ErrorKind} from '../src/errors.js';
 import type {Grant} from '../src/web/web-access.js';
 import {inApiWords} from './api-wording.js';
+import {listenOn} from './foreground.js';
 import {apiRoutes, PUBLIC_ROUTES, type Route} from './http/api-routes.js';
 import {corsHeaders, crossSiteRefusal, ownOrigin} from './http/browser-policy.js';
 import {consoleFile} from './http/console-files.js';
@@ -113,8 +114,15 @@ function sameSecret(given: string, wanted: string): boolean {
 
 const bearerOf = (header: string | undefined) => /^Bearer (.+)$/.exec(header ?? '')?.[1];
 
-/** Serves on the listening sockets `fds` until idle for apiIdleTimeout; resolves when it has stopped. */
-export async function serveHttp(fds: number[], options: HttpDoorOptions): Promise<void> {
+/**
+ * Serves on the listening sockets systemd passed (fds) until idle for apiIdleTimeout, or on an
+ * address it binds itself (`sandman api --listen`) until `stopped` resolves; resolves when it has
+ * stopped.
+ */
+export async function serveHttp(
+  listen: Array<{fd: number} | {host: string; port: number}>,
+  options: HttpDoorOptions & {stopped?: Promise<unknown>},
+): Promise<void> {
   const {config} = options;
   const router = Router({ignoreTrailingSlash: true});
   for (const [method, path, route] of apiRoutes()) router.on(method, path, () => undefined, {route});
@@ -309,15 +317,12 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
     }
   };
 
-  for (const fd of fds) {
+  for (const target of listen) {
     const server = createServer();
     // Slow clients are cut off instead of holding the process (and its idle timer) forever.
     server.headersTimeout = 10_000;
     server.requestTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({fd}, () => resolve());
-    });
+    await listenOn(server, target);
     const tcp = typeof server.address() === 'object' && server.address() !== null;
     if (tcp && !options.token) {
       throw invalidInput(
@@ -328,17 +333,18 @@ export async function serveHttp(fds: number[], options: HttpDoorOptions): Promis
     server.on('upgrade', (request, socket, head) => void upgrade(request, socket, head, tcp));
     servers.push(server);
   }
-  await new Promise<void>((resolve) => {
-    const timer = setInterval(() => {
-      if (inflight === 0 && Date.now() - lastActive >= config.apiIdleTimeout) {
-        clearInterval(timer);
-        for (const server of servers) {
-          server.close();
-          server.closeAllConnections();
+  await (options.stopped ??
+    new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (inflight === 0 && Date.now() - lastActive >= config.apiIdleTimeout) {
+          clearInterval(timer);
+          resolve();
         }
-        for (const client of sockets.clients) client.terminate();
-        resolve();
-      }
-    }, 250);
-  });
+      }, 250);
+    }));
+  for (const server of servers) {
+    server.close();
+    server.closeAllConnections();
+  }
+  for (const client of sockets.clients) client.terminate();
 }

@@ -1,7 +1,7 @@
 import type {ChalkInstance} from 'chalk';
 
 import {formatDuration} from '../src/duration.js';
-import type {SetupStep} from '../src/setup/set-up-host.js';
+import type {SetupStep} from '../src/setup/setup-host.js';
 
 /** What a command prints through: stdout lines for people, or one JSON document for scripts. */
 export interface CommandOutput {

@@ -464,10 +464,22 @@ export const COMMAND_TABLE: CommandSpec[] = [
   },
   {
     id: 'api',
-    summary: 'Serve the HTTP API on the sockets systemd passes; exits when idle',
+    summary:
+      'Serve the HTTP API on the sockets systemd passes (exits when idle), or on --listen until SIGTERM',
     description:
-      'Started by systemd socket activation (sandman systemd install --api); serves until apiIdleTimeout passes without a request.',
-    examples: ['systemd-socket-activate -l /run/sandman/api.sock <%= config.bin %> api'],
+      'Started by systemd socket activation (sandman systemd install --api); serves until apiIdleTimeout passes without a request. ' +
+      'Without systemd, --listen HOST:PORT binds the address itself and serves in the foreground under a supervisor (README "Without systemd").',
+    examples: [
+      'systemd-socket-activate -l /run/sandman/api.sock <%= config.bin %> api',
+      '<%= config.bin %> api --listen 127.0.0.1:8080',
+    ],
+    flags: {
+      listen: {
+        kind: 'string',
+        description:
+          'bind HOST:PORT itself and serve in the foreground until SIGTERM (a supervisor without systemd); needs apiTokenFile',
+      },
+    },
     fast: true,
     load: () => import('../commands/api.js'),
   },
@@ -476,8 +488,19 @@ export const COMMAND_TABLE: CommandSpec[] = [
     summary: 'The SSH gateway for one connection; started per connection by systemd socket activation',
     description:
       'ssh -p gatewayPort USER@host logs USER in with their registered keys, starts their session when they ' +
-      'have none and relays to it (README "The SSH gateway"). Install with sandman setup --gateway.',
-    examples: ['systemd-socket-activate --accept -l 2200 <%= config.bin %> gateway'],
+      'have none and relays to it (README "The SSH gateway"). Install with sandman setup --gateway; without systemd, ' +
+      '--listen HOST:PORT serves every connection in the foreground under a supervisor (README "Without systemd").',
+    examples: [
+      'systemd-socket-activate --accept -l 2200 <%= config.bin %> gateway',
+      '<%= config.bin %> gateway --listen 0.0.0.0:2200',
+    ],
+    flags: {
+      listen: {
+        kind: 'string',
+        description:
+          'accept every connection on HOST:PORT in the foreground until SIGTERM (a supervisor without systemd)',
+      },
+    },
     fast: true,
     load: () => import('../commands/gateway.js'),
   },

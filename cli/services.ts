@@ -19,7 +19,8 @@ import type {Locks} from '../src/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
-import type {SetupRequest, SetupStep} from '../src/setup/set-up-host.js';
+import type {SetupRequest} from '../src/setup/set-up-host.js';
+import type {SetupStep} from '../src/setup/setup-host.js';
 import type {ReaperLocation} from '../src/setup/setup-record.js';
 import type {UsageService} from '../src/usage/usage-service.js';
 import type {UserService} from '../src/users/user-service.js';
@@ -485,6 +486,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       ]);
       const record = await readSetupRecord(fsSetupHost.read, stateDir.setupRecord);
       const reaper = options.reaper ?? reaperLocation(options, record, await fsSetupHost.systemd());
+      const {serviceChecks} = await import('../src/setup/service-checks.js');
       return runDoctor({
         config,
         docker: await containers(),
@@ -498,6 +500,14 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         setupAt: record?.at,
         clock: systemClock,
         swarmChecks: await swarmChecksOf(),
+        serviceChecks: () =>
+          serviceChecks({
+            config,
+            files: fsHostFiles,
+            place: reaper,
+            gateway: record?.gateway === true,
+            tokenFile: config.apiTokenFile ?? record?.made.apiTokenFile,
+          }),
         homeQuotas,
         hostAccounts: getentHostAccounts,
       });

@@ -1,38 +1,58 @@
 import {readFile, stat} from 'node:fs/promises';
 
+import {tokenFileProblem} from '../src/api-token.js';
 import {invalidInput} from '../src/errors.js';
 import type {Handler} from '../cli/command-spec.js';
 import {wire} from '../cli/services.js';
 
 /**
  * `sandman api`: started by systemd socket activation with the listening sockets (LISTEN_FDS,
- * from fd 3 on); serves until idle for apiIdleTimeout, then exits (README "HTTP API").
+ * from fd 3 on); serves until idle for apiIdleTimeout, then exits (README "HTTP API"). With
+ * `--listen HOST:PORT` it binds that itself and serves until SIGTERM, for a supervisor.
  */
-const api: Handler = async (_input, context) => {
+const api: Handler = async ({flags}, context) => {
   const config = context.settings();
+  const listen = flags.listen as string | undefined;
   const count = Number(process.env.LISTEN_FDS ?? 0);
   const pid = process.env.LISTEN_PID;
-  if (!Number.isInteger(count) || count < 1 || (pid !== undefined && Number(pid) !== process.pid)) {
+  const activated =
+    Number.isInteger(count) && count >= 1 && (pid === undefined || Number(pid) === process.pid);
+  if (listen === undefined && !activated) {
     throw invalidInput(
-      'sandman api is started by systemd socket activation (LISTEN_FDS): install the units with "sandman systemd install --api"',
+      'sandman api is started by systemd socket activation (LISTEN_FDS): install the units with ' +
+        '"sandman systemd install --api", or give --listen HOST:PORT to serve in the foreground',
     );
   }
   const token = config.apiTokenFile ? await readToken(config.apiTokenFile) : undefined;
-  const {serveHttp} = await import('../cli/http-door.js');
+  if (listen !== undefined && !token)
+    throw invalidInput(
+      '--listen serves on TCP, where clients need the bearer token: set apiTokenFile ' +
+        '(sandman setup --api-listen HOST:PORT makes one)',
+    );
+  const [{serveHttp}, {listenAddress, untilStopped}] = await Promise.all([
+    import('../cli/http-door.js'),
+    import('../cli/foreground.js'),
+  ]);
   await serveHttp(
-    Array.from({length: count}, (_, index) => 3 + index),
-    {config, token, services: (actor, overrides) => wire({...config, ...overrides}, {actor})},
+    listen === undefined
+      ? Array.from({length: count}, (_, index) => ({fd: 3 + index}))
+      : [listenAddress(listen)],
+    {
+      config,
+      token,
+      services: (actor, overrides) => wire({...config, ...overrides}, {actor}),
+      stopped: listen === undefined ? undefined : untilStopped(),
+    },
   );
   return undefined;
 };
 export default api;
 
 async function readToken(file: string): Promise<string> {
-  const info = await stat(file).catch(() => undefined);
-  if (!info) throw invalidInput(`apiTokenFile ${file} does not exist`);
-  if ((info.mode & 0o077) !== 0)
-    throw invalidInput(`apiTokenFile ${file} must be mode 0600 (it is ${(info.mode & 0o777).toString(8)})`);
-  const token = (await readFile(file, 'utf8')).trim();
-  if (token.length < 16) throw invalidInput(`apiTokenFile ${file} holds no token of at least 16 characters`);
-  return token;
+  const mode = (await stat(file).catch(() => undefined))?.mode;
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const problem = tokenFileProblem(file, mode, text);
+  if (problem) throw invalidInput(problem);
+  if (text === undefined) throw invalidInput(`apiTokenFile ${file} cannot be read by this account`);
+  return text.trim();
 }

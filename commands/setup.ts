@@ -3,7 +3,7 @@ import path from 'node:path';
 import {configFilePath} from '../src/config.js';
 import type {Check} from '../src/doctor.js';
 import {invalidInput, SandmanError} from '../src/errors.js';
-import type {SetupStep} from '../src/setup/set-up-host.js';
+import type {SetupStep} from '../src/setup/setup-host.js';
 import type {ReaperLocation} from '../src/setup/setup-record.js';
 import {sandmanEnvironment, selfCommand} from '../src/setup/systemd-units.js';
 import type {CommandContext, Handler} from '../cli/command-spec.js';

@@ -5,6 +5,7 @@ import path from 'node:path';
 import {parseByteSize} from './byte-size.js';
 import {parseDuration} from './duration.js';
 import {errnoCode, invalidInput} from './errors.js';
+import {isAccountName} from './user-name.js';
 
 export type MigMode = 'pool' | 'dynamic';
 export type Backend = 'docker' | 'swarm';
@@ -461,7 +462,8 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: '60s',
   },
   apiTokenFile: {
-    description: 'file (mode 0600) holding the bearer token TCP clients of the API present',
+    description:
+      'file (mode 0600) holding the bearer token TCP clients of the API present; setup makes one when apiListen is set',
     defaultText: 'none',
     parse: filePath,
   },
@@ -489,7 +491,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
     default: 'sandman',
     parse: (raw, where) => {
       const value = text(raw, where) as string;
-      if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(value)) fail(where, 'must be a group name');
+      if (!isAccountName(value)) fail(where, 'must be a group name');
       return value;
     },
   },
@@ -632,8 +634,7 @@ export const SETTINGS: Record<SettingName, SettingDefinition> = {
         return fail(where, 'must be an object of groups');
       return Object.fromEntries(
         Object.entries(value as Record<string, unknown>).map(([name, limits]) => {
-          if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(name))
-            fail(where, `${JSON.stringify(name)} is not a group name`);
+          if (!isAccountName(name)) fail(where, `${JSON.stringify(name)} is not a group name`);
           return [name, groupLimits(limits, `${where}: group ${name}`)];
         }),
       );

@@ -47,6 +47,8 @@ export interface DoctorDeps {
   clock: Clock;
   /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
   swarmChecks?: () => Promise<Check[]>;
+  /** The API's token and units and the SSH gateway's units (src/setup/service-checks.ts). */
+  serviceChecks?: () => Promise<Check[]>;
   /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: unknown}>;
 }
@@ -61,6 +63,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   checks.push(await checkImage(deps, engineUp), await checkNetwork(deps, engineUp), await checkGpus(deps));
   checks.push(await checkState(deps, engineUp), await checkPorts(deps), await checkReaper(deps));
   checks.push(await checkNetworkPolicy(deps, engineUp), await checkUidClashes(deps));
+  if (deps.serviceChecks) checks.push(...(await deps.serviceChecks()));
   if (deps.homeQuotas) checks.push(await checkQuotas(deps));
   if (engineUp) checks.push(await checkContainerDisk(deps));
   if (deps.swarmChecks && engineUp) checks.push(...(await deps.swarmChecks()));

@@ -19,6 +19,8 @@ export interface StateDir {
   setupRecord: string;
   /** Browser logins and terminal links of the web console (README "In the browser"), 0600. */
   webAccess: string;
+  /** The API's bearer token that `setup` makes when apiListen is set and apiTokenFile is not (0600). */
+  apiToken: string;
   /** Labels containers and networks, so two setups sharing one engine never touch each other's. */
   instance: string;
   /** The path a named lock is taken on (`<dir>/<name>`, proper-lockfile adds `.lock`). */
@@ -37,6 +39,7 @@ export function stateDirOf(stateFile: string): StateDir {
     gatewayDir: path.join(dir, 'gateway'),
     setupRecord: path.join(dir, 'setup.json'),
     webAccess: path.join(dir, 'web-access.json'),
+    apiToken: path.join(dir, 'api-token'),
     // Hashed on first use: read-only commands never need it (nor node:crypto).
     get instance() {
       return (instance ??= instanceId(file));

@@ -1,7 +1,17 @@
 import {invalidInput} from './errors.js';
 
-/** POSIX-ish login names, as useradd accepts them by default (README "Command reference": session create). */
-const USER_NAME = /^[a-z_][a-z0-9_-]{0,31}$/;
+/**
+ * POSIX-ish login names, as useradd accepts them by default (README "Command reference": session
+ * create). Written for the `v` flag, as browsers compile an input's `pattern` (the `-` in the class
+ * escaped): the web console's user field carries this very text (cli/http/console-files.ts).
+ */
+export const USER_NAME_PATTERN = '[a-z_][a-z0-9_\\-]{0,31}';
+const USER_NAME = new RegExp(`^(?:${USER_NAME_PATTERN})$`, 'v');
+
+/** Whether a name has the shape of a login (or group) name; reserved names are not looked at. */
+export function isAccountName(name: string): boolean {
+  return USER_NAME.test(name);
+}
 
 /** Accounts every Debian/Ubuntu image already has; a session must never take one over. */
 const RESERVED = new Set([
@@ -26,9 +36,9 @@ const RESERVED = new Set([
 ]);
 
 export function validateUserName(name: string): string {
-  if (!USER_NAME.test(name)) {
+  if (!isAccountName(name)) {
     throw invalidInput(
-      `invalid user name ${JSON.stringify(name)}: must match ^[a-z_][a-z0-9_-]{0,31}$ ` +
+      `invalid user name ${JSON.stringify(name)}: must match ^${USER_NAME_PATTERN}$ ` +
         '(lower-case letters, digits, "_" and "-", starting with a letter or "_", at most 32 characters)',
     );
   }

@@ -50,9 +50,14 @@ function ago(iso) {
   return minutes < 1 ? 'active now' : minutes < 120 ? `${minutes} min` : `${Math.round(minutes / 60)} h`;
 }
 
+/** `2026-12-07 14:00 UTC`, as the CLI writes times (cli/output.ts formatTime), whatever the browser's locale. */
+function utc(iso) {
+  return iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, ' UTC');
+}
+
 function until(iso) {
   const minutes = Math.round((Date.parse(iso) - Date.now()) / 60000);
-  const time = new Date(iso).toLocaleString();
+  const time = utc(iso);
   return minutes >= 0 ? `${time} (in ${minutes} min)` : `${time} (${-minutes} min ago)`;
 }
 
@@ -103,6 +108,45 @@ function sessionRow(session) {
     element('td', {text: session.status === 'running' ? ago(session.last_active_at) : '—'}),
     actions,
   );
+}
+
+/**
+ * What `session create` prints, after a create from the form: how to connect, and a generated
+ * private key (the API hands it out in this answer only), to copy or save. A queued request says so.
+ */
+function showCreated(created) {
+  const box = $('#created');
+  box.hidden = false;
+  if (created.status === 'queued') {
+    box.replaceChildren(
+      element('p', {
+        text: `Request ${created.session_id} for ${created.ssh_user} is in line; it starts by itself.`,
+      }),
+    );
+    return;
+  }
+  const key = created.ssh_private_key;
+  const file = `sandman-${created.ssh_user}.key`;
+  // The CLI's command (src/session/session-view.ts sshCommand), with the key where the browser saves it.
+  const command = `ssh ${key ? `-i ${file} ` : ''}-p ${created.ssh_port} ${created.ssh_user}@${created.ssh_host}`;
+  box.replaceChildren(
+    element('h3', {text: `Session ${created.session_id} for ${created.ssh_user}`}),
+    element('p', {text: `Created ${utc(created.created_at)}, expires ${utc(created.expires_at)}.`}),
+    element('p', {}, 'Connect: ', element('code', {class: 'ssh-command', text: command})),
+  );
+  if (key) {
+    const link = element('a', {download: file, text: file});
+    link.href = URL.createObjectURL(new Blob([key], {type: 'application/octet-stream'}));
+    box.append(
+      element('p', {}, 'Private key, shown once (save it as ', link, ', then chmod 600 it):'),
+      element('pre', {class: 'private-key', text: key}),
+    );
+  }
+  const hide = () => {
+    box.hidden = true;
+    box.replaceChildren();
+  };
+  box.append(element('button', {type: 'button', text: 'Hide', onclick: hide}));
 }
 
 /** Per GPU a bar: each MIG device a segment as wide as its slices, coloured by its session or free. */
@@ -254,7 +298,9 @@ async function start() {
     const gpu = form.get('gpu');
     if (gpu.startsWith('profile:')) body.mig_profile = gpu.slice('profile:'.length);
     else if (gpu !== 'default') body.gpu = gpu;
-    act(`Creating a session for ${body.user_id}`, () => api('POST', '/sessions', body));
+    act(`Creating a session for ${body.user_id}`, async () =>
+      showCreated(await api('POST', '/sessions', body)),
+    );
   });
   try {
     const who = await api('GET', '/whoami');

@@ -2,6 +2,8 @@ import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
+import {USER_NAME_PATTERN} from '../../src/user-name.js';
+
 /**
  * The web console's static files (README "In the browser"): web/ and xterm.js, copied into
  * dist/web at build time (scripts/bundle.mjs) and shipped in the package; no CDN. The bundle's
@@ -22,5 +24,12 @@ export async function consoleFile(urlPath: string): Promise<{body: Buffer; type:
   // One plain file name: no folders, no dot files, nothing outside WEB_DIR.
   if (!/^[a-z0-9][a-z0-9.-]*\.(html|js|css|png)$/.test(name)) return undefined;
   const body = await readFile(path.join(WEB_DIR, name)).catch(() => undefined);
-  return body && {body, type: TYPES[path.extname(name)]!};
+  if (!body) return undefined;
+  // The user field's pattern is the one user-name rule, put in as the page is served.
+  if (name === 'index.html')
+    return {
+      body: Buffer.from(body.toString('utf8').replace('{{USER_NAME_PATTERN}}', USER_NAME_PATTERN)),
+      type: TYPES['.html']!,
+    };
+  return {body, type: TYPES[path.extname(name)]!};
 }

@@ -2,13 +2,17 @@ import {chmod, mkdir, readFile, rm, rmdir, stat, writeFile} from 'node:fs/promis
 import path from 'node:path';
 
 import {SandmanError} from '../errors.js';
-import type {SetupHost} from '../setup/set-up-host.js';
+import type {SetupHost} from '../setup/setup-host.js';
 
 /** The host's file system, and systemctl when systemd runs the host. */
 export const fsSetupHost: SetupHost = {
   async directoryMode(dir) {
     const stats = await stat(dir).catch(() => undefined);
     return stats?.isDirectory() ? stats.mode & 0o777 : undefined;
+  },
+  async fileMode(file) {
+    const stats = await stat(file).catch(() => undefined);
+    return stats?.isFile() ? stats.mode & 0o777 : undefined;
   },
   async makeDirectory(dir, mode) {
     await mkdir(dir, {recursive: true, mode});

@@ -60,6 +60,8 @@ function serve(connection: GatewayConnection): Promise<GatewayOutcome> {
     }, connection.loginTimeoutMs);
     socket.on('close', finish);
     socket.on('error', finish);
+    // A client gone while the gateway read the state and made its certificate: nothing to serve.
+    if (socket.destroyed) return finish();
     // SSH's handshake is many small writes each way: Nagle's algorithm would hold each ~40 ms.
     (socket as Partial<Socket>).setNoDelay?.(true);
 

@@ -10,7 +10,8 @@ import type {RemoveResult} from '../session/session-service.js';
 import type {StateDir} from '../state-dir.js';
 import type {StateStore} from '../state/state-store.js';
 import {workspacePath} from '../workspace.js';
-import {removeGateway, removeReaper, type SetupHost, type SetupStep} from './set-up-host.js';
+import {removeGateway, removeReaper} from './set-up-host.js';
+import type {SetupHost, SetupStep} from './setup-host.js';
 import {GATEWAY_SOCKET_NAME} from './systemd-units.js';
 import {describeReaper, reaperLocation, readSetupRecord} from './setup-record.js';
 import {CRON_HEADER} from './systemd-units.js';
@@ -151,16 +152,26 @@ export async function removeSetup(deps: RemoveSetupDeps, request: RemoveSetupReq
       for (const dir of root) removed = (await host.removeTree(dir)) || removed;
       return removed;
     });
-    await step('state', `${stateDir.file}, keys and CA`, async () => {
-      let removed = false;
-      for (const file of [stateDir.file, `${stateDir.file}.lock`, stateDir.setupRecord])
-        removed = (await host.remove(file)) || removed;
-      // The gateway's directory holds sandman's relay key, which every session accepted.
-      for (const dir of [stateDir.keysDir, stateDir.caDir, stateDir.gatewayDir])
-        removed = (await host.removeTree(dir)) || removed;
-      if (made.includes(stateDir.dir)) removed = (await host.removeTree(stateDir.dir)) || removed;
-      return removed;
-    });
+    await step(
+      'state',
+      `${stateDir.file}, keys, CA${record?.made.apiTokenFile ? ' and API token' : ''}`,
+      async () => {
+        let removed = false;
+        const token = record?.made.apiTokenFile;
+        for (const file of [
+          stateDir.file,
+          `${stateDir.file}.lock`,
+          stateDir.setupRecord,
+          ...(token ? [token] : []),
+        ])
+          removed = (await host.remove(file)) || removed;
+        // The gateway's directory holds sandman's relay key, which every session accepted.
+        for (const dir of [stateDir.keysDir, stateDir.caDir, stateDir.gatewayDir])
+          removed = (await host.removeTree(dir)) || removed;
+        if (made.includes(stateDir.dir)) removed = (await host.removeTree(stateDir.dir)) || removed;
+        return removed;
+      },
+    );
     if (record?.made.configFile)
       await step('config file', record.made.configFile, () => host.remove(record.made.configFile!));
   }

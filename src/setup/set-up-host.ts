@@ -24,24 +24,8 @@ import {
   TIMER_NAME,
 } from './systemd-units.js';
 import type {GatewayKeys} from '../gateway/gateway-keys.js';
-
-/** The host as setup changes it (implemented on the file system and systemctl). */
-export interface SetupHost {
-  /** Mode of an existing directory, undefined when there is none. */
-  directoryMode(dir: string): Promise<number | undefined>;
-  makeDirectory(dir: string, mode: number): Promise<void>;
-  read(file: string): Promise<string | undefined>;
-  write(file: string, text: string, mode: number): Promise<void>;
-  /** Removes a file; false when there was none. */
-  remove(file: string): Promise<boolean>;
-  /** Removes a directory and everything in it; false when there was none. */
-  removeTree(dir: string): Promise<boolean>;
-  /** Removes a directory only when it is empty (an admin's files in it stay). */
-  removeEmptyDirectory(dir: string): Promise<void>;
-  /** Whether systemd runs this host (PID 1). */
-  systemd(): Promise<boolean>;
-  systemctl(args: string[]): Promise<void>;
-}
+import {apiTokenStep} from './api-token-step.js';
+import type {Change, SetupHost, SetupStep} from './setup-host.js';
 
 export interface SetupRequest {
   dryRun: boolean;
@@ -63,13 +47,6 @@ export interface SetupRequest {
   gateway?: boolean;
 }
 
-export interface SetupStep {
-  step: string;
-  /** done: changed now; ok: already so; would: a dry run's change; kept: left as it was on purpose. */
-  status: 'done' | 'ok' | 'would' | 'kept';
-  detail: string;
-}
-
 export interface SetupDeps {
   config: Config;
   stateDir: StateDir;
@@ -82,9 +59,6 @@ export interface SetupDeps {
   /** The gateway's keys, made at setup so its first connection does not wait for them. */
   gatewayKeys: GatewayKeys;
 }
-
-/** Runs one step's change, or says what it would do on a dry run. */
-type Change = (step: string, detail: string, work: () => Promise<void>) => Promise<unknown>;
 
 /**
  * `sandman setup` (README "Install"): each step checks first and changes only what is missing, so
@@ -105,8 +79,15 @@ export async function setUpHost(
   const before = await readSetupRecord(host.read, stateDir.setupRecord);
   const record: SetupRecord = structuredClone(before) ?? emptyRecord();
 
-  await configFileStep(deps, request, record, steps, change);
+  // With the API on TCP and no apiTokenFile, the token setup makes is kept in the config file.
+  const {config} = deps;
+  const given =
+    config.apiListen && !config.apiTokenFile
+      ? {...request.given, apiTokenFile: stateDir.apiToken}
+      : request.given;
+  await configFileStep(deps, {...request, given}, record, steps, change);
   await directorySteps(deps, record, steps, change);
+  await apiTokenStep(deps, record, steps, change);
   await imageStep(deps, request, record, steps, change);
   const reaper = reaperLocation(request, before, await host.systemd());
   await reaperStep(deps, request, reaper, record, steps, change);
@@ -285,9 +266,7 @@ async function gatewayStep(
     steps.push({
       step: 'gateway',
       status: 'kept',
-      detail:
-        'no systemd on this host: run "systemd-socket-activate --accept -l PORT sandman gateway" ' +
-        '(or an inetd) under a supervisor',
+      detail: `no systemd on this host: run "sandman gateway --listen 0.0.0.0:${config.gatewayPort}" under a supervisor`,
     });
     return;
   }

@@ -30,6 +30,8 @@ export interface SetupRecord {
     image?: string;
     /** The sessions' network, when setup created it. */
     network?: string;
+    /** The API's token file, when setup made it (apiListen set; README "HTTP API"). */
+    apiTokenFile?: string;
     /** Directories setup created (state, keys, workspace root). */
     directories: string[];
   };

@@ -4,7 +4,7 @@ import type {Config} from '../config.js';
 import type {GpuDevice} from '../gpu/gpu-types.js';
 import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
 import {invalidInput} from '../errors.js';
-import type {SetupHost, SetupStep} from '../setup/set-up-host.js';
+import type {SetupHost, SetupStep} from '../setup/setup-host.js';
 import {NODE_FIREWALL_TIMER, nodeFirewallUnits} from '../setup/systemd-units.js';
 import type {NamedResource} from './cluster.js';
 import {migKind, nodeBridge, nodeNetwork, resourceVariable, WHOLE_GPU_KIND} from './swarm-names.js';

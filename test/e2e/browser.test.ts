@@ -233,10 +233,28 @@ describe("the original design's fetch()", () => {
 
 describe('the web console', () => {
   it('logs in; creates a session with its form; shows it, its held slice in its colour and the free ones; extend and remove work', async () => {
-    const context = await newContext({viewport: {width: 1200, height: 900}});
+    // A US browser far from UTC: the console still writes times as the CLI does, in UTC.
+    const context = await newContext({
+      viewport: {width: 1200, height: 900},
+      locale: 'en-US',
+      timezoneId: 'America/Los_Angeles',
+    });
     const page = await logIn(context);
+    // The user field checks the one user-name rule in the browser (a pattern Chromium compiles).
+    const userField = page.getByLabel('User', {exact: true});
+    const validity = () =>
+      userField.evaluate((input: HTMLInputElement) => ({
+        valid: input.validity.valid,
+        mismatch: input.validity.patternMismatch,
+      }));
+    for (const bad of ['Carol', '1carol', 'car ol', 'c'.repeat(33)]) {
+      await userField.fill(bad);
+      expect(await validity(), bad).toEqual({valid: false, mismatch: true});
+    }
+    await userField.fill('carol-2_x');
+    expect(await validity()).toEqual({valid: true, mismatch: false});
     // The create form: user, a MIG profile (from GET /gpus/profiles), TTL.
-    await page.getByLabel('User', {exact: true}).fill('carol');
+    await userField.fill('carol');
     await page.getByRole('combobox', {name: /^GPU/}).selectOption({label: 'MIG 1c.2g.10gb'});
     await page.getByLabel('TTL (minutes)').fill('120');
     await page.getByRole('button', {name: 'Create'}).click();
@@ -248,6 +266,23 @@ describe('the web console', () => {
     const row = page.locator(`#sessions tr[data-session="${id}"]`);
     await expect.poll(() => row.count(), {timeout: 30_000}).toBe(1);
     expect(await row.innerText()).toMatch(/carol\s+running\s+1c\.2g\.10gb/);
+    // As the CLI prints: times in UTC, the ssh command, and the generated key, which logs in.
+    const utc = (iso: string) => iso.replace('T', ' ').replace(/:\d\dZ$/, ' UTC');
+    expect(await row.locator('.expires').innerText()).toMatch(
+      new RegExp(`^${utc(created.body.expires_at)} \\(in 1[12]\\d min\\)$`),
+    );
+    const shownCreated = await page.locator('#created').innerText();
+    expect(shownCreated).toContain(`expires ${utc(created.body.expires_at)}`);
+    const command = `ssh -i sandman-carol.key -p ${created.body.ssh_port} carol@${created.body.ssh_host}`;
+    expect(await page.locator('#created .ssh-command').innerText()).toBe(command);
+    const key = await page.locator('#created .private-key').innerText();
+    expect(key).toMatch(/^-----BEGIN OPENSSH PRIVATE KEY-----\n[\s\S]+-----END OPENSSH PRIVATE KEY-----\n?$/);
+    const keyFile = path.join(sandbox.dir, 'sandman-carol.key');
+    await writeFile(keyFile, key.endsWith('\n') ? key : `${key}\n`);
+    await chmod(keyFile, 0o600);
+    expect((await sshRun(keyFile, created.body.ssh_port, 'carol', 'id -un')).stdout).toBe('carol');
+    await page.screenshot({path: path.join(SCREENSHOTS, 'console-created.png'), fullPage: true});
+    await page.getByRole('button', {name: 'Hide'}).click();
     // The GPU picture: carol's device in her session's colour (as her row's swatch), the rest free.
     const held = page.locator(`.slice.held[data-session="${id}"]`);
     expect(await held.count()).toBe(1);

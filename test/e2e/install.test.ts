@@ -20,6 +20,9 @@ let tarball: string;
 let prefix: string;
 
 let clone: string;
+/** What npm said: the tarball's size, and how many packages the install added. */
+let packedBytes: number;
+let installOutput: string;
 let before: {dist: boolean; nodeModules: boolean};
 
 beforeAll(async () => {
@@ -40,10 +43,17 @@ beforeAll(async () => {
     nodeModules: (await stat(path.join(clone, 'node_modules')).catch(() => undefined)) !== undefined,
   };
   const packed = await execa('npm', ['pack', '--json', '--pack-destination', work], {cwd: clone});
-  tarball = path.join(work, JSON.parse(String(packed.stdout))[0].filename);
+  const [pack] = JSON.parse(String(packed.stdout)) as Array<{filename: string; size: number}>;
+  tarball = path.join(work, pack!.filename);
+  packedBytes = pack!.size;
   prefix = path.join(work, 'prefix');
   // From a directory of its own, so nothing of the repository's node_modules is in reach.
-  await execa('npm', ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball], {cwd: work});
+  const installed = await execa(
+    'npm',
+    ['install', '-g', '--prefix', prefix, '--no-audit', '--no-fund', tarball],
+    {cwd: work},
+  );
+  installOutput = String(installed.stdout);
   sandman = path.join(prefix, 'bin', 'sandman');
   sandbox = createSandbox({portStart: 33_800, portCount: 5});
 });
@@ -87,6 +97,27 @@ describe('the packed CLI', () => {
       expect(await stat(path.join(modules, tool)).catch(() => undefined), tool).toBeUndefined();
     const version = await run(['--version']);
     expect(version.stdout).toMatch(/^sandman\/0\.1\.0 linux-x64 node-v\d+/);
+  });
+
+  it("is as big as README's install lines say, give or take a quarter", async () => {
+    const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+    const said = /npm pack .*, about ([\d.]+) MB\n.*# about (\d+) packages, about ([\d.]+) MB installed/.exec(
+      readme,
+    );
+    expect(said, "README's npm pack and npm install lines").not.toBeNull();
+    const [packMb, packages, installedMb] = said!.slice(1).map(Number) as [number, number, number];
+    const near = (actual: number, stated: number) => Math.abs(actual - stated) <= stated / 4;
+    const installedBytes = Number(
+      String((await execa('du', ['-sb', path.join(prefix, 'lib', 'node_modules', 'sandman')])).stdout).split(
+        '\t',
+      )[0],
+    );
+    const added = Number(/added (\d+) packages?/.exec(installOutput)?.[1]);
+    const actual = {pack: packedBytes / 1e6, packages: added, installed: installedBytes / 1e6};
+    expect(
+      near(actual.pack, packMb) && near(actual.packages, packages) && near(actual.installed, installedMb),
+      `README: ${packMb} MB, ${packages} packages, ${installedMb} MB; actual: ${JSON.stringify(actual)}`,
+    ).toBe(true);
   });
 
   it('sets the host up, then a second run has nothing to do; a dry run only says', async () => {

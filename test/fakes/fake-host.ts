@@ -2,6 +2,7 @@ import type {ContainerActivity} from '../../src/activity.js';
 import type {Clock} from '../../src/clock.js';
 import {SandmanError} from '../../src/errors.js';
 import type {GatewayKeys} from '../../src/gateway/gateway-keys.js';
+import type {HostFiles} from '../../src/host-files.js';
 import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
 import {generateKeyPair, type KeyPair} from '../../src/ssh/ssh-keys.js';
 import type {Firewall, RuleState} from '../../src/network/firewall.js';
@@ -245,5 +246,23 @@ export class FakeGatewayKeys implements GatewayKeys {
 
   async relayKey(): Promise<KeyPair> {
     return (FakeGatewayKeys.#relay ??= generateKeyPair('sandman-gateway'));
+  }
+}
+
+/** Host files (path → text and mode) and systemd's view of units, in memory. */
+export class FakeHostFiles implements HostFiles {
+  readonly files = new Map<string, {text: string; mode: number}>();
+  readonly units = new Map<string, {enabled: string; active: string}>();
+  async exists(file: string): Promise<boolean> {
+    return this.files.has(file);
+  }
+  async read(file: string): Promise<string | undefined> {
+    return this.files.get(file)?.text;
+  }
+  async mode(file: string): Promise<number | undefined> {
+    return this.files.get(file)?.mode;
+  }
+  async unitState(unit: string): Promise<{enabled: string; active: string}> {
+    return this.units.get(unit) ?? {enabled: 'not-found', active: 'inactive'};
   }
 }

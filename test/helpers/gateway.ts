@@ -69,7 +69,8 @@ export class GatewayUnderTest {
   }
 }
 
-function listening(address: string, port: number): Promise<boolean> {
+/** Whether something accepts a TCP connection on address:port (the connection is closed at once). */
+export function listening(address: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, address);
     // A connection is accepted by systemd and handed to a gateway: close it at once.

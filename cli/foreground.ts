@@ -1,0 +1,41 @@
+import type {Server} from 'node:net';
+
+import {SETTINGS} from '../src/config.js';
+import {conflict, invalidInput} from '../src/errors.js';
+
+/**
+ * `sandman api --listen` and `sandman gateway --listen` (README "Without systemd"): bound by the
+ * process itself and served in the foreground until a supervisor (runit, supervisord, s6, a
+ * container's init) stops it, where systemd would have listened and started them on demand.
+ */
+
+/** `--listen HOST:PORT`, checked as the apiListen setting is (`[::1]:8080` for IPv6). */
+export function listenAddress(raw: string): {host: string; port: number} {
+  const value = SETTINGS.apiListen.parse(raw, `invalid --listen ${JSON.stringify(raw)}`) as string;
+  const colon = value.lastIndexOf(':');
+  return {host: value.slice(0, colon).replace(/^\[(.*)\]$/, '$1'), port: Number(value.slice(colon + 1))};
+}
+
+/**
+ * Resolves at the first SIGTERM or SIGINT (a supervisor's stop, Ctrl-C). The listeners stay: taken
+ * away while the signal is being handled, signal-exit (loaded by proper-lockfile) would find itself
+ * alone and kill the process with the signal before it has stopped serving.
+ */
+export function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    process.on('SIGTERM', resolve);
+    process.on('SIGINT', resolve);
+  });
+}
+
+/** Listens on an address (or a socket systemd passed); an address in use is a conflict (exit 4). */
+export function listenOn(server: Server, target: {fd: number} | {host: string; port: number}): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const where = 'fd' in target ? `fd ${target.fd}` : `${target.host}:${target.port}`;
+      const say = error.code === 'EADDRINUSE' ? conflict : invalidInput;
+      reject(say(`cannot listen on ${where}: ${error.message}`));
+    });
+    server.listen(target, () => resolve());
+  });
+}

@@ -1,4 +1,3 @@
-import {readFileSync} from 'node:fs';
 import {isIP} from 'node:net';
 import path from 'node:path';
 
@@ -723,8 +722,8 @@ export interface ConfigSources {
   /** Flag spelling per setting, for error messages (e.g. `--state`). */
   flagNames?: Partial<Record<SettingName, string>>;
   env?: NodeJS.ProcessEnv;
-  /** Reads the config file; injectable for tests. */
-  readFile?: (file: string) => string;
+  /** Reads the config file (src/adapters/fs-config-file.ts; tests pass their own). */
+  readFile: (file: string) => string;
   /** A config file named by SANDMAN_CONFIG may be missing too (setup is about to write it). */
   configFileOptional?: boolean;
 }
@@ -769,14 +768,10 @@ function readConfigFile(
 }
 
 /** Resolves every setting by precedence flags → environment → config file → default, and validates it. */
-export function loadConfig(sources: ConfigSources = {}): Config {
+export function loadConfig(sources: ConfigSources): Config {
   const env = sources.env ?? process.env;
   const flags = sources.flags ?? {};
-  const {file, values: fileValues} = readConfigFile(
-    env,
-    sources.readFile ?? ((f) => readFileSync(f, 'utf8')),
-    sources.configFileOptional,
-  );
+  const {file, values: fileValues} = readConfigFile(env, sources.readFile, sources.configFileOptional);
   const config: Record<string, unknown> = {};
   const origin: Record<string, string> = {};
 

@@ -55,9 +55,9 @@ export default tseslint.config(
     rules: {'no-restricted-imports': ['error', {patterns: [UI_IMPORTS]}]},
   },
   {
-    // The entry point is CommonJS (bin/package.json; see bin/run.js for why), and so is the bench's
-    // bare Node client (bench/node-client.cjs).
-    files: ['bin/**/*.js', 'bench/**/*.cjs'],
+    // The entry point is CommonJS (bin/package.json; see bin/run.js for why), and so are the bench's
+    // bare Node client (bench/node-client.cjs) and the cycle check's config (.dependency-cruiser.cjs).
+    files: ['bin/**/*.js', 'bench/**/*.cjs', '.dependency-cruiser.cjs'],
     languageOptions: {
       sourceType: 'commonjs',
       globals: {require: 'readonly', module: 'writable', __dirname: 'readonly', __filename: 'readonly'},

@@ -110,13 +110,15 @@ export async function runFast(
  * file's version and the ones this sandman reads (README "Upgrading").
  */
 async function versionText(root: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const [{readFile}, path, {loadConfig}, {STATE_VERSION}, {OLDEST_STATE_VERSION}] = await Promise.all([
-    import('node:fs/promises'),
-    import('node:path'),
-    import('../src/config.js'),
-    import('../src/state/state-data.js'),
-    import('../src/state/migrations.js'),
-  ]);
+  const [{readFile}, path, {loadConfig}, {readConfigText}, {STATE_VERSION}, {OLDEST_STATE_VERSION}] =
+    await Promise.all([
+      import('node:fs/promises'),
+      import('node:path'),
+      import('../src/config.js'),
+      import('../src/adapters/fs-config-file.js'),
+      import('../src/state/state-data.js'),
+      import('../src/state/migrations.js'),
+    ]);
   const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
     name: string;
     version: string;
@@ -125,7 +127,7 @@ async function versionText(root: string, env: NodeJS.ProcessEnv): Promise<string
   const reads = `this sandman reads state file versions ${OLDEST_STATE_VERSION} to ${STATE_VERSION}`;
   let file: string;
   try {
-    file = loadConfig({env, configFileOptional: true}).stateFile;
+    file = loadConfig({env, readFile: readConfigText, configFileOptional: true}).stateFile;
   } catch {
     return `${agent}\n${reads}\n`;
   }

@@ -3,6 +3,7 @@
  * the handler, writes its --json document, and turns any failure into output and an exit code
  * (cli/error-output.ts is the one place that does that).
  */
+import {readConfigText} from '../src/adapters/fs-config-file.js';
 import {loadConfig, type Config, type SettingName} from '../src/config.js';
 import type {CommandContext, CommandSpec, FlagSpec, Invocation} from './command-spec.js';
 import {reportError} from './error-output.js';
@@ -26,7 +27,12 @@ export function settingsFromFlags(spec: CommandSpec, flags: Invocation['flags'])
     values[definition.setting] = flags[flag];
     names[definition.setting] = `--${flag}`;
   }
-  return loadConfig({flags: values, flagNames: names, configFileOptional: spec.writesConfigFile});
+  return loadConfig({
+    flags: values,
+    flagNames: names,
+    readFile: readConfigText,
+    configFileOptional: spec.writesConfigFile,
+  });
 }
 
 export async function runCommand(

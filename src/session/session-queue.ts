@@ -7,7 +7,7 @@ import type {QueuedRequest, StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Warn} from '../warn.js';
 import {effectiveLimits} from '../users/user-limits.js';
-import type {CreateRequest, CreatedSession} from './session-service.js';
+import type {CreateRequest, CreatedSession} from './session-context.js';
 
 const WEEK = 7 * 86_400_000;
 

@@ -1,4 +1,3 @@
-import {mkdir, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {envName, SETTINGS} from '../config.js';
@@ -95,17 +94,6 @@ Unit=${NODE_FIREWALL_SERVICE}
 WantedBy=timers.target
 `;
   return {[NODE_FIREWALL_SERVICE]: service, [NODE_FIREWALL_TIMER]: timer};
-}
-
-export async function installUnits(dir: string, units: Record<string, string>): Promise<string[]> {
-  await mkdir(dir, {recursive: true});
-  const written: string[] = [];
-  for (const [name, text] of Object.entries(units)) {
-    const file = path.join(dir, name);
-    await writeFile(file, text, {mode: 0o644});
-    written.push(file);
-  }
-  return written;
 }
 
 export const API_SOCKET_NAME = 'sandman-api.socket';

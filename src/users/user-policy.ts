@@ -2,7 +2,7 @@ import {isoSeconds} from '../clock.js';
 import type {Config} from '../config.js';
 import {parseDuration} from '../duration.js';
 import {invalidInput, policy} from '../errors.js';
-import type {CreateRequest} from '../session/session-service.js';
+import type {CreateRequest} from '../session/session-context.js';
 import type {SessionRecord, UserRecord} from '../state/state-data.js';
 import {profileAllowed, type EffectiveLimits} from './user-limits.js';
 

@@ -1,6 +1,14 @@
-import {describe, expect, it} from 'vitest';
+import {describe, expect, expectTypeOf, it} from 'vitest';
 
-import {envName, isImageReference, loadConfig} from '../../src/config.js';
+import {
+  envName,
+  isImageReference,
+  loadConfig,
+  SETTINGS,
+  type Config,
+  type GroupLimits,
+  type IdRange,
+} from '../../src/config.js';
 
 const noFile = (file: string): string => {
   throw Object.assign(new Error(`ENOENT: ${file}`), {code: 'ENOENT'});
@@ -102,6 +110,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({env: {[variable]: value}, readFile: noFile})).toThrow(
       expect.objectContaining({exitCode: 2, message: expect.stringContaining(variable)}),
     );
+  });
+
+  it('sets every setting with a default and leaves the others unset, typed by their parsers', () => {
+    const config = loadConfig({env: {}, readFile: noFile});
+    for (const [name, definition] of Object.entries(SETTINGS))
+      expect(name in config, name).toBe(definition.default !== undefined);
+    // Config is derived from the table (tsc checks these): the parser's result, optional without a default.
+    expectTypeOf(config.backend).toEqualTypeOf<'docker' | 'swarm'>();
+    expectTypeOf(config.uidRange).toEqualTypeOf<IdRange>();
+    expectTypeOf(config.groups).toEqualTypeOf<Record<string, GroupLimits>>();
+    expectTypeOf<Config['cpus']>().toEqualTypeOf<number | undefined>();
+    expectTypeOf<Config>().not.toHaveProperty('nope');
   });
 
   it('derives environment variable names from setting names', () => {

@@ -41,39 +41,29 @@ const QUIET_DEBUG = [
 ];
 
 // ssh2 serves the gateway (src/adapters/ssh2-gateway.ts), which is bundled with it, in its own
-// chunk. Two things the gateway needs are not in ssh2 1.17, so they are added here, checked as the
-// lazy requires are (a rewrite that no longer matches fails the build):
-// - a host certificate (PROTOCOL.certkeys): the key exchange's signature carries the plain key's
-//   algorithm name ("ssh-ed25519"), not the certificate's, which ssh2 writes for every host key;
-// - agent forwarding towards the client: the server side cannot open an auth-agent@openssh.com
-//   channel, though its protocol layer can send the request.
-const SSH2_PATCHES = [
-  {
-    file: /[\\/]ssh2[\\/]lib[\\/]protocol[\\/]kex\.js$/,
-    from: 'const sigType = this.negotiated.serverHostKey;',
-    to: 'const sigType = this._hostKey.signatureAlgorithm || this.negotiated.serverHostKey;',
-  },
-  {
-    file: /[\\/]ssh2[\\/]lib[\\/]server\.js$/,
-    from: "    case 'forwarded-streamlocal@openssh.com':\n      self._protocol.openssh_forwardedStreamLocal(",
-    to:
-      "    case 'auth-agent@openssh.com':\n      self._protocol.openssh_authAgent(localChan, initWindow, maxPacket);\n      break;\n" +
-      "    case 'forwarded-streamlocal@openssh.com':\n      self._protocol.openssh_forwardedStreamLocal(",
-  },
-  {
-    file: /[\\/]ssh2[\\/]lib[\\/]server\.js$/,
-    from: '  openssh_forwardOutStreamLocal(socketPath, cb) {',
-    to:
-      "  openssh_authAgent(cb) {\n    openChannel(this, 'auth-agent@openssh.com', {}, cb);\n    return this;\n  }\n\n" +
-      '  openssh_forwardOutStreamLocal(socketPath, cb) {',
-  },
-];
+// chunk. What the gateway needs and ssh2 1.17 lacks is patches/ssh2+1.17.0.patch, applied to
+// node_modules at install (package.json "prepare", run by `npm ci`; README "Development"). A bundle
+// of an unpatched ssh2 would ship a gateway whose host certificate OpenSSH refuses, so the build
+// checks that every line each patch in patches/ adds is in its file.
+async function assertPatched() {
+  for (const name of (await readdir('patches')).filter((file) => file.endsWith('.patch'))) {
+    const patch = await readFile(`patches/${name}`, 'utf8');
+    for (const section of patch.split(/^diff --git a\//m).slice(1)) {
+      const file = section.slice(0, section.indexOf(' '));
+      const source = await readFile(file, 'utf8');
+      const added = section.split('\n').filter((line) => /^\+(?!\+\+ )/.test(line));
+      if (!added.every((line) => source.includes(line.slice(1))))
+        throw new Error(`${file} lacks patches/${name}: run npm ci (or npm run prepare)`);
+    }
+  }
+}
+await assertPatched();
 
 /** Applies each rewrite to its file as esbuild loads it; all rewrites of one file apply in turn. */
 const sourceRewrites = {
   name: 'source-rewrites',
   setup(build) {
-    const rewrites = [...LAZY_REQUIRES, ...QUIET_DEBUG, ...SSH2_PATCHES];
+    const rewrites = [...LAZY_REQUIRES, ...QUIET_DEBUG];
     const files = [...new Set(rewrites.map((rewrite) => rewrite.file.source))];
     for (const file of files) {
       build.onLoad({filter: new RegExp(file)}, async (args) => {

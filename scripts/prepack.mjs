@@ -18,6 +18,10 @@ function run(args) {
 
 // What the build runs: tsc, esbuild, oclif (the manifest).
 const tools = ['typescript', 'esbuild', 'oclif'];
-if (!tools.every((tool) => existsSync(path.join(root, 'node_modules', tool, 'package.json'))))
+if (!tools.every((tool) => existsSync(path.join(root, 'node_modules', tool, 'package.json')))) {
   run(['ci', '--no-audit', '--no-fund', '--ignore-scripts']);
+  // Without scripts, npm ci applied none of patches/ either (the prepare script; the bundle
+  // carries the patched ssh2, and scripts/bundle.mjs refuses an unpatched one).
+  run(['run', 'prepare']);
+}
 run(['run', 'build']);

@@ -27,8 +27,8 @@ import type {
 /**
  * The gateway's SSH, with ssh2: a server for the one connection systemd accepted, and a client to
  * the session container's sshd that each channel is relayed to (README "The SSH gateway").
- * scripts/bundle.mjs adds to ssh2 what this needs and it lacks: the host certificate's signature
- * name and the server side's auth-agent channel.
+ * patches/ssh2+1.17.0.patch adds to ssh2 what this needs and it lacks: the host certificate's
+ * signature name and the server side's auth-agent channel (test/unit/ssh2-patch.test.ts).
  */
 export const ssh2Gateway: GatewayServer = {serve};
 
@@ -116,7 +116,7 @@ function serve(connection: GatewayConnection): Promise<GatewayOutcome> {
  * clients that do not ask for a certificate. The certified one is ssh2's parsed key with the
  * certificate as its public form; its signatures keep the plain key's name.
  */
-function certifiedHostKeys(hostKey: {privateKey: string; certificate: string}): ParsedKey[] {
+export function certifiedHostKeys(hostKey: {privateKey: string; certificate: string}): ParsedKey[] {
   const parsed = utils.parseKey(hostKey.privateKey);
   const key = (Array.isArray(parsed) ? parsed[0] : parsed) as ParsedKey | Error | undefined;
   if (!key || key instanceof Error) throw new Error(`cannot read the gateway host key: ${String(key)}`);

@@ -1,5 +1,5 @@
 /**
- * What several command specs share (commands/**\/*.spec.ts): the flag a setting declares, the
+ * What several command specs share (commands/.../NAME.spec.ts): the flag a setting declares, the
  * flags every command has, and the session argument. Data only, like the specs (no oclif).
  */
 import {SETTINGS, settingHelp, type SettingName} from '../src/config.js';

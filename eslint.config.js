@@ -91,6 +91,7 @@ export default tseslint.config(
     files: [
       'cli/registry.ts',
       'cli/command-spec.ts',
+      'cli/spec-parts.ts',
       'cli/fast-door.ts',
       'cli/run-command.ts',
       'commands/**/*.ts',

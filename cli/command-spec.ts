@@ -1,7 +1,8 @@
 /**
- * The shape of the command table (cli/registry.ts): plain data that both doors read, the fast
- * door (cli/fast-door.ts, no oclif) and the oclif door (cli/oclif-door.ts, help and completion).
- * Nothing here may import @oclif (eslint enforces it).
+ * The shape of a command's spec (commands/.../NAME.spec.ts, beside its handler NAME.ts; the table,
+ * cli/registry.ts, lists them): plain data that both doors read, the fast door (cli/fast-door.ts, no
+ * oclif) and the oclif door (cli/oclif-door.ts, help and completion). Nothing here may import @oclif
+ * (eslint enforces it).
  */
 import type {Config, SettingName} from '../src/config.js';
 import type {CommandOutput} from './output.js';

@@ -2,7 +2,7 @@ import {validateUserName} from '../../src/user-name.js';
 import type {UserView} from '../../src/users/user-service.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {userLines} from './render.js';
-import {userChanges} from './user-flags.js';
+import {userChanges} from './user-changes.js';
 
 /** `user set NAME`: changes what is given; the rest stays (README "Users and limits"). */
 const set: Handler = async ({args, flags}, context): Promise<UserView> => {

@@ -1,9 +1,6 @@
-import {invalidInput} from '../../src/errors.js';
-import type {UserGpuDefault} from '../../src/state/state-data.js';
-import type {UserChanges} from '../../src/users/user-service.js';
-import type {Flags} from '../../cli/command-spec.js';
-import {readKeyFile, sshKeyFlag} from '../../cli/key-file.js';
+/** The flags `user add` and `user set` share (their specs); user-changes.ts reads them. */
 import type {FlagSpec} from '../../cli/command-spec.js';
+import {sshKeyFlag} from '../../cli/key-file.js';
 
 /** The word that takes a user's own limit away, so the group's or the setting's applies again. */
 export const INHERIT = 'inherit';
@@ -44,51 +41,3 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];
-
-/** The flags as changes to a user; a value of "inherit" removes the user's own limit. */
-export async function userChanges(flags: Flags): Promise<UserChanges> {
-  const text = (name: string) => flags[name] as string | undefined;
-  const limit = <T>(name: string, parse: (value: string) => T): T | null | undefined => {
-    const value = text(name);
-    return value === undefined ? undefined : value === INHERIT ? null : parse(value);
-  };
-  let gpu: UserGpuDefault | undefined;
-  if (flags['no-gpu']) gpu = {kind: 'none'};
-  else if (text('profile') !== undefined) gpu = {kind: 'profile', profile: text('profile')!};
-  else if (text('gpu') !== undefined) {
-    if (text('gpu') !== 'any')
-      throw invalidInput('--gpu for a user\'s default takes "any" (a free whole GPU)');
-    gpu = {kind: 'gpu', ref: 'any'};
-  }
-  return {
-    keys: await Promise.all(
-      ((flags['ssh-key'] as string[] | undefined) ?? []).map((file) => readKeyFile(file, 'key file')),
-    ),
-    group: text('group') === undefined ? undefined : text('group') === '' ? null : text('group'),
-    gpu,
-    ttl: text('ttl'),
-    queue: yesNo(text('queue')),
-    limits: {
-      userMaxSessions: limit('max-sessions', (value) => {
-        if (!/^\d+$/.test(value))
-          throw invalidInput(`invalid --max-sessions ${JSON.stringify(value)}: a whole number`);
-        return Number(value);
-      }),
-      allowedProfiles: limit('profiles', (value) =>
-        value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean),
-      ),
-      userMaxTtl: limit('max-ttl', (value) => value),
-      gpuHourBudget: limit('gpu-hours', (value) => value),
-      quota: limit('quota', (value) => value),
-    },
-  };
-}
-
-function yesNo(value: string | undefined): boolean | undefined {
-  if (value === undefined) return undefined;
-  if (value === 'yes' || value === 'no') return value === 'yes';
-  throw invalidInput(`invalid --queue ${JSON.stringify(value)}: "yes" or "no"`);
-}

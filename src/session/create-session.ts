@@ -155,14 +155,14 @@ export class CreateWorkflow {
     // alone can take longer than the engine's answers); their refusals keep their order: the
     // engine, a kept uid a host account has taken, the runtime's first (the Swarm placement), the
     // image, the runtime's plan (the GPUs).
-    let engineChecked!: () => void;
+    let engine!: {answered: () => void; failed: (error: unknown) => void};
+    const engineChecked = new Promise<void>((answered, failed) => (engine = {answered, failed}));
+    // A runtime that does not wait for it must not leave its refusal unhandled.
+    engineChecked.catch(() => undefined);
     const planning = runtime.planCreate(
       {user: request.user, gpu: request.gpu, pinned: person?.node, requested: request.node},
-      new Promise<void>((resolve) => (engineChecked = resolve)),
+      engineChecked,
     );
-    // Settled in their turn below: a refusal there while another is thrown goes unheard, not unhandled.
-    planning.first.catch(() => undefined);
-    planning.plan.catch(() => undefined);
     const [pinged, imageLabels, keptUid] = await Promise.allSettled([
       docker.ping(),
       docker.imageLabels(config.image),
@@ -170,10 +170,14 @@ export class CreateWorkflow {
       // chosen clear of them under the lock).
       person ? refuseKeptUid(this.#deps.hostAccounts, request.user, person.uid) : Promise.resolve(),
     ]);
+    const engineRefusal = [pinged, keptUid].find((result) => result.status === 'rejected');
+    if (engineRefusal) engine.failed(engineRefusal.reason);
+    else engine.answered();
+    // Everything asked has answered before any refusal is thrown (nothing left running behind it).
+    const [first, planned] = await Promise.allSettled([planning.first, planning.plan]);
     settled(pinged);
     settled(keptUid);
-    engineChecked();
-    await planning.first;
+    settled(first);
     const labels = settled(imageLabels);
     if (!labels) {
       throw dependencyUnavailable(
@@ -183,7 +187,7 @@ export class CreateWorkflow {
     // An image that reads the session's files from the host: start and extend then rewrite them
     // there instead of copying them into the container (a runtime without host files: no).
     const filesOnHost = !!runtime.hostFiles && labels[IMAGE_LABELS.sessionFiles] === '1';
-    const plan = await planning.plan;
+    const plan = settled(planned);
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock. The signal handler
     // is in place before the reservation starts: a signal while the record is being written waits

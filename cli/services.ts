@@ -139,6 +139,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       new IptablesFirewall(),
       stateDir.instance,
       await locks(),
+      {sessionsOnOtherNodes: config.backend === 'swarm'},
     );
   });
   const audit = once(async () => {

@@ -64,7 +64,9 @@ export function fakeWorld(
   const keys = new FakeKeyStore();
   const hostIdentity = new FakeHostIdentity();
   const firewall = new FakeFirewall();
-  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance, locks);
+  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance, locks, {
+    sessionsOnOtherNodes: !!cluster,
+  });
   const workspaces = new FakeWorkspaces();
   const hostAccounts = new FakeHostAccounts();
   const signals = new FakeSignals();

@@ -9,9 +9,11 @@ import {systemClock} from '../src/clock.js';
 import type {Config} from '../src/config.js';
 import type {ContainerClient} from '../src/docker/container-client.js';
 import type {Cluster} from '../src/swarm/cluster.js';
+import type {SessionEndpoints, SessionRuntime} from '../src/runtime/session-runtime.js';
 import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
 import type {SwarmGpuViews} from '../src/swarm/swarm-gpu-views.js';
 import type {Check} from '../src/doctor.js';
+import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
 import type {HostIdentity} from '../src/host-identity.js';
@@ -42,6 +44,8 @@ export interface Services {
   containers(): Promise<ContainerClient>;
   /** Swarm mode only (backend swarm): the cluster; undefined on a single host. */
   cluster(): Promise<Cluster | undefined>;
+  /** Where sessions' sshd answers (their published port, their address on the sessions network). */
+  sessionEndpoints(): Promise<SessionEndpoints>;
   hostIdentity(): Promise<HostIdentity>;
   /** The host name printed in connection details: sshHost, or this host's FQDN. */
   sshHost(): Promise<string>;
@@ -99,6 +103,12 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   });
   const cluster = async (): Promise<Cluster | undefined> =>
     config.backend === 'swarm' ? swarm() : undefined;
+  const sessionEndpoints = once(async (): Promise<SessionEndpoints> => {
+    if (config.backend === 'swarm')
+      return (await import('../src/runtime/swarm/swarm-runtime.js')).swarmEndpoints;
+    const {dockerEndpoints} = await import('../src/runtime/docker/docker-runtime.js');
+    return dockerEndpoints(config, await containers());
+  });
   const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
     const {ProcessNvidiaSmi} = await import('../src/adapters/process-nvidia-smi.js');
     return new ProcessNvidiaSmi(config.nvidiaSmi);
@@ -129,6 +139,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       new IptablesFirewall(),
       stateDir.instance,
       await locks(),
+      {sessionsOnOtherNodes: config.backend === 'swarm'},
     );
   });
   const audit = once(async () => {
@@ -209,22 +220,45 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       audit(),
       cluster(),
     ]);
-    // Swarm mode: Swarm's scheduler hands out devices, not nvidia-smi on this host.
-    const gpus = swarmCluster
-      ? new (await import('../src/swarm/swarm-gpu-allocator.js')).SwarmGpuAllocator()
-      : new NvidiaSmiGpuAllocator(config, smi, hostLocks);
+    const keys = new FsKeyStore(stateDir.keysDir);
+    const boundary = await networkBoundary();
+    // The one place that picks the runtime (README "Swarm mode"): Swarm's scheduler hands out
+    // devices there, not nvidia-smi on this host.
+    let runtime: SessionRuntime;
+    let gpus: GpuAllocator;
+    if (swarmCluster) {
+      const [{SwarmGpuAllocator}, {SwarmRuntime}] = await Promise.all([
+        import('../src/swarm/swarm-gpu-allocator.js'),
+        import('../src/runtime/swarm/swarm-runtime.js'),
+      ]);
+      gpus = new SwarmGpuAllocator();
+      runtime = new SwarmRuntime({config, docker, cluster: swarmCluster, instance: stateDir.instance});
+    } else {
+      const {DockerRuntime} = await import('../src/runtime/docker/docker-runtime.js');
+      gpus = new NvidiaSmiGpuAllocator(config, smi, hostLocks);
+      runtime = new DockerRuntime({
+        config,
+        docker,
+        gpus,
+        keys,
+        workspaces: fsWorkspaces,
+        homeQuotas,
+        networkBoundary: boundary,
+        sshHost: fqdn,
+      });
+    }
     return new SessionService({
       config,
       stateDir,
       store: stateStore,
       docker,
       gpus,
-      cluster: swarmCluster,
-      keys: new FsKeyStore(stateDir.keysDir),
+      runtime,
+      keys,
       hostIdentity,
       gatewayKeys: await gatewayKeys(),
       homeQuotas,
-      networkBoundary: await networkBoundary(),
+      networkBoundary: boundary,
       workspaces: fsWorkspaces,
       hostAccounts: getentHostAccounts,
       locks: hostLocks,
@@ -249,6 +283,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     store,
     containers,
     cluster,
+    sessionEndpoints,
     hostIdentity: hostCa,
     networkBoundary,
     sshHost: async () => config.sshHost ?? (await import('../src/adapters/host-name.js')).fqdn(),
@@ -288,6 +323,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         config,
         store: storeMade,
         docker,
+        // Swarm mode: session containers may be on other nodes, out of reach.
+        ...(config.backend === 'swarm' ? {} : {inContainer: docker}),
         // The session service (key handling, GPU allocator, ...) loads only when there is work.
         sessions: () => (sessions ??= sessionService()),
         clock: systemClock,
@@ -343,14 +380,13 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const deps = {
         config,
         store: await store(),
-        docker: await containers(),
+        endpoints: await sessionEndpoints(),
         keys: await gatewayKeys(),
         hostIdentity: await hostCa(),
         sshHost: services.sshHost,
         server: ssh2Gateway,
         audit: await audit(),
         clock: systemClock,
-        swarm: config.backend === 'swarm',
         sessionFor: (user: string, say: (line: string) => void) =>
           sessionForUser(
             {
@@ -388,11 +424,10 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       return new TerminalService({
         config,
         store: await store(),
-        docker: await containers(),
+        endpoints: await sessionEndpoints(),
         keys: await gatewayKeys(),
         audit: await audit(),
         client: ssh2Terminal,
-        swarm: config.backend === 'swarm',
       });
     },
     usage: async () => {

@@ -13,7 +13,7 @@ const ssh: Handler = async ({args, argv}, context) => {
     throw invalidInput(`session ${session.id} is ${session.status}, not running`);
   const command = argv.slice(1);
   const login = await adminLogin(
-    {config: services.config, docker: await services.containers(), relayKeyFile: services.relayKeyFile},
+    {endpoints: await services.sessionEndpoints(), relayKeyFile: services.relayKeyFile},
     session,
   );
   const sshArgs = sshClientArgs(session, login, {tty: !json && command.length === 0});

@@ -3,7 +3,7 @@ import type {Duplex} from 'node:stream';
 import type {AuditLog} from '../audit-log.js';
 import type {Clock} from '../clock.js';
 import type {Config} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
+import type {SessionEndpoints} from '../runtime/session-runtime.js';
 import type {HostIdentity} from '../host-identity.js';
 import {localAddress} from '../session/ssh-client.js';
 import type {SessionRecord} from '../state/state-data.js';
@@ -19,7 +19,8 @@ const CERTIFICATE_DAYS = 1;
 export interface GatewayDeps {
   config: Config;
   store: Pick<StateStore, 'read'>;
-  docker: Pick<ContainerClient, 'listContainers'>;
+  /** Where sessions' sshd answers (README "The SSH gateway"). */
+  endpoints: SessionEndpoints;
   keys: GatewayKeys;
   hostIdentity: HostIdentity;
   sshHost: () => Promise<string>;
@@ -28,8 +29,6 @@ export interface GatewayDeps {
   clock: Clock;
   /** The user's running session, started when they have none (sessionForUser). */
   sessionFor(user: string, say: (line: string) => void): Promise<SessionRecord>;
-  /** Swarm mode: sessions are reached at their node's published port. */
-  swarm: boolean;
 }
 
 /**
@@ -62,7 +61,8 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
         await deps.audit.record({action: 'gateway-login', session: null, user, result: 'ok', source});
         const session = await deps.sessionFor(user, say);
         // README "Upgrading": a session from before the gateway does not carry its key yet.
-        if (session.gateway_key === undefined && !deps.swarm) throw relayKeyMissing(session);
+        // Only a session reached on the sessions network checks the relay key's source address.
+        if (session.gateway_key === undefined && deps.endpoints.onNetwork) throw relayKeyMissing(session);
         return relayTarget(deps, session, relayKey.privateKey);
       })();
       starting = target.catch(() => undefined);

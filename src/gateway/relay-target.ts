@@ -1,7 +1,5 @@
-import type {Config} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
 import {SandmanError} from '../errors.js';
-import {containerEndpoint} from '../session/session-context.js';
+import {relayEndpoint, type SessionEndpoints} from '../runtime/session-runtime.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {UpstreamTarget} from './gateway-server.js';
 
@@ -12,15 +10,12 @@ import type {UpstreamTarget} from './gateway-server.js';
  * mode) its node's published port.
  */
 export async function relayTarget(
-  deps: {config: Config; docker: Pick<ContainerClient, 'listContainers'>; swarm: boolean},
+  deps: {endpoints: SessionEndpoints},
   session: SessionRecord,
   relayPrivateKey: string,
 ): Promise<UpstreamTarget> {
-  const where = deps.swarm
-    ? {host: session.ssh_host, port: session.ssh_port}
-    : await containerEndpoint(deps.docker, deps.config.network, session.id);
   return {
-    ...where,
+    ...(await relayEndpoint(deps.endpoints, session)),
     username: session.user,
     privateKey: relayPrivateKey,
     hostKey: session.host_public_key ?? undefined,

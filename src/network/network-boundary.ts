@@ -26,6 +26,11 @@ export class NetworkBoundary {
     private readonly instance: string,
     /** Serialises repairs between sandman processes; the check itself takes no lock. */
     private readonly locks?: Locks,
+    /**
+     * Sessions may run on other nodes (Swarm mode, chosen in the wiring): their SSH port range is
+     * closed to sessions here too, since this node's INPUT rules cannot see those ports.
+     */
+    private readonly options: {sessionsOnOtherNodes?: boolean} = {},
   ) {}
 
   async status(): Promise<BoundaryStatus> {
@@ -78,7 +83,7 @@ export class NetworkBoundary {
       hostAllow: this.config.hostAllow,
       egress: this.config.egress,
       id: this.instance,
-      ...(this.config.backend === 'swarm'
+      ...(this.options.sessionsOnOtherNodes
         ? {sessionPorts: {start: this.config.sshPortStart, end: this.config.sshPortEnd}}
         : {}),
     };

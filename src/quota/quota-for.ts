@@ -8,17 +8,20 @@ import type {HomeQuotas, QuotaChoice} from './home-quotas.js';
  */
 // Its own module: user commands use it, and session-context would load the session's SSH code.
 export async function quotaFor(
-  deps: {cluster?: unknown; homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>},
+  deps: {homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>},
   limit: {value: number | undefined; source: string},
 ): Promise<HomeQuotas | undefined> {
   if (limit.value === undefined) return undefined;
-  const what = `a disk quota of ${formatBytes(limit.value)} (from ${limit.source})`;
-  if (deps.cluster)
-    throw dependencyUnavailable(`swarm mode: ${what} cannot be enforced on the nodes' volumes`);
+  const what = quotaWords({value: limit.value, source: limit.source});
   const found = await deps.homeQuotas?.();
   if (!found?.quotas)
     throw dependencyUnavailable(
       `${what} cannot be enforced: ${found?.choice.why ?? 'no quota mechanism'}; ${found?.choice.fix ?? ''}`.trim(),
     );
   return found.quotas;
+}
+
+/** A quota in refusals: `a disk quota of 50 MiB (from setting)`. */
+export function quotaWords(limit: {value: number; source: string}): string {
+  return `a disk quota of ${formatBytes(limit.value)} (from ${limit.source})`;
 }

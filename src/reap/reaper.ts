@@ -59,6 +59,11 @@ export interface ReaperDeps {
   config: Config;
   store: StateStore;
   docker: ContainerClient;
+  /**
+   * Reaches into session containers (the terminals' warnings); absent where they may be on other
+   * nodes, out of this host's reach (README "Swarm mode").
+   */
+  inContainer?: Pick<ContainerClient, 'exec' | 'putFiles'>;
   /** Loaded only when something has to be torn down. */
   sessions: () => Promise<SessionService>;
   clock: Clock;
@@ -427,8 +432,8 @@ export class Reaper {
    * login shells print, written when its home reaches 90 % and taken away below it.
    */
   async #diskWarnings(running: SessionRecord[], state: StateData, dryRun: boolean): Promise<ReapItem[]> {
-    const {users, config} = this.deps;
-    if (!users || dryRun || config.backend === 'swarm') return [];
+    const {users, config, inContainer} = this.deps;
+    if (!users || dryRun || !inContainer) return [];
     const items: ReapItem[] = [];
     for (const session of running) {
       // Only homes under a quota are looked at: nothing to read (nor to load) for the others.
@@ -444,9 +449,7 @@ export class Reaper {
           'Writes stop at the limit: remove what you do not need. ***\n'
         : '';
       try {
-        await this.deps.docker.putFiles(session.container_id, [
-          {path: DISK_WARNING, content: text, mode: 0o644},
-        ]);
+        await inContainer.putFiles(session.container_id, [{path: DISK_WARNING, content: text, mode: 0o644}]);
         await this.deps.store.update((state) => {
           const record = state.sessions.find((candidate) => candidate.id === session.id);
           if (record) record.disk_warned = full;
@@ -464,9 +467,10 @@ export class Reaper {
   }
 
   async #warn(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapItem[]> {
-    const {warnBefore, backend} = this.deps.config;
-    // Swarm mode: the terminals are on other nodes, out of this manager's reach (README "Swarm mode").
-    if (backend === 'swarm') return [];
+    const {warnBefore} = this.deps.config;
+    const {inContainer} = this.deps;
+    // Terminals on other nodes are out of this host's reach (README "Swarm mode").
+    if (!inContainer) return [];
     const due = running.filter((session) => {
       const left = Date.parse(session.expires_at) - now;
       return !session.warned_at && left > 0 && left <= warnBefore && session.container_id;
@@ -481,7 +485,7 @@ export class Reaper {
         `\r\n*** sandman: this session (${session.id}) ends in ${left}, at ${session.expires_at.replace('T', ' ').replace('Z', ' UTC')}. ` +
         'Save your work: files in your home directory are kept, everything else is removed. ***\r\n';
       try {
-        const result = await this.deps.docker.exec(session.container_id!, [
+        const result = await inContainer.exec(session.container_id!, [
           'sh',
           '-c',
           'for t in /dev/pts/[0-9]*; do [ -c "$t" ] && printf "%s" "$1" > "$t" 2>/dev/null; done; true',

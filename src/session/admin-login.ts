@@ -1,9 +1,6 @@
-import type {Config} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
 import {relayKeyMissing} from '../gateway/relay-target.js';
+import type {SessionEndpoints} from '../runtime/session-runtime.js';
 import type {SessionRecord} from '../state/state-data.js';
-import {containerEndpoint} from './session-context.js';
-import {localAddress} from './ssh-client.js';
 
 /** Where and with which private key file `sandman ssh` logs in. */
 export interface AdminLogin {
@@ -21,27 +18,16 @@ export interface AdminLogin {
  * session from before the relay key is told how to get it.
  */
 export async function adminLogin(
-  deps: {
-    config: Pick<Config, 'bindAddress' | 'backend' | 'network'>;
-    docker: Pick<ContainerClient, 'listContainers'>;
-    relayKeyFile: () => Promise<string>;
-  },
+  deps: {endpoints: SessionEndpoints; relayKeyFile: () => Promise<string>},
   session: SessionRecord,
 ): Promise<AdminLogin> {
-  const swarm = deps.config.backend === 'swarm';
-  if (session.gateway_key && !swarm) {
-    const [identityFile, endpoint] = await Promise.all([
-      deps.relayKeyFile(),
-      containerEndpoint(deps.docker, deps.config.network, session.id),
-    ]);
+  const {onNetwork} = deps.endpoints;
+  if (session.gateway_key && onNetwork) {
+    const [identityFile, endpoint] = await Promise.all([deps.relayKeyFile(), onNetwork(session)]);
     return {identityFile, ...endpoint};
   }
   if (!session.ssh_private_key_path) throw relayKeyMissing(session);
-  return {
-    identityFile: session.ssh_private_key_path,
-    host: swarm ? session.ssh_host : localAddress(deps.config.bindAddress),
-    port: session.ssh_port,
-  };
+  return {identityFile: session.ssh_private_key_path, ...deps.endpoints.published(session)};
 }
 
 /**

@@ -1,24 +1,20 @@
-import {quotaFor} from '../quota/quota-for.js';
 import {randomBytes} from 'node:crypto';
 import {isoSeconds} from '../clock.js';
-import type {ContainerSpec} from '../docker/container-client.js';
 import {
   capacity,
   conflict,
   dependencyUnavailable,
-  invalidInput,
   isSandmanError,
   policy,
   SandmanError,
   stateUnavailable,
 } from '../errors.js';
-import {isPending, type GpuAllocation, type GpuPlan} from '../gpu/gpu-allocator.js';
+import {isPending, type GpuAllocation} from '../gpu/gpu-allocator.js';
 import type {HostCredentials} from '../host-identity.js';
 import {containerName, IMAGE_LABELS, LABELS} from '../labels.js';
 import {allocatePort} from '../ports.js';
 import {generateKeyPair} from '../ssh/ssh-keys.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
-import {workspacePath} from '../workspace.js';
 import {chooseUid, refuseKeptUid} from '../users/uids.js';
 import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
@@ -27,16 +23,8 @@ import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
 import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkProfile, sessionTtl, withUserDefaults} from '../users/user-policy.js';
-import {homeVolume} from '../swarm/swarm-names.js';
-import {
-  chooseNode,
-  describeResources,
-  deviceName,
-  freeResources,
-  placementOf,
-  planPlacement,
-  type SwarmPlacement,
-} from '../swarm/swarm-placement.js';
+import type {RuntimeCreate} from '../runtime/session-runtime.js';
+import {lastLogLines, waitForSsh} from './ssh-readiness.js';
 import {
   SessionContext,
   allocationOf,
@@ -159,46 +147,37 @@ export class CreateWorkflow {
       : registeredKeys;
     if (request.gpu.kind !== 'none') await checkBudget(request.user, limits, this.#deps.gpuHours);
     // A quota the filesystem cannot enforce is exit 6 before anything is reserved.
-    const homeQuota = await quotaFor(this.#deps, limits.quota);
-
-    const {cluster} = this.#deps;
-    if (!cluster && request.node !== undefined)
-      throw invalidInput('--node works in swarm mode only (backend swarm, README "Swarm mode")');
-    if (cluster && !config.directPorts)
-      throw invalidInput(
-        "swarm mode: directPorts false is not available (the gateway reaches sessions at their node's published port)",
-      );
-    if (cluster && request.password)
-      throw invalidInput(
-        'swarm mode: --password is not available (sandman cannot reach a container on another node to set it); use keys',
-      );
+    const {runtime} = this.#deps;
+    const homeQuota = await runtime.homeQuota(limits.quota);
+    runtime.checkCreate(request);
 
     // 2. Outside systems that must be there before anything is reserved, asked at once (nvidia-smi
     // alone can take longer than the engine's answers); their refusals keep their order: the
-    // engine, a kept uid a host account has taken, the Swarm placement, the image, the GPUs.
-    const [pinged, imageLabels, planned, hostName, keptUid] = await Promise.allSettled([
+    // engine, a kept uid a host account has taken, the runtime's first (the Swarm placement), the
+    // image, the runtime's plan (the GPUs).
+    let engine!: {answered: () => void; failed: (error: unknown) => void};
+    const engineChecked = new Promise<void>((answered, failed) => (engine = {answered, failed}));
+    // A runtime that does not wait for it must not leave its refusal unhandled.
+    engineChecked.catch(() => undefined);
+    const planning = runtime.planCreate(
+      {user: request.user, gpu: request.gpu, pinned: person?.node, requested: request.node},
+      engineChecked,
+    );
+    const [pinged, imageLabels, keptUid] = await Promise.allSettled([
       docker.ping(),
       docker.imageLabels(config.image),
-      // Swarm mode: the scheduler picks the device, so sandman's allocator reserves none.
-      cluster ? Promise.resolve(undefined) : this.#deps.gpus.plan(request.gpu),
-      // Swarm mode: the node's address, settled when the node is (see chooseNode).
-      cluster ? Promise.resolve('') : Promise.resolve(config.sshHost ?? this.#deps.sshHost()),
       // The home's uid, when sandman keeps one, must still be no host account's (a new one is
       // chosen clear of them under the lock).
       person ? refuseKeptUid(this.#deps.hostAccounts, request.user, person.uid) : Promise.resolve(),
     ]);
+    const engineRefusal = [pinged, keptUid].find((result) => result.status === 'rejected');
+    if (engineRefusal) engine.failed(engineRefusal.reason);
+    else engine.answered();
+    // Everything asked has answered before any refusal is thrown (nothing left running behind it).
+    const [first, planned] = await Promise.allSettled([planning.first, planning.plan]);
     settled(pinged);
     settled(keptUid);
-    const placement = cluster
-      ? await planPlacement({
-          cluster,
-          config,
-          user: request.user,
-          pinned: person?.node,
-          requested: request.node,
-          gpu: request.gpu,
-        })
-      : undefined;
+    settled(first);
     const labels = settled(imageLabels);
     if (!labels) {
       throw dependencyUnavailable(
@@ -206,10 +185,9 @@ export class CreateWorkflow {
       );
     }
     // An image that reads the session's files from the host: start and extend then rewrite them
-    // there instead of copying them into the container (Swarm mode: files on another node, no).
-    const filesOnHost = !cluster && labels[IMAGE_LABELS.sessionFiles] === '1';
-    const gpuPlan = placement ? {pick: () => null, note: placement.note} : settled(planned)!;
-    const sshHost = settled(hostName);
+    // there instead of copying them into the container (a runtime without host files: no).
+    const filesOnHost = !!runtime.hostFiles && labels[IMAGE_LABELS.sessionFiles] === '1';
+    const plan = settled(planned);
 
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock. The signal handler
     // is in place before the reservation starts: a signal while the record is being written waits
@@ -217,10 +195,8 @@ export class CreateWorkflow {
     const reservation = this.#reserve(
       request.user,
       ttl,
-      sshHost,
       ownKeys === undefined,
-      (held, pending) => gpuPlan.pick(held, pending),
-      placement,
+      plan,
       limits,
       request.fromQueue,
       request.onlyIfNone,
@@ -262,18 +238,15 @@ export class CreateWorkflow {
       const accepted = authorizedKeys;
       await allSucceeded([
         privateKey === null ? Promise.resolve() : keys.write(record.id, privateKey),
-        this.#ctx.issueHostCredentials(record, placement?.principals).then(async (issued) => {
+        this.#ctx.issueHostCredentials(record, plan.principals).then(async (issued) => {
           hostCredentials = issued;
           hostKey = await this.#ctx.placeHostKey(record, issued);
         }),
-        // Swarm mode: the home is a volume the node makes at the first start. With a quota, the
-        // home is made (or moved) so that it enforces it first (README "Disk quotas").
-        placement
-          ? Promise.resolve()
-          : (homeQuota
-              ? homeQuota.apply(record.workspace, record.uid, limits.quota.value!)
-              : Promise.resolve()
-            ).then(() => this.#deps.workspaces.ensure(record.workspace, record.uid)),
+        // A runtime that makes no home itself has it made where the session starts (a Swarm volume).
+        runtime.prepareHome?.(
+          record,
+          homeQuota ? {quotas: homeQuota, bytes: limits.quota.value!} : undefined,
+        ) ?? Promise.resolve(),
         // Docker's duplicate-name check is not atomic: concurrent creates would make twin networks.
         locks
           .withLock(
@@ -296,12 +269,12 @@ export class CreateWorkflow {
       if (gatewayKey) record = {...record, gateway_key: gatewayKey};
       const made = docker.createContainer({
         ...this.#ctx.containerSpec(record, accepted, userEnv, request.password, hostKey, sessionFilesDir),
-        ...(placement ? swarmSpec(record, placement) : {}),
+        ...plan.spec(record),
       });
       // The rules are checked while the engine makes the container (iptables runs beside it): they
       // must hold before it starts, not before it exists. Outside the lock (only a repair takes it,
-      // see NetworkBoundary). Swarm mode: each node keeps its own (`sandman node setup`).
-      const rulesHold = placement ? Promise.resolve() : this.#deps.networkBoundary.ensure();
+      // see NetworkBoundary). A runtime without them: each node keeps its own (`sandman node setup`).
+      const rulesHold = runtime.ensureRules ? runtime.ensureRules() : Promise.resolve();
       try {
         containerId = await made;
       } finally {
@@ -311,8 +284,8 @@ export class CreateWorkflow {
       }
       await rulesHold;
       await this.#deps.faultPoint?.('container-created');
-      if (placement) record = reserved = await this.#placed(record, containerId, placement);
-      else await docker.startContainer(containerId);
+      const started = await plan.start(record, containerId, this.#deps.progress);
+      if (Object.keys(started).length > 0) record = reserved = await this.#ctx.patch(record.id, started);
       await this.#deps.faultPoint?.('container-started');
       if (request.wait) {
         this.#deps.progress?.(`Waiting for SSH on port ${record.ssh_port}`);
@@ -333,9 +306,9 @@ export class CreateWorkflow {
         ...toSessionView(record),
         ssh_private_key: privateKey,
         ...(password === undefined ? {} : {ssh_password: password}),
-        ...(gpuPlan.note ? {gpu_note: gpuPlan.note} : {}),
+        ...(plan.note ? {gpu_note: plan.note} : {}),
         gpu_fraction: record.gpu_uuid
-          ? (gpuPlan.fraction?.(record.gpu_index, record.mig_profile) ?? null)
+          ? (plan.fraction?.(record.gpu_index, record.mig_profile) ?? null)
           : null,
       };
     } catch (error) {
@@ -346,47 +319,17 @@ export class CreateWorkflow {
     }
   }
 
-  /**
-   * Swarm mode: waits until Swarm has started the session on its node, then records the device
-   * Swarm gave it. A session Swarm cannot place is exit 5, naming what is free on that node.
-   */
-  async #placed(record: SessionRecord, serviceId: string, placement: SwarmPlacement): Promise<SessionRecord> {
-    const cluster = this.#deps.cluster!;
-    this.#deps.progress?.('Waiting for Swarm to place the session');
-    try {
-      await this.#deps.docker.startContainer(serviceId);
-    } catch (error) {
-      if (!isSandmanError(error) || error.kind !== 'CAPACITY') throw error;
-      const [nodes, tasks] = await Promise.all([
-        cluster.nodes(),
-        cluster.tasks({[LABELS.instance]: this.#ctx.instance}),
-      ]);
-      const free = freeResources(nodes, tasks).get(record.node!) ?? [];
-      const freeNow = describeResources([{name: record.node!, resources: free}]);
-      throw capacity(
-        placement.kind
-          ? `no free ${deviceName(placement)} on node ${record.node}: ${error.message}; free now: ${freeNow}`
-          : `no room for the session on node ${record.node}: ${error.message}`,
-      );
-    }
-    const {devices} = await placementOf(cluster, {[LABELS.session]: record.id});
-    return placement.kind ? this.#ctx.patch(record.id, {gpu_uuid: devices[0]?.value ?? null}) : record;
-  }
-
   async #reserve(
     user: string,
     ttl: number,
-    sshHost: string,
     makeKey: boolean,
-    pickGpu: GpuPlan['pick'],
-    placement: SwarmPlacement | undefined,
+    plan: RuntimeCreate,
     limits: EffectiveLimits,
     fromQueue?: string,
     onlyIfNone?: boolean,
   ): Promise<SessionRecord> {
     const {config, store, clock} = this.#deps;
-    const workspace = placement ? homeVolume(user) : workspacePath(config.workspaceRoot, user);
-    const owner = placement ? undefined : await this.#deps.workspaces.owner(workspace);
+    const {workspace, owner} = await this.#deps.runtime.home(user);
     return store.update(async (state) => {
       const existing = state.sessions.filter((session) => session.user === user);
       // The gateway's spawn on connect: concurrent first connections of one user make one session.
@@ -425,7 +368,7 @@ export class CreateWorkflow {
         );
       }
       const held = heldDevices(state.sessions);
-      const gpu = pickGpu(held, pendingCreations(state.sessions));
+      const gpu = plan.pick(held, pendingCreations(state.sessions));
       // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
       if (gpu) checkProfile(user, gpu.mig_profile, limits);
       const port = !config.directPorts
@@ -437,8 +380,8 @@ export class CreateWorkflow {
             isFree: this.#deps.portProbe,
           });
       const uid = await this.#uidFor(state, user, owner === undefined ? undefined : {dir: workspace, owner});
-      // Swarm mode: the node is settled here, under the lock, so concurrent creates share it out.
-      const node = placement ? chooseNode(placement, state.sessions, user) : undefined;
+      // Where it goes (Swarm mode: its node), settled under the lock so concurrent creates share out.
+      const {ssh_host, mig_profile, ...where} = plan.settle(state.sessions, user);
       const now = clock.now();
       // A queued request leaves the line in the same write that reserves its session: two
       // processes draining at once start it once.
@@ -459,12 +402,11 @@ export class CreateWorkflow {
         image: config.image,
         // directPorts off: no port of its own; it is reached through the gateway's.
         ...(config.directPorts ? {ssh_port: port} : {ssh_port: config.gatewayPort, published: false}),
-        ssh_host: node?.address ?? sshHost,
+        ssh_host,
         ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
         gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
         gpu_index: gpu ? gpu.gpu_index : null,
-        // Swarm mode: the profile asked for; the device is known once Swarm has placed the task.
-        mig_profile: placement ? placement.profile : gpu ? gpu.mig_profile : null,
+        mig_profile: mig_profile !== undefined ? mig_profile : gpu ? gpu.mig_profile : null,
         mig_created: false,
         mig_gpu_instance: null,
         mig_compute_instance: null,
@@ -473,7 +415,7 @@ export class CreateWorkflow {
         created_at: isoSeconds(now),
         expires_at: isoSeconds(new Date(now.getTime() + ttl)),
         creator_pid: this.#deps.processes.pid,
-        ...(node ? {node: node.name, gpu_kind: placement?.kind ?? null} : {}),
+        ...where,
       };
       state.sessions.push(record);
       return record;
@@ -508,46 +450,18 @@ export class CreateWorkflow {
 
   async #waitForSsh(record: SessionRecord, containerId: string): Promise<void> {
     const {config, docker} = this.#deps;
-    // Swarm mode: the port is published on the node the session runs on.
-    const {host, port} = await this.#ctx.sshEndpoint(record);
-    const ready = await this.#deps.sshProbe.waitForBanner({
-      host,
-      port,
+    const ready = await waitForSsh(this.#deps, {
+      endpoint: await this.#ctx.sshEndpoint(record),
+      containerId,
+      name: record.container_name,
       timeoutMs: config.readyTimeout,
-      check: async () => {
-        const state = await docker.inspectContainer(containerId);
-        if (state && (!state.running || state.restartCount > 0)) {
-          // A crash loop under the restart policy shows as "restarting" or "running again", with an
-          // exit code that is not the crash's; only a container at rest has a trustworthy one.
-          const crashLoop = state.restarting || state.restartCount > 0;
-          const how = crashLoop
-            ? `keeps exiting (restarted ${state.restartCount} times)`
-            : `exited with code ${state.exitCode}`;
-          throw new SandmanError(
-            'FAILURE',
-            `container ${record.container_name} ${how} before SSH was ready; ` +
-              `its last output: ${await this.#lastLogLines(containerId)}`,
-          );
-        }
-      },
     });
     if (!ready) {
       throw new SandmanError(
         'FAILURE',
         `SSH on port ${record.ssh_port} did not answer within ${config.readyTimeout / 1000}s (readyTimeout); ` +
-          `the session was removed. Container output: ${await this.#lastLogLines(containerId)}`,
+          `the session was removed. Container output: ${await lastLogLines(docker, containerId)}`,
       );
-    }
-  }
-
-  async #lastLogLines(containerId: string): Promise<string> {
-    try {
-      const stream = await this.#deps.docker.logs(containerId, {follow: false, tail: 5});
-      const chunks: Buffer[] = [];
-      for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-      return Buffer.concat(chunks).toString('utf8').trim().replace(/\n/g, ' | ') || '(none)';
-    } catch {
-      return '(unavailable)';
     }
   }
 
@@ -595,14 +509,6 @@ export class CreateWorkflow {
       );
     }
   }
-}
-
-function swarmSpec(record: SessionRecord, placement: SwarmPlacement): Partial<ContainerSpec> {
-  return {
-    mount: {source: record.workspace, target: `/home/${record.user}`, volume: true},
-    ...(record.node ? {node: record.node} : {}),
-    ...(placement.kind ? {genericResource: placement.kind} : {}),
-  };
 }
 
 /** The value of a settled promise, or its failure thrown. */

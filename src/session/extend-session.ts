@@ -7,6 +7,7 @@ import {toSessionView, type SessionView} from './session-view.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkExtensionTtl} from '../users/user-policy.js';
 import {SessionContext, type SessionServiceDeps} from './session-context.js';
+import {waitForSsh} from './ssh-readiness.js';
 
 /** `session extend` (README "session extend"): a later expiry, and the container told about it. */
 export class ExtendWorkflow {
@@ -94,11 +95,16 @@ export class ExtendWorkflow {
       if (session.host_public_key) {
         // sshd reads its host certificate at start: SIGHUP makes it start again (open connections
         // stay). Wait until it answers, so the next login does not meet the gap.
+        const restartsBefore = (await docker.inspectContainer(session.container_id))?.restartCount ?? 0;
         const hup = await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
         if (hup?.exitCode === 0) {
-          await this.#deps.sshProbe.waitForBanner({
-            ...(await this.#ctx.sshEndpoint(session)),
+          // A container whose sshd died of the new files says so (and its last output) at once.
+          await waitForSsh(this.#deps, {
+            endpoint: await this.#ctx.sshEndpoint(session),
+            containerId: session.container_id,
+            name: session.container_name,
             timeoutMs: 5_000,
+            restartsBefore,
           });
         }
       }

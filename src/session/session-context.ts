@@ -32,7 +32,7 @@ import {type Workspaces} from '../workspace.js';
 import {loginBanner} from './banner.js';
 import {localAddress} from './ssh-client.js';
 import {type SessionView} from './session-view.js';
-import type {Cluster} from '../swarm/cluster.js';
+import {sshEndpoint, type SessionRuntime, type SshEndpoint} from '../runtime/session-runtime.js';
 import type {HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
 
@@ -117,8 +117,8 @@ export interface SessionServiceDeps {
   gatewayKeys?: GatewayKeys;
   /** Puts the network policy in place (README "Network boundary"); checked before every start. */
   networkBoundary: {ensure(): Promise<unknown>};
-  /** Swarm mode (README "Swarm mode"): the cluster the sessions run on; absent on a single host. */
-  cluster?: Cluster;
+  /** Where sessions run: this host's engine, or the nodes of a Swarm (README "Swarm mode"). */
+  runtime: SessionRuntime;
   workspaces: Workspaces;
   /** The host's accounts, whose uids and gids homes never get (README "Uids and host accounts"). */
   hostAccounts: HostAccounts;
@@ -217,23 +217,6 @@ export const CONTAINER_PATHS = {
 /** The keys a session's sshd accepts: the user's, and the gateway's line when it has one. */
 export function withGatewayKey(authorizedKeys: string, record: Pick<SessionRecord, 'gateway_key'>): string {
   return [authorizedKeys, record.gateway_key ?? ''].filter((keys) => keys.trim() !== '').join('\n');
-}
-
-/** A session container's sshd on its own address on the sessions network. */
-export async function containerEndpoint(
-  docker: Pick<ContainerClient, 'listContainers'>,
-  network: string,
-  sessionId: string,
-): Promise<{host: string; port: number}> {
-  // A session moving to another device has two containers for a moment: the running one counts.
-  const containers = await docker.listContainers({[LABELS.session]: sessionId});
-  const host = containers.map((container) => container.addresses?.[network]).find(Boolean);
-  if (!host)
-    throw new SandmanError(
-      'FAILURE',
-      `session ${sessionId} has no address on network ${network} (is its container running?)`,
-    );
-  return {host, port: 22};
 }
 
 /**
@@ -347,11 +330,8 @@ export class SessionContext {
    * Where the session's sshd answers from this host: its published port, or (directPorts off) its
    * own address on the sessions network; Swarm mode: its node's port.
    */
-  async sshEndpoint(record: SessionRecord): Promise<{host: string; port: number}> {
-    const {config, docker} = this.deps;
-    if (this.deps.cluster) return {host: record.ssh_host, port: record.ssh_port};
-    if (record.published !== false) return {host: localAddress(config.bindAddress), port: record.ssh_port};
-    return containerEndpoint(docker, config.network, record.id);
+  sshEndpoint(record: SessionRecord): Promise<SshEndpoint> {
+    return sshEndpoint(this.deps.runtime.endpoints, record);
   }
 
   /**
@@ -365,9 +345,10 @@ export class SessionContext {
   async renewExpiry(session: SessionRecord): Promise<ContainerFile[]> {
     const files: ContainerFile[] = [];
     const contents = this.sessionFiles(session, session.authorized_keys ?? '');
+    const {hostFiles} = this.deps.runtime;
     // Its files directory (an image that reads one): rewritten here, nothing goes into the container.
-    if (!this.deps.cluster && session.authorized_keys && (await this.deps.keys.sessionFilesDir(session.id)))
-      await this.deps.keys.writeSessionFiles(session.id, contents);
+    if (hostFiles && session.authorized_keys && (await hostFiles.sessionFilesDir(session.id)))
+      await hostFiles.writeSessionFiles(session.id, contents);
     else {
       files.push({path: CONTAINER_PATHS.motd, content: contents.motd, mode: 0o644});
       if (session.authorized_keys)
@@ -383,8 +364,8 @@ export class SessionContext {
         principals: this.principals(session),
         validBefore: new Date(session.expires_at),
       });
-      if (!this.deps.cluster && (await this.deps.keys.hostKeyDir(session.id)))
-        await this.deps.keys.renewHostCertificate(session.id, certificate);
+      if (hostFiles && (await hostFiles.hostKeyDir(session.id)))
+        await hostFiles.renewHostCertificate(session.id, certificate);
       else files.push({path: CONTAINER_PATHS.hostCertificate, content: certificate, mode: 0o644});
     }
     return files;
@@ -406,8 +387,9 @@ export class SessionContext {
    * directory, or (Swarm mode) files for the service.
    */
   async placeHostKey(record: SessionRecord, credentials: HostCredentials): Promise<HostKeyPlace> {
-    if (this.deps.cluster) return {credentials};
-    return {dir: await this.deps.keys.writeHostKey(record.id, credentials)};
+    const {hostFiles} = this.deps.runtime;
+    if (!hostFiles) return {credentials};
+    return {dir: await hostFiles.writeHostKey(record.id, credentials)};
   }
 
   /**
@@ -416,7 +398,13 @@ export class SessionContext {
    * keeps going without it.
    */
   async withGatewayKey(session: SessionRecord): Promise<SessionRecord> {
-    if (session.gateway_key !== undefined || !session.authorized_keys || this.deps.cluster) return session;
+    // Only a session this host reaches on the sessions network checks the relay key's source.
+    if (
+      session.gateway_key !== undefined ||
+      !session.authorized_keys ||
+      !this.deps.runtime.endpoints.onNetwork
+    )
+      return session;
     const gateways = await this.deps.docker
       .ensureNetwork(this.deps.config.network, {[LABELS.instance]: this.instance})
       .catch(() => []);

@@ -17,7 +17,7 @@ import {
 } from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
 import {refuseKeptUid} from '../users/uids.js';
-import {placementOf} from '../swarm/swarm-placement.js';
+import {waitForSsh} from './ssh-readiness.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {
   allocationOf,
@@ -28,6 +28,7 @@ import {
   type SessionServiceDeps,
 } from './session-context.js';
 import type {QueuedView, SessionQueue} from './session-queue.js';
+import type {InContainer} from '../runtime/session-runtime.js';
 
 export interface StopResult extends SessionView {
   /** It was stopped already: nothing was done. */
@@ -236,9 +237,7 @@ export class StopStartWorkflow {
       ...toSessionView(record),
       already: false,
       gpu_freed: freeNow ? held.gpu_uuid : null,
-      ...(this.#deps.cluster
-        ? {note: 'swarm mode: the service is scaled to 0; the home volume stays, files outside it do not'}
-        : {}),
+      ...(this.#deps.runtime.stopNote ? {note: this.#deps.runtime.stopNote} : {}),
     };
   }
 
@@ -259,7 +258,7 @@ export class StopStartWorkflow {
   }
 
   async #start(reference: string, fromQueue?: string): Promise<StartResult> {
-    const {config, clock, docker} = this.#deps;
+    const {config, clock, docker, runtime} = this.#deps;
     const state = await this.#deps.store.read();
     const found = resolveSession(state.sessions, reference);
     if (found.status === 'running') return {...toSessionView(found), already: true, device: 'same'};
@@ -270,19 +269,21 @@ export class StopStartWorkflow {
     // A session from before the gateway gets its key now, with the other files of the start.
     const session = await this.#ctx.withGatewayKey(found);
     const wanted = session.stopped_gpu ?? null;
-    // Outside the lock: what nvidia-smi says (its own device, or another of its kind).
-    const plans = wanted && !session.gpu_uuid && !this.#deps.cluster ? await this.#plans(wanted) : undefined;
+    // Outside the lock: what nvidia-smi says (its own device, or another of its kind); a runtime
+    // whose scheduler picks the device plans none.
+    const plans = wanted && !session.gpu_uuid ? await runtime.startPlans?.(wanted) : undefined;
 
     // The TTL clock runs again from here. The stopped container learns its new expiry (keys, host
     // certificate, banner) while the reservation is made: written into a container that then does
     // not start (nothing free), the files are written again at the next start.
     const expires = isoSeconds(new Date(clock.now().getTime() + (session.remaining_ms ?? 0)));
     const ownContainer = session.container_id ?? session.container_name;
-    const filesWritten = this.#deps.cluster
-      ? Promise.resolve()
-      : this.#ctx
+    const {inContainer} = runtime;
+    const filesWritten = inContainer
+      ? this.#ctx
           .renewExpiry({...session, expires_at: expires})
-          .then((files) => docker.putFiles(ownContainer, files));
+          .then((files) => inContainer.putFiles(ownContainer, files))
+      : Promise.resolve();
     // Settled either way before anything below throws (no write racing an undo).
     const filesSettled = filesWritten.then(
       () => undefined,
@@ -318,7 +319,7 @@ export class StopStartWorkflow {
       return {record: {...record}, picked};
     });
     // A home image (quotaMode loop) must be mounted before the container starts (after a reboot).
-    if (!this.#deps.cluster) await (await this.#deps.homeQuotas?.())?.quotas?.ready(session.workspace);
+    await runtime.readyHome?.(session.workspace);
     const [reservedResult, filesError] = await Promise.all([
       reservation.then(
         (value) => ({value}),
@@ -359,33 +360,38 @@ export class StopStartWorkflow {
         record = await this.#ctx.patch(record.id, gpuFields(allocation));
       }
       record = {...record, expires_at: expires};
-      // Swarm mode: the service is scaled back up and Swarm's scheduler picks the device.
-      const moved = !this.#deps.cluster && wanted !== null && record.gpu_uuid !== wanted.gpu_uuid;
+      // A runtime whose scheduler picks the device starts the session where it is (a Swarm
+      // service scaled back up); one that cannot snapshot a container never moves it.
+      const moved = !!inContainer && wanted !== null && record.gpu_uuid !== wanted.gpu_uuid;
+      let running: string;
       if (moved) {
         // The record keeps naming the image until the start is done: an undo removes it.
-        await this.#recreate(record, (id) => (made = id));
+        running = await this.#recreate(record, inContainer, (id) => (made = id));
       } else {
         // Its files say the new expiry before sshd reads them at start (written above).
         if (filesError) throw filesError;
         const id = record.container_id ?? record.container_name;
         this.#deps.progress?.('Starting the container');
-        startedOwn = id;
+        startedOwn = running = id;
         await docker.startContainer(id);
       }
       this.#deps.progress?.('Waiting for SSH');
-      const ready = await this.#deps.sshProbe.waitForBanner({
-        ...(await this.#ctx.sshEndpoint(record)),
+      // Counted from the start: a container started again may have restarted before.
+      const restartsBefore = (await docker.inspectContainer(running))?.restartCount ?? 0;
+      const ready = await waitForSsh(this.#deps, {
+        endpoint: await this.#ctx.sshEndpoint(record),
+        containerId: running,
+        name: record.container_name,
         timeoutMs: config.readyTimeout,
+        restartsBefore,
       });
       if (!ready)
         throw new SandmanError(
           'FAILURE',
           `SSH did not answer within ${config.readyTimeout / 1000}s (readyTimeout); the session stays stopped`,
         );
-      if (this.#deps.cluster && wanted) {
-        const {devices} = await placementOf(this.#deps.cluster, {[LABELS.session]: record.id});
-        record = {...record, gpu_uuid: devices[0]?.value ?? null, mig_profile: wanted.mig_profile};
-      }
+      const placed = wanted ? await runtime.afterStart?.(record, wanted) : undefined;
+      if (placed) record = {...record, ...placed};
       const previous = session.container_id ?? session.container_name;
       const started = await this.#deps.store.update((current) => {
         const stored = current.sessions.find((candidate) => candidate.id === session.id);
@@ -393,7 +399,7 @@ export class StopStartWorkflow {
         Object.assign(stored, {
           status: 'running',
           expires_at: expires,
-          ...(this.#deps.cluster ? {gpu_uuid: record.gpu_uuid, mig_profile: record.mig_profile} : {}),
+          ...(placed ?? {}),
           container_id: record.container_id,
           container_name: record.container_name,
           committed_image: record.committed_image ?? null,
@@ -423,26 +429,17 @@ export class StopStartWorkflow {
     }
   }
 
-  /** Its own device first (if still there and free), else any of its kind. */
-  async #plans(wanted: StoppedGpu): Promise<{own?: GpuPlan; any: GpuPlan}> {
-    const {gpus} = this.#deps;
-    const own: GpuChoice = wanted.mig_profile
-      ? {kind: 'mig-instance', uuid: wanted.gpu_uuid}
-      : {kind: 'gpu', ref: wanted.gpu_uuid};
-    const any: GpuChoice = wanted.mig_profile
-      ? {kind: 'profile', profile: wanted.mig_profile}
-      : {kind: 'gpu', ref: 'any'};
-    const [ownPlan, anyPlan] = await Promise.all([gpus.plan(own).catch(() => undefined), gpus.plan(any)]);
-    return {own: ownPlan, any: anyPlan};
-  }
-
   /**
    * Another device: the stopped container as an image, a new container from it with the new
    * device and everything else the same (port, keys, host key and certificate, env,
    * limits, home). The record names the image first, so a start killed half-way leaves nothing
    * the reaper cannot find.
    */
-  async #recreate(record: SessionRecord, made: (id: string) => void): Promise<string> {
+  async #recreate(
+    record: SessionRecord,
+    inContainer: Pick<InContainer, 'commitContainer'>,
+    made: (id: string) => void,
+  ): Promise<string> {
     const {docker} = this.#deps;
     const old = record.container_id ?? record.container_name;
     const image = `sandman-session/${record.id}:${Date.now().toString(36)}`;
@@ -450,7 +447,7 @@ export class StopStartWorkflow {
     record.start_image = image;
     this.#deps.progress?.('Saving the stopped container');
     await this.#deps.faultPoint?.('committing');
-    await docker.commitContainer(old, image);
+    await inContainer.commitContainer(old, image);
     const userEnv = userEnvOf((await docker.containerEnv(old)) ?? []);
     const name = `${containerName(record.user, record.id)}-${Date.now().toString(36)}`;
     // The same host key and session files: their directories, or (a session an earlier sandman or

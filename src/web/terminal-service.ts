@@ -1,6 +1,6 @@
 import type {AuditLog} from '../audit-log.js';
 import type {Config} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
+import type {SessionEndpoints} from '../runtime/session-runtime.js';
 import {conflict, notFound} from '../errors.js';
 import type {GatewayKeys} from '../gateway/gateway-keys.js';
 import type {UpstreamTarget} from '../gateway/gateway-server.js';
@@ -30,11 +30,10 @@ export interface TerminalClient {
 export interface TerminalServiceDeps {
   config: Config;
   store: Pick<StateStore, 'read'>;
-  docker: Pick<ContainerClient, 'listContainers'>;
+  endpoints: SessionEndpoints;
   keys: Pick<GatewayKeys, 'relayKey'>;
   audit: AuditLog;
   client: TerminalClient;
-  swarm: boolean;
 }
 
 /**

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN, ROOT} from '../helpers/constants.js';
+import {BIN, ROOT, TEST_IMAGE} from '../helpers/constants.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {socketActivatedApi} from '../helpers/socket-activated-api.js';
@@ -508,9 +508,7 @@ describe('swarm mode on a three-node lab swarm', () => {
     'a session Swarm cannot start: exit 1 with the engine’s reason after its retries, nothing left behind',
     async () => {
       // An image only the manager has: lab2 cannot start it, however often Swarm tries.
-      expect(
-        (await docker(1, ['tag', 'sandman-test/workspace:latest', 'sandman-test/only-lab1:latest'])).exitCode,
-      ).toBe(0);
+      expect((await docker(1, ['tag', TEST_IMAGE, 'sandman-test/only-lab1:latest'])).exitCode).toBe(0);
       const failed = await create('nim', [
         '--no-gpu',
         '--node',
@@ -580,7 +578,7 @@ describe('swarm mode on a three-node lab swarm', () => {
         'io.sandman.session=000000000000',
         '--restart-condition',
         'none',
-        'sandman-test/workspace:latest',
+        TEST_IMAGE,
         'sleep',
         '600',
       ]);

@@ -21,11 +21,13 @@ type Step =
   | 'removeContainer'
   | 'exec';
 
-interface FakeContainer {
+export interface FakeContainer {
   id: string;
   spec: ContainerSpec;
   running: boolean;
   files: Map<string, ContainerFile>;
+  /** Its exit code once it has exited. */
+  exitCode?: number;
 }
 
 /** A container engine in memory. `failing` makes a step throw, as a real engine can. */
@@ -41,6 +43,14 @@ export class FakeContainerClient implements ContainerClient {
   readonly calls: string[] = [];
   /** Runs when createContainer is called (e.g. to send a signal in the middle of a create). */
   onCreate?: () => Promise<void>;
+  /** Runs when a container starts (a fake cluster places the session's task). */
+  onStart?: (container: FakeContainer) => void;
+  /** Runs when a container stops or goes. */
+  onStop?: (container: FakeContainer) => void;
+  /** Containers started from now on exit at once with code 1, having printed these lines. */
+  exitsAtStart?: string[];
+  /** What each container printed (default: one fake line). */
+  readonly output = new Map<string, string[]>();
   #next = 1;
 
   #step(step: Step, detail = ''): void {
@@ -81,6 +91,7 @@ export class FakeContainerClient implements ContainerClient {
     const container = this.#find(id);
     if (!container) throw new SandmanError('FAILURE', `no container ${id}`);
     container.running = false;
+    this.onStop?.(container);
   }
   async commitContainer(id: string, reference: string): Promise<string> {
     this.#step('commitContainer', id);
@@ -118,12 +129,20 @@ export class FakeContainerClient implements ContainerClient {
   }
   async startContainer(id: string): Promise<void> {
     this.#step('startContainer', id);
-    this.containers.get(id)!.running = true;
+    const container = this.#find(id)!;
+    this.onStart?.(container);
+    if (this.exitsAtStart) {
+      Object.assign(container, {running: false, exitCode: 1});
+      this.output.set(container.id, this.exitsAtStart);
+      return;
+    }
+    container.running = true;
   }
   async removeContainer(idOrName: string): Promise<'removed' | 'absent'> {
     this.#step('removeContainer', idOrName);
     const found = this.#find(idOrName);
     if (!found) return 'absent';
+    this.onStop?.(found);
     this.containers.delete(found.id);
     return 'removed';
   }
@@ -144,8 +163,8 @@ export class FakeContainerClient implements ContainerClient {
     if (!found) return undefined;
     return {
       running: found.running,
-      exitCode: 0,
-      status: found.running ? 'running' : 'created',
+      exitCode: found.exitCode ?? 0,
+      status: found.running ? 'running' : found.exitCode !== undefined ? 'exited' : 'created',
       restartCount: 0,
       restarting: false,
     };
@@ -162,9 +181,10 @@ export class FakeContainerClient implements ContainerClient {
     // A distinct host PID per container, derived from its ID.
     return found?.running ? 4000 + Number.parseInt(found.id.slice(-6), 10) : undefined;
   }
-  async logs(): Promise<NodeJS.ReadableStream> {
+  async logs(idOrName: string): Promise<NodeJS.ReadableStream> {
     const {Readable} = await import('node:stream');
-    return Readable.from([Buffer.from('fake log line\n')]);
+    const lines = this.output.get(this.#find(idOrName)?.id ?? '') ?? ['fake log line'];
+    return Readable.from([Buffer.from(lines.map((line) => `${line}\n`).join(''))]);
   }
   async buildImage(options: {tag: string}): Promise<void> {
     this.images.add(options.tag);

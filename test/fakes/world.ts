@@ -25,6 +25,11 @@ import {
 } from './fake-host.js';
 import {FakeHostAccounts} from './fake-host-accounts.js';
 import {FakeNvidiaSmi} from './fake-nvidia-smi.js';
+import type {FakeCluster} from './fake-cluster.js';
+import {DockerRuntime} from '../../src/runtime/docker/docker-runtime.js';
+import {SwarmRuntime} from '../../src/runtime/swarm/swarm-runtime.js';
+import type {SessionRuntime} from '../../src/runtime/session-runtime.js';
+import {SwarmGpuAllocator} from '../../src/swarm/swarm-gpu-allocator.js';
 import {InMemoryStateStore} from './in-memory-state-store.js';
 
 /**
@@ -37,11 +42,19 @@ export function fakeWorld(
     settings?: Record<string, unknown>;
     /** Create stops for good at this step, as SANDMAN_FAULT_POINT makes the real CLI do. */
     stopAt?: 'reserved' | 'container-created' | 'before-commit';
+    /** Swarm mode (README "Swarm mode"): sessions are services on this cluster. */
+    cluster?: FakeCluster;
   } = {},
 ) {
+  const {cluster} = options;
   const config: Config = loadConfig({
     env: {},
-    readFile: () => JSON.stringify({stateFile: '/fake/state.json', ...options.settings}),
+    readFile: () =>
+      JSON.stringify({
+        stateFile: '/fake/state.json',
+        ...(cluster ? {backend: 'swarm'} : {}),
+        ...options.settings,
+      }),
   });
   const stateDir = stateDirOf(config.stateFile);
   const store = new InMemoryStateStore();
@@ -51,7 +64,9 @@ export function fakeWorld(
   const keys = new FakeKeyStore();
   const hostIdentity = new FakeHostIdentity();
   const firewall = new FakeFirewall();
-  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance, locks);
+  const networkBoundary = new NetworkBoundary(config, docker, firewall, stateDir.instance, locks, {
+    sessionsOnOtherNodes: !!cluster,
+  });
   const workspaces = new FakeWorkspaces();
   const hostAccounts = new FakeHostAccounts();
   const signals = new FakeSignals();
@@ -62,7 +77,18 @@ export function fakeWorld(
   const activity = new FakeActivity();
   const audit: AuditEntry[] = [];
   const warnings: string[] = [];
-  const gpus: GpuAllocator = new NvidiaSmiGpuAllocator(config, smi, locks);
+  // As the wiring picks them (cli/services.ts): on a cluster, Swarm's scheduler hands out devices.
+  const gpus: GpuAllocator = cluster
+    ? new SwarmGpuAllocator()
+    : new NvidiaSmiGpuAllocator(config, smi, locks);
+  const sshHost = async () => 'gpu01.example.org';
+  const runtime: SessionRuntime = cluster
+    ? new SwarmRuntime({config, docker, cluster, instance: stateDir.instance})
+    : new DockerRuntime({config, docker, gpus, keys, workspaces, networkBoundary, sshHost});
+  if (cluster) {
+    docker.onStart = (container) => void cluster.schedule(container.spec);
+    docker.onStop = (container) => cluster.unschedule(container.spec);
+  }
   const busyPorts = new Set<number>();
   /** GPU-hours each user has used in any window, as the usage accounting would report them. */
   const gpuHoursUsed = new Map<string, {used: number; oldestLeavesAt: number | null}>();
@@ -73,6 +99,7 @@ export function fakeWorld(
     store,
     docker,
     gpus,
+    runtime,
     keys,
     hostIdentity,
     gatewayKeys: new FakeGatewayKeys(),
@@ -85,7 +112,7 @@ export function fakeWorld(
     sshProbe,
     signals,
     processes,
-    sshHost: async () => 'gpu01.example.org',
+    sshHost,
     warn: (message) => warnings.push(message),
     audit: {record: async (entry) => void audit.push(entry)},
     gpuHours,
@@ -97,6 +124,7 @@ export function fakeWorld(
     config,
     store,
     docker,
+    ...(cluster ? {} : {inContainer: docker}),
     sessions: async () => sessions,
     clock,
     locks,
@@ -114,6 +142,8 @@ export function fakeWorld(
     stateDir,
     store,
     docker,
+    cluster,
+    runtime,
     smi,
     locks,
     keys,

@@ -1,17 +1,30 @@
 import {describe, expect, it} from 'vitest';
 
+import {dockerEndpoints} from '../../src/runtime/docker/docker-runtime.js';
+import {swarmEndpoints} from '../../src/runtime/swarm/swarm-runtime.js';
 import {adminLogin} from '../../src/session/admin-login.js';
 import {sessionRecord} from '../helpers/state-file.js';
 
 /** How `sandman ssh` logs in (README "Connecting"): sandman's relay key first, whatever the user's keys. */
 const deps = (backend: 'docker' | 'swarm' = 'docker') => ({
-  config: {bindAddress: '0.0.0.0', backend, network: 'sandman'},
-  // The engine's one answer this needs: the container's address on the sessions network.
-  docker: {
-    listContainers: async () => [
-      {id: 'c1', name: 'sandman-alice-s1', labels: {}, state: 'running', addresses: {sandman: '172.30.0.5'}},
-    ],
-  },
+  endpoints:
+    backend === 'swarm'
+      ? swarmEndpoints
+      : dockerEndpoints(
+          {bindAddress: '0.0.0.0', network: 'sandman'},
+          // The engine's one answer this needs: the container's address on the sessions network.
+          {
+            listContainers: async () => [
+              {
+                id: 'c1',
+                name: 'sandman-alice-s1',
+                labels: {},
+                state: 'running',
+                addresses: {sandman: '172.30.0.5'},
+              },
+            ],
+          },
+        ),
   relayKeyFile: async () => '/var/lib/sandman/gateway/relay_ed25519',
 });
 

@@ -265,3 +265,20 @@ describe('session stop', () => {
     expect((await record(world, 'alice')).status).toBe('stopped');
   });
 });
+
+describe('session start: a container that dies at once', () => {
+  it('fails as soon as the container has exited, with its last output, not after readyTimeout; the session stays stopped', async () => {
+    const world = fakeWorld({settings: {readyTimeout: '10m'}});
+    await world.sessions.create(slice('alice', {gpu: {kind: 'none'}}));
+    await world.sessions.stop('alice');
+    // Its sshd never answers: the container exits as it starts.
+    world.docker.exitsAtStart = ['sshd: no hostkeys available -- exiting.'];
+    world.sshProbe.answers = false;
+    const failure = await world.sessions.start('alice').catch((error: unknown) => error);
+    expect(isSandmanError(failure) && failure.exitCode).toBe(1);
+    expect((failure as Error).message).toMatch(
+      /^container sandman-alice-\w+ exited with code 1 before SSH was ready; its last output: sshd: no hostkeys available -- exiting\.$/,
+    );
+    expect(await record(world, 'alice')).toMatchObject({status: 'stopped', starter_pid: null});
+  });
+});

@@ -163,6 +163,9 @@ export class CreateWorkflow {
       {user: request.user, gpu: request.gpu, pinned: person?.node, requested: request.node},
       engineChecked,
     );
+    // Both are awaited only after the engine's answers: a refusal meanwhile (no nvidia-smi answers
+    // at once) must not count as unhandled, which ends Node with a stack trace instead of exit 6.
+    for (const step of [planning.first, planning.plan]) step.catch(() => undefined);
     const [pinged, imageLabels, keptUid] = await Promise.allSettled([
       docker.ping(),
       docker.imageLabels(config.image),

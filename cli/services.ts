@@ -5,8 +5,8 @@
  * metrics file, the clock) and hands them to the use cases. Every factory imports what it needs on demand, so a
  * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
  */
-import {systemClock} from '../src/clock.js';
-import type {Config} from '../src/config.js';
+import {systemClock} from '../src/core/clock.js';
+import type {Config} from '../src/config/config.js';
 import type {ContainerClient} from '../src/docker/container-client.js';
 import type {Cluster} from '../src/swarm/cluster.js';
 import type {SessionEndpoints, SessionRuntime} from '../src/runtime/session-runtime.js';
@@ -17,7 +17,7 @@ import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
 import type {HostIdentity} from '../src/host-identity.js';
-import type {Locks} from '../src/locks.js';
+import type {Locks} from '../src/state/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
@@ -28,9 +28,9 @@ import type {UsageService} from '../src/usage/usage-service.js';
 import type {UserService} from '../src/users/user-service.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
-import {stateDirOf, type StateDir} from '../src/state-dir.js';
+import {stateDirOf, type StateDir} from '../src/state/state-dir.js';
 import type {StateStore} from '../src/state/state-store.js';
-import type {Warn} from '../src/warn.js';
+import type {Warn} from '../src/core/warn.js';
 import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
@@ -85,7 +85,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   };
 
   const store = once(async (): Promise<StateStore> => {
-    const {LowdbStateStore} = await import('../src/adapters/lowdb-state-store.js');
+    const {LowdbStateStore} = await import('../src/state/adapters/lowdb-state-store.js');
     return new LowdbStateStore(stateDir.file, {
       lockTimeout: config.lockTimeout,
       group: config.apiSocketGroup,
@@ -114,7 +114,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new ProcessNvidiaSmi(config.nvidiaSmi);
   });
   const locks = once(async (): Promise<Locks> => {
-    const {ProperLockfileLocks} = await import('../src/adapters/proper-lockfile-locks.js');
+    const {ProperLockfileLocks} = await import('../src/state/adapters/proper-lockfile-locks.js');
     return new ProperLockfileLocks(stateDir);
   });
   const hostCa = once(async (): Promise<HostIdentity> => {
@@ -209,7 +209,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/adapters/process-signals.js'),
       import('../src/adapters/process-table.js'),
       import('../src/adapters/host-name.js'),
-      import('../src/adapters/env-fault-point.js'),
+      import('../src/core/adapters/env-fault-point.js'),
       import('../src/adapters/getent-host-accounts.js'),
     ]);
     const [stateStore, docker, smi, hostLocks, auditLog, swarmCluster] = await Promise.all([

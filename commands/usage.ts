@@ -1,4 +1,4 @@
-import {invalidInput} from '../src/errors.js';
+import {invalidInput} from '../src/core/errors.js';
 import type {BudgetUse} from '../src/metrics.js';
 import type {UsageReport, UsageRow} from '../src/usage/usage-report.js';
 import {budgetUses} from '../src/users/budget-use.js';

@@ -1,15 +1,15 @@
 import {STATE_VERSION} from './state/state-data.js';
 import path from 'node:path';
 
-import type {Clock} from './clock.js';
-import type {Config} from './config.js';
+import type {Clock} from './core/clock.js';
+import type {Config} from './config/config.js';
 import type {QuotaChoice} from './quota/home-quotas.js';
 import type {ContainerClient} from './docker/container-client.js';
-import {isSandmanError} from './errors.js';
+import {isSandmanError} from './core/errors.js';
 import type {NvidiaSmi} from './gpu/nvidia-smi.js';
 import type {HostFiles} from './host-files.js';
 import type {NetworkBoundary} from './network/network-boundary.js';
-import {LABELS} from './labels.js';
+import {LABELS} from './core/labels.js';
 import {reapFreshness} from './reap/reap-freshness.js';
 import {isAtRest} from './reap/reap-plan.js';
 import type {StateStore} from './state/state-store.js';

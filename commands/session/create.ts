@@ -1,6 +1,6 @@
-import type {Config} from '../../src/config.js';
-import {parseDuration} from '../../src/duration.js';
-import {capacity, invalidInput} from '../../src/errors.js';
+import type {Config} from '../../src/config/config.js';
+import {parseDuration} from '../../src/core/duration.js';
+import {capacity, invalidInput} from '../../src/core/errors.js';
 import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {gpuDescription} from '../../src/session/banner.js';
 import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queue.js';

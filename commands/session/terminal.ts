@@ -1,4 +1,4 @@
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import {terminalLink} from '../../src/web/terminal-link.js';
 import {actor} from '../../src/adapters/jsonl-audit-log.js';
 import type {Handler} from '../../cli/command-spec.js';

@@ -5,7 +5,7 @@ import {finished} from 'node:stream/promises';
 
 import type Dockerode from 'dockerode';
 
-import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../errors.js';
+import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../core/errors.js';
 import type {NodeNetworks} from '../swarm/node-setup.js';
 import type {
   ContainerClient,

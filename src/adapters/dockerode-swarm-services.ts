@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 
-import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../errors.js';
+import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../core/errors.js';
 import type {
   ContainerClient,
   ContainerFile,

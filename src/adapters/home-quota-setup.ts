@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import type {Config} from '../config.js';
+import type {Config} from '../config/config.js';
 import {chooseMechanism, type HomeQuotas, type QuotaChoice} from '../quota/home-quotas.js';
 import {mountOf, parseMountinfo} from '../quota/mountinfo.js';
 import {BtrfsHomeQuotas} from './btrfs-home-quotas.js';

@@ -3,10 +3,10 @@ import path from 'node:path';
 
 import type {HomeDisk, HomeQuotas} from '../quota/home-quotas.js';
 import {mountOf, parseMountinfo} from '../quota/mountinfo.js';
-import {formatBytes} from '../byte-size.js';
-import {SandmanError} from '../errors.js';
+import {formatBytes} from '../core/byte-size.js';
+import {SandmanError} from '../core/errors.js';
 import {quotaCommand} from './quota-commands.js';
-import {runProgram} from './run-program.js';
+import {runProgram} from '../core/adapters/run-program.js';
 
 /**
  * loop: each home is an ext4 image file of the quota's size (sparse: it takes only what is

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {promisify} from 'node:util';
 import {gunzip} from 'node:zlib';
 
-import {errnoCode, stateUnavailable} from '../errors.js';
+import {errnoCode, stateUnavailable} from '../core/errors.js';
 import type {AuditHistory} from '../usage/audit-history.js';
 
 /**

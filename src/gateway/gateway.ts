@@ -1,8 +1,8 @@
 import type {Duplex} from 'node:stream';
 
 import type {AuditLog} from '../audit-log.js';
-import type {Clock} from '../clock.js';
-import type {Config} from '../config.js';
+import type {Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
 import type {SessionEndpoints} from '../runtime/session-runtime.js';
 import type {HostIdentity} from '../host-identity.js';
 import {localAddress} from '../session/ssh-client.js';

@@ -1,4 +1,4 @@
-import {formatBytes} from '../byte-size.js';
+import {formatBytes} from '../core/byte-size.js';
 import type {HomeDisk} from './home-quotas.js';
 
 const MECHANISM_WORDS = {

@@ -1,5 +1,5 @@
-import {formatBytes} from '../byte-size.js';
-import {dependencyUnavailable} from '../errors.js';
+import {formatBytes} from '../core/byte-size.js';
+import {dependencyUnavailable} from '../core/errors.js';
 import type {HomeQuotas, QuotaChoice} from './home-quotas.js';
 
 /**

@@ -1,24 +1,24 @@
 import type {ActivityReason, ContainerActivity} from '../activity.js';
 import type {AuditLog} from '../audit-log.js';
-import {isoSeconds, type Clock} from '../clock.js';
-import type {Config} from '../config.js';
+import {isoSeconds, type Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
 import type {ContainerClient} from '../docker/container-client.js';
-import {formatDuration} from '../duration.js';
-import {LABELS} from '../labels.js';
+import {formatDuration} from '../core/duration.js';
+import {LABELS} from '../core/labels.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import {diskText, NEARLY_FULL} from '../quota/disk-text.js';
 import type {HomeDisk} from '../quota/home-quotas.js';
 
 /** Where a nearly-full home's warning goes in its container (images/workspace/entrypoint.sh). */
 const DISK_WARNING = '/etc/sandman/disk-warning';
-import type {Locks} from '../locks.js';
+import type {Locks} from '../state/locks.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
 import type {Processes} from '../processes.js';
 import type {SessionService} from '../session/session-service.js';
 import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {SshConnections} from '../ssh/ssh-connections.js';
 import type {StateStore} from '../state/state-store.js';
-import type {Warn} from '../warn.js';
+import type {Warn} from '../core/warn.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
 
 export interface ReapItem {

@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {isoSeconds} from '../clock.js';
+import {isoSeconds} from '../core/clock.js';
 import {
   capacity,
   conflict,
@@ -8,10 +8,10 @@ import {
   policy,
   SandmanError,
   stateUnavailable,
-} from '../errors.js';
+} from '../core/errors.js';
 import {isPending, type GpuAllocation} from '../gpu/gpu-allocator.js';
 import type {HostCredentials} from '../host-identity.js';
-import {containerName, IMAGE_LABELS, LABELS} from '../labels.js';
+import {containerName, IMAGE_LABELS, LABELS} from '../core/labels.js';
 import {allocatePort} from '../ports.js';
 import {generateKeyPair} from '../ssh/ssh-keys.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';

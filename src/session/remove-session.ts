@@ -1,4 +1,4 @@
-import {isSandmanError, SandmanError} from '../errors.js';
+import {isSandmanError, SandmanError} from '../core/errors.js';
 import {type SessionRecord} from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView, type SessionView} from './session-view.js';

@@ -1,5 +1,5 @@
-import {isSandmanError, SandmanError} from '../errors.js';
-import {IMAGE_LABELS} from '../labels.js';
+import {isSandmanError, SandmanError} from '../core/errors.js';
+import {IMAGE_LABELS} from '../core/labels.js';
 import {isPending, type GpuAllocation, type PendingMigDevice} from '../gpu/gpu-allocator.js';
 import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import {

@@ -3,11 +3,11 @@
  * they all run in. SessionService (session-service.ts) puts the workflows together.
  */
 import {randomBytes} from 'node:crypto';
-import {type Clock} from '../clock.js';
-import type {Config} from '../config.js';
+import {type Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
 import type {HostAccounts} from '../users/host-accounts.js';
 import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
-import {SandmanError} from '../errors.js';
+import {SandmanError} from '../core/errors.js';
 import {
   type GpuAllocation,
   type GpuAllocator,
@@ -17,17 +17,17 @@ import {
 import type {AuditEntry, AuditLog} from '../audit-log.js';
 import {HOST_KEY_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
-import {LABELS} from '../labels.js';
-import type {Locks} from '../locks.js';
+import {LABELS} from '../core/labels.js';
+import type {Locks} from '../state/locks.js';
 import type {Processes} from '../processes.js';
 import {type PortProbe} from '../ports.js';
 import {authorizedKeysUntil} from '../ssh/ssh-certificates.js';
 import type {SshProbe} from '../ssh/ssh-probe.js';
-import type {StateDir} from '../state-dir.js';
+import type {StateDir} from '../state/state-dir.js';
 import {type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
-import type {Signals} from '../termination.js';
-import type {Warn} from '../warn.js';
+import type {Signals} from '../core/termination.js';
+import type {Warn} from '../core/warn.js';
 import {type Workspaces} from '../workspace.js';
 import {loginBanner} from './banner.js';
 import {localAddress} from './ssh-client.js';

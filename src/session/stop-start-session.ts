@@ -1,5 +1,5 @@
-import {isoSeconds} from '../clock.js';
-import {capacity, conflict, isSandmanError, SandmanError} from '../errors.js';
+import {isoSeconds} from '../core/clock.js';
+import {capacity, conflict, isSandmanError, SandmanError} from '../core/errors.js';
 import {
   isPending,
   type GpuAllocation,
@@ -7,7 +7,7 @@ import {
   type GpuPlan,
   type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
-import {containerName, LABELS} from '../labels.js';
+import {containerName, LABELS} from '../core/labels.js';
 import {
   countersOf,
   heldDevices,

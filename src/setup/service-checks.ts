@@ -1,7 +1,7 @@
 import path from 'node:path';
 
 import {tokenFileProblem} from '../api-token.js';
-import type {Config} from '../config.js';
+import type {Config} from '../config/config.js';
 import type {Check} from '../doctor.js';
 import type {HostFiles} from '../host-files.js';
 import type {ReaperLocation} from './setup-record.js';

@@ -1,4 +1,4 @@
-import type {Config} from '../config.js';
+import type {Config} from '../config/config.js';
 import type {BudgetUse} from '../metrics.js';
 import type {StateData} from '../state/state-data.js';
 import {effectiveLimits} from './user-limits.js';

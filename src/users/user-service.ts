@@ -1,9 +1,9 @@
-import {parseByteSize} from '../byte-size.js';
+import {parseByteSize} from '../core/byte-size.js';
 import type {AuditLog} from '../audit-log.js';
-import type {Clock} from '../clock.js';
-import {parseGpuHourBudget, SETTINGS, type Config} from '../config.js';
-import {parseDuration} from '../duration.js';
-import {conflict, invalidInput, notFound} from '../errors.js';
+import type {Clock} from '../core/clock.js';
+import {parseGpuHourBudget, SETTINGS, type Config} from '../config/config.js';
+import {parseDuration} from '../core/duration.js';
+import {conflict, invalidInput, notFound} from '../core/errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {validateUserName} from '../user-name.js';

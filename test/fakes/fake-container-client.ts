@@ -7,8 +7,8 @@ import type {
   ExecResult,
   RemoveOutcome,
 } from '../../src/docker/container-client.js';
-import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
-import {IMAGE_LABELS} from '../../src/labels.js';
+import {dependencyUnavailable, SandmanError} from '../../src/core/errors.js';
+import {IMAGE_LABELS} from '../../src/core/labels.js';
 
 type Step =
   | 'ping'

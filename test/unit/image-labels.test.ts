@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {IMAGE_LABELS} from '../../src/labels.js';
+import {IMAGE_LABELS} from '../../src/core/labels.js';
 import {CONTAINER_PATHS} from '../../src/session/session-context.js';
 
 const image = (file: string) =>

@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {formatBytes} from '../../src/byte-size.js';
+import {formatBytes} from '../../src/core/byte-size.js';
 import {parseQgroupShow} from '../../src/quota/btrfs-qgroup.js';
 import {chooseMechanism} from '../../src/quota/home-quotas.js';
 import {mountOf, parseMountinfo} from '../../src/quota/mountinfo.js';

@@ -1,22 +1,22 @@
 import path from 'node:path';
 
-import {errnoCode, invalidInput} from './errors.js';
-import {API_SETTINGS} from './config/api-settings.js';
-import {DISK_SETTINGS} from './config/disk-settings.js';
-import {GATEWAY_SETTINGS} from './config/gateway-settings.js';
-import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './config/host-settings.js';
-import {NETWORK_SETTINGS} from './config/network-settings.js';
-import {IDLE_SETTINGS, STOPPED_SETTINGS} from './config/reap-settings.js';
-import {READY_SETTINGS, SESSION_SETTINGS} from './config/session-settings.js';
-import type {SettingDefinition} from './config/setting.js';
-import {SSH_SETTINGS} from './config/ssh-settings.js';
-import {GROUP_SETTINGS, USER_LIMIT_SETTINGS} from './config/user-settings.js';
+import {errnoCode, invalidInput} from '../core/errors.js';
+import {API_SETTINGS} from './api-settings.js';
+import {DISK_SETTINGS} from './disk-settings.js';
+import {GATEWAY_SETTINGS} from './gateway-settings.js';
+import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
+import {NETWORK_SETTINGS} from './network-settings.js';
+import {IDLE_SETTINGS, STOPPED_SETTINGS} from './reap-settings.js';
+import {READY_SETTINGS, SESSION_SETTINGS} from './session-settings.js';
+import type {SettingDefinition} from './setting.js';
+import {SSH_SETTINGS} from './ssh-settings.js';
+import {GROUP_SETTINGS, USER_LIMIT_SETTINGS} from './user-settings.js';
 
-export type {IdRange} from './config/host-settings.js';
-export {canonicalCidr} from './config/network-settings.js';
-export {isImageReference} from './config/session-settings.js';
-export type {SettingDefinition} from './config/setting.js';
-export {parseGpuHourBudget, type GpuHourBudget, type GroupLimits} from './config/user-settings.js';
+export type {IdRange} from './host-settings.js';
+export {canonicalCidr} from './network-settings.js';
+export {isImageReference} from './session-settings.js';
+export type {SettingDefinition} from './setting.js';
+export {parseGpuHourBudget, type GpuHourBudget, type GroupLimits} from './user-settings.js';
 
 /**
  * Every setting, each declared once in its concern's file under src/config/. The order is the one
@@ -92,7 +92,7 @@ export interface ConfigSources {
   /** Flag spelling per setting, for error messages (e.g. `--state`). */
   flagNames?: Partial<Record<SettingName, string>>;
   env?: NodeJS.ProcessEnv;
-  /** Reads the config file (src/adapters/fs-config-file.ts; tests pass their own). */
+  /** Reads the config file (src/config/adapters/fs-config-file.ts; tests pass their own). */
   readFile: (file: string) => string;
   /** A config file named by SANDMAN_CONFIG may be missing too (setup is about to write it). */
   configFileOptional?: boolean;

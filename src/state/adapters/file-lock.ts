@@ -2,7 +2,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 
 import lockfile from 'proper-lockfile';
 
-import {errnoCode} from '../errors.js';
+import {errnoCode} from '../../core/errors.js';
 
 /** A lock whose holder stopped refreshing it for this long is taken over (its process died). */
 export const STALE_LOCK_MS = 15_000;

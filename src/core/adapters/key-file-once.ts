@@ -2,7 +2,7 @@ import {chmod, link, mkdir, readFile, rm, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {errnoCode} from '../errors.js';
-import {generateKeyPair, keyPairOf, type KeyPair} from '../ssh/ssh-keys.js';
+import {generateKeyPair, keyPairOf, type KeyPair} from '../../ssh/ssh-keys.js';
 
 /**
  * A private key file made on first use and never replaced (the host CA, the gateway's keys): read

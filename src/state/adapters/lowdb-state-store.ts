@@ -4,12 +4,12 @@ import path from 'node:path';
 
 import type {Low} from 'lowdb';
 
-import {errnoCode, isSandmanError, stateUnavailable} from '../errors.js';
-import {emptyState, STATE_VERSION, type StateData} from '../state/state-data.js';
-import {migrate, OLDEST_STATE_VERSION} from '../state/migrations.js';
-import type {StateStore} from '../state/state-store.js';
-import {replaceFile} from './replace-file.js';
-import {runProgram} from './run-program.js';
+import {errnoCode, isSandmanError, stateUnavailable} from '../../core/errors.js';
+import {emptyState, STATE_VERSION, type StateData} from '../state-data.js';
+import {migrate, OLDEST_STATE_VERSION} from '../migrations.js';
+import type {StateStore} from '../state-store.js';
+import {replaceFile} from '../../core/adapters/replace-file.js';
+import {runProgram} from '../../core/adapters/run-program.js';
 
 const recovery = (file: string) =>
   `; it was left untouched. Run "sandman doctor" for how to recover (restore a backup or move ${file} aside)`;

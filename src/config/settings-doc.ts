@@ -2,7 +2,7 @@ import {defaultText, envName, SETTINGS, type SettingName} from './config.js';
 
 /** The markers around README's configuration table, which is made from the settings table. */
 export const README_MARKERS = {
-  start: '<!-- settings-table:start (made by npm run docs; edit src/config.ts) -->',
+  start: '<!-- settings-table:start (made by npm run docs; edit src/config/config.ts) -->',
   end: '<!-- settings-table:end -->',
 };
 

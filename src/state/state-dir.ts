@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import {instanceId} from './labels.js';
+import {instanceId} from '../core/labels.js';
 
 /**
  * Everything that lives beside the state file, derived from its path once (README "Files"): the

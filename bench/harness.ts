@@ -12,7 +12,7 @@ import {fileURLToPath} from 'node:url';
 
 import {execa} from 'execa';
 
-import {IptablesFirewall} from '../src/adapters/iptables-firewall.js';
+import {IptablesFirewall} from '../src/network/adapters/iptables-firewall.js';
 import {instanceId, LABELS} from '../src/core/labels.js';
 import {SSHD_CAPABILITIES} from '../src/session/session-service.js';
 import {generateKeyPair} from '../src/ssh/ssh-keys.js';

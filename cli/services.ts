@@ -16,7 +16,7 @@ import type {Check} from '../src/doctor.js';
 import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
-import type {HostIdentity} from '../src/host-identity.js';
+import type {HostIdentity} from '../src/ssh/host-identity.js';
 import type {Locks} from '../src/state/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
@@ -118,11 +118,11 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new ProperLockfileLocks(stateDir);
   });
   const hostCa = once(async (): Promise<HostIdentity> => {
-    const {FileHostCa} = await import('../src/adapters/file-host-ca.js');
+    const {FileHostCa} = await import('../src/ssh/adapters/file-host-ca.js');
     return new FileHostCa(stateDir.caDir, systemClock);
   });
   const gatewayKeys = once(async (): Promise<GatewayKeys & {relayKeyFile(): Promise<string>}> => {
-    const {FileGatewayKeys} = await import('../src/adapters/file-gateway-keys.js');
+    const {FileGatewayKeys} = await import('../src/gateway/adapters/file-gateway-keys.js');
     return new FileGatewayKeys(stateDir.gatewayDir);
   });
   const homeQuotas = once(async () =>
@@ -131,7 +131,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   const networkBoundary = once(async (): Promise<NetworkBoundary> => {
     const [{NetworkBoundary}, {IptablesFirewall}] = await Promise.all([
       import('../src/network/network-boundary.js'),
-      import('../src/adapters/iptables-firewall.js'),
+      import('../src/network/adapters/iptables-firewall.js'),
     ]);
     return new NetworkBoundary(
       config,
@@ -201,16 +201,16 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     ] = await Promise.all([
       import('../src/session/session-service.js'),
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
-      import('../src/adapters/fs-key-store.js'),
+      import('../src/ssh/adapters/fs-key-store.js'),
       hostCa(),
       import('../src/adapters/fs-workspaces.js'),
-      import('../src/adapters/tcp-port-probe.js'),
-      import('../src/adapters/tcp-ssh-probe.js'),
-      import('../src/adapters/process-signals.js'),
-      import('../src/adapters/process-table.js'),
-      import('../src/adapters/host-name.js'),
+      import('../src/network/adapters/tcp-port-probe.js'),
+      import('../src/ssh/adapters/tcp-ssh-probe.js'),
+      import('../src/host/adapters/process-signals.js'),
+      import('../src/host/adapters/process-table.js'),
+      import('../src/host/adapters/host-name.js'),
       import('../src/core/adapters/env-fault-point.js'),
-      import('../src/adapters/getent-host-accounts.js'),
+      import('../src/users/adapters/getent-host-accounts.js'),
     ]);
     const [stateStore, docker, smi, hostLocks, auditLog, swarmCluster] = await Promise.all([
       store(),
@@ -286,7 +286,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     sessionEndpoints,
     hostIdentity: hostCa,
     networkBoundary,
-    sshHost: async () => config.sshHost ?? (await import('../src/adapters/host-name.js')).fqdn(),
+    sshHost: async () => config.sshHost ?? (await import('../src/host/adapters/host-name.js')).fqdn(),
     sessionQueries: async () => {
       const {SessionQueries} = await import('../src/session/session-queries.js');
       return new SessionQueries(await store(), systemClock);
@@ -307,8 +307,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         auditLog,
       ] = await Promise.all([
         import('../src/reap/reaper.js'),
-        import('../src/adapters/process-table.js'),
-        import('../src/adapters/procfs-ssh-connections.js'),
+        import('../src/host/adapters/process-table.js'),
+        import('../src/ssh/adapters/procfs-ssh-connections.js'),
         import('../src/adapters/cgroup-activity.js'),
         store(),
         containers(),
@@ -358,7 +358,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const [{UserService}, {fsWorkspaces}, {getentHostAccounts}] = await Promise.all([
         import('../src/users/user-service.js'),
         import('../src/adapters/fs-workspaces.js'),
-        import('../src/adapters/getent-host-accounts.js'),
+        import('../src/users/adapters/getent-host-accounts.js'),
       ]);
       return new UserService({
         config,
@@ -375,7 +375,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const [{runGateway}, {sessionForUser}, {ssh2Gateway}] = await Promise.all([
         import('../src/gateway/gateway.js'),
         import('../src/gateway/session-for-user.js'),
-        import('../src/adapters/ssh2-gateway.js'),
+        import('../src/gateway/adapters/ssh2-gateway.js'),
       ]);
       const deps = {
         config,
@@ -409,7 +409,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     webAccess: async () => {
       const [{WebAccess}, {FileWebAccessStore}] = await Promise.all([
         import('../src/web/web-access.js'),
-        import('../src/adapters/file-web-access-store.js'),
+        import('../src/web/adapters/file-web-access-store.js'),
       ]);
       return new WebAccess(
         new FileWebAccessStore(stateDir.webAccess, await locks(), config.lockTimeout),
@@ -419,7 +419,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     terminals: async () => {
       const [{TerminalService}, {ssh2Terminal}] = await Promise.all([
         import('../src/web/terminal-service.js'),
-        import('../src/adapters/ssh2-terminal.js'),
+        import('../src/web/adapters/ssh2-terminal.js'),
       ]);
       return new TerminalService({
         config,
@@ -514,10 +514,10 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {getentHostAccounts},
       ] = await Promise.all([
         import('../src/doctor.js'),
-        import('../src/adapters/fs-host-files.js'),
+        import('../src/host/adapters/fs-host-files.js'),
         import('../src/adapters/fs-setup-host.js'),
         import('../src/setup/setup-record.js'),
-        import('../src/adapters/getent-host-accounts.js'),
+        import('../src/users/adapters/getent-host-accounts.js'),
       ]);
       const record = await readSetupRecord(fsSetupHost.read, stateDir.setupRecord);
       const reaper = options.reaper ?? reaperLocation(options, record, await fsSetupHost.systemd());

@@ -7,7 +7,7 @@ import type {QuotaChoice} from './quota/home-quotas.js';
 import type {ContainerClient} from './docker/container-client.js';
 import {isSandmanError} from './core/errors.js';
 import type {NvidiaSmi} from './gpu/nvidia-smi.js';
-import type {HostFiles} from './host-files.js';
+import type {HostFiles} from './host/host-files.js';
 import type {NetworkBoundary} from './network/network-boundary.js';
 import {LABELS} from './core/labels.js';
 import {reapFreshness} from './reap/reap-freshness.js';

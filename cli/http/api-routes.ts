@@ -7,7 +7,7 @@ import {isQueued, type QueuedView} from '../../src/session/session-queue.js';
 import type {RemoveResult} from '../../src/session/session-service.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {UserChanges} from '../../src/users/user-service.js';
-import {validateUserName} from '../../src/user-name.js';
+import {validateUserName} from '../../src/users/user-name.js';
 import {terminalLink} from '../../src/web/terminal-link.js';
 import {OPENAPI} from '../openapi.js';
 import type {Services} from '../services.js';

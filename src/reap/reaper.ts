@@ -13,7 +13,7 @@ import type {HomeDisk} from '../quota/home-quotas.js';
 const DISK_WARNING = '/etc/sandman/disk-warning';
 import type {Locks} from '../state/locks.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
-import type {Processes} from '../processes.js';
+import type {Processes} from '../host/processes.js';
 import type {SessionService} from '../session/session-service.js';
 import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
 import type {SshConnections} from '../ssh/ssh-connections.js';

@@ -6,7 +6,7 @@
  */
 import type {ContainerClient, ContainerSpec} from '../docker/container-client.js';
 import type {GpuChoice, GpuPlan} from '../gpu/gpu-allocator.js';
-import type {KeyStore} from '../key-store.js';
+import type {KeyStore} from '../ssh/key-store.js';
 import type {HomeQuotas} from '../quota/home-quotas.js';
 import type {SessionRecord, StoppedGpu} from '../state/state-data.js';
 

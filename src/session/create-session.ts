@@ -10,9 +10,9 @@ import {
   stateUnavailable,
 } from '../core/errors.js';
 import {isPending, type GpuAllocation} from '../gpu/gpu-allocator.js';
-import type {HostCredentials} from '../host-identity.js';
+import type {HostCredentials} from '../ssh/host-identity.js';
 import {containerName, IMAGE_LABELS, LABELS} from '../core/labels.js';
-import {allocatePort} from '../ports.js';
+import {allocatePort} from '../network/ports.js';
 import {generateKeyPair} from '../ssh/ssh-keys.js';
 import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
 import {chooseUid, refuseKeptUid} from '../users/uids.js';

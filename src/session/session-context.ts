@@ -15,12 +15,12 @@ import {
   type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
 import type {AuditEntry, AuditLog} from '../audit-log.js';
-import {HOST_KEY_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
-import type {HostCredentials, HostIdentity} from '../host-identity.js';
+import {HOST_KEY_FILES, type KeyStore, type SessionFiles} from '../ssh/key-store.js';
+import type {HostCredentials, HostIdentity} from '../ssh/host-identity.js';
 import {LABELS} from '../core/labels.js';
 import type {Locks} from '../state/locks.js';
-import type {Processes} from '../processes.js';
-import {type PortProbe} from '../ports.js';
+import type {Processes} from '../host/processes.js';
+import {type PortProbe} from '../network/ports.js';
 import {authorizedKeysUntil} from '../ssh/ssh-certificates.js';
 import type {SshProbe} from '../ssh/ssh-probe.js';
 import type {StateDir} from '../state/state-dir.js';

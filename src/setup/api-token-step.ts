@@ -1,4 +1,4 @@
-import {newApiToken, TOKEN_FILE_MODE, tokenFileProblem} from '../api-token.js';
+import {newApiToken, TOKEN_FILE_MODE, tokenFileProblem} from '../web/api-token.js';
 import type {Config} from '../config/config.js';
 import type {StateDir} from '../state/state-dir.js';
 import type {SetupRecord} from './setup-record.js';

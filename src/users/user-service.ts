@@ -6,7 +6,7 @@ import {parseDuration} from '../core/duration.js';
 import {conflict, invalidInput, notFound} from '../core/errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
-import {validateUserName} from '../user-name.js';
+import {validateUserName} from './user-name.js';
 import {workspacePath, type Workspaces} from '../workspace.js';
 import type {HostAccounts} from './host-accounts.js';
 import {chooseUid, refuseKeptUid} from './uids.js';

@@ -22,7 +22,7 @@ export interface TerminalStream {
   close(): void;
 }
 
-/** Opens a shell over SSH (src/adapters/ssh2-terminal.ts). */
+/** Opens a shell over SSH (src/web/adapters/ssh2-terminal.ts). */
 export interface TerminalClient {
   open(target: UpstreamTarget, size: TerminalSize): Promise<TerminalStream>;
 }

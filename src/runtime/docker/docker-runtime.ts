@@ -2,7 +2,7 @@ import type {Config} from '../../config/config.js';
 import type {ContainerClient} from '../../docker/container-client.js';
 import {SandmanError} from '../../core/errors.js';
 import type {GpuAllocator, GpuChoice, GpuPlan} from '../../gpu/gpu-allocator.js';
-import type {KeyStore} from '../../key-store.js';
+import type {KeyStore} from '../../ssh/key-store.js';
 import {LABELS} from '../../core/labels.js';
 import {quotaFor} from '../../quota/quota-for.js';
 import type {HomeQuotas, QuotaChoice} from '../../quota/home-quotas.js';

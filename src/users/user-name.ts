@@ -1,4 +1,4 @@
-import {invalidInput} from './core/errors.js';
+import {invalidInput} from '../core/errors.js';
 
 /**
  * POSIX-ish login names, as useradd accepts them by default (README "Command reference": session

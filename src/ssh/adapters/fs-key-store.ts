@@ -1,8 +1,8 @@
 import {chmod, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import {SandmanError} from '../core/errors.js';
-import {replaceFile} from '../core/adapters/replace-file.js';
+import {SandmanError} from '../../core/errors.js';
+import {replaceFile} from '../../core/adapters/replace-file.js';
 import {HOST_KEY_FILES, SESSION_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
 
 /**

@@ -1,12 +1,12 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import type {Clock} from '../core/clock.js';
-import {errnoCode, SandmanError} from '../core/errors.js';
+import type {Clock} from '../../core/clock.js';
+import {errnoCode, SandmanError} from '../../core/errors.js';
 import type {HostCredentials, HostIdentity} from '../host-identity.js';
-import {signHostCertificate} from '../ssh/ssh-certificates.js';
-import {generateKeyPair, type KeyPair} from '../ssh/ssh-keys.js';
-import {readOrMakeKey} from '../core/adapters/key-file-once.js';
+import {signHostCertificate} from '../ssh-certificates.js';
+import {generateKeyPair, type KeyPair} from '../ssh-keys.js';
+import {readOrMakeKey} from '../../core/adapters/key-file-once.js';
 
 /** Certificates are valid from a little before now, so a container clock slightly behind accepts them. */
 const CLOCK_SKEW_MS = 5 * 60_000;

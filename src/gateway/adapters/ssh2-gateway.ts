@@ -15,14 +15,9 @@ import {
   type Session,
 } from 'ssh2';
 
-import type {AuthDecision} from '../gateway/gateway-auth.js';
-import {connectedSocket, publicBlob} from './ssh2-upstream.js';
-import type {
-  GatewayConnection,
-  GatewayOutcome,
-  GatewayServer,
-  UpstreamTarget,
-} from '../gateway/gateway-server.js';
+import type {AuthDecision} from '../gateway-auth.js';
+import {connectedSocket, publicBlob} from '../../ssh/adapters/ssh2-upstream.js';
+import type {GatewayConnection, GatewayOutcome, GatewayServer, UpstreamTarget} from '../gateway-server.js';
 
 /**
  * The gateway's SSH, with ssh2: a server for the one connection systemd accepted, and a client to

@@ -1,4 +1,4 @@
-import type {Signals} from '../core/termination.js';
+import type {Signals} from '../../core/termination.js';
 
 /** SIGINT, SIGTERM and SIGHUP: cleanup, then exit 128+signal as a shell reports it. */
 export const processSignals: Signals = {

@@ -1,7 +1,7 @@
 import {connect} from 'node:net';
 import {setTimeout as sleep} from 'node:timers/promises';
 
-import type {SshProbe} from '../ssh/ssh-probe.js';
+import type {SshProbe} from '../ssh-probe.js';
 
 /** One attempt: connect and read the server's identification line. */
 export function readSshBanner(host: string, port: number, timeoutMs = 2000): Promise<string | undefined> {

@@ -1,8 +1,8 @@
 import {Client} from 'ssh2';
 
-import type {UpstreamTarget} from '../gateway/gateway-server.js';
-import type {TerminalClient, TerminalSize, TerminalStream} from '../web/terminal-service.js';
-import {connectedSocket, publicBlob} from './ssh2-upstream.js';
+import type {UpstreamTarget} from '../../gateway/gateway-server.js';
+import type {TerminalClient, TerminalSize, TerminalStream} from '../terminal-service.js';
+import {connectedSocket, publicBlob} from '../../ssh/adapters/ssh2-upstream.js';
 
 /**
  * The browser terminal's SSH, with ssh2: a login shell on a pty (xterm-256color) in the session,

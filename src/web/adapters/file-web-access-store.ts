@@ -1,10 +1,10 @@
 import {mkdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import {errnoCode, stateUnavailable} from '../core/errors.js';
-import type {Locks} from '../state/locks.js';
-import {emptyWebAccess, type WebAccessData, type WebAccessStore} from '../web/web-access.js';
-import {replaceFile} from '../core/adapters/replace-file.js';
+import {errnoCode, stateUnavailable} from '../../core/errors.js';
+import type {Locks} from '../../state/locks.js';
+import {emptyWebAccess, type WebAccessData, type WebAccessStore} from '../web-access.js';
+import {replaceFile} from '../../core/adapters/replace-file.js';
 
 /**
  * The web console's logins and links as one JSON file beside the state file (0600), changed under

@@ -1,7 +1,7 @@
 import {readFile} from 'node:fs/promises';
 
 import {countEstablished} from '../proc-net-tcp.js';
-import type {SshConnections} from '../ssh/ssh-connections.js';
+import type {SshConnections} from '../ssh-connections.js';
 
 /** Reads /proc/<pid>/net/tcp and tcp6: the container's own network namespace, seen from the host. */
 export const procfsSshConnections: SshConnections = {

@@ -1,4 +1,4 @@
-import {capacity} from './core/errors.js';
+import {capacity} from '../core/errors.js';
 
 /** Tells whether nothing on the host listens on a port (Docker's proxy, another daemon, ...). */
 export type PortProbe = (port: number) => Promise<boolean>;

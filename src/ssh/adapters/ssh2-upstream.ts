@@ -2,7 +2,7 @@ import {createConnection, type Socket} from 'node:net';
 
 import {utils} from 'ssh2';
 
-import type {UpstreamTarget} from '../gateway/gateway-server.js';
+import type {UpstreamTarget} from '../../gateway/gateway-server.js';
 
 /**
  * How sandman's own SSH clients (the gateway's relay, the browser terminal) reach a session's

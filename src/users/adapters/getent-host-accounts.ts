@@ -1,6 +1,6 @@
-import {dependencyUnavailable, errnoCode} from '../core/errors.js';
-import type {HostAccount, HostAccounts} from '../users/host-accounts.js';
-import {runProgram} from '../core/adapters/run-program.js';
+import {dependencyUnavailable, errnoCode} from '../../core/errors.js';
+import type {HostAccount, HostAccounts} from '../host-accounts.js';
+import {runProgram} from '../../core/adapters/run-program.js';
 
 /**
  * The host's accounts through getent, so that NSS answers (files, LDAP, SSSD) as it does for

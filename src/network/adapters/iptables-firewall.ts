@@ -1,7 +1,7 @@
-import type {Firewall, RuleState} from '../network/firewall.js';
-import {chainNames, firewallPlan, type Family, type NetworkPolicy} from '../network/network-policy.js';
-import {dependencyUnavailable} from '../core/errors.js';
-import {runProgram, type ProgramResult} from '../core/adapters/run-program.js';
+import type {Firewall, RuleState} from '../firewall.js';
+import {chainNames, firewallPlan, type Family, type NetworkPolicy} from '../network-policy.js';
+import {dependencyUnavailable} from '../../core/errors.js';
+import {runProgram, type ProgramResult} from '../../core/adapters/run-program.js';
 
 type Run = (family: Family, args: string[]) => Promise<ProgramResult>;
 

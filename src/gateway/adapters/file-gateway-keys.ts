@@ -1,9 +1,9 @@
 import path from 'node:path';
 
-import {SandmanError} from '../core/errors.js';
-import type {GatewayKeys} from '../gateway/gateway-keys.js';
-import type {KeyPair} from '../ssh/ssh-keys.js';
-import {readOrMakeKey} from '../core/adapters/key-file-once.js';
+import {SandmanError} from '../../core/errors.js';
+import type {GatewayKeys} from '../gateway-keys.js';
+import type {KeyPair} from '../../ssh/ssh-keys.js';
+import {readOrMakeKey} from '../../core/adapters/key-file-once.js';
 
 const RELAY_KEY = 'relay_ed25519';
 

@@ -7,12 +7,12 @@
  */
 import {systemClock} from '../src/core/clock.js';
 import type {Config} from '../src/config/config.js';
-import type {ContainerClient} from '../src/docker/container-client.js';
+import type {ContainerClient} from '../src/runtime/docker/container-client.js';
 import type {Cluster} from '../src/swarm/cluster.js';
 import type {SessionEndpoints, SessionRuntime} from '../src/runtime/session-runtime.js';
 import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
 import type {SwarmGpuViews} from '../src/swarm/swarm-gpu-views.js';
-import type {Check} from '../src/doctor.js';
+import type {Check} from '../src/setup/doctor.js';
 import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
@@ -93,12 +93,14 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   });
   // Swarm mode: sessions are services on a cluster, through the same interface (README "Swarm mode").
   const swarm = once(async () => {
-    const {DockerodeSwarmServices} = await import('../src/adapters/dockerode-swarm-services.js');
+    const {DockerodeSwarmServices} =
+      await import('../src/runtime/swarm/adapters/dockerode-swarm-services.js');
     return new DockerodeSwarmServices(config.readyTimeout);
   });
   const containers = once(async (): Promise<ContainerClient> => {
     if (config.backend === 'swarm') return swarm();
-    const {DockerodeContainerClient} = await import('../src/adapters/dockerode-container-client.js');
+    const {DockerodeContainerClient} =
+      await import('../src/runtime/docker/adapters/dockerode-container-client.js');
     return new DockerodeContainerClient();
   });
   const cluster = async (): Promise<Cluster | undefined> =>
@@ -110,7 +112,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return dockerEndpoints(config, await containers());
   });
   const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
-    const {ProcessNvidiaSmi} = await import('../src/adapters/process-nvidia-smi.js');
+    const {ProcessNvidiaSmi} = await import('../src/gpu/adapters/process-nvidia-smi.js');
     return new ProcessNvidiaSmi(config.nvidiaSmi);
   });
   const locks = once(async (): Promise<Locks> => {
@@ -126,7 +128,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new FileGatewayKeys(stateDir.gatewayDir);
   });
   const homeQuotas = once(async () =>
-    (await import('../src/adapters/home-quota-setup.js')).homeQuotasFor(config),
+    (await import('../src/homes/adapters/home-quota-setup.js')).homeQuotasFor(config),
   );
   const networkBoundary = once(async (): Promise<NetworkBoundary> => {
     const [{NetworkBoundary}, {IptablesFirewall}] = await Promise.all([
@@ -143,7 +145,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     );
   });
   const audit = once(async () => {
-    const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');
+    const {JsonlAuditLog} = await import('../src/audit/adapters/jsonl-audit-log.js');
     return new JsonlAuditLog(config.auditLog, systemClock, warn, options.actor);
   });
 
@@ -158,8 +160,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return async () => {
       const [{readInventory}, {renderMetrics}, {writeMetricsFile}] = await Promise.all([
         import('../src/gpu/inventory.js'),
-        import('../src/metrics.js'),
-        import('../src/adapters/metrics-file.js'),
+        import('../src/audit/metrics.js'),
+        import('../src/audit/adapters/metrics-file.js'),
       ]);
       const smi = await nvidiaSmi();
       const inventory = (await smi.available())
@@ -203,7 +205,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
       import('../src/ssh/adapters/fs-key-store.js'),
       hostCa(),
-      import('../src/adapters/fs-workspaces.js'),
+      import('../src/homes/adapters/fs-workspaces.js'),
       import('../src/network/adapters/tcp-port-probe.js'),
       import('../src/ssh/adapters/tcp-ssh-probe.js'),
       import('../src/host/adapters/process-signals.js'),
@@ -309,7 +311,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         import('../src/reap/reaper.js'),
         import('../src/host/adapters/process-table.js'),
         import('../src/ssh/adapters/procfs-ssh-connections.js'),
-        import('../src/adapters/cgroup-activity.js'),
+        import('../src/reap/adapters/cgroup-activity.js'),
         store(),
         containers(),
         locks(),
@@ -357,7 +359,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     users: async () => {
       const [{UserService}, {fsWorkspaces}, {getentHostAccounts}] = await Promise.all([
         import('../src/users/user-service.js'),
-        import('../src/adapters/fs-workspaces.js'),
+        import('../src/homes/adapters/fs-workspaces.js'),
         import('../src/users/adapters/getent-host-accounts.js'),
       ]);
       return new UserService({
@@ -433,15 +435,15 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([
         import('../src/usage/usage-service.js'),
-        import('../src/adapters/rotated-audit-files.js'),
+        import('../src/audit/adapters/rotated-audit-files.js'),
       ]);
       return new UsageService(new RotatedAuditFiles(config.auditLog), await store(), systemClock, warn);
     },
     setup: async (request) => {
       const [{setUpHost}, {fsSetupHost}, {buildWorkspaceImage}] = await Promise.all([
         import('../src/setup/set-up-host.js'),
-        import('../src/adapters/fs-setup-host.js'),
-        import('../src/image.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
+        import('../src/setup/image.js'),
       ]);
       const docker = await containers();
       return setUpHost(
@@ -463,7 +465,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     removeSetup: async (request) => {
       const [{removeSetup}, {fsSetupHost}] = await Promise.all([
         import('../src/setup/remove-setup.js'),
-        import('../src/adapters/fs-setup-host.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
       ]);
       return removeSetup(
         {
@@ -482,8 +484,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     nodeSetup: async (request) => {
       const [{setUpNode}, {fsSetupHost}, {DockerodeContainerClient}] = await Promise.all([
         import('../src/swarm/node-setup.js'),
-        import('../src/adapters/fs-setup-host.js'),
-        import('../src/adapters/dockerode-container-client.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
+        import('../src/runtime/docker/adapters/dockerode-container-client.js'),
       ]);
       const boundary = await networkBoundary();
       return setUpNode(
@@ -513,9 +515,9 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {readSetupRecord, reaperLocation},
         {getentHostAccounts},
       ] = await Promise.all([
-        import('../src/doctor.js'),
+        import('../src/setup/doctor.js'),
         import('../src/host/adapters/fs-host-files.js'),
-        import('../src/adapters/fs-setup-host.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
         import('../src/setup/setup-record.js'),
         import('../src/users/adapters/getent-host-accounts.js'),
       ]);

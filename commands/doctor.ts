@@ -1,4 +1,4 @@
-import type {Check} from '../src/doctor.js';
+import type {Check} from '../src/setup/doctor.js';
 import {SandmanError} from '../src/core/errors.js';
 import type {Handler} from '../cli/command-spec.js';
 import {reportPartialFailure} from '../cli/error-output.js';

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 
 import {invalidInput} from '../../src/core/errors.js';
-import {buildWorkspaceImage, parsePackages} from '../../src/image.js';
+import {buildWorkspaceImage, parsePackages} from '../../src/setup/image.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {startSpinner} from '../../cli/spinner.js';
 

@@ -1,6 +1,6 @@
 import type {Duplex} from 'node:stream';
 
-import type {AuditLog} from '../audit-log.js';
+import type {AuditLog} from '../audit/audit-log.js';
 import type {Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
 import type {SessionEndpoints} from '../runtime/session-runtime.js';

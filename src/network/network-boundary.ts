@@ -1,5 +1,5 @@
 import type {Config} from '../config/config.js';
-import type {ContainerClient} from '../docker/container-client.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
 import {stateUnavailable} from '../core/errors.js';
 import type {Locks} from '../state/locks.js';
 import type {Firewall, RuleState} from './firewall.js';

@@ -1,4 +1,4 @@
-import type {ContainerSummary} from '../docker/container-client.js';
+import type {ContainerSummary} from '../runtime/docker/container-client.js';
 import {LABELS} from '../core/labels.js';
 import type {SessionRecord} from '../state/state-data.js';
 

@@ -1,13 +1,13 @@
-import type {ActivityReason, ContainerActivity} from '../activity.js';
-import type {AuditLog} from '../audit-log.js';
+import type {ActivityReason, ContainerActivity} from './activity.js';
+import type {AuditLog} from '../audit/audit-log.js';
 import {isoSeconds, type Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
-import type {ContainerClient} from '../docker/container-client.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
 import {formatDuration} from '../core/duration.js';
 import {LABELS} from '../core/labels.js';
 import {effectiveLimits} from '../users/user-limits.js';
-import {diskText, NEARLY_FULL} from '../quota/disk-text.js';
-import type {HomeDisk} from '../quota/home-quotas.js';
+import {diskText, NEARLY_FULL} from '../homes/disk-text.js';
+import type {HomeDisk} from '../homes/home-quotas.js';
 
 /** Where a nearly-full home's warning goes in its container (images/workspace/entrypoint.sh). */
 const DISK_WARNING = '/etc/sandman/disk-warning';

@@ -6,7 +6,7 @@ import {randomBytes} from 'node:crypto';
 import {type Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
 import type {HostAccounts} from '../users/host-accounts.js';
-import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
+import type {ContainerClient, ContainerFile, ContainerSpec} from '../runtime/docker/container-client.js';
 import {SandmanError} from '../core/errors.js';
 import {
   type GpuAllocation,
@@ -14,7 +14,7 @@ import {
   type GpuChoice,
   type PendingMigDevice,
 } from '../gpu/gpu-allocator.js';
-import type {AuditEntry, AuditLog} from '../audit-log.js';
+import type {AuditEntry, AuditLog} from '../audit/audit-log.js';
 import {HOST_KEY_FILES, type KeyStore, type SessionFiles} from '../ssh/key-store.js';
 import type {HostCredentials, HostIdentity} from '../ssh/host-identity.js';
 import {LABELS} from '../core/labels.js';
@@ -28,12 +28,12 @@ import {type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Signals} from '../core/termination.js';
 import type {Warn} from '../core/warn.js';
-import {type Workspaces} from '../workspace.js';
+import {type Workspaces} from '../homes/workspace.js';
 import {loginBanner} from './banner.js';
 import {localAddress} from './ssh-client.js';
 import {type SessionView} from './session-view.js';
 import {sshEndpoint, type SessionRuntime, type SshEndpoint} from '../runtime/session-runtime.js';
-import type {HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
+import type {HomeQuotas, QuotaChoice} from '../homes/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */

@@ -1,5 +1,5 @@
 import {isoSeconds} from '../core/clock.js';
-import type {AuditLog} from '../audit-log.js';
+import type {AuditLog} from '../audit/audit-log.js';
 import type {Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
 import {conflict, invalidInput, isSandmanError, type SandmanError} from '../core/errors.js';

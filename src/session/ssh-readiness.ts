@@ -1,4 +1,4 @@
-import type {ContainerClient} from '../docker/container-client.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
 import {SandmanError} from '../core/errors.js';
 import type {SshEndpoint} from '../runtime/session-runtime.js';
 import type {SshProbe} from '../ssh/ssh-probe.js';

@@ -2,7 +2,7 @@ import path from 'node:path';
 
 import {tokenFileProblem} from '../web/api-token.js';
 import type {Config} from '../config/config.js';
-import type {Check} from '../doctor.js';
+import type {Check} from './doctor.js';
 import type {HostFiles} from '../host/host-files.js';
 import type {ReaperLocation} from './setup-record.js';
 import {

@@ -1,5 +1,5 @@
 import type {Config} from '../config/config.js';
-import type {Check} from '../doctor.js';
+import type {Check} from '../setup/doctor.js';
 import {LABELS} from '../core/labels.js';
 import {schedulable, type Cluster, type SwarmTask} from './cluster.js';
 

@@ -1,4 +1,4 @@
-import type {AuditLog} from '../audit-log.js';
+import type {AuditLog} from '../audit/audit-log.js';
 import type {Config} from '../config/config.js';
 import type {SessionEndpoints} from '../runtime/session-runtime.js';
 import {conflict, notFound} from '../core/errors.js';

@@ -6,7 +6,7 @@ import type {
   ContainerSummary,
   ExecResult,
   RemoveOutcome,
-} from '../../src/docker/container-client.js';
+} from '../../src/runtime/docker/container-client.js';
 import {dependencyUnavailable, SandmanError} from '../../src/core/errors.js';
 import {IMAGE_LABELS} from '../../src/core/labels.js';
 

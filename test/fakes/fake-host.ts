@@ -1,4 +1,4 @@
-import type {ContainerActivity} from '../../src/activity.js';
+import type {ContainerActivity} from '../../src/reap/activity.js';
 import type {Clock} from '../../src/core/clock.js';
 import {SandmanError} from '../../src/core/errors.js';
 import type {GatewayKeys} from '../../src/gateway/gateway-keys.js';
@@ -13,7 +13,7 @@ import type {Processes} from '../../src/host/processes.js';
 import type {SshConnections} from '../../src/ssh/ssh-connections.js';
 import type {SshProbe} from '../../src/ssh/ssh-probe.js';
 import type {Signals} from '../../src/core/termination.js';
-import type {Workspaces} from '../../src/workspace.js';
+import type {Workspaces} from '../../src/homes/workspace.js';
 
 /** A clock that moves only when told to. */
 export class FakeClock implements Clock {

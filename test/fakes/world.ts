@@ -7,7 +7,7 @@ import {Reaper} from '../../src/reap/reaper.js';
 import {SessionService} from '../../src/session/session-service.js';
 import {UserService} from '../../src/users/user-service.js';
 import {stateDirOf} from '../../src/state/state-dir.js';
-import type {AuditEntry} from '../../src/audit-log.js';
+import type {AuditEntry} from '../../src/audit/audit-log.js';
 import {FakeContainerClient} from './fake-container-client.js';
 import {
   FakeClock,

@@ -1,9 +1,9 @@
 import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import type {Config} from '../config/config.js';
-import {chooseMechanism, type HomeQuotas, type QuotaChoice} from '../quota/home-quotas.js';
-import {mountOf, parseMountinfo} from '../quota/mountinfo.js';
+import type {Config} from '../../config/config.js';
+import {chooseMechanism, type HomeQuotas, type QuotaChoice} from '../home-quotas.js';
+import {mountOf, parseMountinfo} from '../mountinfo.js';
 import {BtrfsHomeQuotas} from './btrfs-home-quotas.js';
 import {Ext4HomeQuotas} from './ext4-home-quotas.js';
 import {LoopHomeQuotas} from './loop-home-quotas.js';

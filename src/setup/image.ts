@@ -1,6 +1,6 @@
-import type {ContainerClient} from './docker/container-client.js';
-import {isImageReference} from './config/config.js';
-import {invalidInput} from './core/errors.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
+import {isImageReference} from '../config/config.js';
+import {invalidInput} from '../core/errors.js';
 
 export interface ImageBuildOptions {
   /** The build context: images/workspace, or a copy of it with the admin's instructions appended. */

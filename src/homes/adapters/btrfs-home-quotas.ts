@@ -1,8 +1,8 @@
 import {chmod, chown, mkdir, readdir, rename, rm, stat} from 'node:fs/promises';
 import path from 'node:path';
 
-import {parseQgroupShow} from '../quota/btrfs-qgroup.js';
-import type {HomeDisk, HomeQuotas} from '../quota/home-quotas.js';
+import {parseQgroupShow} from '../btrfs-qgroup.js';
+import type {HomeDisk, HomeQuotas} from '../home-quotas.js';
 import {quotaCommand} from './quota-commands.js';
 
 /** The inode number of a btrfs subvolume's root directory: how a subvolume is told from a directory. */

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 
-import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../core/errors.js';
+import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../../../core/errors.js';
 import type {
   ContainerClient,
   ContainerFile,
@@ -9,16 +9,16 @@ import type {
   ContainerSummary,
   ExecResult,
   RemoveOutcome,
-} from '../docker/container-client.js';
-import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../swarm/cluster.js';
-import {nodeNetwork} from '../swarm/swarm-names.js';
+} from '../../docker/container-client.js';
+import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../../../swarm/cluster.js';
+import {nodeNetwork} from '../../../swarm/swarm-names.js';
 import {
   absentIfGone,
   dockerCall,
   dockerMessage,
   DockerodeContainerClient,
   readLogs,
-} from './dockerode-container-client.js';
+} from '../../docker/adapters/dockerode-container-client.js';
 
 /** Task states after which a task never runs again. */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);

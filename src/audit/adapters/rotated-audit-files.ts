@@ -3,8 +3,8 @@ import path from 'node:path';
 import {promisify} from 'node:util';
 import {gunzip} from 'node:zlib';
 
-import {errnoCode, stateUnavailable} from '../core/errors.js';
-import type {AuditHistory} from '../usage/audit-history.js';
+import {errnoCode, stateUnavailable} from '../../core/errors.js';
+import type {AuditHistory} from '../../usage/audit-history.js';
 
 /**
  * A missing log is no history yet; any other failure (EACCES for an account that may not read

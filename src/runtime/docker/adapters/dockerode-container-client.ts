@@ -5,8 +5,8 @@ import {finished} from 'node:stream/promises';
 
 import type Dockerode from 'dockerode';
 
-import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../core/errors.js';
-import type {NodeNetworks} from '../swarm/node-setup.js';
+import {dependencyUnavailable, errnoCode, httpStatus, notFound, SandmanError} from '../../../core/errors.js';
+import type {NodeNetworks} from '../../../swarm/node-setup.js';
 import type {
   ContainerClient,
   ContainerFile,
@@ -15,7 +15,7 @@ import type {
   ContainerSummary,
   ExecResult,
   RemoveOutcome,
-} from '../docker/container-client.js';
+} from '../container-client.js';
 
 const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH']);
 

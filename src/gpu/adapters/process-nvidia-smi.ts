@@ -1,16 +1,16 @@
 import {access, constants} from 'node:fs/promises';
 import path from 'node:path';
 
-import {capacity, conflict, dependencyUnavailable, errnoCode, SandmanError} from '../core/errors.js';
-import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from '../gpu/gpu-types.js';
-import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
-import {parseGpuList} from '../gpu/parse-list.js';
-import {migFailureReason, parseCreatedInstances, type CreatedInstance} from '../gpu/parse-mig-commands.js';
-import {parseGpuInstanceProfiles, parseGpuInstances} from '../gpu/parse-mig-tables.js';
-import {parseComputeAppPids} from '../activity.js';
-import {classifySmiOutput, DRIVER_MESSAGE} from '../gpu/nvidia-smi-failures.js';
-import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs} from '../gpu/parse-query-gpu.js';
-import {runProgram, type ProgramResult} from '../core/adapters/run-program.js';
+import {capacity, conflict, dependencyUnavailable, errnoCode, SandmanError} from '../../core/errors.js';
+import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from '../gpu-types.js';
+import type {NvidiaSmi} from '../nvidia-smi.js';
+import {parseGpuList} from '../parse-list.js';
+import {migFailureReason, parseCreatedInstances, type CreatedInstance} from '../parse-mig-commands.js';
+import {parseGpuInstanceProfiles, parseGpuInstances} from '../parse-mig-tables.js';
+import {parseComputeAppPids} from '../../reap/activity.js';
+import {classifySmiOutput, DRIVER_MESSAGE} from '../nvidia-smi-failures.js';
+import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs} from '../parse-query-gpu.js';
+import {runProgram, type ProgramResult} from '../../core/adapters/run-program.js';
 
 /** Fields sandman can do without when a driver does not know them. */
 const OPTIONAL_FIELDS = ['mig.mode.current'];

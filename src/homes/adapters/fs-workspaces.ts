@@ -1,7 +1,7 @@
 import {chown, lstat, mkdir} from 'node:fs/promises';
 import path from 'node:path';
 
-import {errnoCode, SandmanError} from '../core/errors.js';
+import {errnoCode, SandmanError} from '../../core/errors.js';
 import type {Workspaces} from '../workspace.js';
 
 /** Workspaces as directories on the host's file system. */

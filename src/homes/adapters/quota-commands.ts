@@ -1,5 +1,5 @@
-import {dependencyUnavailable, SandmanError} from '../core/errors.js';
-import {runProgram} from '../core/adapters/run-program.js';
+import {dependencyUnavailable, SandmanError} from '../../core/errors.js';
+import {runProgram} from '../../core/adapters/run-program.js';
 
 /** How a quota mechanism runs its tools: `quotaCommand`, or a recorder in unit tests. */
 export type QuotaCommand = (file: string, args: string[], what: string) => Promise<string>;

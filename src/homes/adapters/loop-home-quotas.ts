@@ -1,12 +1,12 @@
 import {mkdir, readdir, readFile, rm, stat, statfs, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import type {HomeDisk, HomeQuotas} from '../quota/home-quotas.js';
-import {mountOf, parseMountinfo} from '../quota/mountinfo.js';
-import {formatBytes} from '../core/byte-size.js';
-import {SandmanError} from '../core/errors.js';
+import type {HomeDisk, HomeQuotas} from '../home-quotas.js';
+import {mountOf, parseMountinfo} from '../mountinfo.js';
+import {formatBytes} from '../../core/byte-size.js';
+import {SandmanError} from '../../core/errors.js';
 import {quotaCommand} from './quota-commands.js';
-import {runProgram} from '../core/adapters/run-program.js';
+import {runProgram} from '../../core/adapters/run-program.js';
 
 /**
  * loop: each home is an ext4 image file of the quota's size (sparse: it takes only what is

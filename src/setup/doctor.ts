@@ -1,22 +1,22 @@
-import {STATE_VERSION} from './state/state-data.js';
+import {STATE_VERSION} from '../state/state-data.js';
 import path from 'node:path';
 
-import type {Clock} from './core/clock.js';
-import type {Config} from './config/config.js';
-import type {QuotaChoice} from './quota/home-quotas.js';
-import type {ContainerClient} from './docker/container-client.js';
-import {isSandmanError} from './core/errors.js';
-import type {NvidiaSmi} from './gpu/nvidia-smi.js';
-import type {HostFiles} from './host/host-files.js';
-import type {NetworkBoundary} from './network/network-boundary.js';
-import {LABELS} from './core/labels.js';
-import {reapFreshness} from './reap/reap-freshness.js';
-import {isAtRest} from './reap/reap-plan.js';
-import type {StateStore} from './state/state-store.js';
-import type {ReaperLocation} from './setup/setup-record.js';
-import {describeAccount, type HostAccounts} from './users/host-accounts.js';
-import {clashFix, hostAccountsHolding} from './users/uids.js';
-import {TIMER_NAME} from './setup/systemd-units.js';
+import type {Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
+import type {QuotaChoice} from '../homes/home-quotas.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
+import {isSandmanError} from '../core/errors.js';
+import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
+import type {HostFiles} from '../host/host-files.js';
+import type {NetworkBoundary} from '../network/network-boundary.js';
+import {LABELS} from '../core/labels.js';
+import {reapFreshness} from '../reap/reap-freshness.js';
+import {isAtRest} from '../reap/reap-plan.js';
+import type {StateStore} from '../state/state-store.js';
+import type {ReaperLocation} from './setup-record.js';
+import {describeAccount, type HostAccounts} from '../users/host-accounts.js';
+import {clashFix, hostAccountsHolding} from '../users/uids.js';
+import {TIMER_NAME} from './systemd-units.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

@@ -1,4 +1,4 @@
-import {parseRepquotaProject} from '../quota/repquota-report.js';
+import {parseRepquotaProject} from '../repquota-report.js';
 import {ProjectHomeQuotas, type ProjectQuotaTool} from './project-home-quotas.js';
 import type {QuotaCommand} from './quota-commands.js';
 

@@ -1,8 +1,8 @@
 import {chmod, mkdir, readFile, rm, rmdir, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
-import {SandmanError} from '../core/errors.js';
-import type {SetupHost} from '../setup/setup-host.js';
+import {SandmanError} from '../../core/errors.js';
+import type {SetupHost} from '../setup-host.js';
 
 /** The host's file system, and systemctl when systemd runs the host. */
 export const fsSetupHost: SetupHost = {

@@ -1,4 +1,4 @@
-import {parseXfsProjectReport} from '../quota/xfs-quota-report.js';
+import {parseXfsProjectReport} from '../xfs-quota-report.js';
 import {ProjectHomeQuotas, type ProjectQuotaTool} from './project-home-quotas.js';
 import type {QuotaCommand} from './quota-commands.js';
 

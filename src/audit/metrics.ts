@@ -1,5 +1,5 @@
-import type {GpuInventory} from './gpu/inventory.js';
-import {countersOf, heldDevices, type StateData} from './state/state-data.js';
+import type {GpuInventory} from '../gpu/inventory.js';
+import {countersOf, heldDevices, type StateData} from '../state/state-data.js';
 
 /**
  * The Prometheus text file for node_exporter's textfile collector (README "Metrics"), built with

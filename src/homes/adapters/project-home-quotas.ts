@@ -1,7 +1,7 @@
 import {chmod, chown, mkdir, stat} from 'node:fs/promises';
 
-import {invalidInput} from '../core/errors.js';
-import type {HomeDisk, HomeQuotas} from '../quota/home-quotas.js';
+import {invalidInput} from '../../core/errors.js';
+import type {HomeDisk, HomeQuotas} from '../home-quotas.js';
 import {quotaCommand, type QuotaCommand} from './quota-commands.js';
 
 /**

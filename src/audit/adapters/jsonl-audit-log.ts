@@ -3,8 +3,8 @@ import {userInfo} from 'node:os';
 import path from 'node:path';
 
 import type {AuditEntry, AuditLog} from '../audit-log.js';
-import {isoSeconds, type Clock} from '../core/clock.js';
-import type {Warn} from '../core/warn.js';
+import {isoSeconds, type Clock} from '../../core/clock.js';
+import type {Warn} from '../../core/warn.js';
 
 /** Who ran sandman: the sudo caller when there is one (README "Audit log"). */
 export function actor(env: NodeJS.ProcessEnv = process.env): string {

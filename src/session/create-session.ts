@@ -27,15 +27,12 @@ import type {RuntimeCreate} from '../runtime/session-runtime.js';
 import {lastLogLines, waitForSsh} from './ssh-readiness.js';
 import {
   SessionContext,
-  allocationOf,
-  newSessionId,
-  gpuFields,
-  pendingCreations,
-  type HostKeyPlace,
   type SessionServiceDeps,
   type CreateRequest,
   type CreatedSession,
 } from './session-context.js';
+import {allocationOf, newSessionId, gpuFields, pendingCreations} from './session-records.js';
+import {type HostKeyPlace} from './container-paths.js';
 
 /**
  * `session create` as readable steps (README "session create"): validate, reserve under the lock,

@@ -5,11 +5,11 @@ import {toSessionView, type SessionView} from './session-view.js';
 import {findQueued, SessionQueue} from './session-queue.js';
 import {
   SessionContext,
-  allocationOf,
   type SessionServiceDeps,
   type RemoveError,
   type RemoveResult,
 } from './session-context.js';
+import {allocationOf} from './session-records.js';
 
 /** How many sessions `rm` tears down at once. */
 const PARALLEL_REMOVALS = 8;

@@ -15,7 +15,8 @@ import {SessionQueue, type QueuedView} from './session-queue.js';
 import {StopStartWorkflow, type StartResult, type StopResult} from './stop-start-session.js';
 import type {SessionView} from './session-view.js';
 
-export {allocationOf, newSessionId, SSHD_CAPABILITIES} from './session-context.js';
+export {SSHD_CAPABILITIES} from './session-context.js';
+export {allocationOf, newSessionId} from './session-records.js';
 export type {StartResult, StopResult} from './stop-start-session.js';
 export type {
   CreatedSession,

@@ -19,14 +19,8 @@ import {resolveSession} from './resolve.js';
 import {refuseKeptUid} from '../users/uids.js';
 import {waitForSsh} from './ssh-readiness.js';
 import {toSessionView, type SessionView} from './session-view.js';
-import {
-  allocationOf,
-  userEnvOf,
-  gpuFields,
-  pendingCreations,
-  SessionContext,
-  type SessionServiceDeps,
-} from './session-context.js';
+import {SessionContext, type SessionServiceDeps} from './session-context.js';
+import {allocationOf, userEnvOf, gpuFields, pendingCreations} from './session-records.js';
 import type {QueuedView, SessionQueue} from './session-queue.js';
 import type {InContainer} from '../runtime/session-runtime.js';
 

@@ -12,13 +12,8 @@ import type {
 } from '../../docker/container-client.js';
 import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../../../swarm/cluster.js';
 import {nodeNetwork} from '../../../swarm/swarm-names.js';
-import {
-  absentIfGone,
-  dockerCall,
-  dockerMessage,
-  DockerodeContainerClient,
-  readLogs,
-} from '../../docker/adapters/dockerode-container-client.js';
+import {DockerodeContainerClient} from '../../docker/adapters/dockerode-container-client.js';
+import {absentIfGone, dockerCall, dockerMessage, readLogs} from '../../docker/adapters/dockerode-engine.js';
 
 /** Task states after which a task never runs again. */
 const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);

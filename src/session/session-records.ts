@@ -52,3 +52,13 @@ export function userEnvOf(containerEnv: string[]): Map<string, string> {
     }),
   );
 }
+
+/** The GPU fields of a record that holds nothing. */
+export const NO_GPU = {
+  gpu_uuid: null,
+  gpu_index: null,
+  mig_profile: null,
+  mig_created: false,
+  mig_gpu_instance: null,
+  mig_compute_instance: null,
+} satisfies Partial<SessionRecord>;

@@ -10,39 +10,25 @@ import type {
   ExecResult,
   RemoveOutcome,
 } from '../../docker/container-client.js';
-import type {Cluster, ImageCheck, NamedResource, SwarmNode, SwarmTask} from '../../../swarm/cluster.js';
+import type {Cluster, ImageCheck, SwarmNode, SwarmTask} from '../../../swarm/cluster.js';
 import {nodeNetwork} from '../../../swarm/swarm-names.js';
 import {DockerodeContainerClient} from '../../docker/adapters/dockerode-container-client.js';
 import {absentIfGone, dockerCall, dockerMessage, readLogs} from '../../docker/adapters/dockerode-engine.js';
+import {
+  ENDED,
+  namedResources,
+  serviceOptions,
+  toTask,
+  type NodeInfo,
+  type RawService,
+  type RawTask,
+} from './dockerode-swarm-specs.js';
 
-/** Task states after which a task never runs again. */
-const ENDED = new Set(['complete', 'shutdown', 'failed', 'rejected', 'orphaned', 'remove']);
 const POLL_MS = 150;
 /** How many failed starts of a session's task make its create fail. */
 const START_ATTEMPTS = 3;
 /** Docker's own stop timeout is 10 s; a session's sshd stops at once on SIGTERM. */
 const STOP_TIMEOUT_MS = 15_000;
-
-interface RawTask {
-  ID: string;
-  ServiceID: string;
-  NodeID?: string;
-  CreatedAt: string;
-  DesiredState: string;
-  Status: {State: string; Err?: string; Message?: string; ContainerStatus?: {ExitCode?: number}};
-  /** The devices Swarm assigned the task (named generic resources). */
-  GenericResources?: Array<{NamedResourceSpec?: {Kind: string; Value: string}}>;
-}
-
-interface RawService {
-  ID: string;
-  Version: {Index: number};
-  Spec: {
-    Name: string;
-    Labels?: Record<string, string>;
-    TaskTemplate: {ContainerSpec: {Env?: string[]}};
-  };
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -175,46 +161,10 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
           File: {Name: file.path, UID: '0', GID: '0', Mode: file.mode},
         });
       }
-      const reservations = spec.genericResource
-        ? {GenericResources: [{DiscreteResourceSpec: {Kind: spec.genericResource, Value: 1}}]}
-        : {};
-      const service = (await docker.createService({
-        Name: spec.name,
-        Labels: spec.labels,
-        TaskTemplate: {
-          ContainerSpec: {
-            Image: spec.image,
-            Hostname: spec.hostname,
-            Env: spec.env,
-            Labels: spec.labels,
-            Mounts: [
-              {
-                Type: spec.mount.volume ? 'volume' : 'bind',
-                Source: spec.mount.source,
-                Target: spec.mount.target,
-                ReadOnly: false,
-              },
-            ],
-            CapabilityDrop: ['ALL'],
-            CapabilityAdd: spec.capAdd,
-            Secrets: secrets,
-          },
-          Resources: {
-            Limits: {Pids: spec.pidsLimit, MemoryBytes: spec.memoryBytes, NanoCPUs: spec.nanoCpus},
-            Reservations: reservations,
-          },
-          // Like `unless-stopped` on one host: a crash or a node reboot brings it back on its node.
-          RestartPolicy: {Condition: 'any', Delay: 1_000_000_000, MaxAttempts: 0},
-          Placement: {Constraints: spec.node ? [`node.hostname==${spec.node}`] : []},
-          Networks: [{Target: spec.network}],
-        },
-        Mode: {Replicated: {Replicas: 1}},
-        // No IPVS needed: one task, its port on the node it runs on.
-        EndpointSpec: {
-          Mode: 'dnsrr',
-          Ports: [{Protocol: 'tcp', TargetPort: 22, PublishedPort: spec.hostPort, PublishMode: 'host'}],
-        },
-      } as unknown as Dockerode.CreateServiceOptions)) as {id?: string; ID?: string};
+      const service = (await docker.createService(serviceOptions(spec, secrets))) as {
+        id?: string;
+        ID?: string;
+      };
       return (service.id ?? service.ID)!;
     });
   }
@@ -522,34 +472,4 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
       await this.removeContainer(name).catch(() => undefined);
     }
   }
-}
-
-function namedResources(
-  resources: Array<{NamedResourceSpec?: {Kind: string; Value: string}}> | undefined,
-): NamedResource[] {
-  return (resources ?? []).flatMap((resource) =>
-    resource.NamedResourceSpec
-      ? [{kind: resource.NamedResourceSpec.Kind, value: resource.NamedResourceSpec.Value}]
-      : [],
-  );
-}
-
-function toTask(task: RawTask, service: RawService): SwarmTask {
-  return {
-    id: task.ID,
-    service: service.Spec.Name,
-    labels: service.Spec.Labels ?? {},
-    nodeId: task.NodeID || undefined,
-    state: task.Status.State,
-    desiredState: task.DesiredState,
-    error: task.Status.Err || undefined,
-    devices: namedResources(task.GenericResources),
-    exitCode: task.Status.ContainerStatus?.ExitCode,
-    createdAt: task.CreatedAt,
-  };
-}
-
-/** The part of the engine's node listing the gateway's addresses come from. */
-interface NodeInfo {
-  Status?: {Addr?: string};
 }

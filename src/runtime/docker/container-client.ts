@@ -1,6 +1,6 @@
 /**
  * Everything sandman needs from a container engine, behind one small interface (implemented with
- * dockerode in dockerode-container-client.ts). Docker's own words stay out of the domain code.
+ * dockerode in adapters/dockerode-container-client.ts). Docker's own words stay out of the domain code.
  */
 
 export interface ContainerSpec {

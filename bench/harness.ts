@@ -12,8 +12,8 @@ import {fileURLToPath} from 'node:url';
 
 import {execa} from 'execa';
 
-import {IptablesFirewall} from '../src/adapters/iptables-firewall.js';
-import {instanceId, LABELS} from '../src/labels.js';
+import {IptablesFirewall} from '../src/network/adapters/iptables-firewall.js';
+import {instanceId, LABELS} from '../src/core/labels.js';
 import {SSHD_CAPABILITIES} from '../src/session/session-service.js';
 import {generateKeyPair} from '../src/ssh/ssh-keys.js';
 import type {SessionRecord, UserRecord} from '../src/state/state-data.js';

@@ -4,7 +4,7 @@
  * oclif) and the oclif door (cli/oclif-door.ts, help and completion). Nothing here may import @oclif
  * (eslint enforces it).
  */
-import type {Config, SettingName} from '../src/config.js';
+import type {Config, SettingName} from '../src/config/config.js';
 import type {CommandOutput} from './output.js';
 import type {Services} from './services.js';
 

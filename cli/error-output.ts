@@ -1,4 +1,4 @@
-import {isSandmanError, SandmanError, type ErrorKind} from '../src/errors.js';
+import {isSandmanError, SandmanError, type ErrorKind} from '../src/core/errors.js';
 import {writeJson} from './output.js';
 
 /** oclif's own errors (unknown flag, missing argument, ...) carry their exit code in `oclif.exit`. */

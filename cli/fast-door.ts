@@ -114,8 +114,8 @@ async function versionText(root: string, env: NodeJS.ProcessEnv): Promise<string
     await Promise.all([
       import('node:fs/promises'),
       import('node:path'),
-      import('../src/config.js'),
-      import('../src/adapters/fs-config-file.js'),
+      import('../src/config/config.js'),
+      import('../src/config/adapters/fs-config-file.js'),
       import('../src/state/state-data.js'),
       import('../src/state/migrations.js'),
     ]);

@@ -1,7 +1,7 @@
 import type {Server} from 'node:net';
 
-import {SETTINGS} from '../src/config.js';
-import {conflict, invalidInput} from '../src/errors.js';
+import {SETTINGS} from '../src/config/config.js';
+import {conflict, invalidInput} from '../src/core/errors.js';
 
 /**
  * `sandman api --listen` and `sandman gateway --listen` (README "Without systemd"): bound by the

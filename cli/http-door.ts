@@ -11,8 +11,8 @@ import {timingSafeEqual} from 'node:crypto';
 import Router from 'find-my-way';
 import {WebSocketServer} from 'ws';
 
-import type {Config} from '../src/config.js';
-import {invalidInput, isSandmanError, type ErrorKind} from '../src/errors.js';
+import type {Config} from '../src/config/config.js';
+import {invalidInput, isSandmanError, type ErrorKind} from '../src/core/errors.js';
 import type {Grant} from '../src/web/web-access.js';
 import {inApiWords} from './api-wording.js';
 import {listenOn} from './foreground.js';

@@ -1,6 +1,6 @@
 import {readFile} from 'node:fs/promises';
 
-import {invalidInput} from '../src/errors.js';
+import {invalidInput} from '../src/core/errors.js';
 import type {FlagSpec} from './command-spec.js';
 
 /**

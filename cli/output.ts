@@ -1,6 +1,6 @@
 import type {ChalkInstance} from 'chalk';
 
-import {formatDuration} from '../src/duration.js';
+import {formatDuration} from '../src/core/duration.js';
 import type {SetupStep} from '../src/setup/setup-host.js';
 
 /** What a command prints through: stdout lines for people, or one JSON document for scripts. */

@@ -3,8 +3,8 @@
  * the handler, writes its --json document, and turns any failure into output and an exit code
  * (cli/error-output.ts is the one place that does that).
  */
-import {readConfigText} from '../src/adapters/fs-config-file.js';
-import {loadConfig, type Config, type SettingName} from '../src/config.js';
+import {readConfigText} from '../src/config/adapters/fs-config-file.js';
+import {loadConfig, type Config, type SettingName} from '../src/config/config.js';
 import type {CommandContext, CommandSpec, FlagSpec, Invocation} from './command-spec.js';
 import {reportError} from './error-output.js';
 import {writeJson, type CommandOutput} from './output.js';

@@ -5,19 +5,19 @@
  * metrics file, the clock) and hands them to the use cases. Every factory imports what it needs on demand, so a
  * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
  */
-import {systemClock} from '../src/clock.js';
-import type {Config} from '../src/config.js';
-import type {ContainerClient} from '../src/docker/container-client.js';
+import {systemClock} from '../src/core/clock.js';
+import type {Config} from '../src/config/config.js';
+import type {ContainerClient} from '../src/runtime/docker/container-client.js';
 import type {Cluster} from '../src/swarm/cluster.js';
 import type {SessionEndpoints, SessionRuntime} from '../src/runtime/session-runtime.js';
 import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
 import type {SwarmGpuViews} from '../src/swarm/swarm-gpu-views.js';
-import type {Check} from '../src/doctor.js';
+import type {Check} from '../src/setup/doctor.js';
 import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
-import type {HostIdentity} from '../src/host-identity.js';
-import type {Locks} from '../src/locks.js';
+import type {HostIdentity} from '../src/ssh/host-identity.js';
+import type {Locks} from '../src/state/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
 import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
@@ -28,9 +28,9 @@ import type {UsageService} from '../src/usage/usage-service.js';
 import type {UserService} from '../src/users/user-service.js';
 import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
-import {stateDirOf, type StateDir} from '../src/state-dir.js';
+import {stateDirOf, type StateDir} from '../src/state/state-dir.js';
 import type {StateStore} from '../src/state/state-store.js';
-import type {Warn} from '../src/warn.js';
+import type {Warn} from '../src/core/warn.js';
 import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
@@ -85,7 +85,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   };
 
   const store = once(async (): Promise<StateStore> => {
-    const {LowdbStateStore} = await import('../src/adapters/lowdb-state-store.js');
+    const {LowdbStateStore} = await import('../src/state/adapters/lowdb-state-store.js');
     return new LowdbStateStore(stateDir.file, {
       lockTimeout: config.lockTimeout,
       group: config.apiSocketGroup,
@@ -93,12 +93,14 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   });
   // Swarm mode: sessions are services on a cluster, through the same interface (README "Swarm mode").
   const swarm = once(async () => {
-    const {DockerodeSwarmServices} = await import('../src/adapters/dockerode-swarm-services.js');
+    const {DockerodeSwarmServices} =
+      await import('../src/runtime/swarm/adapters/dockerode-swarm-services.js');
     return new DockerodeSwarmServices(config.readyTimeout);
   });
   const containers = once(async (): Promise<ContainerClient> => {
     if (config.backend === 'swarm') return swarm();
-    const {DockerodeContainerClient} = await import('../src/adapters/dockerode-container-client.js');
+    const {DockerodeContainerClient} =
+      await import('../src/runtime/docker/adapters/dockerode-container-client.js');
     return new DockerodeContainerClient();
   });
   const cluster = async (): Promise<Cluster | undefined> =>
@@ -110,28 +112,28 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return dockerEndpoints(config, await containers());
   });
   const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
-    const {ProcessNvidiaSmi} = await import('../src/adapters/process-nvidia-smi.js');
+    const {ProcessNvidiaSmi} = await import('../src/gpu/adapters/process-nvidia-smi.js');
     return new ProcessNvidiaSmi(config.nvidiaSmi);
   });
   const locks = once(async (): Promise<Locks> => {
-    const {ProperLockfileLocks} = await import('../src/adapters/proper-lockfile-locks.js');
+    const {ProperLockfileLocks} = await import('../src/state/adapters/proper-lockfile-locks.js');
     return new ProperLockfileLocks(stateDir);
   });
   const hostCa = once(async (): Promise<HostIdentity> => {
-    const {FileHostCa} = await import('../src/adapters/file-host-ca.js');
+    const {FileHostCa} = await import('../src/ssh/adapters/file-host-ca.js');
     return new FileHostCa(stateDir.caDir, systemClock);
   });
   const gatewayKeys = once(async (): Promise<GatewayKeys & {relayKeyFile(): Promise<string>}> => {
-    const {FileGatewayKeys} = await import('../src/adapters/file-gateway-keys.js');
+    const {FileGatewayKeys} = await import('../src/gateway/adapters/file-gateway-keys.js');
     return new FileGatewayKeys(stateDir.gatewayDir);
   });
   const homeQuotas = once(async () =>
-    (await import('../src/adapters/home-quota-setup.js')).homeQuotasFor(config),
+    (await import('../src/homes/adapters/home-quota-setup.js')).homeQuotasFor(config),
   );
   const networkBoundary = once(async (): Promise<NetworkBoundary> => {
     const [{NetworkBoundary}, {IptablesFirewall}] = await Promise.all([
       import('../src/network/network-boundary.js'),
-      import('../src/adapters/iptables-firewall.js'),
+      import('../src/network/adapters/iptables-firewall.js'),
     ]);
     return new NetworkBoundary(
       config,
@@ -143,7 +145,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     );
   });
   const audit = once(async () => {
-    const {JsonlAuditLog} = await import('../src/adapters/jsonl-audit-log.js');
+    const {JsonlAuditLog} = await import('../src/audit/adapters/jsonl-audit-log.js');
     return new JsonlAuditLog(config.auditLog, systemClock, warn, options.actor);
   });
 
@@ -158,8 +160,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return async () => {
       const [{readInventory}, {renderMetrics}, {writeMetricsFile}] = await Promise.all([
         import('../src/gpu/inventory.js'),
-        import('../src/metrics.js'),
-        import('../src/adapters/metrics-file.js'),
+        import('../src/audit/metrics.js'),
+        import('../src/audit/adapters/metrics-file.js'),
       ]);
       const smi = await nvidiaSmi();
       const inventory = (await smi.available())
@@ -201,16 +203,16 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     ] = await Promise.all([
       import('../src/session/session-service.js'),
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
-      import('../src/adapters/fs-key-store.js'),
+      import('../src/ssh/adapters/fs-key-store.js'),
       hostCa(),
-      import('../src/adapters/fs-workspaces.js'),
-      import('../src/adapters/tcp-port-probe.js'),
-      import('../src/adapters/tcp-ssh-probe.js'),
-      import('../src/adapters/process-signals.js'),
-      import('../src/adapters/process-table.js'),
-      import('../src/adapters/host-name.js'),
-      import('../src/adapters/env-fault-point.js'),
-      import('../src/adapters/getent-host-accounts.js'),
+      import('../src/homes/adapters/fs-workspaces.js'),
+      import('../src/network/adapters/tcp-port-probe.js'),
+      import('../src/ssh/adapters/tcp-ssh-probe.js'),
+      import('../src/host/adapters/process-signals.js'),
+      import('../src/host/adapters/process-table.js'),
+      import('../src/host/adapters/host-name.js'),
+      import('../src/core/adapters/env-fault-point.js'),
+      import('../src/users/adapters/getent-host-accounts.js'),
     ]);
     const [stateStore, docker, smi, hostLocks, auditLog, swarmCluster] = await Promise.all([
       store(),
@@ -286,7 +288,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     sessionEndpoints,
     hostIdentity: hostCa,
     networkBoundary,
-    sshHost: async () => config.sshHost ?? (await import('../src/adapters/host-name.js')).fqdn(),
+    sshHost: async () => config.sshHost ?? (await import('../src/host/adapters/host-name.js')).fqdn(),
     sessionQueries: async () => {
       const {SessionQueries} = await import('../src/session/session-queries.js');
       return new SessionQueries(await store(), systemClock);
@@ -307,9 +309,9 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         auditLog,
       ] = await Promise.all([
         import('../src/reap/reaper.js'),
-        import('../src/adapters/process-table.js'),
-        import('../src/adapters/procfs-ssh-connections.js'),
-        import('../src/adapters/cgroup-activity.js'),
+        import('../src/host/adapters/process-table.js'),
+        import('../src/ssh/adapters/procfs-ssh-connections.js'),
+        import('../src/reap/adapters/cgroup-activity.js'),
         store(),
         containers(),
         locks(),
@@ -357,8 +359,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     users: async () => {
       const [{UserService}, {fsWorkspaces}, {getentHostAccounts}] = await Promise.all([
         import('../src/users/user-service.js'),
-        import('../src/adapters/fs-workspaces.js'),
-        import('../src/adapters/getent-host-accounts.js'),
+        import('../src/homes/adapters/fs-workspaces.js'),
+        import('../src/users/adapters/getent-host-accounts.js'),
       ]);
       return new UserService({
         config,
@@ -375,7 +377,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const [{runGateway}, {sessionForUser}, {ssh2Gateway}] = await Promise.all([
         import('../src/gateway/gateway.js'),
         import('../src/gateway/session-for-user.js'),
-        import('../src/adapters/ssh2-gateway.js'),
+        import('../src/gateway/adapters/ssh2-gateway.js'),
       ]);
       const deps = {
         config,
@@ -409,7 +411,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     webAccess: async () => {
       const [{WebAccess}, {FileWebAccessStore}] = await Promise.all([
         import('../src/web/web-access.js'),
-        import('../src/adapters/file-web-access-store.js'),
+        import('../src/web/adapters/file-web-access-store.js'),
       ]);
       return new WebAccess(
         new FileWebAccessStore(stateDir.webAccess, await locks(), config.lockTimeout),
@@ -419,7 +421,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     terminals: async () => {
       const [{TerminalService}, {ssh2Terminal}] = await Promise.all([
         import('../src/web/terminal-service.js'),
-        import('../src/adapters/ssh2-terminal.js'),
+        import('../src/web/adapters/ssh2-terminal.js'),
       ]);
       return new TerminalService({
         config,
@@ -433,15 +435,15 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([
         import('../src/usage/usage-service.js'),
-        import('../src/adapters/rotated-audit-files.js'),
+        import('../src/audit/adapters/rotated-audit-files.js'),
       ]);
       return new UsageService(new RotatedAuditFiles(config.auditLog), await store(), systemClock, warn);
     },
     setup: async (request) => {
       const [{setUpHost}, {fsSetupHost}, {buildWorkspaceImage}] = await Promise.all([
         import('../src/setup/set-up-host.js'),
-        import('../src/adapters/fs-setup-host.js'),
-        import('../src/image.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
+        import('../src/setup/image.js'),
       ]);
       const docker = await containers();
       return setUpHost(
@@ -463,7 +465,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     removeSetup: async (request) => {
       const [{removeSetup}, {fsSetupHost}] = await Promise.all([
         import('../src/setup/remove-setup.js'),
-        import('../src/adapters/fs-setup-host.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
       ]);
       return removeSetup(
         {
@@ -482,8 +484,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     nodeSetup: async (request) => {
       const [{setUpNode}, {fsSetupHost}, {DockerodeContainerClient}] = await Promise.all([
         import('../src/swarm/node-setup.js'),
-        import('../src/adapters/fs-setup-host.js'),
-        import('../src/adapters/dockerode-container-client.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
+        import('../src/runtime/docker/adapters/dockerode-container-client.js'),
       ]);
       const boundary = await networkBoundary();
       return setUpNode(
@@ -513,11 +515,11 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {readSetupRecord, reaperLocation},
         {getentHostAccounts},
       ] = await Promise.all([
-        import('../src/doctor.js'),
-        import('../src/adapters/fs-host-files.js'),
-        import('../src/adapters/fs-setup-host.js'),
+        import('../src/setup/doctor.js'),
+        import('../src/host/adapters/fs-host-files.js'),
+        import('../src/setup/adapters/fs-setup-host.js'),
         import('../src/setup/setup-record.js'),
-        import('../src/adapters/getent-host-accounts.js'),
+        import('../src/users/adapters/getent-host-accounts.js'),
       ]);
       const record = await readSetupRecord(fsSetupHost.read, stateDir.setupRecord);
       const reaper = options.reaper ?? reaperLocation(options, record, await fsSetupHost.systemd());

@@ -2,7 +2,7 @@
  * What several command specs share (commands/.../NAME.spec.ts): the flag a setting declares, the
  * flags every command has, and the session argument. Data only, like the specs (no oclif).
  */
-import {SETTINGS, settingHelp, type SettingName} from '../src/config.js';
+import {SETTINGS, settingHelp, type SettingName} from '../src/config/config.js';
 import type {ArgSpec, FlagSpec} from './command-spec.js';
 
 /** The flag that sets a setting, as the settings table declares it (name, aliases, help). */

@@ -1,7 +1,7 @@
 import {readFile, stat} from 'node:fs/promises';
 
-import {tokenFileProblem} from '../src/api-token.js';
-import {invalidInput} from '../src/errors.js';
+import {tokenFileProblem} from '../src/web/api-token.js';
+import {invalidInput} from '../src/core/errors.js';
 import type {Handler} from '../cli/command-spec.js';
 import {wire} from '../cli/services.js';
 

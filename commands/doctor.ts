@@ -1,5 +1,5 @@
-import type {Check} from '../src/doctor.js';
-import {SandmanError} from '../src/errors.js';
+import type {Check} from '../src/setup/doctor.js';
+import {SandmanError} from '../src/core/errors.js';
 import type {Handler} from '../cli/command-spec.js';
 import {reportPartialFailure} from '../cli/error-output.js';
 import {loadChalk, renderTable} from '../cli/output.js';

@@ -1,6 +1,6 @@
 import {createServer, Socket} from 'node:net';
 
-import {invalidInput} from '../src/errors.js';
+import {invalidInput} from '../src/core/errors.js';
 import type {CommandContext, Handler} from '../cli/command-spec.js';
 
 /**

@@ -1,4 +1,4 @@
-import {SandmanError} from '../src/errors.js';
+import {SandmanError} from '../src/core/errors.js';
 import type {ReapReport} from '../src/reap/reaper.js';
 import type {Handler} from '../cli/command-spec.js';
 import {loadChalk, renderTable, type CommandOutput} from '../cli/output.js';

@@ -1,5 +1,5 @@
 import type {CommandSpec, FlagSpec} from '../cli/command-spec.js';
-import {SETTINGS, settingHelp, setupFlagName, type SettingName} from '../src/config.js';
+import {SETTINGS, settingHelp, setupFlagName, type SettingName} from '../src/config/config.js';
 
 /** `setup` takes a flag for every setting an admin sets at install: what it is given it keeps. */
 const SETUP_SETTING_FLAGS: Record<string, FlagSpec> = Object.fromEntries(

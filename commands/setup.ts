@@ -1,8 +1,8 @@
 import path from 'node:path';
 
-import {configFilePath} from '../src/config.js';
-import type {Check} from '../src/doctor.js';
-import {invalidInput, SandmanError} from '../src/errors.js';
+import {configFilePath} from '../src/config/config.js';
+import type {Check} from '../src/setup/doctor.js';
+import {invalidInput, SandmanError} from '../src/core/errors.js';
 import type {SetupStep} from '../src/setup/setup-host.js';
 import type {ReaperLocation} from '../src/setup/setup-record.js';
 import {sandmanEnvironment, selfCommand} from '../src/setup/systemd-units.js';

@@ -1,4 +1,4 @@
-import {invalidInput, notFound} from '../src/errors.js';
+import {invalidInput, notFound} from '../src/core/errors.js';
 import {gatewaySshConfig, sshConfig, type SshConfigView} from '../src/session/ssh-config.js';
 import type {CommandContext, Flags, Handler} from '../cli/command-spec.js';
 

@@ -1,6 +1,6 @@
 import {spawn} from 'node:child_process';
 
-import {invalidInput} from '../src/errors.js';
+import {invalidInput} from '../src/core/errors.js';
 import {adminLogin, sshClientArgs} from '../src/session/admin-login.js';
 import type {Handler} from '../cli/command-spec.js';
 

@@ -1,5 +1,5 @@
-import {invalidInput} from '../src/errors.js';
-import type {BudgetUse} from '../src/metrics.js';
+import {invalidInput} from '../src/core/errors.js';
+import type {BudgetUse} from '../src/audit/metrics.js';
 import type {UsageReport, UsageRow} from '../src/usage/usage-report.js';
 import {budgetUses} from '../src/users/budget-use.js';
 import type {Handler} from '../cli/command-spec.js';

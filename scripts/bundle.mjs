@@ -40,7 +40,7 @@ const QUIET_DEBUG = [
   },
 ];
 
-// ssh2 serves the gateway (src/adapters/ssh2-gateway.ts), which is bundled with it, in its own
+// ssh2 serves the gateway (src/gateway/adapters/ssh2-gateway.ts), which is bundled with it, in its own
 // chunk. What the gateway needs and ssh2 1.17 lacks is patches/ssh2+1.17.0.patch, applied to
 // node_modules at install (package.json "prepare", run by `npm ci`; README "Development"). A bundle
 // of an unpatched ssh2 would ship a gateway whose host certificate OpenSSH refuses, so the build

@@ -1,8 +1,8 @@
-// Rewrites README.md's configuration table from the settings table (src/config.ts), through the
+// Rewrites README.md's configuration table from the settings table (src/config/config.ts), through the
 // built dist/ (npm run docs). test/unit/readme-settings.test.ts fails when README has drifted.
 import {readFile, writeFile} from 'node:fs/promises';
 
-import {withSettingsTable} from '../dist/src/settings-doc.js';
+import {withSettingsTable} from '../dist/src/config/settings-doc.js';
 
 const readme = new globalThis.URL('../README.md', import.meta.url);
 const before = await readFile(readme, 'utf8');

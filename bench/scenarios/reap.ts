@@ -1,5 +1,5 @@
 /** The reaper: idle over live sessions, flat in their number, and a mass reap of expired ones. */
-import {LABELS} from '../../src/labels.js';
+import {LABELS} from '../../src/core/labels.js';
 import {
   RUNS,
   instance,

@@ -1,13 +1,13 @@
-import {isImageReference, type Config} from '../../src/config.js';
-import {invalidInput} from '../../src/errors.js';
+import {isImageReference, type Config} from '../../src/config/config.js';
+import {invalidInput} from '../../src/core/errors.js';
 import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {migSlices} from '../../src/gpu/mig-slices.js';
-import {LABELS} from '../../src/labels.js';
+import {LABELS} from '../../src/core/labels.js';
 import {isQueued, type QueuedView} from '../../src/session/session-queue.js';
 import type {RemoveResult} from '../../src/session/session-service.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {UserChanges} from '../../src/users/user-service.js';
-import {validateUserName} from '../../src/user-name.js';
+import {validateUserName} from '../../src/users/user-name.js';
 import {terminalLink} from '../../src/web/terminal-link.js';
 import {OPENAPI} from '../openapi.js';
 import type {Services} from '../services.js';

@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
-import {USER_NAME_PATTERN} from '../../src/user-name.js';
+import {USER_NAME_PATTERN} from '../../src/users/user-name.js';
 
 /**
  * The web console's static files (README "In the browser"): web/ and xterm.js, copied into

@@ -1,5 +1,5 @@
 import type {CommandSpec} from '../../cli/command-spec.js';
-import {SETTINGS} from '../../src/config.js';
+import {SETTINGS} from '../../src/config/config.js';
 
 /** `sandman image build`: help, arguments and flags (data only); its handler is build.ts. */
 const spec: CommandSpec = {

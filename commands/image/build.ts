@@ -2,8 +2,8 @@ import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
-import {invalidInput} from '../../src/errors.js';
-import {buildWorkspaceImage, parsePackages} from '../../src/image.js';
+import {invalidInput} from '../../src/core/errors.js';
+import {buildWorkspaceImage, parsePackages} from '../../src/setup/image.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {startSpinner} from '../../cli/spinner.js';
 

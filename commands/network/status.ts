@@ -1,4 +1,4 @@
-import {SandmanError} from '../../src/errors.js';
+import {SandmanError} from '../../src/core/errors.js';
 import type {BoundaryStatus} from '../../src/network/network-boundary.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {loadChalk, renderTable} from '../../cli/output.js';

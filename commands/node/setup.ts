@@ -1,4 +1,4 @@
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import {sandmanEnvironment, selfCommand} from '../../src/setup/systemd-units.js';
 import type {NodeSetupResult} from '../../src/swarm/node-setup.js';
 import type {Handler} from '../../cli/command-spec.js';

@@ -1,6 +1,6 @@
 import type {CommandSpec, FlagSpec} from '../../cli/command-spec.js';
 import {sshKeyFlag} from '../../cli/key-file.js';
-import {SETTINGS, type SettingName} from '../../src/config.js';
+import {SETTINGS, type SettingName} from '../../src/config/config.js';
 import {settingFlag} from '../../cli/spec-parts.js';
 
 /** `session create` takes a flag for every setting that declares one (but the global state file). */

@@ -1,11 +1,11 @@
-import type {Config} from '../../src/config.js';
-import {parseDuration} from '../../src/duration.js';
-import {capacity, invalidInput} from '../../src/errors.js';
+import type {Config} from '../../src/config/config.js';
+import {parseDuration} from '../../src/core/duration.js';
+import {capacity, invalidInput} from '../../src/core/errors.js';
 import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {gpuDescription} from '../../src/session/banner.js';
 import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import type {CreatedSession, SessionService} from '../../src/session/session-service.js';
-import {validateUserName} from '../../src/user-name.js';
+import {validateUserName} from '../../src/users/user-name.js';
 import type {CommandContext, Handler} from '../../cli/command-spec.js';
 import {readKeyFile} from '../../cli/key-file.js';
 import {formatTime, loadChalk, relativeTime, type CommandOutput} from '../../cli/output.js';

@@ -1,4 +1,4 @@
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import type {Handler} from '../../cli/command-spec.js';
 
 const logs: Handler = async (

@@ -1,4 +1,4 @@
-import {formatDuration} from '../../src/duration.js';
+import {formatDuration} from '../../src/core/duration.js';
 import {gpuDescription, stoppedGpu} from '../../src/session/banner.js';
 import {ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import type {SessionView} from '../../src/session/session-view.js';

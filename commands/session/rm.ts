@@ -1,4 +1,4 @@
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {CommandContext, Handler} from '../../cli/command-spec.js';
 import {errorEntry, reportPartialFailure} from '../../cli/error-output.js';

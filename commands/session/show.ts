@@ -1,10 +1,10 @@
-import {formatDuration} from '../../src/duration.js';
+import {formatDuration} from '../../src/core/duration.js';
 import {gpuDescription, stoppedGpu} from '../../src/session/banner.js';
 import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queue.js';
 import type {SessionView} from '../../src/session/session-view.js';
 import type {Handler} from '../../cli/command-spec.js';
-import {diskText} from '../../src/quota/disk-text.js';
-import type {HomeDisk} from '../../src/quota/home-quotas.js';
+import {diskText} from '../../src/homes/disk-text.js';
+import type {HomeDisk} from '../../src/homes/home-quotas.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 
 const show: Handler = async ({args}, context): Promise<(SessionView & {disk?: HomeDisk}) | QueuedView> => {

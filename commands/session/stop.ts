@@ -1,5 +1,5 @@
 import type {StopResult} from '../../src/session/session-service.js';
-import {formatDuration} from '../../src/duration.js';
+import {formatDuration} from '../../src/core/duration.js';
 import type {Handler} from '../../cli/command-spec.js';
 
 /** `session stop`: the container stops and keeps its layer; the GPU goes back (README "Stop and start"). */

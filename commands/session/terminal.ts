@@ -1,6 +1,6 @@
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import {terminalLink} from '../../src/web/terminal-link.js';
-import {actor} from '../../src/adapters/jsonl-audit-log.js';
+import {actor} from '../../src/audit/adapters/jsonl-audit-log.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 

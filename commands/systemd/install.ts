@@ -1,4 +1,4 @@
-import {installUnits} from '../../src/adapters/fs-unit-files.js';
+import {installUnits} from '../../src/setup/adapters/fs-unit-files.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {chosenUnits} from './units.js';
 

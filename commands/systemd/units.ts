@@ -8,7 +8,7 @@ import {
   selfCommand,
   TIMER_NAME,
 } from '../../src/setup/systemd-units.js';
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import type {CommandContext, Flags} from '../../cli/command-spec.js';
 
 /** The units `systemd print|install` deal with (reaper, --api or --gateway) and the one to enable. */

@@ -1,8 +1,8 @@
 import type {UserView} from '../../src/users/user-service.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {loadChalk, renderTable} from '../../cli/output.js';
-import {formatBytes} from '../../src/byte-size.js';
-import {diskText} from '../../src/quota/disk-text.js';
+import {formatBytes} from '../../src/core/byte-size.js';
+import {diskText} from '../../src/homes/disk-text.js';
 
 /** `user ls`: the registered users, one row each. */
 const ls: Handler = async (_input, context): Promise<UserView[]> => {

@@ -1,7 +1,7 @@
 import {formatTime} from '../../cli/output.js';
 import type {UserView} from '../../src/users/user-service.js';
-import {formatBytes} from '../../src/byte-size.js';
-import {diskText} from '../../src/quota/disk-text.js';
+import {formatBytes} from '../../src/core/byte-size.js';
+import {diskText} from '../../src/homes/disk-text.js';
 
 /** `user show`: one user in full, as `session show` shows a session. */
 export function userLines(view: UserView): string[] {

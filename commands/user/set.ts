@@ -1,4 +1,4 @@
-import {validateUserName} from '../../src/user-name.js';
+import {validateUserName} from '../../src/users/user-name.js';
 import type {UserView} from '../../src/users/user-service.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {userLines} from './render.js';

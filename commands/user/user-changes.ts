@@ -1,4 +1,4 @@
-import {invalidInput} from '../../src/errors.js';
+import {invalidInput} from '../../src/core/errors.js';
 import type {UserGpuDefault} from '../../src/state/state-data.js';
 import type {UserChanges} from '../../src/users/user-service.js';
 import type {Flags} from '../../cli/command-spec.js';

@@ -1,5 +1,5 @@
 // The HTTP API and the web console (README "HTTP API").
-import {isAccountName} from '../user-name.js';
+import {isAccountName} from '../users/user-name.js';
 import {duration, fail, filePath, listItems, text, type Settings} from './setting.js';
 
 export const API_SETTINGS = {

@@ -1,5 +1,5 @@
 // What a session gets: image, network, lifetime, GPU and limits.
-import {parseByteSize} from '../byte-size.js';
+import {parseByteSize} from '../core/byte-size.js';
 import {duration, fail, integerIn, oneOf, text, type Settings} from './setting.js';
 
 const SAFE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;

@@ -1,15 +1,15 @@
 import path from 'node:path';
 
-import {parseByteSize} from '../byte-size.js';
-import {parseDuration} from '../duration.js';
-import {invalidInput} from '../errors.js';
+import {parseByteSize} from '../core/byte-size.js';
+import {parseDuration} from '../core/duration.js';
+import {invalidInput} from '../core/errors.js';
 
 /** Checks a raw value (flag, environment, config file or default) and makes the setting's value. */
 export type Parser<T> = (raw: unknown, where: string) => T;
 
 /**
  * One setting: its parser's result is the setting's type in `Config`, and a setting with a
- * `default` is always set (src/config.ts derives both).
+ * `default` is always set (src/config/config.ts derives both).
  */
 export interface SettingDefinition<T> {
   parse: Parser<T>;

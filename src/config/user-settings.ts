@@ -1,5 +1,5 @@
 // What users may ask for, globally and per group (README "Users and limits").
-import {isAccountName} from '../user-name.js';
+import {isAccountName} from '../users/user-name.js';
 import {byteSize, duration, fail, integerIn, listItems, type Parser, type Settings} from './setting.js';
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */

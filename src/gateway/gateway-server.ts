@@ -37,7 +37,7 @@ export interface GatewayOutcome {
   ended: 'closed' | 'timeout' | 'attempts';
 }
 
-/** An SSH server for one connection (src/adapters/ssh2-gateway.ts). */
+/** An SSH server for one connection (src/gateway/adapters/ssh2-gateway.ts). */
 export interface GatewayServer {
   serve(connection: GatewayConnection): Promise<GatewayOutcome>;
 }

@@ -1,10 +1,10 @@
 import type {Duplex} from 'node:stream';
 
-import type {AuditLog} from '../audit-log.js';
-import type {Clock} from '../clock.js';
-import type {Config} from '../config.js';
+import type {AuditLog} from '../audit/audit-log.js';
+import type {Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
 import type {SessionEndpoints} from '../runtime/session-runtime.js';
-import type {HostIdentity} from '../host-identity.js';
+import type {HostIdentity} from '../ssh/host-identity.js';
 import {localAddress} from '../session/ssh-client.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';

@@ -1,4 +1,4 @@
-import {SandmanError} from '../errors.js';
+import {SandmanError} from '../core/errors.js';
 import {relayEndpoint, type SessionEndpoints} from '../runtime/session-runtime.js';
 import type {SessionRecord} from '../state/state-data.js';
 import type {UpstreamTarget} from './gateway-server.js';

@@ -1,7 +1,7 @@
-import type {Clock} from '../clock.js';
-import type {Config} from '../config.js';
-import {formatDuration} from '../duration.js';
-import {isSandmanError, SandmanError} from '../errors.js';
+import type {Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
+import {formatDuration} from '../core/duration.js';
+import {isSandmanError, SandmanError} from '../core/errors.js';
 import {ordinal, type QueuedView} from '../session/session-queue.js';
 import type {ReapItem} from '../reap/reaper.js';
 import type {CreateRequest, CreatedSession} from '../session/session-context.js';

@@ -1,4 +1,4 @@
-import {invalidInput} from '../errors.js';
+import {invalidInput} from '../core/errors.js';
 import type {GpuChoice} from './gpu-allocator.js';
 
 // MIG profile names as nvidia-smi prints them: 3g.20gb, 1g.5gb+me, 1c.2g.10gb, 1g.24gb+gfx.

@@ -1,5 +1,5 @@
-import type {Config} from '../config.js';
-import {isSandmanError} from '../errors.js';
+import type {Config} from '../config/config.js';
+import {isSandmanError} from '../core/errors.js';
 import {heldDevices, type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {migMemoryGiB, readInventory, type GpuInventory} from './inventory.js';

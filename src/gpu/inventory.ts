@@ -1,4 +1,4 @@
-import {SandmanError} from '../errors.js';
+import {SandmanError} from '../core/errors.js';
 import type {GpuInstanceProfile, GpuStatus, MigDevice} from './gpu-types.js';
 import type {NvidiaSmi} from './nvidia-smi.js';
 

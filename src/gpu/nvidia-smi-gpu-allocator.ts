@@ -1,6 +1,6 @@
-import type {Config} from '../config.js';
-import {dependencyUnavailable, SandmanError} from '../errors.js';
-import type {Locks} from '../locks.js';
+import type {Config} from '../config/config.js';
+import {dependencyUnavailable, SandmanError} from '../core/errors.js';
+import type {Locks} from '../state/locks.js';
 import type {GpuAllocation, GpuAllocator, GpuChoice, GpuPlan, PendingMigDevice} from './gpu-allocator.js';
 import {readInventory} from './inventory.js';
 import type {NvidiaSmi} from './nvidia-smi.js';

@@ -1,5 +1,5 @@
-import type {MigMode} from '../config.js';
-import {capacity, conflict, invalidInput, notFound} from '../errors.js';
+import type {MigMode} from '../config/config.js';
+import {capacity, conflict, invalidInput, notFound} from '../core/errors.js';
 import type {GpuAllocation, GpuChoice, PendingMigDevice} from './gpu-allocator.js';
 import type {GpuInventory, InventoryGpu} from './inventory.js';
 import type {MigDevice} from './gpu-types.js';

@@ -1,7 +1,7 @@
-import type {Config} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
-import {stateUnavailable} from '../errors.js';
-import type {Locks} from '../locks.js';
+import type {Config} from '../config/config.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
+import {stateUnavailable} from '../core/errors.js';
+import type {Locks} from '../state/locks.js';
 import type {Firewall, RuleState} from './firewall.js';
 import type {NetworkPolicy} from './network-policy.js';
 

@@ -1,4 +1,4 @@
-import {formatDuration} from '../duration.js';
+import {formatDuration} from '../core/duration.js';
 import type {ReaperLocation} from '../setup/setup-record.js';
 import {REAP_INTERVAL_MINUTES, SERVICE_NAME, TIMER_NAME} from '../setup/systemd-units.js';
 

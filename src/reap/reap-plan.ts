@@ -1,5 +1,5 @@
-import type {ContainerSummary} from '../docker/container-client.js';
-import {LABELS} from '../labels.js';
+import type {ContainerSummary} from '../runtime/docker/container-client.js';
+import {LABELS} from '../core/labels.js';
 import type {SessionRecord} from '../state/state-data.js';
 
 /** A create that has not finished after this long died half-way (README "The reaper"). */

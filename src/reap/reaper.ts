@@ -1,104 +1,11 @@
-import type {ActivityReason, ContainerActivity} from '../activity.js';
-import type {AuditLog} from '../audit-log.js';
-import {isoSeconds, type Clock} from '../clock.js';
-import type {Config} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
-import {formatDuration} from '../duration.js';
-import {LABELS} from '../labels.js';
-import {effectiveLimits} from '../users/user-limits.js';
-import {diskText, NEARLY_FULL} from '../quota/disk-text.js';
-import type {HomeDisk} from '../quota/home-quotas.js';
-
-/** Where a nearly-full home's warning goes in its container (images/workspace/entrypoint.sh). */
-const DISK_WARNING = '/etc/sandman/disk-warning';
-import type {Locks} from '../locks.js';
-import type {NetworkBoundary} from '../network/network-boundary.js';
-import type {Processes} from '../processes.js';
-import type {SessionService} from '../session/session-service.js';
-import {countersOf, type SessionRecord, type StateData} from '../state/state-data.js';
-import type {SshConnections} from '../ssh/ssh-connections.js';
-import type {StateStore} from '../state/state-store.js';
-import type {Warn} from '../warn.js';
+import {isoSeconds} from '../core/clock.js';
+import {LABELS} from '../core/labels.js';
+import {countersOf, type SessionRecord} from '../state/state-data.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
+import {sessionItem, type ReapItem, type ReapReport, type ReaperDeps} from './reap-types.js';
+import {diskWarnings, expiryWarnings, idleTargets} from './running-sessions.js';
 
-export interface ReapItem {
-  action:
-    | 'remove-session'
-    | 'remove-container'
-    | 'warn'
-    | 'resume-session'
-    | 'restore-firewall'
-    | 'report'
-    | 'end-queued'
-    | 'start-queued'
-    | 'stop-session'
-    | 'tidy-stopped';
-  reason: ReapReason | 'expiring' | 'firewall' | 'not-running' | 'queue-timeout' | 'capacity' | 'disk';
-  session_id: string | null;
-  user: string | null;
-  container: string | null;
-  /** done, would (dry run), skipped (changed meanwhile), failed */
-  result: 'done' | 'would' | 'skipped' | 'failed';
-  error?: string;
-  /** What resuming did: started again, moved to another device, or ended (and why). */
-  detail?: string;
-}
-
-export interface ReapReport {
-  dry_run: boolean;
-  /** Set when another reap held the reap lock: this run did nothing. */
-  skipped?: string;
-  items: ReapItem[];
-  failed: number;
-  duration_ms: number;
-}
-
-export interface ReaperDeps {
-  /** Homes under a quota (README "Disk quotas"); absent: no disk warnings. */
-  users?: {disk(user: string): Promise<HomeDisk | undefined>};
-  config: Config;
-  store: StateStore;
-  docker: ContainerClient;
-  /**
-   * Reaches into session containers (the terminals' warnings); absent where they may be on other
-   * nodes, out of this host's reach (README "Swarm mode").
-   */
-  inContainer?: Pick<ContainerClient, 'exec' | 'putFiles'>;
-  /** Loaded only when something has to be torn down. */
-  sessions: () => Promise<SessionService>;
-  clock: Clock;
-  locks: Locks;
-  processes: Processes;
-  sshConnections: SshConnections;
-  activity: ContainerActivity;
-  /** Host PIDs of GPU compute processes (nvidia-smi); none on a host without it. */
-  gpuProcesses: () => Promise<number[]>;
-  warn: Warn;
-  /** This setup's instance label (StateDir.instance). */
-  instance: string;
-  /** Restores the network policy after a reboot or a firewall reload (README "Network boundary"). */
-  networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
-  audit?: AuditLog;
-  afterChange?: () => Promise<void>;
-  progress?: (text: string) => void;
-}
-
-/** A report line about one session. */
-function sessionItem(
-  action: ReapItem['action'],
-  reason: ReapItem['reason'],
-  session: SessionRecord,
-  dryRun: boolean,
-): ReapItem {
-  return {
-    action,
-    reason,
-    session_id: session.id,
-    user: session.user,
-    container: session.container_name,
-    result: dryRun ? 'would' : 'done',
-  };
-}
+export type {ReapItem, ReapReport, ReaperDeps} from './reap-types.js';
 
 /** How many teardowns run at once: Docker removes containers in parallel well. */
 const PARALLEL = 8;
@@ -167,7 +74,8 @@ export class Reaper {
       (session) => session.status === 'running' && !taken.has(session.id),
     );
 
-    if (config.idleTimeout !== undefined) targets.push(...(await this.#idle(running, now, dryRun)));
+    if (config.idleTimeout !== undefined)
+      targets.push(...(await idleTargets(this.deps, running, now, dryRun)));
     const items: ReapItem[] = [await this.#firewall(dryRun)].filter((item): item is ReapItem => !!item);
     items.push(...(await this.#tidyStopped(state.sessions, taken, now, dryRun)));
     if (targets.length > 0) this.deps.progress?.(`Reaping ${targets.length} item(s)`);
@@ -188,14 +96,15 @@ export class Reaper {
     }
     const idleTaken = new Set(items.flatMap((item) => (item.session_id ? [item.session_id] : [])));
     items.push(
-      ...(await this.#warn(
+      ...(await expiryWarnings(
+        this.deps,
         running.filter((session) => !idleTaken.has(session.id)),
         now,
         dryRun,
       )),
     );
     items.push(...(await this.#queue(state.queue?.length ?? 0, dryRun)));
-    items.push(...(await this.#diskWarnings(running, state, dryRun)));
+    items.push(...(await diskWarnings(this.deps, running, state, dryRun)));
     return items;
   }
 
@@ -367,141 +276,6 @@ export class Reaper {
       fresh.status = 'removing';
       return {...fresh};
     });
-  }
-
-  /**
-   * Sessions idle for idleTimeout: no SSH connection, CPU use under idleCpuThreshold since the
-   * previous reap, no GPU compute process (README "The reaper"). A training job left running under
-   * nohup keeps its session; so does a CUDA process. What was seen is recorded with when.
-   */
-  async #idle(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapTarget[]> {
-    const {idleTimeout, idleCpuThreshold} = this.deps.config;
-    const gpuPids = running.length > 0 ? await this.deps.gpuProcesses().catch(() => []) : [];
-    const targets: ReapTarget[] = [];
-    const seen = new Map<string, Partial<SessionRecord>>();
-    for (const session of running) {
-      if (!session.container_id) continue;
-      const pid = await this.deps.docker.runningPid(session.container_id).catch(() => undefined);
-      if (pid === undefined) continue;
-      const sample: Partial<SessionRecord> = {};
-      let reason: ActivityReason | undefined;
-      if ((await this.deps.sshConnections.count(pid).catch(() => 0)) > 0) reason = 'ssh';
-      const cpu = await this.deps.activity.cpuSeconds(pid).catch(() => undefined);
-      // CPU use is judged between two samples of one run of the container. The first sample of a
-      // run (a new session, or one started again, whose counter starts from 0) only sets the
-      // baseline and no verdict of idle is given on it: the run's start-up (entrypoint and sshd,
-      // 0.2-0.4 s of CPU) is no activity of its user, and counted against a few seconds it was.
-      let baselineOnly = false;
-      if (cpu !== undefined) {
-        if (session.cpu_sampled_at && session.cpu_pid === pid) {
-          const since = Date.parse(session.cpu_sampled_at);
-          const used = cpu - (session.cpu_seconds ?? 0);
-          const percent = now > since ? (used / ((now - since) / 1000)) * 100 : 0;
-          if (!reason && percent > idleCpuThreshold) reason = 'cpu';
-        } else baselineOnly = true;
-        Object.assign(sample, {cpu_seconds: cpu, cpu_sampled_at: isoSeconds(new Date(now)), cpu_pid: pid});
-      }
-      if (!reason) {
-        for (const gpuPid of gpuPids) {
-          if (await this.deps.activity.inContainer(gpuPid, session.container_id)) {
-            reason = 'gpu';
-            break;
-          }
-        }
-      }
-      if (reason)
-        Object.assign(sample, {last_active_at: isoSeconds(new Date(now)), last_active_reason: reason});
-      else if (
-        !baselineOnly &&
-        now - Date.parse(session.last_active_at ?? session.created_at) >= idleTimeout!
-      )
-        targets.push({reason: 'idle', session});
-      seen.set(session.id, sample);
-    }
-    if (seen.size > 0 && !dryRun) {
-      await this.deps.store.update((state) => {
-        for (const record of state.sessions) Object.assign(record, seen.get(record.id) ?? {});
-      });
-    }
-    return targets;
-  }
-
-  /** Tells the user's open terminals, once, that the session ends soon. */
-  /**
-   * Homes nearly full under their quota (README "Disk quotas"): the session gets a warning its
-   * login shells print, written when its home reaches 90 % and taken away below it.
-   */
-  async #diskWarnings(running: SessionRecord[], state: StateData, dryRun: boolean): Promise<ReapItem[]> {
-    const {users, config, inContainer} = this.deps;
-    if (!users || dryRun || !inContainer) return [];
-    const items: ReapItem[] = [];
-    for (const session of running) {
-      // Only homes under a quota are looked at: nothing to read (nor to load) for the others.
-      if (!session.container_id) continue;
-      if (effectiveLimits(config, session.user, state.users[session.user]).quota.value === undefined)
-        continue;
-      const disk = await users.disk(session.user).catch(() => undefined);
-      if (!disk || disk.limit === null) continue;
-      const full = disk.used >= disk.limit * NEARLY_FULL;
-      if (full === !!session.disk_warned) continue;
-      const text = full
-        ? `*** sandman: your home is ${Math.round((disk.used / disk.limit) * 100)} % full: ${diskText(disk)}. ` +
-          'Writes stop at the limit: remove what you do not need. ***\n'
-        : '';
-      try {
-        await inContainer.putFiles(session.container_id, [{path: DISK_WARNING, content: text, mode: 0o644}]);
-        await this.deps.store.update((state) => {
-          const record = state.sessions.find((candidate) => candidate.id === session.id);
-          if (record) record.disk_warned = full;
-        });
-        if (full) items.push({...sessionItem('warn', 'disk', session, dryRun), detail: diskText(disk)});
-      } catch (error) {
-        items.push({
-          ...sessionItem('warn', 'disk', session, dryRun),
-          result: 'failed',
-          error: (error as Error).message,
-        });
-      }
-    }
-    return items;
-  }
-
-  async #warn(running: SessionRecord[], now: number, dryRun: boolean): Promise<ReapItem[]> {
-    const {warnBefore} = this.deps.config;
-    const {inContainer} = this.deps;
-    // Terminals on other nodes are out of this host's reach (README "Swarm mode").
-    if (!inContainer) return [];
-    const due = running.filter((session) => {
-      const left = Date.parse(session.expires_at) - now;
-      return !session.warned_at && left > 0 && left <= warnBefore && session.container_id;
-    });
-    const items: ReapItem[] = [];
-    for (const session of due) {
-      const item = sessionItem('warn', 'expiring', session, dryRun);
-      items.push(item);
-      if (dryRun) continue;
-      const left = formatDuration(Date.parse(session.expires_at) - now);
-      const message =
-        `\r\n*** sandman: this session (${session.id}) ends in ${left}, at ${session.expires_at.replace('T', ' ').replace('Z', ' UTC')}. ` +
-        'Save your work: files in your home directory are kept, everything else is removed. ***\r\n';
-      try {
-        const result = await inContainer.exec(session.container_id!, [
-          'sh',
-          '-c',
-          'for t in /dev/pts/[0-9]*; do [ -c "$t" ] && printf "%s" "$1" > "$t" 2>/dev/null; done; true',
-          'sandman-warn',
-          message,
-        ]);
-        if (result.exitCode !== 0) throw new Error(result.stderr.trim() || `exit ${result.exitCode}`);
-        await this.deps.store.update((state) => {
-          const record = state.sessions.find((candidate) => candidate.id === session.id);
-          if (record) record.warned_at = isoSeconds(new Date(now));
-        });
-      } catch (error) {
-        Object.assign(item, {result: 'failed', error: (error as Error).message});
-      }
-    }
-    return items;
   }
 
   async #finish(report: ReapReport): Promise<void> {

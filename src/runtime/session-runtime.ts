@@ -4,10 +4,10 @@
  * runtime/swarm/); the session workflows call its hooks and never ask which one it is. What one
  * runtime cannot do is an optional member, so the compiler shows every caller that must do without.
  */
-import type {ContainerClient, ContainerSpec} from '../docker/container-client.js';
+import type {ContainerClient, ContainerSpec} from './docker/container-client.js';
 import type {GpuChoice, GpuPlan} from '../gpu/gpu-allocator.js';
-import type {KeyStore} from '../key-store.js';
-import type {HomeQuotas} from '../quota/home-quotas.js';
+import type {KeyStore} from '../ssh/key-store.js';
+import type {HomeQuotas} from '../homes/home-quotas.js';
 import type {SessionRecord, StoppedGpu} from '../state/state-data.js';
 
 export interface SshEndpoint {

@@ -1,41 +1,28 @@
 import {randomBytes} from 'node:crypto';
-import {isoSeconds} from '../clock.js';
-import {
-  capacity,
-  conflict,
-  dependencyUnavailable,
-  isSandmanError,
-  policy,
-  SandmanError,
-  stateUnavailable,
-} from '../errors.js';
-import {isPending, type GpuAllocation} from '../gpu/gpu-allocator.js';
-import type {HostCredentials} from '../host-identity.js';
-import {containerName, IMAGE_LABELS, LABELS} from '../labels.js';
-import {allocatePort} from '../ports.js';
+import {dependencyUnavailable, isSandmanError, SandmanError, stateUnavailable} from '../core/errors.js';
+import {type GpuAllocation} from '../gpu/gpu-allocator.js';
+import type {HostCredentials} from '../ssh/host-identity.js';
+import {IMAGE_LABELS, LABELS} from '../core/labels.js';
 import {generateKeyPair} from '../ssh/ssh-keys.js';
-import {countersOf, heldDevices, type SessionRecord, type StateData} from '../state/state-data.js';
-import {chooseUid, refuseKeptUid} from '../users/uids.js';
+import {countersOf, type SessionRecord} from '../state/state-data.js';
+import {refuseKeptUid} from '../users/uids.js';
 import {parseEnvAssignments} from './env-vars.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView} from './session-view.js';
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
-import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
+import {effectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkProfile, sessionTtl, withUserDefaults} from '../users/user-policy.js';
-import type {RuntimeCreate} from '../runtime/session-runtime.js';
 import {lastLogLines, waitForSsh} from './ssh-readiness.js';
 import {
   SessionContext,
-  allocationOf,
-  newSessionId,
-  gpuFields,
-  pendingCreations,
-  type HostKeyPlace,
   type SessionServiceDeps,
   type CreateRequest,
   type CreatedSession,
 } from './session-context.js';
+import {reserveSession, undoCreate} from './create-reservation.js';
+import {allocationOf, newSessionId, gpuFields} from './session-records.js';
+import {type HostKeyPlace} from './container-paths.js';
 
 /**
  * `session create` as readable steps (README "session create"): validate, reserve under the lock,
@@ -195,7 +182,8 @@ export class CreateWorkflow {
     // 3. Reserve port, GPU slice, uid and a "creating" record under the lock. The signal handler
     // is in place before the reservation starts: a signal while the record is being written waits
     // for it and then releases it, so no moment leaves a record for the reaper's stale sweep.
-    const reservation = this.#reserve(
+    const reservation = reserveSession(
+      this.#deps,
       request.user,
       ttl,
       ownKeys === undefined,
@@ -209,7 +197,7 @@ export class CreateWorkflow {
     let allocation: GpuAllocation | undefined;
     const undo = async () => {
       const record = reserved ?? (await reservation.catch(() => undefined));
-      if (record) await this.#undoCreate(record, containerId, allocation);
+      if (record) await undoCreate(this.#deps, record, containerId, allocation);
     };
     const stopListening = this.#deps.signals.onTermination(undo);
     try {
@@ -322,122 +310,6 @@ export class CreateWorkflow {
     }
   }
 
-  async #reserve(
-    user: string,
-    ttl: number,
-    makeKey: boolean,
-    plan: RuntimeCreate,
-    limits: EffectiveLimits,
-    fromQueue?: string,
-    onlyIfNone?: boolean,
-  ): Promise<SessionRecord> {
-    const {config, store, clock} = this.#deps;
-    const {workspace, owner} = await this.#deps.runtime.home(user);
-    return store.update(async (state) => {
-      const existing = state.sessions.filter((session) => session.user === user);
-      // The gateway's spawn on connect: concurrent first connections of one user make one session.
-      const waiting = state.queue?.find((entry) => entry.user === user);
-      if (onlyIfNone && (existing.length > 0 || (waiting && waiting.id !== fromQueue)))
-        throw conflict(
-          `user ${user} already has ${existing[0] ? `session ${existing[0].id}` : 'a queued request'}`,
-          {
-            session_id: existing[0]?.id ?? waiting?.id ?? null,
-            only_if_none: true,
-          },
-        );
-      const {value: most, source} = limits.userMaxSessions;
-      if (existing.length >= most) {
-        const first = existing[0]!;
-        // The one-session rule of SPEC section 2 (the default) stays a conflict; a limit someone
-        // set is a policy refusal.
-        if (most === 1 && source === 'setting')
-          throw conflict(
-            `user ${user} already has session ${first.id} (${first.status}, expires ${first.expires_at}); ` +
-              `remove it with "sandman session rm ${first.id}" or extend it`,
-            {session_id: first.id},
-          );
-        throw policy(
-          `${user} has ${existing.length} session(s) (${existing.map((session) => session.id).join(', ')}) and may ` +
-            `have at most ${most} (userMaxSessions, from ${source})`,
-          {sessions: existing.map((session) => session.id)},
-        );
-      }
-      // A stopped session gave its place back (README "Stop and start").
-      const active = state.sessions.filter((session) => session.status !== 'stopped').length;
-      if (config.maxSessions !== undefined && active >= config.maxSessions) {
-        throw capacity(
-          `${active} session(s) exist and maxSessions is ${config.maxSessions}: ` +
-            `remove one ("sandman session rm") or raise maxSessions`,
-        );
-      }
-      const held = heldDevices(state.sessions);
-      const gpu = plan.pick(held, pendingCreations(state.sessions));
-      // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
-      if (gpu) checkProfile(user, gpu.mig_profile, limits);
-      const port = !config.directPorts
-        ? 0
-        : await allocatePort({
-            start: config.sshPortStart,
-            end: config.sshPortEnd,
-            used: state.sessions.map((session) => session.ssh_port),
-            isFree: this.#deps.portProbe,
-          });
-      const uid = await this.#uidFor(state, user, owner === undefined ? undefined : {dir: workspace, owner});
-      // Where it goes (Swarm mode: its node), settled under the lock so concurrent creates share out.
-      const {ssh_host, mig_profile, ...where} = plan.settle(state.sessions, user);
-      const now = clock.now();
-      // A queued request leaves the line in the same write that reserves its session: two
-      // processes draining at once start it once.
-      if (fromQueue) {
-        if (!state.queue?.some((entry) => entry.id === fromQueue))
-          throw new SandmanError('CONFLICT', `queued request ${fromQueue} was started or ended meanwhile`, {
-            details: {queued_gone: true},
-          });
-        state.queue = state.queue.filter((entry) => entry.id !== fromQueue);
-      }
-      const id = fromQueue ?? newSessionId();
-      const record: SessionRecord = {
-        id,
-        user,
-        status: 'creating',
-        container_id: null,
-        container_name: containerName(user, id),
-        image: config.image,
-        // directPorts off: no port of its own; it is reached through the gateway's.
-        ...(config.directPorts ? {ssh_port: port} : {ssh_port: config.gatewayPort, published: false}),
-        ssh_host,
-        ssh_private_key_path: makeKey ? this.#deps.keys.pathFor(id) : null,
-        gpu_uuid: gpu && !isPending(gpu) ? gpu.gpu_uuid : null,
-        gpu_index: gpu ? gpu.gpu_index : null,
-        mig_profile: mig_profile !== undefined ? mig_profile : gpu ? gpu.mig_profile : null,
-        mig_created: false,
-        mig_gpu_instance: null,
-        mig_compute_instance: null,
-        uid,
-        workspace,
-        created_at: isoSeconds(now),
-        expires_at: isoSeconds(new Date(now.getTime() + ttl)),
-        creator_pid: this.#deps.processes.pid,
-        ...where,
-      };
-      state.sessions.push(record);
-      return record;
-    });
-  }
-
-  async #uidFor(state: StateData, user: string, workspace?: {dir: string; owner: number}): Promise<number> {
-    const known = state.users[user];
-    if (known) return known.uid;
-    const uid = await chooseUid(
-      {range: this.#deps.config.uidRange, accounts: this.#deps.hostAccounts},
-      user,
-      Object.values(state.users).map((entry) => entry.uid),
-      workspace,
-    );
-    state.users[user] = {uid};
-    return uid;
-  }
-
   async #commit(id: string, containerId: string, details: Partial<SessionRecord>): Promise<SessionRecord> {
     return this.#deps.store.update((state) => {
       const record = state.sessions.find((session) => session.id === id);
@@ -479,38 +351,6 @@ export class CreateWorkflow {
       );
     }
     return password;
-  }
-
-  /** Undoes a create that failed or was interrupted: container, key, GPU device, record. */
-  async #undoCreate(
-    record: SessionRecord,
-    containerId: string | undefined,
-    allocation: GpuAllocation | undefined,
-  ) {
-    const {docker, keys, store} = this.#deps;
-    const problems: string[] = [];
-    try {
-      await docker.removeContainer(containerId ?? record.container_name);
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-    await keys.remove(record.id).catch((error: unknown) => problems.push((error as Error).message));
-    if (allocation) {
-      await this.#deps.gpus
-        .release(allocation)
-        .catch((error: unknown) => problems.push((error as Error).message));
-    }
-    await store
-      .update((state) => {
-        state.sessions = state.sessions.filter((session) => session.id !== record.id);
-      })
-      .catch((error: unknown) => problems.push((error as Error).message));
-    if (problems.length > 0) {
-      throw new SandmanError(
-        'FAILURE',
-        `cleanup after the failed create was incomplete: ${problems.join('; ')}`,
-      );
-    }
   }
 }
 

@@ -1,4 +1,4 @@
-import {invalidInput} from '../errors.js';
+import {invalidInput} from '../core/errors.js';
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -1,6 +1,6 @@
-import {isoSeconds} from '../clock.js';
-import {parseDuration} from '../duration.js';
-import {conflict, invalidInput} from '../errors.js';
+import {isoSeconds} from '../core/clock.js';
+import {parseDuration} from '../core/duration.js';
+import {conflict, invalidInput} from '../core/errors.js';
 import {type SessionRecord} from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView, type SessionView} from './session-view.js';

@@ -1,15 +1,15 @@
-import {isSandmanError, SandmanError} from '../errors.js';
+import {isSandmanError, SandmanError} from '../core/errors.js';
 import {type SessionRecord} from '../state/state-data.js';
 import {resolveSession} from './resolve.js';
 import {toSessionView, type SessionView} from './session-view.js';
 import {findQueued, SessionQueue} from './session-queue.js';
 import {
   SessionContext,
-  allocationOf,
   type SessionServiceDeps,
   type RemoveError,
   type RemoveResult,
 } from './session-context.js';
+import {allocationOf} from './session-records.js';
 
 /** How many sessions `rm` tears down at once. */
 const PARALLEL_REMOVALS = 8;

@@ -1,4 +1,4 @@
-import {invalidInput, notFound} from '../errors.js';
+import {invalidInput, notFound} from '../core/errors.js';
 import type {SessionRecord} from '../state/state-data.js';
 
 /**

@@ -1,16 +1,9 @@
-import {isSandmanError, SandmanError} from '../errors.js';
-import {IMAGE_LABELS} from '../labels.js';
+import {isSandmanError, SandmanError} from '../core/errors.js';
+import {IMAGE_LABELS} from '../core/labels.js';
 import {isPending, type GpuAllocation, type PendingMigDevice} from '../gpu/gpu-allocator.js';
 import {heldDevices, type SessionRecord} from '../state/state-data.js';
-import {
-  SessionContext,
-  allocationOf,
-  gpuFields,
-  pendingCreations,
-  userEnvOf,
-  type SessionServiceDeps,
-  type ResumeOutcome,
-} from './session-context.js';
+import {SessionContext, type SessionServiceDeps, type ResumeOutcome} from './session-context.js';
+import {allocationOf, gpuFields, pendingCreations, userEnvOf} from './session-records.js';
 
 /**
  * A session whose container is not running after a reboot (README "Host restarts and reboots"):

@@ -2,38 +2,33 @@
  * The shapes the session workflows share (requests, results, the one deps type) and the context
  * they all run in. SessionService (session-service.ts) puts the workflows together.
  */
-import {randomBytes} from 'node:crypto';
-import {type Clock} from '../clock.js';
-import type {Config} from '../config.js';
+import {type Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
 import type {HostAccounts} from '../users/host-accounts.js';
-import type {ContainerClient, ContainerFile, ContainerSpec} from '../docker/container-client.js';
-import {SandmanError} from '../errors.js';
-import {
-  type GpuAllocation,
-  type GpuAllocator,
-  type GpuChoice,
-  type PendingMigDevice,
-} from '../gpu/gpu-allocator.js';
-import type {AuditEntry, AuditLog} from '../audit-log.js';
-import {HOST_KEY_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
-import type {HostCredentials, HostIdentity} from '../host-identity.js';
-import {LABELS} from '../labels.js';
-import type {Locks} from '../locks.js';
-import type {Processes} from '../processes.js';
-import {type PortProbe} from '../ports.js';
+import type {ContainerClient, ContainerFile, ContainerSpec} from '../runtime/docker/container-client.js';
+import {SandmanError} from '../core/errors.js';
+import {type GpuAllocator, type GpuChoice} from '../gpu/gpu-allocator.js';
+import type {AuditEntry, AuditLog} from '../audit/audit-log.js';
+import {type KeyStore, type SessionFiles} from '../ssh/key-store.js';
+import type {HostCredentials, HostIdentity} from '../ssh/host-identity.js';
+import {LABELS} from '../core/labels.js';
+import type {Locks} from '../state/locks.js';
+import type {Processes} from '../host/processes.js';
+import {type PortProbe} from '../network/ports.js';
 import {authorizedKeysUntil} from '../ssh/ssh-certificates.js';
 import type {SshProbe} from '../ssh/ssh-probe.js';
-import type {StateDir} from '../state-dir.js';
+import type {StateDir} from '../state/state-dir.js';
 import {type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
-import type {Signals} from '../termination.js';
-import type {Warn} from '../warn.js';
-import {type Workspaces} from '../workspace.js';
+import type {Signals} from '../core/termination.js';
+import type {Warn} from '../core/warn.js';
+import {type Workspaces} from '../homes/workspace.js';
 import {loginBanner} from './banner.js';
+import {CONTAINER_PATHS, hostKeyFiles, withGatewayKey, type HostKeyPlace} from './container-paths.js';
 import {localAddress} from './ssh-client.js';
 import {type SessionView} from './session-view.js';
 import {sshEndpoint, type SessionRuntime, type SshEndpoint} from '../runtime/session-runtime.js';
-import type {HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
+import type {HomeQuotas, QuotaChoice} from '../homes/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
@@ -150,86 +145,6 @@ export interface SessionServiceDeps {
       | 'committing'
       | 'new-container-started',
   ) => Promise<void>;
-}
-
-/** The GPU part of a record, as the allocator sees it. */
-export function allocationOf(record: SessionRecord): GpuAllocation {
-  return {
-    gpu_uuid: record.gpu_uuid ?? '',
-    gpu_index: record.gpu_index,
-    mig_profile: record.mig_profile,
-    mig_created: record.mig_created,
-    mig_gpu_instance: record.mig_gpu_instance ?? null,
-    mig_compute_instance: record.mig_compute_instance ?? null,
-  };
-}
-
-export function newSessionId(): string {
-  return randomBytes(6).toString('hex');
-}
-
-export function gpuFields(allocation: GpuAllocation): Partial<SessionRecord> {
-  return {
-    gpu_uuid: allocation.gpu_uuid,
-    gpu_index: allocation.gpu_index,
-    mig_profile: allocation.mig_profile,
-    mig_created: allocation.mig_created,
-    mig_gpu_instance: allocation.mig_gpu_instance,
-    mig_compute_instance: allocation.mig_compute_instance,
-  };
-}
-
-export function pendingCreations(sessions: readonly SessionRecord[]): PendingMigDevice[] {
-  return sessions.flatMap((session) =>
-    session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
-      ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]
-      : [],
-  );
-}
-
-export function envValue(env: string[], name: string): string | undefined {
-  return env.find((entry) => entry.startsWith(`${name}=`))?.slice(name.length + 1);
-}
-
-/** The operator's `--env` values a session container was made with (for a container made again). */
-export function userEnvOf(containerEnv: string[]): Map<string, string> {
-  const names = new Set((envValue(containerEnv, 'SANDMAN_USER_ENV') ?? '').split(',').filter(Boolean));
-  return new Map(
-    containerEnv.flatMap((entry) => {
-      const name = entry.slice(0, entry.indexOf('='));
-      return names.has(name) ? [[name, entry.slice(name.length + 1)] as const] : [];
-    }),
-  );
-}
-
-const HOST_KEY_DIR = '/etc/ssh/sandman';
-/** Where sshd in the container finds what sandman puts there (images/workspace/entrypoint.sh). */
-export const CONTAINER_PATHS = {
-  hostKeyDir: HOST_KEY_DIR,
-  hostKey: `${HOST_KEY_DIR}/${HOST_KEY_FILES.privateKey}`,
-  hostCertificate: `${HOST_KEY_DIR}/${HOST_KEY_FILES.certificate}`,
-  authorizedKeys: (user: string) => `/etc/ssh/sandman_authorized_keys/${user}`,
-  motd: '/etc/motd',
-  /** The session files directory (an image labelled IMAGE_LABELS.sessionFiles reads it). */
-  sessionFilesDir: '/etc/sandman/session',
-};
-
-/** The keys a session's sshd accepts: the user's, and the gateway's line when it has one. */
-export function withGatewayKey(authorizedKeys: string, record: Pick<SessionRecord, 'gateway_key'>): string {
-  return [authorizedKeys, record.gateway_key ?? ''].filter((keys) => keys.trim() !== '').join('\n');
-}
-
-/**
- * Where a container's sshd finds its host key and certificate: the session's host key directory,
- * mounted read-only (one host), or files put into the container (Swarm mode).
- */
-export type HostKeyPlace = {dir: string} | {credentials: HostCredentials};
-
-function hostKeyFiles(credentials: HostCredentials): ContainerFile[] {
-  return [
-    {path: CONTAINER_PATHS.hostKey, content: credentials.privateKey, mode: 0o600},
-    {path: CONTAINER_PATHS.hostCertificate, content: credentials.certificate, mode: 0o644},
-  ];
 }
 
 /**

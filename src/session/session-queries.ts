@@ -1,8 +1,8 @@
-import type {Clock} from '../clock.js';
+import type {Clock} from '../core/clock.js';
 import type {SessionRecord, StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {resolveSession} from './resolve.js';
-import {isSandmanError} from '../errors.js';
+import {isSandmanError} from '../core/errors.js';
 import {findQueued, ordered, queuedView, type QueuedView} from './session-queue.js';
 import {toSessionView, type SessionView} from './session-view.js';
 

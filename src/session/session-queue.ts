@@ -1,11 +1,11 @@
-import {isoSeconds} from '../clock.js';
-import type {AuditLog} from '../audit-log.js';
-import type {Clock} from '../clock.js';
-import type {Config} from '../config.js';
-import {conflict, invalidInput, isSandmanError, type SandmanError} from '../errors.js';
+import {isoSeconds} from '../core/clock.js';
+import type {AuditLog} from '../audit/audit-log.js';
+import type {Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
+import {conflict, invalidInput, isSandmanError, type SandmanError} from '../core/errors.js';
 import type {QueuedRequest, StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
-import type {Warn} from '../warn.js';
+import type {Warn} from '../core/warn.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import type {CreateRequest, CreatedSession} from './session-context.js';
 

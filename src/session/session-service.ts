@@ -12,11 +12,14 @@ import {
   type SessionServiceDeps,
 } from './session-context.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
-import {StopStartWorkflow, type StartResult, type StopResult} from './stop-start-session.js';
+import {StartWorkflow, type StartResult} from './start-session.js';
+import {StopWorkflow, type StopResult} from './stop-session.js';
 import type {SessionView} from './session-view.js';
 
-export {allocationOf, newSessionId, SSHD_CAPABILITIES} from './session-context.js';
-export type {StartResult, StopResult} from './stop-start-session.js';
+export {SSHD_CAPABILITIES} from './session-context.js';
+export {allocationOf, newSessionId} from './session-records.js';
+export type {StartResult} from './start-session.js';
+export type {StopResult} from './stop-session.js';
 export type {
   CreatedSession,
   CreateRequest,
@@ -38,7 +41,8 @@ export class SessionService {
   readonly #removes: RemoveWorkflow;
   readonly #resumes: ResumeWorkflow;
   readonly #extends: ExtendWorkflow;
-  readonly #stopStart: StopStartWorkflow;
+  readonly #start: StartWorkflow;
+  readonly #stop: StopWorkflow;
 
   constructor(deps: SessionServiceDeps) {
     this.#ctx = new SessionContext(deps);
@@ -46,7 +50,8 @@ export class SessionService {
     this.#removes = new RemoveWorkflow(this.#ctx, () => this.queue);
     this.#resumes = new ResumeWorkflow(this.#ctx, (session) => this.#removes.teardown(session));
     this.#extends = new ExtendWorkflow(this.#ctx);
-    this.#stopStart = new StopStartWorkflow(this.#ctx, () => this.queue);
+    this.#start = new StartWorkflow(this.#ctx, () => this.queue);
+    this.#stop = new StopWorkflow(this.#ctx, () => this.queue);
     this.queue = new SessionQueue({
       config: deps.config,
       store: deps.store,
@@ -55,7 +60,7 @@ export class SessionService {
       audit: deps.audit,
       gpuHours: deps.gpuHours,
       start: (request) => this.create(request),
-      startStopped: (id, fromQueue) => this.#stopStart.start(id, {fromQueue}),
+      startStopped: (id, fromQueue) => this.#start.start(id, {fromQueue}),
     });
   }
 
@@ -100,21 +105,21 @@ export class SessionService {
 
   /** `session stop`: the container stops and keeps its layer; the GPU goes back (README "Stop and start"). */
   stop(reference: string): Promise<StopResult> {
-    return this.#stopStart.stop(reference);
+    return this.#stop.stop(reference);
   }
 
   /** `session start`: a device of its kind (its own when free), the container again. */
   start(reference: string): Promise<StartResult> {
-    return this.#stopStart.start(reference) as Promise<StartResult>;
+    return this.#start.start(reference) as Promise<StartResult>;
   }
 
   /** `session start --queue`: started, or with nothing free (exit 5 otherwise) a place in line. */
   startOrQueue(reference: string): Promise<StartResult | QueuedView> {
-    return this.#stopStart.start(reference, {queue: true});
+    return this.#start.start(reference, {queue: true});
   }
 
   /** The reaper's care of a stopped session: a device held past gpuHoldAfterStop, a start that died. */
   tidyStopped(session: SessionRecord): Promise<string | undefined> {
-    return this.#stopStart.tidy(session);
+    return this.#stop.tidy(session);
   }
 }

@@ -1,5 +1,5 @@
-import type {ContainerClient} from '../docker/container-client.js';
-import {SandmanError} from '../errors.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
+import {SandmanError} from '../core/errors.js';
 import type {SshEndpoint} from '../runtime/session-runtime.js';
 import type {SshProbe} from '../ssh/ssh-probe.js';
 

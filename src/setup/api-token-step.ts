@@ -1,6 +1,6 @@
-import {newApiToken, TOKEN_FILE_MODE, tokenFileProblem} from '../api-token.js';
-import type {Config} from '../config.js';
-import type {StateDir} from '../state-dir.js';
+import {newApiToken, TOKEN_FILE_MODE, tokenFileProblem} from '../web/api-token.js';
+import type {Config} from '../config/config.js';
+import type {StateDir} from '../state/state-dir.js';
 import type {SetupRecord} from './setup-record.js';
 import type {Change, SetupHost, SetupStep} from './setup-host.js';
 

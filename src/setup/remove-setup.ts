@@ -1,15 +1,15 @@
 import path from 'node:path';
 
-import type {Config} from '../config.js';
-import type {HomeQuotas} from '../quota/home-quotas.js';
-import type {ContainerClient} from '../docker/container-client.js';
-import {conflict} from '../errors.js';
-import {LABELS} from '../labels.js';
+import type {Config} from '../config/config.js';
+import type {HomeQuotas} from '../homes/home-quotas.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
+import {conflict} from '../core/errors.js';
+import {LABELS} from '../core/labels.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
 import type {RemoveResult} from '../session/session-service.js';
-import type {StateDir} from '../state-dir.js';
+import type {StateDir} from '../state/state-dir.js';
 import type {StateStore} from '../state/state-store.js';
-import {workspacePath} from '../workspace.js';
+import {workspacePath} from '../homes/workspace.js';
 import {removeGateway, removeReaper} from './set-up-host.js';
 import type {SetupHost, SetupStep} from './setup-host.js';
 import {GATEWAY_SOCKET_NAME} from './systemd-units.js';

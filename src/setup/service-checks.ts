@@ -1,9 +1,9 @@
 import path from 'node:path';
 
-import {tokenFileProblem} from '../api-token.js';
-import type {Config} from '../config.js';
-import type {Check} from '../doctor.js';
-import type {HostFiles} from '../host-files.js';
+import {tokenFileProblem} from '../web/api-token.js';
+import type {Config} from '../config/config.js';
+import type {Check} from './doctor.js';
+import type {HostFiles} from '../host/host-files.js';
 import type {ReaperLocation} from './setup-record.js';
 import {
   API_SERVICE_NAME,

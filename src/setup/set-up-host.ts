@@ -1,12 +1,12 @@
 import path from 'node:path';
 
-import {isoSeconds, type Clock} from '../clock.js';
-import {setupFlagName, storedSetting, type Config, type SettingName} from '../config.js';
-import type {ContainerClient} from '../docker/container-client.js';
-import type {Check} from '../doctor.js';
-import {LABELS} from '../labels.js';
+import {isoSeconds, type Clock} from '../core/clock.js';
+import {setupFlagName, storedSetting, type Config, type SettingName} from '../config/config.js';
+import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {Check} from './doctor.js';
+import {LABELS} from '../core/labels.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
-import type {StateDir} from '../state-dir.js';
+import type {StateDir} from '../state/state-dir.js';
 import {
   describeReaper,
   emptyRecord,

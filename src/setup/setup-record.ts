@@ -1,4 +1,4 @@
-import {stateUnavailable} from '../errors.js';
+import {stateUnavailable} from '../core/errors.js';
 
 /** Where systemd looks for units, and where cron takes job files from (the defaults of both). */
 export const SYSTEMD_UNIT_DIR = '/etc/systemd/system';

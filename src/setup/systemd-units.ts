@@ -1,6 +1,6 @@
 import path from 'node:path';
 
-import {envName, SETTINGS} from '../config.js';
+import {envName, SETTINGS} from '../config/config.js';
 
 export const SERVICE_NAME = 'sandman-reap.service';
 export const TIMER_NAME = 'sandman-reap.timer';

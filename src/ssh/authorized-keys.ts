@@ -1,6 +1,6 @@
 import sshpk from 'sshpk';
 
-import {invalidInput} from '../errors.js';
+import {invalidInput} from '../core/errors.js';
 
 /**
  * Checks public keys the operator gave (`--ssh-key FILE`, `user key add NAME FILE`) and returns

@@ -1,6 +1,6 @@
 /**
  * What sandman needs to know about a Docker Swarm cluster (README "Swarm mode"), behind one small
- * interface (implemented with dockerode in adapters/dockerode-swarm-services.ts, next to the
+ * interface (implemented with dockerode in src/runtime/swarm/adapters/dockerode-swarm-services.ts, next to the
  * ContainerClient that runs sessions as services).
  */
 

@@ -1,9 +1,9 @@
 import path from 'node:path';
 
-import type {Config} from '../config.js';
+import type {Config} from '../config/config.js';
 import type {GpuDevice} from '../gpu/gpu-types.js';
 import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
-import {invalidInput} from '../errors.js';
+import {invalidInput} from '../core/errors.js';
 import type {SetupHost, SetupStep} from '../setup/setup-host.js';
 import {NODE_FIREWALL_TIMER, nodeFirewallUnits} from '../setup/systemd-units.js';
 import type {NamedResource} from './cluster.js';

@@ -1,6 +1,6 @@
-import type {Config} from '../config.js';
-import type {Check} from '../doctor.js';
-import {LABELS} from '../labels.js';
+import type {Config} from '../config/config.js';
+import type {Check} from '../setup/doctor.js';
+import {LABELS} from '../core/labels.js';
 import {schedulable, type Cluster, type SwarmTask} from './cluster.js';
 
 /** How long doctor waits for the image check to run on every node. */

@@ -1,4 +1,4 @@
-import {invalidInput} from '../errors.js';
+import {invalidInput} from '../core/errors.js';
 import type {GpuAllocator, GpuPlan} from '../gpu/gpu-allocator.js';
 
 /**

@@ -1,4 +1,4 @@
-import {LABELS} from '../labels.js';
+import {LABELS} from '../core/labels.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Cluster} from './cluster.js';
 import {profileOfKind, WHOLE_GPU_KIND} from './swarm-names.js';

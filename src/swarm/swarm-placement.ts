@@ -1,5 +1,5 @@
-import type {Config} from '../config.js';
-import {capacity, conflict, dependencyUnavailable, invalidInput, notFound} from '../errors.js';
+import type {Config} from '../config/config.js';
+import {capacity, conflict, dependencyUnavailable, invalidInput, notFound} from '../core/errors.js';
 import type {GpuChoice} from '../gpu/gpu-allocator.js';
 import type {SessionRecord} from '../state/state-data.js';
 import {schedulable, type Cluster, type NamedResource, type SwarmNode, type SwarmTask} from './cluster.js';

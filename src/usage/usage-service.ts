@@ -1,8 +1,8 @@
-import type {Clock} from '../clock.js';
-import {invalidInput} from '../errors.js';
-import {parseDuration} from '../duration.js';
+import type {Clock} from '../core/clock.js';
+import {invalidInput} from '../core/errors.js';
+import {parseDuration} from '../core/duration.js';
 import type {StateStore} from '../state/state-store.js';
-import type {Warn} from '../warn.js';
+import type {Warn} from '../core/warn.js';
 import type {AuditHistory} from './audit-history.js';
 import {
   gpuHoursOf,

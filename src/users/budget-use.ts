@@ -1,5 +1,5 @@
-import type {Config} from '../config.js';
-import type {BudgetUse} from '../metrics.js';
+import type {Config} from '../config/config.js';
+import type {BudgetUse} from '../audit/metrics.js';
 import type {StateData} from '../state/state-data.js';
 import {effectiveLimits} from './user-limits.js';
 

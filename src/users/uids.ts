@@ -1,5 +1,5 @@
-import type {IdRange} from '../config.js';
-import {capacity, dependencyUnavailable} from '../errors.js';
+import type {IdRange} from '../config/config.js';
+import {capacity, dependencyUnavailable} from '../core/errors.js';
 import {describeAccount, type HostAccount, type HostAccounts} from './host-accounts.js';
 
 /** Ids per question to the account database: one getent run each for passwd and group. */

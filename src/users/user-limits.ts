@@ -1,6 +1,6 @@
-import {parseByteSize} from '../byte-size.js';
-import {parseDuration} from '../duration.js';
-import {parseGpuHourBudget, type Config, type GpuHourBudget, type GroupLimits} from '../config.js';
+import {parseByteSize} from '../core/byte-size.js';
+import {parseDuration} from '../core/duration.js';
+import {parseGpuHourBudget, type Config, type GpuHourBudget, type GroupLimits} from '../config/config.js';
 import type {UserRecord} from '../state/state-data.js';
 
 /** Where a limit came from: the user's own, their group's, or the global setting. */

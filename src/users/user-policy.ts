@@ -1,7 +1,7 @@
-import {isoSeconds} from '../clock.js';
-import type {Config} from '../config.js';
-import {parseDuration} from '../duration.js';
-import {invalidInput, policy} from '../errors.js';
+import {isoSeconds} from '../core/clock.js';
+import type {Config} from '../config/config.js';
+import {parseDuration} from '../core/duration.js';
+import {invalidInput, policy} from '../core/errors.js';
 import type {CreateRequest} from '../session/session-context.js';
 import type {SessionRecord, UserRecord} from '../state/state-data.js';
 import {profileAllowed, type EffectiveLimits} from './user-limits.js';

@@ -1,18 +1,18 @@
-import {parseByteSize} from '../byte-size.js';
-import type {AuditLog} from '../audit-log.js';
-import type {Clock} from '../clock.js';
-import {parseGpuHourBudget, SETTINGS, type Config} from '../config.js';
-import {parseDuration} from '../duration.js';
-import {conflict, invalidInput, notFound} from '../errors.js';
+import {parseByteSize} from '../core/byte-size.js';
+import type {AuditLog} from '../audit/audit-log.js';
+import type {Clock} from '../core/clock.js';
+import {parseGpuHourBudget, SETTINGS, type Config} from '../config/config.js';
+import {parseDuration} from '../core/duration.js';
+import {conflict, invalidInput, notFound} from '../core/errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
-import {validateUserName} from '../user-name.js';
-import {workspacePath, type Workspaces} from '../workspace.js';
+import {validateUserName} from './user-name.js';
+import {workspacePath, type Workspaces} from '../homes/workspace.js';
 import type {HostAccounts} from './host-accounts.js';
 import {chooseUid, refuseKeptUid} from './uids.js';
 import {effectiveLimits, NO_QUOTA, type EffectiveLimits} from './user-limits.js';
-import type {HomeDisk, HomeQuotas, QuotaChoice} from '../quota/home-quotas.js';
-import {quotaFor} from '../quota/quota-for.js';
+import type {HomeDisk, HomeQuotas, QuotaChoice} from '../homes/home-quotas.js';
+import {quotaFor} from '../homes/quota-for.js';
 
 /** What `user add` and `user set` may change; undefined leaves a field as it is. */
 export interface UserChanges {

@@ -1,5 +1,5 @@
-import {parseDuration} from '../duration.js';
-import {conflict} from '../errors.js';
+import {parseDuration} from '../core/duration.js';
+import {conflict} from '../core/errors.js';
 import type {SessionView} from '../session/session-view.js';
 import type {WebAccess} from './web-access.js';
 

@@ -1,7 +1,7 @@
-import type {AuditLog} from '../audit-log.js';
-import type {Config} from '../config.js';
+import type {AuditLog} from '../audit/audit-log.js';
+import type {Config} from '../config/config.js';
 import type {SessionEndpoints} from '../runtime/session-runtime.js';
-import {conflict, notFound} from '../errors.js';
+import {conflict, notFound} from '../core/errors.js';
 import type {GatewayKeys} from '../gateway/gateway-keys.js';
 import type {UpstreamTarget} from '../gateway/gateway-server.js';
 import {relayTarget} from '../gateway/relay-target.js';
@@ -22,7 +22,7 @@ export interface TerminalStream {
   close(): void;
 }
 
-/** Opens a shell over SSH (src/adapters/ssh2-terminal.ts). */
+/** Opens a shell over SSH (src/web/adapters/ssh2-terminal.ts). */
 export interface TerminalClient {
   open(target: UpstreamTarget, size: TerminalSize): Promise<TerminalStream>;
 }

@@ -1,6 +1,6 @@
 import {createHash, randomBytes} from 'node:crypto';
 
-import type {Clock} from '../clock.js';
+import type {Clock} from '../core/clock.js';
 
 /** What a browser's cookie lets it do: everything an admin may, or one session's terminal. */
 export type Grant = {kind: 'admin'} | {kind: 'terminal'; session: string};

@@ -5,7 +5,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {envName, SETTINGS} from '../../src/config.js';
+import {envName, SETTINGS} from '../../src/config/config.js';
 import {BIN, ROOT} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';

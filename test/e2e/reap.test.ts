@@ -5,7 +5,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {LABELS} from '../../src/labels.js';
+import {LABELS} from '../../src/core/labels.js';
 import type {ReapReport} from '../../src/reap/reaper.js';
 import {TEST_BASE_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';

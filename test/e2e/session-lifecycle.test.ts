@@ -4,7 +4,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {LABELS} from '../../src/labels.js';
+import {LABELS} from '../../src/core/labels.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 interface Created {

@@ -1,5 +1,5 @@
-import type {ContainerSpec} from '../../src/docker/container-client.js';
-import {capacity, dependencyUnavailable} from '../../src/errors.js';
+import type {ContainerSpec} from '../../src/runtime/docker/container-client.js';
+import {capacity, dependencyUnavailable} from '../../src/core/errors.js';
 import type {Cluster, ImageCheck, SwarmNode, SwarmTask} from '../../src/swarm/cluster.js';
 
 /**

@@ -6,9 +6,9 @@ import type {
   ContainerSummary,
   ExecResult,
   RemoveOutcome,
-} from '../../src/docker/container-client.js';
-import {dependencyUnavailable, SandmanError} from '../../src/errors.js';
-import {IMAGE_LABELS} from '../../src/labels.js';
+} from '../../src/runtime/docker/container-client.js';
+import {dependencyUnavailable, SandmanError} from '../../src/core/errors.js';
+import {IMAGE_LABELS} from '../../src/core/labels.js';
 
 type Step =
   | 'ping'

@@ -1,19 +1,19 @@
-import type {ContainerActivity} from '../../src/activity.js';
-import type {Clock} from '../../src/clock.js';
-import {SandmanError} from '../../src/errors.js';
+import type {ContainerActivity} from '../../src/reap/activity.js';
+import type {Clock} from '../../src/core/clock.js';
+import {SandmanError} from '../../src/core/errors.js';
 import type {GatewayKeys} from '../../src/gateway/gateway-keys.js';
-import type {HostFiles} from '../../src/host-files.js';
-import type {HostCredentials, HostIdentity} from '../../src/host-identity.js';
+import type {HostFiles} from '../../src/host/host-files.js';
+import type {HostCredentials, HostIdentity} from '../../src/ssh/host-identity.js';
 import {generateKeyPair, type KeyPair} from '../../src/ssh/ssh-keys.js';
 import type {Firewall, RuleState} from '../../src/network/firewall.js';
 import {chainNames, firewallPlan, type NetworkPolicy} from '../../src/network/network-policy.js';
-import type {KeyStore, SessionFiles} from '../../src/key-store.js';
-import type {LockName, Locks} from '../../src/locks.js';
-import type {Processes} from '../../src/processes.js';
+import type {KeyStore, SessionFiles} from '../../src/ssh/key-store.js';
+import type {LockName, Locks} from '../../src/state/locks.js';
+import type {Processes} from '../../src/host/processes.js';
 import type {SshConnections} from '../../src/ssh/ssh-connections.js';
 import type {SshProbe} from '../../src/ssh/ssh-probe.js';
-import type {Signals} from '../../src/termination.js';
-import type {Workspaces} from '../../src/workspace.js';
+import type {Signals} from '../../src/core/termination.js';
+import type {Workspaces} from '../../src/homes/workspace.js';
 
 /** A clock that moves only when told to. */
 export class FakeClock implements Clock {

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
 
-import {capacity} from '../../src/errors.js';
+import {capacity} from '../../src/core/errors.js';
 import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from '../../src/gpu/gpu-types.js';
 import type {NvidiaSmi} from '../../src/gpu/nvidia-smi.js';
 import type {CreatedInstance} from '../../src/gpu/parse-mig-commands.js';

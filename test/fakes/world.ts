@@ -1,4 +1,4 @@
-import {loadConfig, type Config} from '../../src/config.js';
+import {loadConfig, type Config} from '../../src/config/config.js';
 import type {GpuAllocator} from '../../src/gpu/gpu-allocator.js';
 import {GpuService} from '../../src/gpu/gpu-service.js';
 import {NetworkBoundary} from '../../src/network/network-boundary.js';
@@ -6,8 +6,8 @@ import {NvidiaSmiGpuAllocator} from '../../src/gpu/nvidia-smi-gpu-allocator.js';
 import {Reaper} from '../../src/reap/reaper.js';
 import {SessionService} from '../../src/session/session-service.js';
 import {UserService} from '../../src/users/user-service.js';
-import {stateDirOf} from '../../src/state-dir.js';
-import type {AuditEntry} from '../../src/audit-log.js';
+import {stateDirOf} from '../../src/state/state-dir.js';
+import type {AuditEntry} from '../../src/audit/audit-log.js';
 import {FakeContainerClient} from './fake-container-client.js';
 import {
   FakeClock,

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import {execa, type Options} from 'execa';
 
-import {instanceId, LABELS} from '../../src/labels.js';
+import {instanceId, LABELS} from '../../src/core/labels.js';
 import {BIN, TEST_IMAGE} from './constants.js';
 
 export interface CliResult {

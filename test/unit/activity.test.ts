@@ -3,7 +3,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {cpuSecondsFrom, parseComputeAppPids, parseProcCgroup} from '../../src/activity.js';
+import {cpuSecondsFrom, parseComputeAppPids, parseProcCgroup} from '../../src/reap/activity.js';
 import {fakeWorld} from '../fakes/world.js';
 import {ROOT} from '../helpers/constants.js';
 

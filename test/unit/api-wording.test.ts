@@ -3,8 +3,8 @@ import {describe, expect, it} from 'vitest';
 import {inApiWords} from '../../cli/api-wording.js';
 import {formatHours} from '../../commands/usage.js';
 import {resolveSession} from '../../src/session/resolve.js';
-import {validateUserName} from '../../src/user-name.js';
-import {parseDuration} from '../../src/duration.js';
+import {validateUserName} from '../../src/users/user-name.js';
+import {parseDuration} from '../../src/core/duration.js';
 
 const messageOf = (fn: () => unknown): string => {
   try {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {parseByteSize} from '../../src/byte-size.js';
+import {parseByteSize} from '../../src/core/byte-size.js';
 
 describe('parseByteSize', () => {
   it.each([

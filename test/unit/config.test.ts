@@ -8,7 +8,7 @@ import {
   type Config,
   type GroupLimits,
   type IdRange,
-} from '../../src/config.js';
+} from '../../src/config/config.js';
 
 const noFile = (file: string): string => {
   throw Object.assign(new Error(`ENOENT: ${file}`), {code: 'ENOENT'});

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 
-import {formatDuration, parseDuration} from '../../src/duration.js';
-import {SandmanError} from '../../src/errors.js';
+import {formatDuration, parseDuration} from '../../src/core/duration.js';
+import {SandmanError} from '../../src/core/errors.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -3,7 +3,7 @@ import {randomBytes} from 'node:crypto';
 import {utils, type ParsedKey} from 'ssh2';
 import {describe, expect, it} from 'vitest';
 
-import {isSandmanError} from '../../src/errors.js';
+import {isSandmanError} from '../../src/core/errors.js';
 import {GatewayAuth, MAX_AUTH_ATTEMPTS, type KeyAttempt} from '../../src/gateway/gateway-auth.js';
 import {relayAuthorizedKey} from '../../src/gateway/gateway-keys.js';
 import {describeSession, sessionForUser} from '../../src/gateway/session-for-user.js';

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {isSandmanError} from '../../src/errors.js';
+import {isSandmanError} from '../../src/core/errors.js';
 import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';

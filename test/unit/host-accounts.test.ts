@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 
-import {getentHostAccounts} from '../../src/adapters/getent-host-accounts.js';
-import {loadConfig} from '../../src/config.js';
+import {getentHostAccounts} from '../../src/users/adapters/getent-host-accounts.js';
+import {loadConfig} from '../../src/config/config.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 

@@ -3,8 +3,8 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {IMAGE_LABELS} from '../../src/labels.js';
-import {CONTAINER_PATHS} from '../../src/session/session-context.js';
+import {IMAGE_LABELS} from '../../src/core/labels.js';
+import {CONTAINER_PATHS} from '../../src/session/container-paths.js';
 
 const image = (file: string) =>
   readFileSync(path.join(import.meta.dirname, '../../images/workspace', file), 'utf8');

@@ -7,7 +7,7 @@ import {execa} from 'execa';
 import lockfile from 'proper-lockfile';
 import {describe, expect, it} from 'vitest';
 
-import {LowdbStateStore} from '../../src/adapters/lowdb-state-store.js';
+import {LowdbStateStore} from '../../src/state/adapters/lowdb-state-store.js';
 import type {SessionRecord} from '../../src/state/state-data.js';
 import {sessionRecord} from '../helpers/state-file.js';
 

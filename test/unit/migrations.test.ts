@@ -5,7 +5,7 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {backupPath, LowdbStateStore, parseStateVersion} from '../../src/adapters/lowdb-state-store.js';
+import {backupPath, LowdbStateStore, parseStateVersion} from '../../src/state/adapters/lowdb-state-store.js';
 import {STATE_VERSION} from '../../src/state/state-data.js';
 import {ROOT} from '../helpers/constants.js';
 

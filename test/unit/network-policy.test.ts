@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {canonicalCidr, loadConfig} from '../../src/config.js';
+import {canonicalCidr, loadConfig} from '../../src/config/config.js';
 import {chainNames, firewallPlan} from '../../src/network/network-policy.js';
 import {fakeWorld} from '../fakes/world.js';
 

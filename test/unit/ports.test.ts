@@ -2,8 +2,8 @@ import {createServer, type Server} from 'node:net';
 
 import {afterEach, describe, expect, it} from 'vitest';
 
-import {tcpPortProbe} from '../../src/adapters/tcp-port-probe.js';
-import {allocatePort} from '../../src/ports.js';
+import {tcpPortProbe} from '../../src/network/adapters/tcp-port-probe.js';
+import {allocatePort} from '../../src/network/ports.js';
 
 const servers: Server[] = [];
 afterEach(async () => {

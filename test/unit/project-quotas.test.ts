@@ -4,13 +4,13 @@ import path from 'node:path';
 
 import {afterEach, describe, expect, it} from 'vitest';
 
-import {Ext4HomeQuotas} from '../../src/adapters/ext4-home-quotas.js';
-import {parseLsattrProject} from '../../src/adapters/project-home-quotas.js';
-import {XfsHomeQuotas} from '../../src/adapters/xfs-home-quotas.js';
-import {chooseMechanism} from '../../src/quota/home-quotas.js';
-import {parseMountinfo} from '../../src/quota/mountinfo.js';
-import {parseRepquotaProject} from '../../src/quota/repquota-report.js';
-import {parseXfsProjectReport} from '../../src/quota/xfs-quota-report.js';
+import {Ext4HomeQuotas} from '../../src/homes/adapters/ext4-home-quotas.js';
+import {parseLsattrProject} from '../../src/homes/adapters/project-home-quotas.js';
+import {XfsHomeQuotas} from '../../src/homes/adapters/xfs-home-quotas.js';
+import {chooseMechanism} from '../../src/homes/home-quotas.js';
+import {parseMountinfo} from '../../src/homes/mountinfo.js';
+import {parseRepquotaProject} from '../../src/homes/repquota-report.js';
+import {parseXfsProjectReport} from '../../src/homes/xfs-quota-report.js';
 import {ROOT} from '../helpers/constants.js';
 
 /**

@@ -3,10 +3,10 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {formatBytes} from '../../src/byte-size.js';
-import {parseQgroupShow} from '../../src/quota/btrfs-qgroup.js';
-import {chooseMechanism} from '../../src/quota/home-quotas.js';
-import {mountOf, parseMountinfo} from '../../src/quota/mountinfo.js';
+import {formatBytes} from '../../src/core/byte-size.js';
+import {parseQgroupShow} from '../../src/homes/btrfs-qgroup.js';
+import {chooseMechanism} from '../../src/homes/home-quotas.js';
+import {mountOf, parseMountinfo} from '../../src/homes/mountinfo.js';
 import {ROOT} from '../helpers/constants.js';
 
 /** The quota parsers on real captures (test/fixtures/quota/SOURCES.md), and the choice of mechanism. */

@@ -3,12 +3,12 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {SETTINGS} from '../../src/config.js';
-import {settingsTable, withSettingsTable} from '../../src/settings-doc.js';
+import {SETTINGS} from '../../src/config/config.js';
+import {settingsTable, withSettingsTable} from '../../src/config/settings-doc.js';
 import {ROOT} from '../helpers/constants.js';
 
 describe("README's configuration table", () => {
-  it('is the one made from the settings table (run npm run docs after changing src/config.ts)', () => {
+  it('is the one made from the settings table (run npm run docs after changing src/config/config.ts)', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     expect(withSettingsTable(readme)).toBe(readme);
   });

@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest';
 
-import type {ContainerSummary} from '../../src/docker/container-client.js';
-import {LABELS} from '../../src/labels.js';
-import {countEstablished} from '../../src/proc-net-tcp.js';
+import type {ContainerSummary} from '../../src/runtime/docker/container-client.js';
+import {LABELS} from '../../src/core/labels.js';
+import {countEstablished} from '../../src/ssh/proc-net-tcp.js';
 import {planReap} from '../../src/reap/reap-plan.js';
 import type {SessionRecord} from '../../src/state/state-data.js';
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 
-import {isoSeconds} from '../../src/clock.js';
-import {LABELS} from '../../src/labels.js';
+import {isoSeconds} from '../../src/core/clock.js';
+import {LABELS} from '../../src/core/labels.js';
 import {fakeWorld} from '../fakes/world.js';
 import {sessionRecord} from '../helpers/state-file.js';
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 
 import {describe, expect, it} from 'vitest';
 
-import {IptablesFirewall} from '../../src/adapters/iptables-firewall.js';
-import {ProcessNvidiaSmi} from '../../src/adapters/process-nvidia-smi.js';
-import {runProgram} from '../../src/adapters/run-program.js';
+import {IptablesFirewall} from '../../src/network/adapters/iptables-firewall.js';
+import {ProcessNvidiaSmi} from '../../src/gpu/adapters/process-nvidia-smi.js';
+import {runProgram} from '../../src/core/adapters/run-program.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sandman-run-program-'));
 function script(name: string, body: string): string {

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {loadConfig} from '../../src/config.js';
+import {loadConfig} from '../../src/config/config.js';
 import {serviceChecks} from '../../src/setup/service-checks.js';
 import {FakeHostFiles} from '../fakes/fake-host.js';
 

@@ -18,7 +18,7 @@ import {
 } from 'ssh2';
 import {afterEach, describe, expect, it} from 'vitest';
 
-import {certifiedHostKeys} from '../../src/adapters/ssh2-gateway.js';
+import {certifiedHostKeys} from '../../src/gateway/adapters/ssh2-gateway.js';
 import {knownHostsLine, signHostCertificate} from '../../src/ssh/ssh-certificates.js';
 import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
 

@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 
-import {loadConfig} from '../../src/config.js';
-import type {SandmanError} from '../../src/errors.js';
+import {loadConfig} from '../../src/config/config.js';
+import type {SandmanError} from '../../src/core/errors.js';
 import {chooseNode, describeResources, planPlacement} from '../../src/swarm/swarm-placement.js';
 import {FakeCluster, swarmNode} from '../fakes/fake-cluster.js';
 

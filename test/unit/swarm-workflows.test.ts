@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {isSandmanError} from '../../src/errors.js';
+import {isSandmanError} from '../../src/core/errors.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {FakeCluster, swarmNode} from '../fakes/fake-cluster.js';
 import {fakeWorld, type World} from '../fakes/world.js';

@@ -5,7 +5,7 @@ import {gzipSync} from 'node:zlib';
 
 import {describe, expect, it} from 'vitest';
 
-import {RotatedAuditFiles} from '../../src/adapters/rotated-audit-files.js';
+import {RotatedAuditFiles} from '../../src/audit/adapters/rotated-audit-files.js';
 import {migFraction} from '../../src/gpu/mig-slices.js';
 import {intervalsFromAudit, summarise} from '../../src/usage/usage-report.js';
 import {parseWhen} from '../../src/usage/usage-service.js';

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {validateUserName} from '../../src/user-name.js';
+import {validateUserName} from '../../src/users/user-name.js';
 
 describe('validateUserName', () => {
   it.each(['alice', '_svc', 'a', 'bob-2', 'x_y', 'a'.repeat(32)])('accepts %j', (name) => {

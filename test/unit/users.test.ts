@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 
-import {loadConfig} from '../../src/config.js';
+import {loadConfig} from '../../src/config/config.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {intervalsFromAudit, gpuHoursOf} from '../../src/usage/usage-report.js';
 import {effectiveLimits} from '../../src/users/user-limits.js';

@@ -1,15 +1,15 @@
-import type {Config} from '../../config.js';
-import type {ContainerClient} from '../../docker/container-client.js';
-import {SandmanError} from '../../errors.js';
+import type {Config} from '../../config/config.js';
+import type {ContainerClient} from './container-client.js';
+import {SandmanError} from '../../core/errors.js';
 import type {GpuAllocator, GpuChoice, GpuPlan} from '../../gpu/gpu-allocator.js';
-import type {KeyStore} from '../../key-store.js';
-import {LABELS} from '../../labels.js';
-import {quotaFor} from '../../quota/quota-for.js';
-import type {HomeQuotas, QuotaChoice} from '../../quota/home-quotas.js';
+import type {KeyStore} from '../../ssh/key-store.js';
+import {LABELS} from '../../core/labels.js';
+import {quotaFor} from '../../homes/quota-for.js';
+import type {HomeQuotas, QuotaChoice} from '../../homes/home-quotas.js';
 import {localAddress} from '../../session/ssh-client.js';
 import type {StoppedGpu} from '../../state/state-data.js';
-import {workspacePath, type Workspaces} from '../../workspace.js';
-import {invalidInput} from '../../errors.js';
+import {workspacePath, type Workspaces} from '../../homes/workspace.js';
+import {invalidInput} from '../../core/errors.js';
 import type {
   CreateInput,
   CreatePlanning,

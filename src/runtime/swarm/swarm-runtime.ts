@@ -1,8 +1,8 @@
-import type {Config} from '../../config.js';
-import type {ContainerClient} from '../../docker/container-client.js';
-import {capacity, dependencyUnavailable, invalidInput, isSandmanError} from '../../errors.js';
-import {LABELS} from '../../labels.js';
-import {quotaWords} from '../../quota/quota-for.js';
+import type {Config} from '../../config/config.js';
+import type {ContainerClient} from '../docker/container-client.js';
+import {capacity, dependencyUnavailable, invalidInput, isSandmanError} from '../../core/errors.js';
+import {LABELS} from '../../core/labels.js';
+import {quotaWords} from '../../homes/quota-for.js';
 import type {SessionRecord, StoppedGpu} from '../../state/state-data.js';
 import type {Cluster} from '../../swarm/cluster.js';
 import {homeVolume} from '../../swarm/swarm-names.js';

@@ -1,0 +1,140 @@
+/**
+ * Everything sandman needs from a container engine, behind one small interface (implemented with
+ * dockerode in adapters/dockerode-container-client.ts). Docker's own words stay out of the domain code.
+ */
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  hostname: string;
+  labels: Record<string, string>;
+  env: string[];
+  network: string;
+  /** Host side of the published SSH port; none: not published (reached on the network only). */
+  bindAddress: string;
+  hostPort?: number;
+  /**
+   * The user's workspace, as their home directory; a host directory, or
+   * (Swarm mode) a named local volume on the node the session runs on.
+   */
+  mount: {source: string; target: string; volume?: boolean};
+  /**
+   * A host directory mounted read-only (the session's host key and certificate, which sandman
+   * renews in place); not in Swarm mode, where they are files.
+   */
+  keyMount?: {source: string; target: string};
+  /**
+   * A host directory mounted read-only: the session's authorized_keys and login banner, which
+   * sandman rewrites in place (an image labelled IMAGE_LABELS.sessionFiles only).
+   */
+  filesMount?: {source: string; target: string};
+  /** Files in place before the first start (Swarm mode: the host key and its certificate), owned by root. */
+  files: ContainerFile[];
+  capAdd: string[];
+  pidsLimit: number;
+  memoryBytes?: number;
+  /** The container's own writable layer, at most this many bytes (overlay2 on XFS with pquota). */
+  diskBytes?: number;
+  nanoCpus?: number;
+  /** NVIDIA device request for exactly this GPU or MIG UUID (what `docker run --gpus device=UUID` sends). */
+  gpuUuid?: string;
+  /** Swarm mode: one Swarm generic resource of this kind (the scheduler picks node and device). */
+  genericResource?: string;
+  /** Swarm mode: run on this node (its host name) only. */
+  node?: string;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+  /** Docker's state word: created, running, exited, ... (Swarm mode: its task's state). */
+  state: string;
+  /** Swarm mode: why its task does not run (cannot be placed, failed), in the engine's words. */
+  problem?: string;
+  /** Its address on each network it is attached to (network name → IP); absent in Swarm mode. */
+  addresses?: Record<string, string>;
+}
+
+export interface ContainerState {
+  running: boolean;
+  exitCode: number;
+  status: string;
+  /** How often the restart policy restarted it: a crash loop shows here, not in `running`. */
+  restartCount: number;
+  /** Between two runs of a crash loop (its exit code is not reliable then). */
+  restarting: boolean;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ContainerFile {
+  /** Absolute path in the container. */
+  path: string;
+  content: string;
+  mode: number;
+}
+
+export type RemoveOutcome = 'removed' | 'absent';
+
+export interface ContainerClient {
+  /** Fails with exit 6 when the engine cannot be reached. */
+  ping(): Promise<void>;
+  imageExists(reference: string): Promise<boolean>;
+  /** The image's labels; undefined when the engine has no such image. */
+  imageLabels(reference: string): Promise<Record<string, string> | undefined>;
+  /** The engine's storage driver and the filesystem under it (`docker info`): what --storage-opt size needs. */
+  storage(): Promise<{driver: string; backingFilesystem: string | null}>;
+  /** Whether the network lets containers talk to each other; undefined when it does not exist. */
+  networkIcc(name: string): Promise<boolean | undefined>;
+  /** The Linux bridge interface of a bridge network; undefined when the network does not exist. */
+  networkBridge(name: string): Promise<string | undefined>;
+  /**
+   * Creates the isolated bridge network (inter-container traffic off) unless it exists. Returns the
+   * addresses this host reaches its containers from (the bridge's gateway; Swarm mode: the
+   * managers'), which the SSH gateway's key is accepted from.
+   */
+  ensureNetwork(name: string, labels: Record<string, string>): Promise<string[]>;
+  /**
+   * Removes the network when it carries these labels (so one setup never removes another's);
+   * 'foreign' when it exists without them, 'absent' when there is none.
+   */
+  removeNetwork(name: string, labels: Record<string, string>): Promise<RemoveOutcome | 'foreign'>;
+  /** Removes an image by reference; one already gone counts as success. */
+  removeImage(reference: string): Promise<RemoveOutcome>;
+  /** Creates the container with its `files` in place, not started. */
+  createContainer(spec: ContainerSpec): Promise<string>;
+  /** Starts it; in Swarm mode, waits until Swarm has placed and started it (failing with its reason). */
+  startContainer(id: string): Promise<void>;
+  /**
+   * Stops it and keeps it (its writable layer stays; `session stop`). Swarm mode: scales the
+   * service to 0 (the task's layer does not survive). A container already stopped is success.
+   */
+  stopContainer(id: string): Promise<void>;
+  /** Saves a stopped container's filesystem as an image tagged `reference`; returns the image ID. */
+  commitContainer(id: string, reference: string): Promise<string>;
+  /** Writes files into a container, owned by root; with none, it asks the engine nothing. */
+  putFiles(id: string, files: ContainerFile[]): Promise<void>;
+  /** Stops and removes; a container that is already gone counts as success. */
+  removeContainer(idOrName: string): Promise<RemoveOutcome>;
+  /** Containers (running or not) carrying every one of these `key=value` labels. */
+  listContainers(labels: Record<string, string>): Promise<ContainerSummary[]>;
+  inspectContainer(idOrName: string): Promise<ContainerState | undefined>;
+  /** The environment the container was created with; undefined when it is gone. */
+  containerEnv(idOrName: string): Promise<string[] | undefined>;
+  exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
+  /** The host PID of the container's main process; undefined when it is not running. */
+  runningPid(idOrName: string): Promise<number | undefined>;
+  logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream>;
+  /** Builds every file of `contextDir` into `tag`. */
+  buildImage(options: {
+    contextDir: string;
+    tag: string;
+    buildArgs: Record<string, string>;
+    onProgress?: (line: string) => void;
+  }): Promise<void>;
+}

@@ -163,6 +163,10 @@ export class CreateWorkflow {
       {user: request.user, gpu: request.gpu, pinned: person?.node, requested: request.node},
       engineChecked,
     );
+    // Its refusals are read after the engine's answers below: until then they are not unhandled
+    // (Node would end the process on a plan refused while the engine is still answering).
+    planning.first.catch(() => undefined);
+    planning.plan.catch(() => undefined);
     const [pinged, imageLabels, keptUid] = await Promise.allSettled([
       docker.ping(),
       docker.imageLabels(config.image),

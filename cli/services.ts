@@ -8,10 +8,9 @@
 import {systemClock} from '../src/core/clock.js';
 import type {Config} from '../src/config/config.js';
 import type {ContainerClient} from '../src/runtime/docker/container-client.js';
-import type {Cluster} from '../src/swarm/cluster.js';
-import type {SessionEndpoints, SessionRuntime} from '../src/runtime/session-runtime.js';
+import type {SessionEndpoints, RuntimeViews, SessionRuntime} from '../src/runtime/session-runtime.js';
+import type {SwarmRuntime} from '../src/runtime/swarm/swarm-runtime.js';
 import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
-import type {SwarmGpuViews} from '../src/swarm/swarm-gpu-views.js';
 import type {Check} from '../src/setup/doctor.js';
 import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
@@ -42,8 +41,11 @@ export interface Services {
   readonly stateDir: StateDir;
   store(): Promise<StateStore>;
   containers(): Promise<ContainerClient>;
-  /** Swarm mode only (backend swarm): the cluster; undefined on a single host. */
-  cluster(): Promise<Cluster | undefined>;
+  /**
+   * Where sessions run, as the commands that only look see it (GPU views, host names, doctor's
+   * checks, image distribution, node setup): one host's or the cluster's (README "Swarm mode").
+   */
+  runtime(): Promise<RuntimeViews>;
   /** Where sessions' sshd answers (their published port, their address on the sessions network). */
   sessionEndpoints(): Promise<SessionEndpoints>;
   hostIdentity(): Promise<HostIdentity>;
@@ -55,8 +57,6 @@ export interface Services {
   sessionService(progress?: (step: string) => void): Promise<SessionService>;
   reaper(progress?: (step: string) => void): Promise<Reaper>;
   gpuService(): Promise<GpuService>;
-  /** Swarm mode: the `gpu` commands' views of the cluster; undefined on a single host. */
-  swarmGpus(): Promise<SwarmGpuViews | undefined>;
   /** Looks for the reaper where the options say, else where setup put it, else systemd's or cron's place. */
   doctor(options: {unitDir?: string; cronFile?: string; reaper?: ReaperLocation}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
@@ -71,7 +71,6 @@ export interface Services {
   terminals(): Promise<TerminalService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
-  nodeSetup(request: NodeSetupRequest): Promise<NodeSetupResult>;
 }
 
 const warn: Warn = (message) => process.stderr.write(`sandman: warning: ${message}\n`);
@@ -103,8 +102,6 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       await import('../src/runtime/docker/adapters/dockerode-container-client.js');
     return new DockerodeContainerClient();
   });
-  const cluster = async (): Promise<Cluster | undefined> =>
-    config.backend === 'swarm' ? swarm() : undefined;
   const sessionEndpoints = once(async (): Promise<SessionEndpoints> => {
     if (config.backend === 'swarm')
       return (await import('../src/runtime/swarm/swarm-runtime.js')).swarmEndpoints;
@@ -149,6 +146,51 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new JsonlAuditLog(config.auditLog, systemClock, warn, options.actor);
   });
 
+  /** `node setup` on this node of the cluster (README "Swarm mode"). */
+  const nodeSetup = async (request: NodeSetupRequest): Promise<NodeSetupResult> => {
+    const [{setUpNode}, {fsSetupHost}, {DockerodeContainerClient}] = await Promise.all([
+      import('../src/swarm/node-setup.js'),
+      import('../src/setup/adapters/fs-setup-host.js'),
+      import('../src/runtime/docker/adapters/dockerode-container-client.js'),
+    ]);
+    const boundary = await networkBoundary();
+    return setUpNode(
+      {
+        config,
+        stateDir: stateDir.dir,
+        smi: await nvidiaSmi(),
+        host: fsSetupHost,
+        // The node's own engine: worker or manager, the configuration network is local.
+        networks: new DockerodeContainerClient(),
+        firewall: {ensure: () => boundary.ensure(), status: () => boundary.status()},
+      },
+      request,
+    );
+  };
+  /** Swarm mode: the runtime of sessions as services on the cluster; undefined on a single host. */
+  const swarmRuntime = once(async (): Promise<SwarmRuntime | undefined> => {
+    if (config.backend !== 'swarm') return undefined;
+    const {SwarmRuntime} = await import('../src/runtime/swarm/swarm-runtime.js');
+    const swarmServices = await swarm();
+    return new SwarmRuntime({
+      config,
+      docker: swarmServices,
+      cluster: swarmServices,
+      instance: stateDir.instance,
+      store,
+      setUpNode: nodeSetup,
+    });
+  });
+  /** The runtime's views alone: on a single host, without the session workflows' adapters. */
+  const runtimeViews = once(async (): Promise<RuntimeViews> => {
+    const swarmViews = await swarmRuntime();
+    if (swarmViews) return swarmViews;
+    const [{dockerViews}, {fqdn}] = await Promise.all([
+      import('../src/runtime/docker/docker-runtime.js'),
+      import('../src/host/adapters/host-name.js'),
+    ]);
+    return dockerViews({config, sshHost: fqdn});
+  });
   /** A user's GPU-hours over a window (budgets); the usage accounting loads only when one applies. */
   const gpuHours = async (user: string, windowMs: number) =>
     (await services.usage()).gpuHours(user, windowMs);
@@ -214,13 +256,13 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/core/adapters/env-fault-point.js'),
       import('../src/users/adapters/getent-host-accounts.js'),
     ]);
-    const [stateStore, docker, smi, hostLocks, auditLog, swarmCluster] = await Promise.all([
+    const [stateStore, docker, smi, hostLocks, auditLog, swarmSessions] = await Promise.all([
       store(),
       containers(),
       nvidiaSmi(),
       locks(),
       audit(),
-      cluster(),
+      swarmRuntime(),
     ]);
     const keys = new FsKeyStore(stateDir.keysDir);
     const boundary = await networkBoundary();
@@ -228,13 +270,10 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     // devices there, not nvidia-smi on this host.
     let runtime: SessionRuntime;
     let gpus: GpuAllocator;
-    if (swarmCluster) {
-      const [{SwarmGpuAllocator}, {SwarmRuntime}] = await Promise.all([
-        import('../src/swarm/swarm-gpu-allocator.js'),
-        import('../src/runtime/swarm/swarm-runtime.js'),
-      ]);
+    if (swarmSessions) {
+      const {SwarmGpuAllocator} = await import('../src/swarm/swarm-gpu-allocator.js');
       gpus = new SwarmGpuAllocator();
-      runtime = new SwarmRuntime({config, docker, cluster: swarmCluster, instance: stateDir.instance});
+      runtime = swarmSessions;
     } else {
       const {DockerRuntime} = await import('../src/runtime/docker/docker-runtime.js');
       gpus = new NvidiaSmiGpuAllocator(config, smi, hostLocks);
@@ -284,7 +323,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     stateDir,
     store,
     containers,
-    cluster,
+    runtime: runtimeViews,
     sessionEndpoints,
     hostIdentity: hostCa,
     networkBoundary,
@@ -349,12 +388,6 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     gpuService: async () => {
       const {GpuService} = await import('../src/gpu/gpu-service.js');
       return new GpuService(await nvidiaSmi(), await store(), config);
-    },
-    swarmGpus: async () => {
-      const swarmCluster = await cluster();
-      if (!swarmCluster) return undefined;
-      const {SwarmGpuViews} = await import('../src/swarm/swarm-gpu-views.js');
-      return new SwarmGpuViews(swarmCluster, await store(), stateDir.instance);
     },
     users: async () => {
       const [{UserService}, {fsWorkspaces}, {getentHostAccounts}] = await Promise.all([
@@ -481,33 +514,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         request,
       );
     },
-    nodeSetup: async (request) => {
-      const [{setUpNode}, {fsSetupHost}, {DockerodeContainerClient}] = await Promise.all([
-        import('../src/swarm/node-setup.js'),
-        import('../src/setup/adapters/fs-setup-host.js'),
-        import('../src/runtime/docker/adapters/dockerode-container-client.js'),
-      ]);
-      const boundary = await networkBoundary();
-      return setUpNode(
-        {
-          config,
-          stateDir: stateDir.dir,
-          smi: await nvidiaSmi(),
-          host: fsSetupHost,
-          // The node's own engine: worker or manager, the configuration network is local.
-          networks: new DockerodeContainerClient(),
-          firewall: {ensure: () => boundary.ensure(), status: () => boundary.status()},
-        },
-        request,
-      );
-    },
     doctor: async (options) => {
-      const swarmChecksOf = async () => {
-        const swarmCluster = await cluster();
-        if (!swarmCluster) return undefined;
-        const {swarmChecks} = await import('../src/swarm/swarm-doctor.js');
-        return () => swarmChecks(swarmCluster, config, stateDir.instance);
-      };
+      const views = await runtimeViews();
       const [
         {runDoctor},
         {fsHostFiles},
@@ -536,7 +544,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         reaper,
         setupAt: record?.at,
         clock: systemClock,
-        swarmChecks: await swarmChecksOf(),
+        ...(views.doctorChecks ? {runtimeChecks: () => views.doctorChecks!()} : {}),
         serviceChecks: () =>
           serviceChecks({
             config,

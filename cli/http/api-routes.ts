@@ -212,8 +212,9 @@ export function apiRoutes(): Array<
       '/gpus',
       async ({services}) => {
         // Swarm mode: the devices each node advertises to Swarm, and who holds them.
-        const swarm = await services.swarmGpus();
-        if (swarm) {
+        const runtime = await services.runtime();
+        if (runtime.clusterGpus) {
+          const swarm = await runtime.clusterGpus();
           const nodes = await swarm.list();
           return [200, {nodes, count: nodes.reduce((sum, node) => sum + node.devices.length, 0)}];
         }
@@ -255,8 +256,9 @@ export function apiRoutes(): Array<
       'GET',
       '/gpus/profiles',
       async ({services}) => {
-        const swarm = await services.swarmGpus();
-        if (swarm) {
+        const runtime = await services.runtime();
+        if (runtime.clusterGpus) {
+          const swarm = await runtime.clusterGpus();
           const views = await swarm.profiles();
           return [
             200,
@@ -291,8 +293,9 @@ export function apiRoutes(): Array<
       'GET',
       '/gpus/available',
       async ({services}) => {
-        const swarm = await services.swarmGpus();
-        if (swarm) {
+        const runtime = await services.runtime();
+        if (runtime.clusterGpus) {
+          const swarm = await runtime.clusterGpus();
           const free = (await swarm.available()).devices.map((device) => ({
             uuid: device.uuid,
             profile: device.profile,

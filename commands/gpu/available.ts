@@ -6,8 +6,9 @@ type SwarmAvailable = Awaited<ReturnType<SwarmGpuViews['available']>>;
 import {loadChalk, renderTable} from '../../cli/output.js';
 
 const gpuAvailable: Handler = async (_input, context): Promise<AvailableView | SwarmAvailable> => {
-  const swarm = await context.services().swarmGpus();
-  if (swarm) {
+  const runtime = await context.services().runtime();
+  if (runtime.clusterGpus) {
+    const swarm = await runtime.clusterGpus();
     // Swarm mode: devices on ready, active nodes that no session's task holds.
     const free = await swarm.available();
     if (context.out.json) return free;

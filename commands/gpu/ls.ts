@@ -6,8 +6,8 @@ import {loadChalk, renderTable} from '../../cli/output.js';
 const value = (number: number | null, unit = '') => (number === null ? '-' : `${number}${unit}`);
 
 const gpuLs: Handler = async (_input, context): Promise<GpuView[] | SwarmNodeView[]> => {
-  const swarm = await context.services().swarmGpus();
-  if (swarm) return swarmLs(await swarm.list(), context);
+  const runtime = await context.services().runtime();
+  if (runtime.clusterGpus) return swarmLs(await (await runtime.clusterGpus()).list(), context);
   const gpus = await (await context.services().gpuService()).list();
   if (context.out.json) return gpus;
   if (gpus.length === 0) {

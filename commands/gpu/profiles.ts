@@ -4,8 +4,9 @@ import type {Handler} from '../../cli/command-spec.js';
 import {loadChalk, renderTable} from '../../cli/output.js';
 
 const gpuProfiles: Handler = async (_input, context): Promise<ProfileView[] | SwarmProfileView[]> => {
-  const swarm = await context.services().swarmGpus();
-  if (swarm) {
+  const runtime = await context.services().runtime();
+  if (runtime.clusterGpus) {
+    const swarm = await runtime.clusterGpus();
     // Swarm mode: the MIG profiles the nodes advertise devices of, per node.
     const views = await swarm.profiles();
     context.out.log(

@@ -16,7 +16,7 @@ const build: Handler = async (
   context,
 ): Promise<{image: string; base: string | null; packages: string[]; distribute?: string}> => {
   const {out} = context;
-  const {image, backend} = context.settings();
+  const {image} = context.settings();
   const base = flags.base as string | undefined;
   const packages = parsePackages((flags.packages as string | undefined) ?? '');
   const extra = await readInstructions(flags.dockerfile as string | undefined);
@@ -52,14 +52,11 @@ const build: Handler = async (
   out.log(
     `✔ Built ${image}${base ? ` on ${base}` : ''}${packages.length ? ` with ${packages.join(' ')}` : ''}`,
   );
-  if (backend !== 'swarm') return {image, base: base ?? null, packages};
   // Swarm mode: every node starts sessions from its own copy (README "Swarm mode": the image).
-  const distribute =
-    `the image is on this manager only: push it to a registry the nodes pull from (docker tag/push, and set image ` +
-    `to that name), or copy it to every node: docker save ${image} | ssh NODE docker load ` +
-    `(then "sandman doctor" checks it runs on every node)`;
-  out.log(`Swarm mode: ${distribute}`);
-  return {image, base: base ?? null, packages, distribute};
+  const distribution = (await context.services().runtime()).imageDistribution?.(image);
+  if (!distribution) return {image, base: base ?? null, packages};
+  out.log(distribution.note);
+  return {image, base: base ?? null, packages, distribute: distribution.distribute};
 };
 export default build;
 

@@ -7,11 +7,12 @@ import {renderSteps} from '../../cli/output.js';
 /** `node setup`: one swarm node's part of swarm mode (README "Swarm mode"). */
 const nodeSetup: Handler = async ({flags}, context): Promise<NodeSetupResult> => {
   const {out} = context;
-  if (context.settings().backend !== 'swarm')
+  const runtime = await context.services().runtime();
+  if (!runtime.nodeSetup)
     throw invalidInput(
       'node setup is for swarm mode: set backend to swarm (config file, or SANDMAN_BACKEND=swarm)',
     );
-  const result = await context.services().nodeSetup({
+  const result = await runtime.nodeSetup({
     apply: flags.apply === true,
     firewallOnly: flags['firewall-only'] === true,
     daemonJson: flags['daemon-json'] as string,

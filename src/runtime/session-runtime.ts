@@ -5,10 +5,13 @@
  * runtime cannot do is an optional member, so the compiler shows every caller that must do without.
  */
 import type {ContainerClient, ContainerSpec} from './docker/container-client.js';
+import type {Check} from '../setup/doctor.js';
 import type {GpuChoice, GpuPlan} from '../gpu/gpu-allocator.js';
 import type {KeyStore} from '../ssh/key-store.js';
 import type {HomeQuotas} from '../homes/home-quotas.js';
 import type {SessionRecord, StoppedGpu} from '../state/state-data.js';
+import type {NodeSetupRequest, NodeSetupResult} from '../swarm/node-setup.js';
+import type {SwarmGpuViews} from '../swarm/swarm-gpu-views.js';
 
 export interface SshEndpoint {
   host: string;
@@ -90,7 +93,27 @@ export type HostFiles = Pick<
 /** What reaches into a session's container from here (a shell, files, a snapshot). */
 export type InContainer = Pick<ContainerClient, 'exec' | 'putFiles' | 'commitContainer'>;
 
-export interface SessionRuntime {
+/** The devices a cluster's nodes advertise, and the sessions holding them (the `gpu` commands, the API). */
+export type ClusterGpuViews = Pick<SwarmGpuViews, 'list' | 'profiles' | 'available'>;
+
+/**
+ * What the commands that only look (gpu, known-hosts, doctor, image build, node setup) ask of the
+ * runtime. The wiring can build this part alone, so they load no session workflow or engine client.
+ */
+export interface RuntimeViews {
+  /** The host names sessions are reached at: what a known_hosts line names. */
+  hostNames(): Promise<string[]>;
+  /** The cluster's devices; absent: this host's GPUs, as nvidia-smi sees them (GpuService). */
+  clusterGpus?(): Promise<ClusterGpuViews>;
+  /** doctor's checks of the runtime itself, once the engine answers; absent: none beyond the host's. */
+  doctorChecks?(): Promise<Check[]>;
+  /** After `image build`: how the image reaches where sessions run; absent: it is there already. */
+  imageDistribution?(image: string): {distribute: string; note: string};
+  /** `node setup`: one node's part of the runtime; absent: there are no nodes to set up. */
+  nodeSetup?(request: NodeSetupRequest): Promise<NodeSetupResult>;
+}
+
+export interface SessionRuntime extends RuntimeViews {
   readonly endpoints: SessionEndpoints;
   /** Refuses (exit 2) what a create asks that this runtime cannot do. */
   checkCreate(request: {node?: string; password: boolean}): void;

@@ -45,8 +45,8 @@ export interface DoctorDeps {
   /** When setup last ran (its record), if it did: a first reap is due within three intervals. */
   setupAt?: string;
   clock: Clock;
-  /** Swarm mode: the cluster's own checks (README "Swarm mode"). */
-  swarmChecks?: () => Promise<Check[]>;
+  /** The runtime's own checks (Swarm mode: the cluster's, README "Swarm mode"). */
+  runtimeChecks?: () => Promise<Check[]>;
   /** The API's token and units and the SSH gateway's units (src/setup/service-checks.ts). */
   serviceChecks?: () => Promise<Check[]>;
   /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
@@ -66,7 +66,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (deps.serviceChecks) checks.push(...(await deps.serviceChecks()));
   if (deps.homeQuotas) checks.push(await checkQuotas(deps));
   if (engineUp) checks.push(await checkContainerDisk(deps));
-  if (deps.swarmChecks && engineUp) checks.push(...(await deps.swarmChecks()));
+  if (deps.runtimeChecks && engineUp) checks.push(...(await deps.runtimeChecks()));
   return checks;
 }
 

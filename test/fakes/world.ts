@@ -83,7 +83,7 @@ export function fakeWorld(
     : new NvidiaSmiGpuAllocator(config, smi, locks);
   const sshHost = async () => 'gpu01.example.org';
   const runtime: SessionRuntime = cluster
-    ? new SwarmRuntime({config, docker, cluster, instance: stateDir.instance})
+    ? new SwarmRuntime({config, docker, cluster, instance: stateDir.instance, store: async () => store})
     : new DockerRuntime({config, docker, gpus, keys, workspaces, networkBoundary, sshHost});
   if (cluster) {
     docker.onStart = (container) => void cluster.schedule(container.spec);

@@ -15,6 +15,7 @@ import type {
   CreatePlanning,
   InContainer,
   RuntimeCreate,
+  RuntimeViews,
   SessionEndpoints,
   SessionRuntime,
   SshEndpoint,
@@ -48,6 +49,17 @@ export function dockerEndpoints(
   };
 }
 
+/**
+ * One host's views: sessions are reached at this host's name; its GPUs are nvidia-smi's (GpuService)
+ * and its checks the host's own doctor checks.
+ */
+export function dockerViews(deps: {
+  config: Pick<Config, 'sshHost'>;
+  sshHost: () => Promise<string>;
+}): RuntimeViews {
+  return {hostNames: async () => [deps.config.sshHost ?? (await deps.sshHost())]};
+}
+
 export interface DockerRuntimeDeps {
   config: Config;
   docker: ContainerClient;
@@ -69,9 +81,11 @@ export class DockerRuntime implements SessionRuntime {
   readonly endpoints: SessionEndpoints;
   readonly hostFiles: KeyStore;
   readonly inContainer: InContainer;
+  readonly hostNames: RuntimeViews['hostNames'];
 
   constructor(private readonly deps: DockerRuntimeDeps) {
     this.endpoints = dockerEndpoints(deps.config, deps.docker);
+    this.hostNames = dockerViews(deps).hostNames;
     this.hostFiles = deps.keys;
     this.inContainer = deps.docker;
   }

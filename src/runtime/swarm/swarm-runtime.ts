@@ -3,11 +3,16 @@ import type {ContainerClient} from '../docker/container-client.js';
 import {capacity, dependencyUnavailable, invalidInput, isSandmanError} from '../../core/errors.js';
 import {LABELS} from '../../core/labels.js';
 import {quotaWords} from '../../homes/quota-for.js';
+import type {Check} from '../../setup/doctor.js';
 import type {SessionRecord, StoppedGpu} from '../../state/state-data.js';
+import type {StateStore} from '../../state/state-store.js';
 import type {Cluster} from '../../swarm/cluster.js';
+import type {NodeSetupRequest, NodeSetupResult} from '../../swarm/node-setup.js';
+import type {SwarmGpuViews} from '../../swarm/swarm-gpu-views.js';
 import {homeVolume} from '../../swarm/swarm-names.js';
 import {
   chooseNode,
+  clusterHostNames,
   describeResources,
   deviceName,
   freeResources,
@@ -35,6 +40,10 @@ export interface SwarmRuntimeDeps {
   cluster: Cluster;
   /** The state directory's instance label: which services are this sandman's. */
   instance: string;
+  /** The state file: who holds each device, in the GPU views. */
+  store: () => Promise<StateStore>;
+  /** `node setup` on this node (swarm/node-setup.ts, wired to its host); absent: not offered. */
+  setUpNode?: (request: NodeSetupRequest) => Promise<NodeSetupResult>;
 }
 
 /**
@@ -47,7 +56,37 @@ export class SwarmRuntime implements SessionRuntime {
   readonly stopNote =
     'swarm mode: the service is scaled to 0; the home volume stays, files outside it do not';
 
-  constructor(private readonly deps: SwarmRuntimeDeps) {}
+  readonly nodeSetup?: (request: NodeSetupRequest) => Promise<NodeSetupResult>;
+
+  constructor(private readonly deps: SwarmRuntimeDeps) {
+    if (deps.setUpNode) this.nodeSetup = deps.setUpNode;
+  }
+
+  /** Sessions are reached at their node, by its address or name. */
+  async hostNames(): Promise<string[]> {
+    return clusterHostNames(await this.deps.cluster.nodes());
+  }
+
+  /** Devices on every node, and the sessions' tasks Swarm gave them to. */
+  async clusterGpus(): Promise<SwarmGpuViews> {
+    const {SwarmGpuViews} = await import('../../swarm/swarm-gpu-views.js');
+    return new SwarmGpuViews(this.deps.cluster, await this.deps.store(), this.deps.instance);
+  }
+
+  /** Manager, nodes, advertised devices, the image on every node, the sessions' tasks. */
+  async doctorChecks(): Promise<Check[]> {
+    const {swarmChecks} = await import('../../swarm/swarm-doctor.js');
+    return swarmChecks(this.deps.cluster, this.deps.config, this.deps.instance);
+  }
+
+  /** Every node starts sessions from its own copy of the image (README "Swarm mode": the image). */
+  imageDistribution(image: string): {distribute: string; note: string} {
+    const distribute =
+      `the image is on this manager only: push it to a registry the nodes pull from (docker tag/push, and set image ` +
+      `to that name), or copy it to every node: docker save ${image} | ssh NODE docker load ` +
+      `(then "sandman doctor" checks it runs on every node)`;
+    return {distribute, note: `Swarm mode: ${distribute}`};
+  }
 
   checkCreate(request: {password: boolean}): void {
     if (!this.deps.config.directPorts)

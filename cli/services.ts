@@ -175,7 +175,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new SwarmRuntime({
       config,
       docker: swarmServices,
-      cluster: swarmServices,
+      cluster: swarmServices.cluster,
       instance: stateDir.instance,
       store,
       setUpNode: nodeSetup,

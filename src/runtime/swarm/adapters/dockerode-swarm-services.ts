@@ -10,6 +10,9 @@ import type {
   ExecResult,
   RemoveOutcome,
 } from '../../docker/container-client.js';
+import type {Engine} from '../../docker/engine-client.js';
+import type {ImageClient} from '../../docker/image-client.js';
+import type {NetworkClient} from '../../docker/network-client.js';
 import type {SwarmTask} from '../../../swarm/cluster.js';
 import {nodeNetwork} from '../../../swarm/swarm-names.js';
 import {DockerodeContainerClient} from '../../docker/adapters/dockerode-container-client.js';
@@ -37,7 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * manager; everything a single engine does alike (image, build, ping) goes to the local engine,
  * and the cluster's nodes and tasks to dockerode-swarm-cluster.ts.
  */
-export class DockerodeSwarmServices implements ContainerClient {
+export class DockerodeSwarmServices implements Engine, ContainerClient, ImageClient, NetworkClient {
   /** One connection to the manager's engine, shared with the single-engine calls below. */
   readonly #call = dockerCall();
   readonly #local = new DockerodeContainerClient(this.#call);
@@ -61,7 +64,7 @@ export class DockerodeSwarmServices implements ContainerClient {
     return this.#local.imageLabels(reference);
   }
 
-  buildImage(options: Parameters<ContainerClient['buildImage']>[0]): Promise<void> {
+  buildImage(options: Parameters<ImageClient['buildImage']>[0]): Promise<void> {
     return this.#local.buildImage(options);
   }
 

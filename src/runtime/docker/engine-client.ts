@@ -10,5 +10,5 @@ export interface Engine {
   storage(): Promise<{driver: string; backingFilesystem: string | null}>;
 }
 
-/** Every resource of one engine: for the callers that really use them all (workflows, setup, doctor). */
+/** Every resource of one engine: for the callers that use them all (the session workflows, doctor). */
 export type EngineClient = Engine & ContainerClient & ImageClient & NetworkClient;

@@ -7,7 +7,7 @@
  */
 import {systemClock} from '../src/core/clock.js';
 import type {Config} from '../src/config/config.js';
-import type {ContainerClient} from '../src/runtime/docker/container-client.js';
+import type {EngineClient} from '../src/runtime/docker/engine-client.js';
 import type {SessionEndpoints, RuntimeViews, SessionRuntime} from '../src/runtime/session-runtime.js';
 import type {SwarmRuntime} from '../src/runtime/swarm/swarm-runtime.js';
 import type {NodeSetupRequest, NodeSetupResult} from '../src/swarm/node-setup.js';
@@ -40,7 +40,7 @@ export interface Services {
   readonly config: Config;
   readonly stateDir: StateDir;
   store(): Promise<StateStore>;
-  containers(): Promise<ContainerClient>;
+  containers(): Promise<EngineClient>;
   /**
    * Where sessions run, as the commands that only look see it (GPU views, host names, doctor's
    * checks, image distribution, node setup): one host's or the cluster's (README "Swarm mode").
@@ -96,7 +96,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       await import('../src/runtime/swarm/adapters/dockerode-swarm-services.js');
     return new DockerodeSwarmServices(config.readyTimeout);
   });
-  const containers = once(async (): Promise<ContainerClient> => {
+  const containers = once(async (): Promise<EngineClient> => {
     if (config.backend === 'swarm') return swarm();
     const {DockerodeContainerClient} =
       await import('../src/runtime/docker/adapters/dockerode-container-client.js');
@@ -175,7 +175,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new SwarmRuntime({
       config,
       docker: swarmServices,
-      cluster: swarmServices,
+      cluster: swarmServices.cluster,
       instance: stateDir.instance,
       store,
       setUpNode: nodeSetup,

@@ -1,5 +1,5 @@
 import type {Config} from '../config/config.js';
-import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {NetworkClient} from '../runtime/docker/network-client.js';
 import {stateUnavailable} from '../core/errors.js';
 import type {Locks} from '../state/locks.js';
 import type {Firewall, RuleState} from './firewall.js';
@@ -21,7 +21,7 @@ export interface BoundaryStatus {
 export class NetworkBoundary {
   constructor(
     private readonly config: Config,
-    private readonly docker: ContainerClient,
+    private readonly docker: NetworkClient,
     private readonly firewall: Firewall,
     private readonly instance: string,
     /** Serialises repairs between sandman processes; the check itself takes no lock. */

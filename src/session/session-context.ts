@@ -5,7 +5,8 @@
 import {type Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
 import type {HostAccounts} from '../users/host-accounts.js';
-import type {ContainerClient, ContainerFile, ContainerSpec} from '../runtime/docker/container-client.js';
+import type {ContainerFile, ContainerSpec} from '../runtime/docker/container-client.js';
+import type {EngineClient} from '../runtime/docker/engine-client.js';
 import {SandmanError} from '../core/errors.js';
 import {type GpuAllocator, type GpuChoice} from '../gpu/gpu-allocator.js';
 import type {AuditEntry, AuditLog} from '../audit/audit-log.js';
@@ -99,7 +100,7 @@ export interface SessionServiceDeps {
   config: Config;
   stateDir: StateDir;
   store: StateStore;
-  docker: ContainerClient;
+  docker: EngineClient;
   gpus: GpuAllocator;
   keys: KeyStore;
   hostIdentity: HostIdentity;

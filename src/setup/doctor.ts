@@ -4,7 +4,7 @@ import path from 'node:path';
 import type {Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
 import type {QuotaChoice} from '../homes/home-quotas.js';
-import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {EngineClient} from '../runtime/docker/engine-client.js';
 import {isSandmanError} from '../core/errors.js';
 import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
 import type {HostFiles} from '../host/host-files.js';
@@ -30,7 +30,7 @@ export interface Check {
 
 export interface DoctorDeps {
   config: Config;
-  docker: ContainerClient;
+  docker: EngineClient;
   smi: NvidiaSmi;
   store: StateStore;
   files: HostFiles;

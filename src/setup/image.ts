@@ -1,4 +1,5 @@
-import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {Engine} from '../runtime/docker/engine-client.js';
+import type {ImageClient} from '../runtime/docker/image-client.js';
 import {isImageReference} from '../config/config.js';
 import {invalidInput} from '../core/errors.js';
 
@@ -28,7 +29,7 @@ export function parsePackages(text: string): string[] {
 
 /** Builds images/workspace with the given base (Dockerfile `ARG BASE`) and packages. */
 export async function buildWorkspaceImage(
-  docker: ContainerClient,
+  docker: Engine & ImageClient,
   options: ImageBuildOptions,
 ): Promise<void> {
   if (options.base !== undefined && !isImageReference(options.base)) {

@@ -3,6 +3,8 @@ import path from 'node:path';
 import type {Config} from '../config/config.js';
 import type {HomeQuotas} from '../homes/home-quotas.js';
 import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {ImageClient} from '../runtime/docker/image-client.js';
+import type {NetworkClient} from '../runtime/docker/network-client.js';
 import {conflict} from '../core/errors.js';
 import {LABELS} from '../core/labels.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
@@ -30,7 +32,7 @@ export interface RemoveSetupDeps {
   config: Config;
   stateDir: StateDir;
   host: SetupHost;
-  docker: ContainerClient;
+  docker: ContainerClient & ImageClient & NetworkClient;
   store: StateStore;
   networkBoundary: Pick<NetworkBoundary, 'remove'>;
   removeAllSessions: () => Promise<RemoveResult>;

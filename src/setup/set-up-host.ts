@@ -2,7 +2,9 @@ import path from 'node:path';
 
 import {isoSeconds, type Clock} from '../core/clock.js';
 import {setupFlagName, storedSetting, type Config, type SettingName} from '../config/config.js';
-import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {Engine} from '../runtime/docker/engine-client.js';
+import type {ImageClient} from '../runtime/docker/image-client.js';
+import type {NetworkClient} from '../runtime/docker/network-client.js';
 import type {Check} from './doctor.js';
 import {LABELS} from '../core/labels.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
@@ -51,7 +53,7 @@ export interface SetupDeps {
   config: Config;
   stateDir: StateDir;
   host: SetupHost;
-  docker: ContainerClient;
+  docker: Engine & ImageClient & NetworkClient;
   networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
   buildImage: (base: string | undefined) => Promise<void>;
   doctor: (reaper: ReaperLocation) => Promise<Check[]>;

@@ -1,7 +1,7 @@
 /**
  * What sandman needs to know about a Docker Swarm cluster (README "Swarm mode"), behind one small
- * interface (implemented with dockerode in src/runtime/swarm/adapters/dockerode-swarm-services.ts, next to the
- * ContainerClient that runs sessions as services).
+ * interface (implemented with dockerode in src/runtime/swarm/adapters/dockerode-swarm-cluster.ts,
+ * beside dockerode-swarm-services.ts, the ContainerClient that runs sessions as services).
  */
 
 /** One advertised Swarm generic resource: a GPU or MIG device of a kind (README "Swarm mode": GPUs). */

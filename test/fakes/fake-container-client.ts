@@ -1,5 +1,4 @@
 import type {
-  ContainerClient,
   ContainerFile,
   ContainerSpec,
   ContainerState,
@@ -7,6 +6,7 @@ import type {
   ExecResult,
   RemoveOutcome,
 } from '../../src/runtime/docker/container-client.js';
+import type {EngineClient} from '../../src/runtime/docker/engine-client.js';
 import {dependencyUnavailable, SandmanError} from '../../src/core/errors.js';
 import {IMAGE_LABELS} from '../../src/core/labels.js';
 
@@ -31,7 +31,7 @@ export interface FakeContainer {
 }
 
 /** A container engine in memory. `failing` makes a step throw, as a real engine can. */
-export class FakeContainerClient implements ContainerClient {
+export class FakeContainerClient implements EngineClient {
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Set<string>();
   readonly images = new Set<string>(['sandman/workspace:latest']);

@@ -1,6 +1,9 @@
 /**
- * Everything sandman needs from a container engine, behind one small interface (implemented with
- * dockerode in adapters/dockerode-container-client.ts). Docker's own words stay out of the domain code.
+ * What sandman does with a container engine's containers, behind one small interface (implemented
+ * with dockerode in adapters/dockerode-container-client.ts; Swarm services in
+ * ../swarm/adapters/dockerode-swarm-services.ts). Images, networks and the engine itself have their
+ * own interfaces beside it (image-client.ts, network-client.ts, engine-client.ts), so a caller
+ * that needs one resource takes that one. Docker's own words stay out of the domain code.
  */
 
 export interface ContainerSpec {
@@ -82,30 +85,6 @@ export interface ContainerFile {
 export type RemoveOutcome = 'removed' | 'absent';
 
 export interface ContainerClient {
-  /** Fails with exit 6 when the engine cannot be reached. */
-  ping(): Promise<void>;
-  imageExists(reference: string): Promise<boolean>;
-  /** The image's labels; undefined when the engine has no such image. */
-  imageLabels(reference: string): Promise<Record<string, string> | undefined>;
-  /** The engine's storage driver and the filesystem under it (`docker info`): what --storage-opt size needs. */
-  storage(): Promise<{driver: string; backingFilesystem: string | null}>;
-  /** Whether the network lets containers talk to each other; undefined when it does not exist. */
-  networkIcc(name: string): Promise<boolean | undefined>;
-  /** The Linux bridge interface of a bridge network; undefined when the network does not exist. */
-  networkBridge(name: string): Promise<string | undefined>;
-  /**
-   * Creates the isolated bridge network (inter-container traffic off) unless it exists. Returns the
-   * addresses this host reaches its containers from (the bridge's gateway; Swarm mode: the
-   * managers'), which the SSH gateway's key is accepted from.
-   */
-  ensureNetwork(name: string, labels: Record<string, string>): Promise<string[]>;
-  /**
-   * Removes the network when it carries these labels (so one setup never removes another's);
-   * 'foreign' when it exists without them, 'absent' when there is none.
-   */
-  removeNetwork(name: string, labels: Record<string, string>): Promise<RemoveOutcome | 'foreign'>;
-  /** Removes an image by reference; one already gone counts as success. */
-  removeImage(reference: string): Promise<RemoveOutcome>;
   /** Creates the container with its `files` in place, not started. */
   createContainer(spec: ContainerSpec): Promise<string>;
   /** Starts it; in Swarm mode, waits until Swarm has placed and started it (failing with its reason). */
@@ -130,11 +109,4 @@ export interface ContainerClient {
   /** The host PID of the container's main process; undefined when it is not running. */
   runningPid(idOrName: string): Promise<number | undefined>;
   logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream>;
-  /** Builds every file of `contextDir` into `tag`. */
-  buildImage(options: {
-    contextDir: string;
-    tag: string;
-    buildArgs: Record<string, string>;
-    onProgress?: (line: string) => void;
-  }): Promise<void>;
 }

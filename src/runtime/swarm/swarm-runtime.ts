@@ -37,6 +37,7 @@ export interface SwarmRuntimeDeps {
   config: Config;
   /** The sessions as services (adapters/dockerode-swarm-services.ts). */
   docker: Pick<ContainerClient, 'startContainer'>;
+  /** The cluster's nodes and tasks (adapters/dockerode-swarm-cluster.ts). */
   cluster: Cluster;
   /** The state directory's instance label: which services are this sandman's. */
   instance: string;

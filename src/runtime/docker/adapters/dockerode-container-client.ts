@@ -15,10 +15,16 @@ import type {
   ExecResult,
   RemoveOutcome,
 } from '../container-client.js';
+import type {Engine} from '../engine-client.js';
+import type {ImageClient} from '../image-client.js';
+import type {NetworkClient} from '../network-client.js';
 import {createOptions} from './dockerode-create-options.js';
 import {absentIfGone, dockerCall, dockerMessage, readLogs, type DockerCall} from './dockerode-engine.js';
 
-export class DockerodeContainerClient implements ContainerClient, NodeNetworks {
+/** One engine's containers, images and networks (each port beside container-client.ts), through dockerode. */
+export class DockerodeContainerClient
+  implements Engine, ContainerClient, ImageClient, NetworkClient, NodeNetworks
+{
   readonly #call: DockerCall;
 
   constructor(call: DockerCall = dockerCall()) {

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 
-import {capacity, dependencyUnavailable, httpStatus, notFound, SandmanError} from '../../../core/errors.js';
+import {capacity, dependencyUnavailable, httpStatus, SandmanError} from '../../../core/errors.js';
 import type {
   ContainerClient,
   ContainerFile,
@@ -10,19 +10,21 @@ import type {
   ExecResult,
   RemoveOutcome,
 } from '../../docker/container-client.js';
-import type {Cluster, ImageCheck, SwarmNode, SwarmTask} from '../../../swarm/cluster.js';
+import type {Engine} from '../../docker/engine-client.js';
+import type {ImageClient} from '../../docker/image-client.js';
+import type {NetworkClient} from '../../docker/network-client.js';
+import type {SwarmTask} from '../../../swarm/cluster.js';
 import {nodeNetwork} from '../../../swarm/swarm-names.js';
 import {DockerodeContainerClient} from '../../docker/adapters/dockerode-container-client.js';
 import {absentIfGone, dockerCall, dockerMessage, readLogs} from '../../docker/adapters/dockerode-engine.js';
 import {
   ENDED,
-  namedResources,
   serviceOptions,
-  toTask,
   type NodeInfo,
   type RawService,
   type RawTask,
 } from './dockerode-swarm-specs.js';
+import {DockerodeSwarmCluster} from './dockerode-swarm-cluster.js';
 
 const POLL_MS = 150;
 /** How many failed starts of a session's task make its create fail. */
@@ -35,12 +37,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Sessions as Docker Swarm services (README "Swarm mode"): one replica, SSH published in host mode
  * on the node it runs on, the host key as Swarm secrets, the home a named volume. Talks to a
- * manager; everything a single engine does alike (image, build, ping) goes to the local engine.
+ * manager; everything a single engine does alike (image, build, ping) goes to the local engine,
+ * and the cluster's nodes and tasks to dockerode-swarm-cluster.ts.
  */
-export class DockerodeSwarmServices implements ContainerClient, Cluster {
+export class DockerodeSwarmServices implements Engine, ContainerClient, ImageClient, NetworkClient {
   /** One connection to the manager's engine, shared with the single-engine calls below. */
   readonly #call = dockerCall();
   readonly #local = new DockerodeContainerClient(this.#call);
+  /** The cluster's nodes and tasks, on the same connection (the wiring's `Cluster`). */
+  readonly cluster = new DockerodeSwarmCluster(this.#call);
 
   constructor(
     /** How long start waits for Swarm to place and start a session. */
@@ -59,25 +64,8 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     return this.#local.imageLabels(reference);
   }
 
-  buildImage(options: Parameters<ContainerClient['buildImage']>[0]): Promise<void> {
+  buildImage(options: Parameters<ImageClient['buildImage']>[0]): Promise<void> {
     return this.#local.buildImage(options);
-  }
-
-  async requireManager(): Promise<void> {
-    await this.ping();
-    const info = await this.#call('read the engine info', (docker) => docker.info());
-    const swarm = (info as {Swarm?: {LocalNodeState?: string; ControlAvailable?: boolean}}).Swarm;
-    if (swarm?.LocalNodeState !== 'active') {
-      throw dependencyUnavailable(
-        `backend is swarm, but this Docker engine is not part of a swarm (state ${swarm?.LocalNodeState ?? 'unknown'}); ` +
-          'run sandman on a manager node (docker swarm init / join as manager)',
-      );
-    }
-    if (!swarm.ControlAvailable) {
-      throw dependencyUnavailable(
-        'backend is swarm, but this Docker engine is a worker: run sandman on a manager node',
-      );
-    }
   }
 
   // The sessions' network: swarm-scoped, made from the configuration-only network every node has.
@@ -185,7 +173,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
     // Swarm starts a service by itself: wait until its task runs, or say why it cannot.
     const deadline = Date.now() + this.startTimeoutMs;
     for (;;) {
-      const tasks = await this.#serviceTasks(id);
+      const tasks = await this.cluster.serviceTasks(id);
       const current = tasks.find((task) => task.desiredState === 'running') ?? tasks[0];
       if (current?.state === 'running') return;
       // Swarm starts a failed task again by itself (restart condition any): a first start can fail
@@ -292,7 +280,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
           filters: {label: Object.entries(labels).map(([key, value]) => `${key}=${value}`)},
         }),
       ) as Promise<RawService[]>,
-      this.tasks(labels),
+      this.cluster.tasks(labels),
     ]);
     return services.map((service) => {
       const own = tasks.filter((task) => task.service === service.Spec.Name);
@@ -310,7 +298,7 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
   async inspectContainer(idOrName: string): Promise<ContainerState | undefined> {
     let tasks: SwarmTask[];
     try {
-      tasks = await this.#serviceTasks(idOrName);
+      tasks = await this.cluster.serviceTasks(idOrName);
     } catch (error) {
       if (error instanceof SandmanError && error.kind === 'NOT_FOUND') return undefined;
       throw error;
@@ -361,115 +349,5 @@ export class DockerodeSwarmServices implements ContainerClient, Cluster {
         options,
       ),
     );
-  }
-
-  // The cluster.
-
-  /** In host-name order, so every listing and message reads the same. */
-  async nodes(): Promise<SwarmNode[]> {
-    return this.#call('list swarm nodes', async (docker) => {
-      const nodes = (await docker.listNodes()) as Array<{
-        ID: string;
-        Spec: {Role: string; Availability: string};
-        Description?: {
-          Hostname?: string;
-          Resources?: {
-            GenericResources?: Array<{NamedResourceSpec?: {Kind: string; Value: string}}>;
-          };
-        };
-        Status: {State: string; Addr?: string};
-        ManagerStatus?: {Addr?: string};
-      }>;
-      const named = nodes.map((node): SwarmNode => {
-        // A manager may report 0.0.0.0 as its status address; its raft address has the real one.
-        let address = node.Status.Addr ?? '';
-        if ((address === '' || address === '0.0.0.0') && node.ManagerStatus?.Addr)
-          address = node.ManagerStatus.Addr.replace(/:\d+$/, '');
-        return {
-          id: node.ID,
-          name: node.Description?.Hostname ?? node.ID,
-          address,
-          state: node.Status.State,
-          availability: node.Spec.Availability,
-          role: node.Spec.Role === 'manager' ? 'manager' : 'worker',
-          resources: namedResources(node.Description?.Resources?.GenericResources),
-        };
-      });
-      return named.sort((a, b) => a.name.localeCompare(b.name));
-    });
-  }
-
-  async tasks(labels: Record<string, string>): Promise<SwarmTask[]> {
-    return this.#call('list swarm tasks', async (docker) => {
-      const services = (await docker.listServices({
-        filters: {label: Object.entries(labels).map(([key, value]) => `${key}=${value}`)},
-      })) as RawService[];
-      if (services.length === 0) return [];
-      const byId = new Map(services.map((service) => [service.ID, service]));
-      const tasks = (await docker.listTasks({
-        filters: {service: services.map((service) => service.ID)},
-      })) as RawTask[];
-      return tasks.flatMap((task) => {
-        const service = byId.get(task.ServiceID);
-        return service ? [toTask(task, service)] : [];
-      });
-    });
-  }
-
-  async #serviceTasks(idOrName: string): Promise<SwarmTask[]> {
-    return this.#call(`inspect service ${idOrName.slice(0, 64)}`, async (docker) => {
-      let service: RawService;
-      try {
-        service = (await docker.getService(idOrName).inspect()) as RawService;
-      } catch (error) {
-        if (httpStatus(error) === 404) throw notFound(`service ${idOrName} does not exist`);
-        throw error;
-      }
-      const tasks = (await docker.listTasks({filters: {service: [service.ID]}})) as RawTask[];
-      return tasks
-        .map((task) => toTask(task, service))
-        .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-    });
-  }
-
-  async imageOnNodes(image: string, timeoutMs: number): Promise<ImageCheck[]> {
-    const name = `sandman-image-check-${process.pid}-${Date.now().toString(36)}`;
-    const nodes = (await this.nodes()).filter((node) => node.state === 'ready');
-    await this.#call(`create service ${name}`, (docker) =>
-      docker.createService({
-        Name: name,
-        TaskTemplate: {
-          ContainerSpec: {Image: image, Command: ['true']},
-          RestartPolicy: {Condition: 'none'},
-        },
-        Mode: {GlobalJob: {}},
-      } as unknown as Dockerode.CreateServiceOptions),
-    );
-    try {
-      const deadline = Date.now() + timeoutMs;
-      let tasks: SwarmTask[] = [];
-      for (;;) {
-        tasks = await this.#serviceTasks(name);
-        const settled = nodes.every((node) =>
-          tasks.some((task) => task.nodeId === node.id && ENDED.has(task.state)),
-        );
-        if (settled || Date.now() > deadline) break;
-        await sleep(POLL_MS * 2);
-      }
-      return nodes.map((node) => {
-        const task = tasks.find((candidate) => candidate.nodeId === node.id);
-        if (!task) return {node: node.name, present: false, detail: 'no task ran there (drained or paused?)'};
-        if (task.state === 'complete') return {node: node.name, present: true, detail: `${image} present`};
-        return {
-          node: node.name,
-          present: false,
-          detail: ENDED.has(task.state)
-            ? (task.error ?? task.state)
-            : `still ${task.state} after ${timeoutMs / 1000}s`,
-        };
-      });
-    } finally {
-      await this.removeContainer(name).catch(() => undefined);
-    }
   }
 }

@@ -96,12 +96,15 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       await import('../src/runtime/swarm/adapters/dockerode-swarm-services.js');
     return new DockerodeSwarmServices(config.readyTimeout);
   });
-  const containers = once(async (): Promise<EngineClient> => {
-    if (config.backend === 'swarm') return swarm();
+  // This host's engine: every resource, and it reaches into its containers (InContainerClient).
+  const hostEngine = once(async () => {
     const {DockerodeContainerClient} =
       await import('../src/runtime/docker/adapters/dockerode-container-client.js');
     return new DockerodeContainerClient();
   });
+  const containers = once(async (): Promise<EngineClient> =>
+    config.backend === 'swarm' ? swarm() : hostEngine(),
+  );
   const sessionEndpoints = once(async (): Promise<SessionEndpoints> => {
     if (config.backend === 'swarm')
       return (await import('../src/runtime/swarm/swarm-runtime.js')).swarmEndpoints;
@@ -279,7 +282,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       gpus = new NvidiaSmiGpuAllocator(config, smi, hostLocks);
       runtime = new DockerRuntime({
         config,
-        docker,
+        docker: await hostEngine(),
         gpus,
         keys,
         workspaces: fsWorkspaces,
@@ -365,7 +368,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         store: storeMade,
         docker,
         // Swarm mode: session containers may be on other nodes, out of reach.
-        ...(config.backend === 'swarm' ? {} : {inContainer: docker}),
+        ...(config.backend === 'swarm' ? {} : {inContainer: await hostEngine()}),
         // The session service (key handling, GPU allocator, ...) loads only when there is work.
         sessions: () => (sessions ??= sessionService()),
         clock: systemClock,

@@ -3,7 +3,7 @@ import type {ContainerActivity} from './activity.js';
 import type {AuditLog} from '../audit/audit-log.js';
 import type {Clock} from '../core/clock.js';
 import type {Config} from '../config/config.js';
-import type {ContainerClient} from '../runtime/docker/container-client.js';
+import type {ContainerClient, InContainerClient} from '../runtime/docker/container-client.js';
 import type {HomeDisk} from '../homes/home-quotas.js';
 import type {Locks} from '../state/locks.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
@@ -57,7 +57,7 @@ export interface ReaperDeps {
    * Reaches into session containers (the terminals' warnings); absent where they may be on other
    * nodes, out of this host's reach (README "Swarm mode").
    */
-  inContainer?: Pick<ContainerClient, 'exec' | 'putFiles'>;
+  inContainer?: Pick<InContainerClient, 'exec' | 'putFiles'>;
   /** Loaded only when something has to be torn down. */
   sessions: () => Promise<SessionService>;
   clock: Clock;

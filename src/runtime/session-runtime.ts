@@ -4,7 +4,7 @@
  * runtime/swarm/); the session workflows call its hooks and never ask which one it is. What one
  * runtime cannot do is an optional member, so the compiler shows every caller that must do without.
  */
-import type {ContainerClient, ContainerSpec} from './docker/container-client.js';
+import type {ContainerSpec, InContainerClient} from './docker/container-client.js';
 import type {Check} from '../setup/doctor.js';
 import type {GpuChoice, GpuPlan} from '../gpu/gpu-allocator.js';
 import type {KeyStore} from '../ssh/key-store.js';
@@ -91,7 +91,7 @@ export type HostFiles = Pick<
 >;
 
 /** What reaches into a session's container from here (a shell, files, a snapshot). */
-export type InContainer = Pick<ContainerClient, 'exec' | 'putFiles' | 'commitContainer'>;
+export type InContainer = InContainerClient;
 
 /** The devices a cluster's nodes advertise, and the sessions holding them (the `gpu` commands, the API). */
 export type ClusterGpuViews = Pick<SwarmGpuViews, 'list' | 'profiles' | 'available'>;

@@ -343,7 +343,11 @@ export class CreateWorkflow {
   async #setPassword(containerId: string, user: string): Promise<string> {
     // 18 random bytes → 24 base64url characters; handed to chpasswd on stdin, never to env or state.
     const password = randomBytes(18).toString('base64url');
-    const result = await this.#deps.docker.exec(containerId, ['chpasswd'], `${user}:${password}\n`);
+    // A runtime that cannot reach into containers refuses --password in its checkCreate.
+    const {inContainer} = this.#deps.runtime;
+    if (!inContainer)
+      throw new SandmanError('FAILURE', 'this runtime cannot set a password in the container');
+    const result = await inContainer.exec(containerId, ['chpasswd'], `${user}:${password}\n`);
     if (result.exitCode !== 0) {
       throw new SandmanError(
         'FAILURE',

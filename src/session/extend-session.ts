@@ -89,14 +89,23 @@ export class ExtendWorkflow {
    */
   async #refreshContainer(session: SessionRecord): Promise<void> {
     if (!session.container_id) return;
-    const {docker} = this.#deps;
+    const {docker, runtime} = this.#deps;
     try {
-      await docker.putFiles(session.container_id, await this.#ctx.renewExpiry(session));
+      const files = await this.#ctx.renewExpiry(session);
+      // A runtime that cannot reach into its containers (Swarm: another node) keeps the old files.
+      if (!runtime.inContainer) {
+        if (files.length > 0) throw new Error('files cannot be put into a running session container here');
+        return;
+      }
+      const {inContainer} = runtime;
+      await inContainer.putFiles(session.container_id, files);
       if (session.host_public_key) {
         // sshd reads its host certificate at start: SIGHUP makes it start again (open connections
         // stay). Wait until it answers, so the next login does not meet the gap.
         const restartsBefore = (await docker.inspectContainer(session.container_id))?.restartCount ?? 0;
-        const hup = await docker.exec(session.container_id, ['kill', '-HUP', '1']).catch(() => undefined);
+        const hup = await inContainer
+          .exec(session.container_id, ['kill', '-HUP', '1'])
+          .catch(() => undefined);
         if (hup?.exitCode === 0) {
           // A container whose sshd died of the new files says so (and its last output) at once.
           await waitForSsh(this.#deps, {

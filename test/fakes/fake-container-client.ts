@@ -4,6 +4,7 @@ import type {
   ContainerState,
   ContainerSummary,
   ExecResult,
+  InContainerClient,
   RemoveOutcome,
 } from '../../src/runtime/docker/container-client.js';
 import type {EngineClient} from '../../src/runtime/docker/engine-client.js';
@@ -31,7 +32,7 @@ export interface FakeContainer {
 }
 
 /** A container engine in memory. `failing` makes a step throw, as a real engine can. */
-export class FakeContainerClient implements EngineClient {
+export class FakeContainerClient implements EngineClient, InContainerClient {
   readonly containers = new Map<string, FakeContainer>();
   readonly networks = new Set<string>();
   readonly images = new Set<string>(['sandman/workspace:latest']);

@@ -94,10 +94,6 @@ export interface ContainerClient {
    * service to 0 (the task's layer does not survive). A container already stopped is success.
    */
   stopContainer(id: string): Promise<void>;
-  /** Saves a stopped container's filesystem as an image tagged `reference`; returns the image ID. */
-  commitContainer(id: string, reference: string): Promise<string>;
-  /** Writes files into a container, owned by root; with none, it asks the engine nothing. */
-  putFiles(id: string, files: ContainerFile[]): Promise<void>;
   /** Stops and removes; a container that is already gone counts as success. */
   removeContainer(idOrName: string): Promise<RemoveOutcome>;
   /** Containers (running or not) carrying every one of these `key=value` labels. */
@@ -105,8 +101,20 @@ export interface ContainerClient {
   inspectContainer(idOrName: string): Promise<ContainerState | undefined>;
   /** The environment the container was created with; undefined when it is gone. */
   containerEnv(idOrName: string): Promise<string[] | undefined>;
-  exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
   /** The host PID of the container's main process; undefined when it is not running. */
   runningPid(idOrName: string): Promise<number | undefined>;
   logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream>;
+}
+
+/**
+ * What reaches into a running or stopped container on this engine: a command, files, a snapshot.
+ * Only an engine whose containers are on this host has it (not a Swarm cluster's services, whose
+ * tasks may run on another node): a runtime without it leaves SessionRuntime.inContainer unset.
+ */
+export interface InContainerClient {
+  /** Saves a stopped container's filesystem as an image tagged `reference`; returns the image ID. */
+  commitContainer(id: string, reference: string): Promise<string>;
+  /** Writes files into a container, owned by root; with none, it asks the engine nothing. */
+  putFiles(id: string, files: ContainerFile[]): Promise<void>;
+  exec(id: string, command: string[], stdin?: string): Promise<ExecResult>;
 }

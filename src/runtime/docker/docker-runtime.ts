@@ -1,5 +1,5 @@
 import type {Config} from '../../config/config.js';
-import type {ContainerClient} from './container-client.js';
+import type {ContainerClient, InContainerClient} from './container-client.js';
 import {SandmanError} from '../../core/errors.js';
 import type {GpuAllocator, GpuChoice, GpuPlan} from '../../gpu/gpu-allocator.js';
 import type {KeyStore} from '../../ssh/key-store.js';
@@ -62,7 +62,7 @@ export function dockerViews(deps: {
 
 export interface DockerRuntimeDeps {
   config: Config;
-  docker: ContainerClient;
+  docker: ContainerClient & InContainerClient;
   gpus: GpuAllocator;
   keys: KeyStore;
   workspaces: Workspaces;

@@ -13,6 +13,7 @@ import type {
   ContainerState,
   ContainerSummary,
   ExecResult,
+  InContainerClient,
   RemoveOutcome,
 } from '../container-client.js';
 import type {Engine} from '../engine-client.js';
@@ -23,7 +24,7 @@ import {absentIfGone, dockerCall, dockerMessage, readLogs, type DockerCall} from
 
 /** One engine's containers, images and networks (each port beside container-client.ts), through dockerode. */
 export class DockerodeContainerClient
-  implements Engine, ContainerClient, ImageClient, NetworkClient, NodeNetworks
+  implements Engine, ContainerClient, InContainerClient, ImageClient, NetworkClient, NodeNetworks
 {
   readonly #call: DockerCall;
 

@@ -3,11 +3,9 @@ import type Dockerode from 'dockerode';
 import {capacity, dependencyUnavailable, httpStatus, SandmanError} from '../../../core/errors.js';
 import type {
   ContainerClient,
-  ContainerFile,
   ContainerSpec,
   ContainerState,
   ContainerSummary,
-  ExecResult,
   RemoveOutcome,
 } from '../../docker/container-client.js';
 import type {Engine} from '../../docker/engine-client.js';
@@ -212,22 +210,6 @@ export class DockerodeSwarmServices implements Engine, ContainerClient, ImageCli
     );
   }
 
-  commitContainer(): Promise<string> {
-    return Promise.reject(
-      new SandmanError(
-        'FAILURE',
-        'swarm mode: a session container cannot be committed (Swarm places the device)',
-      ),
-    );
-  }
-
-  putFiles(_id: string, files: ContainerFile[]): Promise<void> {
-    if (files.length === 0) return Promise.resolve();
-    return Promise.reject(
-      new SandmanError('FAILURE', 'swarm mode: files cannot be put into a running session container'),
-    );
-  }
-
   async removeContainer(idOrName: string): Promise<RemoveOutcome> {
     return this.#call(`remove service ${idOrName.slice(0, 64)}`, async (docker) => {
       let name = idOrName;
@@ -329,15 +311,6 @@ export class DockerodeSwarmServices implements Engine, ContainerClient, ImageCli
   /** A session's container may be on another node: its processes are not this host's to see. */
   async runningPid(): Promise<number | undefined> {
     return undefined;
-  }
-
-  exec(id: string, command: string[]): Promise<ExecResult> {
-    return Promise.reject(
-      new SandmanError(
-        'FAILURE',
-        `swarm mode: sandman cannot run ${command[0]} in ${id.slice(0, 12)} (its container may be on another node)`,
-      ),
-    );
   }
 
   async logs(idOrName: string, options: {follow: boolean; tail?: number}): Promise<NodeJS.ReadableStream> {

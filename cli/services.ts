@@ -330,7 +330,13 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     sessionEndpoints,
     hostIdentity: hostCa,
     networkBoundary,
-    sshHost: async () => config.sshHost ?? (await import('../src/host/adapters/host-name.js')).fqdn(),
+    sshHost: async () => {
+      const [{connectionHost}, {fqdn}] = await Promise.all([
+        import('../src/host/connection-host.js'),
+        import('../src/host/adapters/host-name.js'),
+      ]);
+      return connectionHost(config, fqdn);
+    },
     sessionQueries: async () => {
       const {SessionQueries} = await import('../src/session/session-queries.js');
       return new SessionQueries(await store(), systemClock);

@@ -10,6 +10,7 @@ import {localAddress} from '../../session/ssh-client.js';
 import type {StoppedGpu} from '../../state/state-data.js';
 import {workspacePath, type Workspaces} from '../../homes/workspace.js';
 import {invalidInput} from '../../core/errors.js';
+import {connectionHost} from '../../host/connection-host.js';
 import type {
   CreateInput,
   CreatePlanning,
@@ -57,7 +58,7 @@ export function dockerViews(deps: {
   config: Pick<Config, 'sshHost'>;
   sshHost: () => Promise<string>;
 }): RuntimeViews {
-  return {hostNames: async () => [deps.config.sshHost ?? (await deps.sshHost())]};
+  return {hostNames: async () => [await connectionHost(deps.config, deps.sshHost)]};
 }
 
 export interface DockerRuntimeDeps {
@@ -97,19 +98,20 @@ export class DockerRuntime implements SessionRuntime {
 
   planCreate(input: CreateInput): CreatePlanning {
     const {config, docker} = this.deps;
-    const planned = Promise.all([this.deps.gpus.plan(input.gpu), config.sshHost ?? this.deps.sshHost()]).then(
-      ([gpuPlan, sshHost]): RuntimeCreate => ({
-        ...(gpuPlan.note ? {note: gpuPlan.note} : {}),
-        pick: (held, pending) => gpuPlan.pick(held, pending),
-        ...(gpuPlan.fraction ? {fraction: gpuPlan.fraction.bind(gpuPlan)} : {}),
-        settle: () => ({ssh_host: sshHost}),
-        spec: () => ({}),
-        start: async (_record, containerId) => {
-          await docker.startContainer(containerId);
-          return {};
-        },
-      }),
-    );
+    const planned = Promise.all([
+      this.deps.gpus.plan(input.gpu),
+      connectionHost(config, this.deps.sshHost),
+    ]).then(([gpuPlan, sshHost]): RuntimeCreate => ({
+      ...(gpuPlan.note ? {note: gpuPlan.note} : {}),
+      pick: (held, pending) => gpuPlan.pick(held, pending),
+      ...(gpuPlan.fraction ? {fraction: gpuPlan.fraction.bind(gpuPlan)} : {}),
+      settle: () => ({ssh_host: sshHost}),
+      spec: () => ({}),
+      start: async (_record, containerId) => {
+        await docker.startContainer(containerId);
+        return {};
+      },
+    }));
     return {first: Promise.resolve(), plan: planned};
   }
 

@@ -21,6 +21,7 @@ import {corsHeaders, crossSiteRefusal, ownOrigin} from './http/browser-policy.js
 import {consoleFile} from './http/console-files.js';
 import {clearedLoginCookie, loginCookie, loginCookieOf} from './http/login-cookie.js';
 import {bridgeTerminal} from './http/terminal-socket.js';
+import {guardUserRequest} from './http/user-guard.js';
 import type {Services} from './services.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -125,7 +126,7 @@ export async function serveHttp(
 ): Promise<void> {
   const {config} = options;
   const router = Router({ignoreTrailingSlash: true});
-  for (const [method, path, route] of apiRoutes()) router.on(method, path, () => undefined, {route});
+  for (const [method, path, route] of apiRoutes()) router.on(method, path, () => undefined, {route, path});
   // Logins and links change no sessions: their services are wired for the door itself.
   const door = options.services('api:web');
   const secure = config.apiPublicUrl?.startsWith('https:') ?? false;
@@ -145,7 +146,12 @@ export async function serveHttp(
         : undefined;
     const grant = await (await door.webAccess()).check(loginCookieOf(request.headers));
     if (!grant) return undefined;
-    const actor = grant.kind === 'admin' ? `web:admin:${source}` : `web:link:${source}`;
+    const actor =
+      grant.kind === 'admin'
+        ? `web:admin:${source}`
+        : grant.kind === 'user'
+          ? `web:user:${grant.user}:${source}`
+          : `web:link:${source}`;
     return {grant, actor, byCookie: true};
   };
 
@@ -180,7 +186,10 @@ export async function serveHttp(
     send(response, 200, {ok: true, expires_at: expiresAt.toISOString()});
   };
 
-  /** GET /t/TOKEN: a one-time terminal link; once used it gives a login for that session's terminal. */
+  /**
+   * GET /t/TOKEN: a one-time link; once used it gives a login for that session's terminal (a
+   * terminal link) or for that user's own sessions (a user's login link, README "User logins").
+   */
   const link = async (token: string, response: ServerResponse) => {
     const state = await (await door.store()).read();
     const redeemed = await (
@@ -189,19 +198,21 @@ export async function serveHttp(
       token,
       (id) => state.sessions.find((session) => session.id === id)?.expires_at,
       config.apiLoginTtl,
+      (user) => Boolean(state.users[user]?.added_at),
     );
     if ('refused' in redeemed) {
       const why = {
-        unknown: 'This terminal link is not valid.',
-        used: 'This terminal link was already used: ask for a new one.',
-        expired: 'This terminal link has expired, or its session has ended: ask for a new one.',
+        unknown: 'This link is not valid.',
+        used: 'This link was already used: ask for a new one.',
+        expired: 'This link has expired, or what it was for has ended: ask for a new one.',
       }[redeemed.refused];
       return sendPage(response, 403, why);
     }
     response.setHeader('set-cookie', loginCookie(redeemed.cookie, redeemed.expiresAt, secure));
-    response
-      .writeHead(303, {location: `/terminal.html?session=${encodeURIComponent(redeemed.session)}`})
-      .end();
+    const {grant} = redeemed;
+    const location =
+      grant.kind === 'terminal' ? `/terminal.html?session=${encodeURIComponent(grant.session)}` : '/';
+    response.writeHead(303, {location}).end();
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse, tcp: boolean) => {
@@ -247,13 +258,26 @@ export async function serveHttp(
       // A cookie is sent by the browser whatever page asks: only the console and listed pages may change things.
       if (caller.byCookie && request.method !== 'GET') checkSite(request);
       if (!found) throw new HttpError(404, 'NOT_FOUND', `no endpoint ${request.method} ${url.pathname}`);
-      const body =
+      let body =
         request.method === 'POST' || request.method === 'PATCH' ? await readJson(request) : undefined;
+      let params = found.params;
       const actor = caller.actor;
-      const route = (found.store as {route: Route}).route;
+      const {route, path} = found.store as {route: Route; path: string};
+      // A user login: her own sessions only (README "User logins"); 403 for anything else.
+      if (caller.grant.kind === 'user') {
+        const guarded = await guardUserRequest(door, caller.grant.user, {
+          method: request.method!,
+          routePath: path,
+          params,
+          body,
+        });
+        if ('refused' in guarded) throw new HttpError(403, 'FORBIDDEN', guarded.refused);
+        ({params, body} = guarded);
+      }
       const [status, result] = await route({
         body,
-        params: found.params,
+        params,
+        grant: caller.grant,
         query: url.searchParams,
         services: options.services(actor),
         servicesWith: (overrides) => options.services(actor, overrides),
@@ -296,6 +320,17 @@ export async function serveHttp(
       if (!caller) return refuse(401, 'Unauthorized');
       if (caller.grant.kind === 'terminal' && caller.grant.session !== decodeURIComponent(id))
         return refuse(403, 'Forbidden');
+      // A user login: a terminal in her own session only, by its full ID.
+      if (caller.grant.kind === 'user') {
+        const guarded = await guardUserRequest(door, caller.grant.user, {
+          method: 'GET',
+          routePath: '/sessions/:id/terminal',
+          params: {id: decodeURIComponent(id)},
+          body: undefined,
+        });
+        if ('refused' in guarded || guarded.params.id !== decodeURIComponent(id))
+          return refuse(403, 'Forbidden');
+      }
       if (caller.byCookie && siteRefusal(request)) return refuse(403, 'Forbidden');
       const source = request.socket.remoteAddress ?? '?';
       sockets.handleUpgrade(request, socket, head, (ws) => {

@@ -152,6 +152,43 @@ const idParameter = {
   description: 'session ID, unique prefix or user',
 };
 
+/** GET /me for a user login (README "User logins"): who she is, her limits, budget, sessions and queued requests. */
+const me = {
+  type: 'object',
+  properties: {
+    kind: {type: 'string', enum: ['user', 'admin', 'terminal']},
+    user: {type: 'string'},
+    group: nullable('string'),
+    defaults: {
+      type: 'object',
+      properties: {gpu: nullable('string'), ttl: nullable('string'), queue: {type: 'boolean'}},
+    },
+    limits: {
+      type: 'object',
+      properties: {
+        max_sessions: {type: 'integer'},
+        allowed_profiles: {type: 'array', items: {type: 'string'}},
+        max_ttl_minutes: {type: 'integer'},
+        gpu_hour_budget: nullable('string'),
+        quota: nullable('integer'),
+      },
+    },
+    gpu_hours: {
+      type: 'object',
+      nullable: true,
+      properties: {
+        used: {type: 'number'},
+        budget: {type: 'number'},
+        left: {type: 'number'},
+        window: {type: 'string'},
+      },
+    },
+    disk: {type: 'object', nullable: true},
+    sessions: {type: 'array', items: session},
+    queued: {type: 'array', items: queued},
+  },
+};
+
 export const OPENAPI = {
   openapi: '3.0.3',
   info: {
@@ -166,7 +203,8 @@ export const OPENAPI = {
         type: 'apiKey',
         in: 'cookie',
         name: LOGIN_COOKIE,
-        description: 'A browser login (POST /login); changes only from the console or apiAllowedOrigins',
+        description:
+          'A browser login (POST /login, or a one-time link GET /t/{secret}); changes only from the console or apiAllowedOrigins. A user login reaches her own sessions only (403 otherwise)',
       },
     },
   },
@@ -369,9 +407,29 @@ export const OPENAPI = {
         responses: {'200': json({type: 'object'}, 'Logged out')},
       },
     },
+    '/me': {
+      get: {
+        summary:
+          'A user login (README "User logins"): who she is, her limits, GPU-hours used and left, her sessions and queued requests; the admin gets {"kind": "admin"}',
+        responses: {'200': json(me, 'The caller'), ...errors},
+      },
+    },
+    '/t/{secret}': {
+      parameters: [{name: 'secret', in: 'path', required: true, schema: {type: 'string'}}],
+      get: {
+        summary:
+          'Open a one-time link (session terminal, user login-link): sets the login cookie and redirects to the terminal or, for a user login, to the console; 403 when used, expired or unknown',
+        security: [],
+        responses: {
+          '303': {description: 'Logged in: to the terminal or the console'},
+          '403': {description: 'The link was used already, expired or is not valid (an HTML page)'},
+        },
+      },
+    },
     '/whoami': {
       get: {
-        summary: 'What this login may do: {"kind": "admin"} or {"kind": "terminal", "session": …}',
+        summary:
+          'What this login may do: {"kind": "admin"}, {"kind": "terminal", "session": …} or {"kind": "user", "user": …}',
         responses: {'200': json({type: 'object'}, 'The grant'), ...errors},
       },
     },

@@ -26,6 +26,7 @@ import userRm from '../commands/user/rm.spec.js';
 import userKeyAdd from '../commands/user/key/add.spec.js';
 import userKeyRm from '../commands/user/key/rm.spec.js';
 import userKeyLs from '../commands/user/key/ls.spec.js';
+import userLoginLink from '../commands/user/login-link.spec.js';
 import networkStatus from '../commands/network/status.spec.js';
 import gpuLs from '../commands/gpu/ls.spec.js';
 import gpuProfiles from '../commands/gpu/profiles.spec.js';
@@ -65,6 +66,7 @@ export const COMMAND_TABLE: CommandSpec[] = [
   userKeyAdd,
   userKeyRm,
   userKeyLs,
+  userLoginLink,
   networkStatus,
   gpuLs,
   gpuProfiles,

@@ -4,6 +4,9 @@
 
 const $ = (selector) => document.querySelector(selector);
 
+/** A user login's own facts (GET /me, README "User logins"); null for the admin's login. */
+let me = null;
+
 /** The API, as JSON; an error answer becomes an Error with the API's message. */
 async function api(method, path, body) {
   const response = await fetch(path, {
@@ -89,10 +92,12 @@ function sessionRow(session) {
   }
   if (session.status === 'stopped')
     button('Start', () => act(`Starting ${session.user_id}`, () => api('POST', `/sessions/${id}/start`)));
-  button('Remove', () => {
-    if (confirm(`Remove ${session.user_id}'s session ${id}? Its home stays.`))
-      act(`Removing ${session.user_id}`, () => api('DELETE', `/sessions/${id}`));
-  });
+  // Removing is the admin's (a user login stops her session; its home and container stay).
+  if (!me)
+    button('Remove', () => {
+      if (confirm(`Remove ${session.user_id}'s session ${id}? Its home stays.`))
+        act(`Removing ${session.user_id}`, () => api('DELETE', `/sessions/${id}`));
+    });
   return element(
     'tr',
     {'data-session': id},
@@ -237,16 +242,65 @@ function usageChart(report) {
   }
 }
 
+/** A queued request's row: its place in line and what it waits for; it starts by itself. */
+function queuedRow(request) {
+  return element(
+    'tr',
+    {'data-session': request.session_id},
+    element('td', {text: request.user_id}),
+    element('td', {text: `queued, #${request.queue_position}`}),
+    element('td', {text: request.waiting_for}),
+    element('td', {text: `since ${utc(request.queued_at)}`}),
+    element('td', {text: '—'}),
+    element('td', {text: 'starts by itself when free'}),
+  );
+}
+
+function hours(minutes) {
+  return minutes % 60 === 0 ? `${minutes / 60} h` : `${minutes} min`;
+}
+
+/** A user login's limits and budget, as GET /me gives them. */
+function meFacts(mine) {
+  const {limits, gpu_hours: used} = mine;
+  const running = mine.sessions.length;
+  const facts = [
+    ['Sessions', `${running} of at most ${limits.max_sessions}`],
+    ['Longest session', `${hours(limits.max_ttl_minutes)} from its creation (extend up to it)`],
+    ['GPU profiles', limits.allowed_profiles.length ? limits.allowed_profiles.join(', ') : 'any'],
+    [
+      'GPU-hours',
+      used
+        ? `${used.used.toFixed(2)} used, ${used.left.toFixed(2)} left of ${used.budget} per ${used.window}`
+        : 'no budget set',
+    ],
+  ];
+  if (mine.disk)
+    facts.push([
+      'Home',
+      `${(mine.disk.used / 2 ** 30).toFixed(1)} GiB used${mine.disk.limit ? ` of ${(mine.disk.limit / 2 ** 30).toFixed(1)} GiB` : ''}`,
+    ]);
+  $('#me-facts').replaceChildren(
+    ...facts.flatMap(([name, value]) => [element('dt', {text: name}), element('dd', {text: value})]),
+  );
+}
+
 async function refresh() {
-  const [sessions, gpus, usage] = await Promise.all([
+  const [sessions, gpus, usage, mine] = await Promise.all([
     api('GET', '/sessions'),
-    api('GET', '/gpus').catch(() => ({gpus: []})),
-    api('GET', '/usage?since=7d&by=user').catch(() => ({rows: []})),
+    me ? {gpus: []} : api('GET', '/gpus').catch(() => ({gpus: []})),
+    me ? {rows: []} : api('GET', '/usage?since=7d&by=user').catch(() => ({rows: []})),
+    me ? api('GET', '/me') : null,
   ]);
   const body = $('#sessions tbody');
-  body.replaceChildren(...sessions.filter((session) => session.session_id).map(sessionRow));
+  body.replaceChildren(
+    ...sessions
+      .filter((session) => session.session_id)
+      .map((session) => (session.status === 'queued' ? queuedRow(session) : sessionRow(session))),
+  );
   if (body.children.length === 0)
     body.append(element('tr', {}, element('td', {colspan: '6', text: 'No sessions.'})));
+  if (mine) return meFacts(mine);
   gpuPicture(gpus.gpus || []);
   usageChart(usage);
 }
@@ -259,19 +313,50 @@ async function loadProfiles() {
   const select = $('#create select[name=gpu]');
   if (select.dataset.loaded) return;
   select.dataset.loaded = 'yes';
-  const [gpus, profiles] = await Promise.all([
-    api('GET', '/gpus').catch(() => ({gpus: []})),
+  // A user login sees the free devices (not who holds the others), and only her allowed profiles.
+  const [gpus, free, profiles] = await Promise.all([
+    me ? {gpus: []} : api('GET', '/gpus').catch(() => ({gpus: []})),
+    me ? api('GET', '/gpus/available').catch(() => ({available_instances: []})) : {available_instances: []},
     api('GET', '/gpus/profiles').catch(() => ({profiles: []})),
   ]);
   const made = (gpus.gpus || []).flatMap((gpu) => (gpu.mig_instances || []).map((device) => device.profile));
-  for (const name of new Set([...made, ...profiles.profiles.map((profile) => profile.name)]))
-    select.append(element('option', {value: `profile:${name}`, text: `MIG ${name}`}));
+  const spare = free.available_instances.map((device) => device.profile).filter(Boolean);
+  const allowed = me ? me.limits.allowed_profiles : [];
+  for (const name of new Set([...made, ...spare, ...profiles.profiles.map((profile) => profile.name)]))
+    if (allowed.length === 0 || allowed.includes(name))
+      select.append(element('option', {value: `profile:${name}`, text: `MIG ${name}`}));
 }
 
-async function showApp() {
+/**
+ * A user login (README "User logins"): her sessions, limits and budget; creates for herself with
+ * her defaults (an empty TTL is her default); no GPU holders, usage of others or removal.
+ */
+function asUser(mine) {
+  me = mine;
+  document.body.classList.add('user-login');
+  $('#who').hidden = false;
+  $('#who').textContent = `Logged in as ${mine.user}`;
+  $('#sessions-title').textContent = 'Your sessions';
+  $('#me').hidden = false;
+  for (const section of document.querySelectorAll('.admin-only')) section.hidden = true;
+  const user = $('#create input[name=user]');
+  user.value = mine.user;
+  user.readOnly = true;
+  $('#user-field').hidden = true;
+  $('#default-gpu').textContent = mine.defaults.gpu ? `your default (${mine.defaults.gpu})` : 'your default';
+  const ttl = $('#create input[name=ttl]');
+  ttl.required = false;
+  ttl.value = '';
+  ttl.placeholder = mine.defaults.ttl ? `default: ${mine.defaults.ttl}` : 'default';
+  ttl.max = String(mine.limits.max_ttl_minutes);
+  meFacts(mine);
+}
+
+async function showApp(who) {
   $('#login').hidden = true;
   $('#app').hidden = false;
   $('#logout').hidden = false;
+  if (who && who.kind === 'user') asUser(await api('GET', '/me'));
   await Promise.all([loadProfiles(), refresh()]);
 }
 
@@ -282,7 +367,7 @@ async function start() {
       await api('POST', '/login', {token: $('#token').value});
       $('#token').value = '';
       $('#login-error').textContent = '';
-      await showApp();
+      await showApp({kind: 'admin'});
     } catch (error) {
       $('#login-error').textContent = error.message;
     }
@@ -294,7 +379,8 @@ async function start() {
   $('#create').addEventListener('submit', (event) => {
     event.preventDefault();
     const form = new FormData(event.target);
-    const body = {user_id: form.get('user'), ttl_minutes: Number(form.get('ttl'))};
+    const body = {user_id: form.get('user')};
+    if (form.get('ttl')) body.ttl_minutes = Number(form.get('ttl'));
     const gpu = form.get('gpu');
     if (gpu.startsWith('profile:')) body.mig_profile = gpu.slice('profile:'.length);
     else if (gpu !== 'default') body.gpu = gpu;
@@ -306,7 +392,7 @@ async function start() {
     const who = await api('GET', '/whoami');
     if (who.kind === 'terminal')
       return location.replace(`/terminal.html?session=${encodeURIComponent(who.session)}`);
-    await showApp();
+    await showApp(who);
   } catch (error) {
     if (error.status !== 401) say(error.message);
     $('#token').focus();

@@ -9,7 +9,9 @@ import type {SessionView} from '../../src/session/session-view.js';
 import type {UserChanges} from '../../src/users/user-service.js';
 import {validateUserName} from '../../src/users/user-name.js';
 import {terminalLink} from '../../src/web/terminal-link.js';
+import type {Grant} from '../../src/web/web-access.js';
 import {OPENAPI} from '../openapi.js';
+import {meObject} from './me-object.js';
 import type {Services} from '../services.js';
 
 /** The JSON endpoints (README "HTTP API"), with the original request and response fields. */
@@ -23,6 +25,8 @@ export interface RouteRequest {
   publicUrl: string;
   /** Who asks, as audit lines name them. */
   actor: string;
+  /** What the caller's login or token lets it do (a user login: her own sessions, README "User logins"). */
+  grant: Grant;
 }
 
 export type Route = (request: RouteRequest) => Promise<[number, unknown]>;
@@ -88,14 +92,36 @@ export function apiRoutes(): Array<
     [
       'GET',
       '/sessions',
-      async ({services}) => {
+      async ({services, grant}) => {
+        // A user login lists her own only (README "User logins").
+        const filter = grant.kind === 'user' ? {user: grant.user} : {};
         const [{sessions, queued}, addresses] = await Promise.all([
-          (await services.sessionQueries()).overview(),
+          (await services.sessionQueries()).overview(filter),
           containerAddresses(services),
         ]);
         return [
           200,
           [...sessions.map((view) => sessionObject(view, addresses)), ...queued.map(queuedObject)],
+        ];
+      },
+    ],
+    [
+      'GET',
+      '/me',
+      async ({services, grant}) => {
+        if (grant.kind !== 'user') return [200, {kind: grant.kind}];
+        const [user, {sessions, queued}, addresses] = await Promise.all([
+          (await services.users()).show(grant.user),
+          (await services.sessionQueries()).overview({user: grant.user}),
+          containerAddresses(services),
+        ]);
+        return [
+          200,
+          meObject(
+            user,
+            sessions.map((view) => sessionObject(view, addresses)),
+            queued.map(queuedObject),
+          ),
         ];
       },
     ],

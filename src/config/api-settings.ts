@@ -68,7 +68,7 @@ export const API_SETTINGS = {
     default: '12h',
   },
   terminalLinkTtl: {
-    description: 'how long a terminal link (session terminal) works unless used, by default',
+    description: 'how long a one-time link (session terminal, user login-link) works unless used, by default',
     parse: duration,
     default: '15m',
   },

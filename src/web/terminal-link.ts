@@ -23,7 +23,12 @@ export async function terminalLink(
   );
   return {
     session_id: session.session_id,
-    url: `${request.publicUrl.replace(/\/+$/, '')}/t/${token}`,
+    url: linkUrl(request.publicUrl, token),
     expires_at: expiresAt.toISOString(),
   };
+}
+
+/** A one-time link's URL (terminal or user login): the API's `GET /t/{secret}` at the public URL. */
+export function linkUrl(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/t/${token}`;
 }

@@ -2,14 +2,24 @@ import {createHash, randomBytes} from 'node:crypto';
 
 import type {Clock} from '../core/clock.js';
 
-/** What a browser's cookie lets it do: everything an admin may, or one session's terminal. */
-export type Grant = {kind: 'admin'} | {kind: 'terminal'; session: string};
+/**
+ * What a browser's cookie lets it do: everything an admin may, one session's terminal, or what
+ * one user may do with her own sessions (a user login, README "User logins").
+ */
+export type Grant = {kind: 'admin'} | {kind: 'terminal'; session: string} | {kind: 'user'; user: string};
 
 /** Logins and links by the SHA-256 of their secret: the file never holds a usable cookie or link. */
 export interface WebAccessData {
   logins: Record<string, {grant: Grant; expires_at: string}>;
-  links: Record<string, {session: string; expires_at: string; used_at: string | null; made_by: string}>;
+  links: Record<string, WebLink>;
 }
+
+/** A one-time link: to one session's terminal (`session`), or a user's login (`user`). */
+export type WebLink = ({session: string; user?: undefined} | {user: string; session?: undefined}) & {
+  expires_at: string;
+  used_at: string | null;
+  made_by: string;
+};
 
 /** Where logins and links are kept across API processes (the API exits when idle). */
 export interface WebAccessStore {
@@ -26,9 +36,10 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest('h
 const newSecret = () => randomBytes(32).toString('base64url');
 
 /**
- * Browser logins (a cookie per login) and one-time terminal links (README "In the browser").
- * A link works once, until its own expiry or its session's end, whichever is first; using it
- * gives a login for that one session's terminal. Expired entries are dropped at each change.
+ * Browser logins (a cookie per login) and one-time links (README "In the browser"). A terminal
+ * link works once, until its own expiry or its session's end, whichever is first; using it gives a
+ * login for that one session's terminal. A user's login link works once, until its expiry, and
+ * gives a user login. Expired entries are dropped at each change.
  */
 export class WebAccess {
   constructor(
@@ -69,13 +80,25 @@ export class WebAccess {
     ttlMs: number,
     madeBy: string,
   ): Promise<{token: string; expiresAt: Date}> {
-    const token = newSecret();
     const until = Math.min(this.clock.now().getTime() + ttlMs, Date.parse(session.expires_at));
-    const expiresAt = new Date(until);
+    return this.#addLink({session: session.id}, new Date(until), madeBy);
+  }
+
+  /** A one-time link that logs its opener in as `user` (`user login-link`): its secret and end. */
+  async makeUserLink(user: string, ttlMs: number, madeBy: string): Promise<{token: string; expiresAt: Date}> {
+    return this.#addLink({user}, new Date(this.clock.now().getTime() + ttlMs), madeBy);
+  }
+
+  async #addLink(
+    target: {session: string} | {user: string},
+    expiresAt: Date,
+    madeBy: string,
+  ): Promise<{token: string; expiresAt: Date}> {
+    const token = newSecret();
     await this.store.update((data) => {
       this.#prune(data);
       data.links[digest(token)] = {
-        session: session.id,
+        ...target,
         expires_at: expiresAt.toISOString(),
         used_at: null,
         made_by: madeBy,
@@ -85,30 +108,37 @@ export class WebAccess {
   }
 
   /**
-   * Uses a link: once only, and only before it expires. The login it gives is for that session's
-   * terminal, for `loginTtlMs` or until the session ends (`sessionEnds`, ISO time).
+   * Uses a link: once only, and only before it expires. A terminal link's login is for that
+   * session's terminal, for `loginTtlMs` or until the session ends (`sessionEnds`, ISO time); a
+   * user's login link gives a user login for `loginTtlMs`, while she is registered (`userKnown`).
    */
   async redeem(
     token: string,
     sessionEnds: (session: string) => string | undefined,
     loginTtlMs: number,
-  ): Promise<{session: string; cookie: string; expiresAt: Date} | {refused: LinkRefusal}> {
+    userKnown: (user: string) => boolean = () => false,
+  ): Promise<{grant: Grant; cookie: string; expiresAt: Date} | {refused: LinkRefusal}> {
     const now = this.clock.now().getTime();
     const cookie = newSecret();
     return this.store.update((data) => {
       const link = data.links[digest(token)];
       if (!link) return {refused: 'unknown' as const};
       if (link.used_at) return {refused: 'used' as const};
-      const ends = sessionEnds(link.session);
-      if (Date.parse(link.expires_at) <= now || ends === undefined) return {refused: 'expired' as const};
+      const ends =
+        link.user !== undefined
+          ? userKnown(link.user)
+            ? Infinity
+            : undefined
+          : Date.parse(sessionEnds(link.session) ?? '');
+      if (Date.parse(link.expires_at) <= now || ends === undefined || Number.isNaN(ends))
+        return {refused: 'expired' as const};
       link.used_at = new Date(now).toISOString();
-      const expiresAt = new Date(Math.min(now + loginTtlMs, Date.parse(ends)));
-      data.logins[digest(cookie)] = {
-        grant: {kind: 'terminal', session: link.session},
-        expires_at: expiresAt.toISOString(),
-      };
+      const expiresAt = new Date(Math.min(now + loginTtlMs, ends));
+      const grant: Grant =
+        link.user !== undefined ? {kind: 'user', user: link.user} : {kind: 'terminal', session: link.session};
+      data.logins[digest(cookie)] = {grant, expires_at: expiresAt.toISOString()};
       this.#prune(data);
-      return {session: link.session, cookie, expiresAt};
+      return {grant, cookie, expiresAt};
     });
   }
 

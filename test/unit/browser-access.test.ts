@@ -59,7 +59,7 @@ describe('terminal links', () => {
     const {token, expiresAt} = await web.makeLink(session, 15 * 60_000, 'alice');
     expect(expiresAt.toISOString()).toBe('2026-12-03T10:15:00.000Z');
     const used = await web.redeem(token, ends, 12 * HOUR);
-    expect(used).toMatchObject({session: 's1'});
+    expect(used).toMatchObject({grant: {kind: 'terminal', session: 's1'}});
     if (!('cookie' in used)) throw new Error('not redeemed');
     expect(used.expiresAt.toISOString()).toBe('2026-12-03T10:30:00.000Z');
     expect(await web.check(used.cookie)).toEqual({kind: 'terminal', session: 's1'});

@@ -381,6 +381,7 @@ async function start() {
     const form = new FormData(event.target);
     const body = {user_id: form.get('user')};
     if (form.get('ttl')) body.ttl_minutes = Number(form.get('ttl'));
+    if (form.get('queue')) body.queue = true;
     const gpu = form.get('gpu');
     if (gpu.startsWith('profile:')) body.mig_profile = gpu.slice('profile:'.length);
     else if (gpu !== 'default') body.gpu = gpu;

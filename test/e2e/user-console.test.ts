@@ -46,9 +46,10 @@ async function curl(
   url: string,
   cookie: string,
   body?: unknown,
+  origin = API,
 ): Promise<{status: number; body: Json}> {
   const args = ['-s', '-o', '-', '-w', '\n%{http_code}', '-X', method, `${API}${url}`];
-  args.push('-H', `Cookie: sandman_login=${cookie}`, '-H', `Origin: ${API}`);
+  args.push('-H', `Cookie: sandman_login=${cookie}`, '-H', `Origin: ${origin}`);
   if (body !== undefined) args.push('-H', 'content-type: application/json', '-d', JSON.stringify(body));
   const result = await execa('curl', args, {reject: false});
   const text = String(result.stdout);
@@ -136,7 +137,8 @@ beforeAll(async () => {
   );
   expect(added.exitCode, added.stderr).toBe(0);
   const bobAdded = await sandbox.run(
-    ['user', 'add', 'bob', '--ssh-key', path.join(sandbox.dir, 'bob.pub'), '--no-gpu'],
+    // bob holds the replayed A100's one 1g.5gb device: alice's request for one waits in line.
+    ['user', 'add', 'bob', '--ssh-key', path.join(sandbox.dir, 'bob.pub'), '--profile', '1g.5gb'],
     {env: gpu},
   );
   expect(bobAdded.exitCode, bobAdded.stderr).toBe(0);
@@ -278,6 +280,26 @@ describe("alice's console", () => {
   });
 });
 
+describe("alice's queue", () => {
+  it('a create that finds nothing free waits in line: her console shows its place, GET /me lists it', async () => {
+    const {page, cookie} = await openAsAlice();
+    await page.getByRole('combobox', {name: /^GPU/}).selectOption({label: 'MIG 1g.5gb'});
+    await page.getByLabel('Wait in line when nothing is free').check();
+    await page.getByRole('button', {name: 'Create'}).click();
+    await expect.poll(() => page.locator('#status').innerText(), {timeout: 30_000}).toMatch(/alice: done/);
+    expect(await page.locator('#created').innerText()).toMatch(/^Request [0-9a-f]{12} for alice is in line/);
+    const me = (await curl('GET', '/me', cookie)).body;
+    expect(me.queued).toHaveLength(1);
+    const id = me.queued[0].session_id as string;
+    onTestFinished(async () => void (await sandbox.run(['session', 'rm', id, '--yes'], {env: gpu})));
+    expect(me.queued[0]).toMatchObject({user_id: 'alice', status: 'queued', queue_position: 1});
+    const row = page.locator(`#sessions tr[data-session="${id}"]`);
+    await expect.poll(() => row.count(), {timeout: 15_000}).toBe(1);
+    expect(await row.innerText()).toMatch(/^alice\s+queued, #1\s+MIG 1g\.5gb/);
+    await page.screenshot({path: path.join(SCREENSHOTS, 'console-user-queued.png'), fullPage: true});
+  });
+});
+
 describe("bob's session, from alice's login", () => {
   it('is neither listed nor reachable: 403 by URL, extend, stop, terminal; his state unchanged', async () => {
     const {page, cookie} = await openAsAlice();
@@ -334,6 +356,17 @@ describe("bob's session, from alice's login", () => {
         /is for the admin: a user login sees and changes her own sessions only/,
       );
     }
+    expect((await stateSession(alice.session_id)).status).toBe('running');
+    // The CSRF rule holds for her login too: her own stop, from another site's page, is refused.
+    const forged = await curl(
+      'POST',
+      `/sessions/${alice.session_id}/stop`,
+      cookie,
+      undefined,
+      'http://evil.example',
+    );
+    expect(forged.status).toBe(403);
+    expect(forged.body.error).toMatch(/may not use the login cookie/);
     expect((await stateSession(alice.session_id)).status).toBe('running');
     expect((await curl('GET', '/gpus/available', cookie)).status).toBe(200);
     expect(await wsOpen(`/sessions/${alice.session_id}/terminal`, cookie)).toBe('open');

@@ -280,6 +280,25 @@ describe("alice's console", () => {
   });
 });
 
+describe("alice's terminal", () => {
+  it('opens from her console: a shell in her session, as alice', async () => {
+    const {page: console} = await openAsAlice();
+    const [page] = await Promise.all([
+      console.context().waitForEvent('page'),
+      console
+        .locator(`#sessions tr[data-session="${alice.session_id}"]`)
+        .getByRole('button', {name: 'Open terminal alice'})
+        .click(),
+    ]);
+    await page.waitForFunction(
+      () => (window as unknown as {sandmanTerminal?: {ready: boolean}}).sandmanTerminal?.ready,
+    );
+    await page.locator('.xterm').click();
+    await page.keyboard.type('id -un\n');
+    await expect.poll(() => page.locator('.xterm-rows').innerText(), {timeout: 15_000}).toMatch(/^alice$/m);
+  });
+});
+
 describe("alice's queue", () => {
   it('a create that finds nothing free waits in line: her console shows its place, GET /me lists it', async () => {
     const {page, cookie} = await openAsAlice();

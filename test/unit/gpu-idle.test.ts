@@ -11,6 +11,7 @@ import {parseGpuList} from '../../src/gpu/parse-list.js';
 import {parseGpuInstances} from '../../src/gpu/parse-mig-tables.js';
 import {parseQueryGpu, UTILIZATION_FIELDS} from '../../src/gpu/parse-query-gpu.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
+import {checkGpuIdleness} from '../../src/setup/gpu-idle-check.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 import {ROOT} from '../helpers/constants.js';
@@ -367,5 +368,38 @@ describe('user set --idle-gpu-threshold/--idle-gpu-window', () => {
     });
     await world.users.set('stu', {limits: {idleGpuWindow: null}});
     expect((await world.users.show('stu')).limits.idle_gpu_window_minutes.source).toBe('group students');
+  });
+});
+
+describe("doctor's GPU idleness line", () => {
+  const config = (extra: Record<string, unknown> = {}) =>
+    loadConfig({env: {}, readFile: () => JSON.stringify({stateFile: '/fake/state.json', ...extra})});
+
+  it('warns that MIG devices fall back to the process rule without dcgm-exporter, and when it cannot be read', async () => {
+    const smi = FakeNvidiaSmi.a100();
+    expect(await checkGpuIdleness({config: config(), smi})).toMatchObject({
+      status: 'warn',
+      detail: expect.stringMatching(/^4 MIG device\(s\) and no dcgmExporterUrl/),
+    });
+    const url = {dcgmExporterUrl: 'http://localhost:9400/metrics'};
+    const failing = {
+      metrics: async () =>
+        Promise.reject(new Error('cannot read http://localhost:9400/metrics: ECONNREFUSED')),
+    };
+    expect(await checkGpuIdleness({config: config(url), smi, dcgm: failing})).toMatchObject({
+      status: 'warn',
+      detail: expect.stringContaining('ECONNREFUSED; MIG devices fall back to the process rule'),
+    });
+    const page = {metrics: async () => dcgmPage()};
+    expect(await checkGpuIdleness({config: config(url), smi, dcgm: page})).toMatchObject({
+      status: 'ok',
+      detail: expect.stringMatching(/^3 MIG device\(s\) reported by http:\/\/localhost:9400\/metrics/),
+    });
+    expect(await checkGpuIdleness({config: config(), smi: FakeNvidiaSmi.rtxPro6000x8()})).toMatchObject({
+      status: 'ok',
+      detail: 'whole GPUs sampled with nvidia-smi; under 5 % for 2h stops a session',
+    });
+    expect(await checkGpuIdleness({config: config(), smi: FakeNvidiaSmi.absent()})).toBeUndefined();
+    expect(() => config({dcgmExporterUrl: 'ftp://x/metrics'})).toThrow(/must be an http\(s\) URL/);
   });
 });

@@ -85,6 +85,8 @@ const user = {
         allowed_profiles: limit({type: 'array', items: {type: 'string'}}),
         max_ttl_minutes: limit({type: 'number'}),
         gpu_hour_budget: limit(nullable('string')),
+        idle_gpu_threshold: limit({type: 'number'}),
+        idle_gpu_window_minutes: limit({type: 'number'}),
       },
     },
     sessions: {type: 'integer'},

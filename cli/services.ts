@@ -15,6 +15,7 @@ import type {Check} from '../src/setup/doctor.js';
 import type {GpuAllocator} from '../src/gpu/gpu-allocator.js';
 import type {GpuService} from '../src/gpu/gpu-service.js';
 import type {NvidiaSmi} from '../src/gpu/nvidia-smi.js';
+import type {DcgmExporter} from '../src/gpu/dcgm-exporter.js';
 import type {HostIdentity} from '../src/ssh/host-identity.js';
 import type {Locks} from '../src/state/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
@@ -111,6 +112,12 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     const {dockerEndpoints} = await import('../src/runtime/docker/docker-runtime.js');
     return dockerEndpoints(config, await containers());
   });
+  /** dcgm-exporter for MIG devices' utilisation (README "GPU idleness"), when dcgmExporterUrl is set. */
+  const dcgmExporter = async (): Promise<{dcgm?: DcgmExporter}> => {
+    if (!config.dcgmExporterUrl) return {};
+    const {HttpDcgmExporter} = await import('../src/gpu/adapters/http-dcgm-exporter.js');
+    return {dcgm: new HttpDcgmExporter(config.dcgmExporterUrl)};
+  };
   const nvidiaSmi = once(async (): Promise<NvidiaSmi> => {
     const {ProcessNvidiaSmi} = await import('../src/gpu/adapters/process-nvidia-smi.js');
     return new ProcessNvidiaSmi(config.nvidiaSmi);
@@ -339,7 +346,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     },
     sessionQueries: async () => {
       const {SessionQueries} = await import('../src/session/session-queries.js');
-      return new SessionQueries(await store(), systemClock);
+      return new SessionQueries(await store(), systemClock, config);
     },
     relayKeyFile: async () => (await gatewayKeys()).relayKeyFile(),
     sessionService,
@@ -386,6 +393,13 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           const smi = await nvidiaSmi();
           return (await smi.available()) ? smi.computeApps() : [];
         },
+        // The GPU rule's samples (README "GPU idleness"): none on a host without nvidia-smi.
+        smi: async () => {
+          const smi = await nvidiaSmi();
+          if (!(await smi.available())) throw new Error('no nvidia-smi');
+          return smi;
+        },
+        ...(await dcgmExporter()),
         warn,
         instance: stateDir.instance,
         networkBoundary: boundary,
@@ -545,6 +559,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         config,
         docker: await containers(),
         smi: await nvidiaSmi(),
+        ...(await dcgmExporter()),
         store: await store(),
         files: fsHostFiles,
         engineAddress: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',

@@ -44,6 +44,7 @@ const show: Handler = async ({args}, context): Promise<(SessionView & {disk?: Ho
           : 'not seen active since creation',
     ],
   ];
+  if (session.gpu_idle) rows.push(['GPU idle', session.gpu_idle.text]);
   // The home's use under its quota (README "Disk quotas"), when one applies.
   const disk = await (await context.services().users()).disk(session.ssh_user);
   if (disk) rows.splice(6, 0, ['Disk', diskText(disk)]);

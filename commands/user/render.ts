@@ -20,6 +20,8 @@ export function userLines(view: UserView): string[] {
     `            max TTL ${limits.max_ttl_minutes.value} minutes (${limits.max_ttl_minutes.source})`,
     `            GPU-hours ${limits.gpu_hour_budget.value ?? 'no budget'} (${limits.gpu_hour_budget.source})`,
     `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
+    `            GPU idle under ${limits.idle_gpu_threshold.value} % (${limits.idle_gpu_threshold.source}) for ` +
+      `${limits.idle_gpu_window_minutes.value === 0 ? 'never (off)' : `${limits.idle_gpu_window_minutes.value} minutes`} (${limits.idle_gpu_window_minutes.source})`,
   ];
   if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)

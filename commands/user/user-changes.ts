@@ -1,3 +1,4 @@
+import {SETTINGS} from '../../src/config/config.js';
 import {invalidInput} from '../../src/core/errors.js';
 import type {UserGpuDefault} from '../../src/state/state-data.js';
 import type {UserChanges} from '../../src/users/user-service.js';
@@ -43,6 +44,10 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       userMaxTtl: limit('max-ttl', (value) => value),
       gpuHourBudget: limit('gpu-hours', (value) => value),
       quota: limit('quota', (value) => value),
+      idleGpuThreshold: limit('idle-gpu-threshold', (value) =>
+        SETTINGS.idleGpuThreshold.parse(value, 'invalid --idle-gpu-threshold'),
+      ),
+      idleGpuWindow: limit('idle-gpu-window', (value) => value),
     },
   };
 }

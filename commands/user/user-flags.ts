@@ -38,6 +38,14 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `disk limit of the home, e.g. 50g, or "none" (workspaceQuota; "${INHERIT}"); applies at once`,
   },
+  'idle-gpu-threshold': {
+    kind: 'string',
+    description: `GPU utilisation in percent under which the device counts as idle (idleGpuThreshold; "${INHERIT}")`,
+  },
+  'idle-gpu-window': {
+    kind: 'string',
+    description: `how long under the threshold before reap stops the session, 0: never (idleGpuWindow; "${INHERIT}")`,
+  },
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];

@@ -69,6 +69,21 @@ export async function renderMetrics(
     registers: [registry],
   });
   for (const entry of state.queue ?? []) queue.inc({waiting_for: entry.waiting_for});
+  // The reaper's last GPU sample of each running session (README "GPU idleness"), as a ratio.
+  const sampled = state.sessions.filter((session) => session.status === 'running' && session.gpu_util);
+  if (sampled.length > 0) {
+    const utilization = new Gauge({
+      name: 'sandman_session_gpu_utilization',
+      help: "A running session's GPU device utilisation at the last reap (0-1; nvidia-smi or dcgm-exporter)",
+      labelNames: ['session', 'user', 'gpu'],
+      registers: [registry],
+    });
+    for (const session of sampled)
+      utilization.set(
+        {session: session.id, user: session.user, gpu: session.gpu_uuid ?? ''},
+        session.gpu_util!.last / 100,
+      );
+  }
   if (homes.length > 0) {
     const used = new Gauge({
       name: 'sandman_home_used_bytes',

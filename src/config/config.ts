@@ -4,6 +4,7 @@ import {errnoCode, invalidInput} from '../core/errors.js';
 import {API_SETTINGS} from './api-settings.js';
 import {DISK_SETTINGS} from './disk-settings.js';
 import {GATEWAY_SETTINGS} from './gateway-settings.js';
+import {GPU_IDLE_SETTINGS} from './gpu-idle-settings.js';
 import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
 import {NETWORK_SETTINGS} from './network-settings.js';
 import {IDLE_SETTINGS, STOPPED_SETTINGS} from './reap-settings.js';
@@ -36,6 +37,7 @@ const TABLE = {
   ...DISK_SETTINGS,
   ...GROUP_SETTINGS,
   ...NETWORK_SETTINGS,
+  ...GPU_IDLE_SETTINGS,
 };
 
 type Table = typeof TABLE;

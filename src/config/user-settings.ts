@@ -1,6 +1,16 @@
 // What users may ask for, globally and per group (README "Users and limits").
 import {isAccountName} from '../users/user-name.js';
-import {byteSize, duration, fail, integerIn, listItems, type Parser, type Settings} from './setting.js';
+import {percent} from './gpu-idle-settings.js';
+import {
+  byteSize,
+  duration,
+  durationOrZero,
+  fail,
+  integerIn,
+  listItems,
+  type Parser,
+  type Settings,
+} from './setting.js';
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
 export interface GpuHourBudget {
@@ -17,6 +27,9 @@ export interface GroupLimits {
   gpuHourBudget?: GpuHourBudget;
   /** Bytes a home may hold (README "Disk quotas"). */
   quota?: number;
+  /** README "GPU idleness": percent, and milliseconds (0: off). */
+  idleGpuThreshold?: number;
+  idleGpuWindow?: number;
 }
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
@@ -51,10 +64,12 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'userMaxTtl') limits.userMaxTtl = duration(value, at);
     else if (key === 'gpuHourBudget') limits.gpuHourBudget = parseGpuHourBudget(value, at);
     else if (key === 'quota') limits.quota = byteSize(value, at);
+    else if (key === 'idleGpuThreshold') limits.idleGpuThreshold = percent(value, at);
+    else if (key === 'idleGpuWindow') limits.idleGpuWindow = durationOrZero(value, at);
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow)`,
       );
   }
   return limits;

@@ -9,6 +9,11 @@ export interface NvidiaSmi {
   list(): Promise<GpuDevice[]>;
   /** `nvidia-smi --query-gpu=... --format=csv,noheader,nounits` */
   query(): Promise<GpuStatus[]>;
+  /**
+   * `nvidia-smi --query-gpu=index,uuid,utilization.gpu --format=csv,noheader,nounits`: whole GPUs'
+   * utilisation (null for `[N/A]`, as a GPU in MIG mode answers).
+   */
+  utilization(): Promise<GpuStatus[]>;
   /** `nvidia-smi --query-compute-apps=pid,gpu_uuid`: host PIDs of GPU compute processes. */
   computeApps(): Promise<number[]>;
   /** `nvidia-smi mig -lgip` */

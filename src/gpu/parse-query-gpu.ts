@@ -15,6 +15,9 @@ export const QUERY_GPU_FIELDS = [
   'mig.mode.current',
 ] as const;
 
+/** The reaper's utilisation sample (README "GPU idleness"). */
+export const UTILIZATION_FIELDS = ['index', 'uuid', 'utilization.gpu'] as const;
+
 export function queryGpuArgs(fields: readonly string[]): string[] {
   return [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits'];
 }

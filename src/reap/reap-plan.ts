@@ -11,6 +11,8 @@ export interface ReapTarget {
   reason: ReapReason;
   session?: SessionRecord;
   container?: ContainerSummary;
+  /** Why, in words, for the report and the audit line (the GPU rule's numbers). */
+  detail?: string;
 }
 
 export interface ReapPlanInput {

@@ -14,6 +14,8 @@ import type {SshConnections} from '../ssh/ssh-connections.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Warn} from '../core/warn.js';
 import type {ReapReason} from './reap-plan.js';
+import type {DcgmExporter} from '../gpu/dcgm-exporter.js';
+import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
 
 export interface ReapItem {
   action:
@@ -67,6 +69,10 @@ export interface ReaperDeps {
   activity: ContainerActivity;
   /** Host PIDs of GPU compute processes (nvidia-smi); none on a host without it. */
   gpuProcesses: () => Promise<number[]>;
+  /** nvidia-smi for the GPU rule's samples (README "GPU idleness"); absent: no GPU rule. */
+  smi?: () => Promise<Pick<NvidiaSmi, 'utilization' | 'list' | 'instances'>>;
+  /** dcgm-exporter (dcgmExporterUrl), for MIG devices' utilisation; absent: none configured. */
+  dcgm?: DcgmExporter;
   warn: Warn;
   /** This setup's instance label (StateDir.instance). */
   instance: string;

@@ -4,6 +4,7 @@ import {countersOf, type SessionRecord} from '../state/state-data.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
 import {sessionItem, type ReapItem, type ReapReport, type ReaperDeps} from './reap-types.js';
 import {diskWarnings, expiryWarnings, idleTargets} from './running-sessions.js';
+import {gpuIdleTargets} from './gpu-idle.js';
 
 export type {ReapItem, ReapReport, ReaperDeps} from './reap-types.js';
 
@@ -76,6 +77,16 @@ export class Reaper {
 
     if (config.idleTimeout !== undefined)
       targets.push(...(await idleTargets(this.deps, running, now, dryRun)));
+    const idle = new Set(targets.flatMap((target) => (target.session ? [target.session.id] : [])));
+    targets.push(
+      ...(await gpuIdleTargets(
+        this.deps,
+        state,
+        running.filter((session) => !idle.has(session.id)),
+        now,
+        dryRun,
+      )),
+    );
     const items: ReapItem[] = [await this.#firewall(dryRun)].filter((item): item is ReapItem => !!item);
     items.push(...(await this.#tidyStopped(state.sessions, taken, now, dryRun)));
     if (targets.length > 0) this.deps.progress?.(`Reaping ${targets.length} item(s)`);
@@ -158,8 +169,11 @@ export class Reaper {
     const session = target.session!;
     if (target.reason === 'stopped') return this.#resume(session, dryRun);
     if (target.reason === 'idle' && this.deps.config.idleAction === 'stop')
-      return this.#stopIdle(session, dryRun);
-    const item = sessionItem('remove-session', target.reason, session, dryRun);
+      return this.#stopIdle(session, dryRun, target.detail);
+    const item = {
+      ...sessionItem('remove-session', target.reason, session, dryRun),
+      ...(target.detail ? {detail: target.detail} : {}),
+    };
     if (dryRun) return item;
     try {
       if (target.reason === 'dangling' && (await this.deps.docker.inspectContainer(session.container_id!))) {
@@ -212,12 +226,17 @@ export class Reaper {
   }
 
   /** An idle session is stopped (idleAction stop): its GPU goes back, everything else stays. */
-  async #stopIdle(session: SessionRecord, dryRun: boolean): Promise<ReapItem> {
-    const item = sessionItem('stop-session', 'idle', session, dryRun);
+  async #stopIdle(session: SessionRecord, dryRun: boolean, why?: string): Promise<ReapItem> {
+    const item: ReapItem = {
+      ...sessionItem('stop-session', 'idle', session, dryRun),
+      ...(why ? {detail: why} : {}),
+    };
     if (dryRun) return item;
     try {
       const stopped = await (await this.deps.sessions()).stop(session.id);
-      return stopped.gpu_freed ? {...item, detail: `GPU ${stopped.gpu_freed} freed`} : item;
+      const freed = stopped.gpu_freed ? `GPU ${stopped.gpu_freed} freed` : undefined;
+      const detail = [why, freed].filter(Boolean).join('; ');
+      return detail ? {...item, detail} : item;
     } catch (error) {
       return {...item, result: 'failed', error: (error as Error).message};
     }

@@ -1,4 +1,6 @@
 import type {Clock} from '../core/clock.js';
+import type {Config} from '../config/config.js';
+import {sessionGpuVerdict} from '../gpu/gpu-idle-verdict.js';
 import type {SessionRecord, StateData} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {resolveSession} from './resolve.js';
@@ -14,6 +16,8 @@ export class SessionQueries {
   constructor(
     private readonly store: StateStore,
     private readonly clock: Clock,
+    /** For the GPU rule's verdict in `session show` (README "GPU idleness"); absent: none shown. */
+    private readonly config?: Config,
   ) {}
 
   async list(filter: {user?: string; expired?: boolean} = {}): Promise<SessionView[]> {
@@ -63,7 +67,11 @@ export class SessionQueries {
   async showOrQueued(reference: string): Promise<SessionView | QueuedView> {
     const state = await this.store.read();
     try {
-      return toSessionView(resolveSession(state.sessions, reference));
+      const session = resolveSession(state.sessions, reference);
+      const view = toSessionView(session);
+      if (this.config && session.status === 'running' && session.gpu_uuid)
+        view.gpu_idle = sessionGpuVerdict(this.config, state, session, this.clock.now().getTime());
+      return view;
     } catch (error) {
       const queued = findQueued(state, reference);
       if (!queued || !isSandmanError(error) || error.kind !== 'NOT_FOUND') throw error;

@@ -1,3 +1,4 @@
+import type {GpuIdleVerdict} from '../gpu/gpu-idle-verdict.js';
 import type {SessionRecord, StoppedGpu} from '../state/state-data.js';
 
 /** A session as `--json` shows it. Field names follow the original HTTP API so scripts keep working. */
@@ -27,6 +28,8 @@ export interface SessionView {
   stopped_at: string | null;
   remaining_ms: number | null;
   stopped_gpu: StoppedGpu | null;
+  /** `session show` of a running GPU session: the GPU rule's verdict and numbers (README "GPU idleness"). */
+  gpu_idle?: GpuIdleVerdict;
 }
 
 export function sshCommand(

@@ -7,6 +7,8 @@ import type {QuotaChoice} from '../homes/home-quotas.js';
 import type {EngineClient} from '../runtime/docker/engine-client.js';
 import {isSandmanError} from '../core/errors.js';
 import type {NvidiaSmi} from '../gpu/nvidia-smi.js';
+import type {DcgmExporter} from '../gpu/dcgm-exporter.js';
+import {checkGpuIdleness} from './gpu-idle-check.js';
 import type {HostFiles} from '../host/host-files.js';
 import type {NetworkBoundary} from '../network/network-boundary.js';
 import {LABELS} from '../core/labels.js';
@@ -51,6 +53,8 @@ export interface DoctorDeps {
   serviceChecks?: () => Promise<Check[]>;
   /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: unknown}>;
+  /** dcgm-exporter (dcgmExporterUrl), for MIG devices' utilisation (README "GPU idleness"). */
+  dcgm?: DcgmExporter;
 }
 
 const ok = (name: string, detail: string): Check => ({name, status: 'ok', detail, hint: ''});
@@ -66,6 +70,8 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (deps.serviceChecks) checks.push(...(await deps.serviceChecks()));
   if (deps.homeQuotas) checks.push(await checkQuotas(deps));
   if (engineUp) checks.push(await checkContainerDisk(deps));
+  const gpuIdle = await checkGpuIdleness(deps);
+  if (gpuIdle) checks.push(gpuIdle);
   if (deps.runtimeChecks && engineUp) checks.push(...(await deps.runtimeChecks()));
   return checks;
 }

@@ -89,6 +89,30 @@ export interface SessionRecord {
   node?: string | null;
   /** Swarm mode: the generic resource kind asked of Swarm (NVIDIA-MIG-<profile>, NVIDIA-GPU); null for none. */
   gpu_kind?: string | null;
+  /** `sandman keep`: no idle stop before this time (README "For researchers"). */
+  keep_until?: string | null;
+  /** The reaper's GPU utilisation samples, kept compactly (README "GPU idleness"; src/reap/gpu-idle.ts). */
+  gpu_util?: GpuUtilTrack | null;
+}
+
+/**
+ * A session device's utilisation as the reaps saw it: the last sample, and the run of samples under
+ * idleGpuThreshold it ends (when it began, its highest). A sample at or over the threshold ends the run.
+ */
+export interface GpuUtilTrack {
+  /** Percent, and when it was read. */
+  last: number;
+  at: string;
+  /** nvidia-smi (a whole GPU) or dcgm (a MIG device, from dcgm-exporter). */
+  source: 'nvidia-smi' | 'dcgm';
+  /** The first sample of the current run under the threshold; null when the last one was not under it. */
+  below_since: string | null;
+  /** The highest sample of that run. */
+  below_max: number | null;
+  /** The last reap that saw an SSH connection into the session. */
+  ssh_at?: string | null;
+  /** The container's main process then: a session started again begins a new run. */
+  pid?: number | null;
 }
 
 /**
@@ -125,6 +149,9 @@ export interface UserLimits {
   gpuHourBudget?: string;
   /** The home's disk limit as given (`50g`). */
   quota?: string;
+  /** README "GPU idleness": percent, and a duration as given (`1h`, `0`: off). */
+  idleGpuThreshold?: number;
+  idleGpuWindow?: string;
 }
 
 export interface UserKey {

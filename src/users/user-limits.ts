@@ -1,6 +1,7 @@
 import {parseByteSize} from '../core/byte-size.js';
 import {parseDuration} from '../core/duration.js';
 import {parseGpuHourBudget, type Config, type GpuHourBudget, type GroupLimits} from '../config/config.js';
+import {durationOrZero} from '../config/setting.js';
 import type {UserRecord} from '../state/state-data.js';
 
 /** Where a limit came from: the user's own, their group's, or the global setting. */
@@ -20,6 +21,9 @@ export interface EffectiveLimits {
   gpuHourBudget: Limit<GpuHourBudget | undefined>;
   /** Bytes the home may hold; undefined: no quota (README "Disk quotas"). */
   quota: Limit<number | undefined>;
+  /** README "GPU idleness": percent; milliseconds (0: off). */
+  idleGpuThreshold: Limit<number>;
+  idleGpuWindow: Limit<number>;
 }
 
 /** A user's own quota that takes the group's or setting's away: the home has no limit. */
@@ -36,6 +40,10 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
     ...(own.quota !== undefined
       ? {quota: own.quota === NO_QUOTA ? undefined : parseByteSize(own.quota, `${where} quota`)}
+      : {}),
+    ...(own.idleGpuThreshold !== undefined ? {idleGpuThreshold: own.idleGpuThreshold} : {}),
+    ...(own.idleGpuWindow !== undefined
+      ? {idleGpuWindow: durationOrZero(own.idleGpuWindow, `${where} idleGpuWindow`)}
       : {}),
   };
 }
@@ -59,6 +67,8 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     userMaxTtl: pick('userMaxTtl', config.userMaxTtl ?? config.maxTtl),
     gpuHourBudget: pick('gpuHourBudget', config.gpuHourBudget),
     quota: pick('quota', config.workspaceQuota),
+    idleGpuThreshold: pick('idleGpuThreshold', config.idleGpuThreshold),
+    idleGpuWindow: pick('idleGpuWindow', config.idleGpuWindow),
   };
 }
 

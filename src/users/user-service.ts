@@ -43,6 +43,9 @@ export interface UserView {
     gpu_hour_budget: {value: string | null; source: string};
     /** Bytes the home may hold; null: no quota. */
     quota: {value: number | null; source: string};
+    /** README "GPU idleness": percent; minutes (0: off). */
+    idle_gpu_threshold: {value: number; source: string};
+    idle_gpu_window_minutes: {value: number; source: string};
   };
   /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
   disk?: HomeDisk;
@@ -235,6 +238,10 @@ export class UserService {
     if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
     if (limits?.userMaxSessions !== undefined && limits.userMaxSessions !== null)
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
+    if (limits?.idleGpuThreshold !== undefined && limits.idleGpuThreshold !== null)
+      SETTINGS.idleGpuThreshold.parse(limits.idleGpuThreshold, 'invalid --idle-gpu-threshold');
+    if (limits?.idleGpuWindow)
+      SETTINGS.idleGpuWindow.parse(limits.idleGpuWindow, 'invalid --idle-gpu-window');
   }
 
   /** sshpk (key parsing, fingerprints) loads only when keys are given: show, ls and create never need it. */
@@ -292,6 +299,11 @@ export class UserService {
           source: limits.gpuHourBudget.source,
         },
         quota: {value: limits.quota.value ?? null, source: limits.quota.source},
+        idle_gpu_threshold: limits.idleGpuThreshold,
+        idle_gpu_window_minutes: {
+          value: limits.idleGpuWindow.value / 60_000,
+          source: limits.idleGpuWindow.source,
+        },
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),

@@ -69,6 +69,17 @@ export class FakeNvidiaSmi implements NvidiaSmi {
     }
   }
 
+  /** Whole GPUs' utilisation by UUID, as the test sets it (absent: `[N/A]`); `utilizationFails` makes it throw. */
+  utilizationByUuid = new Map<string, number>();
+  utilizationFails = false;
+  async utilization(): Promise<GpuStatus[]> {
+    if (this.utilizationFails) throw new Error('nvidia-smi --query-gpu failed');
+    const rows = this.#gpus
+      .map((gpu) => `${gpu.index}, ${gpu.uuid}, ${this.utilizationByUuid.get(gpu.uuid) ?? '[N/A]'}`)
+      .join('\n');
+    return parseQueryGpu(rows, ['index', 'uuid', 'utilization.gpu']);
+  }
+
   /** Host PIDs of GPU compute processes, as the test sets them. */
   computePids: number[] = [];
   async computeApps(): Promise<number[]> {

@@ -31,6 +31,7 @@ import {SwarmRuntime} from '../../src/runtime/swarm/swarm-runtime.js';
 import type {SessionRuntime} from '../../src/runtime/session-runtime.js';
 import {SwarmGpuAllocator} from '../../src/swarm/swarm-gpu-allocator.js';
 import {InMemoryStateStore} from './in-memory-state-store.js';
+import type {DcgmExporter} from '../../src/gpu/dcgm-exporter.js';
 
 /**
  * One sandman host in memory: every outside system faked, the use cases real. Built as the
@@ -44,6 +45,8 @@ export function fakeWorld(
     stopAt?: 'reserved' | 'container-created' | 'before-commit';
     /** Swarm mode (README "Swarm mode"): sessions are services on this cluster. */
     cluster?: FakeCluster;
+    /** dcgm-exporter's page (README "GPU idleness"), as the test sets it. */
+    dcgm?: DcgmExporter;
   } = {},
 ) {
   const {cluster} = options;
@@ -132,6 +135,8 @@ export function fakeWorld(
     sshConnections,
     activity,
     gpuProcesses: () => smi.computeApps(),
+    smi: async () => smi,
+    ...(options.dcgm ? {dcgm: options.dcgm} : {}),
     warn: (message) => warnings.push(message),
     instance: stateDir.instance,
     networkBoundary,

@@ -253,8 +253,56 @@ function generateProfiles(state) {
 
 // ---------- --query-gpu ----------
 
+/** The field order of the manifests' query_rows: sandman's own query (src/gpu/parse-query-gpu.ts). */
+const QUERY_ROW_FIELDS = [
+  'index',
+  'uuid',
+  'name',
+  'memory.total',
+  'memory.used',
+  'memory.free',
+  'utilization.gpu',
+  'temperature.gpu',
+  'power.draw',
+  'power.limit',
+  'mig.mode.current',
+];
+
+// SANDMAN_FAKE_GPU_UTILIZATION names a JSON file the test writes (and rewrites between reaps):
+// {"<GPU UUID or index>": percent}. Those GPUs' utilization.gpu answers it instead of the capture's.
+function withUtilization(fields, text) {
+  const file = process.env.SANDMAN_FAKE_GPU_UTILIZATION;
+  const column = fields.indexOf('utilization.gpu');
+  if (!file || column < 0 || !existsSync(file)) return text;
+  const told = JSON.parse(readFileSync(file, 'utf8'));
+  const uuidAt = fields.indexOf('uuid');
+  const indexAt = fields.indexOf('index');
+  return text
+    .split('\n')
+    .map((line) => {
+      if (!line) return line;
+      const cells = line.split(', ');
+      const value = told[cells[uuidAt]] ?? told[cells[indexAt]];
+      if (value !== undefined) cells[column] = String(value);
+      return cells.join(', ');
+    })
+    .join('\n');
+}
+
 function queryGpu(fields) {
-  if (host.query_rows) return host.query_rows.map((r) => r + '\n').join('');
+  return withUtilization(fields, queryGpuRows(fields));
+}
+
+function queryGpuRows(fields) {
+  if (host.query_rows) {
+    // Only the asked fields, in the asked order, as nvidia-smi answers.
+    return host.query_rows
+      .map((r) => {
+        const cells = r.split(', ');
+        return fields.map((field) => cells[QUERY_ROW_FIELDS.indexOf(field)] ?? '[N/A]').join(', ') + '\n';
+      })
+      .join('');
+  }
   if (host.query_from_csv) {
     const [header, ...rows] = fixture(host.query_from_csv).split('\n').filter(Boolean);
     const names = header.split(',').map((cell) => cell.trim().replace(/\s*\[.*\]$/, ''));

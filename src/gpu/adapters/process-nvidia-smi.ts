@@ -9,7 +9,7 @@ import {migFailureReason, parseCreatedInstances, type CreatedInstance} from '../
 import {parseGpuInstanceProfiles, parseGpuInstances} from '../parse-mig-tables.js';
 import {parseComputeAppPids} from '../../reap/activity.js';
 import {classifySmiOutput, DRIVER_MESSAGE} from '../nvidia-smi-failures.js';
-import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs} from '../parse-query-gpu.js';
+import {parseQueryGpu, QUERY_GPU_FIELDS, queryGpuArgs, UTILIZATION_FIELDS} from '../parse-query-gpu.js';
 import {runProgram, type ProgramResult} from '../../core/adapters/run-program.js';
 
 /** Fields sandman can do without when a driver does not know them. */
@@ -115,6 +115,10 @@ export class ProcessNvidiaSmi implements NvidiaSmi {
         this.#unknownFields.add(error.field);
       }
     }
+  }
+
+  async utilization(): Promise<GpuStatus[]> {
+    return parseQueryGpu(await this.#read(queryGpuArgs(UTILIZATION_FIELDS)), UTILIZATION_FIELDS);
   }
 
   async computeApps(): Promise<number[]> {

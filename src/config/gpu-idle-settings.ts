@@ -1,0 +1,52 @@
+// GPU utilisation as an idle signal (README "GPU idleness"): global settings; a group or a user
+// may set idleGpuThreshold and idleGpuWindow of their own (src/users/user-limits.ts).
+import {durationOrZero, fail, type Parser, type Settings} from './setting.js';
+
+/** `5`, `2.5`, `5 %`: a percentage from 0 to 100. */
+export const percent: Parser<number> = (raw, where) => {
+  const value =
+    typeof raw === 'number'
+      ? raw
+      : /^\s*\d+(\.\d+)?\s*%?\s*$/.test(String(raw))
+        ? parseFloat(String(raw))
+        : NaN;
+  if (!Number.isFinite(value) || value < 0 || value > 100)
+    fail(where, 'must be a percentage from 0 to 100, such as 5');
+  return value;
+};
+
+/** `http://localhost:9400/metrics`: an http(s) URL; `none` or empty: no exporter. */
+const metricsUrl: Parser<string | undefined> = (raw, where) => {
+  const value = String(raw).trim();
+  if (value === '' || value === 'none') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return fail(where, 'must be an http(s) URL such as http://localhost:9400/metrics');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    fail(where, 'must be an http(s) URL such as http://localhost:9400/metrics');
+  return url.toString();
+};
+
+export const GPU_IDLE_SETTINGS = {
+  idleGpuThreshold: {
+    description:
+      "GPU utilisation (percent) under which a session's device counts as idle (a group or user may set its own)",
+    parse: percent,
+    default: 5,
+  },
+  idleGpuWindow: {
+    description:
+      'reap stops a session whose every GPU sample was under idleGpuThreshold this long, processes or not; 0: off',
+    parse: durationOrZero,
+    default: '2h',
+  },
+  dcgmExporterUrl: {
+    description:
+      "NVIDIA dcgm-exporter's metrics page, for the utilisation of MIG devices (nvidia-smi has none for them)",
+    defaultText: 'none',
+    parse: metricsUrl,
+  },
+} satisfies Settings;

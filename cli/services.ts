@@ -35,6 +35,8 @@ import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
 import type {WebAccess} from '../src/web/web-access.js';
 import type {Duplex} from 'node:stream';
+import type {AuditLog} from '../src/audit/audit-log.js';
+import {SandmanError} from '../src/core/errors.js';
 
 export interface Services {
   readonly config: Config;
@@ -69,6 +71,10 @@ export interface Services {
   webAccess(): Promise<WebAccess>;
   /** The browser terminal: a shell in a session over SSH (README "In the browser"). */
   terminals(): Promise<TerminalService>;
+  /** The audit log, its lines naming this run's actor (README "Audit log"). */
+  auditLog(): Promise<AuditLog>;
+  /** A one-time console login link for a user (`sandman web` in a session; src/web/user-login-link.ts). */
+  userLoginLink(user: string): Promise<{url: string; expires_at: string}>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
 }
@@ -315,6 +321,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       warn,
       progress,
       audit: auditLog,
+      actor: options.actor ?? (await import('../src/audit/adapters/jsonl-audit-log.js')).actor(),
       afterChange: afterChange(),
       gpuHours,
       faultPoint: envFaultPoint,
@@ -473,6 +480,11 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         audit: await audit(),
         client: ssh2Terminal,
       });
+    },
+    auditLog: audit,
+    // LEAD (merge with r38-console): return createUserLoginLink(...) from src/web/user-login-link.ts here.
+    userLoginLink: async () => {
+      throw new SandmanError('FAILURE', 'sandman web is not wired on this host yet (createUserLoginLink)');
     },
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([

@@ -20,6 +20,7 @@ export function userLines(view: UserView): string[] {
     `            max TTL ${limits.max_ttl_minutes.value} minutes (${limits.max_ttl_minutes.source})`,
     `            GPU-hours ${limits.gpu_hour_budget.value ?? 'no budget'} (${limits.gpu_hour_budget.source})`,
     `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
+    `            keep ${limits.max_keep_minutes.value === 0 ? 'not allowed' : `up to ${limits.max_keep_minutes.value} minutes`} (${limits.max_keep_minutes.source})`,
   ];
   if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)

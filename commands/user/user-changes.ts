@@ -43,6 +43,7 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       userMaxTtl: limit('max-ttl', (value) => value),
       gpuHourBudget: limit('gpu-hours', (value) => value),
       quota: limit('quota', (value) => value),
+      userMaxKeep: limit('max-keep', (value) => value),
     },
   };
 }

@@ -38,6 +38,10 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `disk limit of the home, e.g. 50g, or "none" (workspaceQuota; "${INHERIT}"); applies at once`,
   },
+  'max-keep': {
+    kind: 'string',
+    description: `longest \`sandman keep\` inside a session, e.g. 8h, 0 for none (userMaxKeep; "${INHERIT}")`,
+  },
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];

@@ -85,7 +85,9 @@ export class NetworkBoundary {
       id: this.instance,
       ...(this.options.sessionsOnOtherNodes
         ? {sessionPorts: {start: this.config.sshPortStart, end: this.config.sshPortEnd}}
-        : {}),
+        : this.config.selfServicePort > 0
+          ? {selfServicePort: this.config.selfServicePort}
+          : {}),
     };
   }
 }

@@ -99,7 +99,7 @@ export class SessionService {
     return this.#resumes.resume(session);
   }
 
-  extend(reference: string, ttlText: string): Promise<SessionView> {
+  extend(reference: string, ttlText: string | {until: number}): Promise<SessionView> {
     return this.#extends.extend(reference, ttlText);
   }
 

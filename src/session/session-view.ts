@@ -27,6 +27,10 @@ export interface SessionView {
   stopped_at: string | null;
   remaining_ms: number | null;
   stopped_gpu: StoppedGpu | null;
+  /** `sandman keep` inside the session: no idle stop before this (README "For researchers"). */
+  keep_until: string | null;
+  /** Who last extended it (audit actor); null when never extended. */
+  last_extended_by: string | null;
 }
 
 export function sshCommand(
@@ -60,5 +64,7 @@ export function toSessionView(session: SessionRecord): SessionView {
     stopped_at: session.stopped_at ?? null,
     remaining_ms: session.status === 'stopped' ? (session.remaining_ms ?? null) : null,
     stopped_gpu: session.stopped_gpu ?? null,
+    keep_until: session.keep_until ?? null,
+    last_extended_by: session.last_extended_by ?? null,
   };
 }

@@ -89,6 +89,12 @@ export interface SessionRecord {
   node?: string | null;
   /** Swarm mode: the generic resource kind asked of Swarm (NVIDIA-MIG-<profile>, NVIDIA-GPU); null for none. */
   gpu_kind?: string | null;
+  /** `sandman keep`: no idle stop before this time (README "For researchers"). */
+  keep_until?: string | null;
+  /** Who last extended it (the audit actor, e.g. `alice (session 5302066654b2)`). */
+  last_extended_by?: string | null;
+  /** SHA-256 (hex) of the session's in-session credential; null once it stopped (README "For researchers"). */
+  self_token_hash?: string | null;
 }
 
 /**
@@ -125,6 +131,8 @@ export interface UserLimits {
   gpuHourBudget?: string;
   /** The home's disk limit as given (`50g`). */
   quota?: string;
+  /** Longest `sandman keep` as given (`8h`, `0`: not allowed). */
+  userMaxKeep?: string;
 }
 
 export interface UserKey {

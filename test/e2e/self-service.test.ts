@@ -170,9 +170,56 @@ describe('sandman inside a session', () => {
       expect.objectContaining({actor: `alice (session ${alice.session_id})`, result: 'ok'}),
     );
 
+    // From a laptop account, with the Host block `ssh-config --gateway` prints.
+    const config = await sandbox.run(
+      ['ssh-config', 'alice', '--gateway', '--identity-file', key('alice'), '--known-hosts-file', knownHosts],
+      {env: {SANDMAN_GATEWAY_PORT: String(GATEWAY_PORT)}},
+    );
+    expect(config.exitCode, config.stderr).toBe(0);
+    const configFile = path.join(sandbox.dir, 'laptop_ssh_config');
+    await writeFile(configFile, config.stdout + '\n');
+    const laptop = await execa(
+      'ssh',
+      ['-F', configFile, '-o', 'BatchMode=yes', 'sandman-alice', 'sandman status'],
+      {
+        reject: false,
+        stdin: 'ignore',
+      },
+    );
+    expect(laptop.exitCode, laptop.stderr).toBe(0);
+    expect(laptop.stdout).toContain(`Session:   ${alice.session_id} (alice), running`);
+
     const help = await inSession('alice', alice, 'sandman --help');
     for (const command of ['status', 'extend', 'keep', 'stop', 'web'])
       expect(help.stdout).toContain(`sandman ${command}`);
+  });
+
+  it('systemd install --self-serve writes a socket on the sessions network gateway and a service that pass systemd-analyze verify', async () => {
+    const dir = path.join(sandbox.dir, 'units');
+    const installed = await sandbox.json<{files: string[]}>([
+      'systemd',
+      'install',
+      '--self-serve',
+      '--dir',
+      dir,
+    ]);
+    expect(installed.exitCode).toBe(0);
+    expect(installed.body.files.map((file) => path.basename(file)).sort()).toEqual([
+      'sandman-self.service',
+      'sandman-self.socket',
+    ]);
+    const socket = await readFile(path.join(dir, 'sandman-self.socket'), 'utf8');
+    expect(socket).toContain(`\nListenStream=${gatewayAddress}:${SELF_PORT}\n`);
+    expect(socket).toMatch(/^Accept=no$/m);
+    expect(await readFile(path.join(dir, 'sandman-self.service'), 'utf8')).toMatch(
+      /^ExecStart=\S+ \S+run\.js self-serve$/m,
+    );
+    const verify = await execa('systemd-analyze', ['verify', ...installed.body.files], {reject: false});
+    expect(verify.stderr).toBe('');
+    expect(verify.exitCode).toBe(0);
+    // network status shows the listener's rules with sandman's own.
+    const status = await sandbox.run(['network', 'status']);
+    expect(status.stdout).toContain(`SANDMAN-SELF-${sandbox.instance.slice(0, 8)}`);
   });
 
   it('extend 2h moves the record, her keys and the host certificate; past her userMaxTtl: exit 8, nothing changed', async () => {

@@ -6,7 +6,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN} from '../helpers/constants.js';
+import {BIN, ROOT} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
@@ -89,7 +89,7 @@ beforeAll(async () => {
   keys = path.join(sandbox.dir, 'keys');
   await mkdir(keys);
   for (const [name, flags] of [
-    ['alice', ['--max-ttl', '3h']],
+    ['alice', ['--max-ttl', '4h']],
     ['bob', []],
   ] as const) {
     await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
@@ -189,6 +189,35 @@ describe('sandman inside a session', () => {
     expect(laptop.exitCode, laptop.stderr).toBe(0);
     expect(laptop.stdout).toContain(`Session:   ${alice.session_id} (alice), running`);
 
+    // README's example, as written, in her session.
+    const readme = (await readFile(path.join(ROOT, 'README.md'), 'utf8')).split('\n');
+    const block = readme.slice(readme.indexOf('<!-- readme-example: in-session -->') + 2);
+    const lines = block
+      .slice(
+        0,
+        block.findIndex((line) => !line.startsWith('    ')),
+      )
+      .map((line) => line.slice(4));
+    expect(lines.length).toBeGreaterThan(4);
+    let output = '';
+    for (const line of lines) {
+      if (line.startsWith('$ ')) {
+        const ran = await inSession('alice', alice, line.slice(2));
+        expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
+        output = ran.stdout.replace(/ +/g, ' ');
+        continue;
+      }
+      // Its IDs, times and durations are this run's own.
+      const pattern = line
+        .replace(/ +/g, ' ')
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/[0-9a-f]{12}/g, 'SESSIONID')
+        .replace(/\d+/g, '\\d+')
+        .replace(/SESSIONID/g, '[0-9a-f]{12}')
+        .replace(/…/g, '.*');
+      expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
+    }
+
     const help = await inSession('alice', alice, 'sandman --help');
     for (const command of ['status', 'extend', 'keep', 'stop', 'web'])
       expect(help.stdout).toContain(`sandman ${command}`);
@@ -258,7 +287,7 @@ describe('sandman inside a session', () => {
     const refused = await inSession('alice', alice, 'sandman extend 1h');
     expect(refused.exitCode).toBe(8);
     expect(refused.stderr).toMatch(
-      /alice's sessions may last at most 3 hour\(s\) \(userMaxTtl, from user\) from creation, i\.e\. until /,
+      /alice's sessions may last at most 4 hour\(s\) \(userMaxTtl, from user\) from creation, i\.e\. until /,
     );
     expect(await readFile(sandbox.stateFile)).toEqual(state);
     const json = await inSession('alice', alice, 'sandman extend 1h --json');

@@ -41,6 +41,9 @@ const session = {
     },
     last_active_at: {...nullable('string'), format: 'date-time'},
     stopped_at: {...nullable('string'), format: 'date-time'},
+    /** README "For researchers": `sandman keep`, and the actor of the last extend. */
+    keep_until: {...nullable('string'), format: 'date-time'},
+    last_extended_by: nullable('string'),
   },
 };
 /** A queued create (README "Users and limits"): a session's names for its ID and user, its place in line. */

@@ -109,8 +109,9 @@ export async function serveSelf(
     inflight++;
     lastActive = Date.now();
     let after: (() => Promise<void>) | undefined;
+    let session: SessionRecord | undefined;
     try {
-      const session = await callerOf(request).catch(() => undefined);
+      session = await callerOf(request).catch(() => undefined);
       // Nothing for a caller who is not a live session speaking from its own address.
       if (!session) return void request.socket.destroy();
       const path = /^\/s\/([0-9a-f]{1,64})\/run$/.exec(new URL(request.url ?? '/', 'http://self').pathname);
@@ -139,6 +140,19 @@ export async function serveSelf(
     } catch (error) {
       const refusal =
         error instanceof Refusal ? error : new Refusal(500, 1, (error as Error).message || 'failure');
+      // A session's refused request is an audit line too (nothing else is: it gets no answer).
+      if (session) {
+        const audit = await options.services(`${session.user} (session ${session.id})`).auditLog();
+        await audit
+          .record({
+            action: 'self',
+            session: session.id,
+            user: session.user,
+            result: 'failed',
+            reason: `${request.method} ${request.url}: ${refusal.message}`.slice(0, 300),
+          })
+          .catch(() => undefined);
+      }
       answer(response, refusal.status, {
         exitCode: refusal.exitCode,
         stdout: '',

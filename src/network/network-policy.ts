@@ -20,10 +20,11 @@ export interface NetworkPolicy {
    */
   sessionPorts?: {start: number; end: number};
   /**
-   * The in-session sandman's listener (selfServicePort, README "For researchers"): sessions may
-   * reach it; from anywhere else (the host network, other interfaces, the host itself) it is dropped.
+   * The in-session sandman's listener (selfServicePort on the network's gateway address, README
+   * "For researchers"): sessions may reach it; from anywhere else (the host network, other
+   * interfaces, the host itself) it is dropped.
    */
-  selfServicePort?: number;
+  selfService?: {address: string; port: number};
 }
 
 export type Family = 4 | 6;
@@ -48,7 +49,11 @@ const LINK_LOCAL: Record<Family, string> = {4: '169.254.0.0/16', 6: 'fe80::/10'}
 /** The rules of one address family; `forwardHook` is DOCKER-USER where Docker made it, else FORWARD. */
 export function firewallPlan(policy: NetworkPolicy, family: Family, forwardHook: string): FirewallPlan {
   const {input, forward, self} = chainNames(policy.id);
-  const selfPort = policy.selfServicePort ? `-p tcp -m tcp --dport ${policy.selfServicePort}` : undefined;
+  const listener = policy.selfService;
+  const selfPort =
+    listener && familyOf(listener.address) === family
+      ? `-d ${listener.address}/${family === 4 ? 32 : 128} -p tcp -m tcp --dport ${listener.port}`
+      : undefined;
   const established = '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN';
   const allowed = policy.hostAllow.flatMap((port) => [
     `-p tcp -m tcp --dport ${port} -j RETURN`,

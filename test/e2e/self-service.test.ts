@@ -249,6 +249,7 @@ describe('sandman inside a session', () => {
     // network status shows the listener's rules with sandman's own.
     const status = await sandbox.run(['network', 'status']);
     expect(status.stdout).toContain(`SANDMAN-SELF-${sandbox.instance.slice(0, 8)}`);
+    expect(status.exitCode, status.stdout).toBe(0);
   });
 
   it('extend 2h moves the record, her keys and the host certificate; past her userMaxTtl: exit 8, nothing changed', async () => {
@@ -343,6 +344,12 @@ describe('sandman inside a session', () => {
     );
     expect(flood.stdout.trim()).toBe('done');
     expect(await readFile(sandbox.stateFile)).toEqual(state);
+    // Her refused requests are audit lines; the unauthenticated ones got nothing, not even that.
+    const refusedLines = (await auditLines()).filter(
+      (line) => line.action === 'self' && line.result === 'failed' && line.session === alice.session_id,
+    );
+    expect(refusedLines.length).toBeGreaterThanOrEqual(40);
+    expect(refusedLines[0]!.actor).toBe(`alice (session ${alice.session_id})`);
     expect((await record(bob.session_id))!.status).toBe('running');
     expect((await record(alice.session_id))!.status).toBe('running');
 

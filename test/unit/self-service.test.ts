@@ -179,15 +179,36 @@ describe('the in-session command line', () => {
 describe('the listener in the firewall', () => {
   it('lets the sessions bridge reach selfServicePort and drops it from anywhere else', () => {
     const plan = firewallPlan(
-      {bridge: 'br-1', hostAllow: [], egress: 'open', id: 'abcdef0123', selfServicePort: 2201},
+      {
+        bridge: 'br-1',
+        hostAllow: [],
+        egress: 'open',
+        id: 'abcdef0123',
+        selfService: {address: '172.30.0.1', port: 2201},
+      },
       4,
       'DOCKER-USER',
     );
-    expect(plan.chains['SANDMAN-IN-abcdef01']).toContain('-p tcp -m tcp --dport 2201 -j RETURN');
+    expect(plan.chains['SANDMAN-IN-abcdef01']).toContain(
+      '-d 172.30.0.1/32 -p tcp -m tcp --dport 2201 -j RETURN',
+    );
     expect(plan.chains['SANDMAN-SELF-abcdef01']).toEqual(['-i br-1 -j RETURN', '-j DROP']);
     expect(plan.hooks).toContainEqual({
       from: 'INPUT',
-      rule: '-p tcp -m tcp --dport 2201 -j SANDMAN-SELF-abcdef01',
+      rule: '-d 172.30.0.1/32 -p tcp -m tcp --dport 2201 -j SANDMAN-SELF-abcdef01',
     });
+    // An IPv4 listener has no IPv6 rules.
+    const v6 = firewallPlan(
+      {
+        bridge: 'br-1',
+        hostAllow: [],
+        egress: 'open',
+        id: 'abcdef0123',
+        selfService: {address: '172.30.0.1', port: 2201},
+      },
+      6,
+      'FORWARD',
+    );
+    expect(Object.keys(v6.chains)).toEqual(['SANDMAN-IN-abcdef01', 'SANDMAN-FWD-abcdef01']);
   });
 });

@@ -246,6 +246,27 @@ describe('sandman inside a session', () => {
     const verify = await execa('systemd-analyze', ['verify', ...installed.body.files], {reject: false});
     expect(verify.stderr).toBe('');
     expect(verify.exitCode).toBe(0);
+    // setup --self-serve puts the same units beside the reaper's (and remembers them for --remove).
+    const setupDir = path.join(sandbox.dir, 'setup-units');
+    const setup = await sandbox.json<{steps: Array<{step: string; status: string; detail: string}>}>([
+      'setup',
+      '--self-serve',
+      '--unit-dir',
+      setupDir,
+    ]);
+    expect(setup.body.steps, JSON.stringify(setup.body)).toContainEqual(
+      expect.objectContaining({step: 'self-serve', status: 'done'}),
+    );
+    expect(await readFile(path.join(setupDir, 'sandman-self.socket'), 'utf8')).toBe(socket);
+    const removal = await sandbox.json<{steps: Array<{step: string; status: string}>}>([
+      'setup',
+      '--remove',
+      '--force',
+      '--dry-run',
+    ]);
+    expect(removal.body.steps, JSON.stringify(removal.body)).toContainEqual(
+      expect.objectContaining({step: 'self-serve', status: 'would'}),
+    );
     // network status shows the listener's rules with sandman's own.
     const status = await sandbox.run(['network', 'status']);
     expect(status.stdout).toContain(`SANDMAN-SELF-${sandbox.instance.slice(0, 8)}`);

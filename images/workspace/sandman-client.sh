@@ -42,7 +42,7 @@ headers="$work/headers"
 out="$work/body"
 
 if command -v curl >/dev/null 2>&1; then
-  curl -sS -0 --max-time 600 -X POST \
+  curl -sS -0 --connect-timeout 10 --max-time 600 -X POST \
     -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     --data-binary "$body" -D "$headers" -o "$out" "$url/run" 2>"$work/error"
   sent=$?

@@ -418,6 +418,15 @@ describe('sandman inside a session', () => {
     };
     expect(status).toMatchObject({keep_until: until, idle: {verdict: 'kept'}});
 
+    // Her own limit (user set --max-keep), 0: not allowed.
+    expect((await sandbox.run(['user', 'set', 'alice', '--max-keep', '0'])).exitCode).toBe(0);
+    expect((await sandbox.run(['user', 'show', 'alice'])).stdout).toMatch(/^ +keep not allowed \(user\)$/m);
+    const none = await inSession('alice', alice, 'sandman keep 30m');
+    expect(none.exitCode).toBe(8);
+    expect(none.stderr).toContain('alice may not keep sessions from idle stops (userMaxKeep 0, from user)');
+    expect((await sandbox.run(['user', 'set', 'alice', '--max-keep', 'inherit'])).exitCode).toBe(0);
+    expect((await record(alice.session_id))!.keep_until).toBe(until);
+
     // The first reap sets the CPU baseline; the next one judges: idle, but kept (bob, idle and
     // not kept, is stopped). Nothing runs in the session in between.
     expect((await sandbox.json(['reap'], {env: idle})).exitCode).toBe(0);

@@ -6,7 +6,7 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN, ROOT} from '../helpers/constants.js';
+import {BIN, ROOT, TEST_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
@@ -391,6 +391,33 @@ describe('sandman inside a session', () => {
       sent.end('{"argv":["stop"]}');
     });
     expect(fromHost).toBe('no answer');
+    // From a container sandman did not make, on the sessions network, with her credential: nothing.
+    const foreign = await execa(
+      'docker',
+      [
+        'run',
+        '--rm',
+        '--network',
+        sandbox.network,
+        '--entrypoint',
+        'curl',
+        TEST_IMAGE,
+        '-s',
+        '-m',
+        '5',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-H',
+        `Authorization: Bearer ${secret}`,
+        '--data',
+        '{"argv":["status"]}',
+        urlOf(alice.session_id),
+      ],
+      {reject: false},
+    );
+    expect(foreign.stdout).toBe('000');
     expect(await readFile(sandbox.stateFile)).toEqual(state);
   });
 

@@ -88,6 +88,7 @@ const user = {
         allowed_profiles: limit({type: 'array', items: {type: 'string'}}),
         max_ttl_minutes: limit({type: 'number'}),
         gpu_hour_budget: limit(nullable('string')),
+        max_keep_minutes: limit({type: 'number'}),
       },
     },
     sessions: {type: 'integer'},
@@ -126,6 +127,8 @@ const userInput = {
         allowed_profiles: {type: 'array', items: {type: 'string'}, nullable: true},
         max_ttl: nullable('string'),
         gpu_hour_budget: nullable('string'),
+        /** `sandman keep` inside a session (README "For researchers"), e.g. 8h; 0: not allowed. */
+        max_keep: nullable('string'),
       },
     },
   },

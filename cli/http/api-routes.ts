@@ -391,6 +391,7 @@ function userChanges(input: Record<string, unknown>): UserChanges {
       allowedProfiles: profiles as string[] | null | undefined,
       userMaxTtl: text(limits.max_ttl, 'limits.max_ttl'),
       gpuHourBudget: text(limits.gpu_hour_budget, 'limits.gpu_hour_budget'),
+      userMaxKeep: text(limits.max_keep, 'limits.max_keep'),
     },
   };
 }

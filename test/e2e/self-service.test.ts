@@ -218,6 +218,14 @@ describe('sandman inside a session', () => {
       expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
     }
 
+    // Without curl: bash's /dev/tcp, the same answers and exit codes.
+    const bashOnly = await inSession('alice', alice, tampered('s/command -v curl/false/', 'status --json'));
+    expect(bashOnly.exitCode, bashOnly.stderr).toBe(0);
+    expect(JSON.parse(bashOnly.stdout)).toMatchObject({session_id: alice.session_id, user: 'alice'});
+    const bashRefused = await inSession('alice', alice, tampered('s/command -v curl/false/', 'keep 99h'));
+    expect(bashRefused.exitCode).toBe(8);
+    expect(bashRefused.stderr).toContain('userMaxKeep');
+
     const help = await inSession('alice', alice, 'sandman --help');
     for (const command of ['status', 'extend', 'keep', 'stop', 'web'])
       expect(help.stdout).toContain(`sandman ${command}`);

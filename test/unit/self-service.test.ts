@@ -5,6 +5,7 @@ import {parseSelfArgs, parseUntil} from '../../src/self/self-commands.js';
 import {SelfService, type SelfStatus} from '../../src/self/self-service.js';
 import {firewallPlan} from '../../src/network/network-policy.js';
 import {SessionQueries} from '../../src/session/session-queries.js';
+import {FakeCluster, swarmNode} from '../fakes/fake-cluster.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
 const plain = {gpu: {kind: 'none'} as const, password: false, env: [], wait: true};
@@ -54,6 +55,13 @@ describe('the in-session credential', () => {
     expect(sessionOfSecret((await world.store.read()).sessions, again.secret, now)?.id).toBe(
       session.session_id,
     );
+  });
+
+  it('is not made in Swarm mode (the command there says it is not available, exit 2)', async () => {
+    const world = fakeWorld({cluster: new FakeCluster([swarmNode('lab1', ['NVIDIA-GPU=GPU-a'])])});
+    const session = await world.sessions.create({...plain, user: 'alice'});
+    expect(world.keys.selfAccess.has(session.session_id)).toBe(false);
+    expect((await world.store.read()).sessions[0]!.self_token_hash).toBeUndefined();
   });
 
   it('is not made with selfServicePort 0', async () => {

@@ -41,6 +41,9 @@ const session = {
     },
     last_active_at: {...nullable('string'), format: 'date-time'},
     stopped_at: {...nullable('string'), format: 'date-time'},
+    /** README "For researchers": `sandman keep`, and the actor of the last extend. */
+    keep_until: {...nullable('string'), format: 'date-time'},
+    last_extended_by: nullable('string'),
   },
 };
 /** A queued create (README "Users and limits"): a session's names for its ID and user, its place in line. */
@@ -87,6 +90,7 @@ const user = {
         gpu_hour_budget: limit(nullable('string')),
         idle_gpu_threshold: limit({type: 'number'}),
         idle_gpu_window_minutes: limit({type: 'number'}),
+        max_keep_minutes: limit({type: 'number'}),
       },
     },
     sessions: {type: 'integer'},
@@ -125,6 +129,8 @@ const userInput = {
         allowed_profiles: {type: 'array', items: {type: 'string'}, nullable: true},
         max_ttl: nullable('string'),
         gpu_hour_budget: nullable('string'),
+        /** `sandman keep` inside a session (README "For researchers"), e.g. 8h; 0: not allowed. */
+        max_keep: nullable('string'),
       },
     },
   },
@@ -309,6 +315,26 @@ export const OPENAPI = {
           },
         },
         responses: {'200': json(session, 'The session'), ...errors},
+      },
+    },
+    '/sessions/{id}/keep': {
+      parameters: [idParameter],
+      post: {
+        summary:
+          "No idle stop for this many minutes (sandman keep; at most the user's userMaxKeep, else 403 POLICY); the expiry still applies",
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                required: ['minutes'],
+                properties: {minutes: {type: 'integer', minimum: 1}},
+              },
+            },
+          },
+        },
+        responses: {'200': json(session, 'The session, with keep_until'), ...errors},
       },
     },
     '/sessions/{id}/stop': {

@@ -35,6 +35,7 @@ import reap from '../commands/reap.spec.js';
 import doctor from '../commands/doctor.spec.js';
 import api from '../commands/api.spec.js';
 import gateway from '../commands/gateway.spec.js';
+import selfServe from '../commands/self-serve.spec.js';
 import usage from '../commands/usage.spec.js';
 import setup from '../commands/setup.spec.js';
 import nodeSetup from '../commands/node/setup.spec.js';
@@ -75,6 +76,7 @@ export const COMMAND_TABLE: CommandSpec[] = [
   doctor,
   api,
   gateway,
+  selfServe,
   usage,
   setup,
   nodeSetup,

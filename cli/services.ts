@@ -36,6 +36,7 @@ import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
 import type {WebAccess} from '../src/web/web-access.js';
 import type {Duplex} from 'node:stream';
+import type {AuditLog} from '../src/audit/audit-log.js';
 
 export interface Services {
   readonly config: Config;
@@ -70,6 +71,10 @@ export interface Services {
   webAccess(): Promise<WebAccess>;
   /** The browser terminal: a shell in a session over SSH (README "In the browser"). */
   terminals(): Promise<TerminalService>;
+  /** The audit log, its lines naming this run's actor (README "Audit log"). */
+  auditLog(): Promise<AuditLog>;
+  /** A one-time console login link for a user (`sandman web` in a session; src/web/user-login-link.ts). */
+  userLoginLink(user: string): Promise<{url: string; expires_at: string}>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
 }
@@ -90,6 +95,17 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       lockTimeout: config.lockTimeout,
       group: config.apiSocketGroup,
     });
+  });
+
+  const webAccess = once(async (): Promise<WebAccess> => {
+    const [{WebAccess}, {FileWebAccessStore}] = await Promise.all([
+      import('../src/web/web-access.js'),
+      import('../src/web/adapters/file-web-access-store.js'),
+    ]);
+    return new WebAccess(
+      new FileWebAccessStore(stateDir.webAccess, await locks(), config.lockTimeout),
+      systemClock,
+    );
   });
   // Swarm mode: sessions are services on a cluster, through the same interface (README "Swarm mode").
   const swarm = once(async () => {
@@ -322,6 +338,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       warn,
       progress,
       audit: auditLog,
+      actor: options.actor ?? (await import('../src/audit/adapters/jsonl-audit-log.js')).actor(),
       afterChange: afterChange(),
       gpuHours,
       faultPoint: envFaultPoint,
@@ -464,16 +481,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       };
       return {serve: (socket, source) => runGateway(deps, socket, source)};
     },
-    webAccess: async () => {
-      const [{WebAccess}, {FileWebAccessStore}] = await Promise.all([
-        import('../src/web/web-access.js'),
-        import('../src/web/adapters/file-web-access-store.js'),
-      ]);
-      return new WebAccess(
-        new FileWebAccessStore(stateDir.webAccess, await locks(), config.lockTimeout),
-        systemClock,
-      );
-    },
+    webAccess,
     terminals: async () => {
       const [{TerminalService}, {ssh2Terminal}] = await Promise.all([
         import('../src/web/terminal-service.js'),
@@ -487,6 +495,15 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         audit: await audit(),
         client: ssh2Terminal,
       });
+    },
+    auditLog: audit,
+    // The in-session `sandman web` (README "For researchers"): her one-time console login link.
+    userLoginLink: async (user) => {
+      const {createUserLoginLink} = await import('../src/web/user-login-link.js');
+      return createUserLoginLink(
+        {access: await webAccess(), store: await store(), defaultTtl: config.terminalLinkTtl},
+        {user, publicUrl: config.apiPublicUrl, madeBy: `${user} (sandman web)`},
+      );
     },
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([

@@ -39,6 +39,11 @@ const spec: CommandSpec = {
       description:
         "also the SSH gateway: its keys, and its socket (gatewayPort) and service beside the reaper's units; remembered",
     },
+    'self-serve': {
+      kind: 'boolean',
+      description:
+        "also the in-session sandman's socket (sessions network gateway, selfServicePort) and service; remembered",
+    },
     'unit-dir': {
       kind: 'string',
       description: 'write the reaper units here and enable nothing (remembered; default: systemd or cron)',

@@ -67,6 +67,7 @@ const setup: Handler = async ({flags}, context): Promise<SetupResult> => {
       environment: sandmanEnvironment(),
       imageContext: path.join(context.root, 'images', 'workspace'),
       gateway: flags.gateway === true,
+      selfServe: flags['self-serve'] === true,
     });
   } finally {
     spinner.stop();

@@ -149,6 +149,23 @@ export function apiRoutes(): Array<
         ];
       },
     ],
+    [
+      'POST',
+      '/sessions/:id/keep',
+      async ({body, params, services}) => {
+        const input = objectBody(body);
+        if (!(Number.isInteger(input.minutes) && (input.minutes as number) > 0))
+          throw invalidInput('minutes must be a whole number of minutes (no idle stop for that long)');
+        const kept = await (await services.sessionService()).keep(params.id!, `${String(input.minutes)}m`);
+        return [
+          200,
+          sessionObject(
+            await (await services.sessionQueries()).show(kept.id),
+            await containerAddresses(services),
+          ),
+        ];
+      },
+    ],
     ...(['stop', 'start'] as const).map((action): [method: 'POST', path: string, route: Route] => [
       'POST',
       `/sessions/:id/${action}`,
@@ -417,6 +434,7 @@ function userChanges(input: Record<string, unknown>): UserChanges {
       allowedProfiles: profiles as string[] | null | undefined,
       userMaxTtl: text(limits.max_ttl, 'limits.max_ttl'),
       gpuHourBudget: text(limits.gpu_hour_budget, 'limits.gpu_hour_budget'),
+      userMaxKeep: text(limits.max_keep, 'limits.max_keep'),
     },
   };
 }

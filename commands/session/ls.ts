@@ -26,6 +26,8 @@ const ls: Handler = async ({flags}, context): Promise<Array<SessionView | Queued
     '-',
     '-',
   ]);
+  // README "For researchers": KEEP and EXTENDED BY, only when a listed session has one.
+  const extra = sessions.some((session) => session.keep_until || session.last_extended_by);
   const rows = sessions.map((session) => [
     session.session_id,
     session.ssh_user,
@@ -38,11 +40,29 @@ const ls: Handler = async ({flags}, context): Promise<Array<SessionView | Queued
       ? `${formatDuration(session.remaining_ms ?? 0)} left`
       : relativeTime(session.expires_at),
     idleFor(session.last_active_at),
+    ...(extra
+      ? [
+          session.keep_until && Date.parse(session.keep_until) > Date.now()
+            ? relativeTime(session.keep_until)
+            : '-',
+          session.last_extended_by ?? '-',
+        ]
+      : []),
   ]);
   out.log(
     await renderTable(
-      ['ID', 'USER', 'STATUS', 'GPU', 'PORT', 'CREATED', 'EXPIRES', 'IDLE'],
-      [...rows, ...waiting],
+      [
+        'ID',
+        'USER',
+        'STATUS',
+        'GPU',
+        'PORT',
+        'CREATED',
+        'EXPIRES',
+        'IDLE',
+        ...(extra ? ['KEEP', 'EXTENDED BY'] : []),
+      ],
+      [...rows, ...waiting.map((row) => [...row, ...(extra ? ['-', '-'] : [])])],
       await loadChalk(out.colour),
     ),
   );

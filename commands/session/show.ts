@@ -45,6 +45,13 @@ const show: Handler = async ({args}, context): Promise<(SessionView & {disk?: Ho
     ],
   ];
   if (session.gpu_idle) rows.push(['GPU idle', session.gpu_idle.text]);
+  // README "For researchers": a keep asked for inside the session, and who last extended it.
+  if (session.keep_until)
+    rows.push([
+      'Keep',
+      `no idle stop until ${formatTime(session.keep_until)} (${relativeTime(session.keep_until)})`,
+    ]);
+  if (session.last_extended_by) rows.push(['Extended', `last by ${session.last_extended_by}`]);
   // The home's use under its quota (README "Disk quotas"), when one applies.
   const disk = await (await context.services().users()).disk(session.ssh_user);
   if (disk) rows.splice(6, 0, ['Disk', diskText(disk)]);

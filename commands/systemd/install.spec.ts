@@ -11,6 +11,11 @@ const spec: CommandSpec = {
   flags: {
     dir: {kind: 'string', description: 'where to write the units', default: '/etc/systemd/system'},
     api: {kind: 'boolean', description: "the API's .socket and .service instead of the reaper's units"},
+    'self-serve': {
+      kind: 'boolean',
+      description:
+        "the in-session sandman's .socket (sessions network gateway, selfServicePort) and .service instead",
+    },
     gateway: {
       kind: 'boolean',
       description: "the SSH gateway's .socket and .service@ instead of the reaper's units",

@@ -3,7 +3,7 @@ import type {Handler} from '../../cli/command-spec.js';
 import {chosenUnits} from './units.js';
 
 const install: Handler = async ({flags}, context): Promise<{files: string[]}> => {
-  const {units, enable} = chosenUnits(flags, context);
+  const {units, enable} = await chosenUnits(flags, context);
   const files = await installUnits(flags.dir as string, units);
   for (const file of files) context.out.log(`Wrote ${file}`);
   context.out.log(`Now run: systemctl daemon-reload && systemctl enable --now ${enable}`);

@@ -6,6 +6,11 @@ const spec: CommandSpec = {
   summary: "Print the reaper's systemd service and timer (and the cron alternative)",
   flags: {
     api: {kind: 'boolean', description: "the API's .socket and .service instead of the reaper's units"},
+    'self-serve': {
+      kind: 'boolean',
+      description:
+        "the in-session sandman's .socket (sessions network gateway, selfServicePort) and .service instead",
+    },
     gateway: {
       kind: 'boolean',
       description: "the SSH gateway's .socket and .service@ instead of the reaper's units",

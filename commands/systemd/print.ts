@@ -4,8 +4,8 @@ import {chosenUnits} from './units.js';
 
 const print: Handler = async ({flags}, context): Promise<{units: Record<string, string>; cron?: string}> => {
   const command = selfCommand(context.root);
-  if (flags.api || flags.gateway) {
-    const {units} = chosenUnits(flags, context);
+  if (flags.api || flags.gateway || flags['self-serve']) {
+    const {units} = await chosenUnits(flags, context);
     for (const [name, text] of Object.entries(units)) context.out.log(`# ${name}\n${text}`);
     return {units};
   }

@@ -22,6 +22,7 @@ export function userLines(view: UserView): string[] {
     `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
     `            GPU idle under ${limits.idle_gpu_threshold.value} % (${limits.idle_gpu_threshold.source}) for ` +
       `${limits.idle_gpu_window_minutes.value === 0 ? 'never (off)' : `${limits.idle_gpu_window_minutes.value} minutes`} (${limits.idle_gpu_window_minutes.source})`,
+    `            keep ${limits.max_keep_minutes.value === 0 ? 'not allowed' : `up to ${limits.max_keep_minutes.value} minutes`} (${limits.max_keep_minutes.source})`,
   ];
   if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)

@@ -48,6 +48,7 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
         SETTINGS.idleGpuThreshold.parse(value, 'invalid --idle-gpu-threshold'),
       ),
       idleGpuWindow: limit('idle-gpu-window', (value) => value),
+      userMaxKeep: limit('max-keep', (value) => value),
     },
   };
 }

@@ -46,6 +46,10 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `how long under the threshold before reap stops the session, 0: never (idleGpuWindow; "${INHERIT}")`,
   },
+  'max-keep': {
+    kind: 'string',
+    description: `longest \`sandman keep\` inside a session, e.g. 8h, 0 for none (userMaxKeep; "${INHERIT}")`,
+  },
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];

@@ -13,7 +13,10 @@ export interface AuditEntry {
     | 'gateway-login'
     | 'terminal-open'
     | 'stop'
-    | 'start';
+    | 'start'
+    | 'keep'
+    /** The in-session sandman (README "For researchers"): status, web; reason names the command. */
+    | 'self';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';

@@ -9,6 +9,7 @@ import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
 import {NETWORK_SETTINGS} from './network-settings.js';
 import {IDLE_SETTINGS, STOPPED_SETTINGS} from './reap-settings.js';
 import {READY_SETTINGS, SESSION_SETTINGS} from './session-settings.js';
+import {SELF_SETTINGS} from './self-settings.js';
 import type {SettingDefinition} from './setting.js';
 import {SSH_SETTINGS} from './ssh-settings.js';
 import {GROUP_SETTINGS, USER_LIMIT_SETTINGS} from './user-settings.js';
@@ -38,6 +39,7 @@ const TABLE = {
   ...GROUP_SETTINGS,
   ...NETWORK_SETTINGS,
   ...GPU_IDLE_SETTINGS,
+  ...SELF_SETTINGS,
 };
 
 type Table = typeof TABLE;

@@ -30,6 +30,8 @@ export interface GroupLimits {
   /** README "GPU idleness": percent, and milliseconds (0: off). */
   idleGpuThreshold?: number;
   idleGpuWindow?: number;
+  /** Longest `sandman keep` in milliseconds; 0: not allowed (README "For researchers"). */
+  userMaxKeep?: number;
 }
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
@@ -66,10 +68,11 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'quota') limits.quota = byteSize(value, at);
     else if (key === 'idleGpuThreshold') limits.idleGpuThreshold = percent(value, at);
     else if (key === 'idleGpuWindow') limits.idleGpuWindow = durationOrZero(value, at);
+    else if (key === 'userMaxKeep') limits.userMaxKeep = durationOrZero(value, at);
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow, userMaxKeep)`,
       );
   }
   return limits;

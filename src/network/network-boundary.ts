@@ -1,6 +1,7 @@
 import type {Config} from '../config/config.js';
 import type {NetworkClient} from '../runtime/docker/network-client.js';
 import {stateUnavailable} from '../core/errors.js';
+import {LABELS} from '../core/labels.js';
 import type {Locks} from '../state/locks.js';
 import type {Firewall, RuleState} from './firewall.js';
 import type {NetworkPolicy} from './network-policy.js';
@@ -73,6 +74,16 @@ export class NetworkBoundary {
     );
   }
 
+  /** The in-session listener's address and port (README "For researchers"), when it is on. */
+  async #selfService(): Promise<Pick<NetworkPolicy, 'selfService'>> {
+    if (this.config.selfServicePort === 0) return {};
+    // The network exists (its bridge was found): this only reads its gateway address.
+    const [address] = await this.docker.ensureNetwork(this.config.network, {
+      [LABELS.instance]: this.instance,
+    });
+    return address ? {selfService: {address, port: this.config.selfServicePort}} : {};
+  }
+
   async #policy(): Promise<NetworkPolicy | string> {
     if (this.config.networkPolicy === 'off') return 'networkPolicy is off: sessions can reach the host';
     const bridge = await this.docker.networkBridge(this.config.network);
@@ -85,7 +96,7 @@ export class NetworkBoundary {
       id: this.instance,
       ...(this.options.sessionsOnOtherNodes
         ? {sessionPorts: {start: this.config.sshPortStart, end: this.config.sshPortEnd}}
-        : {}),
+        : await this.#selfService()),
     };
   }
 }

@@ -19,6 +19,12 @@ export interface NetworkPolicy {
    * ports are on other nodes too, where this node's INPUT rules cannot see them.
    */
   sessionPorts?: {start: number; end: number};
+  /**
+   * The in-session sandman's listener (selfServicePort on the network's gateway address, README
+   * "For researchers"): sessions may reach it; from anywhere else (the host network, other
+   * interfaces, the host itself) it is dropped.
+   */
+  selfService?: {address: string; port: number};
 }
 
 export type Family = 4 | 6;
@@ -30,15 +36,24 @@ export interface FirewallPlan {
   hooks: Array<{from: string; rule: string}>;
 }
 
-export function chainNames(id: string): {input: string; forward: string} {
-  return {input: `SANDMAN-IN-${id.slice(0, 8)}`, forward: `SANDMAN-FWD-${id.slice(0, 8)}`};
+export function chainNames(id: string): {input: string; forward: string; self: string} {
+  return {
+    input: `SANDMAN-IN-${id.slice(0, 8)}`,
+    forward: `SANDMAN-FWD-${id.slice(0, 8)}`,
+    self: `SANDMAN-SELF-${id.slice(0, 8)}`,
+  };
 }
 
 const LINK_LOCAL: Record<Family, string> = {4: '169.254.0.0/16', 6: 'fe80::/10'};
 
 /** The rules of one address family; `forwardHook` is DOCKER-USER where Docker made it, else FORWARD. */
 export function firewallPlan(policy: NetworkPolicy, family: Family, forwardHook: string): FirewallPlan {
-  const {input, forward} = chainNames(policy.id);
+  const {input, forward, self} = chainNames(policy.id);
+  const listener = policy.selfService;
+  const selfPort =
+    listener && familyOf(listener.address) === family
+      ? `-d ${listener.address}/${family === 4 ? 32 : 128} -p tcp -m tcp --dport ${listener.port}`
+      : undefined;
   const established = '-m conntrack --ctstate RELATED,ESTABLISHED -j RETURN';
   const allowed = policy.hostAllow.flatMap((port) => [
     `-p tcp -m tcp --dport ${port} -j RETURN`,
@@ -57,7 +72,9 @@ export function firewallPlan(policy: NetworkPolicy, family: Family, forwardHook:
           ];
   return {
     chains: {
-      [input]: [established, ...allowed, '-j DROP'],
+      [input]: [established, ...allowed, ...(selfPort ? [`${selfPort} -j RETURN`] : []), '-j DROP'],
+      // Only from the sessions' bridge: every other way in to the listener is dropped.
+      ...(selfPort ? {[self]: [`-i ${policy.bridge} -j RETURN`, '-j DROP']} : {}),
       [forward]: [
         established,
         `-d ${LINK_LOCAL[family]} -j DROP`,
@@ -70,6 +87,7 @@ export function firewallPlan(policy: NetworkPolicy, family: Family, forwardHook:
     hooks: [
       {from: 'INPUT', rule: `-i ${policy.bridge} -j ${input}`},
       {from: forwardHook, rule: `-i ${policy.bridge} -j ${forward}`},
+      ...(selfPort ? [{from: 'INPUT', rule: `${selfPort} -j ${self}`}] : []),
     ],
   };
 }

@@ -3,7 +3,7 @@ import {LABELS} from '../core/labels.js';
 import {countersOf, type SessionRecord} from '../state/state-data.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
 import {sessionItem, type ReapItem, type ReapReport, type ReaperDeps} from './reap-types.js';
-import {diskWarnings, expiryWarnings, idleTargets} from './running-sessions.js';
+import {diskWarnings, expiryWarnings, idleTargets, keptAt} from './running-sessions.js';
 import {gpuIdleTargets} from './gpu-idle.js';
 
 export type {ReapItem, ReapReport, ReaperDeps} from './reap-types.js';
@@ -288,7 +288,9 @@ export class Reaper {
         fresh.status === 'removing' ||
         (reason === 'expired' && Date.parse(fresh.expires_at) <= now) ||
         (reason === 'stale' && fresh.status === 'creating') ||
-        ((reason === 'dangling' || reason === 'idle') && fresh.status === 'running') ||
+        (reason === 'dangling' && fresh.status === 'running') ||
+        // A keep asked for since the plan was made wins (README "For researchers").
+        (reason === 'idle' && fresh.status === 'running' && !keptAt(fresh, now)) ||
         (reason === 'dangling' && fresh.status === 'stopped') ||
         (reason === 'retention' && stoppedFor(fresh, now) >= this.deps.config.stoppedRetention);
       if (!stillDue) return undefined;

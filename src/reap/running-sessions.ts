@@ -61,7 +61,11 @@ export async function idleTargets(
     }
     if (reason)
       Object.assign(sample, {last_active_at: isoSeconds(new Date(now)), last_active_reason: reason});
-    else if (!baselineOnly && now - Date.parse(session.last_active_at ?? session.created_at) >= idleTimeout!)
+    else if (
+      !baselineOnly &&
+      !keptAt(session, now) &&
+      now - Date.parse(session.last_active_at ?? session.created_at) >= idleTimeout!
+    )
       targets.push({reason: 'idle', session});
     seen.set(session.id, sample);
   }
@@ -71,6 +75,11 @@ export async function idleTargets(
     });
   }
   return targets;
+}
+
+/** `sandman keep` (README "For researchers"): no idle stop before keep_until; expiry still applies. */
+export function keptAt(session: Pick<SessionRecord, 'keep_until'>, now: number): boolean {
+  return !!session.keep_until && Date.parse(session.keep_until) > now;
 }
 
 /**

@@ -293,6 +293,7 @@ export class CreateWorkflow {
         password_auth: request.password,
         ...(gatewayKey ? {gateway_key: gatewayKey} : {}),
       });
+      await this.#ctx.issueSelfAccess(record);
       return {
         ...toSessionView(record),
         ssh_private_key: privateKey,

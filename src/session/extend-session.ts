@@ -19,8 +19,11 @@ export class ExtendWorkflow {
     this.#deps = ctx.deps;
   }
 
-  /** Pushes the expiry out by `ttl`, never past `maxTtl` after creation. */
-  async extend(reference: string, ttlText: string): Promise<SessionView> {
+  /**
+   * Pushes the expiry out by `ttl` (or to `until`, epoch milliseconds: the in-session `sandman
+   * extend --until`), never past `maxTtl` after creation.
+   */
+  async extend(reference: string, ttlText: string | {until: number}): Promise<SessionView> {
     try {
       const view = await this.#extend(reference, ttlText);
       await this.#ctx.recorded({
@@ -43,9 +46,9 @@ export class ExtendWorkflow {
     }
   }
 
-  async #extend(reference: string, ttlText: string): Promise<SessionView> {
+  async #extend(reference: string, ttlText: string | {until: number}): Promise<SessionView> {
     const {config, clock} = this.#deps;
-    const ttl = parseDuration(ttlText, 'TTL');
+    const ttl = typeof ttlText === 'string' ? parseDuration(ttlText, 'TTL') : undefined;
     // A GPU session whose user has spent their budget runs on, but is not extended.
     const current = await this.#deps.store.read();
     const target = resolveSession(current.sessions, reference);
@@ -63,7 +66,11 @@ export class ExtendWorkflow {
       }
       const now = clock.now().getTime();
       const base = Math.max(Date.parse(session.expires_at), now);
-      const next = base + ttl;
+      const next = ttl === undefined ? (ttlText as {until: number}).until : base + ttl;
+      if (next <= base)
+        throw invalidInput(
+          `session ${session.id} already runs until ${isoSeconds(new Date(base))}: ask for a later time`,
+        );
       const limits = effectiveLimits(config, session.user, state.users[session.user]);
       checkExtensionTtl(session, next, limits, config.maxTtl);
       const limit = Date.parse(session.created_at) + config.maxTtl;
@@ -74,6 +81,7 @@ export class ExtendWorkflow {
         );
       }
       session.expires_at = isoSeconds(new Date(next));
+      session.last_extended_by = this.#deps.actor ?? null;
       // A new expiry deserves a new warning.
       session.warned_at = null;
       return {...session};

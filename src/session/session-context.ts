@@ -31,6 +31,7 @@ import {type SessionView} from './session-view.js';
 import {sshEndpoint, type SessionRuntime, type SshEndpoint} from '../runtime/session-runtime.js';
 import type {HomeQuotas, QuotaChoice} from '../homes/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
+import {newSelfSecret, selfTokenHash, selfUrl} from '../self/self-credential.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
 export const SSHD_CAPABILITIES = [
@@ -129,6 +130,8 @@ export interface SessionServiceDeps {
   /** Progress reporting for long steps (spinner text on a terminal). */
   progress?: (step: string) => void;
   audit?: AuditLog;
+  /** Who runs this (the audit log's actor): what `last_extended_by` records. */
+  actor?: string;
   /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
   afterChange?: () => Promise<void>;
   /**
@@ -326,6 +329,33 @@ export class SessionContext {
       .catch(() => []);
     const gatewayKey = await this.gatewayKey(gateways);
     return gatewayKey ? this.patch(session.id, {gateway_key: gatewayKey}) : session;
+  }
+
+  /**
+   * A new in-session credential (README "For researchers"): its secret and the listener's URL into
+   * the session files directory, its hash into the record. Nothing without a listener
+   * (selfServicePort 0) or a files directory on this host (Swarm mode, an image without one). A
+   * failure warns: the session works, its `sandman` command does not.
+   */
+  async issueSelfAccess(session: SessionRecord): Promise<void> {
+    const {config, keys, runtime, docker} = this.deps;
+    try {
+      if (config.selfServicePort === 0 || !runtime.hostFiles) return;
+      if (!(await keys.sessionFilesDir(session.id))) return;
+      const [gateway] = await docker.ensureNetwork(config.network, {[LABELS.instance]: this.instance});
+      if (!gateway) return;
+      const secret = newSelfSecret();
+      await keys.writeSelfAccess(session.id, {
+        secret,
+        url: selfUrl(gateway, config.selfServicePort, session.id),
+        uid: session.uid,
+      });
+      await this.patch(session.id, {self_token_hash: selfTokenHash(secret)});
+    } catch (error) {
+      this.deps.warn(
+        `session ${session.id}: its in-session sandman command has no credential (${(error as Error).message})`,
+      );
+    }
   }
 
   /** The names a user connects with: the host name printed, and this host's own address for `sandman ssh`. */

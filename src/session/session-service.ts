@@ -11,6 +11,9 @@ import {
   type ResumeOutcome,
   type SessionServiceDeps,
 } from './session-context.js';
+import {keepSession} from './keep-session.js';
+import {resolveSession} from './resolve.js';
+import {parseDuration} from '../core/duration.js';
 import {SessionQueue, type QueuedView} from './session-queue.js';
 import {StartWorkflow, type StartResult} from './start-session.js';
 import {StopWorkflow, type StopResult} from './stop-session.js';
@@ -99,8 +102,37 @@ export class SessionService {
     return this.#resumes.resume(session);
   }
 
-  extend(reference: string, ttlText: string): Promise<SessionView> {
+  extend(reference: string, ttlText: string | {until: number}): Promise<SessionView> {
     return this.#extends.extend(reference, ttlText);
+  }
+
+  /**
+   * `sandman keep` from the API (`POST /sessions/{id}/keep`; README "For researchers"): no idle stop
+   * for `durationText`, within the user's userMaxKeep; an audit line either way.
+   */
+  async keep(reference: string, durationText: string): Promise<SessionRecord> {
+    const {store} = this.#ctx.deps;
+    try {
+      const id = resolveSession((await store.read()).sessions, reference).id;
+      const kept = await keepSession(this.#ctx.deps, id, parseDuration(durationText, 'keep'));
+      await this.#ctx.recorded({
+        action: 'keep',
+        session: id,
+        user: kept.user,
+        result: 'ok',
+        reason: `until ${kept.keep_until}`,
+      });
+      return kept;
+    } catch (error) {
+      await this.#ctx.recorded({
+        action: 'keep',
+        session: null,
+        user: null,
+        result: 'failed',
+        reason: (error as Error).message,
+      });
+      throw error;
+    }
   }
 
   /** `session stop`: the container stops and keeps its layer; the GPU goes back (README "Stop and start"). */

@@ -30,6 +30,10 @@ export interface SessionView {
   stopped_gpu: StoppedGpu | null;
   /** `session show` of a running GPU session: the GPU rule's verdict and numbers (README "GPU idleness"). */
   gpu_idle?: GpuIdleVerdict;
+  /** `sandman keep` inside the session: no idle stop before this (README "For researchers"). */
+  keep_until: string | null;
+  /** Who last extended it (audit actor); null when never extended. */
+  last_extended_by: string | null;
 }
 
 export function sshCommand(
@@ -63,5 +67,7 @@ export function toSessionView(session: SessionRecord): SessionView {
     stopped_at: session.stopped_at ?? null,
     remaining_ms: session.status === 'stopped' ? (session.remaining_ms ?? null) : null,
     stopped_gpu: session.stopped_gpu ?? null,
+    keep_until: session.keep_until ?? null,
+    last_extended_by: session.last_extended_by ?? null,
   };
 }

@@ -48,6 +48,11 @@ export class StartWorkflow {
   ): Promise<StartResult | QueuedView> {
     try {
       const result = await this.#start(reference, options.fromQueue);
+      // A new credential for the new run (stop took the old one's hash away).
+      if (!result.already) {
+        const record = (await this.#deps.store.read()).sessions.find((s) => s.id === result.session_id);
+        if (record) await this.#ctx.issueSelfAccess(record);
+      }
       if (!result.already)
         await this.#ctx.recorded({
           action: 'start',

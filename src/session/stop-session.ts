@@ -145,6 +145,9 @@ export class StopWorkflow {
         gpu_hold_until:
           held && !freeNow ? isoSeconds(new Date(now.getTime() + config.gpuHoldAfterStop)) : null,
         warned_at: null,
+        // Its in-session credential dies with the run, and a keep ends (README "For researchers").
+        self_token_hash: null,
+        keep_until: null,
       } satisfies Partial<SessionRecord>);
       if (freeNow) {
         Object.assign(current, NO_GPU);

@@ -12,9 +12,9 @@ import type {RemoveResult} from '../session/session-service.js';
 import type {StateDir} from '../state/state-dir.js';
 import type {StateStore} from '../state/state-store.js';
 import {workspacePath} from '../homes/workspace.js';
-import {removeGateway, removeReaper} from './set-up-host.js';
+import {removeGateway, removeReaper, removeSelfServe} from './set-up-host.js';
 import type {SetupHost, SetupStep} from './setup-host.js';
-import {GATEWAY_SOCKET_NAME} from './systemd-units.js';
+import {GATEWAY_SOCKET_NAME, SELF_SOCKET_NAME} from './systemd-units.js';
 import {describeReaper, reaperLocation, readSetupRecord} from './setup-record.js';
 import {CRON_HEADER} from './systemd-units.js';
 
@@ -85,6 +85,8 @@ export async function removeSetup(deps: RemoveSetupDeps, request: RemoveSetupReq
   const reaper = reaperLocation(request, record, await host.systemd());
   if (record?.gateway && reaper.kind !== 'cron')
     await step('gateway', `${GATEWAY_SOCKET_NAME} in ${reaper.dir}`, () => removeGateway(host, reaper));
+  if (record?.selfServe && reaper.kind !== 'cron')
+    await step('self-serve', `${SELF_SOCKET_NAME} in ${reaper.dir}`, () => removeSelfServe(host, reaper));
   const cron = reaper.kind === 'cron' ? await host.read(reaper.file) : undefined;
   if (reaper.kind === 'cron' && cron === undefined)
     steps.push({step: 'reaper', status: 'ok', detail: `no cron job in ${reaper.file}`});

@@ -23,6 +23,9 @@ import {
   GATEWAY_SOCKET_NAME,
   gatewayUnits,
   reaperUnits,
+  SELF_SERVICE_NAME,
+  SELF_SOCKET_NAME,
+  selfServeUnits,
   TIMER_NAME,
 } from './systemd-units.js';
 import type {GatewayKeys} from '../gateway/gateway-keys.js';
@@ -47,6 +50,8 @@ export interface SetupRequest {
   imageContext: string;
   /** Also the SSH gateway's socket and service (README "The SSH gateway"); remembered for later runs. */
   gateway?: boolean;
+  /** Also the in-session sandman's socket and service (README "For researchers"); remembered. */
+  selfServe?: boolean;
 }
 
 export interface SetupDeps {
@@ -97,6 +102,7 @@ export async function setUpHost(
   record.at = isoSeconds(deps.clock.now());
   await gatewayStep(deps, request, reaper, record, steps, change);
   await networkSteps(deps, request, record, steps, change);
+  await selfServeStep(deps, request, reaper, record, steps, change);
 
   if (!request.dryRun && JSON.stringify(record) !== JSON.stringify(before))
     await host.write(stateDir.setupRecord, JSON.stringify(record, null, 2) + '\n', 0o644);
@@ -281,6 +287,51 @@ async function gatewayStep(
   });
   await unitsStep(host, 'gateway', units, GATEWAY_SOCKET_NAME, reaper, record, steps, change);
   record.gateway = true;
+}
+
+/**
+ * 5b. The in-session sandman (`--self-serve`, remembered; README "For researchers"): its socket on
+ * the sessions network's gateway address (made by the network step) and its service.
+ */
+async function selfServeStep(
+  {config, docker, host, stateDir}: SetupDeps,
+  request: SetupRequest,
+  reaper: ReaperLocation,
+  record: SetupRecord,
+  steps: SetupStep[],
+  change: Change,
+): Promise<void> {
+  if (!request.selfServe && !record.selfServe) return;
+  const port = config.selfServicePort;
+  if (port === 0 || config.backend === 'swarm') {
+    const why = port === 0 ? 'selfServicePort is 0' : 'not available in Swarm mode';
+    steps.push({step: 'self-serve', status: 'kept', detail: `${why}: no units`});
+    return;
+  }
+  const gateway = (await docker.networkBridge(config.network))
+    ? (await docker.ensureNetwork(config.network, {[LABELS.instance]: stateDir.instance}))[0]
+    : undefined;
+  const listen = gateway ? `${gateway.includes(':') ? `[${gateway}]` : gateway}:${port}` : undefined;
+  if (reaper.kind === 'cron' || !listen) {
+    steps.push({
+      step: 'self-serve',
+      status: request.dryRun ? 'would' : 'kept',
+      detail: !listen
+        ? `on network ${config.network}'s gateway address, port ${port}, once the network exists`
+        : `no systemd on this host: run "sandman self-serve --listen ${listen}" under a supervisor`,
+    });
+    if (reaper.kind === 'cron') record.selfServe = true;
+    return;
+  }
+  const units = selfServeUnits({command: request.command, environment: request.environment, listen});
+  await unitsStep(host, 'self-serve', units, SELF_SOCKET_NAME, reaper, record, steps, change);
+  record.selfServe = true;
+}
+
+/** Takes the in-session sandman's units away (socket disabled first where systemd runs it). */
+export async function removeSelfServe(host: SetupHost, place: ReaperLocation): Promise<boolean> {
+  if (place.kind === 'cron') return false;
+  return removeUnits(host, place, [SELF_SOCKET_NAME, SELF_SERVICE_NAME], SELF_SOCKET_NAME);
 }
 
 /** Takes the gateway's units away (socket disabled first where systemd runs it). */

@@ -23,6 +23,8 @@ export interface SetupRecord {
   reaper?: ReaperLocation;
   /** `setup --gateway`: the gateway's units went beside the reaper's (systemd or a unit directory). */
   gateway?: boolean;
+  /** `setup --self-serve`: the in-session sandman's units went beside the reaper's. */
+  selfServe?: boolean;
   made: {
     /** The config file, when setup wrote it first. */
     configFile?: string;

@@ -177,6 +177,45 @@ ${environmentLines(options.environment ?? {})}`;
   return {[GATEWAY_SOCKET_NAME]: socket, [GATEWAY_SERVICE_NAME]: service};
 }
 
+export const SELF_SOCKET_NAME = 'sandman-self.socket';
+export const SELF_SERVICE_NAME = 'sandman-self.service';
+
+/**
+ * The in-session sandman's units (README "For researchers"): systemd listens on the sessions
+ * network's gateway address at selfServicePort (FreeBind: at boot the bridge may come after the
+ * socket) and starts `sandman self-serve` on the first connection; it exits when idle.
+ */
+export function selfServeUnits(options: {
+  command: string[];
+  environment?: Record<string, string>;
+  /** `172.18.0.1:2201`. */
+  listen: string;
+}): Record<string, string> {
+  const socket = `# Written by "sandman systemd install --self-serve". The sandman command inside sessions, started on demand.
+[Unit]
+Description=sandman in-session command socket
+
+[Socket]
+ListenStream=${options.listen}
+FreeBind=yes
+Accept=no
+
+[Install]
+WantedBy=sockets.target
+`;
+  const service = `# Written by "sandman systemd install --self-serve". Exits after apiIdleTimeout without a request.
+[Unit]
+Description=sandman in-session command
+Requires=${SELF_SOCKET_NAME}
+After=${SELF_SOCKET_NAME} docker.service
+
+[Service]
+Type=simple
+ExecStart=${[...options.command, 'self-serve'].map(quote).join(' ')}
+${environmentLines(options.environment ?? {})}`;
+  return {[SELF_SOCKET_NAME]: socket, [SELF_SERVICE_NAME]: service};
+}
+
 /**
  * The same job for cron, for hosts without systemd: with the same environment the units carry
  * (`env SANDMAN_CONFIG=… node …`), so the cron job reaps the same setup the units would.

@@ -21,6 +21,11 @@ export interface KeyStore {
   renewHostCertificate(sessionId: string, certificate: string): Promise<void>;
   /** Writes (or replaces) the session's authorized_keys and login banner; returns the directory to mount. */
   writeSessionFiles(sessionId: string, files: SessionFiles): Promise<string>;
+  /**
+   * The in-session credential and the listener's URL, in the session files directory (README "For
+   * researchers"): the credential readable by the session's user alone (mode 0400, her uid).
+   */
+  writeSelfAccess(sessionId: string, access: {secret: string; url: string; uid: number}): Promise<void>;
   /** The session's files directory, or undefined when it has none (they are inside its container). */
   sessionFilesDir(sessionId: string): Promise<string | undefined>;
   /** Takes the files directory away: the session's files go into its container from then on. */

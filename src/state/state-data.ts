@@ -93,6 +93,10 @@ export interface SessionRecord {
   keep_until?: string | null;
   /** The reaper's GPU utilisation samples, kept compactly (README "GPU idleness"; src/reap/gpu-idle.ts). */
   gpu_util?: GpuUtilTrack | null;
+  /** Who last extended it (the audit actor, e.g. `alice (session 5302066654b2)`). */
+  last_extended_by?: string | null;
+  /** SHA-256 (hex) of the session's in-session credential; null once it stopped (README "For researchers"). */
+  self_token_hash?: string | null;
 }
 
 /**
@@ -152,6 +156,8 @@ export interface UserLimits {
   /** README "GPU idleness": percent, and a duration as given (`1h`, `0`: off). */
   idleGpuThreshold?: number;
   idleGpuWindow?: string;
+  /** Longest `sandman keep` as given (`8h`, `0`: not allowed). */
+  userMaxKeep?: string;
 }
 
 export interface UserKey {

@@ -24,6 +24,8 @@ export interface EffectiveLimits {
   /** README "GPU idleness": percent; milliseconds (0: off). */
   idleGpuThreshold: Limit<number>;
   idleGpuWindow: Limit<number>;
+  /** Longest `sandman keep` in milliseconds; 0: not allowed (README "For researchers"). */
+  userMaxKeep: Limit<number>;
 }
 
 /** A user's own quota that takes the group's or setting's away: the home has no limit. */
@@ -44,6 +46,9 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.idleGpuThreshold !== undefined ? {idleGpuThreshold: own.idleGpuThreshold} : {}),
     ...(own.idleGpuWindow !== undefined
       ? {idleGpuWindow: durationOrZero(own.idleGpuWindow, `${where} idleGpuWindow`)}
+      : {}),
+    ...(own.userMaxKeep !== undefined
+      ? {userMaxKeep: durationOrZero(own.userMaxKeep, `${where} maxKeep`)}
       : {}),
   };
 }
@@ -69,6 +74,7 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     quota: pick('quota', config.workspaceQuota),
     idleGpuThreshold: pick('idleGpuThreshold', config.idleGpuThreshold),
     idleGpuWindow: pick('idleGpuWindow', config.idleGpuWindow),
+    userMaxKeep: pick('userMaxKeep', config.userMaxKeep),
   };
 }
 

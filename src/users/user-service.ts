@@ -46,6 +46,8 @@ export interface UserView {
     /** README "GPU idleness": percent; minutes (0: off). */
     idle_gpu_threshold: {value: number; source: string};
     idle_gpu_window_minutes: {value: number; source: string};
+    /** Longest `sandman keep` (README "For researchers"); 0: not allowed. */
+    max_keep_minutes: {value: number; source: string};
   };
   /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
   disk?: HomeDisk;
@@ -233,6 +235,7 @@ export class UserService {
         `no group ${JSON.stringify(group)} in the configuration (declared: ${Object.keys(this.deps.config.groups).join(', ') || 'none'}; see README "Users and limits")`,
       );
     if (limits?.userMaxTtl) parseDuration(limits.userMaxTtl, '--max-ttl');
+    if (limits?.userMaxKeep) SETTINGS.userMaxKeep.parse(limits.userMaxKeep, 'invalid --max-keep');
     if (limits?.gpuHourBudget) parseGpuHourBudget(limits.gpuHourBudget, 'invalid --gpu-hours');
     if (limits?.quota && limits.quota !== NO_QUOTA) parseByteSize(limits.quota, '--quota');
     if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
@@ -304,6 +307,7 @@ export class UserService {
           value: limits.idleGpuWindow.value / 60_000,
           source: limits.idleGpuWindow.source,
         },
+        max_keep_minutes: {value: limits.userMaxKeep.value / 60_000, source: limits.userMaxKeep.source},
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),

@@ -28,6 +28,7 @@ const USER_ROUTES: Readonly<Record<string, UserAccess>> = {
   'POST /sessions/:id/extend': 'own-session',
   'POST /sessions/:id/stop': 'own-session',
   'POST /sessions/:id/start': 'own-session',
+  'POST /sessions/:id/keep': 'own-session',
   'POST /sessions/:id/terminal-link': 'own-session',
   'GET /sessions/:id/terminal': 'own-session',
 };

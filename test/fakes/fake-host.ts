@@ -86,6 +86,16 @@ export class FakeKeyStore implements KeyStore {
     this.sessionFiles.set(sessionId, {...files});
     return `${this.pathFor(sessionId)}.session`;
   }
+  /** In-session credentials as written: session → secret, URL and owner. */
+  readonly selfAccess = new Map<string, {secret: string; url: string; uid: number}>();
+  async writeSelfAccess(
+    sessionId: string,
+    access: {secret: string; url: string; uid: number},
+  ): Promise<void> {
+    if (!this.sessionFiles.has(sessionId))
+      throw new SandmanError('FAILURE', `session ${sessionId} has no session files directory (fake)`);
+    this.selfAccess.set(sessionId, {...access});
+  }
   async sessionFilesDir(sessionId: string): Promise<string | undefined> {
     return this.sessionFiles.has(sessionId) ? `${this.pathFor(sessionId)}.session` : undefined;
   }

@@ -48,7 +48,11 @@ describe('the firewall plan', () => {
       '-d 2001:db8::/32 -j RETURN',
       '-j DROP',
     ]);
-    expect(chainNames(policy.id)).toEqual({input: 'SANDMAN-IN-ec142aaa', forward: 'SANDMAN-FWD-ec142aaa'});
+    expect(chainNames(policy.id)).toEqual({
+      input: 'SANDMAN-IN-ec142aaa',
+      forward: 'SANDMAN-FWD-ec142aaa',
+      self: 'SANDMAN-SELF-ec142aaa',
+    });
   });
 });
 

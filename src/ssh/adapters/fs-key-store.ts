@@ -1,9 +1,10 @@
-import {chmod, mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {chmod, chown, mkdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
 import path from 'node:path';
 
 import {SandmanError} from '../../core/errors.js';
 import {replaceFile} from '../../core/adapters/replace-file.js';
 import {HOST_KEY_FILES, SESSION_FILES, type KeyStore, type SessionFiles} from '../key-store.js';
+import {SELF_FILES} from '../../self/self-credential.js';
 
 /**
  * Key files in one directory (0700): private keys 0600, never overwritten; host key directories 0700;
@@ -58,6 +59,25 @@ export class FsKeyStore implements KeyStore {
       [SESSION_FILES.authorizedKeys, files.authorizedKeys, 0o644],
       [SESSION_FILES.motd, files.motd, 0o644],
     ]);
+  }
+
+  async writeSelfAccess(
+    sessionId: string,
+    access: {secret: string; url: string; uid: number},
+  ): Promise<void> {
+    const dir = this.#filesDir(sessionId);
+    const token = path.join(dir, SELF_FILES.token);
+    try {
+      // Made unreadable first, then given to her: no moment where another uid could read it.
+      const temporary = `${token}.${process.pid}.tmp`;
+      await writeFile(temporary, access.secret + '\n', {mode: 0o400, flag: 'w'});
+      await chmod(temporary, 0o400);
+      await chown(temporary, access.uid, access.uid);
+      await replaceFile(path.join(dir, SELF_FILES.url), access.url + '\n', 0o644);
+      await rename(temporary, token);
+    } catch (error) {
+      throw new SandmanError('FAILURE', `cannot write ${token}: ${(error as Error).message}`);
+    }
   }
 
   async sessionFilesDir(sessionId: string): Promise<string | undefined> {

@@ -99,6 +99,7 @@ const user = {
       },
     },
     warnings: {type: 'array', items: {type: 'string'}},
+    notify: {type: 'object', properties: {email: nullable('string'), webhook: nullable('string')}},
   },
 };
 /** What POST /users and PATCH /users/{name} take; null takes a user's own limit away. */

@@ -40,6 +40,7 @@ import nodeSetup from '../commands/node/setup.spec.js';
 import imageBuild from '../commands/image/build.spec.js';
 import systemdPrint from '../commands/systemd/print.spec.js';
 import systemdInstall from '../commands/systemd/install.spec.js';
+import notifyTest from '../commands/notify/test.spec.js';
 
 export {GLOBAL_FLAGS} from './spec-parts.js';
 
@@ -79,4 +80,5 @@ export const COMMAND_TABLE: CommandSpec[] = [
   imageBuild,
   systemdPrint,
   systemdInstall,
+  notifyTest,
 ];

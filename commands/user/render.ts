@@ -21,6 +21,10 @@ export function userLines(view: UserView): string[] {
     `            GPU-hours ${limits.gpu_hour_budget.value ?? 'no budget'} (${limits.gpu_hour_budget.source})`,
     `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
   ];
+  if (view.notify.email || view.notify.webhook)
+    lines.push(
+      `Notices:    ${[view.notify.email, view.notify.webhook && 'webhook ' + new URL(view.notify.webhook).origin + '/…'].filter(Boolean).join(', ')}`,
+    );
   if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)
     lines.push(

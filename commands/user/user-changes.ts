@@ -28,6 +28,8 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
     gpu,
     ttl: text('ttl'),
     queue: yesNo(text('queue')),
+    email: removable(text('email')),
+    webhook: removable(text('webhook')),
     limits: {
       userMaxSessions: limit('max-sessions', (value) => {
         if (!/^\d+$/.test(value))
@@ -51,4 +53,10 @@ function yesNo(value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === 'yes' || value === 'no') return value === 'yes';
   throw invalidInput(`invalid --queue ${JSON.stringify(value)}: "yes" or "no"`);
+}
+
+/** A notice channel's flag: "" or "none" takes it away (null). */
+function removable(value: string | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  return value === '' || value === 'none' ? null : value;
 }

@@ -38,6 +38,16 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `disk limit of the home, e.g. 50g, or "none" (workspaceQuota; "${INHERIT}"); applies at once`,
   },
+  // Where her notices go (README "Notifications").
+  email: {
+    kind: 'string',
+    description: 'e-mail address her notices are mailed to (smtpUrl); "none" removes it',
+  },
+  webhook: {
+    kind: 'string',
+    description:
+      'webhook URL her notices are POSTed to (Slack/Mattermost incoming webhooks work); "none" removes it',
+  },
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];

@@ -45,6 +45,21 @@ export interface ReapReport {
   items: ReapItem[];
   failed: number;
   duration_ms: number;
+  /** Notices recorded and delivered after the run (README "Notifications"); absent when none. */
+  notices?: NoticeSummary;
+}
+
+/** What a run's notices came to: failed deliveries are retried at the next run, and fail no reap. */
+export interface NoticeSummary {
+  recorded: number;
+  delivered: number;
+  failed: number;
+  errors: string[];
+}
+
+/** Notices of what a reap saw and did (src/notify/reap-notices.ts): recorded, then delivered. */
+export interface ReapNotices {
+  afterReap(items: ReapItem[], now: number): Promise<NoticeSummary>;
 }
 
 export interface ReaperDeps {
@@ -75,6 +90,8 @@ export interface ReaperDeps {
   audit?: AuditLog;
   afterChange?: () => Promise<void>;
   progress?: (text: string) => void;
+  /** Notifications (README "Notifications"); absent: none are sent. */
+  notices?: ReapNotices;
 }
 
 /** A report line about one session. */

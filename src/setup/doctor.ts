@@ -51,6 +51,8 @@ export interface DoctorDeps {
   serviceChecks?: () => Promise<Check[]>;
   /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: unknown}>;
+  /** SMTP and the admin's webhook, when configured (src/notify/notify-checks.ts). */
+  notifyChecks?: () => Promise<Check[]>;
 }
 
 const ok = (name: string, detail: string): Check => ({name, status: 'ok', detail, hint: ''});
@@ -67,6 +69,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   if (deps.homeQuotas) checks.push(await checkQuotas(deps));
   if (engineUp) checks.push(await checkContainerDisk(deps));
   if (deps.runtimeChecks && engineUp) checks.push(...(await deps.runtimeChecks()));
+  if (deps.notifyChecks) checks.push(...(await deps.notifyChecks()));
   return checks;
 }
 

@@ -1,0 +1,289 @@
+import {describe, expect, it} from 'vitest';
+
+import {isoSeconds} from '../../src/core/clock.js';
+import {
+  claimDue,
+  GIVE_UP_AFTER,
+  KEEP_NOTICES,
+  MAX_ATTEMPTS,
+  noticesOf,
+  settle,
+} from '../../src/notify/outbox.js';
+import {idleStopAt} from '../../src/reap/idle-deadline.js';
+import {emptyState, type StateData} from '../../src/state/state-data.js';
+import {fakeWorld, type World} from '../fakes/world.js';
+import {sessionRecord} from '../helpers/state-file.js';
+
+const plain = {gpu: {kind: 'none'} as const, password: false, env: [], wait: true};
+const channels = {smtpUrl: 'smtp://mail.example.org:25', notifyWebhook: 'https://hooks.example.org/admin'};
+
+function withUser(email = 'alice@example.org'): StateData {
+  const state = emptyState();
+  state.users.alice = {uid: 20000, added_at: '2026-01-01T00:00:00Z', email};
+  return state;
+}
+
+/** A world whose reaper notices go to alice's mail and webhook and the admin's webhook. */
+async function notifyWorld(settings: Record<string, unknown> = {}): Promise<World> {
+  const world = fakeWorld({settings: {...channels, ...settings}});
+  await world.users.add('alice', {});
+  await world.users.set('alice', {email: 'alice@example.org', webhook: 'https://hooks.example.org/alice'});
+  return world;
+}
+
+const events = (world: World, url: string) =>
+  world.webhooks.posts.filter((post) => post.url === url).map((post) => post.body.event);
+
+describe('the notices outbox', () => {
+  it('records an event once by its key, and not at all when no channel takes it', () => {
+    const state = withUser();
+    const notices = noticesOf(state, channels, Date.parse('2026-12-07T10:00:00Z'));
+    const notice = {
+      event: 'expiry-ahead',
+      user: 'alice',
+      session: 's1',
+      key: 'k1',
+      text: 'ends soon',
+    } as const;
+    expect(notices.add(notice)).toBe(true);
+    expect(notices.add({...notice, text: 'again'})).toBe(false);
+    expect(state.notices).toEqual([
+      expect.objectContaining({
+        key: 'k1',
+        text: 'ends soon',
+        deliveries: {email: {attempts: 0}, 'admin-webhook': {attempts: 0}},
+      }),
+    ]);
+    const bare = withUser('');
+    expect(noticesOf(bare, {}, 0).add({...notice, key: 'k2'})).toBe(false);
+    expect(bare.notices).toEqual([]);
+  });
+
+  it('gives a channel up after MAX_ATTEMPTS failures or GIVE_UP_AFTER, and claims nothing twice', () => {
+    const state = withUser();
+    const start = Date.parse('2026-12-07T10:00:00Z');
+    noticesOf(state, {smtpUrl: channels.smtpUrl}, start).add({event: 'test', user: 'alice', text: 't'});
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const now = start + attempt * 60_000;
+      const claims = claimDue(state, now, 40_000);
+      expect(claims).toHaveLength(1);
+      // Claimed: a second process finds nothing to do until the lease ends.
+      expect(claimDue(state, now + 1000, 40_000)).toEqual([]);
+      settle(state, [{key: claims[0]!.notice.key, channel: 'email', error: 'refused'}], now);
+    }
+    expect(state.notices![0]!.deliveries.email).toMatchObject({
+      attempts: MAX_ATTEMPTS,
+      last_error: 'refused',
+    });
+    expect(state.notices![0]!.deliveries.email!.gave_up_at).toMatch(/Z$/);
+    expect(claimDue(state, start + 3_600_000, 40_000)).toEqual([]);
+
+    const old = withUser();
+    noticesOf(old, {smtpUrl: channels.smtpUrl}, start).add({event: 'test', user: 'alice', text: 't'});
+    expect(claimDue(old, start + GIVE_UP_AFTER, 40_000)).toEqual([]);
+    expect(old.notices![0]!.deliveries.email).toMatchObject({
+      attempts: 0,
+      gave_up_at: isoSeconds(new Date(start + GIVE_UP_AFTER)),
+    });
+  });
+
+  it('prunes finished notices after KEEP_NOTICES; a skipped delivery costs no attempt', () => {
+    const state = withUser();
+    const start = Date.parse('2026-12-07T10:00:00Z');
+    const notices = noticesOf(state, channels, start);
+    notices.add({event: 'test', user: 'alice', key: 'done', text: 't'});
+    notices.add({event: 'test', user: 'alice', key: 'waiting', text: 't'});
+    const claims = claimDue(state, start, 40_000);
+    settle(
+      state,
+      claims.map((claim) =>
+        claim.notice.key === 'done'
+          ? {key: 'done', channel: claim.channel}
+          : {key: 'waiting', channel: claim.channel, skipped: true},
+      ),
+      start,
+    );
+    expect(state.notices!.find((notice) => notice.key === 'waiting')!.deliveries.email).toEqual({
+      attempts: 0,
+      sending_until: null,
+    });
+    claimDue(state, start + KEEP_NOTICES - 1000, 40_000);
+    expect(state.notices!.map((notice) => notice.key)).toEqual(['done', 'waiting']);
+    // The waiting one gave up long since (GIVE_UP_AFTER): both are finished, and now old enough.
+    expect(state.notices!.find((notice) => notice.key === 'waiting')!.deliveries.email!.gave_up_at).toMatch(
+      /Z$/,
+    );
+    claimDue(state, start + KEEP_NOTICES, 40_000);
+    expect(state.notices).toEqual([]);
+  });
+});
+
+describe('notices from the reaper', () => {
+  it('idle stop ahead (idleWarnBefore) on every channel, then the stop, each once', async () => {
+    const world = await notifyWorld({idleTimeout: '1h', idleWarnBefore: '30m'});
+    const session = await world.sessions.create({...plain, user: 'alice', ttl: '1d'});
+    world.clock.advance(20 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    world.clock.advance(15 * 60_000);
+    const ahead = await world.reaper.run({dryRun: false});
+    expect(ahead.notices).toEqual({recorded: 1, delivered: 4, failed: 0, errors: []});
+    expect(world.mail.sent).toEqual([
+      expect.objectContaining({
+        to: 'alice@example.org',
+        from: 'sandman@gpu01.example.org',
+        subject: '[sandman] your idle session will be stopped soon',
+      }),
+    ]);
+    expect(world.docker.calls.filter((call) => call.startsWith('exec '))).toEqual([
+      expect.stringContaining('will be stopped for idleness at'),
+    ]);
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    world.clock.advance(30 * 60_000);
+    const stopped = await world.reaper.run({dryRun: false});
+    expect(stopped.items).toEqual([expect.objectContaining({action: 'stop-session', reason: 'idle'})]);
+    expect(stopped.notices).toMatchObject({recorded: 1, delivered: 3});
+    expect(events(world, 'https://hooks.example.org/alice')).toEqual(['idle-stop-ahead', 'idle-stopped']);
+    expect(events(world, 'https://hooks.example.org/admin')).toEqual(['idle-stop-ahead', 'idle-stopped']);
+    expect(world.webhooks.posts[0]!.body).toMatchObject({
+      event: 'idle-stop-ahead',
+      user: 'alice',
+      session: session.session_id,
+      text: expect.stringMatching(/^sandman: Session [0-9a-f]{12} \(alice\) has been idle since/),
+    });
+  });
+
+  it('sandman keep (keep_until) holds back the idle warning; the idle rule is one function', async () => {
+    const now = Date.parse('2026-12-07T10:00:00Z');
+    const session = sessionRecord({id: 'a', user: 'alice', created_at: '2026-12-07T09:00:00Z'});
+    expect(idleStopAt(session, {idleTimeout: 3_600_000}, now)).toBe(now);
+    expect(
+      idleStopAt({...session, last_active_at: '2026-12-07T09:30:00Z'}, {idleTimeout: 3_600_000}, now),
+    ).toBe(now + 1_800_000);
+    expect(
+      idleStopAt({...session, keep_until: '2026-12-07T11:00:00Z'}, {idleTimeout: 3_600_000}, now),
+    ).toBeUndefined();
+    expect(idleStopAt(session, {}, now)).toBeUndefined();
+
+    const world = await notifyWorld({idleTimeout: '1h', idleWarnBefore: '30m'});
+    const created = await world.sessions.create({...plain, user: 'alice', ttl: '1d'});
+    await world.store.update((state) => {
+      state.sessions.find((record) => record.id === created.session_id)!.keep_until = isoSeconds(
+        new Date(world.clock.now().getTime() + 4 * 3_600_000),
+      );
+    });
+    world.clock.advance(40 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+  });
+
+  it('expiry ahead (warnBefore) by mail and webhooks; a removal at expiry too; an extend is a new expiry', async () => {
+    const world = await notifyWorld();
+    const session = await world.sessions.create({...plain, user: 'alice', ttl: '30m'});
+    world.clock.advance(25 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({recorded: 1, delivered: 3});
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    await world.sessions.extend(session.session_id, '1h');
+    world.clock.advance(55 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({recorded: 1});
+    world.clock.advance(10 * 60_000);
+    const removed = await world.reaper.run({dryRun: false});
+    expect(removed.items).toEqual([expect.objectContaining({reason: 'expired', result: 'done'})]);
+    expect(events(world, 'https://hooks.example.org/alice')).toEqual([
+      'expiry-ahead',
+      'expiry-ahead',
+      'expired-removed',
+    ]);
+  });
+
+  it('a failed channel is retried at the next reap and does not hold up the others', async () => {
+    const world = await notifyWorld();
+    await world.sessions.create({...plain, user: 'alice', ttl: '30m'});
+    world.clock.advance(25 * 60_000);
+    world.mail.failure = 'connect ECONNREFUSED';
+    const first = await world.reaper.run({dryRun: false});
+    expect(first.failed).toBe(0);
+    expect(first.notices).toMatchObject({recorded: 1, delivered: 2, failed: 1});
+    expect(first.notices!.errors).toEqual(['email expiry-ahead alice: connect ECONNREFUSED']);
+    expect(world.warnings).toContain(
+      'notice not delivered (retried at the next reap): email expiry-ahead alice: connect ECONNREFUSED',
+    );
+    world.mail.failure = undefined;
+    expect((await world.reaper.run({dryRun: false})).notices).toEqual({
+      recorded: 0,
+      delivered: 1,
+      failed: 0,
+      errors: [],
+    });
+    expect(world.mail.sent).toHaveLength(1);
+    expect(events(world, 'https://hooks.example.org/admin')).toEqual(['expiry-ahead']);
+  });
+
+  it('budget at 80 % and 100 %, each once while it holds, again after use fell under it', async () => {
+    const world = await notifyWorld();
+    world.budgetsUsed.set('alice', {used: 8, budget: 10});
+    await world.store.update((state) => {
+      state.users.alice!.limits = {gpuHourBudget: '10h/7d'};
+    });
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({recorded: 1});
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    world.budgetsUsed.set('alice', {used: 10.5, budget: 10});
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({recorded: 1});
+    world.budgetsUsed.set('alice', {used: 2, budget: 10});
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    world.budgetsUsed.set('alice', {used: 9, budget: 10});
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({recorded: 1});
+    expect(events(world, 'https://hooks.example.org/alice')).toEqual([
+      'budget-80',
+      'budget-100',
+      'budget-80',
+    ]);
+    expect(world.mail.sent.map((mail) => mail.subject)).toEqual([
+      '[sandman] you used 80 % of your GPU-hour budget',
+      '[sandman] you used all of your GPU-hour budget',
+      '[sandman] you used 80 % of your GPU-hour budget',
+    ]);
+    expect(world.webhooks.posts.filter((post) => post.url.endsWith('/alice'))[1]!.body.text).toBe(
+      'sandman: alice has used 10.5 of 10 GPU-hours in the last 7d (105 %): new GPU sessions are refused until hours leave the window.',
+    );
+  });
+
+  it('a queued request that starts tells its user', async () => {
+    const world = await notifyWorld({userMaxSessions: 5});
+    const smiWorld = world;
+    // Nothing to wait for on a host without GPUs: a request is queued and drained by hand.
+    await smiWorld.store.update((state) => {
+      state.queue = [
+        {
+          id: 'abcdefabcdef',
+          user: 'alice',
+          queued_at: isoSeconds(world.clock.now()),
+          waiting_for: 'a session slot',
+          gpu_hours: 0,
+          request: {gpu: {kind: 'none'}, env: []},
+        },
+      ];
+    });
+    expect(await world.sessions.queue.drain()).toEqual(['abcdefabcdef']);
+    expect(events(world, 'https://hooks.example.org/alice')).toEqual(['queue-started']);
+    expect(world.mail.sent.map((mail) => mail.subject)).toEqual(['[sandman] your queued session started']);
+  });
+
+  it('notify test sends one of each and reports each channel', async () => {
+    const world = await notifyWorld();
+    world.webhooks.failing.set('https://hooks.example.org/admin', 'HTTP 500');
+    expect(await world.notifier.test('alice')).toEqual([
+      {channel: 'email', target: 'alice@example.org', result: 'ok'},
+      {channel: 'webhook', target: 'https://hooks.example.org/…', result: 'ok'},
+      {channel: 'admin-webhook', target: 'https://hooks.example.org/…', result: 'failed', error: 'HTTP 500'},
+    ]);
+    expect((await world.store.read()).notices ?? []).toEqual([]);
+    await expect(world.notifier.test('bob')).rejects.toThrow(/no user "bob"/);
+  });
+
+  it('user set checks an e-mail address and a webhook URL, and "none" takes one away', async () => {
+    const world = await notifyWorld();
+    await expect(world.users.set('alice', {email: 'not-an-address'})).rejects.toThrow(/invalid --email/);
+    await expect(world.users.set('alice', {webhook: 'ftp://x'})).rejects.toThrow(/invalid --webhook/);
+    const view = await world.users.set('alice', {email: null});
+    expect(view.notify).toEqual({email: null, webhook: 'https://hooks.example.org/alice'});
+  });
+});

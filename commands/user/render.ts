@@ -20,6 +20,7 @@ export function userLines(view: UserView): string[] {
     `            max TTL ${limits.max_ttl_minutes.value} minutes (${limits.max_ttl_minutes.source})`,
     `            GPU-hours ${limits.gpu_hour_budget.value ?? 'no budget'} (${limits.gpu_hour_budget.source})`,
     `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
+    `            idle stop told ${limits.idle_warn_before_minutes.value} minutes ahead (${limits.idle_warn_before_minutes.source})`,
   ];
   if (view.notify.email || view.notify.webhook)
     lines.push(

@@ -45,6 +45,7 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       userMaxTtl: limit('max-ttl', (value) => value),
       gpuHourBudget: limit('gpu-hours', (value) => value),
       quota: limit('quota', (value) => value),
+      idleWarnBefore: limit('idle-warn-before', (value) => value),
     },
   };
 }

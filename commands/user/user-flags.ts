@@ -38,6 +38,10 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `disk limit of the home, e.g. 50g, or "none" (workspaceQuota; "${INHERIT}"); applies at once`,
   },
+  'idle-warn-before': {
+    kind: 'string',
+    description: `how long ahead she is told of an idle stop, e.g. 1h, 0 for never (idleWarnBefore; "${INHERIT}")`,
+  },
   // Where her notices go (README "Notifications").
   email: {
     kind: 'string',

@@ -1,6 +1,15 @@
 // What users may ask for, globally and per group (README "Users and limits").
 import {isAccountName} from '../users/user-name.js';
-import {byteSize, duration, fail, integerIn, listItems, type Parser, type Settings} from './setting.js';
+import {
+  byteSize,
+  duration,
+  durationOrZero,
+  fail,
+  integerIn,
+  listItems,
+  type Parser,
+  type Settings,
+} from './setting.js';
 
 /** `40h/7d`: so many GPU-hours over a rolling window. */
 export interface GpuHourBudget {
@@ -17,6 +26,8 @@ export interface GroupLimits {
   gpuHourBudget?: GpuHourBudget;
   /** Bytes a home may hold (README "Disk quotas"). */
   quota?: number;
+  /** How long ahead an idle stop is told (README "Notifications"); 0: not told. */
+  idleWarnBefore?: number;
 }
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
@@ -51,10 +62,11 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'userMaxTtl') limits.userMaxTtl = duration(value, at);
     else if (key === 'gpuHourBudget') limits.gpuHourBudget = parseGpuHourBudget(value, at);
     else if (key === 'quota') limits.quota = byteSize(value, at);
+    else if (key === 'idleWarnBefore') limits.idleWarnBefore = durationOrZero(value, at);
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleWarnBefore)`,
       );
   }
   return limits;

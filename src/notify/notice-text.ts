@@ -29,7 +29,7 @@ export const noticeTexts = {
     '(files in the home directory are kept, everything else is removed).',
   idleStopAhead: (id: string, user: string, since: number, stopAt: number, now: number, remove: boolean) =>
     `Session ${id} (${user}) has been idle since ${utc(since)} and will be ${remove ? 'removed' : 'stopped'} ` +
-    `for idleness at ${utc(stopAt)} (in ${formatDuration(Math.max(0, stopAt - now))}) unless it is used.`,
+    `for idleness ${stopAt > now ? `at ${utc(stopAt)} (in ${formatDuration(stopAt - now)})` : 'at the next reap'} unless it is used.`,
   idleStopped: (id: string, user: string) =>
     `Session ${id} (${user}) was stopped for idleness and its GPU given back; its files are kept ` +
     `("sandman session start ${id}" starts it again).`,

@@ -72,13 +72,21 @@ export function webhookBody(notice: NoticeRecord) {
 export class Notifier {
   constructor(private readonly deps: NotifierDeps) {}
 
-  /** Records notices under the state lock; returns how many were new. */
+  /**
+   * Records notices under the state lock; returns how many were new. `add` runs on a copy first:
+   * most reaps have nothing to tell, and take no lock for it.
+   */
   async record(add: (notices: Notices, state: StateData) => void): Promise<number> {
     const now = this.deps.clock.now().getTime();
+    const config = {...this.deps.config, terminals: this.deps.terminals !== undefined};
+    const copy = await this.deps.store.read();
+    const before = JSON.stringify(copy.notices ?? []);
+    add(noticesOf(copy, config, now), copy);
+    if (JSON.stringify(copy.notices ?? []) === before) return 0;
     return this.deps.store.update((state) => {
-      const before = state.notices?.length ?? 0;
-      add(noticesOf(state, this.deps.config, now), state);
-      return (state.notices?.length ?? 0) - before;
+      const count = state.notices?.length ?? 0;
+      add(noticesOf(state, config, now), state);
+      return (state.notices?.length ?? 0) - count;
     });
   }
 
@@ -165,8 +173,8 @@ export class Notifier {
     };
     const channels = channelsFor(
       state,
-      {event: 'test', user, session: this.deps.terminals ? session?.id : undefined, text: notice.text},
-      this.deps.config,
+      {event: 'test', user, session: session?.id, text: notice.text},
+      {...this.deps.config, terminals: this.deps.terminals !== undefined},
     );
     return Promise.all(
       channels.map(async (channel): Promise<TestResult> => {

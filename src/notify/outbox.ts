@@ -30,13 +30,15 @@ export interface NoticeInput {
   key?: string;
 }
 
-export type NoticeConfig = Pick<Config, 'smtpUrl' | 'notifyWebhook'>;
+/** The settings that choose channels; `terminals: false` where session terminals are out of reach (Swarm). */
+export type NoticeConfig = Pick<Config, 'smtpUrl' | 'notifyWebhook'> & {terminals?: boolean};
 
 /** The channels a notice for this user goes to, as configured now. */
 export function channelsFor(state: StateData, input: NoticeInput, config: NoticeConfig): NoticeChannel[] {
   const user = state.users[input.user];
   const channels: NoticeChannel[] = [];
-  if (input.session && TERMINAL_EVENTS.includes(input.event)) channels.push('terminal');
+  if (input.session && config.terminals !== false && TERMINAL_EVENTS.includes(input.event))
+    channels.push('terminal');
   if (config.smtpUrl && user?.email) channels.push('email');
   if (user?.webhook) channels.push('webhook');
   if (config.notifyWebhook) channels.push('admin-webhook');

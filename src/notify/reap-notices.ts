@@ -4,6 +4,7 @@
  * short `store.update` and delivered after it, with whatever earlier runs left to retry.
  */
 import type {BudgetUse} from '../audit/metrics.js';
+import {isoSeconds} from '../core/clock.js';
 import type {Config} from '../config/config.js';
 import {idleStopAt} from '../reap/idle-deadline.js';
 import type {NoticeSummary, ReapItem, ReapNotices} from '../reap/reap-types.js';
@@ -38,6 +39,7 @@ export function reapNotices(deps: {
       });
       return {recorded, ...(await notifier.deliver())};
     },
+    recordItems: (items, now) => deps.notifier.record((notices) => fromItems(notices, items, now)),
   };
 }
 
@@ -83,14 +85,17 @@ function ahead(notices: Notices, state: StateData, config: Config, items: ReapIt
         text: noticeTexts.expiryAhead(id, user, endsAt, now),
         data: {expires_at: session.expires_at},
       });
-    const stopAt = idleStopAt(session, config, now);
+    const idle = idleStopAt(session, config, now);
+    // Per group or user (README "Notifications"), and at most half the idle time ahead: a session
+    // seen active at this reap is never told. A stop already due (a session started again after
+    // long idle: its next reap stops it) is told too, since no warning could come earlier.
+    const warnBefore = effectiveLimits(config, user, state.users[user]).idleWarnBefore.value;
     if (
-      config.idleWarnBefore > 0 &&
-      stopAt !== undefined &&
-      stopAt > now &&
-      stopAt - now <= config.idleWarnBefore
+      idle &&
+      warnBefore > 0 &&
+      idle.stopAt - now <= Math.min(warnBefore, (idle.stopAt - idle.idleSince) / 2)
     ) {
-      const since = session.last_active_at ?? session.created_at;
+      const since = isoSeconds(new Date(idle.idleSince));
       notices.add({
         event: 'idle-stop-ahead',
         user,
@@ -99,14 +104,14 @@ function ahead(notices: Notices, state: StateData, config: Config, items: ReapIt
         text: noticeTexts.idleStopAhead(
           id,
           user,
-          Date.parse(since),
-          stopAt,
+          idle.idleSince,
+          idle.stopAt,
           now,
           config.idleAction === 'remove',
         ),
         data: {
           idle_since: since,
-          stop_at: new Date(stopAt).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+          stop_at: isoSeconds(new Date(idle.stopAt)),
           action: config.idleAction,
         },
       });

@@ -59,7 +59,10 @@ export interface NoticeSummary {
 
 /** Notices of what a reap saw and did (src/notify/reap-notices.ts): recorded, then delivered. */
 export interface ReapNotices {
+  /** A run's: what it did and what is coming, recorded, then delivered with what earlier runs left. */
   afterReap(items: ReapItem[], now: number): Promise<NoticeSummary>;
+  /** What one removal did, recorded only (the SSH gateway's, which must not wait for deliveries). */
+  recordItems(items: ReapItem[], now: number): Promise<number>;
 }
 
 export interface ReaperDeps {

@@ -57,7 +57,10 @@ export class Reaper {
   async removeExpired(session: SessionRecord): Promise<ReapItem> {
     const item = await this.#handle({reason: 'expired', session}, false, this.deps.clock.now().getTime());
     await this.#record([item]);
-    await this.#notify([item]);
+    // Recorded only: the user is connecting, and the next run delivers it.
+    await this.deps.notices?.recordItems([item], this.deps.clock.now().getTime()).catch((error: unknown) => {
+      this.deps.warn(`cannot record notices: ${(error as Error).message}`);
+    });
     return item;
   }
 

@@ -131,6 +131,8 @@ export interface UserLimits {
   gpuHourBudget?: string;
   /** The home's disk limit as given (`50g`). */
   quota?: string;
+  /** How long ahead an idle stop is told, as given (`1h`, `0`: not told; README "Notifications"). */
+  idleWarnBefore?: string;
 }
 
 export interface UserKey {

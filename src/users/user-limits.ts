@@ -1,5 +1,6 @@
 import {parseByteSize} from '../core/byte-size.js';
 import {parseDuration} from '../core/duration.js';
+import {durationOrZero} from '../config/setting.js';
 import {parseGpuHourBudget, type Config, type GpuHourBudget, type GroupLimits} from '../config/config.js';
 import type {UserRecord} from '../state/state-data.js';
 
@@ -20,6 +21,8 @@ export interface EffectiveLimits {
   gpuHourBudget: Limit<GpuHourBudget | undefined>;
   /** Bytes the home may hold; undefined: no quota (README "Disk quotas"). */
   quota: Limit<number | undefined>;
+  /** Milliseconds ahead an idle stop is told (README "Notifications"); 0: not told. */
+  idleWarnBefore: Limit<number>;
 }
 
 /** A user's own quota that takes the group's or setting's away: the home has no limit. */
@@ -36,6 +39,9 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
     ...(own.quota !== undefined
       ? {quota: own.quota === NO_QUOTA ? undefined : parseByteSize(own.quota, `${where} quota`)}
+      : {}),
+    ...(own.idleWarnBefore !== undefined
+      ? {idleWarnBefore: durationOrZero(own.idleWarnBefore, `${where} idleWarnBefore`)}
       : {}),
   };
 }
@@ -59,6 +65,7 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     userMaxTtl: pick('userMaxTtl', config.userMaxTtl ?? config.maxTtl),
     gpuHourBudget: pick('gpuHourBudget', config.gpuHourBudget),
     quota: pick('quota', config.workspaceQuota),
+    idleWarnBefore: pick('idleWarnBefore', config.idleWarnBefore),
   };
 }
 

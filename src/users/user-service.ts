@@ -47,6 +47,8 @@ export interface UserView {
     gpu_hour_budget: {value: string | null; source: string};
     /** Bytes the home may hold; null: no quota. */
     quota: {value: number | null; source: string};
+    /** Minutes ahead an idle stop is told (README "Notifications"); 0: not told. */
+    idle_warn_before_minutes: {value: number; source: string};
   };
   /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
   disk?: HomeDisk;
@@ -241,6 +243,8 @@ export class UserService {
     if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
     if (limits?.userMaxSessions !== undefined && limits.userMaxSessions !== null)
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
+    if (limits?.idleWarnBefore)
+      SETTINGS.idleWarnBefore.parse(limits.idleWarnBefore, 'invalid --idle-warn-before');
     if (changes.email) emailAddress(changes.email, 'invalid --email');
     if (changes.webhook) webhookUrl(changes.webhook, 'invalid --webhook');
   }
@@ -302,6 +306,10 @@ export class UserService {
           source: limits.gpuHourBudget.source,
         },
         quota: {value: limits.quota.value ?? null, source: limits.quota.source},
+        idle_warn_before_minutes: {
+          value: limits.idleWarnBefore.value / 60_000,
+          source: limits.idleWarnBefore.source,
+        },
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),

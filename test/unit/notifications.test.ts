@@ -155,10 +155,16 @@ describe('notices from the reaper', () => {
   it('sandman keep (keep_until) holds back the idle warning; the idle rule is one function', async () => {
     const now = Date.parse('2026-12-07T10:00:00Z');
     const session = sessionRecord({id: 'a', user: 'alice', created_at: '2026-12-07T09:00:00Z'});
-    expect(idleStopAt(session, {idleTimeout: 3_600_000}, now)).toBe(now);
+    expect(idleStopAt(session, {idleTimeout: 3_600_000}, now)).toEqual({
+      idleSince: now - 3_600_000,
+      stopAt: now,
+    });
     expect(
       idleStopAt({...session, last_active_at: '2026-12-07T09:30:00Z'}, {idleTimeout: 3_600_000}, now),
-    ).toBe(now + 1_800_000);
+    ).toEqual({
+      idleSince: now - 1_800_000,
+      stopAt: now + 1_800_000,
+    });
     expect(
       idleStopAt({...session, keep_until: '2026-12-07T11:00:00Z'}, {idleTimeout: 3_600_000}, now),
     ).toBeUndefined();
@@ -173,6 +179,38 @@ describe('notices from the reaper', () => {
     });
     world.clock.advance(40 * 60_000);
     expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+  });
+
+  it('idleWarnBefore per group and per user; a session active at each reap is never told', async () => {
+    const world = await notifyWorld({
+      idleTimeout: '20m',
+      groups: {students: {idleWarnBefore: '5m'}},
+    });
+    const session = await world.sessions.create({...plain, user: 'alice', ttl: '1d'});
+    // Active at every reap (an SSH connection): the global 30m is more than idleTimeout, yet no notice.
+    world.sshConnections.connections = 1;
+    for (let minute = 0; minute < 5; minute++) {
+      world.clock.advance(60_000);
+      expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    }
+    world.sshConnections.connections = 0;
+    await world.users.set('alice', {group: 'students'});
+    expect((await world.users.show('alice')).limits.idle_warn_before_minutes).toEqual({
+      value: 5,
+      source: 'group students',
+    });
+    world.clock.advance(14 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toBeUndefined();
+    world.clock.advance(2 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({recorded: 1});
+    const told = (await world.store.read()).notices!.find((notice) => notice.session === session.session_id)!;
+    expect(told.text).toMatch(/in 4m\)/);
+    // Her own setting over the group's: 0, never told.
+    await world.users.set('alice', {limits: {idleWarnBefore: '0'}});
+    expect((await world.users.show('alice')).limits.idle_warn_before_minutes).toEqual({
+      value: 0,
+      source: 'user',
+    });
   });
 
   it('expiry ahead (warnBefore) by mail and webhooks; a removal at expiry too; an extend is a new expiry', async () => {

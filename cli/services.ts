@@ -239,7 +239,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   const mail = config.smtpUrl
     ? once(async () => {
         const {NodemailerMailSender} = await import('../src/notify/adapters/nodemailer-mail-sender.js');
-        return new NodemailerMailSender(config.smtpUrl!);
+        return new NodemailerMailSender(config.smtpUrl!, config.smtpPasswordFile);
       })
     : undefined;
   const notifier = once(async (): Promise<Notifier> => {

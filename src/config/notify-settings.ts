@@ -1,5 +1,5 @@
 // Notifications: e-mail over SMTP, webhooks, and when they are sent (README "Notifications").
-import {duration, durationOrZero, fail, text, type Parser, type Settings} from './setting.js';
+import {duration, durationOrZero, fail, filePath, text, type Parser, type Settings} from './setting.js';
 
 /** A URL of one of these schemes, as given (its password, if any, stays in it). */
 const urlOf =
@@ -34,6 +34,12 @@ export const NOTIFY_SETTINGS = {
       'the SMTP server notices are mailed through: smtp://host:port (STARTTLS when offered) or smtps://user:pass@host:465',
     defaultText: 'none (no e-mail)',
     parse: urlOf(['smtp', 'smtps'], 'smtp://mail.example.org:25'),
+  },
+  smtpPasswordFile: {
+    description:
+      "file (mode 0600) holding the SMTP password for smtpUrl's user: the config file is world-readable",
+    defaultText: 'none',
+    parse: filePath,
   },
   notifyFrom: {
     description: 'the From address of notice e-mails',

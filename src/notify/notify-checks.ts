@@ -14,7 +14,15 @@ export async function notifyChecks(deps: {
     const where = hostOf(config.smtpUrl);
     try {
       await (await deps.mail()).verify(config.notifyTimeout);
-      checks.push({name: 'smtp', status: 'ok', detail: `${where} answers (EHLO)`, hint: ''});
+      const exposed = new URL(config.smtpUrl).password !== '';
+      checks.push({
+        name: 'smtp',
+        status: exposed ? 'warn' : 'ok',
+        detail: `${where} answers (EHLO${new URL(config.smtpUrl).username ? ', login' : ''})`,
+        hint: exposed
+          ? 'smtpUrl holds the password, and the config file and units are world-readable: put it in smtpPasswordFile (mode 0600) and leave it out of the URL'
+          : '',
+      });
     } catch (error) {
       checks.push({
         name: 'smtp',

@@ -2,7 +2,7 @@
 // a Maildir) and a real HTTP webhook receiver, both on 127.0.0.1, and the built CLI.
 import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdirSync} from 'node:fs';
-import {readdir, readFile} from 'node:fs/promises';
+import {readdir, readFile, writeFile} from 'node:fs/promises';
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http';
 import {connect} from 'node:net';
 import path from 'node:path';
@@ -18,6 +18,19 @@ import {readState} from '../helpers/state-file.js';
 const SMTP_PORT = 36_970;
 const WEBHOOK_PORT = 36_971;
 const DEAD_PORT = 36_972;
+/** A second SMTP server that wants a login (AUTH over plain SMTP, as a relay inside a site may). */
+const AUTH_PORT = 36_973;
+const AUTH_SERVER = `
+import signal, sys
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+from aiosmtpd.smtp import AuthResult, LoginPassword
+def check(server, session, envelope, mechanism, data):
+    return AuthResult(success=isinstance(data, LoginPassword) and data.login == b'mailer' and data.password == b's3cret', handled=False)
+Controller(Mailbox(sys.argv[2]), hostname='127.0.0.1', port=int(sys.argv[1]), authenticator=check,
+           auth_required=True, auth_require_tls=False).start()
+signal.pause()
+`;
 const HOOK = `http://127.0.0.1:${WEBHOOK_PORT}`;
 
 interface Hook {
@@ -32,6 +45,8 @@ interface Mail {
 
 let sandbox: Sandbox;
 let smtp: ChildProcess;
+let authSmtp: ChildProcess;
+let authMailDir: string;
 let webhooks: Server;
 const hooks: Hook[] = [];
 /** Requests to /hang get no answer; they are kept here until the test ends. */
@@ -51,6 +66,11 @@ beforeAll(async () => {
     ['-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${SMTP_PORT}`, '-c', 'aiosmtpd.handlers.Mailbox', mailDir],
     {stdio: 'ignore'},
   );
+  authMailDir = path.join(sandbox.dir, 'auth-mail');
+  for (const sub of ['tmp', 'new', 'cur']) mkdirSync(path.join(authMailDir, sub), {recursive: true});
+  authSmtp = spawn('/usr/bin/python3', ['-c', AUTH_SERVER, String(AUTH_PORT), authMailDir], {
+    stdio: 'ignore',
+  });
   webhooks = createServer((request: IncomingMessage, response: ServerResponse) => {
     let text = '';
     request.on('data', (chunk: Buffer) => (text += chunk.toString()));
@@ -65,16 +85,18 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => webhooks.listen(WEBHOOK_PORT, '127.0.0.1', resolve));
-  // The SMTP sink answers once Python has started it.
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise<boolean>((resolve) => {
-      const socket = connect(SMTP_PORT, '127.0.0.1', () => {
-        socket.end();
-        resolve(true);
-      }).on('error', () => resolve(false));
-    });
-    if (up) break;
-    await sleep(100);
+  // The SMTP servers answer once Python has started them.
+  for (const port of [SMTP_PORT, AUTH_PORT]) {
+    for (let i = 0; i < 100; i++) {
+      const up = await new Promise<boolean>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.end();
+          resolve(true);
+        }).on('error', () => resolve(false));
+      });
+      if (up) break;
+      await sleep(100);
+    }
   }
   for (const [user, extra] of [
     ['alice', ['--webhook', `${HOOK}/alice`]],
@@ -90,6 +112,7 @@ afterAll(async () => {
   webhooks?.closeAllConnections();
   webhooks?.close();
   smtp?.kill();
+  authSmtp?.kill();
   await sandbox?.cleanup();
 });
 
@@ -97,11 +120,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-async function mails(): Promise<Mail[]> {
-  const files = await readdir(path.join(mailDir, 'new'));
+async function mails(dir = mailDir): Promise<Mail[]> {
+  const files = await readdir(path.join(dir, 'new'));
   return Promise.all(
     files.map(async (file) => {
-      const text = await readFile(path.join(mailDir, 'new', file), 'utf8');
+      const text = await readFile(path.join(dir, 'new', file), 'utf8');
       const [head, ...rest] = text.split(/\r?\n\r?\n/);
       const header = (name: string) => new RegExp(`^${name}: (.*)$`, 'mi').exec(head!)?.[1]?.trim() ?? '';
       return {to: header('To'), subject: header('Subject'), body: rest.join('\n\n')};
@@ -317,5 +340,47 @@ describe('notifications', () => {
         detail: expect.stringContaining('ECONNREFUSED'),
       }),
     ]);
+  });
+
+  it('logs in to an SMTP server with smtpPasswordFile; doctor warns of a password in smtpUrl', async () => {
+    const passwordFile = path.join(sandbox.dir, 'smtp-password');
+    await writeFile(passwordFile, 's3cret\n', {mode: 0o600});
+    const login = {
+      SANDMAN_SMTP_URL: `smtp://mailer@127.0.0.1:${AUTH_PORT}`,
+      SANDMAN_SMTP_PASSWORD_FILE: passwordFile,
+    };
+    const sent = await sandbox.run(['notify', 'test', 'bob'], {env: login});
+    expect(sent.exitCode, sent.stdout + sent.stderr).toBe(0);
+    expect(sent.stdout).toMatch(/^email\s+bob@example\.org\s+ok$/m);
+    expect((await mails(authMailDir)).map((mail) => [mail.to, mail.subject])).toEqual([
+      ['bob@example.org', '[sandman] test notice'],
+    ]);
+    const smtpCheck = async (env: Record<string, string>) => {
+      const result = await sandbox.json<{checks: Array<{name: string; status: string; detail: string}>}>(
+        ['doctor'],
+        {
+          env,
+        },
+      );
+      const body = result.body as unknown as {
+        checks?: Array<{name: string}>;
+        error?: {details: {checks: Array<{name: string}>}};
+      };
+      return (body.checks ?? body.error!.details.checks).find((check) => check.name === 'smtp');
+    };
+    expect(await smtpCheck(login)).toMatchObject({
+      status: 'ok',
+      detail: `smtp://127.0.0.1:${AUTH_PORT} answers (EHLO, login)`,
+    });
+    await writeFile(passwordFile, 'wrong\n');
+    expect(await smtpCheck(login)).toMatchObject({
+      status: 'fail',
+      detail: expect.stringMatching(/Invalid login|535/),
+    });
+    expect(
+      await smtpCheck({
+        SANDMAN_SMTP_URL: `smtp://mailer:s3cret@127.0.0.1:${AUTH_PORT}`,
+      }),
+    ).toMatchObject({status: 'warn', hint: expect.stringContaining('smtpPasswordFile')});
   });
 });

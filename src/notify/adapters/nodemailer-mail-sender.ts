@@ -1,3 +1,5 @@
+import {readFile} from 'node:fs/promises';
+
 import {createTransport} from 'nodemailer';
 
 import type {Mail, MailSender} from '../channels.js';
@@ -8,7 +10,11 @@ import type {Mail, MailSender} from '../channels.js';
  * connection per mail: a reap sends a few at most.
  */
 export class NodemailerMailSender implements MailSender {
-  constructor(private readonly smtpUrl: string) {}
+  constructor(
+    private readonly smtpUrl: string,
+    /** smtpPasswordFile: the password, kept out of the world-readable config file. */
+    private readonly passwordFile?: string,
+  ) {}
 
   async send(mail: Mail, timeoutMs: number): Promise<void> {
     await this.#within(timeoutMs, (transport) => transport.sendMail(mail));
@@ -23,7 +29,14 @@ export class NodemailerMailSender implements MailSender {
     timeoutMs: number,
     work: (transport: ReturnType<typeof this.transport>) => Promise<T>,
   ): Promise<T> {
-    const transport = this.transport(timeoutMs);
+    const password = this.passwordFile
+      ? (
+          await readFile(this.passwordFile, 'utf8').catch((error: unknown) => {
+            throw new Error(`cannot read smtpPasswordFile ${this.passwordFile}: ${(error as Error).message}`);
+          })
+        ).trim()
+      : undefined;
+    const transport = this.transport(timeoutMs, password);
     let timer: NodeJS.Timeout | undefined;
     try {
       return await Promise.race([
@@ -41,7 +54,7 @@ export class NodemailerMailSender implements MailSender {
     }
   }
 
-  transport(timeoutMs: number) {
+  transport(timeoutMs: number, password?: string) {
     const url = new URL(this.smtpUrl);
     const secure = url.protocol === 'smtps:';
     return createTransport({
@@ -49,7 +62,7 @@ export class NodemailerMailSender implements MailSender {
       port: url.port ? Number(url.port) : secure ? 465 : 25,
       secure,
       ...(url.username
-        ? {auth: {user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password)}}
+        ? {auth: {user: decodeURIComponent(url.username), pass: password ?? decodeURIComponent(url.password)}}
         : {}),
       connectionTimeout: timeoutMs,
       greetingTimeout: timeoutMs,

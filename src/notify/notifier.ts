@@ -25,6 +25,14 @@ import {
   type Notices,
 } from './outbox.js';
 
+/**
+ * The outbox's door for other workflows (jobs: `job-finished`, `job-failed`, `job-timeout`):
+ * inside their own `store.update`, `noticesOf(state, config, now).add({event, user, session?, job?,
+ * text, data})`; or `notifier.record((notices) => notices.add(…))`; then `notifier.deliver()` once
+ * the lock is released.
+ */
+export {noticesOf, type NoticeInput, type Notices} from './outbox.js';
+
 export interface NotifierDeps {
   config: Config;
   store: StateStore;

@@ -85,6 +85,7 @@ const user = {
         allowed_profiles: limit({type: 'array', items: {type: 'string'}}),
         max_ttl_minutes: limit({type: 'number'}),
         gpu_hour_budget: limit(nullable('string')),
+        idle_warn_before_minutes: limit({type: 'number'}),
       },
     },
     sessions: {type: 'integer'},
@@ -124,8 +125,11 @@ const userInput = {
         allowed_profiles: {type: 'array', items: {type: 'string'}, nullable: true},
         max_ttl: nullable('string'),
         gpu_hour_budget: nullable('string'),
+        idle_warn_before: nullable('string'),
       },
     },
+    email: nullable('string'),
+    webhook: nullable('string'),
   },
 };
 const nameParameter = {

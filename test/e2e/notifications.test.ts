@@ -10,6 +10,7 @@ import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import type {ReapReport} from '../../src/reap/reaper.js';
+import {BIN} from '../helpers/constants.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
@@ -20,6 +21,7 @@ const WEBHOOK_PORT = 36_971;
 const DEAD_PORT = 36_972;
 /** A second SMTP server that wants a login (AUTH over plain SMTP, as a relay inside a site may). */
 const AUTH_PORT = 36_973;
+const API_PORT = 36_974;
 const AUTH_SERVER = `
 import signal, sys
 from aiosmtpd.controller import Controller
@@ -382,5 +384,45 @@ describe('notifications', () => {
         SANDMAN_SMTP_URL: `smtp://mailer:s3cret@127.0.0.1:${AUTH_PORT}`,
       }),
     ).toMatchObject({status: 'warn', hint: expect.stringContaining('smtpPasswordFile')});
+  });
+
+  it('the API sets where her notices go (PATCH /users/{name}: email, webhook, limits.idle_warn_before)', async () => {
+    const tokenFile = path.join(sandbox.dir, 'api-token');
+    await writeFile(tokenFile, 'notify-token-0123456789abcdef\n', {mode: 0o600});
+    const api = spawn('node', [BIN, 'api', '--listen', `127.0.0.1:${API_PORT}`], {
+      env: {...process.env, ...sandbox.env, SANDMAN_API_TOKEN_FILE: tokenFile},
+      stdio: 'ignore',
+    });
+    try {
+      const patch = (body: object) =>
+        fetch(`http://127.0.0.1:${API_PORT}/users/carol`, {
+          method: 'PATCH',
+          headers: {
+            authorization: 'Bearer notify-token-0123456789abcdef',
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify(body),
+        });
+      let response: Response | undefined;
+      for (let i = 0; i < 100 && !response; i++)
+        response = await patch({
+          email: 'carol@lab.example.org',
+          webhook: `${HOOK}/carol`,
+          limits: {idle_warn_before: '1h'},
+        }).catch(async () => {
+          await sleep(100);
+          return undefined;
+        });
+      expect(response!.status).toBe(200);
+      const view = (await response!.json()) as {notify: object; limits: {idle_warn_before_minutes: object}};
+      expect(view.notify).toEqual({email: 'carol@lab.example.org', webhook: `${HOOK}/carol`});
+      expect(view.limits.idle_warn_before_minutes).toEqual({value: 60, source: 'user'});
+      const refused = await patch({email: 'not an address'});
+      expect(refused.status).toBe(400);
+      const removed = (await (await patch({webhook: null})).json()) as {notify: object};
+      expect(removed.notify).toEqual({email: 'carol@lab.example.org', webhook: null});
+    } finally {
+      api.kill();
+    }
   });
 });

@@ -99,9 +99,9 @@ export class Notifier {
   }
 
   /**
-   * Delivers what is due: claims under a short lock, sends with the lock released (each channel's
-   * deliveries one after another, the channels side by side; a channel that fails is not tried
-   * again in this run), settles under a short lock.
+   * Delivers what is due: claims under a short lock, sends with the lock released (each server's
+   * deliveries one after another, the servers side by side; one that fails is not tried again in
+   * this run, so a dead server costs one notifyTimeout), settles under a short lock.
    */
   async deliver(): Promise<DeliverySummary> {
     const summary: DeliverySummary = {delivered: 0, failed: 0, errors: []};
@@ -114,7 +114,10 @@ export class Notifier {
     if (claimed.claims.length === 0) return summary;
     const lanes = new Map<string, Claim[]>();
     for (const claim of claimed.claims) {
-      const lane = claim.channel === 'admin-webhook' ? 'admin' : `${claim.channel}:${claim.notice.user}`;
+      // One lane per server: the SMTP server, the admin's webhook, each user's webhook and terminals.
+      const lane = ['admin-webhook', 'email'].includes(claim.channel)
+        ? claim.channel
+        : `${claim.channel}:${claim.notice.user}`;
       lanes.set(lane, [...(lanes.get(lane) ?? []), claim]);
     }
     const results = (

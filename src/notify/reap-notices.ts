@@ -31,7 +31,8 @@ export function reapNotices(deps: {
   return {
     async afterReap(items, now): Promise<NoticeSummary> {
       const {notifier, config} = deps;
-      const budgets = deps.budgets ? await deps.budgets(await deps.store.read()) : [];
+      // A usage accounting that cannot be read (the audit log) costs the budget notices of this run only.
+      const budgets = deps.budgets ? await deps.budgets(await deps.store.read()).catch(() => []) : [];
       const recorded = await notifier.record((notices, state) => {
         fromItems(notices, items, now);
         ahead(notices, state, config, items, now);

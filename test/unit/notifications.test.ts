@@ -255,6 +255,23 @@ describe('notices from the reaper', () => {
     expect(events(world, 'https://hooks.example.org/admin')).toEqual(['expiry-ahead']);
   });
 
+  it('a dead SMTP server is tried once per run: the other mails wait, their attempts not counted', async () => {
+    const world = await notifyWorld();
+    await world.users.add('bob', {});
+    await world.users.set('bob', {email: 'bob@example.org'});
+    await world.sessions.create({...plain, user: 'alice', ttl: '30m'});
+    await world.sessions.create({...plain, user: 'bob', ttl: '30m'});
+    world.clock.advance(25 * 60_000);
+    world.mail.failure = 'no answer from the SMTP server within 10s';
+    const report = await world.reaper.run({dryRun: false});
+    expect(report.notices).toMatchObject({recorded: 2, failed: 1});
+    const attempts = (await world.store.read()).notices!.map((notice) => notice.deliveries.email!.attempts);
+    expect(attempts.sort()).toEqual([0, 1]);
+    world.mail.failure = undefined;
+    expect((await world.reaper.run({dryRun: false})).notices).toMatchObject({delivered: 2, failed: 0});
+    expect(world.mail.sent.map((mail) => mail.to).sort()).toEqual(['alice@example.org', 'bob@example.org']);
+  });
+
   it('budget at 80 % and 100 %, each once while it holds, again after use fell under it', async () => {
     const world = await notifyWorld();
     world.budgetsUsed.set('alice', {used: 8, budget: 10});

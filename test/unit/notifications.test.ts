@@ -9,6 +9,7 @@ import {
   noticesOf,
   settle,
 } from '../../src/notify/outbox.js';
+import {reapNotices} from '../../src/notify/reap-notices.js';
 import {idleStopAt} from '../../src/reap/idle-deadline.js';
 import {emptyState, type StateData} from '../../src/state/state-data.js';
 import {fakeWorld, type World} from '../fakes/world.js';
@@ -301,11 +302,40 @@ describe('notices from the reaper', () => {
     );
   });
 
+  it('a home past 90 % and a removal for idleness, from what the reap did', async () => {
+    const world = await notifyWorld();
+    const notices = reapNotices({config: world.config, notifier: world.notifier, store: world.store});
+    const item = {session_id: 'abcdefabcdef', user: 'alice', container: null, result: 'done'} as const;
+    const now = world.clock.now().getTime();
+    const summary = await notices.afterReap(
+      [
+        {...item, action: 'warn', reason: 'disk', detail: '9.1 GiB of 10 GiB'},
+        {...item, action: 'remove-session', reason: 'idle'},
+        {...item, action: 'warn', reason: 'expiring'},
+        {...item, action: 'stop-session', reason: 'idle', result: 'failed'},
+      ],
+      now,
+    );
+    expect(summary).toMatchObject({recorded: 2, failed: 0});
+    expect(events(world, 'https://hooks.example.org/alice')).toEqual(['disk-90', 'idle-removed']);
+    expect(world.webhooks.posts[0]!.body.text).toBe(
+      'sandman: The home of alice (session abcdefabcdef) is nearly full: 9.1 GiB of 10 GiB. Writes stop at the limit.',
+    );
+    // The gateway's removal: recorded, not delivered (the next reap delivers it).
+    expect(
+      await notices.recordItems(
+        [{...item, session_id: 'bbbbbbbbbbbb', action: 'remove-session', reason: 'expired'}],
+        now,
+      ),
+    ).toBe(1);
+    expect(events(world, 'https://hooks.example.org/alice')).toHaveLength(2);
+    expect((await world.notifier.deliver()).delivered).toBe(3);
+  });
+
   it('a queued request that starts tells its user', async () => {
     const world = await notifyWorld({userMaxSessions: 5});
-    const smiWorld = world;
-    // Nothing to wait for on a host without GPUs: a request is queued and drained by hand.
-    await smiWorld.store.update((state) => {
+    // A request in line (as session create --queue leaves it), started by the next drain.
+    await world.store.update((state) => {
       state.queue = [
         {
           id: 'abcdefabcdef',

@@ -52,7 +52,8 @@ export const NOTIFY_SETTINGS = {
     parse: webhookUrl,
   },
   idleWarnBefore: {
-    description: "reap tells a session's user this long before it is stopped for idleness (0: not at all)",
+    description:
+      "reap tells a session's user this long before it is stopped for idleness (0: not at all; a group or the user may set their own)",
     parse: durationOrZero,
     default: '30m',
   },

@@ -215,9 +215,11 @@ describe('notifications', () => {
   it('tells a user her session ends soon (warnBefore), once', async () => {
     const before = hooks.length;
     await create('bob', ['--ttl', '5']);
-    const first = await reap();
-    expect(first.items).toEqual([expect.objectContaining({action: 'warn', reason: 'expiring', user: 'bob'})]);
-    expect(first.notices).toMatchObject({recorded: 1, delivered: 2, failed: 0});
+    // As the timer's journal shows it: the run's table, then what its notices came to.
+    const first = await sandbox.run(['reap']);
+    expect(first.exitCode, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^warn +expiring +[0-9a-f]{12} +bob +done$/m);
+    expect(first.stdout).toMatch(/^Notices: 1 new, 2 delivered\.$/m);
     expect((await reap()).notices).toBeUndefined();
     const mail = (await mails()).filter((each) => each.to === 'bob@example.org');
     expect(mail.map((each) => each.subject)).toEqual(['[sandman] your session ends soon']);

@@ -12,6 +12,7 @@ import {
 import {reapNotices} from '../../src/notify/reap-notices.js';
 import {idleStopAt} from '../../src/reap/idle-deadline.js';
 import {emptyState, type StateData} from '../../src/state/state-data.js';
+import {FakeCluster, swarmNode} from '../fakes/fake-cluster.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 import {sessionRecord} from '../helpers/state-file.js';
 
@@ -151,6 +152,27 @@ describe('notices from the reaper', () => {
       session: session.session_id,
       text: expect.stringMatching(/^sandman: Session [0-9a-f]{12} \(alice\) has been idle since/),
     });
+  });
+
+  it('in Swarm mode the idle warning has no terminal channel: terminals are on other nodes', async () => {
+    const world = fakeWorld({
+      cluster: new FakeCluster([swarmNode('lab1', [])]),
+      settings: {...channels, idleTimeout: '1h', idleWarnBefore: '30m'},
+    });
+    await world.users.add('alice', {});
+    await world.users.set('alice', {email: 'alice@example.org'});
+    await world.sessions.create({...plain, user: 'alice', ttl: '1d'});
+    world.clock.advance(35 * 60_000);
+    expect((await world.reaper.run({dryRun: false})).notices).toEqual({
+      recorded: 1,
+      delivered: 2,
+      failed: 0,
+      errors: [],
+    });
+    expect(Object.keys((await world.store.read()).notices![0]!.deliveries).sort()).toEqual([
+      'admin-webhook',
+      'email',
+    ]);
   });
 
   it('sandman keep (keep_until) holds back the idle warning; the idle rule is one function', async () => {

@@ -91,6 +91,7 @@ const user = {
         idle_gpu_threshold: limit({type: 'number'}),
         idle_gpu_window_minutes: limit({type: 'number'}),
         max_keep_minutes: limit({type: 'number'}),
+        idle_warn_before_minutes: limit({type: 'number'}),
       },
     },
     sessions: {type: 'integer'},
@@ -105,6 +106,7 @@ const user = {
       },
     },
     warnings: {type: 'array', items: {type: 'string'}},
+    notify: {type: 'object', properties: {email: nullable('string'), webhook: nullable('string')}},
   },
 };
 /** What POST /users and PATCH /users/{name} take; null takes a user's own limit away. */
@@ -131,8 +133,11 @@ const userInput = {
         gpu_hour_budget: nullable('string'),
         /** `sandman keep` inside a session (README "For researchers"), e.g. 8h; 0: not allowed. */
         max_keep: nullable('string'),
+        idle_warn_before: nullable('string'),
       },
     },
+    email: nullable('string'),
+    webhook: nullable('string'),
   },
 };
 const nameParameter = {

@@ -42,6 +42,7 @@ import nodeSetup from '../commands/node/setup.spec.js';
 import imageBuild from '../commands/image/build.spec.js';
 import systemdPrint from '../commands/systemd/print.spec.js';
 import systemdInstall from '../commands/systemd/install.spec.js';
+import notifyTest from '../commands/notify/test.spec.js';
 
 export {GLOBAL_FLAGS} from './spec-parts.js';
 
@@ -83,4 +84,5 @@ export const COMMAND_TABLE: CommandSpec[] = [
   imageBuild,
   systemdPrint,
   systemdInstall,
+  notifyTest,
 ];

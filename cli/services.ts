@@ -20,6 +20,7 @@ import type {HostIdentity} from '../src/ssh/host-identity.js';
 import type {Locks} from '../src/state/locks.js';
 import type {NetworkBoundary} from '../src/network/network-boundary.js';
 import type {Reaper} from '../src/reap/reaper.js';
+import type {Notifier} from '../src/notify/notifier.js';
 import type {RemoveSetupRequest} from '../src/setup/remove-setup.js';
 import type {SetupRequest} from '../src/setup/set-up-host.js';
 import type {SetupStep} from '../src/setup/setup-host.js';
@@ -30,6 +31,7 @@ import type {SessionQueries} from '../src/session/session-queries.js';
 import type {SessionService} from '../src/session/session-service.js';
 import {stateDirOf, type StateDir} from '../src/state/state-dir.js';
 import type {StateStore} from '../src/state/state-store.js';
+import type {QueuedRequest} from '../src/state/state-data.js';
 import type {Warn} from '../src/core/warn.js';
 import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
@@ -76,6 +78,8 @@ export interface Services {
   /** A one-time console login link for a user (`sandman web` in a session; src/web/user-login-link.ts). */
   userLoginLink(user: string): Promise<{url: string; expires_at: string}>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
+  /** Notices: the outbox and its channels, e-mail and webhooks (README "Notifications"). */
+  notifier(): Promise<Notifier>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
 }
 
@@ -254,6 +258,45 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     };
   };
 
+  /** The SMTP server, when smtpUrl is set (nodemailer loads only to send or check). */
+  const mail = config.smtpUrl
+    ? once(async () => {
+        const {NodemailerMailSender} = await import('../src/notify/adapters/nodemailer-mail-sender.js');
+        return new NodemailerMailSender(config.smtpUrl!, config.smtpPasswordFile);
+      })
+    : undefined;
+  const notifier = once(async (): Promise<Notifier> => {
+    const [{Notifier}, {fetchWebhookPoster}, {fqdn}] = await Promise.all([
+      import('../src/notify/notifier.js'),
+      import('../src/notify/adapters/fetch-webhook-poster.js'),
+      import('../src/host/adapters/host-name.js'),
+    ]);
+    return new Notifier({
+      config,
+      store: await store(),
+      clock: systemClock,
+      ...(mail ? {mail} : {}),
+      webhooks: fetchWebhookPoster,
+      // Swarm mode: session terminals may be on other nodes, out of reach.
+      ...(config.backend === 'swarm' ? {} : {terminals: await hostEngine()}),
+      from: async () => config.notifyFrom ?? `sandman@${await fqdn()}`,
+    });
+  });
+  /** A queued request that started: its user is told (recorded, then delivered at once). */
+  const notifyStarted = async (entry: QueuedRequest): Promise<void> => {
+    const [made, {noticeTexts}] = await Promise.all([notifier(), import('../src/notify/notice-text.js')]);
+    await made.record((notices) =>
+      notices.add({
+        event: 'queue-started',
+        user: entry.user,
+        session: entry.id,
+        text: noticeTexts.queueStarted(entry.id, entry.user, entry.waiting_for),
+        data: {waiting_for: entry.waiting_for, queued_at: entry.queued_at},
+      }),
+    );
+    await made.deliver();
+  };
+
   const sessionService = async (progress?: (step: string) => void): Promise<SessionService> => {
     const [
       {SessionService},
@@ -342,6 +385,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       afterChange: afterChange(),
       gpuHours,
       faultPoint: envFaultPoint,
+      notifyStarted,
     });
   };
 
@@ -374,6 +418,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {processTable},
         {procfsSshConnections},
         {cgroupActivity},
+        {reapNotices},
         storeMade,
         docker,
         hostLocks,
@@ -384,6 +429,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         import('../src/host/adapters/process-table.js'),
         import('../src/ssh/adapters/procfs-ssh-connections.js'),
         import('../src/reap/adapters/cgroup-activity.js'),
+        import('../src/notify/reap-notices.js'),
         store(),
         containers(),
         locks(),
@@ -423,6 +469,15 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         audit: auditLog,
         afterChange: afterChange(),
         progress,
+        notices: reapNotices({
+          config,
+          notifier: await notifier(),
+          store: storeMade,
+          budgets: async (state) =>
+            (await import('../src/users/budget-use.js')).budgetUses(config, state, async (users) =>
+              (await services.usage()).gpuHoursOfUsers(users),
+            ),
+        }),
       });
     },
     gpuService: async () => {
@@ -596,8 +651,15 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           }),
         homeQuotas,
         hostAccounts: getentHostAccounts,
+        notifyChecks: async () =>
+          (await import('../src/notify/notify-checks.js')).notifyChecks({
+            config,
+            ...(mail ? {mail} : {}),
+            webhooks: (await import('../src/notify/adapters/fetch-webhook-poster.js')).fetchWebhookPoster,
+          }),
       });
     },
+    notifier,
   };
   return services;
 }

@@ -14,6 +14,13 @@ const reap: Handler = async ({flags}, context): Promise<ReapReport> => {
     spinner.stop();
   }
   if (!out.json) await printReport(report, out);
+  const notices = report.notices;
+  if (!out.json && notices)
+    out.log(
+      `Notices: ${notices.recorded} new, ${notices.delivered} delivered` +
+        (notices.failed ? `, ${notices.failed} failed (retried at the next reap)` : '') +
+        '.',
+    );
   if (report.failed > 0) {
     // Exit 1; with --json the report travels in the error object, so stdout stays one document.
     throw new SandmanError('FAILURE', `${report.failed} reap item(s) failed`, {details: {report}});

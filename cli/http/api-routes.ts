@@ -392,7 +392,8 @@ function gpuChoice(input: Record<string, unknown>): GpuChoice {
 /**
  * A user's fields as the API takes them (README "HTTP API": /users): `ssh_keys` (authorized_keys
  * lines), `group`, `defaults: {mig_profile | gpu: "any"|"none", ttl}`, `limits: {max_sessions,
- * allowed_profiles, max_ttl, gpu_hour_budget}` (null takes a user's own limit away).
+ * allowed_profiles, max_ttl, gpu_hour_budget, idle_warn_before}` (null takes a user's own limit away),
+ * `email` and `webhook` (README "Notifications"; null takes one away).
  */
 function userChanges(input: Record<string, unknown>): UserChanges {
   const text = (value: unknown, field: string): string | null | undefined => {
@@ -435,7 +436,11 @@ function userChanges(input: Record<string, unknown>): UserChanges {
       userMaxTtl: text(limits.max_ttl, 'limits.max_ttl'),
       gpuHourBudget: text(limits.gpu_hour_budget, 'limits.gpu_hour_budget'),
       userMaxKeep: text(limits.max_keep, 'limits.max_keep'),
+      idleWarnBefore: text(limits.idle_warn_before, 'limits.idle_warn_before'),
     },
+    // Where her notices go (README "Notifications"); null takes one away.
+    email: text(input.email, 'email'),
+    webhook: text(input.webhook, 'webhook'),
   };
 }
 

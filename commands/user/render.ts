@@ -23,7 +23,12 @@ export function userLines(view: UserView): string[] {
     `            GPU idle under ${limits.idle_gpu_threshold.value} % (${limits.idle_gpu_threshold.source}) for ` +
       `${limits.idle_gpu_window_minutes.value === 0 ? 'never (off)' : `${limits.idle_gpu_window_minutes.value} minutes`} (${limits.idle_gpu_window_minutes.source})`,
     `            keep ${limits.max_keep_minutes.value === 0 ? 'not allowed' : `up to ${limits.max_keep_minutes.value} minutes`} (${limits.max_keep_minutes.source})`,
+    `            idle stop told ${limits.idle_warn_before_minutes.value} minutes ahead (${limits.idle_warn_before_minutes.source})`,
   ];
+  if (view.notify.email || view.notify.webhook)
+    lines.push(
+      `Notices:    ${[view.notify.email, view.notify.webhook && 'webhook ' + new URL(view.notify.webhook).origin + '/…'].filter(Boolean).join(', ')}`,
+    );
   if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)
     lines.push(

@@ -29,6 +29,8 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
     gpu,
     ttl: text('ttl'),
     queue: yesNo(text('queue')),
+    email: removable(text('email')),
+    webhook: removable(text('webhook')),
     limits: {
       userMaxSessions: limit('max-sessions', (value) => {
         if (!/^\d+$/.test(value))
@@ -49,6 +51,7 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       ),
       idleGpuWindow: limit('idle-gpu-window', (value) => value),
       userMaxKeep: limit('max-keep', (value) => value),
+      idleWarnBefore: limit('idle-warn-before', (value) => value),
     },
   };
 }
@@ -57,4 +60,10 @@ function yesNo(value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === 'yes' || value === 'no') return value === 'yes';
   throw invalidInput(`invalid --queue ${JSON.stringify(value)}: "yes" or "no"`);
+}
+
+/** A notice channel's flag: "" or "none" takes it away (null). */
+function removable(value: string | undefined): string | null | undefined {
+  if (value === undefined) return undefined;
+  return value === '' || value === 'none' ? null : value;
 }

@@ -50,6 +50,20 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `longest \`sandman keep\` inside a session, e.g. 8h, 0 for none (userMaxKeep; "${INHERIT}")`,
   },
+  'idle-warn-before': {
+    kind: 'string',
+    description: `how long ahead she is told of an idle stop, e.g. 1h, 0 for never (idleWarnBefore; "${INHERIT}")`,
+  },
+  // Where her notices go (README "Notifications").
+  email: {
+    kind: 'string',
+    description: 'e-mail address her notices are mailed to (smtpUrl); "none" removes it',
+  },
+  webhook: {
+    kind: 'string',
+    description:
+      'webhook URL her notices are POSTed to (Slack/Mattermost incoming webhooks work); "none" removes it',
+  },
 };
 
 export const USER_EXCLUSIVE = ['profile', 'gpu', 'no-gpu'];

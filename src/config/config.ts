@@ -7,6 +7,7 @@ import {GATEWAY_SETTINGS} from './gateway-settings.js';
 import {GPU_IDLE_SETTINGS} from './gpu-idle-settings.js';
 import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
 import {NETWORK_SETTINGS} from './network-settings.js';
+import {NOTIFY_SETTINGS} from './notify-settings.js';
 import {IDLE_SETTINGS, STOPPED_SETTINGS} from './reap-settings.js';
 import {READY_SETTINGS, SESSION_SETTINGS} from './session-settings.js';
 import {SELF_SETTINGS} from './self-settings.js';
@@ -40,6 +41,7 @@ const TABLE = {
   ...NETWORK_SETTINGS,
   ...GPU_IDLE_SETTINGS,
   ...SELF_SETTINGS,
+  ...NOTIFY_SETTINGS,
 };
 
 type Table = typeof TABLE;

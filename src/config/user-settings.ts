@@ -32,6 +32,8 @@ export interface GroupLimits {
   idleGpuWindow?: number;
   /** Longest `sandman keep` in milliseconds; 0: not allowed (README "For researchers"). */
   userMaxKeep?: number;
+  /** How long ahead an idle stop is told (README "Notifications"); 0: not told. */
+  idleWarnBefore?: number;
 }
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
@@ -69,10 +71,11 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'idleGpuThreshold') limits.idleGpuThreshold = percent(value, at);
     else if (key === 'idleGpuWindow') limits.idleGpuWindow = durationOrZero(value, at);
     else if (key === 'userMaxKeep') limits.userMaxKeep = durationOrZero(value, at);
+    else if (key === 'idleWarnBefore') limits.idleWarnBefore = durationOrZero(value, at);
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow, userMaxKeep)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow, userMaxKeep, idleWarnBefore)`,
       );
   }
   return limits;

@@ -47,6 +47,24 @@ export interface ReapReport {
   items: ReapItem[];
   failed: number;
   duration_ms: number;
+  /** Notices recorded and delivered after the run (README "Notifications"); absent when none. */
+  notices?: NoticeSummary;
+}
+
+/** What a run's notices came to: failed deliveries are retried at the next run, and fail no reap. */
+export interface NoticeSummary {
+  recorded: number;
+  delivered: number;
+  failed: number;
+  errors: string[];
+}
+
+/** Notices of what a reap saw and did (src/notify/reap-notices.ts): recorded, then delivered. */
+export interface ReapNotices {
+  /** A run's: what it did and what is coming, recorded, then delivered with what earlier runs left. */
+  afterReap(items: ReapItem[], now: number): Promise<NoticeSummary>;
+  /** What one removal did, recorded only (the SSH gateway's, which must not wait for deliveries). */
+  recordItems(items: ReapItem[], now: number): Promise<number>;
 }
 
 export interface ReaperDeps {
@@ -81,6 +99,8 @@ export interface ReaperDeps {
   audit?: AuditLog;
   afterChange?: () => Promise<void>;
   progress?: (text: string) => void;
+  /** Notifications (README "Notifications"); absent: none are sent. */
+  notices?: ReapNotices;
 }
 
 /** A report line about one session. */

@@ -39,7 +39,11 @@ export class Reaper {
         failed: items.filter((item) => item.result === 'failed').length,
         duration_ms: elapsed(),
       };
-      if (!options.dryRun) await this.#finish(report);
+      if (!options.dryRun) {
+        await this.#finish(report);
+        const notices = await this.#notify(items);
+        if (notices) report.notices = notices;
+      }
       return report;
     } finally {
       await release().catch(() => undefined);
@@ -54,7 +58,28 @@ export class Reaper {
   async removeExpired(session: SessionRecord): Promise<ReapItem> {
     const item = await this.#handle({reason: 'expired', session}, false, this.deps.clock.now().getTime());
     await this.#record([item]);
+    // Recorded only: the user is connecting, and the next run delivers it.
+    await this.deps.notices?.recordItems([item], this.deps.clock.now().getTime()).catch((error: unknown) => {
+      this.deps.warn(`cannot record notices: ${(error as Error).message}`);
+    });
     return item;
+  }
+
+  /**
+   * Notices of what the run saw, recorded under the state lock and delivered after it (README
+   * "Notifications"); a failed delivery is retried by the next run and fails no reap.
+   */
+  async #notify(items: ReapItem[]): Promise<ReapReport['notices']> {
+    if (!this.deps.notices) return undefined;
+    try {
+      const summary = await this.deps.notices.afterReap(items, this.deps.clock.now().getTime());
+      for (const error of summary.errors)
+        this.deps.warn(`notice not delivered (retried at the next reap): ${error}`);
+      return summary.recorded + summary.delivered + summary.failed > 0 ? summary : undefined;
+    } catch (error) {
+      this.deps.warn(`cannot record notices: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   async #reap(dryRun: boolean): Promise<ReapItem[]> {

@@ -10,6 +10,7 @@ import type {SessionRecord, StateData} from '../state/state-data.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import type {ReapTarget} from './reap-plan.js';
 import {sessionItem, type ReapItem, type ReaperDeps} from './reap-types.js';
+import {writeToTerminals} from './terminals.js';
 
 /** Where a nearly-full home's warning goes in its container (images/workspace/entrypoint.sh). */
 const DISK_WARNING = '/etc/sandman/disk-warning';
@@ -150,14 +151,7 @@ export async function expiryWarnings(
       `\r\n*** sandman: this session (${session.id}) ends in ${left}, at ${session.expires_at.replace('T', ' ').replace('Z', ' UTC')}. ` +
       'Save your work: files in your home directory are kept, everything else is removed. ***\r\n';
     try {
-      const result = await inContainer.exec(session.container_id!, [
-        'sh',
-        '-c',
-        'for t in /dev/pts/[0-9]*; do [ -c "$t" ] && printf "%s" "$1" > "$t" 2>/dev/null; done; true',
-        'sandman-warn',
-        message,
-      ]);
-      if (result.exitCode !== 0) throw new Error(result.stderr.trim() || `exit ${result.exitCode}`);
+      await writeToTerminals(inContainer, session.container_id!, message);
       await deps.store.update((state) => {
         const record = state.sessions.find((candidate) => candidate.id === session.id);
         if (record) record.warned_at = isoSeconds(new Date(now));

@@ -19,7 +19,7 @@ import {type PortProbe} from '../network/ports.js';
 import {authorizedKeysUntil} from '../ssh/ssh-certificates.js';
 import type {SshProbe} from '../ssh/ssh-probe.js';
 import type {StateDir} from '../state/state-dir.js';
-import {type SessionRecord} from '../state/state-data.js';
+import {type QueuedRequest, type SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import type {Signals} from '../core/termination.js';
 import type {Warn} from '../core/warn.js';
@@ -149,6 +149,8 @@ export interface SessionServiceDeps {
       | 'committing'
       | 'new-container-started',
   ) => Promise<void>;
+  /** Tells a queued request's user it started (README "Notifications"); never fails the start. */
+  notifyStarted?: (entry: QueuedRequest) => Promise<void>;
 }
 
 /**

@@ -34,6 +34,8 @@ export interface SessionQueueDeps {
   start: (request: CreateRequest) => Promise<CreatedSession>;
   /** Starts a stopped session a `session start --queue` put in line (README "Stop and start"). */
   startStopped: (sessionId: string, fromQueue: string) => Promise<unknown>;
+  /** Tells the request's user it started (README "Notifications"); its failure is only a warning. */
+  notifyStarted?: (entry: QueuedRequest) => Promise<void>;
 }
 
 /**
@@ -118,6 +120,9 @@ export class SessionQueue {
           if (next.request.start) await this.deps.startStopped(next.request.start, next.id);
           else await this.deps.start(this.#createOf(next));
           started.push(next.id);
+          await this.deps.notifyStarted?.(next).catch((error: unknown) => {
+            this.deps.warn(`cannot tell ${next.user} that ${next.id} started: ${(error as Error).message}`);
+          });
         } catch (error) {
           if (isSandmanError(error) && error.kind === 'CAPACITY') blocked.add(next.waiting_for);
           else if (isSandmanError(error) && error.details?.queued_gone) continue;

@@ -64,6 +64,7 @@ export class SessionService {
       gpuHours: deps.gpuHours,
       start: (request) => this.create(request),
       startStopped: (id, fromQueue) => this.#start.start(id, {fromQueue}),
+      notifyStarted: deps.notifyStarted,
     });
   }
 

@@ -55,6 +55,8 @@ export interface DoctorDeps {
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: unknown}>;
   /** dcgm-exporter (dcgmExporterUrl), for MIG devices' utilisation (README "GPU idleness"). */
   dcgm?: DcgmExporter;
+  /** SMTP and the admin's webhook, when configured (src/notify/notify-checks.ts). */
+  notifyChecks?: () => Promise<Check[]>;
 }
 
 const ok = (name: string, detail: string): Check => ({name, status: 'ok', detail, hint: ''});
@@ -73,6 +75,7 @@ export async function runDoctor(deps: DoctorDeps): Promise<Check[]> {
   const gpuIdle = await checkGpuIdleness(deps);
   if (gpuIdle) checks.push(gpuIdle);
   if (deps.runtimeChecks && engineUp) checks.push(...(await deps.runtimeChecks()));
+  if (deps.notifyChecks) checks.push(...(await deps.notifyChecks()));
   return checks;
 }
 

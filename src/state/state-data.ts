@@ -136,6 +136,10 @@ export interface UserRecord {
   defaults?: {gpu?: UserGpuDefault; ttl?: string; queue?: boolean};
   /** The user's own limits, as given (`2d`, `40h/7d`); each overrides the group's and the setting's. */
   limits?: UserLimits;
+  /** Where her notices are mailed (`user set --email`, README "Notifications"). */
+  email?: string | null;
+  /** Her webhook: her notices are POSTed to it (`user set --webhook`). */
+  webhook?: string | null;
 }
 
 export interface StoppedGpu {
@@ -158,6 +162,8 @@ export interface UserLimits {
   idleGpuWindow?: string;
   /** Longest `sandman keep` as given (`8h`, `0`: not allowed). */
   userMaxKeep?: string;
+  /** How long ahead an idle stop is told, as given (`1h`, `0`: not told; README "Notifications"). */
+  idleWarnBefore?: string;
 }
 
 export interface UserKey {
@@ -211,6 +217,8 @@ export interface StateData {
   /** Queued creates, in the order they came (the start order is by GPU-hours first). */
   queue?: QueuedRequest[];
   counters?: Counters;
+  /** The notices outbox (README "Notifications"): each event once, delivered after the lock. */
+  notices?: NoticeRecord[];
 }
 
 export function emptyState(): StateData {
@@ -231,4 +239,51 @@ export function countersOf(state: StateData): Counters {
   };
   state.counters.gpus_freed_by_stop_total ??= 0;
   return state.counters;
+}
+
+/** A notice's event (README "Notifications": the events). */
+export type NoticeEvent =
+  | 'expiry-ahead'
+  | 'idle-stop-ahead'
+  | 'idle-stopped'
+  | 'idle-removed'
+  | 'expired-removed'
+  | 'queue-started'
+  | 'budget-80'
+  | 'budget-100'
+  | 'disk-90'
+  | 'job-finished'
+  | 'job-failed'
+  | 'job-timeout'
+  | 'test';
+
+/** Where a notice goes: her terminals, her e-mail, her webhook, the admin's webhook. */
+export type NoticeChannel = 'terminal' | 'email' | 'webhook' | 'admin-webhook';
+
+/**
+ * One event, recorded once (by its key) under the state lock by whichever process saw it, and
+ * delivered on each of its channels after the lock is released (src/notify/).
+ */
+export interface NoticeRecord {
+  /** What makes it one event: `expiry-ahead:<session>:<expires_at>`. */
+  key: string;
+  event: NoticeEvent;
+  user: string;
+  session?: string | null;
+  job?: string | null;
+  /** One line a person reads (the webhook's and Slack's `text`, the mail's body). */
+  text: string;
+  data: Record<string, unknown>;
+  at: string;
+  deliveries: Partial<Record<NoticeChannel, NoticeDelivery>>;
+}
+
+export interface NoticeDelivery {
+  attempts: number;
+  delivered_at?: string | null;
+  /** A process is delivering it until then; another one leaves it alone. */
+  sending_until?: string | null;
+  last_error?: string | null;
+  /** Retries ran out (attempts or age): it is not tried again. */
+  gave_up_at?: string | null;
 }

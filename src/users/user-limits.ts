@@ -26,6 +26,8 @@ export interface EffectiveLimits {
   idleGpuWindow: Limit<number>;
   /** Longest `sandman keep` in milliseconds; 0: not allowed (README "For researchers"). */
   userMaxKeep: Limit<number>;
+  /** Milliseconds ahead an idle stop is told (README "Notifications"); 0: not told. */
+  idleWarnBefore: Limit<number>;
 }
 
 /** A user's own quota that takes the group's or setting's away: the home has no limit. */
@@ -49,6 +51,9 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
       : {}),
     ...(own.userMaxKeep !== undefined
       ? {userMaxKeep: durationOrZero(own.userMaxKeep, `${where} maxKeep`)}
+      : {}),
+    ...(own.idleWarnBefore !== undefined
+      ? {idleWarnBefore: durationOrZero(own.idleWarnBefore, `${where} idleWarnBefore`)}
       : {}),
   };
 }
@@ -75,6 +80,7 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     idleGpuThreshold: pick('idleGpuThreshold', config.idleGpuThreshold),
     idleGpuWindow: pick('idleGpuWindow', config.idleGpuWindow),
     userMaxKeep: pick('userMaxKeep', config.userMaxKeep),
+    idleWarnBefore: pick('idleWarnBefore', config.idleWarnBefore),
   };
 }
 

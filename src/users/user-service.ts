@@ -2,6 +2,7 @@ import {parseByteSize} from '../core/byte-size.js';
 import type {AuditLog} from '../audit/audit-log.js';
 import type {Clock} from '../core/clock.js';
 import {parseGpuHourBudget, SETTINGS, type Config} from '../config/config.js';
+import {emailAddress, webhookUrl} from '../config/notify-settings.js';
 import {parseDuration} from '../core/duration.js';
 import {conflict, invalidInput, notFound} from '../core/errors.js';
 import type {StateData, UserGpuDefault, UserKey, UserLimits, UserRecord} from '../state/state-data.js';
@@ -25,6 +26,9 @@ export interface UserChanges {
   /** The gateway's spawn on connect waits in line when nothing is free. */
   queue?: boolean;
   limits?: {[K in keyof UserLimits]?: UserLimits[K] | null};
+  /** Where her notices go (README "Notifications"); null takes it away. */
+  email?: string | null;
+  webhook?: string | null;
 }
 
 /** A registered user as `user show`/`user ls` and the API show them (public keys only). */
@@ -48,6 +52,8 @@ export interface UserView {
     idle_gpu_window_minutes: {value: number; source: string};
     /** Longest `sandman keep` (README "For researchers"); 0: not allowed. */
     max_keep_minutes: {value: number; source: string};
+    /** Minutes ahead an idle stop is told (README "Notifications"); 0: not told. */
+    idle_warn_before_minutes: {value: number; source: string};
   };
   /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
   disk?: HomeDisk;
@@ -56,6 +62,8 @@ export interface UserView {
   /** Set by `user show` when a budget applies: GPU-hours used and left in its window. */
   gpu_hours?: {used: number; budget: number; left: number; window: string};
   warnings: string[];
+  /** Where her notices go (README "Notifications"). */
+  notify: {email: string | null; webhook: string | null};
 }
 
 export interface UserServiceDeps {
@@ -245,6 +253,10 @@ export class UserService {
       SETTINGS.idleGpuThreshold.parse(limits.idleGpuThreshold, 'invalid --idle-gpu-threshold');
     if (limits?.idleGpuWindow)
       SETTINGS.idleGpuWindow.parse(limits.idleGpuWindow, 'invalid --idle-gpu-window');
+    if (limits?.idleWarnBefore)
+      SETTINGS.idleWarnBefore.parse(limits.idleWarnBefore, 'invalid --idle-warn-before');
+    if (changes.email) emailAddress(changes.email, 'invalid --email');
+    if (changes.webhook) webhookUrl(changes.webhook, 'invalid --webhook');
   }
 
   /** sshpk (key parsing, fingerprints) loads only when keys are given: show, ls and create never need it. */
@@ -262,6 +274,8 @@ export class UserService {
     const known = new Set((record.keys ?? []).map((key) => key.fingerprint));
     record.keys = [...(record.keys ?? []), ...keys.filter((key) => !known.has(key.fingerprint))];
     if (changes.group !== undefined) record.group = changes.group;
+    if (changes.email !== undefined) record.email = changes.email;
+    if (changes.webhook !== undefined) record.webhook = changes.webhook;
     const defaults = {...record.defaults};
     if (changes.gpu !== undefined) defaults.gpu = changes.gpu ?? undefined;
     if (changes.ttl !== undefined) defaults.ttl = changes.ttl ?? undefined;
@@ -308,10 +322,15 @@ export class UserService {
           source: limits.idleGpuWindow.source,
         },
         max_keep_minutes: {value: limits.userMaxKeep.value / 60_000, source: limits.userMaxKeep.source},
+        idle_warn_before_minutes: {
+          value: limits.idleWarnBefore.value / 60_000,
+          source: limits.idleWarnBefore.source,
+        },
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),
       warnings,
+      notify: {email: record.email ?? null, webhook: record.webhook ?? null},
     };
   }
 

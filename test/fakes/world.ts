@@ -32,6 +32,10 @@ import type {SessionRuntime} from '../../src/runtime/session-runtime.js';
 import {SwarmGpuAllocator} from '../../src/swarm/swarm-gpu-allocator.js';
 import {InMemoryStateStore} from './in-memory-state-store.js';
 import type {DcgmExporter} from '../../src/gpu/dcgm-exporter.js';
+import {Notifier} from '../../src/notify/notifier.js';
+import {noticeTexts} from '../../src/notify/notice-text.js';
+import {reapNotices} from '../../src/notify/reap-notices.js';
+import {FakeMailSender, FakeWebhookPoster} from './fake-notify.js';
 
 /**
  * One sandman host in memory: every outside system faked, the use cases real. Built as the
@@ -96,6 +100,20 @@ export function fakeWorld(
   /** GPU-hours each user has used in any window, as the usage accounting would report them. */
   const gpuHoursUsed = new Map<string, {used: number; oldestLeavesAt: number | null}>();
   const gpuHours = async (user: string) => gpuHoursUsed.get(user) ?? {used: 0, oldestLeavesAt: null};
+  // Notices (README "Notifications"), as the wiring makes them.
+  const mail = new FakeMailSender();
+  const webhooks = new FakeWebhookPoster();
+  const notifier = new Notifier({
+    config,
+    store,
+    clock,
+    mail: async () => mail,
+    webhooks,
+    ...(cluster ? {} : {terminals: docker}),
+    from: async () => 'sandman@gpu01.example.org',
+  });
+  /** GPU-hours used per user with a budget, as the reaper's budget notices read them. */
+  const budgetsUsed = new Map<string, {used: number; budget: number}>();
   const sessions = new SessionService({
     config,
     stateDir,
@@ -122,6 +140,17 @@ export function fakeWorld(
     faultPoint: async (name) => {
       if (name === options.stopAt) await new Promise(() => undefined);
     },
+    notifyStarted: async (entry) => {
+      await notifier.record((notices) =>
+        notices.add({
+          event: 'queue-started',
+          user: entry.user,
+          session: entry.id,
+          text: noticeTexts.queueStarted(entry.id, entry.user, entry.waiting_for),
+        }),
+      );
+      await notifier.deliver();
+    },
   });
   const reaper = new Reaper({
     config,
@@ -141,8 +170,18 @@ export function fakeWorld(
     instance: stateDir.instance,
     networkBoundary,
     audit: {record: async (entry) => void audit.push(entry)},
+    notices: reapNotices({
+      config,
+      notifier,
+      store,
+      budgets: async () => [...budgetsUsed].map(([user, use]) => ({user, ...use})),
+    }),
   });
   return {
+    mail,
+    webhooks,
+    notifier,
+    budgetsUsed,
     config,
     stateDir,
     store,

@@ -245,6 +245,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       {fqdn},
       {envFaultPoint},
       {getentHostAccounts},
+      {fsJobLogStore},
     ] = await Promise.all([
       import('../src/session/session-service.js'),
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
@@ -258,6 +259,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/host/adapters/host-name.js'),
       import('../src/core/adapters/env-fault-point.js'),
       import('../src/users/adapters/getent-host-accounts.js'),
+      import('../src/jobs/adapters/fs-job-log-store.js'),
     ]);
     const [stateStore, docker, smi, hostLocks, auditLog, swarmSessions] = await Promise.all([
       store(),
@@ -318,6 +320,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       afterChange: afterChange(),
       gpuHours,
       faultPoint: envFaultPoint,
+      jobLogs: fsJobLogStore,
     });
   };
 

@@ -11,6 +11,7 @@ import {READY_SETTINGS, SESSION_SETTINGS} from './session-settings.js';
 import type {SettingDefinition} from './setting.js';
 import {SSH_SETTINGS} from './ssh-settings.js';
 import {GROUP_SETTINGS, USER_LIMIT_SETTINGS} from './user-settings.js';
+import {JOB_SETTINGS} from './job-settings.js';
 
 export type {IdRange} from './host-settings.js';
 export {canonicalCidr} from './network-settings.js';
@@ -36,6 +37,7 @@ const TABLE = {
   ...DISK_SETTINGS,
   ...GROUP_SETTINGS,
   ...NETWORK_SETTINGS,
+  ...JOB_SETTINGS,
 };
 
 type Table = typeof TABLE;

@@ -17,6 +17,8 @@ export interface GroupLimits {
   gpuHourBudget?: GpuHourBudget;
   /** Bytes a home may hold (README "Disk quotas"). */
   quota?: number;
+  /** Batch jobs running at once (README "Batch jobs"). */
+  userMaxJobs?: number;
 }
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
@@ -51,10 +53,11 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'userMaxTtl') limits.userMaxTtl = duration(value, at);
     else if (key === 'gpuHourBudget') limits.gpuHourBudget = parseGpuHourBudget(value, at);
     else if (key === 'quota') limits.quota = byteSize(value, at);
+    else if (key === 'userMaxJobs') limits.userMaxJobs = integerIn(1, 1000)(value, at);
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, userMaxJobs)`,
       );
   }
   return limits;

@@ -31,6 +31,7 @@ import {type SessionView} from './session-view.js';
 import {sshEndpoint, type SessionRuntime, type SshEndpoint} from '../runtime/session-runtime.js';
 import type {HomeQuotas, QuotaChoice} from '../homes/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
+import type {JobLogStore} from '../jobs/job-log-store.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
 export const SSHD_CAPABILITIES = [
@@ -136,6 +137,8 @@ export interface SessionServiceDeps {
    * when a gpuHourBudget applies to the user, so creates without budgets never read the audit log.
    */
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number; oldestLeavesAt: number | null}>;
+  /** Where batch jobs' output stays, in the user's home (README "Batch jobs"); absent: not kept. */
+  jobLogs?: JobLogStore;
   /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
   faultPoint?: (
     name:

@@ -20,6 +20,8 @@ export interface EffectiveLimits {
   gpuHourBudget: Limit<GpuHourBudget | undefined>;
   /** Bytes the home may hold; undefined: no quota (README "Disk quotas"). */
   quota: Limit<number | undefined>;
+  /** Batch jobs running at once (README "Batch jobs"). */
+  userMaxJobs: Limit<number>;
 }
 
 /** A user's own quota that takes the group's or setting's away: the home has no limit. */
@@ -33,6 +35,7 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.userMaxSessions !== undefined ? {userMaxSessions: own.userMaxSessions} : {}),
     ...(own.allowedProfiles !== undefined ? {allowedProfiles: own.allowedProfiles} : {}),
     ...(own.userMaxTtl !== undefined ? {userMaxTtl: parseDuration(own.userMaxTtl, `${where} maxTtl`)} : {}),
+    ...(own.userMaxJobs !== undefined ? {userMaxJobs: own.userMaxJobs} : {}),
     ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
     ...(own.quota !== undefined
       ? {quota: own.quota === NO_QUOTA ? undefined : parseByteSize(own.quota, `${where} quota`)}
@@ -59,6 +62,7 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     userMaxTtl: pick('userMaxTtl', config.userMaxTtl ?? config.maxTtl),
     gpuHourBudget: pick('gpuHourBudget', config.gpuHourBudget),
     quota: pick('quota', config.workspaceQuota),
+    userMaxJobs: pick('userMaxJobs', config.userMaxJobs),
   };
 }
 

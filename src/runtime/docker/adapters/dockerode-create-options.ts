@@ -10,7 +10,8 @@ export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOpt
     Hostname: spec.hostname,
     Labels: spec.labels,
     Env: spec.env,
-    ExposedPorts: {'22/tcp': {}},
+    ...(spec.job ? {Cmd: spec.job.command} : {}),
+    ExposedPorts: spec.job ? {} : {'22/tcp': {}},
     HostConfig: {
       NetworkMode: spec.network,
       PortBindings:
@@ -37,7 +38,18 @@ export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOpt
       ...(spec.diskBytes === undefined ? {} : {StorageOpt: {size: String(spec.diskBytes)}}),
       NanoCpus: spec.nanoCpus,
       // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
-      RestartPolicy: {Name: 'unless-stopped'},
+      // A job runs once (README "Batch jobs"): no restart, an init that passes signals on to its
+      // command, and two log files of half the limit each, so the newest output is what stays.
+      RestartPolicy: {Name: spec.job ? 'no' : 'unless-stopped'},
+      ...(spec.job
+        ? {
+            Init: true,
+            LogConfig: {
+              Type: 'json-file',
+              Config: {'max-size': String(Math.max(4096, Math.ceil(spec.job.logBytes / 2))), 'max-file': '2'},
+            },
+          }
+        : {}),
       DeviceRequests: spec.gpuUuid
         ? [{Driver: '', Count: 0, DeviceIDs: [spec.gpuUuid], Capabilities: [['gpu']], Options: {}}]
         : undefined,

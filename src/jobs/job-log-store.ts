@@ -1,0 +1,47 @@
+/**
+ * Where a batch job's output stays after its container is gone (README "Batch jobs"): in the
+ * user's own home, `~/.sandman/jobs/ID.log`, owned by her (adapters/fs-job-log-store.ts).
+ */
+export interface JobLogStore {
+  /** Writes `output` (already cut to the limit) as the home's owner `uid`. */
+  keep(home: {workspace: string; uid: number}, jobId: string, output: Buffer): Promise<void>;
+  /** The kept log, read as the home's owner; undefined when there is none. */
+  read(home: {workspace: string; uid: number}, jobId: string): Promise<Buffer | undefined>;
+}
+
+/** Where in the home the log is (as the user sees it: relative to her home). */
+export function jobLogPath(jobId: string): string {
+  return `.sandman/jobs/${jobId}.log`;
+}
+
+/**
+ * The newest `limit` bytes of a stream: older output is dropped first, and a first line says how
+ * much was dropped (that line counts against the limit too).
+ */
+export async function newestBytes(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let dropped = 0;
+  for await (const chunk of stream) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+    chunks.push(buffer);
+    size += buffer.length;
+    while (size > limit && chunks.length > 0) {
+      const first = chunks[0]!;
+      const over = size - limit;
+      if (first.length <= over) {
+        chunks.shift();
+        size -= first.length;
+        dropped += first.length;
+      } else {
+        chunks[0] = first.subarray(over);
+        size -= over;
+        dropped += over;
+      }
+    }
+  }
+  const kept = Buffer.concat(chunks);
+  if (dropped === 0) return kept;
+  const note = Buffer.from(`[sandman: ${dropped} older bytes dropped (jobLogLimit)]\n`);
+  return Buffer.concat([note, kept.subarray(Math.min(kept.length, note.length))]);
+}

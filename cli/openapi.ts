@@ -85,6 +85,7 @@ const user = {
         allowed_profiles: limit({type: 'array', items: {type: 'string'}}),
         max_ttl_minutes: limit({type: 'number'}),
         gpu_hour_budget: limit(nullable('string')),
+        max_jobs: limit({type: 'integer'}),
       },
     },
     sessions: {type: 'integer'},

@@ -20,6 +20,7 @@ export function userLines(view: UserView): string[] {
     `            max TTL ${limits.max_ttl_minutes.value} minutes (${limits.max_ttl_minutes.source})`,
     `            GPU-hours ${limits.gpu_hour_budget.value ?? 'no budget'} (${limits.gpu_hour_budget.source})`,
     `            disk ${limits.quota.value === null ? 'no quota' : formatBytes(limits.quota.value)} (${limits.quota.source})`,
+    `            jobs ${limits.max_jobs.value} at once (${limits.max_jobs.source})`,
   ];
   if (view.disk) lines.push(`Disk:       ${diskText(view.disk)}`);
   if (view.gpu_hours)

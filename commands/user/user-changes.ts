@@ -43,6 +43,11 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       userMaxTtl: limit('max-ttl', (value) => value),
       gpuHourBudget: limit('gpu-hours', (value) => value),
       quota: limit('quota', (value) => value),
+      userMaxJobs: limit('max-jobs', (value) => {
+        if (!/^\d+$/.test(value))
+          throw invalidInput(`invalid --max-jobs ${JSON.stringify(value)}: a whole number`);
+        return Number(value);
+      }),
     },
   };
 }

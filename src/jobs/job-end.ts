@@ -42,7 +42,8 @@ export class JobEnder {
     // Made but not started yet: its starter is still at work.
     if (info?.status === 'created' && job.creator_pid && this.deps.processes.alive(job.creator_pid))
       return undefined;
-    return this.finish(job, info && info.status !== 'created' ? info.exitCode : undefined);
+    if (info?.status === 'created') return this.finish(job, undefined, 'sandman stopped while starting it');
+    return this.finish(job, info?.exitCode);
   }
 
   /**

@@ -42,6 +42,10 @@ export async function newestBytes(stream: NodeJS.ReadableStream, limit: number):
   }
   const kept = Buffer.concat(chunks);
   if (dropped === 0) return kept;
-  const note = Buffer.from(`[sandman: ${dropped} older bytes dropped (jobLogLimit)]\n`);
-  return Buffer.concat([note, kept.subarray(Math.min(kept.length, note.length))]);
+  const note = (count: number) => Buffer.from(`[sandman: ${count} older bytes dropped (jobLogLimit)]\n`);
+  // The note takes its room from the oldest bytes kept, and the rest of a line cut there goes too.
+  let body = kept.subarray(Math.min(kept.length, note(dropped + kept.length).length));
+  const newline = body.indexOf(10);
+  if (newline >= 0 && newline < body.length - 1) body = body.subarray(newline + 1);
+  return Buffer.concat([note(dropped + kept.length - body.length), body]);
 }

@@ -43,6 +43,8 @@ export interface UserView {
     gpu_hour_budget: {value: string | null; source: string};
     /** Bytes the home may hold; null: no quota. */
     quota: {value: number | null; source: string};
+    /** Batch jobs at once (README "Batch jobs"). */
+    max_jobs: {value: number; source: string};
   };
   /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
   disk?: HomeDisk;
@@ -235,6 +237,8 @@ export class UserService {
     if (limits?.allowedProfiles) SETTINGS.allowedProfiles.parse(limits.allowedProfiles, 'invalid --profiles');
     if (limits?.userMaxSessions !== undefined && limits.userMaxSessions !== null)
       SETTINGS.userMaxSessions.parse(limits.userMaxSessions, 'invalid --max-sessions');
+    if (limits?.userMaxJobs !== undefined && limits.userMaxJobs !== null)
+      SETTINGS.userMaxJobs.parse(limits.userMaxJobs, 'invalid --max-jobs');
   }
 
   /** sshpk (key parsing, fingerprints) loads only when keys are given: show, ls and create never need it. */
@@ -292,6 +296,7 @@ export class UserService {
           source: limits.gpuHourBudget.source,
         },
         quota: {value: limits.quota.value ?? null, source: limits.quota.source},
+        max_jobs: limits.userMaxJobs,
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),

@@ -93,6 +93,8 @@ export function fakeWorld(
   /** GPU-hours each user has used in any window, as the usage accounting would report them. */
   const gpuHoursUsed = new Map<string, {used: number; oldestLeavesAt: number | null}>();
   const gpuHours = async (user: string) => gpuHoursUsed.get(user) ?? {used: 0, oldestLeavesAt: null};
+  /** Job logs kept in homes (README "Batch jobs"), by workspace and job ID, with the uid that wrote them. */
+  const jobLogs = new Map<string, {uid: number; output: Buffer}>();
   const sessions = new SessionService({
     config,
     stateDir,
@@ -118,6 +120,10 @@ export function fakeWorld(
     gpuHours,
     faultPoint: async (name) => {
       if (name === options.stopAt) await new Promise(() => undefined);
+    },
+    jobLogs: {
+      keep: async (home, id, output) => void jobLogs.set(`${home.workspace}/${id}`, {uid: home.uid, output}),
+      read: async (home, id) => jobLogs.get(`${home.workspace}/${id}`)?.output,
     },
   });
   const reaper = new Reaper({
@@ -164,6 +170,7 @@ export function fakeWorld(
     sessions,
     reaper,
     gpuHoursUsed,
+    jobLogs,
     users: new UserService({
       config,
       store,

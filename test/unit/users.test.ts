@@ -162,6 +162,7 @@ describe('registered users and session create', () => {
       max_ttl_minutes: {value: 240, source: 'group students'},
       gpu_hour_budget: {value: '10h/7d', source: 'group students'},
       quota: {value: null, source: 'setting'},
+      max_jobs: {value: 1, source: 'setting'},
     });
     expect(view.gpu_hours).toEqual({used: 4.25, budget: 10, left: 5.75, window: '7d'});
     await expect(world.users.add('alice', {})).rejects.toMatchObject({exitCode: 4});

@@ -1,5 +1,6 @@
 import {invalidInput} from '../../src/core/errors.js';
 import type {Handler} from '../../cli/command-spec.js';
+import {printed} from './render.js';
 
 /** The job's output: live from its container while it runs, else ~/.sandman/jobs/ID.log. */
 const logs: Handler = async ({args, flags}, context): Promise<{job_id: string; logs: string} | undefined> => {
@@ -8,8 +9,7 @@ const logs: Handler = async ({args, flags}, context): Promise<{job_id: string; l
   const job = await jobs.show(args.job!);
   const stream = await jobs.logs(job.job_id, flags.follow === true);
   if (!context.out.json) {
-    stream.pipe(process.stdout, {end: false});
-    await new Promise((resolve) => stream.on('end', resolve));
+    await printed(stream);
     return undefined;
   }
   const chunks: Buffer[] = [];

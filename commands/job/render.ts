@@ -20,14 +20,18 @@ export async function followJob(jobs: JobService, id: string, json: boolean): Pr
   // Running: its output as it comes (ending when it exits); already ended: what was kept.
   if (!json) {
     const stream = await jobs.logs(id, view.state === 'running').catch(() => undefined);
-    if (stream) {
-      stream.pipe(process.stdout, {end: false});
-      await new Promise((resolve) => stream.on('end', resolve));
-    }
+    if (stream) await printed(stream);
   }
   view = await jobs.wait(id, () => undefined);
   say(endLine(view));
   return view;
+}
+
+/** Copies a stream to stdout, and waits until stdout took all of it (a pipe is written later). */
+export async function printed(stream: NodeJS.ReadableStream): Promise<void> {
+  stream.pipe(process.stdout, {end: false});
+  await new Promise((resolve) => stream.on('end', resolve));
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
 }
 
 export function endLine(view: JobView): string {

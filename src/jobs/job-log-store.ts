@@ -15,8 +15,8 @@ export function jobLogPath(jobId: string): string {
 }
 
 /**
- * The newest `limit` bytes of a stream: older output is dropped first, and a first line says how
- * much was dropped (that line counts against the limit too).
+ * The newest `limit` bytes of a stream, from a line's start: older output is dropped first, and a
+ * first line says so (it counts against the limit too).
  */
 export async function newestBytes(stream: NodeJS.ReadableStream, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -42,10 +42,10 @@ export async function newestBytes(stream: NodeJS.ReadableStream, limit: number):
   }
   const kept = Buffer.concat(chunks);
   if (dropped === 0) return kept;
-  const note = (count: number) => Buffer.from(`[sandman: ${count} older bytes dropped (jobLogLimit)]\n`);
+  const note = Buffer.from('[sandman: older output dropped (jobLogLimit)]\n');
   // The note takes its room from the oldest bytes kept, and the rest of a line cut there goes too.
-  let body = kept.subarray(Math.min(kept.length, note(dropped + kept.length).length));
+  let body = kept.subarray(Math.min(kept.length, note.length));
   const newline = body.indexOf(10);
   if (newline >= 0 && newline < body.length - 1) body = body.subarray(newline + 1);
-  return Buffer.concat([note(dropped + kept.length - body.length), body]);
+  return Buffer.concat([note, body]);
 }

@@ -93,10 +93,13 @@ export class JobService {
       if (view.state !== last) onChange(view);
       last = view.state;
       if (isEnded(view) || options.until?.(view)) return view;
-      if (view.state === 'queued' && round % 8 === 0)
+      // Waiting: ended jobs nobody collected yet may hold what it waits for (a device, its slot).
+      if (view.state === 'queued' && round % 8 === 0) {
+        await this.collectEnded().catch(() => undefined);
         await this.queue()
           .drain()
           .catch(() => undefined);
+      }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
     }
   }
@@ -130,6 +133,12 @@ export class JobService {
     const out = new PassThrough();
     out.end(kept ?? Buffer.alloc(0));
     return out;
+  }
+
+  /** Collects every running job whose container has ended (what a reap's first step does for jobs). */
+  async collectEnded(): Promise<void> {
+    const running = ((await this.deps.store.read()).jobs ?? []).filter((job) => job.state === 'running');
+    for (const job of running) await this.#ender.collectIfEnded(job);
   }
 
   /** The reaper's part: see JobEnder.reap; the line's head starts after. */

@@ -246,7 +246,6 @@ export class JobStarter {
       job = await this.#patch(id, {container_id: containerId});
       await this.deps.faultPoint?.('container-created');
       await this.deps.docker.startContainer(containerId);
-      await this.deps.faultPoint?.('container-started');
       await this.deps.audit?.record({
         action: 'job-start',
         session: null,
@@ -258,11 +257,15 @@ export class JobStarter {
         mig_profile: job.mig_profile,
         gpu_fraction: job.gpu_fraction,
       });
+      await this.deps.faultPoint?.('container-started');
       return job;
     } catch (error) {
       // Nothing reserved yet: it keeps its place (nothing free) or is someone else's now.
       if (!job && isSandmanError(error) && (error.kind === 'CAPACITY' || error.details?.queued_gone))
         throw error;
+      // Something this host needs did not answer (the engine, nvidia-smi): it waits for the next try.
+      if (!job && isSandmanError(error) && error.kind === 'DEPENDENCY_UNAVAILABLE')
+        throw new SandmanError('CAPACITY', error.message, {details: {skip: true}});
       // Anything else ends the job: it cannot start as asked (a spent budget, a device gone, …).
       await undo().catch(() => undefined);
       await this.#fail(id, (error as Error).message);

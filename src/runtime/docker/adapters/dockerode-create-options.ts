@@ -39,14 +39,15 @@ export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOpt
       NanoCpus: spec.nanoCpus,
       // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
       // A job runs once (README "Batch jobs"): no restart, an init that passes signals on to its
-      // command, and two log files of half the limit each, so the newest output is what stays.
+      // command, and the engine's log rotated at four times the limit (its JSON lines are larger
+      // than the output they hold), so the newest jobLogLimit of output is there to keep.
       RestartPolicy: {Name: spec.job ? 'no' : 'unless-stopped'},
       ...(spec.job
         ? {
             Init: true,
             LogConfig: {
               Type: 'json-file',
-              Config: {'max-size': String(Math.max(4096, Math.ceil(spec.job.logBytes / 2))), 'max-file': '2'},
+              Config: {'max-size': String(Math.max(4096, spec.job.logBytes)), 'max-file': '4'},
             },
           }
         : {}),

@@ -7,6 +7,7 @@ import {LABELS} from '../../src/core/labels.js';
 import {newestBytes} from '../../src/jobs/job-log-store.js';
 import type {JobRequest} from '../../src/jobs/job-service.js';
 import {jobExitStatus} from '../../src/jobs/job-view.js';
+import {gpuHoursOf, intervalsFromAudit, summarise} from '../../src/usage/usage-report.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {isQueued} from '../../src/session/session-queue.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
@@ -255,5 +256,53 @@ describe('job logs', () => {
     expect(numbers).toEqual(Array.from({length: numbers.length}, (_, index) => 100 - numbers.length + index));
     expect(kept.length).toBeGreaterThan(200 - 9 - note!.length - 1);
     expect((await newestBytes(Readable.from([Buffer.from('short\n')]), 200)).toString()).toBe('short\n');
+  });
+});
+
+describe('usage of jobs', () => {
+  it('counts a job’s run from its job-start to its job-end line, as a session’s: by kind, and in the user’s GPU-hours', () => {
+    const line = (entry: Record<string, unknown>) => JSON.stringify({actor: 'root', result: 'ok', ...entry});
+    const lines = [
+      line({
+        time: '2026-11-02T10:00:00Z',
+        action: 'create',
+        session: 's1',
+        user: 'amy',
+        gpu_uuid: 'GPU-a',
+        mig_profile: null,
+        gpu_fraction: 1,
+        expires_at: '2026-11-02T12:00:00Z',
+      }),
+      line({time: '2026-11-02T11:00:00Z', action: 'job-submit', session: null, job: 'j1', user: 'amy'}),
+      line({
+        time: '2026-11-02T11:00:00Z',
+        action: 'job-start',
+        session: null,
+        job: 'j1',
+        user: 'amy',
+        gpu_uuid: 'GPU-b',
+        mig_profile: '3g.20gb',
+        gpu_fraction: 0.5,
+        expires_at: '2026-11-03T11:00:00Z',
+      }),
+      line({
+        time: '2026-11-02T15:00:00Z',
+        action: 'job-end',
+        session: null,
+        job: 'j1',
+        user: 'amy',
+        result: 'ok',
+        state: 'exited',
+        exit_code: 0,
+      }),
+    ];
+    const {intervals} = intervalsFromAudit(lines);
+    const period = {since: Date.parse('2026-11-01T00:00:00Z'), until: Date.parse('2026-11-04T00:00:00Z')};
+    const byKind = summarise(intervals.values(), {...period, by: 'kind'});
+    expect(byKind.rows.map((row) => [row.key, row.sessions, row.session_hours, row.gpu_hours])).toEqual([
+      ['job', 1, 4, 2],
+      ['session', 1, 2, 2],
+    ]);
+    expect(gpuHoursOf(intervals.values(), 'amy', period).used).toBe(4);
   });
 });

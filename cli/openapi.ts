@@ -1,5 +1,6 @@
 /** The HTTP API's OpenAPI 3 document, served at GET /openapi.json (README "HTTP API"). */
 import {LOGIN_COOKIE} from './http/login-cookie.js';
+import {jobPaths} from './openapi-jobs.js';
 
 const error = {
   description: 'An error',
@@ -423,6 +424,7 @@ export const OPENAPI = {
     '/openapi.json': {
       get: {summary: 'This document', responses: {'200': json({type: 'object'}, 'OpenAPI 3')}},
     },
+    ...jobPaths(json, errors),
   },
   security: [{bearer: []}, {cookie: []}, {}],
 };

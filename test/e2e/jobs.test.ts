@@ -1,11 +1,14 @@
 import {appendFile, readFile, stat} from 'node:fs/promises';
 import path from 'node:path';
 
+import SwaggerParser from '@apidevtools/swagger-parser';
+import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {devicesSeenByHook, fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {killAtFaultPoint} from '../helpers/fault-point.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {readState} from '../helpers/state-file.js';
 
 /**
@@ -305,5 +308,83 @@ describe('jobs on the replayed A100 (MIG)', () => {
     const next = (await mig.json<Job>(['job', 'show', second.job_id])).body;
     expect(next.gpu_uuid).toBe(slice);
     expect(['running', 'exited']).toContain(next.state);
+  });
+});
+
+describe('the jobs API', () => {
+  /** curl over the API's unix socket: status and parsed body (read field by field, as a client would). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async function curl(socket: string, args: string[]): Promise<{status: number; body: any}> {
+    const result = await execa('curl', ['-s', '-w', '\n%{http_code}', '--unix-socket', socket, ...args], {
+      reject: false,
+    });
+    const text = String(result.stdout);
+    const split = text.lastIndexOf('\n');
+    const body = text.slice(0, split);
+    let parsed: unknown = body;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      // not JSON
+    }
+    return {status: Number(text.slice(split + 1)), body: parsed};
+  }
+
+  it('POST /jobs, GET /jobs, GET /jobs/{id}, its logs, DELETE /jobs/{id}, in the OpenAPI document', async () => {
+    const socket = path.join(sandbox.dir, 'api.sock');
+    const api = socketActivatedApi(socket, {...sandbox.env, SANDMAN_API_IDLE_TIMEOUT: '5s'});
+    try {
+      for (
+        let attempt = 0;
+        attempt < 50 && (await curl(socket, ['http://x/healthz'])).status !== 200;
+        attempt++
+      )
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      const post = (body: unknown) =>
+        curl(socket, [
+          '-X',
+          'POST',
+          '-H',
+          'Content-Type: application/json',
+          '-d',
+          JSON.stringify(body),
+          'http://x/jobs',
+        ]);
+      const made = await post({
+        user_id: 'api1',
+        gpu: 'none',
+        command: ['sh', '-c', 'echo from the api; exit 3'],
+      });
+      expect(made.status, JSON.stringify(made.body)).toBe(201);
+      expect(made.body).toMatchObject({
+        user: 'api1',
+        state: 'running',
+        command: ['sh', '-c', 'echo from the api; exit 3'],
+      });
+      let shown = made;
+      for (let attempt = 0; attempt < 40 && shown.body.state === 'running'; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        shown = await curl(socket, [`http://x/jobs/${made.body.job_id}`]);
+      }
+      expect([shown.status, shown.body.state, shown.body.exit_code]).toEqual([200, 'exited', 3]);
+      const logs = await curl(socket, [`http://x/jobs/${made.body.job_id}/logs`]);
+      expect(logs.body).toEqual({job_id: made.body.job_id, logs: 'from the api\n'});
+      const listed = await curl(socket, ['http://x/jobs?all=true&user=api1']);
+      expect(listed.body.map((entry: {job_id: string}) => entry.job_id)).toEqual([made.body.job_id]);
+
+      const long = await post({user_id: 'api2', gpu: 'none', command: ['sleep', '60']});
+      const cancelled = await curl(socket, ['-X', 'DELETE', `http://x/jobs/${long.body.job_id}`]);
+      expect([cancelled.status, cancelled.body.state]).toEqual([200, 'cancelled']);
+      const bad = await post({user_id: 'api3', command: 'not a list'});
+      expect(bad.status).toBe(400);
+      expect((await curl(socket, ['http://x/jobs/nosuchjob'])).status).toBe(404);
+      const document = (await curl(socket, ['http://x/openapi.json'])).body;
+      expect(Object.keys(document.paths)).toEqual(
+        expect.arrayContaining(['/jobs', '/jobs/{id}', '/jobs/{id}/logs']),
+      );
+      await SwaggerParser.validate(document);
+    } finally {
+      await stopActivator(api);
+    }
   });
 });

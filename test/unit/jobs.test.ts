@@ -2,6 +2,7 @@ import {Readable} from 'node:stream';
 
 import {describe, expect, it} from 'vitest';
 
+import {renderMetrics} from '../../src/audit/metrics.js';
 import {isSandmanError} from '../../src/core/errors.js';
 import {LABELS} from '../../src/core/labels.js';
 import {newestBytes} from '../../src/jobs/job-log-store.js';
@@ -226,6 +227,33 @@ describe('batch jobs', () => {
     );
     expect((await record(world, running.job_id)).state).toBe('running');
     expect(world.docker.containers.size).toBe(1);
+  });
+
+  it('a user’s session and her job are counted apart (userMaxSessions, userMaxJobs), and the metrics count jobs by state', async () => {
+    const world = fakeWorld({smi: FakeNvidiaSmi.rtxPro6000x8()});
+    const session = await world.sessions.create({...wholeGpu('amy'), queue: false});
+    const running = await world.sessions.jobs.submit(job('amy'));
+    const waiting = await world.sessions.jobs.submit(job('amy'));
+    expect([running.state, waiting.state]).toEqual(['running', 'queued']);
+    expect(running.gpu_uuid).not.toBe(session.gpu_uuid);
+    // A second session is still refused by userMaxSessions, the jobs notwithstanding.
+    expect((await refusal(world.sessions.create({...wholeGpu('amy'), queue: false}))).exitCode).toBe(4);
+    const metrics = await renderMetrics(await world.store.read(), undefined);
+    expect(metrics).toMatch(/^sandman_jobs\{state="running"\} 1$/m);
+    expect(metrics).toMatch(/^sandman_jobs\{state="queued"\} 1$/m);
+    expect(metrics).toMatch(/^sandman_jobs\{state="exited"\} 0$/m);
+  });
+
+  it('reap --dry-run says what it would do to jobs and does nothing', async () => {
+    const world = fakeWorld();
+    const submitted = await world.sessions.jobs.submit(job('amy', {gpu: {kind: 'none'}, ttl: '1h'}));
+    world.clock.advance(2 * 3_600_000);
+    const report = await world.reaper.run({dryRun: true});
+    expect(report.items).toContainEqual(
+      expect.objectContaining({action: 'stop-job', result: 'would', session_id: submitted.job_id}),
+    );
+    expect((await record(world, submitted.job_id)).state).toBe('running');
+    expect(world.docker.calls).not.toContainEqual(expect.stringMatching(/^stopContainer /));
   });
 
   it('ended jobs are forgotten after jobRetention', async () => {

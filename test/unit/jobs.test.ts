@@ -116,6 +116,9 @@ describe('batch jobs', () => {
     const second = await world.sessions.jobs.submit(job('amy', {gpu: {kind: 'none'}}));
     const other = await world.sessions.jobs.submit(job('ben', {gpu: {kind: 'none'}}));
     expect([first.state, second.state, other.state]).toEqual(['running', 'queued', 'running']);
+    // `session rm amy` is about sessions: her queued job keeps its place.
+    expect((await world.sessions.remove(['amy'])).cancelled).toEqual([]);
+    expect((await record(world, second.job_id)).state).toBe('queued');
     exits(world, (await record(world, first.job_id)).container_id, 0);
     await world.reaper.run({dryRun: false});
     expect((await record(world, first.job_id)).state).toBe('exited');
@@ -231,8 +234,9 @@ describe('batch jobs', () => {
 
   it('a user’s session and her job are counted apart (userMaxSessions, userMaxJobs), and the metrics count jobs by state', async () => {
     const world = fakeWorld({smi: FakeNvidiaSmi.rtxPro6000x8()});
-    const session = await world.sessions.create({...wholeGpu('amy'), queue: false});
     const running = await world.sessions.jobs.submit(job('amy'));
+    // The job's device is held: the session gets another one.
+    const session = await world.sessions.create({...wholeGpu('amy'), queue: false});
     const waiting = await world.sessions.jobs.submit(job('amy'));
     expect([running.state, waiting.state]).toEqual(['running', 'queued']);
     expect(running.gpu_uuid).not.toBe(session.gpu_uuid);

@@ -88,6 +88,7 @@ export class JobEnder {
       } satisfies Partial<JobRecord>);
       return {...fresh};
     });
+    if (ended) await this.deps.faultPoint?.('job-ended');
     await docker.removeContainer(job.container_id ?? job.container_name).catch(() => undefined);
     if (!ended) return undefined;
     if (!job.mig_created && job.gpu_uuid)

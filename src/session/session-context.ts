@@ -147,7 +147,9 @@ export interface SessionServiceDeps {
       | 'container-started'
       | 'before-commit'
       | 'committing'
-      | 'new-container-started',
+      | 'new-container-started'
+      // A batch job's collection (README "Batch jobs"): its end recorded, its container not yet removed.
+      | 'job-ended',
   ) => Promise<void>;
 }
 

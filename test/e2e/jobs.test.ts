@@ -254,7 +254,7 @@ describe('jobs on the replayed 8-GPU host', () => {
     expect(`${printed.stdout}\n`).toBe(kept);
   });
 
-  it('kill -9 of sandman at each step of a job’s start leaves nothing after one reap', async () => {
+  it('kill -9 of sandman at each step of a job’s start, and while collecting its end, leaves nothing after one reap', async () => {
     for (const point of ['reserved', 'container-created', 'container-started']) {
       await killAtFaultPoint(
         ['job', 'submit', `crash-${point.split('-')[1] ?? 'x'}`, '--gpu', 'any', '--', 'sleep', '60'],
@@ -278,6 +278,19 @@ describe('jobs on the replayed 8-GPU host', () => {
     ]);
     const running = (await readState(sandbox.stateFile)).jobs!.filter((job) => job.state === 'running');
     expect(await sandbox.containers()).toEqual(running.map((job) => job.container_id));
+
+    // Killed while collecting a job's end (recorded, its container not removed yet): one reap
+    // removes the container; the job stays ended with its exit code.
+    await killAtFaultPoint(
+      ['job', 'submit', 'crash-end', '--no-gpu', '--wait', '--', 'sh', '-c', 'exit 4'],
+      sandbox.env,
+      'job-ended',
+    );
+    const collected = (await readState(sandbox.stateFile)).jobs!.find((job) => job.user === 'crash-end')!;
+    expect([collected.state, collected.exit_code]).toEqual(['exited', 4]);
+    expect(await sandbox.containers()).toContain(collected.container_id);
+    await sandbox.run(['reap']);
+    expect(await sandbox.containers()).not.toContain(collected.container_id);
     const held = running.map((job) => job.gpu_uuid);
     const available = await sandbox.json<{devices: Array<{uuid: string}>}>(['gpu', 'available'], {env: gpu});
     expect(available.body.devices).toHaveLength(8 - held.length);

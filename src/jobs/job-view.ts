@@ -31,6 +31,16 @@ export function isEnded(job: Pick<JobRecord, 'state'>): boolean {
   return ENDED_STATES.includes(job.state);
 }
 
+/**
+ * Whether the reaper has anything to do for these jobs (one queued or running, or an ended one past
+ * jobRetention): it loads the job workflows only then.
+ */
+export function jobsNeedCare(jobs: readonly JobRecord[], now: number, retentionMs: number): boolean {
+  return jobs.some(
+    (job) => !isEnded(job) || (job.ended_at !== null && now - Date.parse(job.ended_at) >= retentionMs),
+  );
+}
+
 export function toJobView(job: JobRecord, place?: {queue_position: number; waiting_for: string}): JobView {
   return {
     job_id: job.id,

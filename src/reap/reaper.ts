@@ -1,5 +1,6 @@
 import {isoSeconds} from '../core/clock.js';
 import {LABELS} from '../core/labels.js';
+import {jobsNeedCare} from '../jobs/job-view.js';
 import type {ContainerSummary} from '../runtime/docker/container-client.js';
 import {countersOf, type SessionRecord} from '../state/state-data.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
@@ -105,7 +106,9 @@ export class Reaper {
       )),
     );
     // Jobs first: a GPU an ended job gave back goes to the line's head below.
-    items.push(...(await this.#jobs(containers, (state.jobs?.length ?? 0) > 0, dryRun)));
+    items.push(
+      ...(await this.#jobs(containers, jobsNeedCare(state.jobs ?? [], now, config.jobRetention), dryRun)),
+    );
     items.push(...(await this.#queue(state.queue?.length ?? 0, dryRun)));
     items.push(...(await diskWarnings(this.deps, running, state, dryRun)));
     return items;

@@ -18,7 +18,7 @@ import {isPending, type GpuAllocation, type GpuChoice} from '../gpu/gpu-allocato
 import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {LABELS} from '../core/labels.js';
 import type {ContainerSpec} from '../runtime/docker/container-client.js';
-import {heldDevices, type JobRecord, type QueuedRequest, type StateData} from '../state/state-data.js';
+import {heldDevices, type JobRecord, type QueuedRequest} from '../state/state-data.js';
 import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkProfile, withUserDefaults} from '../users/user-policy.js';
 import {validateUserName} from '../users/user-name.js';
@@ -198,10 +198,11 @@ export class JobStarter {
             `${fresh.user} runs ${running} job(s) and may run ${limits.userMaxJobs.value} at once (userMaxJobs, from ${limits.userMaxJobs.source})`,
             {details: {skip: true}},
           );
-        const gpu = plan.pick(heldDevices(state.sessions, state.jobs), [
-          ...pendingCreations(state.sessions),
-          ...jobsCreatingMig(state),
-        ]);
+        const runningJobs = (state.jobs ?? []).filter((other) => other.state === 'running');
+        const gpu = plan.pick(
+          heldDevices(state.sessions, state.jobs),
+          pendingCreations([...state.sessions, ...runningJobs]),
+        );
         if (gpu) checkProfile(fresh.user, gpu.mig_profile, limits);
         const uid = await uidFor(
           this.deps,
@@ -378,15 +379,6 @@ function gone(id: string): SandmanError {
   return new SandmanError('CONFLICT', `queued job ${id} was started or ended meanwhile`, {
     details: {queued_gone: true},
   });
-}
-
-/** Dynamic MIG devices running jobs have reserved but not made yet. */
-function jobsCreatingMig(state: StateData) {
-  return (state.jobs ?? []).flatMap((job) =>
-    job.state === 'running' && job.gpu_uuid === null && job.gpu_index !== null && job.mig_profile !== null
-      ? [{gpu_index: job.gpu_index, mig_profile: job.mig_profile}]
-      : [],
-  );
 }
 
 export function allocationOfJob(job: JobRecord): GpuAllocation {

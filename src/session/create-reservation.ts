@@ -66,7 +66,9 @@ export async function reserveSession(
       );
     }
     const held = heldDevices(state.sessions, state.jobs);
-    const gpu = plan.pick(held, pendingCreations(state.sessions));
+    // Running batch jobs hold devices too, and may be making one (README "Batch jobs").
+    const running = (state.jobs ?? []).filter((job) => job.state === 'running');
+    const gpu = plan.pick(held, pendingCreations([...state.sessions, ...running]));
     // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
     if (gpu) checkProfile(user, gpu.mig_profile, limits);
     const port = !config.directPorts

@@ -260,6 +260,23 @@ describe('batch jobs', () => {
     expect(world.docker.calls).not.toContainEqual(expect.stringMatching(/^stopContainer /));
   });
 
+  it('dynamic MIG mode: a job makes its device, and destroys exactly that one when it ends', async () => {
+    const world = fakeWorld({smi: FakeNvidiaSmi.a100(), settings: {migMode: 'dynamic'}});
+    const submitted = await world.sessions.jobs.submit(
+      job('dora', {gpu: {kind: 'profile', profile: '3g.20gb'}}),
+    );
+    expect(world.smi.calls).toEqual(['mig -i 0 -cgi 3g.20gb -C']);
+    const started = await record(world, submitted.job_id);
+    expect(started).toMatchObject({state: 'running', mig_created: true, mig_gpu_instance: 101});
+    expect(world.docker.containers.get(started.container_id!)!.spec.gpuUuid).toBe(started.gpu_uuid);
+    exits(world, started.container_id, 0);
+    await world.sessions.jobs.refresh(submitted.job_id);
+    expect(world.smi.calls).toEqual(['mig -i 0 -cgi 3g.20gb -C', 'mig -i 0 -gi 101 -ci 0 -dci']);
+    expect((await world.smi.list())[0]?.migDevices.map((device) => device.uuid)).not.toContain(
+      started.gpu_uuid,
+    );
+  });
+
   it('ended jobs are forgotten after jobRetention', async () => {
     const world = fakeWorld({settings: {jobRetention: '1d'}});
     const done = await world.sessions.jobs.submit(job('amy', {gpu: {kind: 'none'}}));

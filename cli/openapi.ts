@@ -1,5 +1,6 @@
 /** The HTTP API's OpenAPI 3 document, served at GET /openapi.json (README "HTTP API"). */
 import {LOGIN_COOKIE} from './http/login-cookie.js';
+import {jobPaths} from './openapi-jobs.js';
 
 const error = {
   description: 'An error',
@@ -92,6 +93,7 @@ const user = {
         idle_gpu_window_minutes: limit({type: 'number'}),
         max_keep_minutes: limit({type: 'number'}),
         idle_warn_before_minutes: limit({type: 'number'}),
+        max_jobs: limit({type: 'integer'}),
       },
     },
     sessions: {type: 'integer'},
@@ -513,6 +515,7 @@ export const OPENAPI = {
     '/openapi.json': {
       get: {summary: 'This document', responses: {'200': json({type: 'object'}, 'OpenAPI 3')}},
     },
+    ...jobPaths(json, errors),
   },
   security: [{bearer: []}, {cookie: []}, {}],
 };

@@ -43,6 +43,11 @@ import imageBuild from '../commands/image/build.spec.js';
 import systemdPrint from '../commands/systemd/print.spec.js';
 import systemdInstall from '../commands/systemd/install.spec.js';
 import notifyTest from '../commands/notify/test.spec.js';
+import jobSubmit from '../commands/job/submit.spec.js';
+import jobLs from '../commands/job/ls.spec.js';
+import jobShow from '../commands/job/show.spec.js';
+import jobLogs from '../commands/job/logs.spec.js';
+import jobCancel from '../commands/job/cancel.spec.js';
 
 export {GLOBAL_FLAGS} from './spec-parts.js';
 
@@ -85,4 +90,9 @@ export const COMMAND_TABLE: CommandSpec[] = [
   systemdPrint,
   systemdInstall,
   notifyTest,
+  jobSubmit,
+  jobLs,
+  jobShow,
+  jobLogs,
+  jobCancel,
 ];

@@ -311,6 +311,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       {fqdn},
       {envFaultPoint},
       {getentHostAccounts},
+      {fsJobLogStore},
     ] = await Promise.all([
       import('../src/session/session-service.js'),
       import('../src/gpu/nvidia-smi-gpu-allocator.js'),
@@ -324,6 +325,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       import('../src/host/adapters/host-name.js'),
       import('../src/core/adapters/env-fault-point.js'),
       import('../src/users/adapters/getent-host-accounts.js'),
+      import('../src/jobs/adapters/fs-job-log-store.js'),
     ]);
     const [stateStore, docker, smi, hostLocks, auditLog, swarmSessions] = await Promise.all([
       store(),
@@ -386,6 +388,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       gpuHours,
       faultPoint: envFaultPoint,
       notifyStarted,
+      jobLogs: fsJobLogStore,
     });
   };
 

@@ -3,7 +3,8 @@ import type {CommandSpec} from '../cli/command-spec.js';
 /** `sandman usage`: help, arguments and flags (data only); its handler is usage.ts. */
 const spec: CommandSpec = {
   id: 'usage',
-  summary: 'Session-hours and GPU-hours per user, profile, GPU or day over a period',
+  summary:
+    'Session-hours and GPU-hours per user, profile, GPU, day or kind (sessions, batch jobs) over a period',
   description:
     'From the audit log (rotated and gzipped files too) and the sessions still running, clipped to the period. ' +
     'A MIG slice counts as its share of the GPU (3g.20gb on a 7-slice GPU: 3/7), a whole GPU as 1.',
@@ -19,7 +20,11 @@ const spec: CommandSpec = {
       default: '30d',
     },
     until: {kind: 'string', description: 'end: a date or a duration back from now (default now)'},
-    by: {kind: 'string', description: 'group by user, profile, gpu or day', default: 'user'},
+    by: {
+      kind: 'string',
+      description: 'group by user, profile, gpu, day or kind (session or job)',
+      default: 'user',
+    },
     csv: {kind: 'boolean', description: 'comma-separated values, for a spreadsheet'},
   },
   fast: true,

@@ -1,6 +1,5 @@
 import {isImageReference, type Config} from '../../src/config/config.js';
 import {invalidInput} from '../../src/core/errors.js';
-import type {GpuChoice} from '../../src/gpu/gpu-allocator.js';
 import {migSlices} from '../../src/gpu/mig-slices.js';
 import {LABELS} from '../../src/core/labels.js';
 import {isQueued, type QueuedView} from '../../src/session/session-queue.js';
@@ -12,6 +11,8 @@ import {terminalLink} from '../../src/web/terminal-link.js';
 import type {Grant} from '../../src/web/web-access.js';
 import {OPENAPI} from '../openapi.js';
 import {meObject} from './me-object.js';
+import {jobRoutes} from './job-routes.js';
+import {gpuChoice, objectBody} from './request-fields.js';
 import type {Services} from '../services.js';
 
 /** The JSON endpoints (README "HTTP API"), with the original request and response fields. */
@@ -44,6 +45,8 @@ export function apiRoutes(): Array<
     // The original API's answer, which probes match on.
     ['GET', '/healthz', async () => [200, {status: 'healthy', service: 'gpu-ssh-gateway-orchestrator'}]],
     ['GET', '/openapi.json', async () => [200, OPENAPI]],
+    // Batch jobs (README "Batch jobs").
+    ...jobRoutes(),
     [
       'POST',
       '/sessions',
@@ -365,28 +368,6 @@ export function apiRoutes(): Array<
       },
     ],
   ];
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    throw invalidInput('the body must be a JSON object');
-  return body as Record<string, unknown>;
-}
-
-/** The GPU a create asks for: mig_profile, mig_instance_uuid, or gpu ("none", "any", a UUID or index). */
-function gpuChoice(input: Record<string, unknown>): GpuChoice {
-  const given = (['mig_profile', 'mig_instance_uuid', 'gpu'] as const).filter(
-    (key) => input[key] !== undefined,
-  );
-  if (given.length > 1)
-    throw invalidInput(`give one of mig_profile, mig_instance_uuid and gpu, not ${given.join(' and ')}`);
-  for (const key of given) if (typeof input[key] !== 'string') throw invalidInput(`${key} must be a string`);
-  if (typeof input.mig_profile === 'string') return {kind: 'profile', profile: input.mig_profile};
-  if (typeof input.mig_instance_uuid === 'string')
-    return {kind: 'mig-instance', uuid: input.mig_instance_uuid};
-  if (input.gpu === 'none') return {kind: 'none'};
-  if (typeof input.gpu === 'string') return {kind: 'gpu', ref: input.gpu};
-  return {kind: 'default'};
 }
 
 /**

@@ -24,6 +24,7 @@ export function userLines(view: UserView): string[] {
       `${limits.idle_gpu_window_minutes.value === 0 ? 'never (off)' : `${limits.idle_gpu_window_minutes.value} minutes`} (${limits.idle_gpu_window_minutes.source})`,
     `            keep ${limits.max_keep_minutes.value === 0 ? 'not allowed' : `up to ${limits.max_keep_minutes.value} minutes`} (${limits.max_keep_minutes.source})`,
     `            idle stop told ${limits.idle_warn_before_minutes.value} minutes ahead (${limits.idle_warn_before_minutes.source})`,
+    `            jobs ${limits.max_jobs.value} at once (${limits.max_jobs.source})`,
   ];
   if (view.notify.email || view.notify.webhook)
     lines.push(

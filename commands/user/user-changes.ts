@@ -52,6 +52,11 @@ export async function userChanges(flags: Flags): Promise<UserChanges> {
       idleGpuWindow: limit('idle-gpu-window', (value) => value),
       userMaxKeep: limit('max-keep', (value) => value),
       idleWarnBefore: limit('idle-warn-before', (value) => value),
+      userMaxJobs: limit('max-jobs', (value) => {
+        if (!/^\d+$/.test(value))
+          throw invalidInput(`invalid --max-jobs ${JSON.stringify(value)}: a whole number`);
+        return Number(value);
+      }),
     },
   };
 }

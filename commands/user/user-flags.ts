@@ -34,6 +34,10 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `GPU-hour budget over a window, e.g. 40h/7d (gpuHourBudget; "${INHERIT}")`,
   },
+  'max-jobs': {
+    kind: 'string',
+    description: `batch jobs running at once (userMaxJobs; "${INHERIT}": the group's or setting's)`,
+  },
   quota: {
     kind: 'string',
     description: `disk limit of the home, e.g. 50g, or "none" (workspaceQuota; "${INHERIT}"); applies at once`,

@@ -11,7 +11,8 @@ die() { echo "sandman-entrypoint: $*" >&2; exit 1; }
 
 : "${SANDMAN_USER:?SANDMAN_USER is not set}"
 : "${SANDMAN_UID:?SANDMAN_UID is not set}"
-: "${SANDMAN_AUTHORIZED_KEYS:?SANDMAN_AUTHORIZED_KEYS is not set}"
+# A batch job (SANDMAN_JOB_ID, README "Batch jobs") has no sshd and so no keys.
+[ -n "${SANDMAN_JOB_ID:-}" ] || : "${SANDMAN_AUTHORIZED_KEYS:?SANDMAN_AUTHORIZED_KEYS is not set}"
 PASSWORD_AUTH="${SANDMAN_PASSWORD_AUTH:-no}"
 
 case "$SANDMAN_USER" in
@@ -50,6 +51,19 @@ fi
 [ -d "$home" ] || die "workspace is not mounted at $home"
 # Swarm mode: the home is a named volume the node made empty and root-owned at the first start.
 [ "$(stat -c %u "$home")" = "$SANDMAN_UID" ] || { chown "$SANDMAN_UID:$group" "$home" && chmod 0700 "$home"; }
+
+# A batch job: the same account and home as a session, then its command as her in place of sshd,
+# from its working directory (entered as her), without privileges (setpriv clears the capabilities
+# a uid change leaves none of, and no_new_privs keeps it so).
+if [ -n "${SANDMAN_JOB_ID:-}" ]; then
+  [ "$#" -gt 0 ] || die "a job needs a command"
+  command -v setpriv >/dev/null 2>&1 || die "the image has no setpriv (util-linux): jobs cannot drop to the user"
+  workdir="${SANDMAN_JOB_WORKDIR:-$home}"
+  export HOME="$home" USER="$SANDMAN_USER" LOGNAME="$SANDMAN_USER" SHELL="$shell"
+  unset SANDMAN_AUTHORIZED_KEYS SANDMAN_BANNER
+  exec setpriv --reuid="$SANDMAN_UID" --regid="$(id -g "$SANDMAN_USER")" --init-groups --no-new-privs \
+    sh -c 'cd "$0" || exit 126; exec "$@"' "$workdir" "$@"
+fi
 
 # Keys live outside the persistent home, root-owned, so an old session's key never opens a new one.
 # Each line carries expiry-time. A sandman that knows this image mounts the session's files

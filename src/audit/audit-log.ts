@@ -16,7 +16,12 @@ export interface AuditEntry {
     | 'start'
     | 'keep'
     /** The in-session sandman (README "For researchers"): status, web; reason names the command. */
-    | 'self';
+    | 'self'
+    // Batch jobs (README "Batch jobs"): `session` is null, `job` names it.
+    | 'job-submit'
+    | 'job-start'
+    | 'job-end'
+    | 'job-cancel';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';
@@ -31,6 +36,10 @@ export interface AuditEntry {
   ended?: boolean;
   /** gateway-login, terminal-open: the client's address. */
   source?: string;
+  /** job-*: the job's ID; job-end: how it ended and its exit code. */
+  job?: string;
+  state?: string;
+  exit_code?: number | null;
 }
 
 /** One line per action (README "Audit log"). A broken audit log warns but never blocks the action. */

@@ -41,7 +41,7 @@ export async function renderMetrics(
     labelNames: ['profile', 'state'],
     registers: [registry],
   });
-  const held = heldDevices(state.sessions);
+  const held = heldDevices(state.sessions, state.jobs);
   const counts = new Map<string, {free: number; held: number}>();
   const count = (profile: string, isHeld: boolean) => {
     const entry = counts.get(profile) ?? {free: 0, held: 0};
@@ -84,6 +84,15 @@ export async function renderMetrics(
         session.gpu_util!.last / 100,
       );
   }
+  // Batch jobs (README "Batch jobs"), by state: ended ones are those kept for jobRetention.
+  const jobs = new Gauge({
+    name: 'sandman_jobs',
+    help: 'Batch jobs by state (ended ones while kept for jobRetention)',
+    labelNames: ['state'],
+    registers: [registry],
+  });
+  for (const jobState of ['queued', 'running', 'exited', 'timeout', 'cancelled', 'failed'])
+    jobs.set({state: jobState}, (state.jobs ?? []).filter((job) => job.state === jobState).length);
   if (homes.length > 0) {
     const used = new Gauge({
       name: 'sandman_home_used_bytes',

@@ -14,6 +14,7 @@ import {SELF_SETTINGS} from './self-settings.js';
 import type {SettingDefinition} from './setting.js';
 import {SSH_SETTINGS} from './ssh-settings.js';
 import {GROUP_SETTINGS, USER_LIMIT_SETTINGS} from './user-settings.js';
+import {JOB_SETTINGS} from './job-settings.js';
 
 export type {IdRange} from './host-settings.js';
 export {canonicalCidr} from './network-settings.js';
@@ -42,6 +43,7 @@ const TABLE = {
   ...GPU_IDLE_SETTINGS,
   ...SELF_SETTINGS,
   ...NOTIFY_SETTINGS,
+  ...JOB_SETTINGS,
 };
 
 type Table = typeof TABLE;

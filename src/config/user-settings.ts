@@ -34,6 +34,8 @@ export interface GroupLimits {
   userMaxKeep?: number;
   /** How long ahead an idle stop is told (README "Notifications"); 0: not told. */
   idleWarnBefore?: number;
+  /** Batch jobs running at once (README "Batch jobs"). */
+  userMaxJobs?: number;
 }
 
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
@@ -72,10 +74,11 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'idleGpuWindow') limits.idleGpuWindow = durationOrZero(value, at);
     else if (key === 'userMaxKeep') limits.userMaxKeep = durationOrZero(value, at);
     else if (key === 'idleWarnBefore') limits.idleWarnBefore = durationOrZero(value, at);
+    else if (key === 'userMaxJobs') limits.userMaxJobs = integerIn(1, 1000)(value, at);
     else
       fail(
         where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow, userMaxKeep, idleWarnBefore)`,
+        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow, userMaxKeep, idleWarnBefore, userMaxJobs)`,
       );
   }
   return limits;

@@ -7,6 +7,8 @@ export const LABELS = {
   user: 'io.sandman.user',
   expiresAt: 'io.sandman.expires-at',
   instance: 'io.sandman.instance',
+  /** A batch job's container (README "Batch jobs"): its job ID; it carries no session label. */
+  job: 'io.sandman.job',
 } as const;
 
 /**

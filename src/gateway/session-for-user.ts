@@ -58,7 +58,7 @@ export async function sessionForUser(deps: SessionForUserDeps, user: string): Pr
       return running;
     }
     const starting = mine.find((session) => session.status === 'creating');
-    const queued = state.queue?.find((entry) => entry.user === user);
+    const queued = state.queue?.find((entry) => entry.user === user && entry.kind !== 'job');
     if (starting) {
       sayOnce(`sandman: your session ${starting.id} is starting ...`);
       startingSince ??= clock.now().getTime();

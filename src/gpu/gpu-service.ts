@@ -70,12 +70,19 @@ export class GpuService {
     private readonly config: Config,
   ) {}
 
-  async #read(profiles = true): Promise<{inventory: GpuInventory; sessions: SessionRecord[]}> {
+  /** The inventory and who holds its devices: sessions, and running batch jobs (by their job ID). */
+  async #read(
+    profiles = true,
+  ): Promise<{inventory: GpuInventory; sessions: Array<Pick<SessionRecord, 'id' | 'user' | 'gpu_uuid'>>}> {
     // No nvidia-smi: a host without GPUs, whose inventory is empty (SPEC 11: monitoring scripts expect
     // `count: 0`); a driver that is installed but failing is an error, from the adapter.
     if (!(await this.smi.available())) return {inventory: {gpus: [], profiles: []}, sessions: []};
     const [inventory, state] = await Promise.all([readInventory(this.smi, {profiles}), this.store.read()]);
-    return {inventory, sessions: state.sessions};
+    const jobs = (state.jobs ?? []).filter((job) => job.state === 'running');
+    return {
+      inventory,
+      sessions: [...state.sessions, ...jobs.map(({id, user, gpu_uuid}) => ({id, user, gpu_uuid}))],
+    };
   }
 
   async list(): Promise<GpuView[]> {

@@ -63,6 +63,8 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
     }
   }
   for (const container of input.containers) {
+    // A batch job's container is the job reaper's (src/jobs/job-reap.ts).
+    if (container.labels[LABELS.job]) continue;
     const id = container.labels[LABELS.session];
     if (!id || !recorded.has(id)) targets.push({reason: 'orphan', container});
   }

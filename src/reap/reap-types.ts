@@ -28,8 +28,24 @@ export interface ReapItem {
     | 'end-queued'
     | 'start-queued'
     | 'stop-session'
-    | 'tidy-stopped';
-  reason: ReapReason | 'expiring' | 'firewall' | 'not-running' | 'queue-timeout' | 'capacity' | 'disk';
+    | 'tidy-stopped'
+    // Batch jobs (README "Batch jobs"); session_id is then the job's ID.
+    | 'collect-job'
+    | 'stop-job'
+    | 'end-job'
+    | 'forget-job';
+  reason:
+    | ReapReason
+    | 'expiring'
+    | 'firewall'
+    | 'not-running'
+    | 'queue-timeout'
+    | 'capacity'
+    | 'disk'
+    | 'ended'
+    | 'timeout'
+    | 'left-queue'
+    | 'gone';
   session_id: string | null;
   user: string | null;
   container: string | null;

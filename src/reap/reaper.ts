@@ -1,5 +1,7 @@
 import {isoSeconds} from '../core/clock.js';
 import {LABELS} from '../core/labels.js';
+import {jobsNeedCare} from '../jobs/job-view.js';
+import type {ContainerSummary} from '../runtime/docker/container-client.js';
 import {countersOf, type SessionRecord} from '../state/state-data.js';
 import {planReap, stoppedFor, type ReapReason, type ReapTarget} from './reap-plan.js';
 import {sessionItem, type ReapItem, type ReapReport, type ReaperDeps} from './reap-types.js';
@@ -139,6 +141,10 @@ export class Reaper {
         dryRun,
       )),
     );
+    // Jobs first: a GPU an ended job gave back goes to the line's head below.
+    items.push(
+      ...(await this.#jobs(containers, jobsNeedCare(state.jobs ?? [], now, config.jobRetention), dryRun)),
+    );
     items.push(...(await this.#queue(state.queue?.length ?? 0, dryRun)));
     items.push(...(await diskWarnings(this.deps, running, state, dryRun)));
     return items;
@@ -170,6 +176,13 @@ export class Reaper {
     if (dryRun) return ended;
     const started = await service.queue.drain();
     return [...ended, ...started.map((id) => item('start-queued', 'capacity', id, null))];
+  }
+
+  /** Batch jobs (README "Batch jobs"): see JobEnder.reap. The session service loads only when there are any. */
+  async #jobs(containers: ContainerSummary[], anyJobs: boolean, dryRun: boolean): Promise<ReapItem[]> {
+    if (!anyJobs && !containers.some((container) => container.labels[LABELS.job])) return [];
+    const found = await (await this.deps.sessions()).jobs.reap(containers, dryRun);
+    return found.map(({job_id, ...rest}) => ({...rest, session_id: job_id}));
   }
 
   async #handle(target: ReapTarget, dryRun: boolean, now: number): Promise<ReapItem> {
@@ -341,6 +354,8 @@ export class Reaper {
     });
     for (const item of items) {
       if (item.action === 'warn' || item.result === 'skipped') continue;
+      // A job's end is its own audit line (job-end).
+      if (item.action.endsWith('-job')) continue;
       await this.deps.audit?.record({
         action: 'reap',
         session: item.session_id,

@@ -31,7 +31,7 @@ export async function reserveSession(
   return store.update(async (state) => {
     const existing = state.sessions.filter((session) => session.user === user);
     // The gateway's spawn on connect: concurrent first connections of one user make one session.
-    const waiting = state.queue?.find((entry) => entry.user === user);
+    const waiting = state.queue?.find((entry) => entry.user === user && entry.kind !== 'job');
     if (onlyIfNone && (existing.length > 0 || (waiting && waiting.id !== fromQueue)))
       throw conflict(
         `user ${user} already has ${existing[0] ? `session ${existing[0].id}` : 'a queued request'}`,
@@ -65,8 +65,10 @@ export async function reserveSession(
           `remove one ("sandman session rm") or raise maxSessions`,
       );
     }
-    const held = heldDevices(state.sessions);
-    const gpu = plan.pick(held, pendingCreations(state.sessions));
+    const held = heldDevices(state.sessions, state.jobs);
+    // Running batch jobs hold devices too, and may be making one (README "Batch jobs").
+    const running = (state.jobs ?? []).filter((job) => job.state === 'running');
+    const gpu = plan.pick(held, pendingCreations([...state.sessions, ...running]));
     // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.
     if (gpu) checkProfile(user, gpu.mig_profile, limits);
     const port = !config.directPorts
@@ -120,7 +122,7 @@ export async function reserveSession(
   });
 }
 
-async function uidFor(
+export async function uidFor(
   deps: SessionServiceDeps,
   state: StateData,
   user: string,

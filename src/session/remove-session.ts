@@ -101,7 +101,11 @@ export class RemoveWorkflow {
 
   async removeAll(): Promise<RemoveResult> {
     const state = await this.#deps.store.read();
-    return this.remove([...state.sessions, ...(state.queue ?? [])].map((entry) => entry.id));
+    return this.remove(
+      [...state.sessions, ...(state.queue ?? []).filter((entry) => entry.kind !== 'job')].map(
+        (entry) => entry.id,
+      ),
+    );
   }
 
   /**

@@ -43,7 +43,7 @@ export class ResumeWorkflow {
     try {
       picked = await this.#deps.store.update((state) => {
         const others = state.sessions.filter((record) => record.id !== session.id);
-        const choice = plan.pick(heldDevices(others), pendingCreations(others));
+        const choice = plan.pick(heldDevices(others, state.jobs), pendingCreations(others));
         const record = state.sessions.find((candidate) => candidate.id === session.id);
         if (!record) throw new SandmanError('FAILURE', `session ${session.id} was removed meanwhile`);
         // The device is reserved with the record, so no concurrent create is handed it.

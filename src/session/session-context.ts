@@ -32,6 +32,7 @@ import {sshEndpoint, type SessionRuntime, type SshEndpoint} from '../runtime/ses
 import type {HomeQuotas, QuotaChoice} from '../homes/home-quotas.js';
 import {relayAuthorizedKey, type GatewayKeys} from '../gateway/gateway-keys.js';
 import {newSelfSecret, selfTokenHash, selfUrl} from '../self/self-credential.js';
+import type {JobLogStore} from '../jobs/job-log-store.js';
 
 /** The capabilities sshd needs to start, drop privileges and chroot; everything else is dropped. */
 export const SSHD_CAPABILITIES = [
@@ -139,6 +140,8 @@ export interface SessionServiceDeps {
    * when a gpuHourBudget applies to the user, so creates without budgets never read the audit log.
    */
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number; oldestLeavesAt: number | null}>;
+  /** Where batch jobs' output stays, in the user's home (README "Batch jobs"); absent: not kept. */
+  jobLogs?: JobLogStore;
   /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
   faultPoint?: (
     name:
@@ -147,7 +150,9 @@ export interface SessionServiceDeps {
       | 'container-started'
       | 'before-commit'
       | 'committing'
-      | 'new-container-started',
+      | 'new-container-started'
+      // A batch job's collection (README "Batch jobs"): its end recorded, its container not yet removed.
+      | 'job-ended',
   ) => Promise<void>;
   /** Tells a queued request's user it started (README "Notifications"); never fails the start. */
   notifyStarted?: (entry: QueuedRequest) => Promise<void>;

@@ -52,6 +52,7 @@ export class SessionQueries {
 
   #queued(state: StateData, filter: {user?: string}): QueuedView[] {
     return ordered(state.queue ?? [])
+      .filter((entry) => entry.kind !== 'job')
       .filter((entry) => filter.user === undefined || entry.user === filter.user)
       .map((entry) => queuedView(state, entry));
   }

@@ -36,6 +36,11 @@ export interface SessionQueueDeps {
   startStopped: (sessionId: string, fromQueue: string) => Promise<unknown>;
   /** Tells the request's user it started (README "Notifications"); its failure is only a warning. */
   notifyStarted?: (entry: QueuedRequest) => Promise<void>;
+  /**
+   * Starts a batch job waiting in the same line (README "Batch jobs"). CAPACITY: nothing of its
+   * kind is free; with details.skip, only this job waits (its user runs userMaxJobs already).
+   */
+  startJob?: (jobId: string) => Promise<unknown>;
 }
 
 /**
@@ -81,7 +86,7 @@ export class SessionQueue {
     };
     const view = await this.deps.store.update((current) => {
       const queue = (current.queue ??= []);
-      const waiting = queue.find((queued) => queued.user === request.user);
+      const waiting = queue.find((queued) => queued.user === request.user && queued.kind !== 'job');
       if (waiting)
         throw conflict(
           `user ${request.user} is already in line (${waiting.id}, for ${waiting.waiting_for}); "sandman session rm ${waiting.id}" cancels it`,
@@ -111,20 +116,29 @@ export class SessionQueue {
     const started: string[] = [];
     try {
       const blocked = new Set<string>();
+      // Jobs whose user runs userMaxJobs already: they wait without holding up their kind.
+      const skipped = new Set<string>();
       for (;;) {
         const next = ordered((await this.deps.store.read()).queue ?? []).find(
-          (entry) => !blocked.has(entry.waiting_for),
+          (entry) => !blocked.has(entry.waiting_for) && !skipped.has(entry.id),
         );
         if (!next) return started;
         try {
-          if (next.request.start) await this.deps.startStopped(next.request.start, next.id);
+          if (next.kind === 'job') {
+            if (!this.deps.startJob) {
+              skipped.add(next.id);
+              continue;
+            }
+            await this.deps.startJob(next.id);
+          } else if (next.request.start) await this.deps.startStopped(next.request.start, next.id);
           else await this.deps.start(this.#createOf(next));
           started.push(next.id);
           await this.deps.notifyStarted?.(next).catch((error: unknown) => {
             this.deps.warn(`cannot tell ${next.user} that ${next.id} started: ${(error as Error).message}`);
           });
         } catch (error) {
-          if (isSandmanError(error) && error.kind === 'CAPACITY') blocked.add(next.waiting_for);
+          if (isSandmanError(error) && error.details?.skip) skipped.add(next.id);
+          else if (isSandmanError(error) && error.kind === 'CAPACITY') blocked.add(next.waiting_for);
           else if (isSandmanError(error) && error.details?.queued_gone) continue;
           else await this.#end(next.id, `could not be started: ${(error as Error).message}`);
         }
@@ -226,7 +240,9 @@ export function isQueued(result: object): result is QueuedView {
 
 /** The queued request a reference names: its ID or its user (`session rm`, `session show`). */
 export function findQueued(state: StateData, reference: string): QueuedRequest | undefined {
-  return state.queue?.find((entry) => entry.id === reference || entry.user === reference);
+  return state.queue?.find(
+    (entry) => entry.kind !== 'job' && (entry.id === reference || entry.user === reference),
+  );
 }
 
 export function queuedView(state: StateData, entry: QueuedRequest): QueuedView {

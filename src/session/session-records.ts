@@ -30,7 +30,9 @@ export function gpuFields(allocation: GpuAllocation): Partial<SessionRecord> {
   };
 }
 
-export function pendingCreations(sessions: readonly SessionRecord[]): PendingMigDevice[] {
+export function pendingCreations(
+  sessions: readonly Pick<SessionRecord, 'gpu_uuid' | 'gpu_index' | 'mig_profile'>[],
+): PendingMigDevice[] {
   return sessions.flatMap((session) =>
     session.gpu_uuid === null && session.gpu_index !== null && session.mig_profile !== null
       ? [{gpu_index: session.gpu_index, mig_profile: session.mig_profile}]

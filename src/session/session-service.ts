@@ -18,6 +18,7 @@ import {SessionQueue, type QueuedView} from './session-queue.js';
 import {StartWorkflow, type StartResult} from './start-session.js';
 import {StopWorkflow, type StopResult} from './stop-session.js';
 import type {SessionView} from './session-view.js';
+import {JobService} from '../jobs/job-service.js';
 
 export {SSHD_CAPABILITIES} from './session-context.js';
 export {allocationOf, newSessionId} from './session-records.js';
@@ -39,6 +40,8 @@ export type {
 export class SessionService {
   /** Queued creates (README "Users and limits"); started by whatever frees capacity. */
   readonly queue: SessionQueue;
+  /** Batch jobs (README "Batch jobs"), in the same line. */
+  readonly jobs: JobService;
   readonly #ctx: SessionContext;
   readonly #creates: CreateWorkflow;
   readonly #removes: RemoveWorkflow;
@@ -65,7 +68,9 @@ export class SessionService {
       start: (request) => this.create(request),
       startStopped: (id, fromQueue) => this.#start.start(id, {fromQueue}),
       notifyStarted: deps.notifyStarted,
+      startJob: (id) => this.jobs.startQueued(id),
     });
+    this.jobs = new JobService(deps, () => this.queue);
   }
 
   get instance(): string {

@@ -157,7 +157,7 @@ export class StartWorkflow {
       let picked: GpuAllocation | PendingMigDevice | null = null;
       if (plans && !record.gpu_uuid) {
         const others = current.sessions.filter((other) => other.id !== record.id);
-        picked = pick(plans, heldDevices(others), pendingCreations(others));
+        picked = pick(plans, heldDevices(others, current.jobs), pendingCreations(others));
         if (!isPending(picked)) Object.assign(record, gpuFields(picked));
       }
       record.starter_pid = this.#deps.processes.pid;

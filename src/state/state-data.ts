@@ -164,6 +164,8 @@ export interface UserLimits {
   userMaxKeep?: string;
   /** How long ahead an idle stop is told, as given (`1h`, `0`: not told; README "Notifications"). */
   idleWarnBefore?: string;
+  /** Batch jobs running at once (README "Batch jobs"). */
+  userMaxJobs?: number;
 }
 
 export interface UserKey {
@@ -191,6 +193,8 @@ export interface Counters {
  */
 export interface QueuedRequest {
   id: string;
+  /** `job`: a batch job waiting in the same line (README "Batch jobs"); its details are its JobRecord. */
+  kind?: 'job';
   user: string;
   queued_at: string;
   /** What it waits for, in words: `MIG 3g.20gb`, `a whole GPU`, `a session slot`. */
@@ -219,15 +223,69 @@ export interface StateData {
   counters?: Counters;
   /** The notices outbox (README "Notifications"): each event once, delivered after the lock. */
   notices?: NoticeRecord[];
+  /** Batch jobs (README "Batch jobs"): queued, running, and ended ones kept for jobRetention. */
+  jobs?: JobRecord[];
 }
 
 export function emptyState(): StateData {
   return {version: STATE_VERSION, sessions: [], users: {}};
 }
 
-/** The GPU and MIG device UUIDs that sessions hold right now. */
-export function heldDevices(sessions: readonly SessionRecord[]): Set<string> {
-  return new Set(sessions.flatMap((session) => (session.gpu_uuid ? [session.gpu_uuid] : [])));
+/** The GPU and MIG device UUIDs that sessions (and, given, running jobs) hold right now. */
+export function heldDevices(
+  sessions: readonly Pick<SessionRecord, 'gpu_uuid'>[],
+  jobs: readonly JobRecord[] = [],
+): Set<string> {
+  return new Set(
+    [...sessions, ...jobs.filter((job) => job.state === 'running')].flatMap((holder) =>
+      holder.gpu_uuid ? [holder.gpu_uuid] : [],
+    ),
+  );
+}
+
+/** queued: in the sessions' line; running: reserved or started; the others ended (README "Batch jobs"). */
+export type JobState = 'queued' | 'running' | 'exited' | 'timeout' | 'cancelled' | 'failed';
+
+/** A batch job (`sandman job submit`): one command in a container of its own, as its user. */
+export interface JobRecord {
+  id: string;
+  user: string;
+  name: string | null;
+  state: JobState;
+  /** The command and its arguments, as given after `--`. */
+  command: string[];
+  image: string;
+  /** KEY=VALUE as given with --env. */
+  env: string[];
+  workdir: string | null;
+  /** What was asked for (a queued job picks its device when it starts). */
+  gpu: GpuChoice;
+  /** Longest run time, milliseconds. */
+  ttl_ms: number;
+  uid: number | null;
+  workspace: string | null;
+  container_name: string;
+  container_id: string | null;
+  gpu_uuid: string | null;
+  gpu_index: number | null;
+  mig_profile: string | null;
+  mig_created: boolean;
+  mig_gpu_instance: number | null;
+  mig_compute_instance: number | null;
+  /** Share of a GPU it holds (usage accounting); null without a GPU. */
+  gpu_fraction: number | null;
+  submitted_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  /** started_at + ttl: past it the reaper stops the job (timeout). */
+  expires_at: string | null;
+  exit_code: number | null;
+  /** Why it ended, in words (failed to start: the error; cancelled: who). */
+  reason: string | null;
+  /** The process that started it (a crash half-way is collected by the reaper). */
+  creator_pid: number | null;
+  /** A stop was asked for (cancel, TTL): what it ends as once the container is gone. */
+  stopping?: 'cancelled' | 'timeout' | null;
 }
 
 export function countersOf(state: StateData): Counters {

@@ -3,7 +3,7 @@
  * or day, from the audit log plus the sessions still running, clipped to the period. Pure: the
  * lines come in as text, so a year of them (about 500,000) is one pass.
  */
-export type UsageGroup = 'user' | 'profile' | 'gpu' | 'day';
+export type UsageGroup = 'user' | 'profile' | 'gpu' | 'day' | 'kind';
 
 export interface UsageRow {
   key: string;
@@ -42,6 +42,8 @@ export interface Interval {
   fraction?: number | null;
   /** Times it was stopped (`session stop` to `session start`; no `to`: still stopped). */
   stops?: Array<{from: number; to?: number}>;
+  /** A batch job's run (README "Batch jobs"), counted as a session's; absent: a session. */
+  kind?: 'job';
 }
 
 interface AuditLine {
@@ -56,6 +58,8 @@ interface AuditLine {
   expires_at?: string;
   /** reap lines: false when the session was started again, not removed. */
   ended?: boolean;
+  /** job-start, job-end lines: the job. */
+  job?: string;
 }
 
 /** The sessions' intervals in audit lines (any order of files; lines are keyed by session). */
@@ -74,7 +78,9 @@ export function intervalsFromAudit(lines: Iterable<string>): {
       !line.includes('"reap"') &&
       !line.includes('"extend"') &&
       !line.includes('"stop"') &&
-      !line.includes('"start"')
+      !line.includes('"start"') &&
+      !line.includes('"job-start"') &&
+      !line.includes('"job-end"')
     ) {
       skipped += isAuditLine(line) ? 0 : 1;
       continue;
@@ -89,6 +95,25 @@ export function intervalsFromAudit(lines: Iterable<string>): {
     const time = Date.parse(entry.time ?? '');
     if (!Number.isFinite(time) || typeof entry.action !== 'string') {
       skipped++;
+      continue;
+    }
+    // A job's run (README "Batch jobs"): from its start to its end, as a session's.
+    if (entry.action === 'job-start' && entry.job && entry.result === 'ok') {
+      intervals.set(`job ${entry.job}`, {
+        session: entry.job,
+        kind: 'job',
+        user: entry.user ?? 'unknown',
+        start: time,
+        profile: entry.mig_profile ?? null,
+        gpu: entry.gpu_uuid ?? null,
+        fraction: 'gpu_fraction' in entry ? entry.gpu_fraction : undefined,
+        expires: Date.parse(entry.expires_at ?? '') || undefined,
+      });
+      continue;
+    }
+    if (entry.action === 'job-end' && entry.job) {
+      const run = intervals.get(`job ${entry.job}`);
+      if (run) run.end = time;
       continue;
     }
     if (entry.result !== 'ok' || !entry.session) continue;
@@ -179,12 +204,14 @@ export function summarise(
       continue;
     }
     const key =
-      period.by === 'user'
-        ? interval.user
-        : period.by === 'profile'
-          ? (interval.profile ??
-            (interval.gpu ? 'whole GPU' : interval.fraction === undefined ? 'unknown' : 'no GPU'))
-          : (interval.gpu ?? (interval.fraction === undefined ? 'unknown' : 'no GPU'));
+      period.by === 'kind'
+        ? (interval.kind ?? 'session')
+        : period.by === 'user'
+          ? interval.user
+          : period.by === 'profile'
+            ? (interval.profile ??
+              (interval.gpu ? 'whole GPU' : interval.fraction === undefined ? 'unknown' : 'no GPU'))
+            : (interval.gpu ?? (interval.fraction === undefined ? 'unknown' : 'no GPU'));
     add(key, start, end, interval);
   }
   const round = (row: UsageRow): UsageRow => ({

@@ -13,7 +13,7 @@ import {
   type UsageReport,
 } from './usage-report.js';
 
-export const USAGE_GROUPS: UsageGroup[] = ['user', 'profile', 'gpu', 'day'];
+export const USAGE_GROUPS: UsageGroup[] = ['user', 'profile', 'gpu', 'day', 'kind'];
 
 /** `--since 30d` (that long before now) or a date (`2026-11-01`, ISO time); undefined → default. */
 export function parseWhen(text: string, now: number, what: string): number {
@@ -100,6 +100,23 @@ export class UsageService {
           ...(stopped !== undefined ? {stops: [{from: stopped}]} : {}),
         });
       }
+    }
+    // Jobs still running, likewise (README "Batch jobs").
+    for (const job of state.jobs ?? []) {
+      if (job.state !== 'running' || !job.started_at) continue;
+      const known = intervals.get(`job ${job.id}`);
+      if (known) Object.assign(known, {end: undefined, expires: now});
+      else
+        intervals.set(`job ${job.id}`, {
+          session: job.id,
+          kind: 'job',
+          user: job.user,
+          start: Date.parse(job.started_at),
+          expires: now,
+          profile: job.mig_profile,
+          gpu: job.gpu_uuid,
+          fraction: job.gpu_uuid ? (job.gpu_fraction ?? undefined) : null,
+        });
     }
     return {intervals, skipped};
   }

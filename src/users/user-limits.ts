@@ -28,6 +28,8 @@ export interface EffectiveLimits {
   userMaxKeep: Limit<number>;
   /** Milliseconds ahead an idle stop is told (README "Notifications"); 0: not told. */
   idleWarnBefore: Limit<number>;
+  /** Batch jobs running at once (README "Batch jobs"). */
+  userMaxJobs: Limit<number>;
 }
 
 /** A user's own quota that takes the group's or setting's away: the home has no limit. */
@@ -41,6 +43,7 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
     ...(own.userMaxSessions !== undefined ? {userMaxSessions: own.userMaxSessions} : {}),
     ...(own.allowedProfiles !== undefined ? {allowedProfiles: own.allowedProfiles} : {}),
     ...(own.userMaxTtl !== undefined ? {userMaxTtl: parseDuration(own.userMaxTtl, `${where} maxTtl`)} : {}),
+    ...(own.userMaxJobs !== undefined ? {userMaxJobs: own.userMaxJobs} : {}),
     ...(own.gpuHourBudget !== undefined ? {gpuHourBudget: parseGpuHourBudget(own.gpuHourBudget, where)} : {}),
     ...(own.quota !== undefined
       ? {quota: own.quota === NO_QUOTA ? undefined : parseByteSize(own.quota, `${where} quota`)}
@@ -81,6 +84,7 @@ export function effectiveLimits(config: Config, name: string, user: UserRecord |
     idleGpuWindow: pick('idleGpuWindow', config.idleGpuWindow),
     userMaxKeep: pick('userMaxKeep', config.userMaxKeep),
     idleWarnBefore: pick('idleWarnBefore', config.idleWarnBefore),
+    userMaxJobs: pick('userMaxJobs', config.userMaxJobs),
   };
 }
 

@@ -54,6 +54,8 @@ export interface UserView {
     max_keep_minutes: {value: number; source: string};
     /** Minutes ahead an idle stop is told (README "Notifications"); 0: not told. */
     idle_warn_before_minutes: {value: number; source: string};
+    /** Batch jobs at once (README "Batch jobs"). */
+    max_jobs: {value: number; source: string};
   };
   /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
   disk?: HomeDisk;
@@ -257,6 +259,8 @@ export class UserService {
       SETTINGS.idleWarnBefore.parse(limits.idleWarnBefore, 'invalid --idle-warn-before');
     if (changes.email) emailAddress(changes.email, 'invalid --email');
     if (changes.webhook) webhookUrl(changes.webhook, 'invalid --webhook');
+    if (limits?.userMaxJobs !== undefined && limits.userMaxJobs !== null)
+      SETTINGS.userMaxJobs.parse(limits.userMaxJobs, 'invalid --max-jobs');
   }
 
   /** sshpk (key parsing, fingerprints) loads only when keys are given: show, ls and create never need it. */
@@ -326,6 +330,7 @@ export class UserService {
           value: limits.idleWarnBefore.value / 60_000,
           source: limits.idleWarnBefore.source,
         },
+        max_jobs: limits.userMaxJobs,
       },
       sessions: state.sessions.filter((session) => session.user === name).length,
       workspace: workspacePath(this.deps.config.workspaceRoot, name),

@@ -91,6 +91,8 @@ export class FakeContainerClient implements EngineClient, InContainerClient {
     this.#step('stopContainer', id);
     const container = this.#find(id);
     if (!container) throw new SandmanError('FAILURE', `no container ${id}`);
+    // As `docker stop`: a process that ends on SIGTERM exits 143.
+    if (container.running) container.exitCode ??= 143;
     container.running = false;
     this.onStop?.(container);
   }
@@ -156,7 +158,7 @@ export class FakeContainerClient implements EngineClient, InContainerClient {
         id: container.id,
         name: container.spec.name,
         labels: container.spec.labels,
-        state: container.running ? 'running' : 'created',
+        state: container.running ? 'running' : container.exitCode !== undefined ? 'exited' : 'created',
       }));
   }
   async inspectContainer(idOrName: string): Promise<ContainerState | undefined> {

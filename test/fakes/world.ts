@@ -114,6 +114,8 @@ export function fakeWorld(
   });
   /** GPU-hours used per user with a budget, as the reaper's budget notices read them. */
   const budgetsUsed = new Map<string, {used: number; budget: number}>();
+  /** Job logs kept in homes (README "Batch jobs"), by workspace and job ID, with the uid that wrote them. */
+  const jobLogs = new Map<string, {uid: number; output: Buffer}>();
   const sessions = new SessionService({
     config,
     stateDir,
@@ -150,6 +152,10 @@ export function fakeWorld(
         }),
       );
       await notifier.deliver();
+    },
+    jobLogs: {
+      keep: async (home, id, output) => void jobLogs.set(`${home.workspace}/${id}`, {uid: home.uid, output}),
+      read: async (home, id) => jobLogs.get(`${home.workspace}/${id}`)?.output,
     },
   });
   const reaper = new Reaper({
@@ -208,6 +214,7 @@ export function fakeWorld(
     sessions,
     reaper,
     gpuHoursUsed,
+    jobLogs,
     users: new UserService({
       config,
       store,

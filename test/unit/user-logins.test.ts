@@ -114,6 +114,11 @@ describe("a user login's scope", () => {
       .filter(([method, path]) => typeof userAccess(method, path) === 'object')
       .map(([method, path]) => `${method} ${path}`);
     expect(refused).toEqual([
+      'POST /jobs',
+      'GET /jobs',
+      'GET /jobs/:id',
+      'GET /jobs/:id/logs',
+      'DELETE /jobs/:id',
       'GET /usage',
       'DELETE /sessions/:id',
       'DELETE /sessions',

@@ -166,6 +166,7 @@ describe('registered users and session create', () => {
       idle_gpu_window_minutes: {value: 120, source: 'setting'},
       max_keep_minutes: {value: 480, source: 'setting'},
       idle_warn_before_minutes: {value: 30, source: 'setting'},
+      max_jobs: {value: 1, source: 'setting'},
     });
     expect(view.gpu_hours).toEqual({used: 4.25, budget: 10, left: 5.75, window: '7d'});
     await expect(world.users.add('alice', {})).rejects.toMatchObject({exitCode: 4});

@@ -45,6 +45,11 @@ export interface ContainerSpec {
   genericResource?: string;
   /** Swarm mode: run on this node (its host name) only. */
   node?: string;
+  /**
+   * A batch job (README "Batch jobs"): its command (the entrypoint runs it as the user instead of
+   * sshd), an init that forwards signals, no restart, and its output kept to about `logBytes`.
+   */
+  job?: {command: string[]; logBytes: number};
 }
 
 export interface ContainerSummary {
@@ -93,7 +98,7 @@ export interface ContainerClient {
    * Stops it and keeps it (its writable layer stays; `session stop`). Swarm mode: scales the
    * service to 0 (the task's layer does not survive). A container already stopped is success.
    */
-  stopContainer(id: string): Promise<void>;
+  stopContainer(id: string, graceSeconds?: number): Promise<void>;
   /** Stops and removes; a container that is already gone counts as success. */
   removeContainer(idOrName: string): Promise<RemoveOutcome>;
   /** Containers (running or not) carrying every one of these `key=value` labels. */

@@ -179,11 +179,11 @@ export class DockerodeContainerClient
     await this.#call(`start container ${id.slice(0, 12)}`, (docker) => docker.getContainer(id).start());
   }
 
-  async stopContainer(id: string): Promise<void> {
+  async stopContainer(id: string, graceSeconds = 10): Promise<void> {
     await this.#call(`stop container ${id.slice(0, 12)}`, async (docker) => {
       try {
         // sshd and the user's processes get SIGTERM, then 10 s, as `docker stop` gives them.
-        await docker.getContainer(id).stop({t: 10});
+        await docker.getContainer(id).stop({t: graceSeconds});
       } catch (error) {
         // 304: already stopped.
         if (httpStatus(error) !== 304) throw error;

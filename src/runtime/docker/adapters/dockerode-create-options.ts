@@ -10,7 +10,8 @@ export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOpt
     Hostname: spec.hostname,
     Labels: spec.labels,
     Env: spec.env,
-    ExposedPorts: {'22/tcp': {}},
+    ...(spec.job ? {Cmd: spec.job.command} : {}),
+    ExposedPorts: spec.job ? {} : {'22/tcp': {}},
     HostConfig: {
       NetworkMode: spec.network,
       PortBindings:
@@ -37,7 +38,19 @@ export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOpt
       ...(spec.diskBytes === undefined ? {} : {StorageOpt: {size: String(spec.diskBytes)}}),
       NanoCpus: spec.nanoCpus,
       // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
-      RestartPolicy: {Name: 'unless-stopped'},
+      // A job runs once (README "Batch jobs"): no restart, an init that passes signals on to its
+      // command, and the engine's log rotated at four times the limit (its JSON lines are larger
+      // than the output they hold), so the newest jobLogLimit of output is there to keep.
+      RestartPolicy: {Name: spec.job ? 'no' : 'unless-stopped'},
+      ...(spec.job
+        ? {
+            Init: true,
+            LogConfig: {
+              Type: 'json-file',
+              Config: {'max-size': String(Math.max(4096, spec.job.logBytes)), 'max-file': '4'},
+            },
+          }
+        : {}),
       DeviceRequests: spec.gpuUuid
         ? [{Driver: '', Count: 0, DeviceIDs: [spec.gpuUuid], Capabilities: [['gpu']], Options: {}}]
         : undefined,

@@ -6,6 +6,7 @@
  * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
  */
 import {systemClock} from '../src/core/clock.js';
+import {invalidInput} from '../src/core/errors.js';
 import type {Config} from '../src/config/config.js';
 import type {EngineClient} from '../src/runtime/docker/engine-client.js';
 import type {SessionEndpoints, RuntimeViews, SessionRuntime} from '../src/runtime/session-runtime.js';
@@ -34,6 +35,7 @@ import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
 import type {WebAccess} from '../src/web/web-access.js';
+import type {SiteSignIn} from '../src/web/site-sign-in.js';
 import type {Duplex} from 'node:stream';
 
 export interface Services {
@@ -69,6 +71,8 @@ export interface Services {
   webAccess(): Promise<WebAccess>;
   /** The browser terminal: a shell in a session over SSH (README "In the browser"). */
   terminals(): Promise<TerminalService>;
+  /** Sign-in at the site's OpenID provider (README "Site sign-in"); undefined without oidcIssuer. */
+  siteSignIn(): Promise<SiteSignIn | undefined>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
 }
@@ -459,6 +463,41 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         new FileWebAccessStore(stateDir.webAccess, await locks(), config.lockTimeout),
         systemClock,
       );
+    },
+    siteSignIn: async () => {
+      if (!config.oidcIssuer) return undefined;
+      const [{SiteSignIn}, {OpenIdClientProvider}, {JsonlAuditLog}, {readFile}] = await Promise.all([
+        import('../src/web/site-sign-in.js'),
+        import('../src/web/adapters/openid-client-provider.js'),
+        import('../src/audit/adapters/jsonl-audit-log.js'),
+        import('node:fs/promises'),
+      ]);
+      if (!config.oidcClientId)
+        throw invalidInput(
+          'oidcIssuer is set but oidcClientId is not: set the client ID the provider gave sandman',
+        );
+      const secretFile = config.oidcClientSecretFile;
+      const clientSecret =
+        secretFile === undefined
+          ? undefined
+          : (
+              await readFile(secretFile, 'utf8').catch((error: Error) => {
+                throw invalidInput(`cannot read oidcClientSecretFile ${secretFile}: ${error.message}`);
+              })
+            ).trim();
+      return new SiteSignIn({
+        provider: new OpenIdClientProvider({
+          issuer: config.oidcIssuer,
+          clientId: config.oidcClientId,
+          clientSecret,
+        }),
+        access: await services.webAccess(),
+        store: await store(),
+        config,
+        register: async (user, group, actor) =>
+          void (await wire(config, {actor}).users()).add(user, {group: group ?? undefined}),
+        audit: (actor, entry) => new JsonlAuditLog(config.auditLog, systemClock, warn, actor).record(entry),
+      });
     },
     terminals: async () => {
       const [{TerminalService}, {ssh2Terminal}] = await Promise.all([

@@ -13,7 +13,8 @@ export interface AuditEntry {
     | 'gateway-login'
     | 'terminal-open'
     | 'stop'
-    | 'start';
+    | 'start'
+    | 'web-sign-in';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';
@@ -26,7 +27,7 @@ export interface AuditEntry {
   gpu_fraction?: number | null;
   /** reap: false when the session was started again rather than removed. */
   ended?: boolean;
-  /** gateway-login, terminal-open: the client's address. */
+  /** gateway-login, terminal-open, web-sign-in: the client's address. */
   source?: string;
 }
 

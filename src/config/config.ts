@@ -6,6 +6,7 @@ import {DISK_SETTINGS} from './disk-settings.js';
 import {GATEWAY_SETTINGS} from './gateway-settings.js';
 import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
 import {NETWORK_SETTINGS} from './network-settings.js';
+import {OIDC_SETTINGS} from './oidc-settings.js';
 import {IDLE_SETTINGS, STOPPED_SETTINGS} from './reap-settings.js';
 import {READY_SETTINGS, SESSION_SETTINGS} from './session-settings.js';
 import type {SettingDefinition} from './setting.js';
@@ -36,6 +37,7 @@ const TABLE = {
   ...DISK_SETTINGS,
   ...GROUP_SETTINGS,
   ...NETWORK_SETTINGS,
+  ...OIDC_SETTINGS,
 };
 
 type Table = typeof TABLE;

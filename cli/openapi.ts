@@ -463,7 +463,7 @@ export const OPENAPI = {
     '/whoami': {
       get: {
         summary:
-          'What this login may do: {"kind": "admin"}, {"kind": "terminal", "session": …} or {"kind": "user", "user": …}',
+          'What this login may do: {"kind": "admin"}, {"kind": "terminal", "session": …} or {"kind": "user", "user": …}; a site sign-in adds "via": "oidc" (and the admin\'s "user")',
         responses: {'200': json({type: 'object'}, 'The grant'), ...errors},
       },
     },

@@ -93,7 +93,7 @@ export class SiteSignIn {
     const pending = await this.deps.access.takeSignIn(cookie);
     if (!pending)
       return refuse(
-        'This sign-in has expired, was already used, or was started in another browser: nothing was signed in. Sign in again.',
+        `This sign-in has expired, was already used, or was started in another browser (or at another address than ${this.deps.config.apiPublicUrl}): nothing was signed in. Sign in again.`,
         403,
       );
     if (query.get('state') !== pending.state) return refuse(WORDS.state, 403);

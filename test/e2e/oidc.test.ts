@@ -112,12 +112,19 @@ async function loginCookie(context: BrowserContext): Promise<string | undefined>
   return (await context.cookies()).find((cookie) => cookie.name === 'sandman_login')?.value;
 }
 
-/** At the provider's own login form (oidc-provider's), as `who`. */
-async function signInAtProvider(page: Page, who: string): Promise<void> {
+/**
+ * At the provider's own login form (oidc-provider's), as `who`, until the provider sends the
+ * browser back to `api`: sandman's answer to that (a redirect to the console when signed in).
+ */
+async function signInAtProvider(page: Page, who: string, api = API): Promise<void> {
   await page.waitForURL((url) => url.href.startsWith(`${ISSUER}/interaction/`));
   await page.locator('input[name=login]').fill(who);
   await page.locator('input[name=password]').fill('any password');
+  const callback = page.waitForResponse((response) => response.url().startsWith(`${api}/oidc/callback`));
   await page.getByRole('button', {name: 'Sign-in'}).click();
+  const answered = await callback;
+  expect(answered.status(), await answered.text().catch(() => '')).toBe(303);
+  expect(answered.headers().location).toBe('/');
 }
 
 /**
@@ -456,7 +463,7 @@ describe('oidcAutoRegister', () => {
     const {page} = await newPage();
     await page.goto(`${AUTO}/`);
     await page.getByRole('link', {name: 'Sign in with Example University'}).click();
-    await signInAtProvider(page, 'carol');
+    await signInAtProvider(page, 'carol', AUTO);
     await page.waitForURL(`${AUTO}/`);
     await expect
       // Not logged in: what the console says instead.

@@ -466,25 +466,27 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     },
     siteSignIn: async () => {
       if (!config.oidcIssuer) return undefined;
-      const [{SiteSignIn}, {OpenIdClientProvider}, {JsonlAuditLog}, {readFile}] = await Promise.all([
-        import('../src/web/site-sign-in.js'),
-        import('../src/web/adapters/openid-client-provider.js'),
-        import('../src/audit/adapters/jsonl-audit-log.js'),
-        import('node:fs/promises'),
-      ]);
+      const [{SiteSignIn}, {OpenIdClientProvider}, {JsonlAuditLog}, {clientSecretProblem}, {readFile, stat}] =
+        await Promise.all([
+          import('../src/web/site-sign-in.js'),
+          import('../src/web/adapters/openid-client-provider.js'),
+          import('../src/audit/adapters/jsonl-audit-log.js'),
+          import('../src/web/client-secret-file.js'),
+          import('node:fs/promises'),
+        ]);
       if (!config.oidcClientId)
         throw invalidInput(
           'oidcIssuer is set but oidcClientId is not: set the client ID the provider gave sandman',
         );
       const secretFile = config.oidcClientSecretFile;
-      const clientSecret =
-        secretFile === undefined
-          ? undefined
-          : (
-              await readFile(secretFile, 'utf8').catch((error: Error) => {
-                throw invalidInput(`cannot read oidcClientSecretFile ${secretFile}: ${error.message}`);
-              })
-            ).trim();
+      let clientSecret: string | undefined;
+      if (secretFile !== undefined) {
+        const mode = (await stat(secretFile).catch(() => undefined))?.mode;
+        const text = await readFile(secretFile, 'utf8').catch(() => undefined);
+        const problem = clientSecretProblem(secretFile, mode, text);
+        if (problem) throw invalidInput(problem);
+        clientSecret = text!.trim();
+      }
       return new SiteSignIn({
         provider: new OpenIdClientProvider({
           issuer: config.oidcIssuer,

@@ -38,7 +38,8 @@ export const OIDC_SETTINGS = {
     parse: text,
   },
   oidcClientSecretFile: {
-    description: 'file holding the client secret (client_secret_basic); none: a public client with PKCE only',
+    description:
+      'file (mode 0600) holding the client secret (client_secret_basic); none: a public client with PKCE only',
     defaultText: 'none',
     parse: filePath,
   },

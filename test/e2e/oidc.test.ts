@@ -481,6 +481,23 @@ describe('oidcAutoRegister', () => {
   });
 });
 
+describe('a client secret file others can read', () => {
+  it('is refused with a page saying so, and nothing is asked of the provider', async () => {
+    const secretFile = path.join(sandbox.dir, 'oidc-client-secret');
+    await chmod(secretFile, 0o644);
+    try {
+      const start = await fetch(`${API}/oidc/login`, {redirect: 'manual'});
+      expect(start.status).toBe(500);
+      expect(start.headers.getSetCookie()).toEqual([]);
+      expect(await start.text()).toContain(
+        `oidcClientSecretFile ${secretFile} is mode 644: other accounts can read or change it (it must be 0600)`,
+      );
+    } finally {
+      await chmod(secretFile, 0o600);
+    }
+  });
+});
+
 describe('beside the site sign-in', () => {
   it('the token login and login links keep working', async () => {
     const {page} = await newPage();

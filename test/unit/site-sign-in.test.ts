@@ -5,6 +5,7 @@ import {OPENAPI} from '../../cli/openapi.js';
 import {signInButton, signInName} from '../../cli/http/oidc-routes.js';
 import type {AuditEntry} from '../../src/audit/audit-log.js';
 import {loadConfig} from '../../src/config/config.js';
+import {clientSecretProblem} from '../../src/web/client-secret-file.js';
 import {invalidInput} from '../../src/core/errors.js';
 import {emptyState} from '../../src/state/state-data.js';
 import {claimValues, signInDecision, type ClaimRules} from '../../src/web/oidc-claims.js';
@@ -327,6 +328,17 @@ describe('the OIDC settings', () => {
     expect(signInButton('Example <University>')).toBe(
       '<p class="sign-in"><a class="button" id="sign-in" href="/oidc/login">Sign in with Example &lt;University&gt;</a></p>',
     );
+  });
+
+  it('refuse a client secret file others can read, a missing, unreadable or empty one', () => {
+    const file = '/etc/sandman/oidc-client-secret';
+    expect(clientSecretProblem(file, 0o100600, 'secret\n')).toBeUndefined();
+    expect(clientSecretProblem(file, 0o100644, 'secret')).toBe(
+      'oidcClientSecretFile /etc/sandman/oidc-client-secret is mode 644: other accounts can read or change it (it must be 0600)',
+    );
+    expect(clientSecretProblem(file, undefined, undefined)).toMatch(/does not exist$/);
+    expect(clientSecretProblem(file, 0o100600, undefined)).toMatch(/cannot be read by this account$/);
+    expect(clientSecretProblem(file, 0o100600, ' \n')).toMatch(/is empty$/);
   });
 
   it('the OpenAPI document lists the sign-in routes and stays valid', async () => {

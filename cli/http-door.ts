@@ -22,6 +22,8 @@ import {consoleFile} from './http/console-files.js';
 import {clearedLoginCookie, loginCookie, loginCookieOf} from './http/login-cookie.js';
 import {bridgeTerminal} from './http/terminal-socket.js';
 import {guardUserRequest} from './http/user-guard.js';
+import {serveSignIn, signInName, SIGN_IN_PATHS} from './http/oidc-routes.js';
+import {signedInActor} from '../src/web/site-sign-in.js';
 import type {Services} from './services.js';
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -147,11 +149,13 @@ export async function serveHttp(
     const grant = await (await door.webAccess()).check(loginCookieOf(request.headers));
     if (!grant) return undefined;
     const actor =
-      grant.kind === 'admin'
-        ? `web:admin:${source}`
-        : grant.kind === 'user'
-          ? `web:user:${grant.user}:${source}`
-          : `web:link:${source}`;
+      grant.kind !== 'terminal' && grant.via === 'oidc'
+        ? signedInActor(grant, source)
+        : grant.kind === 'admin'
+          ? `web:admin:${source}`
+          : grant.kind === 'user'
+            ? `web:user:${grant.user}:${source}`
+            : `web:link:${source}`;
     return {grant, actor, byCookie: true};
   };
 
@@ -225,7 +229,7 @@ export async function serveHttp(
       const url = new URL(request.url ?? '/', 'http://sandman');
       // The console's pages and the browser's own doors need no login.
       if (request.method === 'GET') {
-        const file = await consoleFile(url.pathname);
+        const file = await consoleFile(url.pathname, signInName(config));
         if (file) {
           response.writeHead(200, {
             'content-type': file.type,
@@ -238,6 +242,9 @@ export async function serveHttp(
         }
         const linkToken = /^\/t\/([A-Za-z0-9_-]{20,100})$/.exec(url.pathname)?.[1];
         if (linkToken) return await link(linkToken, response);
+        // Site sign-in (README "Site sign-in (OpenID Connect)"): to the provider and back.
+        if (SIGN_IN_PATHS.has(url.pathname))
+          return await serveSignIn(url.pathname, request, response, {signIn: door.siteSignIn, secure});
       }
       if (request.method === 'POST' && url.pathname === '/login') return await login(request, response);
       if (request.method === 'POST' && url.pathname === '/logout') {

@@ -442,6 +442,40 @@ export const OPENAPI = {
         responses: {'200': json({type: 'object'}, 'Logged out')},
       },
     },
+    '/oidc/login': {
+      get: {
+        summary:
+          'Site sign-in (README "Site sign-in (OpenID Connect)"): to the OpenID provider (oidcIssuer) with PKCE, state and nonce; 404 page without oidcIssuer',
+        security: [],
+        responses: {
+          '303': {
+            description: "To the provider's authorization endpoint (sets a short-lived sign-in cookie)",
+          },
+          '404': {description: 'No site sign-in on this host (an HTML page)'},
+          '502': {description: 'The provider did not answer (an HTML page)'},
+        },
+      },
+    },
+    '/oidc/callback': {
+      get: {
+        summary:
+          "The provider's answer (the redirect URI {apiPublicUrl}/oidc/callback): a login cookie for that registered user (or the admin, oidcAdminGroup), or a page saying why not",
+        security: [],
+        parameters: [
+          {name: 'code', in: 'query', schema: {type: 'string'}},
+          {name: 'state', in: 'query', schema: {type: 'string'}},
+          {name: 'error', in: 'query', schema: {type: 'string'}},
+        ],
+        responses: {
+          '303': {description: 'Signed in: to the console'},
+          '403': {
+            description:
+              "Refused, no login (an HTML page): state or nonce not this browser's, a used or expired code, an unknown user without oidcAutoRegister, a provider error",
+          },
+          '502': {description: 'The provider did not answer (an HTML page)'},
+        },
+      },
+    },
     '/me': {
       get: {
         summary:
@@ -464,7 +498,7 @@ export const OPENAPI = {
     '/whoami': {
       get: {
         summary:
-          'What this login may do: {"kind": "admin"}, {"kind": "terminal", "session": …} or {"kind": "user", "user": …}',
+          'What this login may do: {"kind": "admin"}, {"kind": "terminal", "session": …} or {"kind": "user", "user": …}; a site sign-in adds "via": "oidc" (and the admin\'s "user")',
         responses: {'200': json({type: 'object'}, 'The grant'), ...errors},
       },
     },

@@ -6,6 +6,7 @@
  * command loads only its own part of sandman (`reap` runs every minute, `session ls` in scripts).
  */
 import {systemClock} from '../src/core/clock.js';
+import {invalidInput} from '../src/core/errors.js';
 import type {Config} from '../src/config/config.js';
 import type {EngineClient} from '../src/runtime/docker/engine-client.js';
 import type {SessionEndpoints, RuntimeViews, SessionRuntime} from '../src/runtime/session-runtime.js';
@@ -37,6 +38,7 @@ import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
 import type {WebAccess} from '../src/web/web-access.js';
+import type {SiteSignIn} from '../src/web/site-sign-in.js';
 import type {Duplex} from 'node:stream';
 import type {AuditLog} from '../src/audit/audit-log.js';
 
@@ -77,6 +79,8 @@ export interface Services {
   auditLog(): Promise<AuditLog>;
   /** A one-time console login link for a user (`sandman web` in a session; src/web/user-login-link.ts). */
   userLoginLink(user: string): Promise<{url: string; expires_at: string}>;
+  /** Sign-in at the site's OpenID provider (README "Site sign-in"); undefined without oidcIssuer. */
+  siteSignIn(): Promise<SiteSignIn | undefined>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   /** Notices: the outbox and its channels, e-mail and webhooks (README "Notifications"). */
   notifier(): Promise<Notifier>;
@@ -540,6 +544,43 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       return {serve: (socket, source) => runGateway(deps, socket, source)};
     },
     webAccess,
+    siteSignIn: async () => {
+      if (!config.oidcIssuer) return undefined;
+      const [{SiteSignIn}, {OpenIdClientProvider}, {JsonlAuditLog}, {clientSecretProblem}, {readFile, stat}] =
+        await Promise.all([
+          import('../src/web/site-sign-in.js'),
+          import('../src/web/adapters/openid-client-provider.js'),
+          import('../src/audit/adapters/jsonl-audit-log.js'),
+          import('../src/web/client-secret-file.js'),
+          import('node:fs/promises'),
+        ]);
+      if (!config.oidcClientId)
+        throw invalidInput(
+          'oidcIssuer is set but oidcClientId is not: set the client ID the provider gave sandman',
+        );
+      const secretFile = config.oidcClientSecretFile;
+      let clientSecret: string | undefined;
+      if (secretFile !== undefined) {
+        const mode = (await stat(secretFile).catch(() => undefined))?.mode;
+        const text = await readFile(secretFile, 'utf8').catch(() => undefined);
+        const problem = clientSecretProblem(secretFile, mode, text);
+        if (problem) throw invalidInput(problem);
+        clientSecret = text!.trim();
+      }
+      return new SiteSignIn({
+        provider: new OpenIdClientProvider({
+          issuer: config.oidcIssuer,
+          clientId: config.oidcClientId,
+          clientSecret,
+        }),
+        access: await services.webAccess(),
+        store: await store(),
+        config,
+        register: async (user, group, actor) =>
+          void (await wire(config, {actor}).users()).add(user, {group: group ?? undefined}),
+        audit: (actor, entry) => new JsonlAuditLog(config.auditLog, systemClock, warn, actor).record(entry),
+      });
+    },
     terminals: async () => {
       const [{TerminalService}, {ssh2Terminal}] = await Promise.all([
         import('../src/web/terminal-service.js'),

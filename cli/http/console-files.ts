@@ -3,6 +3,7 @@ import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
 import {USER_NAME_PATTERN} from '../../src/users/user-name.js';
+import {signInButton} from './oidc-routes.js';
 
 /**
  * The web console's static files (README "In the browser"): web/ and xterm.js, copied into
@@ -18,8 +19,14 @@ const TYPES: Record<string, string> = {
   '.png': 'image/png',
 };
 
-/** What the console serves: `/` is index.html; other names only as they are in the folder. */
-export async function consoleFile(urlPath: string): Promise<{body: Buffer; type: string} | undefined> {
+/**
+ * What the console serves: `/` is index.html; other names only as they are in the folder. With
+ * `signInWith` (site sign-in's name), the login page offers "Sign in with …".
+ */
+export async function consoleFile(
+  urlPath: string,
+  signInWith?: string,
+): Promise<{body: Buffer; type: string} | undefined> {
   const name = urlPath === '/' ? 'index.html' : urlPath.slice(1);
   // One plain file name: no folders, no dot files, nothing outside WEB_DIR.
   if (!/^[a-z0-9][a-z0-9.-]*\.(html|js|css|png)$/.test(name)) return undefined;
@@ -28,7 +35,12 @@ export async function consoleFile(urlPath: string): Promise<{body: Buffer; type:
   // The user field's pattern is the one user-name rule, put in as the page is served.
   if (name === 'index.html')
     return {
-      body: Buffer.from(body.toString('utf8').replace('{{USER_NAME_PATTERN}}', USER_NAME_PATTERN)),
+      body: Buffer.from(
+        body
+          .toString('utf8')
+          .replace('{{USER_NAME_PATTERN}}', USER_NAME_PATTERN)
+          .replace('<!-- {{SIGN_IN}} -->', signInWith === undefined ? '' : signInButton(signInWith)),
+      ),
       type: TYPES['.html']!,
     };
   return {body, type: TYPES[path.extname(name)]!};

@@ -21,7 +21,8 @@ export interface AuditEntry {
     | 'job-submit'
     | 'job-start'
     | 'job-end'
-    | 'job-cancel';
+    | 'job-cancel'
+    | 'web-sign-in';
   session: string | null;
   user: string | null;
   result: 'ok' | 'failed';
@@ -34,7 +35,7 @@ export interface AuditEntry {
   gpu_fraction?: number | null;
   /** reap: false when the session was started again rather than removed. */
   ended?: boolean;
-  /** gateway-login, terminal-open: the client's address. */
+  /** gateway-login, terminal-open, web-sign-in: the client's address. */
   source?: string;
   /** job-*: the job's ID; job-end: how it ended and its exit code. */
   job?: string;

@@ -8,6 +8,7 @@ import {GPU_IDLE_SETTINGS} from './gpu-idle-settings.js';
 import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
 import {NETWORK_SETTINGS} from './network-settings.js';
 import {NOTIFY_SETTINGS} from './notify-settings.js';
+import {OIDC_SETTINGS} from './oidc-settings.js';
 import {IDLE_SETTINGS, STOPPED_SETTINGS} from './reap-settings.js';
 import {READY_SETTINGS, SESSION_SETTINGS} from './session-settings.js';
 import {SELF_SETTINGS} from './self-settings.js';
@@ -44,6 +45,7 @@ const TABLE = {
   ...SELF_SETTINGS,
   ...NOTIFY_SETTINGS,
   ...JOB_SETTINGS,
+  ...OIDC_SETTINGS,
 };
 
 type Table = typeof TABLE;

@@ -4,14 +4,29 @@ import type {Clock} from '../core/clock.js';
 
 /**
  * What a browser's cookie lets it do: everything an admin may, one session's terminal, or what
- * one user may do with her own sessions (a user login, README "User logins").
+ * one user may do with her own sessions (a user login, README "User logins"). `via: 'oidc'`: the
+ * browser signed in at the site's OpenID provider as `user` (README "Site sign-in").
  */
-export type Grant = {kind: 'admin'} | {kind: 'terminal'; session: string} | {kind: 'user'; user: string};
+export type Grant =
+  | {kind: 'admin'; user?: string; via?: 'oidc'}
+  | {kind: 'terminal'; session: string}
+  | {kind: 'user'; user: string; via?: 'oidc'};
+
+/** A sign-in at the site's OpenID provider under way: what its answer must match, used once. */
+export interface PendingSignIn {
+  state: string;
+  nonce: string;
+  /** The PKCE code verifier. */
+  verifier: string;
+  expires_at: string;
+}
 
 /** Logins and links by the SHA-256 of their secret: the file never holds a usable cookie or link. */
 export interface WebAccessData {
   logins: Record<string, {grant: Grant; expires_at: string}>;
   links: Record<string, WebLink>;
+  /** Sign-ins under way, by the SHA-256 of the browser's sign-in cookie. */
+  sign_ins?: Record<string, PendingSignIn>;
 }
 
 /** A one-time link: to one session's terminal (`session`), or a user's login (`user`). */
@@ -142,6 +157,32 @@ export class WebAccess {
     });
   }
 
+  /** A sign-in at the OpenID provider begins: the browser's cookie for it, kept `ttlMs`. */
+  async beginSignIn(
+    pending: Omit<PendingSignIn, 'expires_at'>,
+    ttlMs: number,
+  ): Promise<{cookie: string; expiresAt: Date}> {
+    const cookie = newSecret();
+    const expiresAt = new Date(this.clock.now().getTime() + ttlMs);
+    await this.store.update((data) => {
+      this.#prune(data);
+      (data.sign_ins ??= {})[digest(cookie)] = {...pending, expires_at: expiresAt.toISOString()};
+    });
+    return {cookie, expiresAt};
+  }
+
+  /** The sign-in this cookie began, taken away (once only); undefined when unknown or expired. */
+  async takeSignIn(cookie: string | undefined): Promise<PendingSignIn | undefined> {
+    if (!cookie) return undefined;
+    return this.store.update((data) => {
+      const pending = data.sign_ins?.[digest(cookie)];
+      if (pending) delete data.sign_ins![digest(cookie)];
+      this.#prune(data);
+      if (!pending || Date.parse(pending.expires_at) <= this.clock.now().getTime()) return undefined;
+      return pending;
+    });
+  }
+
   /** Expired logins go; a link is kept a day past its expiry, so a late second use says "used". */
   #prune(data: WebAccessData): void {
     const now = this.clock.now().getTime();
@@ -149,5 +190,7 @@ export class WebAccess {
       if (Date.parse(login.expires_at) <= now) delete data.logins[key];
     for (const [key, link] of Object.entries(data.links))
       if (Date.parse(link.expires_at) + 86_400_000 <= now) delete data.links[key];
+    for (const [key, pending] of Object.entries(data.sign_ins ?? {}))
+      if (Date.parse(pending.expires_at) <= now) delete data.sign_ins![key];
   }
 }

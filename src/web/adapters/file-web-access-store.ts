@@ -20,7 +20,7 @@ export class FileWebAccessStore implements WebAccessStore {
   async read(): Promise<WebAccessData> {
     try {
       const data = JSON.parse(await readFile(this.file, 'utf8')) as Partial<WebAccessData>;
-      return {logins: data.logins ?? {}, links: data.links ?? {}};
+      return {logins: data.logins ?? {}, links: data.links ?? {}, sign_ins: data.sign_ins ?? {}};
     } catch (error) {
       // Not there yet (no login so far), or torn by hand: nobody is logged in.
       if (errnoCode(error) === 'ENOENT' || error instanceof SyntaxError) return emptyWebAccess();

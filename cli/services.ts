@@ -33,6 +33,7 @@ import type {Warn} from '../src/core/warn.js';
 import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
+import type {AppService} from '../src/apps/app-service.js';
 import type {WebAccess} from '../src/web/web-access.js';
 import type {Duplex} from 'node:stream';
 
@@ -69,6 +70,8 @@ export interface Services {
   webAccess(): Promise<WebAccess>;
   /** The browser terminal: a shell in a session over SSH (README "In the browser"). */
   terminals(): Promise<TerminalService>;
+  /** Apps in sessions and the proxy's targets (README "Jupyter and apps in the browser"). */
+  apps(): Promise<AppService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
 }
@@ -472,6 +475,19 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         keys: await gatewayKeys(),
         audit: await audit(),
         client: ssh2Terminal,
+      });
+    },
+    apps: async () => {
+      const {AppService} = await import('../src/apps/app-service.js');
+      // Reaching into containers: this host's engine; Swarm's runtime has no inContainer (tasks may be on other nodes).
+      const swarmSessions = await swarmRuntime();
+      return new AppService({
+        config,
+        instance: stateDir.instance,
+        store: await store(),
+        containers: await containers(),
+        inContainer: swarmSessions ? undefined : await hostEngine(),
+        clock: systemClock,
       });
     },
     usage: async () => {

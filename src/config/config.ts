@@ -2,6 +2,7 @@ import path from 'node:path';
 
 import {errnoCode, invalidInput} from '../core/errors.js';
 import {API_SETTINGS} from './api-settings.js';
+import {APP_SETTINGS} from './app-settings.js';
 import {DISK_SETTINGS} from './disk-settings.js';
 import {GATEWAY_SETTINGS} from './gateway-settings.js';
 import {HOST_FILE_SETTINGS, HOST_SETTINGS} from './host-settings.js';
@@ -36,6 +37,7 @@ const TABLE = {
   ...DISK_SETTINGS,
   ...GROUP_SETTINGS,
   ...NETWORK_SETTINGS,
+  ...APP_SETTINGS,
 };
 
 type Table = typeof TABLE;

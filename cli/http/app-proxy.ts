@@ -86,6 +86,27 @@ function forwardedHeaders(
   return {...headers, ...upstream.headers};
 }
 
+/**
+ * The app's answer headers for the browser: without hop-by-hop ones, without a widened service
+ * worker scope (a worker of the app must not take over the console's pages), and without a
+ * cookie of sandman's name (the app must not set the browser's sandman login).
+ */
+export function answerHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const kept: IncomingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (HOP_BY_HOP.includes(name) || name === 'service-worker-allowed') continue;
+    if (name === 'set-cookie') {
+      const cookies = (value as string[]).filter(
+        (cookie) => !cookie.trimStart().startsWith(`${LOGIN_COOKIE}=`),
+      );
+      if (cookies.length > 0) kept[name] = cookies;
+      continue;
+    }
+    kept[name] = value;
+  }
+  return kept;
+}
+
 export function appProxy(options: AppProxyOptions) {
   const refuse = (response: ServerResponse, refusal: AppRefusal) =>
     options.page(response, refusal.status, refusal.message);
@@ -118,9 +139,7 @@ export function appProxy(options: AppProxyOptions) {
         },
         (answer) => {
           outgoing.setTimeout(0);
-          const headers = Object.fromEntries(
-            Object.entries(answer.headers).filter(([name]) => !HOP_BY_HOP.includes(name)),
-          );
+          const headers = answerHeaders(answer.headers);
           response.writeHead(answer.statusCode ?? 502, headers);
           answer.pipe(response);
           answer.on('end', done);
@@ -175,6 +194,10 @@ export function appProxy(options: AppProxyOptions) {
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       handshakeTimeout: CONNECT_TIMEOUT_MS,
+    });
+    // The browser gave up before the app answered: nothing more to do there.
+    socket.once('close', () => {
+      if (app.readyState === WebSocket.CONNECTING) app.terminate();
     });
     app.on('unexpected-response', (_request, answer) => {
       refuse(answer.statusCode ?? 502, 'Bad Gateway');

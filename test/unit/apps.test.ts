@@ -5,7 +5,7 @@ import {AppService, activityInterval, type AppServiceDeps} from '../../src/apps/
 import {IMAGE_LABELS, LABELS} from '../../src/core/labels.js';
 import type {ContainerSummary, ExecResult} from '../../src/runtime/docker/container-client.js';
 import type {Grant} from '../../src/web/web-access.js';
-import {isUserRequest} from '../../cli/http/app-proxy.js';
+import {answerHeaders, isUserRequest} from '../../cli/http/app-proxy.js';
 import {FakeClock} from '../fakes/fake-host.js';
 import {InMemoryStateStore} from '../fakes/in-memory-state-store.js';
 import {sessionRecord} from '../helpers/state-file.js';
@@ -56,6 +56,19 @@ describe('the app catalog', () => {
     expect(isUserRequest('GET', {})).toBe(true);
     expect(isUserRequest('GET', {'sec-fetch-mode': 'cors'})).toBe(false);
     expect(isUserRequest('GET', {'sec-fetch-mode': 'no-cors'})).toBe(false);
+  });
+});
+
+describe("the app's answer", () => {
+  it('keeps its own cookies and headers; drops a sandman login cookie, a widened service worker scope and hop-by-hop headers', () => {
+    expect(
+      answerHeaders({
+        'content-type': 'text/html',
+        'set-cookie': ['_xsrf=1; Path=/s/x/', 'sandman_login=stolen; Path=/'],
+        'service-worker-allowed': '/',
+        connection: 'keep-alive',
+      }),
+    ).toEqual({'content-type': 'text/html', 'set-cookie': ['_xsrf=1; Path=/s/x/']});
   });
 });
 

@@ -426,14 +426,20 @@ describe('activity through the proxy', () => {
     expect(created.exitCode, JSON.stringify(created.body)).toBe(0);
     const idle = created.body.session_id as string;
     const busy = sessions.bob.session_id as string;
-    const {context, page} = await openAsAdmin();
+    const {context} = await openAsAdmin();
     const notebooks: Record<string, Page> = {};
+    // Each session's file list and a notebook stay open in tabs of their own.
     for (const id of [idle, busy]) {
+      const page = await context.newPage();
       await page.goto(`${API}/s/${id}/apps/jupyter/tree`);
       await page.locator('#notebook_list').waitFor({timeout: 60_000});
       notebooks[id] = await newNotebook(context, page);
       expect(await runCell(notebooks[id], '1+1')).toBe('2');
     }
+    // The idle tab polls the kernels' state in the background, as JupyterLab's pages do: that is no use.
+    await notebooks[idle]!.evaluate((base) => {
+      setInterval(() => void fetch(`${base}api/kernels`), 2000);
+    }, `/s/${idle}/apps/jupyter/`);
     // The first reap sets the containers' CPU baseline (Jupyter's start-up is behind it).
     await sleep(3000);
     const baseline = await cliJson(['reap'], IDLE);

@@ -477,7 +477,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         client: ssh2Terminal,
       });
     },
-    apps: async () => {
+    // One per process: it keeps the apps' tokens (an engine exec per app, not per request).
+    apps: once(async () => {
       const {AppService} = await import('../src/apps/app-service.js');
       // Reaching into containers: this host's engine; Swarm's runtime has no inContainer (tasks may be on other nodes).
       const swarmSessions = await swarmRuntime();
@@ -489,7 +490,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         inContainer: swarmSessions ? undefined : await hostEngine(),
         clock: systemClock,
       });
-    },
+    }),
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([
         import('../src/usage/usage-service.js'),

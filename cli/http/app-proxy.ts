@@ -127,7 +127,35 @@ export function appProxy(options: AppProxyOptions) {
     const apps = await options.apps();
     if (isUserRequest(request.method ?? 'GET', request.headers))
       void apps.touch(target.session).catch(() => undefined);
-    await new Promise<void>((done) => {
+    const outcome = await forward(request, response, target, upstream);
+    if (outcome !== 'refused') return;
+    apps.forget(upstream);
+    // An app known to this process stopped listening (the session was stopped and started): a
+    // request without a body is sent again once, to the app started anew.
+    const again = upstream.app && (request.method === 'GET' || request.method === 'HEAD');
+    const restarted = again ? await resolve(grant, target) : undefined;
+    if (
+      restarted &&
+      !isRefusal(restarted) &&
+      (await forward(request, response, target, restarted)) === 'done'
+    )
+      return;
+    if (!response.headersSent)
+      options.page(
+        response,
+        502,
+        `Nothing answers at ${target.kind === 'app' ? target.app : `port ${target.port}`} in session ${target.session}: reload the page to try again.`,
+      );
+  };
+
+  /** Sends one request to the app and its answer back; 'refused' when nothing listened there. */
+  const forward = (
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: AppTarget,
+    upstream: Upstream,
+  ): Promise<'done' | 'refused'> =>
+    new Promise((done) => {
       const outgoing = httpRequest(
         {
           host: upstream.host,
@@ -139,35 +167,27 @@ export function appProxy(options: AppProxyOptions) {
         },
         (answer) => {
           outgoing.setTimeout(0);
-          const headers = answerHeaders(answer.headers);
-          response.writeHead(answer.statusCode ?? 502, headers);
+          response.writeHead(answer.statusCode ?? 502, answerHeaders(answer.headers));
           answer.pipe(response);
-          answer.on('end', done);
+          answer.on('end', () => done('done'));
           answer.on('error', () => {
             response.destroy();
-            done();
+            done('done');
           });
         },
       );
       outgoing.on('timeout', () => outgoing.destroy(new Error('timed out')));
-      outgoing.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ECONNREFUSED') apps.forget(upstream);
-        if (!response.headersSent)
-          options.page(
-            response,
-            502,
-            `Nothing answers at ${target.kind === 'app' ? target.app : `port ${target.port}`} in session ${target.session} (${error.code ?? error.message}): reload the page to try again.`,
-          );
-        else response.destroy();
-        done();
+      outgoing.on('error', () => {
+        if (response.headersSent) response.destroy();
+        done('refused');
       });
       response.on('close', () => {
         if (!response.writableFinished) outgoing.destroy();
-        done();
+        done('done');
       });
-      request.pipe(outgoing);
+      if (request.readableEnded) outgoing.end();
+      else request.pipe(outgoing);
     });
-  };
 
   /**
    * A WebSocket, proxied message by message: the app's end is opened first (its answer, refusal

@@ -353,7 +353,7 @@ async function containerAddress(id: string): Promise<string> {
 }
 
 describe('a stopped or removed session', () => {
-  it('answers a clear 404 page within 2 s, not a hang', async () => {
+  it('answers a clear 404 page within 2 s, not a hang; an app that ended, or a session started again, opens again', async () => {
     const created = await cliJson(['session', 'create', 'carol', '--ttl', '1h']);
     expect(created.exitCode, JSON.stringify(created.body)).toBe(0);
     const id = created.body.session_id as string;
@@ -361,11 +361,37 @@ describe('a stopped or removed session', () => {
     expect((await curl(`${API}/s/${id}/apps/jupyter/api/status`, {bearer: TOKEN})).status).toBe(200);
     const {page} = await openAs('carol');
     expect((await page.goto(url))?.status()).toBe(200);
+    // carol ends Jupyter herself: the next page (from the same API process) starts it anew.
+    const killed = await execa(
+      'docker',
+      ['exec', '-u', 'carol', `sandman-carol-${id}`, 'pkill', '-f', 'jupyter-notebook'],
+      {
+        reject: false,
+      },
+    );
+    expect(killed.exitCode, String(killed.stderr)).toBe(0);
+    const address = await containerAddress(id);
+    await expect
+      .poll(
+        async () =>
+          (await execa('curl', ['-s', '-o', '/dev/null', `http://${address}:8888/`], {reject: false}))
+            .exitCode,
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(7);
+    expect((await page.goto(url))?.status()).toBe(200);
+    await page.locator('#notebook_list').waitFor({timeout: 30_000});
     expect((await cli(['session', 'stop', id])).exitCode).toBe(0);
     const stopped = await curl(url, {bearer: TOKEN});
     expect(stopped.status).toBe(404);
     expect(stopped.seconds).toBeLessThan(2);
     expect(stopped.body).toContain(`Session ${id} is stopped: start it again`);
+    // Started again: the same URL opens Jupyter (started anew in the session) at once.
+    expect((await cli(['session', 'start', id])).exitCode).toBe(0);
+    expect((await page.goto(url))?.status()).toBe(200);
+    await page.locator('#notebook_list').waitFor({timeout: 30_000});
     expect((await cli(['session', 'rm', id, '--yes'])).exitCode).toBe(0);
     const started = Date.now();
     const removed = await page.goto(url);

@@ -16,7 +16,9 @@ import {invalidInput, isSandmanError, type ErrorKind} from '../src/core/errors.j
 import type {Grant} from '../src/web/web-access.js';
 import {inApiWords} from './api-wording.js';
 import {listenOn} from './foreground.js';
+import {parseAppUrl} from '../src/apps/app-catalog.js';
 import {apiRoutes, PUBLIC_ROUTES, type Route} from './http/api-routes.js';
+import {appProxy} from './http/app-proxy.js';
 import {corsHeaders, crossSiteRefusal, ownOrigin} from './http/browser-policy.js';
 import {consoleFile} from './http/console-files.js';
 import {clearedLoginCookie, loginCookie, loginCookieOf} from './http/login-cookie.js';
@@ -136,6 +138,16 @@ export async function serveHttp(
   let lastActive = Date.now();
   const servers: Server[] = [];
   const sockets = new WebSocketServer({noServer: true, maxPayload: MAX_BODY_BYTES});
+  // Apps in sessions (README "Jupyter and apps in the browser"): open WebSockets keep the process.
+  const apps = appProxy({
+    apps: () => door.apps(),
+    page: sendPage,
+    opened: () => void inflight++,
+    closed: () => {
+      inflight--;
+      lastActive = Date.now();
+    },
+  });
 
   /** The caller of a TCP request: bearer token, else login cookie; unix-socket callers are admins. */
   const callerOf = async (request: IncomingMessage, tcp: boolean): Promise<Caller | undefined> => {
@@ -227,6 +239,17 @@ export async function serveHttp(
         response.setHeader(name, value);
       if (request.method === 'OPTIONS') return void response.writeHead(204).end();
       const url = new URL(request.url ?? '/', 'http://sandman');
+      // An app of a session: its user or the admin, else the login page (anonymous) or a 403 page.
+      const app = parseAppUrl(request.url ?? '/');
+      if (app) {
+        if ('redirect' in app) return void response.writeHead(301, {location: app.redirect}).end();
+        const caller = await callerOf(request, tcp);
+        if (!caller) return void response.writeHead(303, {location: '/'}).end();
+        const why =
+          request.method !== 'GET' && request.method !== 'HEAD' && caller.byCookie && siteRefusal(request);
+        if (why) return sendPage(response, 403, why);
+        return await apps.http(request, response, app, caller.grant);
+      }
       // The console's pages and the browser's own doors need no login.
       if (request.method === 'GET') {
         const file = await consoleFile(url.pathname, signInName(config));
@@ -321,6 +344,13 @@ export async function serveHttp(
     };
     try {
       const url = new URL(request.url ?? '/', 'http://sandman');
+      const app = parseAppUrl(request.url ?? '/');
+      if (app && !('redirect' in app)) {
+        const caller = await callerOf(request, tcp);
+        if (!caller) return refuse(401, 'Unauthorized');
+        if (caller.byCookie && siteRefusal(request)) return refuse(403, 'Forbidden');
+        return await apps.upgrade(request, socket, head, app, caller.grant, refuse);
+      }
       const id = /^\/sessions\/([^/]+)\/terminal$/.exec(url.pathname)?.[1];
       if (!id) return refuse(404, 'Not Found');
       const caller = await callerOf(request, tcp);

@@ -45,6 +45,15 @@ const session = {
     /** README "For researchers": `sandman keep`, and the actor of the last extend. */
     keep_until: {...nullable('string'), format: 'date-time'},
     last_extended_by: nullable('string'),
+    apps: {
+      type: 'array',
+      description:
+        'The web apps its image offers, where the console opens them (README "Jupyter and apps in the browser")',
+      items: {
+        type: 'object',
+        properties: {name: {type: 'string'}, title: {type: 'string'}, path: {type: 'string'}},
+      },
+    },
   },
 };
 /** A queued create (README "Users and limits"): a session's names for its ID and user, its place in line. */
@@ -384,6 +393,33 @@ export const OPENAPI = {
               },
             },
             'The link',
+          ),
+          ...errors,
+        },
+      },
+    },
+    '/sessions/{id}/apps': {
+      parameters: [idParameter],
+      get: {
+        summary:
+          'The web apps the session\'s image offers (image build --app) and their URLs, proxied at /s/{id}/apps/{name}/ for the session\'s user and the admin (README "Jupyter and apps in the browser")',
+        responses: {
+          '200': json(
+            {
+              type: 'object',
+              properties: {
+                session_id: {type: 'string'},
+                status: {type: 'string'},
+                apps: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {name: {type: 'string'}, title: {type: 'string'}, url: {type: 'string'}},
+                  },
+                },
+              },
+            },
+            'Its apps',
           ),
           ...errors,
         },

@@ -37,6 +37,7 @@ import type {Warn} from '../src/core/warn.js';
 import type {GatewayKeys} from '../src/gateway/gateway-keys.js';
 import type {GatewayOutcome} from '../src/gateway/gateway-server.js';
 import type {TerminalService} from '../src/web/terminal-service.js';
+import type {AppService} from '../src/apps/app-service.js';
 import type {WebAccess} from '../src/web/web-access.js';
 import type {SiteSignIn} from '../src/web/site-sign-in.js';
 import type {Duplex} from 'node:stream';
@@ -81,6 +82,8 @@ export interface Services {
   userLoginLink(user: string): Promise<{url: string; expires_at: string}>;
   /** Sign-in at the site's OpenID provider (README "Site sign-in"); undefined without oidcIssuer. */
   siteSignIn(): Promise<SiteSignIn | undefined>;
+  /** Apps in sessions and the proxy's targets (README "Jupyter and apps in the browser"). */
+  apps(): Promise<AppService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
   /** Notices: the outbox and its channels, e-mail and webhooks (README "Notifications"). */
   notifier(): Promise<Notifier>;
@@ -604,6 +607,20 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {user, publicUrl: config.apiPublicUrl, madeBy: `${user} (sandman web)`},
       );
     },
+    // One per process: it keeps the apps' tokens (an engine exec per app, not per request).
+    apps: once(async () => {
+      const {AppService} = await import('../src/apps/app-service.js');
+      // Reaching into containers: this host's engine; Swarm's runtime has no inContainer (tasks may be on other nodes).
+      const swarmSessions = await swarmRuntime();
+      return new AppService({
+        config,
+        instance: stateDir.instance,
+        store: await store(),
+        containers: await containers(),
+        inContainer: swarmSessions ? undefined : await hostEngine(),
+        clock: systemClock,
+      });
+    }),
     usage: async () => {
       const [{UsageService}, {RotatedAuditFiles}] = await Promise.all([
         import('../src/usage/usage-service.js'),

@@ -89,6 +89,18 @@ function sessionRow(session) {
   if (session.status === 'running') {
     button('Stop', () => act(`Stopping ${session.user_id}`, () => api('POST', `/sessions/${id}/stop`)));
     button('Open terminal', () => window.open(`/terminal.html?session=${encodeURIComponent(id)}`, '_blank'));
+    // Its image's web apps, through the API's proxy (README "Jupyter and apps in the browser").
+    for (const app of session.apps ?? [])
+      actions.append(
+        element('a', {
+          class: 'button',
+          href: app.path,
+          target: '_blank',
+          rel: 'noopener',
+          text: `Open ${app.title}`,
+          'aria-label': `Open ${app.title} ${session.user_id}`,
+        }),
+      );
   }
   if (session.status === 'stopped')
     button('Start', () => act(`Starting ${session.user_id}`, () => api('POST', `/sessions/${id}/start`)));

@@ -2,6 +2,7 @@ import {isImageReference, type Config} from '../../src/config/config.js';
 import {invalidInput} from '../../src/core/errors.js';
 import {migSlices} from '../../src/gpu/mig-slices.js';
 import {LABELS} from '../../src/core/labels.js';
+import {APPS, appPath, appsOfLabels} from '../../src/apps/app-catalog.js';
 import {isQueued, type QueuedView} from '../../src/session/session-queue.js';
 import type {RemoveResult} from '../../src/session/session-service.js';
 import type {SessionView} from '../../src/session/session-view.js';
@@ -135,6 +136,17 @@ export function apiRoutes(): Array<
         const view = await (await services.sessionQueries()).showOrQueued(params.id!);
         if (isQueued(view)) return [200, queuedObject(view)];
         return [200, sessionObject(view, await containerAddresses(services))];
+      },
+    ],
+    [
+      'GET',
+      '/sessions/:id/apps',
+      async ({params, services, publicUrl}) => {
+        const session = (await (await services.store()).read()).sessions.find((one) => one.id === params.id);
+        // A full ID only (a user login's is resolved to hers); queued requests have no apps.
+        if (!session) return [200, {session_id: params.id, apps: []}];
+        const apps = await (await services.apps()).list(session, services.config.apiPublicUrl ?? publicUrl);
+        return [200, {session_id: session.id, status: session.status, apps}];
       },
     ],
     [
@@ -432,16 +444,24 @@ function removed(result: RemoveResult): [number, unknown] {
   return [200, {removed: result.removed.map((session) => session.session_id)}];
 }
 
-/** Each session container's address on the sessions' network, by container name (one engine call). */
-async function containerAddresses(services: Services): Promise<Map<string, string>> {
+/** What the session listings show of each container, by container name. */
+interface ContainerFacts {
+  /** Its address on the sessions' network. */
+  address?: string;
+  /** The web apps its image offers (README "Jupyter and apps in the browser"). */
+  apps: string[];
+}
+
+/** Each session container's address on the sessions' network and its image's apps, by container name (one engine call). */
+async function containerAddresses(services: Services): Promise<Map<string, ContainerFacts>> {
   const docker = await services.containers();
   const containers = await docker.listContainers({[LABELS.instance]: services.stateDir.instance});
   const network = services.config.network;
   return new Map(
-    containers.flatMap((container) => {
-      const address = container.addresses?.[network];
-      return address ? [[container.name, address] as const] : [];
-    }),
+    containers.map((container) => [
+      container.name,
+      {address: container.addresses?.[network], apps: appsOfLabels(container.labels).map((app) => app.name)},
+    ]),
   );
 }
 
@@ -451,13 +471,13 @@ function queuedObject(view: QueuedView) {
 }
 
 /** A session as the original GET endpoints gave it (no key, no password). */
-function sessionObject(view: SessionView, addresses: Map<string, string>) {
+function sessionObject(view: SessionView, addresses: Map<string, ContainerFacts>) {
   return {
     id: view.session_id,
     session_id: view.session_id,
     user_id: view.ssh_user,
     container_id: view.container_id,
-    container_ip: addresses.get(view.container_name) ?? null,
+    container_ip: addresses.get(view.container_name)?.address ?? null,
     status: view.status,
     ssh_user: view.ssh_user,
     ssh_host: view.ssh_host,
@@ -471,5 +491,11 @@ function sessionObject(view: SessionView, addresses: Map<string, string>) {
     // When the reaper last saw it in use (idle time in the console); null until then.
     last_active_at: view.last_active_at,
     stopped_at: view.stopped_at,
+    // The web apps its image offers, where the console opens them (GET /sessions/{id}/apps: full URLs).
+    apps: (addresses.get(view.container_name)?.apps ?? []).map((name) => ({
+      name,
+      title: APPS[name]?.title ?? name,
+      path: appPath(view.session_id, name),
+    })),
   };
 }

@@ -15,6 +15,7 @@ const spec: CommandSpec = {
     '<%= config.bin %> image build --base nvidia/cuda:12.6.3-runtime-ubuntu24.04 --tag sandman/workspace:cuda12.6',
     '<%= config.bin %> image build --base debian:bookworm --tag sandman/workspace:cpu',
     '<%= config.bin %> image build --packages "build-essential htop" --dockerfile site-tools.dockerfile',
+    '<%= config.bin %> image build --base debian:bookworm --app jupyter --tag sandman/workspace:jupyter',
   ],
   flags: {
     base: {kind: 'string', description: 'base image (default nvidia/cuda:12.6.3-runtime-ubuntu24.04)'},
@@ -26,6 +27,12 @@ const spec: CommandSpec = {
     'no-default-packages': {
       kind: 'boolean',
       description: 'leave out the default tools (rsync, curl, git, python3, tmux, less, a locale)',
+    },
+    app: {
+      kind: 'string',
+      multiple: true,
+      description:
+        "a web app its sessions open in the browser through sandman's proxy: jupyter (Debian's jupyter-notebook; Debian or Ubuntu bases)",
     },
     dockerfile: {
       kind: 'string',

@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 
 import {invalidInput} from '../../src/core/errors.js';
+import {parseApps} from '../../src/apps/app-catalog.js';
 import {buildWorkspaceImage, parsePackages} from '../../src/setup/image.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {startSpinner} from '../../cli/spinner.js';
@@ -14,11 +15,12 @@ import {startSpinner} from '../../cli/spinner.js';
 const build: Handler = async (
   {flags},
   context,
-): Promise<{image: string; base: string | null; packages: string[]; distribute?: string}> => {
+): Promise<{image: string; base: string | null; packages: string[]; apps: string[]; distribute?: string}> => {
   const {out} = context;
   const {image} = context.settings();
   const base = flags.base as string | undefined;
   const packages = parsePackages((flags.packages as string | undefined) ?? '');
+  const apps = parseApps((flags.app as string[] | undefined) ?? []);
   const extra = await readInstructions(flags.dockerfile as string | undefined);
   const spinner = await startSpinner(out.json, `Building ${image}`);
   const verbose = !out.json && !process.stderr.isTTY;
@@ -40,6 +42,7 @@ const build: Handler = async (
       base,
       packages,
       noDefaultPackages: flags['no-default-packages'] === true,
+      apps,
       onProgress: (line) => {
         spinner.text(`Building ${image}: ${line.slice(0, 60)}`);
         if (verbose) process.stderr.write(line + '\n');
@@ -50,13 +53,14 @@ const build: Handler = async (
     if (contextDir !== source) await rm(contextDir, {recursive: true, force: true});
   }
   out.log(
-    `✔ Built ${image}${base ? ` on ${base}` : ''}${packages.length ? ` with ${packages.join(' ')}` : ''}`,
+    `✔ Built ${image}${base ? ` on ${base}` : ''}${packages.length ? ` with ${packages.join(' ')}` : ''}` +
+      (apps.length ? `; its sessions open ${apps.join(', ')} in the browser` : ''),
   );
   // Swarm mode: every node starts sessions from its own copy (README "Swarm mode": the image).
   const distribution = (await context.services().runtime()).imageDistribution?.(image);
-  if (!distribution) return {image, base: base ?? null, packages};
+  if (!distribution) return {image, base: base ?? null, packages, apps};
   out.log(distribution.note);
-  return {image, base: base ?? null, packages, distribute: distribution.distribute};
+  return {image, base: base ?? null, packages, apps, distribute: distribution.distribute};
 };
 export default build;
 

@@ -2,6 +2,7 @@ import path from 'node:path';
 
 import {errnoCode, invalidInput} from '../core/errors.js';
 import {API_SETTINGS} from './api-settings.js';
+import {APP_SETTINGS} from './app-settings.js';
 import {DISK_SETTINGS} from './disk-settings.js';
 import {GATEWAY_SETTINGS} from './gateway-settings.js';
 import {GPU_IDLE_SETTINGS} from './gpu-idle-settings.js';
@@ -46,6 +47,7 @@ const TABLE = {
   ...NOTIFY_SETTINGS,
   ...JOB_SETTINGS,
   ...OIDC_SETTINGS,
+  ...APP_SETTINGS,
 };
 
 type Table = typeof TABLE;

@@ -19,6 +19,8 @@ export const LABELS = {
 export const IMAGE_LABELS = {
   image: 'io.sandman.image',
   sessionFiles: 'io.sandman.session-files',
+  /** The web apps `image build --app` put in it, by name (README "Jupyter and apps in the browser"). */
+  apps: 'io.sandman.apps',
 } as const;
 
 /**

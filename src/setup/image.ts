@@ -2,6 +2,7 @@ import type {Engine} from '../runtime/docker/engine-client.js';
 import type {ImageClient} from '../runtime/docker/image-client.js';
 import {isImageReference} from '../config/config.js';
 import {invalidInput} from '../core/errors.js';
+import {APPS} from '../apps/app-catalog.js';
 
 export interface ImageBuildOptions {
   /** The build context: images/workspace, or a copy of it with the admin's instructions appended. */
@@ -12,6 +13,8 @@ export interface ImageBuildOptions {
   packages?: string[];
   /** Leave out the default tools (Dockerfile `ARG PACKAGES`): only the SSH server and the entrypoint. */
   noDefaultPackages?: boolean;
+  /** `--app jupyter`: web apps its sessions can open (src/apps/app-catalog.ts), checked by parseApps. */
+  apps?: string[];
   onProgress?: (line: string) => void;
 }
 
@@ -43,6 +46,12 @@ export async function buildWorkspaceImage(
       ...(options.base ? {BASE: options.base} : {}),
       ...(options.packages?.length ? {EXTRA_PACKAGES: options.packages.join(' ')} : {}),
       ...(options.noDefaultPackages ? {PACKAGES: ''} : {}),
+      ...(options.apps?.length
+        ? {
+            APPS: options.apps.join(' '),
+            APP_PACKAGES: options.apps.flatMap((name) => APPS[name]?.aptPackages ?? []).join(' '),
+          }
+        : {}),
     },
     onProgress: options.onProgress,
   });

@@ -42,8 +42,8 @@ export interface SessionRecord {
   warned_at?: string | null;
   /** Last time the reaper saw the session active (only kept when idleTimeout is set)… */
   last_active_at?: string | null;
-  /** …and what it saw: an SSH connection, CPU use above idleCpuThreshold, a GPU compute process. */
-  last_active_reason?: 'ssh' | 'cpu' | 'gpu' | null;
+  /** …and what it saw: an SSH connection, CPU use above idleCpuThreshold, a GPU compute process, use of an app through the proxy. */
+  last_active_reason?: 'ssh' | 'cpu' | 'gpu' | 'app' | null;
   /**
    * The container's CPU seconds at the last reap, when, and its main process then: the next reap's
    * CPU use is the difference while that process runs (a container started again counts from 0).

@@ -31,6 +31,7 @@ const USER_ROUTES: Readonly<Record<string, UserAccess>> = {
   'POST /sessions/:id/keep': 'own-session',
   'POST /sessions/:id/terminal-link': 'own-session',
   'GET /sessions/:id/terminal': 'own-session',
+  'GET /sessions/:id/apps': 'own-session',
 };
 
 /** How a user login may use a route (`GET /sessions/:id`), or why it may not. */

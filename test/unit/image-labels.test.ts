@@ -17,6 +17,8 @@ describe('the workspace image and sandman agree', () => {
       .join(' ');
     expect(labels).toContain(`${IMAGE_LABELS.image}="workspace"`);
     expect(labels).toContain(`${IMAGE_LABELS.sessionFiles}="1"`);
+    // image build --app: the apps' names (build argument APPS).
+    expect(labels).toContain(`${IMAGE_LABELS.apps}="\${APPS}"`);
   });
 
   it('the entrypoint reads the session files where sandman mounts them', () => {

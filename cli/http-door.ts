@@ -28,6 +28,11 @@ import {serveSignIn, signInName, SIGN_IN_PATHS} from './http/oidc-routes.js';
 import {signedInActor} from '../src/web/site-sign-in.js';
 import type {Services} from './services.js';
 
+/** The page the admin's console login gets on an app (README "Jupyter and apps in the browser"). */
+const ADMIN_COOKIE_ON_APPS =
+  "The admin's console login opens no app: an app's pages run on this site and would act with the admin's rights. " +
+  'Open it as its user (sandman user login-link USER, in a private window); scripts may use the bearer token.';
+
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const STATUS: Record<ErrorKind, number> = {
@@ -171,6 +176,14 @@ export async function serveHttp(
     return {grant, actor, byCookie: true};
   };
 
+  /**
+   * An app's pages are served from this origin, so they run with the browser's login: the admin's
+   * login cookie would lend a user's notebook (her JavaScript) the admin's rights over the API. The
+   * admin's cookie therefore opens no app; scripts use the bearer token (sent by no page), and a
+   * person looks at a user's app as her (README "Jupyter and apps in the browser").
+   */
+  const adminByCookie = (caller: Caller) => caller.byCookie && caller.grant.kind === 'admin';
+
   /** Why a cookie may not be used for this request (no CSRF), or undefined when it may. */
   const siteRefusal = (request: IncomingMessage) =>
     crossSiteRefusal(
@@ -245,6 +258,7 @@ export async function serveHttp(
         if ('redirect' in app) return void response.writeHead(301, {location: app.redirect}).end();
         const caller = await callerOf(request, tcp);
         if (!caller) return void response.writeHead(303, {location: '/'}).end();
+        if (adminByCookie(caller)) return sendPage(response, 403, ADMIN_COOKIE_ON_APPS);
         const why =
           request.method !== 'GET' && request.method !== 'HEAD' && caller.byCookie && siteRefusal(request);
         if (why) return sendPage(response, 403, why);
@@ -348,7 +362,8 @@ export async function serveHttp(
       if (app && !('redirect' in app)) {
         const caller = await callerOf(request, tcp);
         if (!caller) return refuse(401, 'Unauthorized');
-        if (caller.byCookie && siteRefusal(request)) return refuse(403, 'Forbidden');
+        if (adminByCookie(caller) || (caller.byCookie && siteRefusal(request)))
+          return refuse(403, 'Forbidden');
         return await apps.upgrade(request, socket, head, app, caller.grant, refuse);
       }
       const id = /^\/sessions\/([^/]+)\/terminal$/.exec(url.pathname)?.[1];

@@ -89,8 +89,9 @@ function sessionRow(session) {
   if (session.status === 'running') {
     button('Stop', () => act(`Stopping ${session.user_id}`, () => api('POST', `/sessions/${id}/stop`)));
     button('Open terminal', () => window.open(`/terminal.html?session=${encodeURIComponent(id)}`, '_blank'));
-    // Its image's web apps, through the API's proxy (README "Jupyter and apps in the browser").
-    for (const app of session.apps ?? [])
+    // Its image's web apps, through the API's proxy (README "Jupyter and apps in the browser"): for
+    // its user's login only; the admin's login opens no app (an app's page would act as the admin).
+    for (const app of me ? (session.apps ?? []) : [])
       actions.append(
         element('a', {
           class: 'button',

@@ -301,7 +301,7 @@ describe('Jupyter through the proxy', () => {
     await notebook.screenshot({path: path.join(SCREENSHOTS, 'jupyter.png')});
   });
 
-  it("bob's login gets 403 on alice's app URL and its WebSockets; anonymous gets the login page; the admin gets in", async () => {
+  it("bob's login gets 403 on alice's app URL and its WebSockets; anonymous gets the login page; the admin's token gets in, the admin's console login does not", async () => {
     const id = sessions.alice.session_id as string;
     const url = `${API}/s/${id}/apps/jupyter/tree`;
     const {page, cookie} = await openAs('bob');
@@ -319,7 +319,11 @@ describe('Jupyter through the proxy', () => {
     await anonymous.getByLabel('API token').waitFor();
     const bare = await curl(url);
     expect([bare.status, bare.location]).toEqual([303, `${API}/`]);
-    // The admin's token opens it.
+    // The admin's console login opens no app (its pages would act with the admin's rights)…
+    const {page: adminPage} = await openAsAdmin();
+    expect((await adminPage.goto(url))?.status()).toBe(403);
+    expect(await adminPage.textContent('body')).toMatch("The admin's console login opens no app");
+    // …the admin's token (a script's) opens it.
     const admin = await curl(`${API}/s/${id}/apps/jupyter/api/status`, {bearer: TOKEN});
     expect(admin.status).toBe(200);
     expect(JSON.parse(admin.body)).toHaveProperty('kernels');
@@ -452,10 +456,13 @@ describe('activity through the proxy', () => {
     expect(created.exitCode, JSON.stringify(created.body)).toBe(0);
     const idle = created.body.session_id as string;
     const busy = sessions.bob.session_id as string;
-    const {context} = await openAsAdmin();
     const notebooks: Record<string, Page> = {};
-    // Each session's file list and a notebook stay open in tabs of their own.
-    for (const id of [idle, busy]) {
+    // Each session's file list and a notebook stay open in its user's browser.
+    for (const [id, user] of [
+      [idle, 'dave'],
+      [busy, 'bob'],
+    ] as const) {
+      const {context} = await openAs(user);
       const page = await context.newPage();
       await page.goto(`${API}/s/${id}/apps/jupyter/tree`);
       await page.locator('#notebook_list').waitFor({timeout: 60_000});

@@ -8,7 +8,7 @@ import {execa, type ResultPromise} from 'execa';
 import type {Browser} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN} from '../helpers/constants.js';
+import {BIN, ROOT} from '../helpers/constants.js';
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
@@ -225,6 +225,35 @@ describe('sandman job inside her session', () => {
         actor: `alice (session ${aliceSession.session_id})`,
       }),
     );
+  });
+
+  it("README's example, as written, in her session", async () => {
+    const readme = (await readFile(path.join(ROOT, 'README.md'), 'utf8')).split('\n');
+    const block = readme.slice(readme.indexOf('<!-- readme-example: in-session-jobs -->') + 2);
+    const lines = block
+      .slice(
+        0,
+        block.findIndex((line) => !line.startsWith('    ')),
+      )
+      .map((line) => line.slice(4));
+    expect(lines.length).toBeGreaterThan(3);
+    let output = '';
+    for (const line of lines) {
+      if (line.startsWith('$ ')) {
+        const ran = await inSession(line.slice(2));
+        expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
+        output = ran.stdout.replace(/ +/g, ' ');
+        continue;
+      }
+      // Its IDs and times are this run's own.
+      const pattern = line
+        .replace(/ +/g, ' ')
+        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+        .replace(/[0-9a-f]{12}/g, 'JOBID')
+        .replace(/\d+/g, '\\d+')
+        .replace(/JOBID/g, '[0-9a-f]{12}');
+      expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
+    }
   });
 
   it('from her laptop through the gateway: ssh … sandman job submit runs as her', async () => {

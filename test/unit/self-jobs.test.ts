@@ -189,6 +189,9 @@ describe('job notices', () => {
     expect(
       world.webhooks.posts.filter((post) => post.url.endsWith('/admin') && post.body.job === id),
     ).toHaveLength(1);
+    // It started at once (she had just submitted it): no "started" notice, and never a session's "queue-started".
+    expect(posts(world, 'job-started')).toEqual([]);
+    expect(world.webhooks.posts.filter((post) => post.body.event === 'queue-started')).toEqual([]);
     // Her session's terminals heard it too.
     expect(
       (await world.store.read()).notices!.find((notice) => notice.job === id)!.deliveries,

@@ -2,7 +2,7 @@
 type Json = (schema: object, description: string) => object;
 
 const nullable = (type: string) => ({type, nullable: true});
-const job = {
+export const jobSchema = {
   type: 'object',
   properties: {
     job_id: {type: 'string'},
@@ -24,6 +24,7 @@ const job = {
     waiting_for: {type: 'string'},
   },
 };
+const job = jobSchema;
 const jobId = {
   name: 'id',
   in: 'path',

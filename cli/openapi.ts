@@ -1,6 +1,6 @@
 /** The HTTP API's OpenAPI 3 document, served at GET /openapi.json (README "HTTP API"). */
 import {LOGIN_COOKIE} from './http/login-cookie.js';
-import {jobPaths} from './openapi-jobs.js';
+import {jobPaths, jobSchema} from './openapi-jobs.js';
 
 const error = {
   description: 'An error',
@@ -210,6 +210,7 @@ const me = {
     disk: {type: 'object', nullable: true},
     sessions: {type: 'array', items: session},
     queued: {type: 'array', items: queued},
+    jobs: {type: 'array', items: jobSchema, description: 'her batch jobs (as GET /jobs?all=true)'},
   },
 };
 

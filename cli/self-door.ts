@@ -18,6 +18,8 @@ import type {Services} from './services.js';
 
 /** A request body is a short argv: anything bigger is refused unread. */
 export const MAX_SELF_BODY_BYTES = 8 * 1024;
+/** Words in a request: a job's command line is its arguments too. */
+const MAX_SELF_WORDS = 256;
 /** How long the answer to `sandman stop` has to reach the client before its container stops. */
 const STOP_GRACE_MS = 1_000;
 
@@ -73,10 +75,10 @@ async function readArgv(request: IncomingMessage): Promise<string[]> {
   const argv = (body as {argv?: unknown} | null)?.argv;
   if (
     !Array.isArray(argv) ||
-    argv.length > 16 ||
-    !argv.every((word) => typeof word === 'string' && word.length <= 200)
+    argv.length > MAX_SELF_WORDS ||
+    !argv.every((word) => typeof word === 'string' && word.length <= 2000)
   )
-    throw new Refusal(400, 2, 'the request must be {"argv": [up to 16 short strings]}');
+    throw new Refusal(400, 2, `the request must be {"argv": [up to ${MAX_SELF_WORDS} strings]}`);
   return argv as string[];
 }
 
@@ -133,6 +135,7 @@ export async function serveSelf(
         disk: async (user) => (await services.users()).disk(user),
         loginLink: (user) => services.userLoginLink(user),
         audit: await services.auditLog(),
+        jobs: async () => (await services.sessionService()).jobs,
       });
       const result = await self.run(session.id, argv);
       after = result.after;

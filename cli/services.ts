@@ -289,20 +289,12 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       from: async () => config.notifyFrom ?? `sandman@${await fqdn()}`,
     });
   });
-  /** A queued request that started: its user is told (recorded, then delivered at once). */
+  /** A queued request (a session's, or a job that waited) that started: its user is told. */
   const notifyStarted = async (entry: QueuedRequest): Promise<void> => {
-    const [made, {noticeTexts}] = await Promise.all([notifier(), import('../src/notify/notice-text.js')]);
-    await made.record((notices) =>
-      notices.add({
-        event: 'queue-started',
-        user: entry.user,
-        session: entry.id,
-        text: noticeTexts.queueStarted(entry.id, entry.user, entry.waiting_for),
-        data: {waiting_for: entry.waiting_for, queued_at: entry.queued_at},
-      }),
-    );
-    await made.deliver();
+    const {notifyStartedWith} = await import('../src/notify/started-notices.js');
+    return notifyStartedWith(notifier, config, systemClock)(entry);
   };
+  const deliverNotices = async () => (await notifier()).deliver();
 
   const sessionService = async (progress?: (step: string) => void): Promise<SessionService> => {
     const [
@@ -395,6 +387,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       gpuHours,
       faultPoint: envFaultPoint,
       notifyStarted,
+      deliverNotices,
       jobLogs: fsJobLogStore,
     });
   };

@@ -1,5 +1,6 @@
 // The sandman web console (README "In the browser"): plain JavaScript over the HTTP API, with the
 // login cookie (credentials: same-origin). No framework, no build step, nothing from a CDN.
+/* global refreshJobs */
 'use strict';
 
 const $ = (selector) => document.querySelector(selector);
@@ -313,6 +314,7 @@ async function refresh() {
   );
   if (body.children.length === 0)
     body.append(element('tr', {}, element('td', {colspan: '6', text: 'No sessions.'})));
+  await refreshJobs();
   if (mine) return meFacts(mine);
   gpuPicture(gpus.gpus || []);
   usageChart(usage);

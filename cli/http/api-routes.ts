@@ -3,6 +3,7 @@ import {invalidInput} from '../../src/core/errors.js';
 import {migSlices} from '../../src/gpu/mig-slices.js';
 import {LABELS} from '../../src/core/labels.js';
 import {APPS, appPath, appsOfLabels} from '../../src/apps/app-catalog.js';
+import {toJobView} from '../../src/jobs/job-view.js';
 import {isQueued, type QueuedView} from '../../src/session/session-queue.js';
 import type {RemoveResult} from '../../src/session/session-service.js';
 import type {SessionView} from '../../src/session/session-view.js';
@@ -114,18 +115,26 @@ export function apiRoutes(): Array<
       '/me',
       async ({services, grant}) => {
         if (grant.kind !== 'user') return [200, {kind: grant.kind}];
-        const [user, {sessions, queued}, addresses] = await Promise.all([
+        const [user, {sessions, queued}, addresses, jobs] = await Promise.all([
           (await services.users()).show(grant.user),
           (await services.sessionQueries()).overview({user: grant.user}),
           containerAddresses(services),
+          // Her batch jobs, as GET /jobs?all=true shows them (read from the state: no job workflow to load).
+          (async () =>
+            ((await (await services.store()).read()).jobs ?? [])
+              .filter((job) => job.user === grant.user)
+              .map((job) => toJobView(job)))(),
         ]);
         return [
           200,
-          meObject(
-            user,
-            sessions.map((view) => sessionObject(view, addresses)),
-            queued.map(queuedObject),
-          ),
+          {
+            ...meObject(
+              user,
+              sessions.map((view) => sessionObject(view, addresses)),
+              queued.map(queuedObject),
+            ),
+            jobs,
+          },
         ];
       },
     ],

@@ -2,6 +2,7 @@
 import {isImageReference} from '../../src/config/config.js';
 import {invalidInput} from '../../src/core/errors.js';
 import {validateUserName} from '../../src/users/user-name.js';
+import type {Grant} from '../../src/web/web-access.js';
 import type {Services} from '../services.js';
 import {gpuChoice, objectBody} from './request-fields.js';
 
@@ -11,6 +12,7 @@ type JobRoute = (request: {
   params: Record<string, string | undefined>;
   query: URLSearchParams;
   services: Services;
+  grant: Grant;
 }) => Promise<[number, unknown]>;
 
 export function jobRoutes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: string, route: JobRoute]> {
@@ -55,11 +57,15 @@ export function jobRoutes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: str
     [
       'GET',
       '/jobs',
-      async ({query, services}) => [
+      async ({query, services, grant}) => [
         200,
         await (
           await services.sessionService()
-        ).jobs.list({user: query.get('user') ?? undefined, all: query.get('all') === 'true'}),
+        ).jobs.list({
+          // A user login lists her own only (README "User logins").
+          user: grant.kind === 'user' ? grant.user : (query.get('user') ?? undefined),
+          all: query.get('all') === 'true',
+        }),
       ],
     ],
     [

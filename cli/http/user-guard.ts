@@ -1,4 +1,4 @@
-import {ownSession, userAccess, userCreateRefusal} from '../../src/web/user-scope.js';
+import {ownJob, ownSession, userAccess, userCreateRefusal, userJobRefusal} from '../../src/web/user-scope.js';
 import type {Services} from '../services.js';
 
 /**
@@ -21,14 +21,19 @@ export async function guardUserRequest(
     if ('refused' in own) return own;
     return {params: {...request.params, id: own.id}, body: request.body};
   }
+  if (access === 'own-job') {
+    const own = ownJob(state, user, request.params.id ?? '');
+    if ('refused' in own) return own;
+    return {params: {...request.params, id: own.id}, body: request.body};
+  }
   if (
-    access === 'own-create' &&
+    (access === 'own-create' || access === 'own-job-create') &&
     typeof request.body === 'object' &&
     request.body !== null &&
     !Array.isArray(request.body)
   ) {
     const body = request.body as Record<string, unknown>;
-    const refused = userCreateRefusal(user, body);
+    const refused = access === 'own-create' ? userCreateRefusal(user, body) : userJobRefusal(user, body);
     if (refused) return {refused};
     return {params: request.params, body: {...body, user_id: user}};
   }

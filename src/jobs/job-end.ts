@@ -12,6 +12,7 @@ import type {JobRecord} from '../state/state-data.js';
 import type {SessionServiceDeps} from '../session/session-context.js';
 import {newestBytes} from './job-log-store.js';
 import {allocationOfJob} from './job-start.js';
+import {addJobNotice} from './job-notices.js';
 import {isEnded} from './job-view.js';
 
 /** SIGTERM, then this long, then SIGKILL (cancel and TTL alike). */
@@ -86,6 +87,7 @@ export class JobEnder {
         reason: reason ?? endReason(how, exitCode),
         stopping: null,
       } satisfies Partial<JobRecord>);
+      addJobNotice(state, this.deps.config, this.deps.clock.now().getTime(), fresh);
       return {...fresh};
     });
     if (ended) await this.deps.faultPoint?.('job-ended');
@@ -105,6 +107,7 @@ export class JobEnder {
       gpu_uuid: job.gpu_uuid,
     });
     await this.deps.afterChange?.().catch(() => undefined);
+    await this.deps.deliverNotices?.().catch(() => undefined);
     return ended;
   }
 
@@ -194,12 +197,14 @@ export class JobEnder {
         await attempt(item('end-job', 'left-queue', job), async () => {
           await this.deps.store.update((current) => {
             const fresh = current.jobs?.find((candidate) => candidate.id === job.id);
-            if (fresh?.state === 'queued' && !current.queue?.some((entry) => entry.id === job.id))
+            if (fresh?.state === 'queued' && !current.queue?.some((entry) => entry.id === job.id)) {
               Object.assign(fresh, {
                 state: 'failed',
                 reason: 'left the queue unstarted (queueTimeout)',
                 ended_at: isoSeconds(this.deps.clock.now()),
               } satisfies Partial<JobRecord>);
+              addJobNotice(current, this.deps.config, this.deps.clock.now().getTime(), fresh);
+            }
           });
         });
         continue;

@@ -19,6 +19,7 @@ import {validateGpuChoice} from '../gpu/gpu-choice.js';
 import {LABELS} from '../core/labels.js';
 import type {ContainerSpec} from '../runtime/docker/container-client.js';
 import {heldDevices, type JobRecord, type QueuedRequest} from '../state/state-data.js';
+import {addJobNotice} from './job-notices.js';
 import {effectiveLimits, type EffectiveLimits} from '../users/user-limits.js';
 import {checkBudget, checkProfile, withUserDefaults} from '../users/user-policy.js';
 import {validateUserName} from '../users/user-name.js';
@@ -360,8 +361,10 @@ export class JobStarter {
         gpu_uuid: null,
         container_id: null,
       } satisfies Partial<JobRecord>);
+      addJobNotice(state, this.deps.config, this.deps.clock.now().getTime(), job);
       return {...job};
     });
+    if (ended) await this.deps.deliverNotices?.().catch(() => undefined);
     if (ended)
       await this.deps.audit?.record({
         action: 'job-end',

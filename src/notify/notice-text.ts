@@ -15,6 +15,7 @@ export const SUBJECTS: Record<NoticeEvent, string> = {
   'job-finished': 'your job finished',
   'job-failed': 'your job failed',
   'job-timeout': 'your job ran out of time',
+  'job-started': 'your job started',
   test: 'test notice',
 };
 

@@ -16,7 +16,13 @@ export const GIVE_UP_AFTER = 24 * 3_600_000;
 export const KEEP_NOTICES = 7 * 86_400_000;
 
 /** Events whose notice also goes to the session's terminals (the expiry warning has its own). */
-const TERMINAL_EVENTS: readonly NoticeEvent[] = ['idle-stop-ahead', 'test'];
+const TERMINAL_EVENTS: readonly NoticeEvent[] = [
+  'idle-stop-ahead',
+  'test',
+  'job-finished',
+  'job-failed',
+  'job-timeout',
+];
 
 /** What a workflow tells: `notices.add({event, user, session?, job?, text, data})`. */
 export interface NoticeInput {

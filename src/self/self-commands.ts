@@ -4,6 +4,7 @@
  */
 import {parseDuration} from '../core/duration.js';
 import {invalidInput} from '../core/errors.js';
+import {parseSelfJobArgs, SELF_JOB_HELP, type SelfJobCommand} from './self-job-commands.js';
 
 export type SelfCommand =
   | {name: 'help'}
@@ -12,7 +13,8 @@ export type SelfCommand =
   | {name: 'extend'; until: number}
   | {name: 'keep'; milliseconds: number}
   | {name: 'stop'}
-  | {name: 'web'};
+  | {name: 'web'}
+  | SelfJobCommand;
 
 export interface SelfRequest {
   command: SelfCommand;
@@ -28,14 +30,17 @@ Usage:
   sandman keep DURATION [--json]     no stop for idleness until then (at most your userMaxKeep)
   sandman stop                       stop it now: the GPU goes back, container and home are kept
   sandman web                        a one-time link that logs you into the web console
-
+${SELF_JOB_HELP}
 Exit codes: 0 ok, 2 invalid input, 3 not found, 4 conflict, 8 refused by your limits.
 `;
 
 /** The client's argv (its own `sandman ARGS…`) as a request; an unknown word is exit 2. */
 export function parseSelfArgs(argv: readonly string[], now: number): SelfRequest {
-  const json = argv.includes('--json');
-  const words = argv.filter((word) => word !== '--json');
+  // A job's command (after --) is its own: a --json there is not sandman's.
+  const cut = argv.indexOf('--');
+  const own = cut < 0 ? argv : argv.slice(0, cut);
+  const json = own.includes('--json');
+  const words = [...own.filter((word) => word !== '--json'), ...(cut < 0 ? [] : argv.slice(cut))];
   const [name, ...rest] = words;
   const none = (command: SelfCommand): SelfCommand => {
     if (rest.length > 0) throw invalidInput(`sandman ${name} takes no arguments (got ${rest.join(' ')})`);
@@ -69,6 +74,9 @@ export function parseSelfArgs(argv: readonly string[], now: number): SelfRequest
     case 'keep':
       if (rest.length !== 1) throw invalidInput('usage: sandman keep DURATION (e.g. sandman keep 6h)');
       command = {name: 'keep', milliseconds: parseDuration(rest[0]!, 'duration')};
+      break;
+    case 'job':
+      command = parseSelfJobArgs(rest);
       break;
     default:
       throw invalidInput(`unknown command ${JSON.stringify(name)}: see sandman --help`);

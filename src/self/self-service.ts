@@ -20,6 +20,7 @@ import type {SessionRecord} from '../state/state-data.js';
 import type {StateStore} from '../state/state-store.js';
 import {effectiveLimits} from '../users/user-limits.js';
 import {parseSelfArgs, SELF_HELP, type SelfCommand} from './self-commands.js';
+import {runSelfJob, type SelfJobs} from './self-jobs.js';
 
 export interface SelfServiceDeps {
   config: Config;
@@ -36,6 +37,8 @@ export interface SelfServiceDeps {
   /** A one-time console login link for the user (src/web/user-login-link.ts). */
   loginLink: (user: string) => Promise<{url: string; expires_at: string}>;
   audit?: AuditLog;
+  /** Her batch jobs (`sandman job …`), wired with this caller's actor; absent: not offered. */
+  jobs?: () => Promise<SelfJobs>;
 }
 
 export interface SelfAnswer {
@@ -74,7 +77,8 @@ export class SelfService {
 
   /** Runs the client's argv for its session; every failure is an answer with its exit code. */
   async run(sessionId: string, argv: readonly string[]): Promise<SelfAnswer> {
-    const json = argv.includes('--json');
+    // A job's command (after --) may hold its own --json.
+    const json = (argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv).includes('--json');
     let command: SelfCommand | undefined;
     try {
       command = parseSelfArgs(argv, this.deps.clock.now().getTime()).command;
@@ -143,6 +147,15 @@ export class SelfService {
           ...say(text, {session_id: id, status: 'stopping'}),
           after: async () => void (await (await this.deps.sessions()).stop(id)),
         };
+      }
+      case 'job': {
+        if (!this.deps.jobs) throw new SandmanError('INVALID_INPUT', 'batch jobs are not offered here');
+        const done = await runSelfJob({...this.deps, jobs: this.deps.jobs}, record.user, command);
+        // The job workflows audit submit, cancel and the end; the rest is a self line.
+        if (command.action !== 'submit' && command.action !== 'cancel')
+          await this.#audit(id, `job ${command.action}`, 'ok');
+        const answer = say(done.text ?? '', done.value);
+        return {...answer, stdout: json || done.text ? answer.stdout : '', exitCode: done.exitCode};
       }
       case 'web': {
         const link = await this.deps.loginLink(record.user);

@@ -156,6 +156,8 @@ export interface SessionServiceDeps {
   ) => Promise<void>;
   /** Tells a queued request's user it started (README "Notifications"); never fails the start. */
   notifyStarted?: (entry: QueuedRequest) => Promise<void>;
+  /** Delivers the outbox's notices (a job's end: src/jobs/job-notices.ts) once the lock is released. */
+  deliverNotices?: () => Promise<unknown>;
 }
 
 /**

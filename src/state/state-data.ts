@@ -313,6 +313,7 @@ export type NoticeEvent =
   | 'job-finished'
   | 'job-failed'
   | 'job-timeout'
+  | 'job-started'
   | 'test';
 
 /** Where a notice goes: her terminals, her e-mail, her webhook, the admin's webhook. */

@@ -1,4 +1,5 @@
 import {isSandmanError} from '../core/errors.js';
+import {resolveJob} from '../jobs/job-view.js';
 import {resolveSession} from '../session/resolve.js';
 import {findQueued} from '../session/session-queue.js';
 import type {StateData} from '../state/state-data.js';
@@ -10,11 +11,14 @@ import type {StateData} from '../state/state-data.js';
  * - `me`: about her (GET /me, GET /whoami);
  * - `own-list`: the answer holds her sessions and queued requests only;
  * - `own-session`: `{id}` must name one of her sessions or queued requests;
- * - `own-create`: a create for herself only, from the image the admin configured.
+ * - `own-create`: a create for herself only, from the image the admin configured;
+ * - `own-job`: `{id}` must name one of her batch jobs;
+ * - `own-job-create`: a job for herself only (README "Batch jobs").
  * Any route not listed (other users, removal, GPU holders, usage reports, routes added later) is
  * the admin's: refused with 403. Deny by default, so a new route is never open to users by accident.
  */
-export type UserAccess = 'open' | 'me' | 'own-list' | 'own-session' | 'own-create';
+export type UserAccess =
+  'open' | 'me' | 'own-list' | 'own-session' | 'own-create' | 'own-job' | 'own-job-create';
 
 const USER_ROUTES: Readonly<Record<string, UserAccess>> = {
   'GET /healthz': 'open',
@@ -32,6 +36,11 @@ const USER_ROUTES: Readonly<Record<string, UserAccess>> = {
   'POST /sessions/:id/terminal-link': 'own-session',
   'GET /sessions/:id/terminal': 'own-session',
   'GET /sessions/:id/apps': 'own-session',
+  'POST /jobs': 'own-job-create',
+  'GET /jobs': 'own-list',
+  'GET /jobs/:id': 'own-job',
+  'GET /jobs/:id/logs': 'own-job',
+  'DELETE /jobs/:id': 'own-job',
 };
 
 /** How a user login may use a route (`GET /sessions/:id`), or why it may not. */
@@ -39,7 +48,7 @@ export function userAccess(method: string, routePath: string): UserAccess | {ref
   const access = USER_ROUTES[`${method} ${routePath}`];
   if (access) return access;
   return {
-    refused: `${method} ${routePath.replace(/:(\w+)/g, '{$1}')} is for the admin: a user login sees and changes her own sessions only (GET /me)`,
+    refused: `${method} ${routePath.replace(/:(\w+)/g, '{$1}')} is for the admin: a user login sees and changes her own sessions and jobs only (GET /me)`,
   };
 }
 
@@ -79,5 +88,32 @@ export function userCreateRefusal(user: string, body: Record<string, unknown>): 
     return `a user login creates sessions for herself only: user_id must be ${JSON.stringify(user)} (or left out)`;
   if (body.image !== undefined)
     return "the image is the admin's choice: a user login's sessions use the configured image";
+  return undefined;
+}
+
+/**
+ * The full ID of the batch job `reference` names among `user`'s own (ID, prefix or name), or why
+ * not: as for sessions, other users' jobs are never searched.
+ */
+export function ownJob(state: StateData, user: string, reference: string): {id: string} | {refused: string} {
+  try {
+    return {
+      id: resolveJob(
+        (state.jobs ?? []).filter((job) => job.user === user),
+        reference,
+      ).id,
+    };
+  } catch (error) {
+    if (!isSandmanError(error) || error.kind !== 'NOT_FOUND') throw error;
+    return {
+      refused: `no job of yours is ${JSON.stringify(reference)}: a user login sees and changes her own jobs only`,
+    };
+  }
+}
+
+/** Why a user login's job body may not be run as it is (another user's), or undefined. */
+export function userJobRefusal(user: string, body: Record<string, unknown>): string | undefined {
+  if (body.user_id !== undefined && body.user_id !== user)
+    return `a user login submits jobs for herself only: user_id must be ${JSON.stringify(user)} (or left out)`;
   return undefined;
 }

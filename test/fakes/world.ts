@@ -33,7 +33,7 @@ import {SwarmGpuAllocator} from '../../src/swarm/swarm-gpu-allocator.js';
 import {InMemoryStateStore} from './in-memory-state-store.js';
 import type {DcgmExporter} from '../../src/gpu/dcgm-exporter.js';
 import {Notifier} from '../../src/notify/notifier.js';
-import {noticeTexts} from '../../src/notify/notice-text.js';
+import {notifyStartedWith} from '../../src/notify/started-notices.js';
 import {reapNotices} from '../../src/notify/reap-notices.js';
 import {FakeMailSender, FakeWebhookPoster} from './fake-notify.js';
 
@@ -142,17 +142,8 @@ export function fakeWorld(
     faultPoint: async (name) => {
       if (name === options.stopAt) await new Promise(() => undefined);
     },
-    notifyStarted: async (entry) => {
-      await notifier.record((notices) =>
-        notices.add({
-          event: 'queue-started',
-          user: entry.user,
-          session: entry.id,
-          text: noticeTexts.queueStarted(entry.id, entry.user, entry.waiting_for),
-        }),
-      );
-      await notifier.deliver();
-    },
+    notifyStarted: notifyStartedWith(async () => notifier, config, clock),
+    deliverNotices: () => notifier.deliver(),
     jobLogs: {
       keep: async (home, id, output) => void jobLogs.set(`${home.workspace}/${id}`, {uid: home.uid, output}),
       read: async (home, id) => jobLogs.get(`${home.workspace}/${id}`)?.output,

@@ -2,9 +2,9 @@ import {describe, expect, it} from 'vitest';
 
 import {guardUserRequest} from '../../cli/http/user-guard.js';
 import {apiRoutes} from '../../cli/http/api-routes.js';
-import {emptyState, type SessionRecord, type StateData} from '../../src/state/state-data.js';
+import {emptyState, type JobRecord, type SessionRecord, type StateData} from '../../src/state/state-data.js';
 import {createUserLoginLink} from '../../src/web/user-login-link.js';
-import {ownSession, userAccess, userCreateRefusal} from '../../src/web/user-scope.js';
+import {ownJob, ownSession, userAccess, userCreateRefusal, userJobRefusal} from '../../src/web/user-scope.js';
 import {
   emptyWebAccess,
   WebAccess,
@@ -49,7 +49,12 @@ function state(): StateData {
       request: {gpu: {kind: 'default'}, env: []},
     },
   ];
+  data.jobs = [job('1111aaaa2222', 'alice', 'train'), job('3333bbbb4444', 'bob', 'sweep')];
   return data;
+}
+
+function job(id: string, user: string, name: string): JobRecord {
+  return {id, user, name, state: 'running', command: ['python', 'train.py']} as JobRecord;
 }
 
 async function world() {
@@ -114,11 +119,6 @@ describe("a user login's scope", () => {
       .filter(([method, path]) => typeof userAccess(method, path) === 'object')
       .map(([method, path]) => `${method} ${path}`);
     expect(refused).toEqual([
-      'POST /jobs',
-      'GET /jobs',
-      'GET /jobs/:id',
-      'GET /jobs/:id/logs',
-      'DELETE /jobs/:id',
       'GET /usage',
       'DELETE /sessions/:id',
       'DELETE /sessions',
@@ -133,7 +133,12 @@ describe("a user login's scope", () => {
       refused: expect.stringMatching(/^DELETE \/sessions\/\{id\} is for the admin/),
     });
     // A route added later is the admin's until it is listed.
-    expect(typeof userAccess('POST', '/jobs')).toBe('object');
+    expect(typeof userAccess('POST', '/sessions/:id/archive')).toBe('object');
+    // Her batch jobs are hers (README "User logins").
+    expect(userAccess('POST', '/jobs')).toBe('own-job-create');
+    expect(userAccess('GET', '/jobs')).toBe('own-list');
+    expect(userAccess('DELETE', '/jobs/:id')).toBe('own-job');
+    expect(userAccess('GET', '/jobs/:id/logs')).toBe('own-job');
     expect(userAccess('POST', '/sessions/:id/extend')).toBe('own-session');
   });
 
@@ -184,6 +189,38 @@ describe("a user login's scope", () => {
     await store.update((data) => void delete data.users.alice);
     expect(await guard('alice', 'GET', '/sessions')).toEqual({
       refused: 'user alice is no longer registered: this login no longer works',
+    });
+  });
+
+  it('finds her own jobs by ID, prefix or name; never anyone else’s, and submits for herself only', async () => {
+    const data = state();
+    expect(ownJob(data, 'alice', '1111aaaa2222')).toEqual({id: '1111aaaa2222'});
+    expect(ownJob(data, 'alice', '1111')).toEqual({id: '1111aaaa2222'});
+    expect(ownJob(data, 'alice', 'train')).toEqual({id: '1111aaaa2222'});
+    // Bob's job by ID, prefix or name, and one that does not exist: the same answer.
+    for (const other of ['3333bbbb4444', '3333', 'sweep', 'ffffffffffff'])
+      expect(ownJob(data, 'alice', other)).toEqual({
+        refused: `no job of yours is "${other}": a user login sees and changes her own jobs only`,
+      });
+    expect(userJobRefusal('alice', {command: ['true']})).toBeUndefined();
+    expect(userJobRefusal('alice', {user_id: 'bob'})).toMatch(/submits jobs for herself only/);
+
+    const {store} = await world();
+    const guard = (method: string, routePath: string, params = {}, body?: unknown) =>
+      guardUserRequest({store: async () => store}, 'alice', {method, routePath, params, body});
+    expect(await guard('DELETE', '/jobs/:id', {id: 'train'})).toEqual({
+      params: {id: '1111aaaa2222'},
+      body: undefined,
+    });
+    expect(await guard('GET', '/jobs/:id/logs', {id: '3333bbbb4444'})).toEqual({
+      refused: expect.stringContaining('no job of yours'),
+    });
+    expect(await guard('POST', '/jobs', {}, {command: ['true']})).toEqual({
+      params: {},
+      body: {command: ['true'], user_id: 'alice'},
+    });
+    expect(await guard('POST', '/jobs', {}, {user_id: 'bob', command: ['true']})).toEqual({
+      refused: expect.stringContaining('for herself only'),
     });
   });
 });

@@ -1,33 +1,21 @@
 import {defaultText, envName, SETTINGS, type SettingName} from './config.js';
+import {GROUP_LIMIT_NAMES} from './user-settings.js';
 
-/** The markers around README's configuration table, which is made from the settings table. */
-export const README_MARKERS = {
-  start: '<!-- settings-table:start (made by npm run docs; edit src/config/config.ts) -->',
-  end: '<!-- settings-table:end -->',
-};
-
-/** README's configuration table (Markdown), one row per setting, in the settings table's order. */
+/**
+ * The settings reference's table (docs/reference/settings.md, npm run docs), one row per setting in
+ * the settings table's order; a setting a group or user may set for itself is marked.
+ */
 export function settingsTable(): string {
+  const limits = new Set<string>(GROUP_LIMIT_NAMES);
   const rows = (Object.keys(SETTINGS) as SettingName[]).map((name) => {
     const {description, flag, flagAliases} = SETTINGS[name];
     const flags = flag ? [flag, ...(flagAliases ?? [])].map((item) => `\`--${item}\``).join(', ') : '';
-    return `| \`${name}\` | \`${envName(name)}\` | ${flags} | ${defaultText(name).replace(/\|/g, '\\|')} | ${description} |`;
+    const own = limits.has(name) ? 'yes' : '';
+    return `| \`${name}\` | \`${envName(name)}\` | ${flags} | ${defaultText(name).replace(/\|/g, '\\|')} | ${own} | ${description.replace(/\|/g, '\\|')} |`;
   });
   return [
-    '| setting | environment | flag | default | what it does |',
-    '| --- | --- | --- | --- | --- |',
+    '| setting | environment | flag | default | per group/user | what it does |',
+    '| --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
-}
-
-/** README's text with the table between the markers replaced by the current one. */
-export function withSettingsTable(readme: string): string {
-  const start = readme.indexOf(README_MARKERS.start);
-  const end = readme.indexOf(README_MARKERS.end);
-  if (start < 0 || end < start) throw new Error('README.md has no settings-table markers');
-  // Prettier would realign the columns: the table stays as it is made.
-  const block = ['<!-- prettier-ignore-start -->', settingsTable(), '<!-- prettier-ignore-end -->'].join(
-    '\n\n',
-  );
-  return readme.slice(0, start + README_MARKERS.start.length) + '\n' + block + '\n' + readme.slice(end);
 }

@@ -38,6 +38,23 @@ export interface GroupLimits {
   userMaxJobs?: number;
 }
 
+/**
+ * Every limit a group or user may set, once: the known names in errors and the settings reference
+ * (docs/reference/settings.md marks these rows). The type makes it list every GroupLimits key.
+ */
+export const GROUP_LIMIT_NAMES = Object.keys({
+  userMaxSessions: true,
+  allowedProfiles: true,
+  userMaxTtl: true,
+  gpuHourBudget: true,
+  quota: true,
+  idleGpuThreshold: true,
+  idleGpuWindow: true,
+  userMaxKeep: true,
+  idleWarnBefore: true,
+  userMaxJobs: true,
+} satisfies Record<keyof GroupLimits, true>) as (keyof GroupLimits)[];
+
 /** `40h/7d` (GPU-hours over a rolling window); `none` or empty: no budget. */
 export function parseGpuHourBudget(raw: unknown, where: string): GpuHourBudget | undefined {
   const value = String(raw).trim();
@@ -75,11 +92,7 @@ function groupLimits(raw: unknown, where: string): GroupLimits {
     else if (key === 'userMaxKeep') limits.userMaxKeep = durationOrZero(value, at);
     else if (key === 'idleWarnBefore') limits.idleWarnBefore = durationOrZero(value, at);
     else if (key === 'userMaxJobs') limits.userMaxJobs = integerIn(1, 1000)(value, at);
-    else
-      fail(
-        where,
-        `unknown limit ${JSON.stringify(key)} (known: userMaxSessions, allowedProfiles, userMaxTtl, gpuHourBudget, quota, idleGpuThreshold, idleGpuWindow, userMaxKeep, idleWarnBefore, userMaxJobs)`,
-      );
+    else fail(where, `unknown limit ${JSON.stringify(key)} (known: ${GROUP_LIMIT_NAMES.join(', ')})`);
   }
   return limits;
 }

@@ -16,6 +16,18 @@ export const ERROR_KINDS = {
 
 export type ErrorKind = keyof typeof ERROR_KINDS;
 
+/** What each kind means, for people (docs/reference/exit-codes.md is made from this and ERROR_KINDS). */
+export const ERROR_KIND_MEANINGS: Record<ErrorKind, string> = {
+  FAILURE: 'anything else (the message says what)',
+  INVALID_INPUT: 'usage, validation, configuration',
+  NOT_FOUND: 'session, user, job, GPU or MIG device',
+  CONFLICT: 'user already has a session, device already held',
+  CAPACITY: 'no free port, GPU slice or session slot',
+  DEPENDENCY_UNAVAILABLE: 'Docker unreachable, image missing, nvidia-smi missing when a GPU was asked for',
+  STATE_UNAVAILABLE: 'state file unreadable, corrupt, or its lock not taken in time',
+  POLICY: "a user's or group's limit: profile, sessions at once, TTL, GPU-hour budget, keep, jobs at once",
+};
+
 export class SandmanError extends Error {
   readonly kind: ErrorKind;
   readonly exitCode: number;

@@ -8,11 +8,12 @@ import {execa, type ResultPromise} from 'execa';
 import type {Browser} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN, ROOT} from '../helpers/constants.js';
+import {BIN} from '../helpers/constants.js';
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
+import {markedExample} from '../helpers/doc-examples.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
@@ -228,14 +229,7 @@ describe('sandman job inside her session', () => {
   });
 
   it("README's example, as written, in her session", async () => {
-    const readme = (await readFile(path.join(ROOT, 'README.md'), 'utf8')).split('\n');
-    const block = readme.slice(readme.indexOf('<!-- readme-example: in-session-jobs -->') + 2);
-    const lines = block
-      .slice(
-        0,
-        block.findIndex((line) => !line.startsWith('    ')),
-      )
-      .map((line) => line.slice(4));
+    const lines = (await markedExample('in-session-jobs')).lines.filter((line) => line !== '');
     expect(lines.length).toBeGreaterThan(3);
     let output = '';
     for (const line of lines) {

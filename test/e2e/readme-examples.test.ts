@@ -1,4 +1,4 @@
-import {chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
@@ -6,13 +6,14 @@ import {execa} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {envName, SETTINGS} from '../../src/config/config.js';
-import {BIN, ROOT} from '../helpers/constants.js';
+import {BIN} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {markedExample} from '../helpers/doc-examples.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
  * README examples run as they are written (issue "the first hour"): each block marked
- * `<!-- readme-example: NAME -->` is read from README.md here, so the text a newcomer copies is
+ * `<!-- readme-example: NAME -->` is read from README.md or docs/**\/*.md here (test/helpers/doc-examples.ts), so the text a newcomer copies is
  * the text that is tested. `sandman` is on PATH as a user's install would put it.
  */
 interface Example {
@@ -23,19 +24,7 @@ interface Example {
 }
 
 async function readmeExample(name: string): Promise<Example> {
-  const lines = (await readFile(path.join(ROOT, 'README.md'), 'utf8')).split('\n');
-  const marker = lines.indexOf(`<!-- readme-example: ${name} -->`);
-  if (marker < 0) throw new Error(`README.md has no example marked ${name}`);
-  const block: string[] = [];
-  for (const line of lines.slice(marker + 1)) {
-    if (line.trim() === '') {
-      if (block.length > 0) block.push('');
-      continue;
-    }
-    if (!line.startsWith('    ')) break;
-    block.push(line.slice(4));
-  }
-  const text = block.filter((line) => line !== '');
+  const text = (await markedExample(name)).lines.filter((line) => line !== '');
   const prompted = text.some((line) => line.startsWith('$ '));
   return {
     commands: prompted

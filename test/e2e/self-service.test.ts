@@ -6,9 +6,10 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN, ROOT, TEST_IMAGE} from '../helpers/constants.js';
+import {BIN, TEST_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
+import {markedExample} from '../helpers/doc-examples.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
@@ -189,15 +190,10 @@ describe('sandman inside a session', () => {
     expect(laptop.exitCode, laptop.stderr).toBe(0);
     expect(laptop.stdout).toContain(`Session:   ${alice.session_id} (alice), running`);
 
-    // README's example, as written, in her session.
-    const readme = (await readFile(path.join(ROOT, 'README.md'), 'utf8')).split('\n');
-    const block = readme.slice(readme.indexOf('<!-- readme-example: in-session -->') + 2);
-    const lines = block
-      .slice(
-        0,
-        block.findIndex((line) => !line.startsWith('    ')),
-      )
-      .map((line) => line.slice(4));
+    // The researcher guide's example (docs/user/inside-your-session.md), as written, in her session.
+    const lines = (await markedExample('in-session', 'docs/user/inside-your-session.md')).lines.filter(
+      (line) => line !== '',
+    );
     expect(lines.length).toBeGreaterThan(4);
     let output = '';
     for (const line of lines) {

@@ -107,7 +107,7 @@ export async function runFast(
 
 /**
  * `sandman --version`: oclif's line (name/version platform-arch node-version), then the state
- * file's version and the ones this sandman reads (README "Upgrading").
+ * file's version and the ones this sandman reads (docs/admin/upgrades-and-backups.md "Upgrading").
  */
 async function versionText(root: string, env: NodeJS.ProcessEnv): Promise<string> {
   const [{readFile}, path, {loadConfig}, {readConfigText}, {STATE_VERSION}, {OLDEST_STATE_VERSION}] =

@@ -1,6 +1,6 @@
 import type {GpuChoice} from '../gpu/gpu-allocator.js';
 
-/** The state file's schema (docs/reference/settings.md: the state file). Field names are snake_case so `jq` users see the API's names. */
+/** The state file's schema (docs/reference/state-file.md). Field names are snake_case so `jq` users see the API's names. */
 
 /** The state file's version (src/state/migrations.ts reads every earlier one). */
 export const STATE_VERSION = 2;

@@ -1,4 +1,4 @@
-// The least a Node.js client can do for a session (BENCHMARKS.md, issue 30's fourth part): create
+// The least a Node.js client can do for a session (docs/development/BENCHMARKS.md, issue 30's fourth part): create
 // and start the container the create-steps bench's last step makes (the engine's API over its Unix
 // socket, node:http only, nothing loaded beyond Node's own modules), then wait for sshd's banner.
 // No state, keys, firewall or checks: what any create written in Node pays before its own work.

@@ -1,7 +1,7 @@
 /**
  * The services' messages are written for the CLI ("use --no-gpu", "see \"sandman session ls\"").
  * An API client never typed a flag: this table is the one place that says what each of those words
- * is called in the API (README "HTTP API"), and the HTTP door passes every error message through it.
+ * is called in the API (docs/admin/http-api.md), and the HTTP door passes every error message through it.
  */
 const API_WORDS: Array<[RegExp, string]> = [
   [/--mig-instance\b/g, 'mig_instance_uuid'],

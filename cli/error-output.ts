@@ -31,7 +31,7 @@ export function errorEntry(error: SandmanError): Record<string, unknown> {
   };
 }
 
-/** README "Scripting": `{"error": {"code", "message", "exit_code"}}`. */
+/** docs/admin/scripting.md: `{"error": {"code", "message", "exit_code"}}`. */
 export function errorJson(error: SandmanError): {error: Record<string, unknown>} {
   return {error: errorEntry(error)};
 }

@@ -1,6 +1,6 @@
 /**
  * The fast door: answers any command of the table without loading oclif, when its arguments are
- * plain (loading and routing through @oclif/core is most of a command's start-up, BENCHMARKS.md).
+ * plain (loading and routing through @oclif/core is most of a command's start-up, docs/development/BENCHMARKS.md).
  * Anything it does not parse completely (--help, an unknown or repeated flag, a value that looks
  * like a flag, a missing argument, two exclusive flags, ...) goes to the oclif door, which answers
  * the usual way. SANDMAN_FAST_PATH=0 sends everything through oclif.
@@ -107,7 +107,7 @@ export async function runFast(
 
 /**
  * `sandman --version`: oclif's line (name/version platform-arch node-version), then the state
- * file's version and the ones this sandman reads (README "Upgrading").
+ * file's version and the ones this sandman reads (docs/admin/upgrades-and-backups.md "Upgrading").
  */
 async function versionText(root: string, env: NodeJS.ProcessEnv): Promise<string> {
   const [{readFile}, path, {loadConfig}, {readConfigText}, {STATE_VERSION}, {OLDEST_STATE_VERSION}] =

@@ -4,7 +4,7 @@ import {SETTINGS} from '../src/config/config.js';
 import {conflict, invalidInput} from '../src/core/errors.js';
 
 /**
- * `sandman api --listen` and `sandman gateway --listen` (README "Without systemd"): bound by the
+ * `sandman api --listen` and `sandman gateway --listen` (docs/admin/http-api.md "Without systemd"): bound by the
  * process itself and served in the foreground until a supervisor (runit, supervisord, s6, a
  * container's init) stops it, where systemd would have listened and started them on demand.
  */

@@ -1,5 +1,5 @@
 /**
- * The HTTP door (README "HTTP API", "In the browser"): the original API's endpoints, the web
+ * The HTTP door (docs/admin/http-api.md, "In the browser"): the original API's endpoints, the web
  * console and its terminals over the sockets systemd passes (socket activation), through the same
  * services, locks and validation as the CLI. No daemon: it exits after apiIdleTimeout without a
  * request or an open terminal, and systemd starts it again on the next one.
@@ -28,7 +28,7 @@ import {serveSignIn, signInName, SIGN_IN_PATHS} from './http/oidc-routes.js';
 import {signedInActor} from '../src/web/site-sign-in.js';
 import type {Services} from './services.js';
 
-/** The page the admin's console login gets on an app (README "Jupyter and apps in the browser"). */
+/** The page the admin's console login gets on an app (docs/admin/apps.md). */
 const ADMIN_COOKIE_ON_APPS =
   "The admin's console login opens no app: an app's pages run on this site and would act with the admin's rights. " +
   'Open it as its user (sandman user login-link USER, in a private window); scripts may use the bearer token.';
@@ -143,7 +143,7 @@ export async function serveHttp(
   let lastActive = Date.now();
   const servers: Server[] = [];
   const sockets = new WebSocketServer({noServer: true, maxPayload: MAX_BODY_BYTES});
-  // Apps in sessions (README "Jupyter and apps in the browser"): open WebSockets keep the process.
+  // Apps in sessions (docs/admin/apps.md): open WebSockets keep the process.
   const apps = appProxy({
     apps: () => door.apps(),
     page: sendPage,
@@ -180,7 +180,7 @@ export async function serveHttp(
    * An app's pages are served from this origin, so they run with the browser's login: the admin's
    * login cookie would lend a user's notebook (her JavaScript) the admin's rights over the API. The
    * admin's cookie therefore opens no app; scripts use the bearer token (sent by no page), and a
-   * person looks at a user's app as her (README "Jupyter and apps in the browser").
+   * person looks at a user's app as her (docs/admin/apps.md).
    */
   const adminByCookie = (caller: Caller) => caller.byCookie && caller.grant.kind === 'admin';
 
@@ -217,7 +217,7 @@ export async function serveHttp(
 
   /**
    * GET /t/TOKEN: a one-time link; once used it gives a login for that session's terminal (a
-   * terminal link) or for that user's own sessions (a user's login link, README "User logins").
+   * terminal link) or for that user's own sessions (a user's login link, docs/admin/console-and-sign-in.md "User logins").
    */
   const link = async (token: string, response: ServerResponse) => {
     const state = await (await door.store()).read();
@@ -279,7 +279,7 @@ export async function serveHttp(
         }
         const linkToken = /^\/t\/([A-Za-z0-9_-]{20,100})$/.exec(url.pathname)?.[1];
         if (linkToken) return await link(linkToken, response);
-        // Site sign-in (README "Site sign-in (OpenID Connect)"): to the provider and back.
+        // Site sign-in (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"): to the provider and back.
         if (SIGN_IN_PATHS.has(url.pathname))
           return await serveSignIn(url.pathname, request, response, {signIn: door.siteSignIn, secure});
       }
@@ -307,7 +307,7 @@ export async function serveHttp(
       let params = found.params;
       const actor = caller.actor;
       const {route, path} = found.store as {route: Route; path: string};
-      // A user login: her own sessions only (README "User logins"); 403 for anything else.
+      // A user login: her own sessions only (docs/admin/console-and-sign-in.md "User logins"); 403 for anything else.
       if (caller.grant.kind === 'user') {
         const guarded = await guardUserRequest(door, caller.grant.user, {
           method: request.method!,

@@ -1,4 +1,4 @@
-/** The batch jobs' part of the OpenAPI document (README "Batch jobs"); openapi.ts puts it in. */
+/** The batch jobs' part of the OpenAPI document (docs/admin/jobs.md); openapi.ts puts it in. */
 type Json = (schema: object, description: string) => object;
 
 const nullable = (type: string) => ({type, nullable: true});

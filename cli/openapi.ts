@@ -1,4 +1,4 @@
-/** The HTTP API's OpenAPI 3 document, served at GET /openapi.json (README "HTTP API"). */
+/** The HTTP API's OpenAPI 3 document, served at GET /openapi.json (docs/admin/http-api.md). */
 import {LOGIN_COOKIE} from './http/login-cookie.js';
 import {jobPaths, jobSchema} from './openapi-jobs.js';
 
@@ -42,13 +42,12 @@ const session = {
     },
     last_active_at: {...nullable('string'), format: 'date-time'},
     stopped_at: {...nullable('string'), format: 'date-time'},
-    /** README "For researchers": `sandman keep`, and the actor of the last extend. */
+    /** docs/admin/sessions.md "The in-session command": `sandman keep`, and the actor of the last extend. */
     keep_until: {...nullable('string'), format: 'date-time'},
     last_extended_by: nullable('string'),
     apps: {
       type: 'array',
-      description:
-        'The web apps its image offers, where the console opens them (README "Jupyter and apps in the browser")',
+      description: 'The web apps its image offers, where the console opens them (docs/admin/apps.md)',
       items: {
         type: 'object',
         properties: {name: {type: 'string'}, title: {type: 'string'}, path: {type: 'string'}},
@@ -56,7 +55,7 @@ const session = {
     },
   },
 };
-/** A queued create (README "Users and limits"): a session's names for its ID and user, its place in line. */
+/** A queued create (docs/admin/users-and-limits.md "Users and limits"): a session's names for its ID and user, its place in line. */
 const queued = {
   type: 'object',
   properties: {
@@ -142,7 +141,7 @@ const userInput = {
         allowed_profiles: {type: 'array', items: {type: 'string'}, nullable: true},
         max_ttl: nullable('string'),
         gpu_hour_budget: nullable('string'),
-        /** `sandman keep` inside a session (README "For researchers"), e.g. 8h; 0: not allowed. */
+        /** `sandman keep` inside a session (docs/admin/sessions.md "The in-session command"), e.g. 8h; 0: not allowed. */
         max_keep: nullable('string'),
         idle_warn_before: nullable('string'),
       },
@@ -176,7 +175,7 @@ const idParameter = {
   description: 'session ID, unique prefix or user',
 };
 
-/** GET /me for a user login (README "User logins"): who she is, her limits, budget, sessions and queued requests. */
+/** GET /me for a user login (docs/admin/console-and-sign-in.md "User logins"): who she is, her limits, budget, sessions and queued requests. */
 const me = {
   type: 'object',
   properties: {
@@ -374,7 +373,7 @@ export const OPENAPI = {
       parameters: [idParameter],
       post: {
         summary:
-          'A one-time link to a browser terminal in this session (README "In the browser"): works once, until ttl_minutes (terminalLinkTtl) or the session\'s end',
+          'A one-time link to a browser terminal in this session (docs/admin/console-and-sign-in.md "In the browser"): works once, until ttl_minutes (terminalLinkTtl) or the session\'s end',
         requestBody: {
           required: false,
           content: {
@@ -403,7 +402,7 @@ export const OPENAPI = {
       parameters: [idParameter],
       get: {
         summary:
-          'The web apps the session\'s image offers (image build --app) and their URLs, proxied at /s/{id}/apps/{name}/ for the session\'s user and the admin (README "Jupyter and apps in the browser")',
+          "The web apps the session's image offers (image build --app) and their URLs, proxied at /s/{id}/apps/{name}/ for the session's user and the admin (docs/admin/apps.md)",
         responses: {
           '200': json(
             {
@@ -482,7 +481,7 @@ export const OPENAPI = {
     '/oidc/login': {
       get: {
         summary:
-          'Site sign-in (README "Site sign-in (OpenID Connect)"): to the OpenID provider (oidcIssuer) with PKCE, state and nonce; 404 page without oidcIssuer',
+          'Site sign-in (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"): to the OpenID provider (oidcIssuer) with PKCE, state and nonce; 404 page without oidcIssuer',
         security: [],
         responses: {
           '303': {
@@ -516,7 +515,7 @@ export const OPENAPI = {
     '/me': {
       get: {
         summary:
-          'A user login (README "User logins"): who she is, her limits, GPU-hours used and left, her sessions and queued requests; the admin gets {"kind": "admin"}',
+          'A user login (docs/admin/console-and-sign-in.md "User logins"): who she is, her limits, GPU-hours used and left, her sessions and queued requests; the admin gets {"kind": "admin"}',
         responses: {'200': json(me, 'The caller'), ...errors},
       },
     },

@@ -1,7 +1,7 @@
 /**
  * Every sandman command, once: the index of the command specs, each beside its handler
  * (commands/session/create.spec.ts next to create.ts: words, help, arguments, flags, and where the
- * handler lives). Both doors read this table (README "How the CLI is built"); a new command is a
+ * handler lives). Both doors read this table (docs/development/contributing.md "How the CLI is built"); a new command is a
  * spec and a handler in commands/ and one line here, and a flag that sets a configuration value is
  * one entry in src/config/config.ts's SETTINGS. The specs are data: loading the table loads no handler.
  */

@@ -17,7 +17,7 @@ export function jsonWanted(flags: Invocation['flags'], env: NodeJS.ProcessEnv = 
   return flags.json === true || env.SANDMAN_CONTENT_TYPE?.toLowerCase() === 'json';
 }
 
-/** The configuration from the flags that set settings (README "Configuration" for the precedence). */
+/** The configuration from the flags that set settings (docs/admin/install.md "Configuration" for the precedence). */
 export function settingsFromFlags(spec: CommandSpec, flags: Invocation['flags']): Config {
   const values: Partial<Record<SettingName, unknown>> = {};
   const names: Partial<Record<SettingName, string>> = {};

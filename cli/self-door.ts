@@ -1,5 +1,5 @@
 /**
- * The in-session door (README "For researchers: sandman inside your session"): HTTP on the sessions
+ * The in-session door (docs/admin/sessions.md "The in-session command"): HTTP on the sessions
  * network's gateway address, socket-activated like the API (no daemon: it exits after
  * apiIdleTimeout without a request). A request carries a session's credential and comes from that
  * session's container address, or it gets no answer at all (the connection is closed). The client

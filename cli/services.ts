@@ -50,7 +50,7 @@ export interface Services {
   containers(): Promise<EngineClient>;
   /**
    * Where sessions run, as the commands that only look see it (GPU views, host names, doctor's
-   * checks, image distribution, node setup): one host's or the cluster's (README "Swarm mode").
+   * checks, image distribution, node setup): one host's or the cluster's (docs/admin/swarm.md).
    */
   runtime(): Promise<RuntimeViews>;
   /** Where sessions' sshd answers (their published port, their address on the sessions network). */
@@ -68,24 +68,24 @@ export interface Services {
   doctor(options: {unitDir?: string; cronFile?: string; reaper?: ReaperLocation}): Promise<Check[]>;
   networkBoundary(): Promise<NetworkBoundary>;
   usage(): Promise<UsageService>;
-  /** People as records: keys, group, defaults, limits (README "Users and limits"). */
+  /** People as records: keys, group, defaults, limits (docs/admin/users-and-limits.md "Users and limits"). */
   users(): Promise<UserService>;
-  /** The SSH gateway for one accepted connection (README "The SSH gateway"). */
+  /** The SSH gateway for one accepted connection (docs/admin/gateway.md "The SSH gateway"). */
   gateway(): Promise<{serve(socket: Duplex, source: string): Promise<GatewayOutcome>}>;
-  /** Browser logins and one-time terminal links (README "In the browser"). */
+  /** Browser logins and one-time terminal links (docs/admin/console-and-sign-in.md "In the browser"). */
   webAccess(): Promise<WebAccess>;
-  /** The browser terminal: a shell in a session over SSH (README "In the browser"). */
+  /** The browser terminal: a shell in a session over SSH (docs/admin/console-and-sign-in.md "In the browser"). */
   terminals(): Promise<TerminalService>;
-  /** The audit log, its lines naming this run's actor (README "Audit log"). */
+  /** The audit log, its lines naming this run's actor (docs/admin/audit-and-metrics.md). */
   auditLog(): Promise<AuditLog>;
   /** A one-time console login link for a user (`sandman web` in a session; src/web/user-login-link.ts). */
   userLoginLink(user: string): Promise<{url: string; expires_at: string}>;
-  /** Sign-in at the site's OpenID provider (README "Site sign-in"); undefined without oidcIssuer. */
+  /** Sign-in at the site's OpenID provider (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"); undefined without oidcIssuer. */
   siteSignIn(): Promise<SiteSignIn | undefined>;
-  /** Apps in sessions and the proxy's targets (README "Jupyter and apps in the browser"). */
+  /** Apps in sessions and the proxy's targets (docs/admin/apps.md). */
   apps(): Promise<AppService>;
   setup(request: SetupRequest): Promise<{steps: SetupStep[]; checks: Check[]; reaper: ReaperLocation}>;
-  /** Notices: the outbox and its channels, e-mail and webhooks (README "Notifications"). */
+  /** Notices: the outbox and its channels, e-mail and webhooks (docs/admin/notifications-and-idleness.md "Notifications"). */
   notifier(): Promise<Notifier>;
   removeSetup(request: RemoveSetupRequest): Promise<SetupStep[]>;
 }
@@ -118,7 +118,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       systemClock,
     );
   });
-  // Swarm mode: sessions are services on a cluster, through the same interface (README "Swarm mode").
+  // Swarm mode: sessions are services on a cluster, through the same interface (docs/admin/swarm.md).
   const swarm = once(async () => {
     const {DockerodeSwarmServices} =
       await import('../src/runtime/swarm/adapters/dockerode-swarm-services.js');
@@ -139,7 +139,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     const {dockerEndpoints} = await import('../src/runtime/docker/docker-runtime.js');
     return dockerEndpoints(config, await containers());
   });
-  /** dcgm-exporter for MIG devices' utilisation (README "GPU idleness"), when dcgmExporterUrl is set. */
+  /** dcgm-exporter for MIG devices' utilisation (docs/admin/notifications-and-idleness.md "GPU idleness"), when dcgmExporterUrl is set. */
   const dcgmExporter = async (): Promise<{dcgm?: DcgmExporter}> => {
     if (!config.dcgmExporterUrl) return {};
     const {HttpDcgmExporter} = await import('../src/gpu/adapters/http-dcgm-exporter.js');
@@ -183,7 +183,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     return new JsonlAuditLog(config.auditLog, systemClock, warn, options.actor);
   });
 
-  /** `node setup` on this node of the cluster (README "Swarm mode"). */
+  /** `node setup` on this node of the cluster (docs/admin/swarm.md). */
   const nodeSetup = async (request: NodeSetupRequest): Promise<NodeSetupResult> => {
     const [{setUpNode}, {fsSetupHost}, {DockerodeContainerClient}] = await Promise.all([
       import('../src/swarm/node-setup.js'),
@@ -232,7 +232,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
   const gpuHours = async (user: string, windowMs: number) =>
     (await services.usage()).gpuHours(user, windowMs);
 
-  /** Rewrites the metrics file after a change, when `metricsFile` is set (README "Metrics"). */
+  /** Rewrites the metrics file after a change, when `metricsFile` is set (docs/admin/audit-and-metrics.md). */
   const afterChange = (): (() => Promise<void>) | undefined => {
     const file = config.metricsFile;
     if (!file) return undefined;
@@ -251,7 +251,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       const budgets = await budgetUses(config, state, async (users) =>
         (await services.usage()).gpuHoursOfUsers(users),
       );
-      // Homes under a quota (README "Disk quotas"): read only when a quota is set anywhere.
+      // Homes under a quota (docs/admin/disk-quotas.md): read only when a quota is set anywhere.
       const quotasSet =
         config.workspaceQuota !== undefined ||
         Object.values(config.groups).some((group) => group.quota !== undefined) ||
@@ -336,7 +336,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     ]);
     const keys = new FsKeyStore(stateDir.keysDir);
     const boundary = await networkBoundary();
-    // The one place that picks the runtime (README "Swarm mode"): Swarm's scheduler hands out
+    // The one place that picks the runtime (docs/admin/swarm.md): Swarm's scheduler hands out
     // devices there, not nvidia-smi on this host.
     let runtime: SessionRuntime;
     let gpus: GpuAllocator;
@@ -459,7 +459,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
           const smi = await nvidiaSmi();
           return (await smi.available()) ? smi.computeApps() : [];
         },
-        // The GPU rule's samples (README "GPU idleness"): none on a host without nvidia-smi.
+        // The GPU rule's samples (docs/admin/notifications-and-idleness.md "GPU idleness"): none on a host without nvidia-smi.
         smi: async () => {
           const smi = await nvidiaSmi();
           if (!(await smi.available())) throw new Error('no nvidia-smi');
@@ -592,7 +592,7 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
       });
     },
     auditLog: audit,
-    // The in-session `sandman web` (README "For researchers"): her one-time console login link.
+    // The in-session `sandman web` (docs/admin/sessions.md "The in-session command"): her one-time console login link.
     userLoginLink: async (user) => {
       const {createUserLoginLink} = await import('../src/web/user-login-link.js');
       return createUserLoginLink(

@@ -1,4 +1,4 @@
-/** Colour and spinners only for a person at a terminal (README "Scripting"). */
+/** Colour and spinners only for a person at a terminal (docs/admin/scripting.md). */
 export function colourWanted(json: boolean): boolean {
   // no-color.org: NO_COLOR counts when set to anything but the empty string.
   return !json && process.stdout.isTTY === true && !process.env.NO_COLOR && process.env.TERM !== 'dumb';

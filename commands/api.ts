@@ -7,7 +7,7 @@ import {wire} from '../cli/services.js';
 
 /**
  * `sandman api`: started by systemd socket activation with the listening sockets (LISTEN_FDS,
- * from fd 3 on); serves until idle for apiIdleTimeout, then exits (README "HTTP API"). With
+ * from fd 3 on); serves until idle for apiIdleTimeout, then exits (docs/admin/http-api.md). With
  * `--listen HOST:PORT` it binds that itself and serves until SIGTERM, for a supervisor.
  */
 const api: Handler = async ({flags}, context) => {

@@ -4,7 +4,7 @@ import type {Handler} from '../cli/command-spec.js';
 import {reportPartialFailure} from '../cli/error-output.js';
 import {loadChalk, renderTable} from '../cli/output.js';
 
-/** `doctor`: `{ok, checks}` whatever the outcome (README "Scripting"); exit 1 when a check fails. */
+/** `doctor`: `{ok, checks}` whatever the outcome (docs/admin/scripting.md); exit 1 when a check fails. */
 const doctor: Handler = async ({flags}, context): Promise<{ok: boolean; checks: Check[]}> => {
   const {out} = context;
   const checks = await context.services().doctor({

@@ -5,7 +5,7 @@ import type {CommandContext, Handler} from '../cli/command-spec.js';
 
 /**
  * `sandman gateway`: the SSH gateway for the one connection systemd accepted and passed as fd 3
- * (socket unit with Accept=yes; README "The SSH gateway"). Exits when that connection ends. With
+ * (socket unit with Accept=yes; docs/admin/gateway.md "The SSH gateway"). Exits when that connection ends. With
  * `--listen HOST:PORT` it accepts connections itself until SIGTERM, for a supervisor.
  */
 const gateway: Handler = async ({flags}, context) => {

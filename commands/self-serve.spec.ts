@@ -6,7 +6,7 @@ const spec: CommandSpec = {
   summary:
     'Serve the in-session sandman command on the sockets systemd passes (exits when idle), or on --listen until SIGTERM',
   description:
-    'Answers the `sandman` command inside sessions (README "For researchers: sandman inside your session"): ' +
+    'Answers the `sandman` command inside sessions (docs/admin/sessions.md "The in-session command"): ' +
     "started by systemd socket activation on the sessions network's gateway address and selfServicePort " +
     '(sandman systemd install); serves until apiIdleTimeout passes without a request.',
   examples: [

@@ -21,7 +21,7 @@ interface SetupResult {
 }
 
 /**
- * `setup` (README "Install"), or `setup --remove` (README "Removing sandman from a host"). One
+ * `setup` (docs/admin/install.md), or `setup --remove` (docs/admin/install.md "Removing sandman from a host"). One
  * JSON shape either way: `{ok, changed, steps, checks}`; exit 1 when doctor still fails after it.
  */
 const setup: Handler = async ({flags}, context): Promise<SetupResult> => {

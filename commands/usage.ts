@@ -52,7 +52,7 @@ const usage: Handler = async (
   const top = Math.max(...report.rows.map(measure), 0);
   const bar = (row: UsageRow) => '█'.repeat(top > 0 ? Math.round((measure(row) / top) * BAR_WIDTH) : 0);
   const hours = formatHours;
-  // Session-hours split into running and stopped once any session was stopped (README "Stop and start").
+  // Session-hours split into running and stopped once any session was stopped (docs/admin/sessions.md "Stop and start").
   const stopped = report.total.stopped_hours > 0;
   out.log(`${formatTime(report.since)} to ${formatTime(report.until)}, by ${report.by}`);
   out.log(

@@ -124,7 +124,7 @@ await build({...common, entryPoints: {sandman: 'cli/oclif-door.ts'}, outdir: 'di
 // The fast door is one CommonJS file that bin/load-fast-door.js compiles with a V8 code cache per
 // command (Node 20 has no compile cache for modules; README "How the CLI is built"). One file, not
 // ES module chunks: a code cache belongs to one script, and with it V8 neither parses the parts a
-// command does not run nor resolves and links dozens of chunks (BENCHMARKS.md, issue 30's third
+// command does not run nor resolves and links dozens of chunks (docs/development/BENCHMARKS.md, issue 30's third
 // part). Dynamic imports become requires inside the file (their modules still evaluate only when
 // first used), so the vm.Script needs no module loader.
 await build({

@@ -1,5 +1,5 @@
-// The console's batch jobs (README "Batch jobs"): every job the login may see (a user login: hers,
-// README "User logins"), queued, running and recently ended, each with a view of its output.
+// The console's batch jobs (docs/admin/jobs.md): every job the login may see (a user login: hers,
+// docs/admin/console-and-sign-in.md "User logins"), queued, running and recently ended, each with a view of its output.
 // A plain script beside console.js, whose helpers it uses.
 /* global api, element, utc */
 /* exported refreshJobs */

@@ -1,11 +1,11 @@
-// The sandman web console (README "In the browser"): plain JavaScript over the HTTP API, with the
+// The sandman web console (docs/admin/console-and-sign-in.md "In the browser"): plain JavaScript over the HTTP API, with the
 // login cookie (credentials: same-origin). No framework, no build step, nothing from a CDN.
 /* global refreshJobs */
 'use strict';
 
 const $ = (selector) => document.querySelector(selector);
 
-/** A user login's own facts (GET /me, README "User logins"); null for the admin's login. */
+/** A user login's own facts (GET /me, docs/admin/console-and-sign-in.md "User logins"); null for the admin's login. */
 let me = null;
 
 /** The API, as JSON; an error answer becomes an Error with the API's message. */
@@ -90,7 +90,7 @@ function sessionRow(session) {
   if (session.status === 'running') {
     button('Stop', () => act(`Stopping ${session.user_id}`, () => api('POST', `/sessions/${id}/stop`)));
     button('Open terminal', () => window.open(`/terminal.html?session=${encodeURIComponent(id)}`, '_blank'));
-    // Its image's web apps, through the API's proxy (README "Jupyter and apps in the browser"): for
+    // Its image's web apps, through the API's proxy (docs/admin/apps.md): for
     // its user's login only; the admin's login opens no app (an app's page would act as the admin).
     for (const app of me ? (session.apps ?? []) : [])
       actions.append(
@@ -343,7 +343,7 @@ async function loadProfiles() {
 }
 
 /**
- * A user login (README "User logins"): her sessions, limits and budget; creates for herself with
+ * A user login (docs/admin/console-and-sign-in.md "User logins"): her sessions, limits and budget; creates for herself with
  * her defaults (an empty TTL is her default); no GPU holders, usage of others or removal.
  */
 function asUser(mine) {

@@ -1,4 +1,4 @@
-// The browser terminal (README "In the browser"): xterm.js over the API's WebSocket, which the
+// The browser terminal (docs/admin/console-and-sign-in.md "In the browser"): xterm.js over the API's WebSocket, which the
 // API bridges to the session's sshd. Output arrives as binary frames; keystrokes, pastes and the
 // terminal's size go as JSON text frames.
 'use strict';

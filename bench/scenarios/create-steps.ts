@@ -24,7 +24,7 @@ import {
 
 /**
  * Where the floor goes: raw Docker, no sandman, one of create's requirements added at each step,
- * each against the true floor measured in the same run (README "Network boundary", "Connecting
+ * each against the true floor measured in the same run (docs/admin/network.md, "Connecting
  * from a laptop and VS Code"). No targets: these bound what any sandman can reach.
  */
 export async function benchCreateSteps(): Promise<Row[]> {
@@ -33,7 +33,7 @@ export async function benchCreateSteps(): Promise<Row[]> {
   const session = await sandman(['session', 'create', 'steps', '--no-gpu', '--no-wait']);
   if (session.exitCode !== 0) throw new Error(`session create failed: ${String(session.stderr)}`);
   await sandman(['session', 'rm', 'steps']);
-  // A session's host key directory, as sandman keeps one (README "Files").
+  // A session's host key directory, as sandman keeps one (docs/admin/upgrades-and-backups.md "Where things are").
   const keyDir = path.join(dir, 'host-key');
   await mkdir(keyDir, {recursive: true, mode: 0o700});
   await execa('ssh-keygen', [

@@ -8,7 +8,7 @@ import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
 import {BIN, RUNS, dir, env, SSH, sandman, timed, median, type Row} from '../harness.js';
 
 /**
- * The SSH gateway (README "The SSH gateway") under systemd-socket-activate, one process per
+ * The SSH gateway (docs/admin/gateway.md "The SSH gateway") under systemd-socket-activate, one process per
  * connection as systemd runs it: a warm connect against ssh to the session's own port, and a
  * connect that starts the session against session create followed by that ssh.
  */

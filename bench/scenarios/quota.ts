@@ -7,7 +7,7 @@ import {execa} from 'execa';
 import {RUNS, dir, env, sandman, timed, median, sshUntilReady, type Row} from '../harness.js';
 
 /**
- * create → SSH with a home quota against the same create without one (README "Disk quotas"):
+ * create → SSH with a home quota against the same create without one (docs/admin/disk-quotas.md):
  * btrfs on a loop-mounted btrfs made here, loop images on this machine's filesystem.
  */
 export async function benchQuota(): Promise<Row[]> {

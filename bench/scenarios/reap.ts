@@ -24,7 +24,7 @@ async function idleReaps(count: number, offset: number): Promise<number> {
   const times: number[] = [];
   try {
     // A bench run without a create before it has no firewall rules yet: the first reap puts them
-    // in (README "Network boundary"); the reaps measured must find nothing to do.
+    // in (docs/admin/network.md); the reaps measured must find nothing to do.
     await sandman(['reap']);
     for (let run = 0; run < RUNS * 2; run++) {
       const result = await sandman(['reap', '--json']);

@@ -2,7 +2,7 @@
 import {RUNS, sandman, docker, timed, median, sshUntilReady, type Row} from '../harness.js';
 
 /**
- * `session start` of a stopped session whose device is still free (README "Stop and start")
+ * `session start` of a stopped session whose device is still free (docs/admin/sessions.md "Stop and start")
  * against what it must do at least: `docker start` of that container and the wait for SSH.
  */
 export async function benchStopStart(): Promise<Row[]> {

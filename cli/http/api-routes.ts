@@ -17,7 +17,7 @@ import {jobRoutes} from './job-routes.js';
 import {gpuChoice, objectBody} from './request-fields.js';
 import type {Services} from '../services.js';
 
-/** The JSON endpoints (README "HTTP API"), with the original request and response fields. */
+/** The JSON endpoints (docs/admin/http-api.md), with the original request and response fields. */
 export interface RouteRequest {
   body: unknown;
   params: Record<string, string | undefined>;
@@ -28,7 +28,7 @@ export interface RouteRequest {
   publicUrl: string;
   /** Who asks, as audit lines name them. */
   actor: string;
-  /** What the caller's login or token lets it do (a user login: her own sessions, README "User logins"). */
+  /** What the caller's login or token lets it do (a user login: her own sessions, docs/admin/console-and-sign-in.md "User logins"). */
   grant: Grant;
 }
 
@@ -36,7 +36,7 @@ export type Route = (request: RouteRequest) => Promise<[number, unknown]>;
 
 /**
  * Endpoints that answer without credentials (uptime probes, load balancers): they say nothing
- * secret (README "HTTP API").
+ * secret (docs/admin/http-api.md).
  */
 export const PUBLIC_ROUTES: ReadonlySet<string> = new Set(['GET /healthz']);
 
@@ -47,7 +47,7 @@ export function apiRoutes(): Array<
     // The original API's answer, which probes match on.
     ['GET', '/healthz', async () => [200, {status: 'healthy', service: 'gpu-ssh-gateway-orchestrator'}]],
     ['GET', '/openapi.json', async () => [200, OPENAPI]],
-    // Batch jobs (README "Batch jobs").
+    // Batch jobs (docs/admin/jobs.md).
     ...jobRoutes(),
     [
       'POST',
@@ -98,7 +98,7 @@ export function apiRoutes(): Array<
       'GET',
       '/sessions',
       async ({services, grant}) => {
-        // A user login lists her own only (README "User logins").
+        // A user login lists her own only (docs/admin/console-and-sign-in.md "User logins").
         const filter = grant.kind === 'user' ? {user: grant.user} : {};
         const [{sessions, queued}, addresses] = await Promise.all([
           (await services.sessionQueries()).overview(filter),
@@ -392,10 +392,10 @@ export function apiRoutes(): Array<
 }
 
 /**
- * A user's fields as the API takes them (README "HTTP API": /users): `ssh_keys` (authorized_keys
+ * A user's fields as the API takes them (docs/admin/http-api.md: /users): `ssh_keys` (authorized_keys
  * lines), `group`, `defaults: {mig_profile | gpu: "any"|"none", ttl}`, `limits: {max_sessions,
  * allowed_profiles, max_ttl, gpu_hour_budget, idle_warn_before}` (null takes a user's own limit away),
- * `email` and `webhook` (README "Notifications"; null takes one away).
+ * `email` and `webhook` (docs/admin/notifications-and-idleness.md "Notifications"; null takes one away).
  */
 function userChanges(input: Record<string, unknown>): UserChanges {
   const text = (value: unknown, field: string): string | null | undefined => {
@@ -440,7 +440,7 @@ function userChanges(input: Record<string, unknown>): UserChanges {
       userMaxKeep: text(limits.max_keep, 'limits.max_keep'),
       idleWarnBefore: text(limits.idle_warn_before, 'limits.idle_warn_before'),
     },
-    // Where her notices go (README "Notifications"); null takes one away.
+    // Where her notices go (docs/admin/notifications-and-idleness.md "Notifications"); null takes one away.
     email: text(input.email, 'email'),
     webhook: text(input.webhook, 'webhook'),
   };
@@ -457,7 +457,7 @@ function removed(result: RemoveResult): [number, unknown] {
 interface ContainerFacts {
   /** Its address on the sessions' network. */
   address?: string;
-  /** The web apps its image offers (README "Jupyter and apps in the browser"). */
+  /** The web apps its image offers (docs/admin/apps.md). */
   apps: string[];
 }
 

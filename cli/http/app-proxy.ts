@@ -1,5 +1,5 @@
 /**
- * The proxy to apps in sessions (README "Jupyter and apps in the browser"): HTTP and WebSockets at
+ * The proxy to apps in sessions (docs/admin/apps.md): HTTP and WebSockets at
  * `/s/ID/apps/NAME/` and `/s/ID/port/N/`, to the session's own container, for its user and the
  * admin. Node's http and ws (already the terminal's), not a proxy library: the proxy must see each
  * WebSocket message anyway, to tell what the user does from a tab left open.

@@ -1,6 +1,6 @@
 import type {IncomingHttpHeaders} from 'node:http';
 
-/** The request headers a browser may send cross-origin that sandman reads (README "In the browser"). */
+/** The request headers a browser may send cross-origin that sandman reads (docs/admin/console-and-sign-in.md "In the browser"). */
 const ALLOWED_HEADERS = ['authorization', 'content-type'];
 const METHODS = 'GET, POST, PATCH, DELETE';
 /** The original design's promise: a preflight is cached for 24 hours. */

@@ -6,7 +6,7 @@ import {USER_NAME_PATTERN} from '../../src/users/user-name.js';
 import {signInButton} from './oidc-routes.js';
 
 /**
- * The web console's static files (README "In the browser"): web/ and xterm.js, copied into
+ * The web console's static files (docs/admin/console-and-sign-in.md "In the browser"): web/ and xterm.js, copied into
  * dist/web at build time (scripts/bundle.mjs) and shipped in the package; no CDN. The bundle's
  * chunks live in dist/bundle, so the files are one folder up.
  */

@@ -1,4 +1,4 @@
-/** The batch jobs' endpoints (README "Batch jobs", "HTTP API"): submit, list, show, logs, cancel. */
+/** The batch jobs' endpoints (docs/admin/jobs.md, "HTTP API"): submit, list, show, logs, cancel. */
 import {isImageReference} from '../../src/config/config.js';
 import {invalidInput} from '../../src/core/errors.js';
 import {validateUserName} from '../../src/users/user-name.js';
@@ -62,7 +62,7 @@ export function jobRoutes(): Array<[method: 'GET' | 'POST' | 'DELETE', path: str
         await (
           await services.sessionService()
         ).jobs.list({
-          // A user login lists her own only (README "User logins").
+          // A user login lists her own only (docs/admin/console-and-sign-in.md "User logins").
           user: grant.kind === 'user' ? grant.user : (query.get('user') ?? undefined),
           all: query.get('all') === 'true',
         }),

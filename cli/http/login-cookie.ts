@@ -2,7 +2,7 @@ import type {IncomingHttpHeaders} from 'node:http';
 
 import {parse, serialize} from 'cookie';
 
-/** The web console's login cookie (README "In the browser"). */
+/** The web console's login cookie (docs/admin/console-and-sign-in.md "In the browser"). */
 export const LOGIN_COOKIE = 'sandman_login';
 
 export function loginCookieOf(headers: IncomingHttpHeaders): string | undefined {

@@ -1,7 +1,7 @@
 import type {UserView} from '../../src/users/user-service.js';
 
 /**
- * GET /me for a user login (README "User logins"): who she is, her defaults, her effective limits,
+ * GET /me for a user login (docs/admin/console-and-sign-in.md "User logins"): who she is, her defaults, her effective limits,
  * her GPU-hours used and left in her budget's window (null without a budget), her sessions and
  * queued requests. Her public keys and home are `user show`'s, not repeated here.
  */

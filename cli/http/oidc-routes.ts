@@ -9,7 +9,7 @@ import {CALLBACK_PATH, SIGN_IN_TTL_MS, type SiteSignIn} from '../../src/web/site
 import {loginCookie} from './login-cookie.js';
 
 /**
- * Site sign-in's two routes (README "Site sign-in (OpenID Connect)"): `GET /oidc/login` sends the
+ * Site sign-in's two routes (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"): `GET /oidc/login` sends the
  * browser to the provider, `GET /oidc/callback` takes its answer. Both answer people, not
  * scripts: a redirect, or an HTML page that says what went wrong.
  */

@@ -14,7 +14,7 @@ const validSize = (size: Partial<TerminalSize>): size is TerminalSize =>
   size.rows! <= 1000;
 
 /**
- * One browser terminal (README "In the browser"): the shell's output goes to the page as binary
+ * One browser terminal (docs/admin/console-and-sign-in.md "In the browser"): the shell's output goes to the page as binary
  * frames; the page sends JSON text frames (`input`, `resize`). When the shell or the session ends
  * the page is told why (`{"type": "closed", "reason": …}`) before the socket closes; a shell that
  * cannot be opened is `{"type": "error", …}`.

@@ -2,7 +2,7 @@ import {ownJob, ownSession, userAccess, userCreateRefusal, userJobRefusal} from 
 import type {Services} from '../services.js';
 
 /**
- * A user login's request (README "User logins") before its route runs: refused (403, the reason)
+ * A user login's request (docs/admin/console-and-sign-in.md "User logins") before its route runs: refused (403, the reason)
  * when it reaches beyond her own sessions, else with `{id}` resolved to her session's full ID and
  * a create's `user_id` set to her. Her login ends when her registration does.
  */

@@ -56,7 +56,7 @@ const build: Handler = async (
     `✔ Built ${image}${base ? ` on ${base}` : ''}${packages.length ? ` with ${packages.join(' ')}` : ''}` +
       (apps.length ? `; its sessions open ${apps.join(', ')} in the browser` : ''),
   );
-  // Swarm mode: every node starts sessions from its own copy (README "Swarm mode": the image).
+  // Swarm mode: every node starts sessions from its own copy (docs/admin/swarm.md: the image).
   const distribution = (await context.services().runtime()).imageDistribution?.(image);
   if (!distribution) return {image, base: base ?? null, packages, apps};
   out.log(distribution.note);

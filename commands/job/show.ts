@@ -2,7 +2,7 @@ import {jobExitStatus, type JobView} from '../../src/jobs/job-view.js';
 import {ordinal} from '../../src/session/session-queue.js';
 import type {Handler} from '../../cli/command-spec.js';
 
-/** One job, field by field; the exit status is the job's (README "Batch jobs"). */
+/** One job, field by field; the exit status is the job's (docs/admin/jobs.md). */
 const show: Handler = async ({args}, context): Promise<JobView> => {
   const {out} = context;
   const job = await (await context.services().sessionService()).jobs.refresh(args.job!);

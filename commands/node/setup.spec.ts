@@ -6,7 +6,7 @@ const spec: CommandSpec = {
   summary:
     'Swarm mode: set up this node (GPUs as generic resources, NVIDIA runtime, network, firewall and its timer)',
   description:
-    'Run on every swarm node, managers included (README "Swarm mode"). Reads the local nvidia-smi and prints the ' +
+    'Run on every swarm node, managers included (docs/admin/swarm.md). Reads the local nvidia-smi and prints the ' +
     "daemon.json node-generic-resources and nvidia-container-runtime's swarm-resource it needs; with --apply " +
     "it writes them, makes the sessions' configuration network, puts the firewall rules in place and installs " +
     'a timer of its own that keeps them. Restart dockerd when daemon.json changed.',

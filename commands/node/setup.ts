@@ -4,7 +4,7 @@ import type {NodeSetupResult} from '../../src/swarm/node-setup.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {renderSteps} from '../../cli/output.js';
 
-/** `node setup`: one swarm node's part of swarm mode (README "Swarm mode"). */
+/** `node setup`: one swarm node's part of swarm mode (docs/admin/swarm.md). */
 const nodeSetup: Handler = async ({flags}, context): Promise<NodeSetupResult> => {
   const {out} = context;
   const runtime = await context.services().runtime();

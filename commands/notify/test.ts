@@ -3,7 +3,7 @@ import type {TestResult} from '../../src/notify/notifier.js';
 import {validateUserName} from '../../src/users/user-name.js';
 import type {Handler} from '../../cli/command-spec.js';
 
-/** `notify test USER` (README "Notifications"): each channel's answer, one line each. */
+/** `notify test USER` (docs/admin/notifications-and-idleness.md "Notifications"): each channel's answer, one line each. */
 const test: Handler = async ({args}, context): Promise<{user: string; channels: TestResult[]}> => {
   const user = validateUserName(args.user!);
   const channels = await (await context.services().notifier()).test(user);

@@ -57,7 +57,7 @@ const spec: CommandSpec = {
     },
     ...CREATION_SETTING_FLAGS,
   },
-  // The GPU choices (README "GPUs and MIG").
+  // The GPU choices (docs/admin/gpus.md).
   exclusive: ['profile', 'mig-instance', 'gpu', 'no-gpu'],
   fast: true,
   load: () => import('./create.js'),

@@ -26,7 +26,7 @@ const ls: Handler = async ({flags}, context): Promise<Array<SessionView | Queued
     '-',
     '-',
   ]);
-  // README "For researchers": KEEP and EXTENDED BY, only when a listed session has one.
+  // docs/admin/sessions.md "The in-session command": KEEP and EXTENDED BY, only when a listed session has one.
   const extra = sessions.some((session) => session.keep_until || session.last_extended_by);
   const rows = sessions.map((session) => [
     session.session_id,

@@ -5,7 +5,7 @@ import {errorEntry, reportPartialFailure} from '../../cli/error-output.js';
 import {interactive} from '../../cli/terminal.js';
 
 /**
- * `session rm`: one JSON shape whatever the outcome (README "Scripting"): what was removed and
+ * `session rm`: one JSON shape whatever the outcome (docs/admin/scripting.md): what was removed and
  * what was not, each failure with its reference; the exit code is the first failure's.
  */
 const rm: Handler = async (

@@ -45,14 +45,14 @@ const show: Handler = async ({args}, context): Promise<(SessionView & {disk?: Ho
     ],
   ];
   if (session.gpu_idle) rows.push(['GPU idle', session.gpu_idle.text]);
-  // README "For researchers": a keep asked for inside the session, and who last extended it.
+  // docs/admin/sessions.md "The in-session command": a keep asked for inside the session, and who last extended it.
   if (session.keep_until)
     rows.push([
       'Keep',
       `no idle stop until ${formatTime(session.keep_until)} (${relativeTime(session.keep_until)})`,
     ]);
   if (session.last_extended_by) rows.push(['Extended', `last by ${session.last_extended_by}`]);
-  // The home's use under its quota (README "Disk quotas"), when one applies.
+  // The home's use under its quota (docs/admin/disk-quotas.md), when one applies.
   const disk = await (await context.services().users()).disk(session.ssh_user);
   if (disk) rows.splice(6, 0, ['Disk', diskText(disk)]);
   for (const [label, value] of rows) context.out.log(`${(label + ':').padEnd(11)} ${value}`);
@@ -60,7 +60,7 @@ const show: Handler = async ({args}, context): Promise<(SessionView & {disk?: Ho
 };
 export default show;
 
-/** A queued create (README "Users and limits"): who, its place in line and since when. */
+/** A queued create (docs/admin/users-and-limits.md "Users and limits"): who, its place in line and since when. */
 function showQueued(request: QueuedView, log: (line: string) => void): QueuedView {
   const rows = [
     ['ID', request.session_id],

@@ -5,7 +5,7 @@ import type {Handler} from '../../cli/command-spec.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 import {startSpinner} from '../../cli/spinner.js';
 
-/** `session start`: a device of its kind (its own when free), then the container (README "Stop and start"). */
+/** `session start`: a device of its kind (its own when free), then the container (docs/admin/sessions.md "Stop and start"). */
 const start: Handler = async ({args, flags}, context): Promise<StartResult | QueuedView> => {
   const spinner = await startSpinner(context.out.json, 'Starting the session');
   let result: StartResult | QueuedView;

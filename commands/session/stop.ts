@@ -2,7 +2,7 @@ import type {StopResult} from '../../src/session/session-service.js';
 import {formatDuration} from '../../src/core/duration.js';
 import type {Handler} from '../../cli/command-spec.js';
 
-/** `session stop`: the container stops and keeps its layer; the GPU goes back (README "Stop and start"). */
+/** `session stop`: the container stops and keeps its layer; the GPU goes back (docs/admin/sessions.md "Stop and start"). */
 const stop: Handler = async ({args}, context): Promise<StopResult> => {
   const services = context.services();
   const result = await (await services.sessionService()).stop(args.session!);

@@ -8,7 +8,7 @@ const spec: CommandSpec = {
   description:
     'The link works once, until --ttl (terminalLinkTtl) or the session’s end; whoever opens it gets a shell ' +
     'in that one session in the browser, with no account and no SSH client. It is made from apiPublicUrl ' +
-    '(README "In the browser").',
+    '(docs/admin/console-and-sign-in.md "In the browser").',
   examples: [
     '<%= config.bin %> session terminal alice',
     '<%= config.bin %> session terminal 7f3a --ttl 1h --json',

@@ -4,7 +4,7 @@ import {actor} from '../../src/audit/adapters/jsonl-audit-log.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 
-/** `session terminal ID|USER`: a one-time browser terminal link (README "In the browser"). */
+/** `session terminal ID|USER`: a one-time browser terminal link (docs/admin/console-and-sign-in.md "In the browser"). */
 const terminal: Handler = async ({args, flags}, context) => {
   const config = context.settings();
   if (!config.apiPublicUrl)

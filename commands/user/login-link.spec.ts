@@ -7,7 +7,7 @@ const spec: CommandSpec = {
   description:
     'The link works once, until --ttl (terminalLinkTtl); whoever opens it is logged in (for apiLoginTtl) ' +
     'as that user: her own sessions, limits and budget, no other user’s and no admin action. It is made ' +
-    'from apiPublicUrl (README "User logins").',
+    'from apiPublicUrl (docs/admin/console-and-sign-in.md "User logins").',
   examples: [
     '<%= config.bin %> user login-link alice',
     '<%= config.bin %> user login-link alice --ttl 1h --json',

@@ -3,7 +3,7 @@ import {createUserLoginLink} from '../../src/web/user-login-link.js';
 import type {Handler} from '../../cli/command-spec.js';
 import {formatTime, relativeTime} from '../../cli/output.js';
 
-/** `user login-link NAME`: a one-time console login as that user (README "User logins"). */
+/** `user login-link NAME`: a one-time console login as that user (docs/admin/console-and-sign-in.md "User logins"). */
 const loginLink: Handler = async ({args, flags}, context) => {
   const config = context.settings();
   const services = context.services();

@@ -4,7 +4,7 @@ import type {Handler} from '../../cli/command-spec.js';
 import {userLines} from './render.js';
 import {userChanges} from './user-changes.js';
 
-/** `user set NAME`: changes what is given; the rest stays (README "Users and limits"). */
+/** `user set NAME`: changes what is given; the rest stays (docs/admin/users-and-limits.md "Users and limits"). */
 const set: Handler = async ({args, flags}, context): Promise<UserView> => {
   const name = validateUserName(args.name!);
   const view = await (await context.services().users()).set(name, await userChanges(flags));

@@ -5,7 +5,7 @@ import {sshKeyFlag} from '../../cli/key-file.js';
 /** The word that takes a user's own limit away, so the group's or the setting's applies again. */
 export const INHERIT = 'inherit';
 
-/** `user add` and `user set`: keys, group, defaults for new sessions, limits (README "Users and limits"). */
+/** `user add` and `user set`: keys, group, defaults for new sessions, limits (docs/admin/users-and-limits.md "Users and limits"). */
 export const USER_FLAGS: Record<string, FlagSpec> = {
   'ssh-key': sshKeyFlag("a public key file the user's sessions accept", true),
   group: {
@@ -58,7 +58,7 @@ export const USER_FLAGS: Record<string, FlagSpec> = {
     kind: 'string',
     description: `how long ahead she is told of an idle stop, e.g. 1h, 0 for never (idleWarnBefore; "${INHERIT}")`,
   },
-  // Where her notices go (README "Notifications").
+  // Where her notices go (docs/admin/notifications-and-idleness.md "Notifications").
   email: {
     kind: 'string',
     description: 'e-mail address her notices are mailed to (smtpUrl); "none" removes it',

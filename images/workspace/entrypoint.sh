@@ -4,14 +4,14 @@
 # POSIX sh only: it must run on Debian and Ubuntu bases alike.
 # It runs again on every restart of the container (docker restart, dockerd restart, host reboot):
 # each step leaves what an earlier run made as it is, so the session comes back with the same
-# user, key, host identity and password (README "Host restarts and reboots").
+# user, key, host identity and password (docs/admin/reaper.md "Host restarts and reboots").
 set -eu
 
 die() { echo "sandman-entrypoint: $*" >&2; exit 1; }
 
 : "${SANDMAN_USER:?SANDMAN_USER is not set}"
 : "${SANDMAN_UID:?SANDMAN_UID is not set}"
-# A batch job (SANDMAN_JOB_ID, README "Batch jobs") has no sshd and so no keys.
+# A batch job (SANDMAN_JOB_ID, docs/admin/jobs.md) has no sshd and so no keys.
 [ -n "${SANDMAN_JOB_ID:-}" ] || : "${SANDMAN_AUTHORIZED_KEYS:?SANDMAN_AUTHORIZED_KEYS is not set}"
 PASSWORD_AUTH="${SANDMAN_PASSWORD_AUTH:-no}"
 

@@ -1,5 +1,5 @@
 #!/bin/sh
-# sandman inside a session (README "For researchers: sandman inside your session"): a pipe to the
+# sandman inside a session (docs/admin/sessions.md "The in-session command"): a pipe to the
 # host. It sends its arguments with this session's credential to the host's listener (sandman
 # self-serve), which parses them, acts within the user's limits and answers with the text to print
 # and the exit code. No Node.js here: POSIX sh with curl, else bash's /dev/tcp, over HTTP/1.0.
@@ -9,7 +9,7 @@ files=/etc/sandman/session
 say() { printf 'sandman: %s\n' "$*" >&2; }
 
 if [ ! -s "$files/self-url" ]; then
-  say "not available in this session: it has no channel to the host's sandman (Swarm mode, or selfServicePort is 0 on this host; see README \"For researchers\")"
+  say "not available in this session: it has no channel to the host's sandman (Swarm mode, or selfServicePort is 0 on this host; see docs/user/inside-your-session.md)"
   exit 2
 fi
 if ! token=$(cat "$files/self-token" 2>/dev/null) || [ -z "$token" ]; then

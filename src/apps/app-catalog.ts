@@ -1,5 +1,5 @@
 /**
- * The web apps an image can carry for its sessions (README "Jupyter and apps in the browser"):
+ * The web apps an image can carry for its sessions (docs/admin/apps.md):
  * what `image build --app NAME` installs, the label that tells sandman an image has them, and how
  * each starts inside a session. Pure: no engine, no files.
  */

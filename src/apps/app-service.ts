@@ -1,5 +1,5 @@
 /**
- * Apps in sessions (README "Jupyter and apps in the browser"): which a session's image offers,
+ * Apps in sessions (docs/admin/apps.md): which a session's image offers,
  * who may open them, where the proxy sends a request (and with which token), starting an app that
  * is not running, and recording the activity the proxy sees for the idle reaper.
  */

@@ -15,9 +15,9 @@ export interface AuditEntry {
     | 'stop'
     | 'start'
     | 'keep'
-    /** The in-session sandman (README "For researchers"): status, web; reason names the command. */
+    /** The in-session sandman (docs/admin/sessions.md "The in-session command"): status, web; reason names the command. */
     | 'self'
-    // Batch jobs (README "Batch jobs"): `session` is null, `job` names it.
+    // Batch jobs (docs/admin/jobs.md): `session` is null, `job` names it.
     | 'job-submit'
     | 'job-start'
     | 'job-end'
@@ -43,7 +43,7 @@ export interface AuditEntry {
   exit_code?: number | null;
 }
 
-/** One line per action (README "Audit log"). A broken audit log warns but never blocks the action. */
+/** One line per action (docs/admin/audit-and-metrics.md). A broken audit log warns but never blocks the action. */
 export interface AuditLog {
   record(entry: AuditEntry): Promise<void>;
 }

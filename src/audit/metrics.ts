@@ -2,7 +2,7 @@ import type {GpuInventory} from '../gpu/inventory.js';
 import {countersOf, heldDevices, type StateData} from '../state/state-data.js';
 
 /**
- * The Prometheus text file for node_exporter's textfile collector (README "Metrics"), built with
+ * The Prometheus text file for node_exporter's textfile collector (docs/admin/audit-and-metrics.md), built with
  * prom-client and written atomically (temp file + rename) so the collector never reads half a file.
  */
 /** A user with a GPU-hour budget, and what they used of it in its window. */
@@ -16,7 +16,7 @@ export async function renderMetrics(
   state: StateData,
   inventory: GpuInventory | undefined,
   budgets: BudgetUse[] = [],
-  /** Homes under a quota (README "Disk quotas"): bytes used and the limit. */
+  /** Homes under a quota (docs/admin/disk-quotas.md): bytes used and the limit. */
   homes: Array<{user: string; used: number; limit: number | null}> = [],
 ): Promise<string> {
   // prom-client is CommonJS: its classes sit on the namespace or, once bundled, on `default`.
@@ -61,7 +61,7 @@ export async function renderMetrics(
     slices.set({profile, state: 'free'}, free);
     slices.set({profile, state: 'held'}, taken);
   }
-  // The queue (README "Users and limits"): requests waiting, by what they wait for.
+  // The queue (docs/admin/users-and-limits.md "Users and limits"): requests waiting, by what they wait for.
   const queue = new Gauge({
     name: 'sandman_queue_length',
     help: 'Queued session requests by what they wait for',
@@ -69,7 +69,7 @@ export async function renderMetrics(
     registers: [registry],
   });
   for (const entry of state.queue ?? []) queue.inc({waiting_for: entry.waiting_for});
-  // The reaper's last GPU sample of each running session (README "GPU idleness"), as a ratio.
+  // The reaper's last GPU sample of each running session (docs/admin/notifications-and-idleness.md "GPU idleness"), as a ratio.
   const sampled = state.sessions.filter((session) => session.status === 'running' && session.gpu_util);
   if (sampled.length > 0) {
     const utilization = new Gauge({
@@ -84,7 +84,7 @@ export async function renderMetrics(
         session.gpu_util!.last / 100,
       );
   }
-  // Batch jobs (README "Batch jobs"), by state: ended ones are those kept for jobRetention.
+  // Batch jobs (docs/admin/jobs.md), by state: ended ones are those kept for jobRetention.
   const jobs = new Gauge({
     name: 'sandman_jobs',
     help: 'Batch jobs by state (ended ones while kept for jobRetention)',

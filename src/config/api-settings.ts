@@ -1,4 +1,4 @@
-// The HTTP API and the web console (README "HTTP API").
+// The HTTP API and the web console (docs/admin/http-api.md).
 import {isAccountName} from '../users/user-name.js';
 import {duration, fail, filePath, listItems, text, type Settings} from './setting.js';
 

@@ -1,4 +1,4 @@
-// Apps in sessions, proxied by the API (README "Jupyter and apps in the browser").
+// Apps in sessions, proxied by the API (docs/admin/apps.md).
 import {integerIn, type Settings} from './setting.js';
 
 export const APP_SETTINGS = {

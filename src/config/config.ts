@@ -93,7 +93,7 @@ export function storedSetting(name: SettingName, raw: string, where: string): un
   return raw;
 }
 
-/** `stateFile` → `SANDMAN_STATE_FILE` (README "Configuration"). */
+/** `stateFile` → `SANDMAN_STATE_FILE` (docs/reference/settings.md). */
 export function envName(setting: string): string {
   return 'SANDMAN_' + setting.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 }

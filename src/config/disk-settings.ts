@@ -1,4 +1,4 @@
-// Disk limits: a session's own layer and its home (README "Disk quotas").
+// Disk limits: a session's own layer and its home (docs/admin/disk-quotas.md).
 import {byteSize, oneOf, type Settings} from './setting.js';
 
 export const DISK_SETTINGS = {

@@ -1,4 +1,4 @@
-// The SSH gateway (README "The SSH gateway").
+// The SSH gateway (docs/admin/gateway.md "The SSH gateway").
 import {duration, fail, integerIn, type Settings} from './setting.js';
 
 export const GATEWAY_SETTINGS = {

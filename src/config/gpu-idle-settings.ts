@@ -1,4 +1,4 @@
-// GPU utilisation as an idle signal (README "GPU idleness"): global settings; a group or a user
+// GPU utilisation as an idle signal (docs/admin/notifications-and-idleness.md "GPU idleness"): global settings; a group or a user
 // may set idleGpuThreshold and idleGpuWindow of their own (src/users/user-limits.ts).
 import {durationOrZero, fail, type Parser, type Settings} from './setting.js';
 

@@ -1,4 +1,4 @@
-// Where sandman runs and keeps its files (README "Configuration").
+// Where sandman runs and keeps its files (docs/reference/settings.md).
 import {duration, fail, filePath, oneOf, text, type Parser, type Settings} from './setting.js';
 
 /** `20000-59999`: both ends included. */

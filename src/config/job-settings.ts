@@ -1,4 +1,4 @@
-// Batch jobs (README "Batch jobs"): how many a user runs at once, how long, and what is kept.
+// Batch jobs (docs/admin/jobs.md): how many a user runs at once, how long, and what is kept.
 import {byteSize, duration, integerIn, type Settings} from './setting.js';
 
 export const JOB_SETTINGS = {

@@ -1,4 +1,4 @@
-// The firewall rules around sessions (README "Network boundary").
+// The firewall rules around sessions (docs/admin/network.md).
 import {isIP} from 'node:net';
 
 import {fail, integerIn, listItems, oneOf, type Settings} from './setting.js';

@@ -1,4 +1,4 @@
-// Notifications: e-mail over SMTP, webhooks, and when they are sent (README "Notifications").
+// Notifications: e-mail over SMTP, webhooks, and when they are sent (docs/admin/notifications-and-idleness.md "Notifications").
 import {duration, durationOrZero, fail, filePath, text, type Parser, type Settings} from './setting.js';
 
 /** A URL of one of these schemes, as given (its password, if any, stays in it). */

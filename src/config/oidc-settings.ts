@@ -1,4 +1,4 @@
-// Site sign-in with OpenID Connect (README "Site sign-in (OpenID Connect)").
+// Site sign-in with OpenID Connect (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)").
 import {fail, filePath, listItems, text, type Settings} from './setting.js';
 
 /**

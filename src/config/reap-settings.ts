@@ -1,4 +1,4 @@
-// What the reaper does with idle and stopped sessions (README "The reaper").
+// What the reaper does with idle and stopped sessions (docs/admin/reaper.md "The reaper").
 import {duration, durationOrZero, fail, oneOf, type Settings} from './setting.js';
 
 export const IDLE_SETTINGS = {

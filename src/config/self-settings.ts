@@ -1,4 +1,4 @@
-// The researcher's own sandman inside her session (README "For researchers: sandman inside your session").
+// The researcher's own sandman inside her session (docs/admin/sessions.md "The in-session command").
 import {durationOrZero, integerIn, type Settings} from './setting.js';
 
 export const SELF_SETTINGS = {

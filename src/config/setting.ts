@@ -20,7 +20,7 @@ export interface SettingDefinition<T> {
   defaultText?: string;
   /**
    * The command-line flag that sets it (without `--`): `stateFile`'s is global, the others belong
-   * to `session create` (README "Configuration").
+   * to `session create` (docs/reference/settings.md).
    */
   flag?: string;
   flagAliases?: string[];

@@ -1,4 +1,4 @@
-// What users may ask for, globally and per group (README "Users and limits").
+// What users may ask for, globally and per group (docs/admin/users-and-limits.md "Users and limits").
 import {isAccountName} from '../users/user-name.js';
 import {percent} from './gpu-idle-settings.js';
 import {
@@ -25,16 +25,16 @@ export interface GroupLimits {
   allowedProfiles?: string[];
   userMaxTtl?: number;
   gpuHourBudget?: GpuHourBudget;
-  /** Bytes a home may hold (README "Disk quotas"). */
+  /** Bytes a home may hold (docs/admin/disk-quotas.md). */
   quota?: number;
-  /** README "GPU idleness": percent, and milliseconds (0: off). */
+  /** docs/admin/notifications-and-idleness.md "GPU idleness": percent, and milliseconds (0: off). */
   idleGpuThreshold?: number;
   idleGpuWindow?: number;
-  /** Longest `sandman keep` in milliseconds; 0: not allowed (README "For researchers"). */
+  /** Longest `sandman keep` in milliseconds; 0: not allowed (docs/admin/sessions.md "The in-session command"). */
   userMaxKeep?: number;
-  /** How long ahead an idle stop is told (README "Notifications"); 0: not told. */
+  /** How long ahead an idle stop is told (docs/admin/notifications-and-idleness.md "Notifications"); 0: not told. */
   idleWarnBefore?: number;
-  /** Batch jobs running at once (README "Batch jobs"). */
+  /** Batch jobs running at once (docs/admin/jobs.md). */
   userMaxJobs?: number;
 }
 

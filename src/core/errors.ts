@@ -1,5 +1,5 @@
 /**
- * The one error type of sandman. Each kind maps to an exit code of README "Scripting: --json and exit codes", and the CLI
+ * The one error type of sandman. Each kind maps to an exit code of docs/admin/scripting.md, and the CLI
  * turns any SandmanError into output in a single place (cli/base-command.ts).
  */
 export const ERROR_KINDS = {

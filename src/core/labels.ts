@@ -1,25 +1,25 @@
 import {createRequire} from 'node:module';
 import path from 'node:path';
 
-/** Container and network labels, in one place (README "Command reference": the container). */
+/** Container and network labels, in one place (docs/reference/commands.md: the container). */
 export const LABELS = {
   session: 'io.sandman.session',
   user: 'io.sandman.user',
   expiresAt: 'io.sandman.expires-at',
   instance: 'io.sandman.instance',
-  /** A batch job's container (README "Batch jobs"): its job ID; it carries no session label. */
+  /** A batch job's container (docs/admin/jobs.md): its job ID; it carries no session label. */
   job: 'io.sandman.job',
 } as const;
 
 /**
  * Labels of the workspace image (images/workspace/Dockerfile sets them; a unit test holds the two
  * together). `sessionFiles`: its entrypoint reads a session's authorized_keys and login banner from
- * a read-only mount, so extend and start rewrite them on the host (README "How the CLI is built").
+ * a read-only mount, so extend and start rewrite them on the host (docs/development/contributing.md "How the CLI is built").
  */
 export const IMAGE_LABELS = {
   image: 'io.sandman.image',
   sessionFiles: 'io.sandman.session-files',
-  /** The web apps `image build --app` put in it, by name (README "Jupyter and apps in the browser"). */
+  /** The web apps `image build --app` put in it, by name (docs/admin/apps.md). */
   apps: 'io.sandman.apps',
 } as const;
 

@@ -34,7 +34,7 @@ export interface KeyAttempt {
 export type AuthDecision = 'key-ok' | 'accepted' | 'refused' | 'disconnect';
 
 /**
- * The gateway's login rule (README "The SSH gateway"): the SSH user name is the sandman user, and
+ * The gateway's login rule (docs/admin/gateway.md "The SSH gateway"): the SSH user name is the sandman user, and
  * the key must be one of that user's registered keys (`sandman user key add`), or one their
  * current session accepts (a key sandman made for it, or `--ssh-key`).
  */

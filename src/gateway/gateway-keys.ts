@@ -1,7 +1,7 @@
 import type {KeyPair} from '../ssh/ssh-keys.js';
 
 /**
- * The SSH gateway's two keys (README "The SSH gateway"), each made once on this host: the host key
+ * The SSH gateway's two keys (docs/admin/gateway.md "The SSH gateway"), each made once on this host: the host key
  * users' clients see (certified by the host CA at every connection, so `sandman known-hosts`
  * covers it), and the relay key the gateway logs in to session containers with. Every session's
  * authorized_keys carries the relay key's public half, accepted only from the gateway's address.

@@ -19,7 +19,7 @@ const CERTIFICATE_DAYS = 1;
 export interface GatewayDeps {
   config: Config;
   store: Pick<StateStore, 'read'>;
-  /** Where sessions' sshd answers (README "The SSH gateway"). */
+  /** Where sessions' sshd answers (docs/admin/gateway.md "The SSH gateway"). */
   endpoints: SessionEndpoints;
   keys: GatewayKeys;
   hostIdentity: HostIdentity;
@@ -32,7 +32,7 @@ export interface GatewayDeps {
 }
 
 /**
- * `sandman gateway`: one SSH connection, from login to the relay's end (README "The SSH gateway").
+ * `sandman gateway`: one SSH connection, from login to the relay's end (docs/admin/gateway.md "The SSH gateway").
  * Every login, accepted or refused, is an audit line with the source address.
  */
 export async function runGateway(deps: GatewayDeps, socket: Duplex, source: string): Promise<GatewayOutcome> {
@@ -60,7 +60,7 @@ export async function runGateway(deps: GatewayDeps, socket: Duplex, source: stri
       const target = (async (): Promise<UpstreamTarget> => {
         await deps.audit.record({action: 'gateway-login', session: null, user, result: 'ok', source});
         const session = await deps.sessionFor(user, say);
-        // README "Upgrading": a session from before the gateway does not carry its key yet.
+        // docs/admin/upgrades-and-backups.md "Upgrading": a session from before the gateway does not carry its key yet.
         // Only a session reached on the sessions network checks the relay key's source address.
         if (session.gateway_key === undefined && deps.endpoints.onNetwork) throw relayKeyMissing(session);
         return relayTarget(deps, session, relayKey.privateKey);

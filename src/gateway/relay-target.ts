@@ -23,7 +23,7 @@ export async function relayTarget(
 }
 
 /**
- * A session an earlier sandman made (README "Upgrading") whose authorized_keys lack the relay key:
+ * A session an earlier sandman made (docs/admin/upgrades-and-backups.md "Upgrading") whose authorized_keys lack the relay key:
  * extend or a stop and start adds it (SessionContext.withGatewayKey).
  */
 export function relayKeyMissing(session: Pick<SessionRecord, 'id'>): SandmanError {

@@ -15,7 +15,7 @@ export interface SessionForUserDeps {
   store: Pick<StateStore, 'read'>;
   /** `session create` with a place in line when asked (SessionService.createOrQueue). */
   create(request: CreateRequest): Promise<CreatedSession | QueuedView>;
-  /** `session start` of a stopped session (README "Stop and start"). */
+  /** `session start` of a stopped session (docs/admin/sessions.md "Stop and start"). */
   start(sessionId: string): Promise<unknown>;
   /** An expired session no reap has removed yet, removed as the reaper does (Reaper.removeExpired). */
   removeExpired(session: SessionRecord): Promise<Pick<ReapItem, 'result' | 'error'>>;
@@ -29,7 +29,7 @@ export interface SessionForUserDeps {
 const POLL_MS = 250;
 
 /**
- * The user's running session, started for them when they have none (README "The SSH gateway":
+ * The user's running session, started for them when they have none (docs/admin/gateway.md "The SSH gateway":
  * spawn on connect) with their defaults and limits, or in line when their default is to queue.
  * Concurrent first connections of one user make one session: the create is "only if none"
  * under the state lock, and the connections that lose wait for the one that won.

@@ -1,5 +1,5 @@
 /**
- * NVIDIA's dcgm-exporter, read for MIG devices' utilisation (README "GPU idleness"): nvidia-smi
+ * NVIDIA's dcgm-exporter, read for MIG devices' utilisation (docs/admin/notifications-and-idleness.md "GPU idleness"): nvidia-smi
  * reports none for them. Its page is parsed by src/gpu/parse-dcgm-metrics.ts.
  */
 export interface DcgmExporter {

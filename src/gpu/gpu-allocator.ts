@@ -1,4 +1,4 @@
-/** How `session create` asks for a GPU (at most one of these: README "GPUs and MIG"). */
+/** How `session create` asks for a GPU (at most one of these: docs/admin/gpus.md). */
 export type GpuChoice =
   | {kind: 'default'}
   | {kind: 'none'}

@@ -1,5 +1,5 @@
 /**
- * GPU utilisation as an idle signal (README "GPU idleness"), as pure functions: how a reap's
+ * GPU utilisation as an idle signal (docs/admin/notifications-and-idleness.md "GPU idleness"), as pure functions: how a reap's
  * sample changes a session's compact record, and the verdict on it. The verdict is plain data,
  * so whatever tells the user ("idle stop ahead at T because the GPU has been under X % since …")
  * reads the same numbers the reaper acts on.

@@ -2,7 +2,7 @@ import type {GpuDevice, GpuInstance} from './gpu-types.js';
 
 /**
  * The GPU instance (GI ID) a MIG device is on, to find its series in dcgm-exporter's page
- * (README "GPU idleness"). Current drivers' `-L` names no GI: the old UUID form does; otherwise
+ * (docs/admin/notifications-and-idleness.md "GPU idleness"). Current drivers' `-L` names no GI: the old UUID form does; otherwise
  * the `-lgi` instances of the device's profile on its GPU, in GI order, are matched to the devices
  * of that profile in `-L` order (the order `-L` lists them in). A GPU instance split into several
  * compute instances (`1c.2g.10gb`) is counted once. Undefined when it cannot be told.

@@ -1,7 +1,7 @@
 import type {GpuDevice, GpuInstance, GpuInstanceProfile, GpuStatus} from './gpu-types.js';
 import type {CreatedInstance} from './parse-mig-commands.js';
 
-/** The nvidia-smi commands sandman runs (README "GPUs and MIG"), behind one interface. */
+/** The nvidia-smi commands sandman runs (docs/admin/gpus.md), behind one interface. */
 export interface NvidiaSmi {
   /** False when the binary is not there (a host without the NVIDIA driver). */
   available(): Promise<boolean>;

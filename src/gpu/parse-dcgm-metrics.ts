@@ -1,6 +1,6 @@
 /**
  * NVIDIA dcgm-exporter's `/metrics` page (Prometheus text format 0.0.4), read for utilisation
- * (README "GPU idleness"). A MIG device's series carry the PARENT GPU's `UUID` and index (`gpu`)
+ * (docs/admin/notifications-and-idleness.md "GPU idleness"). A MIG device's series carry the PARENT GPU's `UUID` and index (`gpu`)
  * with `GPU_I_ID`/`GPU_I_PROFILE`; there is no MIG-device UUID label (test/fixtures/dcgm-exporter).
  */
 

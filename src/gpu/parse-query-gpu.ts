@@ -1,6 +1,6 @@
 import type {GpuStatus} from './gpu-types.js';
 
-/** The fields of the `--query-gpu` command sandman runs (README "GPUs and MIG"), in order. */
+/** The fields of the `--query-gpu` command sandman runs (docs/admin/gpus.md), in order. */
 export const QUERY_GPU_FIELDS = [
   'index',
   'uuid',
@@ -15,7 +15,7 @@ export const QUERY_GPU_FIELDS = [
   'mig.mode.current',
 ] as const;
 
-/** The reaper's utilisation sample (README "GPU idleness"). */
+/** The reaper's utilisation sample (docs/admin/notifications-and-idleness.md "GPU idleness"). */
 export const UTILIZATION_FIELDS = ['index', 'uuid', 'utilization.gpu'] as const;
 
 export function queryGpuArgs(fields: readonly string[]): string[] {

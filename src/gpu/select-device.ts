@@ -54,7 +54,7 @@ export function knownProfiles(inventory: GpuInventory): string[] {
 }
 
 /**
- * Picks what a session gets (README "GPUs and MIG"). Pure: runs inside the state lock against an
+ * Picks what a session gets (docs/admin/gpus.md). Pure: runs inside the state lock against an
  * inventory read just before, and the UUIDs that sessions hold right now.
  */
 export function selectDevice(

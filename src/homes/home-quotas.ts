@@ -11,7 +11,7 @@ export interface HomeDisk {
 }
 
 /**
- * One way of limiting a home's size (README "Disk quotas"): XFS and ext4 project quotas (the
+ * One way of limiting a home's size (docs/admin/disk-quotas.md): XFS and ext4 project quotas (the
  * project id is the owner's uid), btrfs (a subvolume per home with a qgroup limit) and loop (an
  * ext4 image file per home, mounted on it).
  */

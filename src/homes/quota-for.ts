@@ -4,7 +4,7 @@ import type {HomeQuotas, QuotaChoice} from './home-quotas.js';
 
 /**
  * The quota mechanism for a home of `limit` bytes, or exit 6 saying why none can enforce it and
- * how to fix that (README "Disk quotas"); undefined when no quota applies.
+ * how to fix that (docs/admin/disk-quotas.md); undefined when no quota applies.
  */
 // Its own module: user commands use it, and session-context would load the session's SSH code.
 export async function quotaFor(

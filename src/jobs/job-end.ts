@@ -1,5 +1,5 @@
 /**
- * How a batch job ends (README "Batch jobs"): its container exits (collected by whichever sandman
+ * How a batch job ends (docs/admin/jobs.md): its container exits (collected by whichever sandman
  * process sees it: `job submit --wait`, `job logs -f`, the reaper), it is cancelled or it runs past
  * its TTL (SIGTERM, a grace, SIGKILL). Collecting keeps its output in the user's home, removes the
  * container and frees its GPU, so the line's head can start.
@@ -157,7 +157,7 @@ export class JobEnder {
   }
 
   /**
-   * The reaper's part (README "Batch jobs"): ended jobs collected, jobs past their TTL stopped,
+   * The reaper's part (docs/admin/jobs.md): ended jobs collected, jobs past their TTL stopped,
    * starts that died half-way and containers no job owns removed, jobs older than jobRetention
    * forgotten. `containers` were listed before the state was read (see planReap).
    */

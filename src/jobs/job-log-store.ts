@@ -1,5 +1,5 @@
 /**
- * Where a batch job's output stays after its container is gone (README "Batch jobs"): in the
+ * Where a batch job's output stays after its container is gone (docs/admin/jobs.md): in the
  * user's own home, `~/.sandman/jobs/ID.log`, owned by her (adapters/fs-job-log-store.ts).
  */
 export interface JobLogStore {

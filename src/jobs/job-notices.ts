@@ -1,5 +1,5 @@
 /**
- * What a batch job tells its user (README "Notifications"): it started, it ended (exit code), it
+ * What a batch job tells its user (docs/admin/notifications-and-idleness.md "Notifications"): it started, it ended (exit code), it
  * failed to start or run, it ran out of time. Recorded in the outbox under the state lock, in the
  * same update that changes the job's state, so each event is recorded once (key: event and job ID)
  * whichever process sees it; delivered after the lock is released.

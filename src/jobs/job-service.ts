@@ -1,5 +1,5 @@
 /**
- * Batch jobs (README "Batch jobs"): submit, list, show, logs, cancel, wait, and the reaper's part.
+ * Batch jobs (docs/admin/jobs.md): submit, list, show, logs, cancel, wait, and the reaper's part.
  * Jobs wait in the sessions' line (src/session/session-queue.ts), under the same fairness order,
  * budgets and limits; the workflows are job-start.ts and job-end.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * A batch job's submit and start (README "Batch jobs"): submit validates and puts it in the
+ * A batch job's submit and start (docs/admin/jobs.md): submit validates and puts it in the
  * sessions' line (always: a job never skips the queue's fairness order), and whichever sandman
  * process drains the line starts it here, in a container of its own that runs its command as
  * the user. A start that fails leaves nothing held: the job is marked failed.
@@ -82,7 +82,7 @@ export class JobStarter {
   async submit(given: JobRequest): Promise<JobRecord> {
     const {config, store, docker, clock} = this.deps;
     if (config.backend === 'swarm')
-      throw invalidInput('jobs are not available in Swarm mode (README "Batch jobs")');
+      throw invalidInput('jobs are not available in Swarm mode (docs/admin/jobs.md)');
     const user = validateUserName(given.user);
     if (given.command.length === 0 || given.command[0] === '')
       throw invalidInput('no command: give it after --, e.g. "sandman job submit alice -- python train.py"');

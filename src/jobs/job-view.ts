@@ -1,4 +1,4 @@
-/** A batch job as `job ls`, `job show` and the API show it (README "Batch jobs"). */
+/** A batch job as `job ls`, `job show` and the API show it (docs/admin/jobs.md). */
 import {SandmanError, notFound} from '../core/errors.js';
 import type {JobRecord, JobState} from '../state/state-data.js';
 import {jobLogPath} from './job-log-store.js';
@@ -79,7 +79,7 @@ export function resolveJob(jobs: readonly JobRecord[], reference: string): JobRe
 }
 
 /**
- * `job show`'s and `job submit --wait`'s exit status (README "Batch jobs"): the job's own exit code
+ * `job show`'s and `job submit --wait`'s exit status (docs/admin/jobs.md): the job's own exit code
  * once it exited; 0 while queued or running; 1 when it was cancelled, timed out or failed to start
  * without an exit code of its own.
  */

@@ -15,7 +15,7 @@ export interface BoundaryStatus {
 }
 
 /**
- * Keeps the network policy in place without a daemon (README "Network boundary"): every create
+ * Keeps the network policy in place without a daemon (docs/admin/network.md): every create
  * applies it before a container starts, every reap restores it (after a reboot or a firewall
  * reload), doctor and `network status` report what is missing.
  */
@@ -74,7 +74,7 @@ export class NetworkBoundary {
     );
   }
 
-  /** The in-session listener's address and port (README "For researchers"), when it is on. */
+  /** The in-session listener's address and port (docs/admin/sessions.md "The in-session command"), when it is on. */
   async #selfService(): Promise<Pick<NetworkPolicy, 'selfService'>> {
     if (this.config.selfServicePort === 0) return {};
     // The network exists (its bridge was found): this only reads its gateway address.

@@ -1,5 +1,5 @@
 /**
- * The network boundary of sessions (README "Network boundary"), as iptables rules: pure, so the
+ * The network boundary of sessions (docs/admin/network.md), as iptables rules: pure, so the
  * rules can be read and tested without a firewall. Traffic from the sessions' bridge to the host
  * itself (any of its addresses, the gateway, other sessions' published ports) is dropped except
  * the ports in hostAllow; link-local addresses (cloud metadata at 169.254.169.254) are dropped;
@@ -20,8 +20,7 @@ export interface NetworkPolicy {
    */
   sessionPorts?: {start: number; end: number};
   /**
-   * The in-session sandman's listener (selfServicePort on the network's gateway address, README
-   * "For researchers"): sessions may reach it; from anywhere else (the host network, other
+   * The in-session sandman's listener (selfServicePort on the network's gateway address, docs/admin/sessions.md "The in-session command"): sessions may reach it; from anywhere else (the host network, other
    * interfaces, the host itself) it is dropped.
    */
   selfService?: {address: string; port: number};

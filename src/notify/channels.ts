@@ -1,4 +1,4 @@
-/** The outside systems notices go through (README "Notifications"); adapters in ./adapters/. */
+/** The outside systems notices go through (docs/admin/notifications-and-idleness.md "Notifications"); adapters in ./adapters/. */
 
 export interface Mail {
   from: string;

@@ -1,4 +1,4 @@
-/** What each notice says (README "Notifications"): one line people read, and a mail subject. */
+/** What each notice says (docs/admin/notifications-and-idleness.md "Notifications"): one line people read, and a mail subject. */
 import {formatDuration} from '../core/duration.js';
 import type {NoticeEvent} from '../state/state-data.js';
 

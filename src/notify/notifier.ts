@@ -1,5 +1,5 @@
 /**
- * Notifications (README "Notifications"): workflows record notices under the state lock
+ * Notifications (docs/admin/notifications-and-idleness.md "Notifications"): workflows record notices under the state lock
  * (`record`, or `noticesOf(state, …).add(…)` inside their own `store.update`), and whichever
  * process recorded them delivers them after the lock is released (`deliver`); the reaper delivers
  * what is left each minute. A slow channel delays a delivery run by at most notifyTimeout, and
@@ -63,7 +63,7 @@ export interface TestResult {
   error?: string;
 }
 
-/** The webhook's JSON body (README "Notifications"); `text` is what Slack and Mattermost show. */
+/** The webhook's JSON body (docs/admin/notifications-and-idleness.md "Notifications"); `text` is what Slack and Mattermost show. */
 export function webhookBody(notice: NoticeRecord) {
   return {
     event: notice.event,

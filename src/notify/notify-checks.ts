@@ -1,4 +1,4 @@
-/** `doctor`'s notification lines (README "Notifications"): only what is configured is checked. */
+/** `doctor`'s notification lines (docs/admin/notifications-and-idleness.md "Notifications"): only what is configured is checked. */
 import type {Config} from '../config/config.js';
 import type {Check} from '../setup/doctor.js';
 import type {MailSender, WebhookPoster} from './channels.js';

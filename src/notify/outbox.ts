@@ -1,5 +1,5 @@
 /**
- * The notices outbox in the state file (README "Notifications"): pure functions on StateData, run
+ * The notices outbox in the state file (docs/admin/notifications-and-idleness.md "Notifications"): pure functions on StateData, run
  * inside `store.update` (under the state lock). A notice is recorded once by its key; each of its
  * channels is claimed (a lease) under a short lock, delivered with the lock released, and settled
  * (delivered, or one more failed attempt) under another short lock.

@@ -1,5 +1,5 @@
 /**
- * The events a reap sees (README "Notifications"): what it did (idle stops, removals, a home
+ * The events a reap sees (docs/admin/notifications-and-idleness.md "Notifications"): what it did (idle stops, removals, a home
  * nearly full) and what is coming (expiry, idle stop, a GPU-hour budget used up), recorded in one
  * short `store.update` and delivered after it, with whatever earlier runs left to retry.
  */
@@ -87,7 +87,7 @@ function ahead(notices: Notices, state: StateData, config: Config, items: ReapIt
         data: {expires_at: session.expires_at},
       });
     const idle = idleStopAt(session, config, state.users, now);
-    // Per group or user (README "Notifications"), and at most half the idle time ahead: a session
+    // Per group or user (docs/admin/notifications-and-idleness.md "Notifications"), and at most half the idle time ahead: a session
     // seen active at this reap is never told. A stop already due (a session started again after
     // long idle: its next reap stops it) is told too, since no warning could come earlier.
     const warnBefore = effectiveLimits(config, user, state.users[user]).idleWarnBefore.value;

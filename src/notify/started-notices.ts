@@ -1,5 +1,5 @@
 /**
- * "Your queued request started" (README "Notifications"): a session request, or a batch job that
+ * "Your queued request started" (docs/admin/notifications-and-idleness.md "Notifications"): a session request, or a batch job that
  * waited in line (src/jobs/job-notices.ts). The queue calls it after a start; recorded under the
  * lock, then delivered at once.
  */

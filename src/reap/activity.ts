@@ -1,6 +1,5 @@
 /**
- * What a session's processes did, read from the host without entering the container (README
- * "The reaper": idle sessions): CPU time from the container's cgroup, GPU compute processes by
+ * What a session's processes did, read from the host without entering the container (docs/admin/reaper.md "The reaper": idle sessions): CPU time from the container's cgroup, GPU compute processes by
  * the cgroup they run in.
  */
 export interface ContainerActivity {

@@ -1,5 +1,5 @@
 /**
- * The reaper's GPU rule (README "GPU idleness"): at each reap, every running session's device is
+ * The reaper's GPU rule (docs/admin/notifications-and-idleness.md "GPU idleness"): at each reap, every running session's device is
  * sampled (a whole GPU from nvidia-smi, a MIG device from dcgm-exporter), the sample kept in the
  * session's compact record, and a session whose device stayed under its user's idleGpuThreshold
  * for idleGpuWindow is stopped, processes on it or not. A sample that cannot be read is no
@@ -22,7 +22,7 @@ export async function gpuIdleTargets(
   now: number,
   dryRun: boolean,
 ): Promise<ReapTarget[]> {
-  // Sessions on other nodes are out of this host's nvidia-smi's reach (README "Swarm mode").
+  // Sessions on other nodes are out of this host's nvidia-smi's reach (docs/admin/swarm.md).
   if (deps.config.backend === 'swarm' || !deps.smi) return [];
   const ruled = running.filter((session) => {
     const window = effectiveLimits(deps.config, session.user, state.users[session.user]).idleGpuWindow.value;

@@ -9,8 +9,7 @@ export interface IdleDeadline {
 
 /**
  * Since when a running session has been idle and when it will be stopped for idleness if nothing
- * changes, by whichever rule comes first: the process/SSH/CPU rule (idleTimeout, README "The
- * reaper") or the GPU utilisation rule (idleGpuWindow, README "GPU idleness"); undefined when
+ * changes, by whichever rule comes first: the process/SSH/CPU rule (idleTimeout, docs/admin/reaper.md "The reaper") or the GPU utilisation rule (idleGpuWindow, docs/admin/notifications-and-idleness.md "GPU idleness"); undefined when
  * neither will (both off, or `sandman keep` holds it). The notices' "idle stop ahead" reads this
  * one function.
  */

@@ -13,7 +13,7 @@ export interface ReapFreshness {
 }
 
 /**
- * Whether reaps happen (README "The reaper"): an installed timer or cron job that never runs (no
+ * Whether reaps happen (docs/admin/reaper.md "The reaper"): an installed timer or cron job that never runs (no
  * cron daemon, a disabled timer, a failing unit) lets sessions outlive their expiry unnoticed.
  * `lastReapAt` is the state's record of the last reap; `setupAt` when setup last ran, so a fresh
  * setup is given the same time for its first reap.

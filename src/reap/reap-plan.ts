@@ -2,7 +2,7 @@ import type {ContainerSummary} from '../runtime/docker/container-client.js';
 import {LABELS} from '../core/labels.js';
 import type {SessionRecord} from '../state/state-data.js';
 
-/** A create that has not finished after this long died half-way (README "The reaper"). */
+/** A create that has not finished after this long died half-way (docs/admin/reaper.md "The reaper"). */
 export const STALE_RESERVATION_MS = 10 * 60_000;
 
 export type ReapReason = 'expired' | 'dangling' | 'stale' | 'idle' | 'orphan' | 'stopped' | 'retention';
@@ -44,7 +44,7 @@ export function planReap(input: ReapPlanInput): ReapTarget[] {
       if (age >= STALE_RESERVATION_MS || !input.isAlive(session.creator_pid))
         targets.push({reason: 'stale', session});
     } else if (session.status === 'stopped') {
-      // Its TTL is paused (README "Stop and start"): it ends by retention, or with its container.
+      // Its TTL is paused (docs/admin/sessions.md "Stop and start"): it ends by retention, or with its container.
       if (session.container_id && !byId.has(session.container_id))
         targets.push({reason: 'dangling', session});
       else if (stoppedFor(session, input.now) >= input.stoppedRetentionMs)

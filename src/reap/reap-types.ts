@@ -1,4 +1,4 @@
-/** The reaper's report and what it is given (README "The reaper"). */
+/** The reaper's report and what it is given (docs/admin/reaper.md "The reaper"). */
 import type {ContainerActivity} from './activity.js';
 import type {AuditLog} from '../audit/audit-log.js';
 import type {Clock} from '../core/clock.js';
@@ -29,7 +29,7 @@ export interface ReapItem {
     | 'start-queued'
     | 'stop-session'
     | 'tidy-stopped'
-    // Batch jobs (README "Batch jobs"); session_id is then the job's ID.
+    // Batch jobs (docs/admin/jobs.md); session_id is then the job's ID.
     | 'collect-job'
     | 'stop-job'
     | 'end-job'
@@ -63,7 +63,7 @@ export interface ReapReport {
   items: ReapItem[];
   failed: number;
   duration_ms: number;
-  /** Notices recorded and delivered after the run (README "Notifications"); absent when none. */
+  /** Notices recorded and delivered after the run (docs/admin/notifications-and-idleness.md "Notifications"); absent when none. */
   notices?: NoticeSummary;
 }
 
@@ -84,14 +84,14 @@ export interface ReapNotices {
 }
 
 export interface ReaperDeps {
-  /** Homes under a quota (README "Disk quotas"); absent: no disk warnings. */
+  /** Homes under a quota (docs/admin/disk-quotas.md); absent: no disk warnings. */
   users?: {disk(user: string): Promise<HomeDisk | undefined>};
   config: Config;
   store: StateStore;
   docker: ContainerClient;
   /**
    * Reaches into session containers (the terminals' warnings); absent where they may be on other
-   * nodes, out of this host's reach (README "Swarm mode").
+   * nodes, out of this host's reach (docs/admin/swarm.md).
    */
   inContainer?: Pick<InContainerClient, 'exec' | 'putFiles'>;
   /** Loaded only when something has to be torn down. */
@@ -103,19 +103,19 @@ export interface ReaperDeps {
   activity: ContainerActivity;
   /** Host PIDs of GPU compute processes (nvidia-smi); none on a host without it. */
   gpuProcesses: () => Promise<number[]>;
-  /** nvidia-smi for the GPU rule's samples (README "GPU idleness"); absent: no GPU rule. */
+  /** nvidia-smi for the GPU rule's samples (docs/admin/notifications-and-idleness.md "GPU idleness"); absent: no GPU rule. */
   smi?: () => Promise<Pick<NvidiaSmi, 'utilization' | 'list' | 'instances'>>;
   /** dcgm-exporter (dcgmExporterUrl), for MIG devices' utilisation; absent: none configured. */
   dcgm?: DcgmExporter;
   warn: Warn;
   /** This setup's instance label (StateDir.instance). */
   instance: string;
-  /** Restores the network policy after a reboot or a firewall reload (README "Network boundary"). */
+  /** Restores the network policy after a reboot or a firewall reload (docs/admin/network.md). */
   networkBoundary: Pick<NetworkBoundary, 'ensure' | 'status'>;
   audit?: AuditLog;
   afterChange?: () => Promise<void>;
   progress?: (text: string) => void;
-  /** Notifications (README "Notifications"); absent: none are sent. */
+  /** Notifications (docs/admin/notifications-and-idleness.md "Notifications"); absent: none are sent. */
   notices?: ReapNotices;
 }
 

@@ -14,7 +14,7 @@ export type {ReapItem, ReapReport, ReaperDeps} from './reap-types.js';
 const PARALLEL = 8;
 
 /**
- * `sandman reap` (README "The reaper"). One reaper at a time holds `<stateDir>/reap.lock`; a second
+ * `sandman reap` (docs/admin/reaper.md "The reaper"). One reaper at a time holds `<stateDir>/reap.lock`; a second
  * one started meanwhile does nothing, so two reaps never act twice on the same item.
  */
 export class Reaper {
@@ -55,7 +55,7 @@ export class Reaper {
   /**
    * One expired session a run has not reached yet, removed as a run would remove it: claimed under
    * the state lock (an extend that won keeps it: result skipped), torn down, counted and audited.
-   * The SSH gateway calls this when the user connects (README "The SSH gateway").
+   * The SSH gateway calls this when the user connects (docs/admin/gateway.md "The SSH gateway").
    */
   async removeExpired(session: SessionRecord): Promise<ReapItem> {
     const item = await this.#handle({reason: 'expired', session}, false, this.deps.clock.now().getTime());
@@ -68,8 +68,7 @@ export class Reaper {
   }
 
   /**
-   * Notices of what the run saw, recorded under the state lock and delivered after it (README
-   * "Notifications"); a failed delivery is retried by the next run and fails no reap.
+   * Notices of what the run saw, recorded under the state lock and delivered after it (docs/admin/notifications-and-idleness.md "Notifications"); a failed delivery is retried by the next run and fails no reap.
    */
   async #notify(items: ReapItem[]): Promise<ReapReport['notices']> {
     if (!this.deps.notices) return undefined;
@@ -151,7 +150,7 @@ export class Reaper {
   }
 
   /**
-   * The queue's backstop (README "Users and limits"): requests older than queueTimeout end, and
+   * The queue's backstop (docs/admin/users-and-limits.md "Users and limits"): requests older than queueTimeout end, and
    * whatever can start now starts (rm and failed creates start them at once; this catches the rest).
    */
   async #queue(waiting: number, dryRun: boolean): Promise<ReapItem[]> {
@@ -178,7 +177,7 @@ export class Reaper {
     return [...ended, ...started.map((id) => item('start-queued', 'capacity', id, null))];
   }
 
-  /** Batch jobs (README "Batch jobs"): see JobEnder.reap. The session service loads only when there are any. */
+  /** Batch jobs (docs/admin/jobs.md): see JobEnder.reap. The session service loads only when there are any. */
   async #jobs(containers: ContainerSummary[], anyJobs: boolean, dryRun: boolean): Promise<ReapItem[]> {
     if (!anyJobs && !containers.some((container) => container.labels[LABELS.job])) return [];
     const found = await (await this.deps.sessions()).jobs.reap(containers, dryRun);
@@ -281,7 +280,7 @@ export class Reaper {
   }
 
   /**
-   * Stopped sessions (README "Stop and start"): a device held past gpuHoldAfterStop goes back, and
+   * Stopped sessions (docs/admin/sessions.md "Stop and start"): a device held past gpuHoldAfterStop goes back, and
    * what a start killed half-way left behind (a second container, an image, a device) goes.
    */
   async #tidyStopped(
@@ -327,7 +326,7 @@ export class Reaper {
         (reason === 'expired' && Date.parse(fresh.expires_at) <= now) ||
         (reason === 'stale' && fresh.status === 'creating') ||
         (reason === 'dangling' && fresh.status === 'running') ||
-        // A keep asked for since the plan was made wins (README "For researchers").
+        // A keep asked for since the plan was made wins (docs/admin/sessions.md "The in-session command").
         (reason === 'idle' && fresh.status === 'running' && !keptAt(fresh, now)) ||
         (reason === 'dangling' && fresh.status === 'stopped') ||
         (reason === 'retention' && stoppedFor(fresh, now) >= this.deps.config.stoppedRetention);

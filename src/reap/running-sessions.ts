@@ -1,5 +1,5 @@
 /**
- * What the reaper reads and tells in running sessions (README "The reaper"): which are idle, whose
+ * What the reaper reads and tells in running sessions (docs/admin/reaper.md "The reaper"): which are idle, whose
  * home is nearly full, whose terminals must hear that the session ends soon.
  */
 import type {ActivityReason} from './activity.js';
@@ -17,7 +17,7 @@ const DISK_WARNING = '/etc/sandman/disk-warning';
 
 /**
  * Sessions idle for idleTimeout: no SSH connection, CPU use under idleCpuThreshold since the
- * previous reap, no GPU compute process (README "The reaper"). A training job left running under
+ * previous reap, no GPU compute process (docs/admin/reaper.md "The reaper"). A training job left running under
  * nohup keeps its session; so does a CUDA process. What was seen is recorded with when.
  */
 export async function idleTargets(
@@ -78,13 +78,13 @@ export async function idleTargets(
   return targets;
 }
 
-/** `sandman keep` (README "For researchers"): no idle stop before keep_until; expiry still applies. */
+/** `sandman keep` (docs/admin/sessions.md "The in-session command"): no idle stop before keep_until; expiry still applies. */
 export function keptAt(session: Pick<SessionRecord, 'keep_until'>, now: number): boolean {
   return !!session.keep_until && Date.parse(session.keep_until) > now;
 }
 
 /**
- * Homes nearly full under their quota (README "Disk quotas"): the session gets a warning its
+ * Homes nearly full under their quota (docs/admin/disk-quotas.md): the session gets a warning its
  * login shells print, written when its home reaches 90 % and taken away below it.
  */
 export async function diskWarnings(
@@ -135,7 +135,7 @@ export async function expiryWarnings(
 ): Promise<ReapItem[]> {
   const {warnBefore} = deps.config;
   const {inContainer} = deps;
-  // Terminals on other nodes are out of this host's reach (README "Swarm mode").
+  // Terminals on other nodes are out of this host's reach (docs/admin/swarm.md).
   if (!inContainer) return [];
   const due = running.filter((session) => {
     const left = Date.parse(session.expires_at) - now;

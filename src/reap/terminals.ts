@@ -2,7 +2,7 @@ import type {InContainerClient} from '../runtime/docker/container-client.js';
 
 /**
  * Writes `message` to every terminal open in a session's container (its /dev/pts): the expiry
- * warning's and the notices' terminal channel (README "The reaper", "Notifications").
+ * warning's and the notices' terminal channel (docs/admin/reaper.md "The reaper", "Notifications").
  */
 export async function writeToTerminals(
   inContainer: Pick<InContainerClient, 'exec'>,

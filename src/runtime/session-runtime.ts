@@ -1,5 +1,5 @@
 /**
- * Where sessions run (README "Swarm mode"): the one port for what differs between one Docker host
+ * Where sessions run (docs/admin/swarm.md): the one port for what differs between one Docker host
  * and a Swarm cluster. The wiring (cli/services.ts) builds one implementation (runtime/docker/,
  * runtime/swarm/); the session workflows call its hooks and never ask which one it is. What one
  * runtime cannot do is an optional member, so the compiler shows every caller that must do without.

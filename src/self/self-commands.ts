@@ -1,5 +1,5 @@
 /**
- * The in-session `sandman` command's words (README "For researchers"): its arguments, parsed on
+ * The in-session `sandman` command's words (docs/admin/sessions.md "The in-session command"): its arguments, parsed on
  * the host (the client in the session only sends them). Pure.
  */
 import {parseDuration} from '../core/duration.js';

@@ -1,5 +1,5 @@
 /**
- * The per-session credential of the in-session `sandman` (README "For researchers"): a random
+ * The per-session credential of the in-session `sandman` (docs/admin/sessions.md "The in-session command"): a random
  * secret only the session's user can read (in her session files, mode 0400), whose SHA-256 alone
  * is in the state. It is made at create and start, dies at stop and removal (its hash goes), and
  * is good only until the session's expiry (so extend renews it).

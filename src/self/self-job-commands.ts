@@ -1,5 +1,5 @@
 /**
- * The in-session `sandman job …` words (README "For researchers: sandman inside your session"):
+ * The in-session `sandman job …` words (docs/admin/sessions.md "The in-session command"):
  * her own batch jobs, always as the session's user (no USER argument). Pure: the host parses what
  * the client sent.
  */

@@ -1,5 +1,5 @@
 /**
- * `sandman job …` inside a session (README "For researchers: sandman inside your session"): the
+ * `sandman job …` inside a session (docs/admin/sessions.md "The in-session command"): the
  * session's user submits, lists, reads and cancels her own batch jobs, with her defaults and limits
  * (the job workflows apply them to her as to any job of hers). A job of another user is looked up
  * among hers only, so it is "no job X" (exit 3) whether it exists or not, and nothing changes.

@@ -1,5 +1,5 @@
 /**
- * The in-session `sandman` (README "For researchers: sandman inside your session"): what one
+ * The in-session `sandman` (docs/admin/sessions.md "The in-session command"): what one
  * authenticated session's user may do to that session (status, extend, keep, stop, web), within
  * her own limits, each an audit line whose actor is `USER (session ID)` (the wiring's). The
  * answer is the text (or JSON) her client prints and the exit code it exits with.

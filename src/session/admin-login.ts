@@ -10,7 +10,7 @@ export interface AdminLogin {
 }
 
 /**
- * How the admin's `sandman ssh` logs in, whatever keys the user has (README "Connecting"): with
+ * How the admin's `sandman ssh` logs in, whatever keys the user has (docs/admin/gateway.md): with
  * sandman's relay key (`<stateDir>/gateway/relay_ed25519`, root only, made on first need), which
  * every session accepts from this host's address on the sessions network, at the container's own
  * address, as the SSH gateway does. Without it (Swarm mode, an engine that reports no network

@@ -57,7 +57,7 @@ export async function reserveSession(
         {sessions: existing.map((session) => session.id)},
       );
     }
-    // A stopped session gave its place back (README "Stop and start").
+    // A stopped session gave its place back (docs/admin/sessions.md "Stop and start").
     const active = state.sessions.filter((session) => session.status !== 'stopped').length;
     if (config.maxSessions !== undefined && active >= config.maxSessions) {
       throw capacity(
@@ -66,7 +66,7 @@ export async function reserveSession(
       );
     }
     const held = heldDevices(state.sessions, state.jobs);
-    // Running batch jobs hold devices too, and may be making one (README "Batch jobs").
+    // Running batch jobs hold devices too, and may be making one (docs/admin/jobs.md).
     const running = (state.jobs ?? []).filter((job) => job.state === 'running');
     const gpu = plan.pick(held, pendingCreations([...state.sessions, ...running]));
     // Checked on the device picked, so every way of asking (profile, UUID, default) is covered.

@@ -25,7 +25,7 @@ import {allocationOf, newSessionId, gpuFields} from './session-records.js';
 import {type HostKeyPlace} from './container-paths.js';
 
 /**
- * `session create` as readable steps (README "session create"): validate, reserve under the lock,
+ * `session create` as readable steps (docs/reference/commands.md): validate, reserve under the lock,
  * build outside it, then commit, or undo everything on a failure or a signal. A create that finds
  * nothing free can wait in line (the queue starts it through this same create).
  */
@@ -113,7 +113,7 @@ export class CreateWorkflow {
   async #create(given: CreateRequest): Promise<CreatedSession> {
     const {config, docker, keys, locks, stateDir} = this.#deps;
     // 0. A registered user's defaults fill in what the request leaves open, and their registered
-    // keys are what the session accepts (README "Users and limits").
+    // keys are what the session accepts (docs/admin/users-and-limits.md "Users and limits").
     const person = (await this.#deps.store.read()).users[given.user];
     const request = withUserDefaults(given, person);
     const limits = effectiveLimits(config, given.user, person);
@@ -246,10 +246,10 @@ export class CreateWorkflow {
             () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
             () => docker.ensureNetwork(config.network, {[LABELS.instance]: this.#ctx.instance}),
           )
-          // The SSH gateway reaches the session from the network's own address (README "The SSH gateway").
+          // The SSH gateway reaches the session from the network's own address (docs/admin/gateway.md "The SSH gateway").
           .then(async (gateways) => (gatewayKey = await this.#ctx.gatewayKey(gateways)))
           // Its keys (the gateway's among them) and banner, where an image that reads them from the
-          // host finds them (README "Files").
+          // host finds them (docs/admin/upgrades-and-backups.md "Where things are").
           .then(async () => {
             if (!filesOnHost) return;
             const files = this.#ctx.sessionFiles({...record, gateway_key: gatewayKey || undefined}, accepted);

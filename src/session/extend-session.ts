@@ -9,7 +9,7 @@ import {checkBudget, checkExtensionTtl} from '../users/user-policy.js';
 import {SessionContext, type SessionServiceDeps} from './session-context.js';
 import {waitForSsh} from './ssh-readiness.js';
 
-/** `session extend` (README "session extend"): a later expiry, and the container told about it. */
+/** `session extend` (docs/reference/commands.md): a later expiry, and the container told about it. */
 export class ExtendWorkflow {
   readonly #deps: SessionServiceDeps;
   readonly #ctx: SessionContext;

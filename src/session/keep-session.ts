@@ -8,7 +8,7 @@ import type {SessionRecord} from '../state/state-data.js';
 import {effectiveLimits} from '../users/user-limits.js';
 
 /**
- * `sandman keep DURATION` inside a session (README "For researchers"): the reaper does not stop it
+ * `sandman keep DURATION` inside a session (docs/admin/sessions.md "The in-session command"): the reaper does not stop it
  * for idleness until then. At most the user's userMaxKeep from now (0: not allowed, exit 8); only
  * a running session; its expiry still applies.
  */

@@ -15,7 +15,7 @@ import {allocationOf} from './session-records.js';
 const PARALLEL_REMOVALS = 8;
 
 /**
- * `session rm` (README "session rm"): each session torn down (container, GPU slice, port, key,
+ * `session rm` (docs/reference/commands.md): each session torn down (container, GPU slice, port, key,
  * record; the workspace kept), queued requests cancelled, and the line started on what was freed.
  */
 export class RemoveWorkflow {

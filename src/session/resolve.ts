@@ -10,7 +10,7 @@ export function resolveSession(sessions: readonly SessionRecord[], reference: st
   if (exact) return exact;
   const byUser = sessions.filter((session) => session.user === reference);
   if (byUser.length === 1) return byUser[0]!;
-  // A user whose limits allow several sessions (README "Users and limits"): the ID decides.
+  // A user whose limits allow several sessions (docs/admin/users-and-limits.md "Users and limits"): the ID decides.
   if (byUser.length > 1)
     throw invalidInput(
       `user ${reference} has ${byUser.length} sessions (${byUser.map((session) => session.id).join(', ')}): give the session ID`,

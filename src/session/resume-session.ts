@@ -6,7 +6,7 @@ import {SessionContext, type SessionServiceDeps, type ResumeOutcome} from './ses
 import {allocationOf, gpuFields, pendingCreations, userEnvOf} from './session-records.js';
 
 /**
- * A session whose container is not running after a reboot (README "Host restarts and reboots"):
+ * A session whose container is not running after a reboot (docs/admin/reaper.md "Host restarts and reboots"):
  * started again, moved to another device of its profile, or ended with the reason.
  */
 export class ResumeWorkflow {
@@ -21,7 +21,7 @@ export class ResumeWorkflow {
   }
 
   /**
-   * Brings back a session whose container is not running (README "Host restarts and reboots"):
+   * Brings back a session whose container is not running (docs/admin/reaper.md "Host restarts and reboots"):
    * started again when its GPU device still exists; moved to a free device of the same profile
    * (dynamic mode: a new one) in a new container with the same port, key, workspace and expiry
    * when the device is gone; ended, with the reason, when no such device can be had.

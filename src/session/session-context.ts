@@ -59,7 +59,7 @@ export interface CreateRequest {
   wait: boolean;
   /** Swarm mode: the node for the user's first session (their home is made there). */
   node?: string;
-  /** Nothing free: wait in line instead of exit 5 (README "Users and limits": the queue). */
+  /** Nothing free: wait in line instead of exit 5 (docs/admin/users-and-limits.md "Users and limits": the queue). */
   queue?: boolean;
   /** The queued request this create starts (its ID becomes the session's). */
   fromQueue?: string;
@@ -85,7 +85,7 @@ export interface RemoveResult {
   removed: SessionView[];
   /** In the order the references were given: unknown ones first, then failed removals. */
   errors: RemoveError[];
-  /** Queued requests (README "Users and limits") that left the line. */
+  /** Queued requests (docs/admin/users-and-limits.md "Users and limits") that left the line. */
   cancelled: string[];
 }
 
@@ -107,18 +107,18 @@ export interface SessionServiceDeps {
   keys: KeyStore;
   hostIdentity: HostIdentity;
   /**
-   * The home quota mechanism under workspaceRoot (README "Disk quotas"), asked for only when a
+   * The home quota mechanism under workspaceRoot (docs/admin/disk-quotas.md), asked for only when a
    * quota applies; absent: no quotas.
    */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>;
-  /** The SSH gateway's keys (README "The SSH gateway"); without them sessions carry no gateway key. */
+  /** The SSH gateway's keys (docs/admin/gateway.md "The SSH gateway"); without them sessions carry no gateway key. */
   gatewayKeys?: GatewayKeys;
-  /** Puts the network policy in place (README "Network boundary"); checked before every start. */
+  /** Puts the network policy in place (docs/admin/network.md); checked before every start. */
   networkBoundary: {ensure(): Promise<unknown>};
-  /** Where sessions run: this host's engine, or the nodes of a Swarm (README "Swarm mode"). */
+  /** Where sessions run: this host's engine, or the nodes of a Swarm (docs/admin/swarm.md). */
   runtime: SessionRuntime;
   workspaces: Workspaces;
-  /** The host's accounts, whose uids and gids homes never get (README "Uids and host accounts"). */
+  /** The host's accounts, whose uids and gids homes never get (docs/admin/users-and-limits.md "Uids and host accounts"). */
   hostAccounts: HostAccounts;
   locks: Locks;
   clock: Clock;
@@ -136,13 +136,13 @@ export interface SessionServiceDeps {
   /** Runs after every change to sessions (rewrites the metrics file when one is configured). */
   afterChange?: () => Promise<void>;
   /**
-   * A user's GPU-hours over a window, as `usage` counts them (README "Users and limits"); read only
+   * A user's GPU-hours over a window, as `usage` counts them (docs/admin/users-and-limits.md "Users and limits"); read only
    * when a gpuHourBudget applies to the user, so creates without budgets never read the audit log.
    */
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number; oldestLeavesAt: number | null}>;
-  /** Where batch jobs' output stays, in the user's home (README "Batch jobs"); absent: not kept. */
+  /** Where batch jobs' output stays, in the user's home (docs/admin/jobs.md); absent: not kept. */
   jobLogs?: JobLogStore;
-  /** Crash-test hook between steps (README "Running the tests"); a no-op in normal use. */
+  /** Crash-test hook between steps (docs/development/contributing.md); a no-op in normal use. */
   faultPoint?: (
     name:
       | 'reserved'
@@ -151,10 +151,10 @@ export interface SessionServiceDeps {
       | 'before-commit'
       | 'committing'
       | 'new-container-started'
-      // A batch job's collection (README "Batch jobs"): its end recorded, its container not yet removed.
+      // A batch job's collection (docs/admin/jobs.md): its end recorded, its container not yet removed.
       | 'job-ended',
   ) => Promise<void>;
-  /** Tells a queued request's user it started (README "Notifications"); never fails the start. */
+  /** Tells a queued request's user it started (docs/admin/notifications-and-idleness.md "Notifications"); never fails the start. */
   notifyStarted?: (entry: QueuedRequest) => Promise<void>;
   /** Delivers the outbox's notices (a job's end: src/jobs/job-notices.ts) once the lock is released. */
   deliverNotices?: () => Promise<unknown>;
@@ -263,7 +263,7 @@ export class SessionContext {
   }
 
   /**
-   * What in a container says when its session ends (README "Connecting"): the login banner, the
+   * What in a container says when its session ends (docs/admin/gateway.md): the login banner, the
    * authorized_keys' expiry-time and the host certificate's validity. Each is written now where the
    * container reads it from the host (the session's host key and session files directories); what
    * the container keeps inside (a session an earlier sandman or image made, Swarm mode) is returned
@@ -321,7 +321,7 @@ export class SessionContext {
   }
 
   /**
-   * A session made before the gateway (README "Upgrading") gets the gateway's key, kept in its
+   * A session made before the gateway (docs/admin/upgrades-and-backups.md "Upgrading") gets the gateway's key, kept in its
    * record, at its next extend or start; one the engine cannot say the network's addresses for
    * keeps going without it.
    */
@@ -341,7 +341,7 @@ export class SessionContext {
   }
 
   /**
-   * A new in-session credential (README "For researchers"): its secret and the listener's URL into
+   * A new in-session credential (docs/admin/sessions.md "The in-session command"): its secret and the listener's URL into
    * the session files directory, its hash into the record. Nothing without a listener
    * (selfServicePort 0) or a files directory on this host (Swarm mode, an image without one). A
    * failure warns: the session works, its `sandman` command does not.

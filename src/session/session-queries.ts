@@ -16,7 +16,7 @@ export class SessionQueries {
   constructor(
     private readonly store: StateStore,
     private readonly clock: Clock,
-    /** For the GPU rule's verdict in `session show` (README "GPU idleness"); absent: none shown. */
+    /** For the GPU rule's verdict in `session show` (docs/admin/notifications-and-idleness.md "GPU idleness"); absent: none shown. */
     private readonly config?: Config,
   ) {}
 
@@ -45,7 +45,7 @@ export class SessionQueries {
       .map(toSessionView);
   }
 
-  /** The queued creates (README "Users and limits"), each with its place in its line. */
+  /** The queued creates (docs/admin/users-and-limits.md "Users and limits"), each with its place in its line. */
   async queued(filter: {user?: string} = {}): Promise<QueuedView[]> {
     return this.#queued(await this.store.read(), filter);
   }

@@ -32,19 +32,19 @@ export interface SessionQueueDeps {
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number}>;
   /** Runs a queued create as an ordinary one (reservation under the lock, then build and commit). */
   start: (request: CreateRequest) => Promise<CreatedSession>;
-  /** Starts a stopped session a `session start --queue` put in line (README "Stop and start"). */
+  /** Starts a stopped session a `session start --queue` put in line (docs/admin/sessions.md "Stop and start"). */
   startStopped: (sessionId: string, fromQueue: string) => Promise<unknown>;
-  /** Tells the request's user it started (README "Notifications"); its failure is only a warning. */
+  /** Tells the request's user it started (docs/admin/notifications-and-idleness.md "Notifications"); its failure is only a warning. */
   notifyStarted?: (entry: QueuedRequest) => Promise<void>;
   /**
-   * Starts a batch job waiting in the same line (README "Batch jobs"). CAPACITY: nothing of its
+   * Starts a batch job waiting in the same line (docs/admin/jobs.md). CAPACITY: nothing of its
    * kind is free; with details.skip, only this job waits (its user runs userMaxJobs already).
    */
   startJob?: (jobId: string) => Promise<unknown>;
 }
 
 /**
- * The queue (README "Users and limits"): a create that found nothing free waits as a record in the
+ * The queue (docs/admin/users-and-limits.md "Users and limits"): a create that found nothing free waits as a record in the
  * state file, and whichever sandman process frees capacity (rm, reap, a failed create's undo, a
  * waiting `create --queue`) starts the head. No daemon: the reaper's minute is the backstop.
  */
@@ -225,7 +225,7 @@ export class SessionQueue {
   }
 }
 
-/** The start order: fewest GPU-hours first, then first come (README "Users and limits"). */
+/** The start order: fewest GPU-hours first, then first come (docs/admin/users-and-limits.md "Users and limits"). */
 export function ordered(queue: readonly QueuedRequest[]): QueuedRequest[] {
   return [...queue].sort(
     (a, b) =>

@@ -38,9 +38,9 @@ export type {
  * type and one shared context; this class puts them together for the wiring and the commands.
  */
 export class SessionService {
-  /** Queued creates (README "Users and limits"); started by whatever frees capacity. */
+  /** Queued creates (docs/admin/users-and-limits.md "Users and limits"); started by whatever frees capacity. */
   readonly queue: SessionQueue;
-  /** Batch jobs (README "Batch jobs"), in the same line. */
+  /** Batch jobs (docs/admin/jobs.md), in the same line. */
   readonly jobs: JobService;
   readonly #ctx: SessionContext;
   readonly #creates: CreateWorkflow;
@@ -113,7 +113,7 @@ export class SessionService {
   }
 
   /**
-   * `sandman keep` from the API (`POST /sessions/{id}/keep`; README "For researchers"): no idle stop
+   * `sandman keep` from the API (`POST /sessions/{id}/keep`; docs/admin/sessions.md "The in-session command"): no idle stop
    * for `durationText`, within the user's userMaxKeep; an audit line either way.
    */
   async keep(reference: string, durationText: string): Promise<SessionRecord> {
@@ -141,7 +141,7 @@ export class SessionService {
     }
   }
 
-  /** `session stop`: the container stops and keeps its layer; the GPU goes back (README "Stop and start"). */
+  /** `session stop`: the container stops and keeps its layer; the GPU goes back (docs/admin/sessions.md "Stop and start"). */
   stop(reference: string): Promise<StopResult> {
     return this.#stop.stop(reference);
   }

@@ -24,13 +24,13 @@ export interface SessionView {
   last_active_reason: string | null;
   /** Swarm mode: the node it runs on; null on a single host. */
   node: string | null;
-  /** Stopped sessions (README "Stop and start"): when, the TTL left, and the device it had. */
+  /** Stopped sessions (docs/admin/sessions.md "Stop and start"): when, the TTL left, and the device it had. */
   stopped_at: string | null;
   remaining_ms: number | null;
   stopped_gpu: StoppedGpu | null;
-  /** `session show` of a running GPU session: the GPU rule's verdict and numbers (README "GPU idleness"). */
+  /** `session show` of a running GPU session: the GPU rule's verdict and numbers (docs/admin/notifications-and-idleness.md "GPU idleness"). */
   gpu_idle?: GpuIdleVerdict;
-  /** `sandman keep` inside the session: no idle stop before this (README "For researchers"). */
+  /** `sandman keep` inside the session: no idle stop before this (docs/admin/sessions.md "The in-session command"). */
   keep_until: string | null;
   /** Who last extended it (audit actor); null when never extended. */
   last_extended_by: string | null;

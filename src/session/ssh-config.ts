@@ -51,7 +51,7 @@ export function sshConfig(session: SessionRecord, options: SshConfigOptions): Ss
 }
 
 /**
- * The Host block for the SSH gateway (README "The SSH gateway"): one address for every session
+ * The Host block for the SSH gateway (docs/admin/gateway.md "The SSH gateway"): one address for every session
  * the user will ever have, so it never goes stale; their own key, the gateway's port.
  */
 export function gatewaySshConfig(

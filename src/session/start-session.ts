@@ -26,7 +26,7 @@ export interface StartResult extends SessionView {
 }
 
 /**
- * `session start` (README "Stop and start"): brings back a session StopWorkflow (stop-session.ts)
+ * `session start` (docs/admin/sessions.md "Stop and start"): brings back a session StopWorkflow (stop-session.ts)
  * stopped, with its container, port, keys, host identity and home. Start gets a device of its kind,
  * its own when still free; on another device Docker cannot change the container's device request,
  * so the stopped container is committed and a new one made from it.

@@ -18,7 +18,7 @@ export interface StopResult extends SessionView {
 }
 
 /**
- * `session stop` (README "Stop and start"): a stopped session keeps its container (with its
+ * `session stop` (docs/admin/sessions.md "Stop and start"): a stopped session keeps its container (with its
  * writable layer), port, keys, host identity and home, and gives back its GPU device and its place
  * under maxSessions; its TTL clock pauses. StartWorkflow (start-session.ts) brings it back.
  */
@@ -145,7 +145,7 @@ export class StopWorkflow {
         gpu_hold_until:
           held && !freeNow ? isoSeconds(new Date(now.getTime() + config.gpuHoldAfterStop)) : null,
         warned_at: null,
-        // Its in-session credential dies with the run, and a keep ends (README "For researchers").
+        // Its in-session credential dies with the run, and a keep ends (docs/admin/sessions.md "The in-session command").
         self_token_hash: null,
         keep_until: null,
       } satisfies Partial<SessionRecord>);
@@ -164,7 +164,7 @@ export class StopWorkflow {
   }
 }
 
-/** The metrics' count of devices given back by stops (README "Stop and start"). */
+/** The metrics' count of devices given back by stops (docs/admin/sessions.md "Stop and start"). */
 function countGpuFreed(state: StateData): void {
   const counters = countersOf(state);
   counters.gpus_freed_by_stop_total = (counters.gpus_freed_by_stop_total ?? 0) + 1;

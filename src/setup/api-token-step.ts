@@ -5,7 +5,7 @@ import type {SetupRecord} from './setup-record.js';
 import type {Change, SetupHost, SetupStep} from './setup-host.js';
 
 /**
- * 2b. The API's bearer token when apiListen puts the API on TCP (README "HTTP API"): made once,
+ * 2b. The API's bearer token when apiListen puts the API on TCP (docs/admin/http-api.md): made once,
  * random and 0600 at apiTokenFile (else in the state directory); one others can read is made
  * 0600; an admin's token is never replaced.
  */

@@ -42,18 +42,18 @@ export interface DoctorDeps {
   networkBoundary: Pick<NetworkBoundary, 'status'>;
   /** Where the reaper runs from (setup's record, the command line, or systemd/cron by default). */
   reaper: ReaperLocation;
-  /** The host's accounts: no sandman user's uid may be one of theirs (README "Uids and host accounts"). */
+  /** The host's accounts: no sandman user's uid may be one of theirs (docs/admin/users-and-limits.md "Uids and host accounts"). */
   hostAccounts: HostAccounts;
   /** When setup last ran (its record), if it did: a first reap is due within three intervals. */
   setupAt?: string;
   clock: Clock;
-  /** The runtime's own checks (Swarm mode: the cluster's, README "Swarm mode"). */
+  /** The runtime's own checks (Swarm mode: the cluster's, docs/admin/swarm.md). */
   runtimeChecks?: () => Promise<Check[]>;
   /** The API's token and units and the SSH gateway's units (src/setup/service-checks.ts). */
   serviceChecks?: () => Promise<Check[]>;
-  /** The home quota mechanism under workspaceRoot (README "Disk quotas"). */
+  /** The home quota mechanism under workspaceRoot (docs/admin/disk-quotas.md). */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: unknown}>;
-  /** dcgm-exporter (dcgmExporterUrl), for MIG devices' utilisation (README "GPU idleness"). */
+  /** dcgm-exporter (dcgmExporterUrl), for MIG devices' utilisation (docs/admin/notifications-and-idleness.md "GPU idleness"). */
   dcgm?: DcgmExporter;
   /** SMTP and the admin's webhook, when configured (src/notify/notify-checks.ts). */
   notifyChecks?: () => Promise<Check[]>;
@@ -201,7 +201,7 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
     };
   const containers = await docker.listContainers({[LABELS.instance]: instance});
   const ids = new Set(containers.map((container) => container.id));
-  // A stopped session's container is at rest on purpose (README "Stop and start").
+  // A stopped session's container is at rest on purpose (docs/admin/sessions.md "Stop and start").
   const stopped = containers.filter(
     (container) =>
       isAtRest(container) &&
@@ -215,7 +215,7 @@ async function checkState({store, docker, instance}: DoctorDeps, engineUp: boole
       !ids.has(session.container_id),
   );
   const orphans = containers.filter((container) => !recorded.has(container.labels[LABELS.session] ?? ''));
-  // README "Upgrading": an earlier version is migrated at the first write (a copy is kept).
+  // docs/admin/upgrades-and-backups.md "Upgrading": an earlier version is migrated at the first write (a copy is kept).
   const onDisk = await store.diskVersion?.().catch(() => undefined);
   const version =
     onDisk === undefined
@@ -320,7 +320,7 @@ async function checkNetworkPolicy({networkBoundary}: DoctorDeps, engineUp: boole
 }
 
 /**
- * Uids (README "Uids and host accounts"): a host account made after sandman gave a user its uid
+ * Uids (docs/admin/users-and-limits.md "Uids and host accounts"): a host account made after sandman gave a user its uid
  * (useradd, LDAP) could read and write that user's home; sandman refuses those users (exit 6).
  */
 async function checkUidClashes({config, store, hostAccounts}: DoctorDeps): Promise<Check> {
@@ -359,7 +359,7 @@ async function checkUidClashes({config, store, hostAccounts}: DoctorDeps): Promi
 }
 
 /**
- * Disk quotas (README "Disk quotas"): which mechanism enforces them under workspaceRoot and why;
+ * Disk quotas (docs/admin/disk-quotas.md): which mechanism enforces them under workspaceRoot and why;
  * a quota set (workspaceQuota, a group's or a user's) that nothing can enforce fails, with the fix.
  */
 async function checkQuotas({config, store, homeQuotas}: DoctorDeps): Promise<Check> {

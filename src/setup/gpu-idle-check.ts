@@ -1,5 +1,5 @@
 /**
- * `doctor`'s line about the GPU rule (README "GPU idleness"): whole GPUs are sampled with
+ * `doctor`'s line about the GPU rule (docs/admin/notifications-and-idleness.md "GPU idleness"): whole GPUs are sampled with
  * nvidia-smi; MIG devices need dcgm-exporter, without which they fall back to the process rule.
  */
 import {formatDuration} from '../core/duration.js';

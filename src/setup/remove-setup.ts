@@ -36,12 +36,12 @@ export interface RemoveSetupDeps {
   store: StateStore;
   networkBoundary: Pick<NetworkBoundary, 'remove'>;
   removeAllSessions: () => Promise<RemoveResult>;
-  /** Homes under quotas (README "Disk quotas"): a loop image is unmounted before its home goes. */
+  /** Homes under quotas (docs/admin/disk-quotas.md): a loop image is unmounted before its home goes. */
   homeQuotas?: () => Promise<{quotas?: HomeQuotas}>;
 }
 
 /**
- * `sandman setup --remove` (README "Removing sandman from a host"): undoes what setup made, in the
+ * `sandman setup --remove` (docs/admin/install.md "Removing sandman from a host"): undoes what setup made, in the
  * reverse order: sessions (only with --force), the reaper, the firewall rules, the sessions'
  * network, the image setup built. Homes, the state file and the CA stay unless --purge. Each step
  * treats "already gone" as done, so a second run, or one after a half-failed run, finishes the job.

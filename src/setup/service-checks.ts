@@ -24,7 +24,7 @@ export interface ServiceCheckDeps {
 }
 
 /**
- * doctor's checks of the API and the SSH gateway (README "HTTP API", "The SSH gateway"): the
+ * doctor's checks of the API and the SSH gateway (docs/admin/http-api.md, "The SSH gateway"): the
  * token file as `sandman api` would judge it, and each one's units where setup puts them,
  * enabled and listening where systemd runs them.
  */

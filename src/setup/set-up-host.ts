@@ -48,9 +48,9 @@ export interface SetupRequest {
   command: string[];
   environment: Record<string, string>;
   imageContext: string;
-  /** Also the SSH gateway's socket and service (README "The SSH gateway"); remembered for later runs. */
+  /** Also the SSH gateway's socket and service (docs/admin/gateway.md "The SSH gateway"); remembered for later runs. */
   gateway?: boolean;
-  /** Also the in-session sandman's socket and service (README "For researchers"); remembered. */
+  /** Also the in-session sandman's socket and service (docs/admin/sessions.md "The in-session command"); remembered. */
   selfServe?: boolean;
 }
 
@@ -68,7 +68,7 @@ export interface SetupDeps {
 }
 
 /**
- * `sandman setup` (README "Install"): each step checks first and changes only what is missing, so
+ * `sandman setup` (docs/admin/install.md): each step checks first and changes only what is missing, so
  * a second run changes nothing and says so; a dry run says what each step would do. What it made
  * and where the reaper went are kept in the setup record (`setup --remove` undoes exactly that).
  */
@@ -290,7 +290,7 @@ async function gatewayStep(
 }
 
 /**
- * 5b. The in-session sandman (`--self-serve`, remembered; README "For researchers"): its socket on
+ * 5b. The in-session sandman (`--self-serve`, remembered; docs/admin/sessions.md "The in-session command"): its socket on
  * the sessions network's gateway address (made by the network step) and its service.
  */
 async function selfServeStep(

@@ -32,7 +32,7 @@ export interface SetupRecord {
     image?: string;
     /** The sessions' network, when setup created it. */
     network?: string;
-    /** The API's token file, when setup made it (apiListen set; README "HTTP API"). */
+    /** The API's token file, when setup made it (apiListen set; docs/admin/http-api.md). */
     apiTokenFile?: string;
     /** Directories setup created (state, keys, workspace root). */
     directories: string[];

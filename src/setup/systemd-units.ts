@@ -7,7 +7,7 @@ export const TIMER_NAME = 'sandman-reap.timer';
 
 /**
  * How often the reaper runs: the timer's OnUnitActiveSec and the cron line's minute field both
- * come from it, and doctor judges the last reap's age by it (README "The reaper").
+ * come from it, and doctor judges the last reap's age by it (docs/admin/reaper.md "The reaper").
  */
 export const REAP_INTERVAL_MINUTES = 1;
 const every = REAP_INTERVAL_MINUTES === 1 ? 'every minute' : `every ${REAP_INTERVAL_MINUTES} minutes`;
@@ -26,7 +26,7 @@ function quote(word: string): string {
 
 /**
  * The reaper's units: a oneshot service running `sandman reap`, and a timer firing it every
- * REAP_INTERVAL_MINUTES (README "The reaper"). `command` is the absolute node binary and CLI script, so the unit runs the
+ * REAP_INTERVAL_MINUTES (docs/admin/reaper.md "The reaper"). `command` is the absolute node binary and CLI script, so the unit runs the
  * same sandman as the one that wrote it.
  */
 export function reaperUnits(options: {
@@ -100,7 +100,7 @@ export const API_SOCKET_NAME = 'sandman-api.socket';
 export const API_SERVICE_NAME = 'sandman-api.service';
 
 /**
- * The HTTP API's units (README "HTTP API"): a socket on which systemd listens, and the service it
+ * The HTTP API's units (docs/admin/http-api.md): a socket on which systemd listens, and the service it
  * starts on the first connection; `sandman api` exits when idle and the socket stays.
  */
 export function apiUnits(options: {
@@ -141,7 +141,7 @@ export const GATEWAY_SOCKET_NAME = 'sandman-gateway.socket';
 export const GATEWAY_SERVICE_NAME = 'sandman-gateway@.service';
 
 /**
- * The SSH gateway's units (README "The SSH gateway"): systemd listens on gatewayPort and starts one
+ * The SSH gateway's units (docs/admin/gateway.md "The SSH gateway"): systemd listens on gatewayPort and starts one
  * `sandman gateway` per accepted connection (Accept=yes); nothing runs between connections.
  */
 export function gatewayUnits(options: {
@@ -181,7 +181,7 @@ export const SELF_SOCKET_NAME = 'sandman-self.socket';
 export const SELF_SERVICE_NAME = 'sandman-self.service';
 
 /**
- * The in-session sandman's units (README "For researchers"): systemd listens on the sessions
+ * The in-session sandman's units (docs/admin/sessions.md "The in-session command"): systemd listens on the sessions
  * network's gateway address at selfServicePort (FreeBind: at boot the bridge may come after the
  * socket) and starts `sandman self-serve` on the first connection; it exits when idle.
  */

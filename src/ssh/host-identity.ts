@@ -1,7 +1,6 @@
 /**
  * This host's SSH identity: one certificate authority (ed25519, private key 0600 in the state
- * directory) that certifies every session container's host key (README "Connecting from a laptop
- * and VS Code").
+ * directory) that certifies every session container's host key (docs/admin/gateway.md).
  */
 export interface HostIdentity {
   /** The CA's public key line; the CA is made on first use. */

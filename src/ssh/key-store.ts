@@ -1,5 +1,5 @@
 /**
- * A session's key material on the host (README "Files"): its private key
+ * A session's key material on the host (docs/admin/upgrades-and-backups.md "Where things are"): its private key
  * `<stateDir>/keys/<session-id>` (directory 0700, file 0600), its SSH host key with the host
  * certificate in `<stateDir>/keys/<session-id>.host/` (0700), and its authorized_keys with its login
  * banner in `<stateDir>/keys/<session-id>.session/` (0755, files 0644); the container mounts both
@@ -22,8 +22,7 @@ export interface KeyStore {
   /** Writes (or replaces) the session's authorized_keys and login banner; returns the directory to mount. */
   writeSessionFiles(sessionId: string, files: SessionFiles): Promise<string>;
   /**
-   * The in-session credential and the listener's URL, in the session files directory (README "For
-   * researchers"): the credential readable by the session's user alone (mode 0400, her uid).
+   * The in-session credential and the listener's URL, in the session files directory (docs/admin/sessions.md "The in-session command"): the credential readable by the session's user alone (mode 0400, her uid).
    */
   writeSelfAccess(sessionId: string, access: {secret: string; url: string; uid: number}): Promise<void>;
   /** The session's files directory, or undefined when it has none (they are inside its container). */

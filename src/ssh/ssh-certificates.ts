@@ -9,7 +9,7 @@ import {
 /**
  * OpenSSH host certificates, signed on node:crypto (no ssh-keygen needed on the host). One CA per
  * sandman host signs every session's host key, so a user trusts all sessions of the host, on any
- * port, with one `@cert-authority` line (README "Connecting from a laptop and VS Code"). Both keys
+ * port, with one `@cert-authority` line (docs/admin/gateway.md). Both keys
  * are sandman's own ed25519 keys.
  */
 export function signHostCertificate(request: {

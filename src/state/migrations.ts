@@ -1,7 +1,7 @@
 import {STATE_VERSION, type StateData} from './state-data.js';
 
 /**
- * The state file's versions (README "Upgrading"). Each step takes a file of version N to N+1, in
+ * The state file's versions (docs/admin/upgrades-and-backups.md "Upgrading"). Each step takes a file of version N to N+1, in
  * memory; the store writes the result (keeping `state.json.vN.bak`) at its first write under the
  * lock. A file newer than this sandman is refused, never rewritten.
  *

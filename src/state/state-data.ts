@@ -1,6 +1,6 @@
 import type {GpuChoice} from '../gpu/gpu-allocator.js';
 
-/** The state file's schema (README "Configuration": the state file). Field names are snake_case so `jq` users see the API's names. */
+/** The state file's schema (docs/reference/state-file.md). Field names are snake_case so `jq` users see the API's names. */
 
 /** The state file's version (src/state/migrations.ts reads every earlier one). */
 export const STATE_VERSION = 2;
@@ -63,7 +63,7 @@ export interface SessionRecord {
    */
   gateway_key?: string;
   /**
-   * `session stop` (README "Stop and start"): when it stopped, and how much of its TTL was left
+   * `session stop` (docs/admin/sessions.md "Stop and start"): when it stopped, and how much of its TTL was left
    * then (the clock pauses while stopped; `start` gives it back).
    */
   stopped_at?: string | null;
@@ -79,7 +79,7 @@ export interface SessionRecord {
   start_image?: string | null;
   /** The image a device change made of the stopped container; the session's container runs from it. */
   committed_image?: string | null;
-  /** The reaper told it its home is nearly full (README "Disk quotas"). */
+  /** The reaper told it its home is nearly full (docs/admin/disk-quotas.md). */
   disk_warned?: boolean;
   /** The session container's host public key, certified by the host CA (renewed by `extend`). */
   host_public_key?: string | null;
@@ -89,13 +89,13 @@ export interface SessionRecord {
   node?: string | null;
   /** Swarm mode: the generic resource kind asked of Swarm (NVIDIA-MIG-<profile>, NVIDIA-GPU); null for none. */
   gpu_kind?: string | null;
-  /** `sandman keep`: no idle stop before this time (README "For researchers"). */
+  /** `sandman keep`: no idle stop before this time (docs/admin/sessions.md "The in-session command"). */
   keep_until?: string | null;
-  /** The reaper's GPU utilisation samples, kept compactly (README "GPU idleness"; src/reap/gpu-idle.ts). */
+  /** The reaper's GPU utilisation samples, kept compactly (docs/admin/notifications-and-idleness.md "GPU idleness"; src/reap/gpu-idle.ts). */
   gpu_util?: GpuUtilTrack | null;
   /** Who last extended it (the audit actor, e.g. `alice (session 5302066654b2)`). */
   last_extended_by?: string | null;
-  /** SHA-256 (hex) of the session's in-session credential; null once it stopped (README "For researchers"). */
+  /** SHA-256 (hex) of the session's in-session credential; null once it stopped (docs/admin/sessions.md "The in-session command"). */
   self_token_hash?: string | null;
 }
 
@@ -121,7 +121,7 @@ export interface GpuUtilTrack {
 
 /**
  * A person. Every user sessions were made for has a uid here (stable across sessions); `user add`
- * makes them a registered user (README "Users and limits"): public keys (never a private one), a
+ * makes them a registered user (docs/admin/users-and-limits.md "Users and limits"): public keys (never a private one), a
  * group, defaults for new sessions and limits of their own.
  */
 export interface UserRecord {
@@ -136,7 +136,7 @@ export interface UserRecord {
   defaults?: {gpu?: UserGpuDefault; ttl?: string; queue?: boolean};
   /** The user's own limits, as given (`2d`, `40h/7d`); each overrides the group's and the setting's. */
   limits?: UserLimits;
-  /** Where her notices are mailed (`user set --email`, README "Notifications"). */
+  /** Where her notices are mailed (`user set --email`, docs/admin/notifications-and-idleness.md "Notifications"). */
   email?: string | null;
   /** Her webhook: her notices are POSTed to it (`user set --webhook`). */
   webhook?: string | null;
@@ -157,14 +157,14 @@ export interface UserLimits {
   gpuHourBudget?: string;
   /** The home's disk limit as given (`50g`). */
   quota?: string;
-  /** README "GPU idleness": percent, and a duration as given (`1h`, `0`: off). */
+  /** docs/admin/notifications-and-idleness.md "GPU idleness": percent, and a duration as given (`1h`, `0`: off). */
   idleGpuThreshold?: number;
   idleGpuWindow?: string;
   /** Longest `sandman keep` as given (`8h`, `0`: not allowed). */
   userMaxKeep?: string;
-  /** How long ahead an idle stop is told, as given (`1h`, `0`: not told; README "Notifications"). */
+  /** How long ahead an idle stop is told, as given (`1h`, `0`: not told; docs/admin/notifications-and-idleness.md "Notifications"). */
   idleWarnBefore?: string;
-  /** Batch jobs running at once (README "Batch jobs"). */
+  /** Batch jobs running at once (docs/admin/jobs.md). */
   userMaxJobs?: number;
 }
 
@@ -187,13 +187,12 @@ export interface Counters {
 }
 
 /**
- * A create that found nothing of its kind free and asked to wait (`--queue`, README "Users and
- * limits": the queue). Whichever sandman process frees capacity starts it as an ordinary session
+ * A create that found nothing of its kind free and asked to wait (`--queue`, docs/admin/users-and-limits.md "Users and limits": the queue). Whichever sandman process frees capacity starts it as an ordinary session
  * with this ID; the reaper's minute is the backstop and ends it after queueTimeout.
  */
 export interface QueuedRequest {
   id: string;
-  /** `job`: a batch job waiting in the same line (README "Batch jobs"); its details are its JobRecord. */
+  /** `job`: a batch job waiting in the same line (docs/admin/jobs.md); its details are its JobRecord. */
   kind?: 'job';
   user: string;
   queued_at: string;
@@ -221,9 +220,9 @@ export interface StateData {
   /** Queued creates, in the order they came (the start order is by GPU-hours first). */
   queue?: QueuedRequest[];
   counters?: Counters;
-  /** The notices outbox (README "Notifications"): each event once, delivered after the lock. */
+  /** The notices outbox (docs/admin/notifications-and-idleness.md "Notifications"): each event once, delivered after the lock. */
   notices?: NoticeRecord[];
-  /** Batch jobs (README "Batch jobs"): queued, running, and ended ones kept for jobRetention. */
+  /** Batch jobs (docs/admin/jobs.md): queued, running, and ended ones kept for jobRetention. */
   jobs?: JobRecord[];
 }
 
@@ -243,7 +242,7 @@ export function heldDevices(
   );
 }
 
-/** queued: in the sessions' line; running: reserved or started; the others ended (README "Batch jobs"). */
+/** queued: in the sessions' line; running: reserved or started; the others ended (docs/admin/jobs.md). */
 export type JobState = 'queued' | 'running' | 'exited' | 'timeout' | 'cancelled' | 'failed';
 
 /** A batch job (`sandman job submit`): one command in a container of its own, as its user. */
@@ -299,7 +298,7 @@ export function countersOf(state: StateData): Counters {
   return state.counters;
 }
 
-/** A notice's event (README "Notifications": the events). */
+/** A notice's event (docs/admin/notifications-and-idleness.md "Notifications": the events). */
 export type NoticeEvent =
   | 'expiry-ahead'
   | 'idle-stop-ahead'

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {instanceId} from '../core/labels.js';
 
 /**
- * Everything that lives beside the state file, derived from its path once (README "Files"): the
+ * Everything that lives beside the state file, derived from its path once (docs/admin/upgrades-and-backups.md "Where things are"): the
  * key directory, the lock files and the instance ID that labels this setup's containers.
  */
 export interface StateDir {
@@ -11,13 +11,13 @@ export interface StateDir {
   file: string;
   dir: string;
   keysDir: string;
-  /** The SSH host certificate authority (README "Connecting from a laptop and VS Code"). */
+  /** The SSH host certificate authority (docs/admin/gateway.md). */
   caDir: string;
-  /** The SSH gateway's host key and the key it logs in to sessions with (README "The SSH gateway"). */
+  /** The SSH gateway's host key and the key it logs in to sessions with (docs/admin/gateway.md "The SSH gateway"). */
   gatewayDir: string;
   /** `setup`'s record of what it made and where the reaper runs (src/setup/setup-record.ts). */
   setupRecord: string;
-  /** Browser logins and terminal links of the web console (README "In the browser"), 0600. */
+  /** Browser logins and terminal links of the web console (docs/admin/console-and-sign-in.md "In the browser"), 0600. */
   webAccess: string;
   /** The API's bearer token that `setup` makes when apiListen is set and apiTokenFile is not (0600). */
   apiToken: string;

@@ -1,10 +1,10 @@
 /**
- * What sandman needs to know about a Docker Swarm cluster (README "Swarm mode"), behind one small
+ * What sandman needs to know about a Docker Swarm cluster (docs/admin/swarm.md), behind one small
  * interface (implemented with dockerode in src/runtime/swarm/adapters/dockerode-swarm-cluster.ts,
  * beside dockerode-swarm-services.ts, the ContainerClient that runs sessions as services).
  */
 
-/** One advertised Swarm generic resource: a GPU or MIG device of a kind (README "Swarm mode": GPUs). */
+/** One advertised Swarm generic resource: a GPU or MIG device of a kind (docs/admin/swarm.md: GPUs). */
 export interface NamedResource {
   kind: string;
   value: string;

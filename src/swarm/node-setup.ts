@@ -38,7 +38,7 @@ export interface NodeSetupDeps {
   smi: NvidiaSmi;
   host: SetupHost;
   networks: NodeNetworks;
-  /** The node's firewall rules around the sessions' bridge (README "Network boundary"). */
+  /** The node's firewall rules around the sessions' bridge (docs/admin/network.md). */
   firewall: {
     ensure(): Promise<unknown[]>;
     status(): Promise<{rules: Array<{status: string}>; note?: string}>;
@@ -112,7 +112,7 @@ export function runtimeConfigWith(existing: string | undefined, value: string): 
 }
 
 /**
- * `sandman node setup` (README "Swarm mode"), run on every node: what the node advertises to Swarm
+ * `sandman node setup` (docs/admin/swarm.md), run on every node: what the node advertises to Swarm
  * (its GPUs and MIG devices from the local nvidia-smi), NVIDIA's runtime settings for Swarm, the
  * sessions' configuration network, the firewall rules and a timer that keeps them. Without --apply
  * it only says what it would write.

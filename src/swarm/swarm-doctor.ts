@@ -19,7 +19,7 @@ export function troubledTasks(tasks: SwarmTask[]): SwarmTask[] {
   );
 }
 
-/** doctor's swarm-mode checks (README "Swarm mode"): manager, nodes, GPUs, the image on every node, tasks. */
+/** doctor's swarm-mode checks (docs/admin/swarm.md): manager, nodes, GPUs, the image on every node, tasks. */
 export async function swarmChecks(cluster: Cluster, config: Config, instance: string): Promise<Check[]> {
   try {
     await cluster.requireManager();

@@ -11,7 +11,7 @@ export class SwarmGpuAllocator implements GpuAllocator {
   }
 
   createMigDevice(): never {
-    throw invalidInput('migMode dynamic works on a single host only (README "Swarm mode")');
+    throw invalidInput('migMode dynamic works on a single host only (docs/admin/swarm.md)');
   }
 
   /** Whether a node still advertises it is Swarm's concern: it reschedules or reports the task. */

@@ -31,7 +31,7 @@ export interface SwarmProfileView {
 }
 
 /**
- * The `gpu` commands in swarm mode (README "Swarm mode"): what each node advertises, joined with
+ * The `gpu` commands in swarm mode (docs/admin/swarm.md): what each node advertises, joined with
  * the sessions' tasks that Swarm gave those devices to.
  */
 export class SwarmGpuViews {

@@ -1,7 +1,7 @@
 import {createHash} from 'node:crypto';
 
 /**
- * Names sandman gives Swarm objects, derived in one place (README "Swarm mode").
+ * Names sandman gives Swarm objects, derived in one place (docs/admin/swarm.md).
  */
 
 /** The user's home: a named local volume on the node the user is pinned to. */

@@ -5,7 +5,7 @@ import type {SessionRecord} from '../state/state-data.js';
 import {schedulable, type Cluster, type NamedResource, type SwarmNode, type SwarmTask} from './cluster.js';
 import {migKind, profileOfKind, WHOLE_GPU_KIND} from './swarm-names.js';
 
-/** Where and with what a session is asked of Swarm (README "Swarm mode"). */
+/** Where and with what a session is asked of Swarm (docs/admin/swarm.md). */
 export interface SwarmPlacement {
   /** The node the user is pinned to (their home is there), or the one `--node` chose; undefined: Swarm chooses. */
   node?: SwarmNode;
@@ -41,7 +41,7 @@ export async function planPlacement(options: {
   const {cluster, config, user, pinned, requested, gpu} = options;
   if (config.migMode === 'dynamic')
     throw invalidInput(
-      'migMode dynamic works on a single host only; in swarm mode use pool (README "Swarm mode")',
+      'migMode dynamic works on a single host only; in swarm mode use pool (docs/admin/swarm.md)',
     );
   if (gpu.kind === 'mig-instance' || (gpu.kind === 'gpu' && gpu.ref !== 'any'))
     throw invalidInput(
@@ -53,7 +53,7 @@ export async function planPlacement(options: {
   if (pinned && requested && pinned !== requested)
     throw conflict(
       `${user}'s home is on node ${pinned}; --node ${requested} would start them with an empty home ` +
-        `(move the volume and the record first, README "Swarm mode")`,
+        `(move the volume and the record first, docs/admin/swarm.md)`,
     );
   const wanted = pinned ?? requested;
   let node: SwarmNode | undefined;

@@ -1,5 +1,5 @@
 /**
- * `sandman usage` (README "Usage accounting"): session-hours and GPU-hours per user, profile, GPU
+ * `sandman usage` (docs/admin/users-and-limits.md "Usage accounting"): session-hours and GPU-hours per user, profile, GPU
  * or day, from the audit log plus the sessions still running, clipped to the period. Pure: the
  * lines come in as text, so a year of them (about 500,000) is one pass.
  */
@@ -42,7 +42,7 @@ export interface Interval {
   fraction?: number | null;
   /** Times it was stopped (`session stop` to `session start`; no `to`: still stopped). */
   stops?: Array<{from: number; to?: number}>;
-  /** A batch job's run (README "Batch jobs"), counted as a session's; absent: a session. */
+  /** A batch job's run (docs/admin/jobs.md), counted as a session's; absent: a session. */
   kind?: 'job';
 }
 
@@ -97,7 +97,7 @@ export function intervalsFromAudit(lines: Iterable<string>): {
       skipped++;
       continue;
     }
-    // A job's run (README "Batch jobs"): from its start to its end, as a session's.
+    // A job's run (docs/admin/jobs.md): from its start to its end, as a session's.
     if (entry.action === 'job-start' && entry.job && entry.result === 'ok') {
       intervals.set(`job ${entry.job}`, {
         session: entry.job,

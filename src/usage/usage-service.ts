@@ -52,7 +52,7 @@ export class UsageService {
     return summarise(intervals.values(), {since, until, by}, skipped);
   }
 
-  /** A user's GPU-hours over the last `windowMs` (README "Users and limits": gpuHourBudget). */
+  /** A user's GPU-hours over the last `windowMs` (docs/admin/users-and-limits.md "Users and limits": gpuHourBudget). */
   async gpuHours(user: string, windowMs: number): Promise<{used: number; oldestLeavesAt: number | null}> {
     const now = this.clock.now().getTime();
     const {intervals} = await this.#intervals(now);
@@ -101,7 +101,7 @@ export class UsageService {
         });
       }
     }
-    // Jobs still running, likewise (README "Batch jobs").
+    // Jobs still running, likewise (docs/admin/jobs.md).
     for (const job of state.jobs ?? []) {
       if (job.state !== 'running' || !job.started_at) continue;
       const known = intervals.get(`job ${job.id}`);

@@ -72,7 +72,7 @@ async function refuseHostHeld(
   throw dependencyUnavailable(
     `${what} is ${held.map(describeAccount).join(' and ')} in the host's account database: ` +
       `that account could read and write ${user}'s home, so sandman will not use it. ` +
-      `${clashFix(held)}, then try again (README "Uids and host accounts")`,
+      `${clashFix(held)}, then try again (docs/admin/users-and-limits.md "Uids and host accounts")`,
   );
 }
 

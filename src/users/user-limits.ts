@@ -19,16 +19,16 @@ export interface EffectiveLimits {
   /** Milliseconds; maxTtl when no limit is set. */
   userMaxTtl: Limit<number>;
   gpuHourBudget: Limit<GpuHourBudget | undefined>;
-  /** Bytes the home may hold; undefined: no quota (README "Disk quotas"). */
+  /** Bytes the home may hold; undefined: no quota (docs/admin/disk-quotas.md). */
   quota: Limit<number | undefined>;
-  /** README "GPU idleness": percent; milliseconds (0: off). */
+  /** docs/admin/notifications-and-idleness.md "GPU idleness": percent; milliseconds (0: off). */
   idleGpuThreshold: Limit<number>;
   idleGpuWindow: Limit<number>;
-  /** Longest `sandman keep` in milliseconds; 0: not allowed (README "For researchers"). */
+  /** Longest `sandman keep` in milliseconds; 0: not allowed (docs/admin/sessions.md "The in-session command"). */
   userMaxKeep: Limit<number>;
-  /** Milliseconds ahead an idle stop is told (README "Notifications"); 0: not told. */
+  /** Milliseconds ahead an idle stop is told (docs/admin/notifications-and-idleness.md "Notifications"); 0: not told. */
   idleWarnBefore: Limit<number>;
-  /** Batch jobs running at once (README "Batch jobs"). */
+  /** Batch jobs running at once (docs/admin/jobs.md). */
   userMaxJobs: Limit<number>;
 }
 
@@ -62,7 +62,7 @@ function userLimits(user: UserRecord | undefined, name: string): GroupLimits {
 }
 
 /**
- * Each limit resolves user → group → global setting (README "Users and limits"), and says where
+ * Each limit resolves user → group → global setting (docs/admin/users-and-limits.md "Users and limits"), and says where
  * it came from. A group the config file no longer declares is skipped (user show warns).
  */
 export function effectiveLimits(config: Config, name: string, user: UserRecord | undefined): EffectiveLimits {

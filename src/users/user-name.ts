@@ -1,7 +1,7 @@
 import {invalidInput} from '../core/errors.js';
 
 /**
- * POSIX-ish login names, as useradd accepts them by default (README "Command reference": session
+ * POSIX-ish login names, as useradd accepts them by default (docs/reference/commands.md: session
  * create). Written for the `v` flag, as browsers compile an input's `pattern` (the `-` in the class
  * escaped): the web console's user field carries this very text (cli/http/console-files.ts).
  */

@@ -7,7 +7,7 @@ import type {SessionRecord, UserRecord} from '../state/state-data.js';
 import {profileAllowed, type EffectiveLimits} from './user-limits.js';
 
 /**
- * What a user's limits refuse (README "Users and limits"), each with the numbers and where the
+ * What a user's limits refuse (docs/admin/users-and-limits.md "Users and limits"), each with the numbers and where the
  * limit came from: exit 8, before anything is reserved. Create and extend call these.
  */
 

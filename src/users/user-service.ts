@@ -26,7 +26,7 @@ export interface UserChanges {
   /** The gateway's spawn on connect waits in line when nothing is free. */
   queue?: boolean;
   limits?: {[K in keyof UserLimits]?: UserLimits[K] | null};
-  /** Where her notices go (README "Notifications"); null takes it away. */
+  /** Where her notices go (docs/admin/notifications-and-idleness.md "Notifications"); null takes it away. */
   email?: string | null;
   webhook?: string | null;
 }
@@ -47,24 +47,24 @@ export interface UserView {
     gpu_hour_budget: {value: string | null; source: string};
     /** Bytes the home may hold; null: no quota. */
     quota: {value: number | null; source: string};
-    /** README "GPU idleness": percent; minutes (0: off). */
+    /** docs/admin/notifications-and-idleness.md "GPU idleness": percent; minutes (0: off). */
     idle_gpu_threshold: {value: number; source: string};
     idle_gpu_window_minutes: {value: number; source: string};
-    /** Longest `sandman keep` (README "For researchers"); 0: not allowed. */
+    /** Longest `sandman keep` (docs/admin/sessions.md "The in-session command"); 0: not allowed. */
     max_keep_minutes: {value: number; source: string};
-    /** Minutes ahead an idle stop is told (README "Notifications"); 0: not told. */
+    /** Minutes ahead an idle stop is told (docs/admin/notifications-and-idleness.md "Notifications"); 0: not told. */
     idle_warn_before_minutes: {value: number; source: string};
-    /** Batch jobs at once (README "Batch jobs"). */
+    /** Batch jobs at once (docs/admin/jobs.md). */
     max_jobs: {value: number; source: string};
   };
-  /** The home's use and limit and what enforces it, when a quota applies (README "Disk quotas"). */
+  /** The home's use and limit and what enforces it, when a quota applies (docs/admin/disk-quotas.md). */
   disk?: HomeDisk;
   sessions: number;
   workspace: string;
   /** Set by `user show` when a budget applies: GPU-hours used and left in its window. */
   gpu_hours?: {used: number; budget: number; left: number; window: string};
   warnings: string[];
-  /** Where her notices go (README "Notifications"). */
+  /** Where her notices go (docs/admin/notifications-and-idleness.md "Notifications"). */
   notify: {email: string | null; webhook: string | null};
 }
 
@@ -73,16 +73,16 @@ export interface UserServiceDeps {
   store: StateStore;
   clock: Clock;
   workspaces: Workspaces;
-  /** The host's accounts, whose uids and gids homes never get (README "Uids and host accounts"). */
+  /** The host's accounts, whose uids and gids homes never get (docs/admin/users-and-limits.md "Uids and host accounts"). */
   hostAccounts: HostAccounts;
   audit?: AuditLog;
   /** GPU-hours used over a window (the usage accounting); loaded only by `user show`. */
   gpuHours?: (user: string, windowMs: number) => Promise<{used: number}>;
-  /** The home quota mechanism (README "Disk quotas"), asked only when a quota applies. */
+  /** The home quota mechanism (docs/admin/disk-quotas.md), asked only when a quota applies. */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>;
 }
 
-/** `sandman user …` (README "Users and limits"): people as records in the state file. */
+/** `sandman user …` (docs/admin/users-and-limits.md "Users and limits"): people as records in the state file. */
 export class UserService {
   constructor(private readonly deps: UserServiceDeps) {}
 
@@ -134,7 +134,7 @@ export class UserService {
       return this.#view(state, name);
     });
     // In place: a running session's home gets the new limit at once, and a quota taken away
-    // is lifted (README "Disk quotas").
+    // is lifted (docs/admin/disk-quotas.md).
     const home = workspacePath(this.deps.config.workspaceRoot, name);
     if ((await this.deps.workspaces.owner(home)) !== undefined) {
       if (quotas && quota.value !== undefined) {
@@ -242,7 +242,7 @@ export class UserService {
     if (ttl) parseDuration(ttl, 'TTL');
     if (group && !this.deps.config.groups[group])
       throw invalidInput(
-        `no group ${JSON.stringify(group)} in the configuration (declared: ${Object.keys(this.deps.config.groups).join(', ') || 'none'}; see README "Users and limits")`,
+        `no group ${JSON.stringify(group)} in the configuration (declared: ${Object.keys(this.deps.config.groups).join(', ') || 'none'}; see docs/admin/users-and-limits.md "Users and limits")`,
       );
     if (limits?.userMaxTtl) parseDuration(limits.userMaxTtl, '--max-ttl');
     if (limits?.userMaxKeep) SETTINGS.userMaxKeep.parse(limits.userMaxKeep, 'invalid --max-keep');

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 
 /**
- * The API's bearer token file (apiTokenFile, README "HTTP API"): what `sandman api` accepts, what
+ * The API's bearer token file (apiTokenFile, docs/admin/http-api.md): what `sandman api` accepts, what
  * `setup` makes and what `doctor` checks, so the three agree.
  */
 export const TOKEN_FILE_MODE = 0o600;

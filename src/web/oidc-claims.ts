@@ -1,7 +1,7 @@
 import {isAccountName} from '../users/user-name.js';
 import type {Grant} from './web-access.js';
 
-/** The settings that say who a signed-in person is to sandman (README "Site sign-in (OpenID Connect)"). */
+/** The settings that say who a signed-in person is to sandman (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"). */
 export interface ClaimRules {
   oidcUserClaim: string;
   oidcGroupClaim?: string;

@@ -1,5 +1,5 @@
 /**
- * The site's OpenID Connect provider (README "Site sign-in (OpenID Connect)"), as the sign-in
+ * The site's OpenID Connect provider (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"), as the sign-in
  * uses it: the authorization code flow with PKCE, state and nonce. Implemented with openid-client
  * (src/web/adapters/openid-client-provider.ts), built in cli/services.ts.
  */

@@ -45,7 +45,7 @@ const WORDS: Record<SignInFailure, string> = {
 };
 
 /**
- * Site sign-in with OpenID Connect (README "Site sign-in (OpenID Connect)"): "Sign in with …"
+ * Site sign-in with OpenID Connect (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"): "Sign in with …"
  * sends the browser to the provider with a fresh state, nonce and PKCE challenge, kept in the
  * web-access store under a short-lived cookie of that browser's only (no daemon: the callback may
  * reach another API process); the callback takes them back once, lets the provider check the code

@@ -5,7 +5,7 @@ import type {WebAccess} from './web-access.js';
 
 /**
  * A one-time browser terminal link for one session (`session terminal`, `POST
- * /sessions/{id}/terminal-link`; README "In the browser"): `<publicUrl>/t/<secret>`, working once,
+ * /sessions/{id}/terminal-link`; docs/admin/console-and-sign-in.md "In the browser"): `<publicUrl>/t/<secret>`, working once,
  * until `ttl` (default terminalLinkTtl) or the session's end, whichever is first.
  */
 export async function terminalLink(

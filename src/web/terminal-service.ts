@@ -37,7 +37,7 @@ export interface TerminalServiceDeps {
 }
 
 /**
- * The browser terminal (README "In the browser"): a shell in a running session, reached the way
+ * The browser terminal (docs/admin/console-and-sign-in.md "In the browser"): a shell in a running session, reached the way
  * the SSH gateway reaches it (relay key, certified host key); no private key goes to the browser.
  * Every terminal opened is an audit line with who opened it (the actor) and from where.
  */

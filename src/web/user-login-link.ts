@@ -6,7 +6,7 @@ import type {WebAccess} from './web-access.js';
 
 /**
  * A one-time console login for one registered user (`sandman user login-link`, the in-session
- * `sandman web`; README "User logins"): `<publicUrl>/t/<secret>`, working once until `ttl`
+ * `sandman web`; docs/admin/console-and-sign-in.md "User logins"): `<publicUrl>/t/<secret>`, working once until `ttl`
  * (default terminalLinkTtl). Opening it logs the browser in as that user (her own sessions only).
  */
 export async function createUserLoginLink(

@@ -5,7 +5,7 @@ import {findQueued} from '../session/session-queue.js';
 import type {StateData} from '../state/state-data.js';
 
 /**
- * What a user login (README "User logins") may do with each API route, by `METHOD /path` as the
+ * What a user login (docs/admin/console-and-sign-in.md "User logins") may do with each API route, by `METHOD /path` as the
  * router names it:
  * - `open`: answers her as anyone (liveness, the OpenAPI document, what she may ask a create for);
  * - `me`: about her (GET /me, GET /whoami);
@@ -13,7 +13,7 @@ import type {StateData} from '../state/state-data.js';
  * - `own-session`: `{id}` must name one of her sessions or queued requests;
  * - `own-create`: a create for herself only, from the image the admin configured;
  * - `own-job`: `{id}` must name one of her batch jobs;
- * - `own-job-create`: a job for herself only (README "Batch jobs").
+ * - `own-job-create`: a job for herself only (docs/admin/jobs.md).
  * Any route not listed (other users, removal, GPU holders, usage reports, routes added later) is
  * the admin's: refused with 403. Deny by default, so a new route is never open to users by accident.
  */

@@ -4,8 +4,8 @@ import type {Clock} from '../core/clock.js';
 
 /**
  * What a browser's cookie lets it do: everything an admin may, one session's terminal, or what
- * one user may do with her own sessions (a user login, README "User logins"). `via: 'oidc'`: the
- * browser signed in at the site's OpenID provider as `user` (README "Site sign-in").
+ * one user may do with her own sessions (a user login, docs/admin/console-and-sign-in.md "User logins"). `via: 'oidc'`: the
+ * browser signed in at the site's OpenID provider as `user` (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)").
  */
 export type Grant =
   | {kind: 'admin'; user?: string; via?: 'oidc'}
@@ -51,7 +51,7 @@ const digest = (secret: string) => createHash('sha256').update(secret).digest('h
 const newSecret = () => randomBytes(32).toString('base64url');
 
 /**
- * Browser logins (a cookie per login) and one-time links (README "In the browser"). A terminal
+ * Browser logins (a cookie per login) and one-time links (docs/admin/console-and-sign-in.md "In the browser"). A terminal
  * link works once, until its own expiry or its session's end, whichever is first; using it gives a
  * login for that one session's terminal. A user's login link works once, until its expiry, and
  * gives a user login. Expired entries are dropped at each change.

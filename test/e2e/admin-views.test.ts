@@ -13,8 +13,8 @@ import {editState, readState, sessionOf} from '../helpers/state-file.js';
 
 /**
  * What the admin sees of people and their requests: `sandman ssh` into the session of a user
- * registered with only her own key (README "Connecting"), and a queued request shown by `session
- * show` and the API like a session (README "Users and limits").
+ * registered with only her own key (docs/admin/gateway.md), and a queued request shown by `session
+ * show` and the API like a session (docs/admin/users-and-limits.md "Users and limits").
  */
 let sandbox: Sandbox;
 let gpu: Record<string, string>;

@@ -12,7 +12,7 @@ import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The HTTP API (README "HTTP API") started by the real systemd-socket-activate on a unix socket
+ * The HTTP API (docs/admin/http-api.md) started by the real systemd-socket-activate on a unix socket
  * and on TCP, as the .socket unit would: a loop stands in for systemd keeping the socket and
  * starting the service again after it exits when idle.
  */
@@ -136,7 +136,7 @@ describe('the HTTP API over the unix socket', () => {
     expect(JSON.stringify(shown.body)).not.toContain('PRIVATE KEY');
     const extended = await post(`http://x/sessions/${created.body.session_id}/extend`, {ttl_minutes: 15});
     expect(extended.body.ttl_minutes).toBe(60);
-    // Stop and start (README "Stop and start"): 200 each, a second stop too, saying so.
+    // Stop and start (docs/admin/sessions.md "Stop and start"): 200 each, a second stop too, saying so.
     const stopped = await post(`http://x/sessions/${created.body.session_id}/stop`, {});
     expect(stopped.status).toBe(200);
     expect(stopped.body).toMatchObject({status: 'stopped', already: false});

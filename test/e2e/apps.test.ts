@@ -15,7 +15,7 @@ import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * Apps in sessions (README "Jupyter and apps in the browser"): an image built with
+ * Apps in sessions (docs/admin/apps.md): an image built with
  * `sandman image build --app jupyter` (Debian's jupyter-notebook on the local base), Jupyter opened
  * from alice's console through the API's proxy in Debian's Chromium (playwright-core), against the
  * API under the real systemd-socket-activate on TCP; who may open it, a removed session's page,

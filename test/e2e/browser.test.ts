@@ -16,7 +16,7 @@ import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The browser side (README "In the browser") in Debian's Chromium driven by playwright-core, against
+ * The browser side (docs/admin/console-and-sign-in.md "In the browser") in Debian's Chromium driven by playwright-core, against
  * the API under the real systemd-socket-activate on TCP, as the .socket unit runs it: the original
  * design's fetch() from another listed origin, CSRF and CORS refusals, the web console on the
  * replayed A100, the terminal (xterm.js over a WebSocket bridged to the session's sshd), one-time

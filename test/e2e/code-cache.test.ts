@@ -21,8 +21,7 @@ import {ROOT} from '../helpers/constants.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The fast door is compiled with a V8 code cache per command (bin/load-fast-door.js, README "How
- * the CLI is built"). Checked on a copy of the built package, so that other test files' runs do
+ * The fast door is compiled with a V8 code cache per command (bin/load-fast-door.js, docs/development/contributing.md "How the CLI is built"). Checked on a copy of the built package, so that other test files' runs do
  * not write into the caches these tests look at.
  */
 let sandbox: Sandbox;

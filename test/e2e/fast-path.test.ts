@@ -10,7 +10,7 @@ import {createSandbox, type CliResult, type Sandbox} from '../helpers/sandbox.js
 import {editState, PAST} from '../helpers/state-file.js';
 
 /**
- * Every command has two doors (README "How the CLI is built"): the fast door that skips oclif
+ * Every command has two doors (docs/development/contributing.md "How the CLI is built"): the fast door that skips oclif
  * (cli/fast-door.ts) and the oclif door. Whatever the invocation, both must answer exactly alike:
  * same stdout, stderr and exit code.
  */

@@ -10,7 +10,7 @@ import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sand
 import {readState, sessionOf} from '../helpers/state-file.js';
 
 /**
- * Who gets what through the SSH gateway (README "The SSH gateway"), with the real OpenSSH client
+ * Who gets what through the SSH gateway (docs/admin/gateway.md "The SSH gateway"), with the real OpenSSH client
  * and ssh-agent under real systemd socket activation: the laptop's agent only with `ssh -A`, a
  * user whose userMaxTtl is under defaultTtl, and a user whose 1-minute session expired before a reap.
  */

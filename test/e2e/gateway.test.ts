@@ -13,7 +13,7 @@ import {readState} from '../helpers/state-file.js';
 import {Terminal} from '../helpers/tmux.js';
 
 /**
- * The SSH gateway (README "The SSH gateway") with the real OpenSSH client, under real systemd
+ * The SSH gateway (docs/admin/gateway.md "The SSH gateway") with the real OpenSSH client, under real systemd
  * socket activation: one address for every user, their session started on connect, everything
  * relayed as on the session's own port, and the same denial for every wrong login.
  */

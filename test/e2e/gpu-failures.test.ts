@@ -4,7 +4,7 @@ import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * A GPU host's bad days (README "GPUs and MIG"): the nvidia-smi stand-in answers with the real
+ * A GPU host's bad days (docs/admin/gpus.md): the nvidia-smi stand-in answers with the real
  * captured words of each failure (SANDMAN_FAKE_GPU_FAILURE, SOURCES.md "Failure messages"), and
  * every gpu command answers the same way, run after run.
  */

@@ -10,7 +10,7 @@ import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * GPU utilisation as an idle signal (README "GPU idleness") on the replayed hosts: the nvidia-smi
+ * GPU utilisation as an idle signal (docs/admin/notifications-and-idleness.md "GPU idleness") on the replayed hosts: the nvidia-smi
  * stand-in told each whole GPU's utilisation over time, a real HTTP dcgm-exporter stand-in serving
  * the captured page for MIG devices, the real engine, the built CLI.
  */

@@ -7,7 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * Homes' uids against the host's REAL account database (README "Uids and host accounts"): the
+ * Homes' uids against the host's REAL account database (docs/admin/users-and-limits.md "Uids and host accounts"): the
  * test makes host accounts with useradd/groupadd in a uid range of its own, far from the 20000s
  * the other sandboxes hand out, and removes them afterwards, failed or not.
  */

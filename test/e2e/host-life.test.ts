@@ -13,7 +13,7 @@ import {createSandbox, sshRun, strictHostKeyOptions, type Sandbox} from '../help
 import {readState, sessionOf} from '../helpers/state-file.js';
 
 /**
- * Sessions through the host's life (README "Host restarts and reboots" and "Connecting from a
+ * Sessions through the host's life (docs/admin/reaper.md "Host restarts and reboots" and "Connecting from a
  * laptop and VS Code"): restarts, one SSH identity per host, keys that expire on their own,
  * editors' connections, reboots that change MIG devices.
  */

@@ -8,7 +8,7 @@ import {TEST_BASE_IMAGE} from '../helpers/constants.js';
 import {createSandbox, SSH_OPTIONS, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The workspace image users can work in (README "The image"): the default tools, packages an
+ * The workspace image users can work in (docs/admin/install.md "Install on a GPU host"): the default tools, packages an
  * admin adds with the base's own package manager, and instructions appended from a file.
  */
 const CUSTOM = 'sandman-test/custom-packages:latest';

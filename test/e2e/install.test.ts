@@ -9,7 +9,7 @@ import {ROOT, TEST_BASE_IMAGE} from '../helpers/constants.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * Install in one command, set up in one more (README "Install"): the packed CLI installed into a
+ * Install in one command, set up in one more (docs/admin/install.md): the packed CLI installed into a
  * fresh prefix, away from the repository's node_modules, runs setup, creates a session and lets
  * its user in.
  */

@@ -18,11 +18,11 @@ import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sand
 import {readState} from '../helpers/state-file.js';
 
 /**
- * Batch jobs from inside a session (README "For researchers: sandman inside your session", "Batch
+ * Batch jobs from inside a session (docs/admin/sessions.md "The in-session command", "Batch
  * jobs"): alice's `sandman job …` in her real session over OpenSSH (her session's port, and the
  * gateway as from her laptop), answered by `sandman self-serve` under systemd-socket-activate; her
- * jobs over the HTTP API with a user login (README "User logins") and in the console (Chromium);
- * a job's end notice at a real HTTP webhook receiver (README "Notifications").
+ * jobs over the HTTP API with a user login (docs/admin/console-and-sign-in.md "User logins") and in the console (Chromium);
+ * a job's end notice at a real HTTP webhook receiver (docs/admin/notifications-and-idleness.md "Notifications").
  */
 // Port block 36_980-36_999: sessions 36_980-36_989, then the listeners.
 const SELF_PORT = 36_990;

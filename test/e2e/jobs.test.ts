@@ -12,7 +12,7 @@ import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api
 import {readState} from '../helpers/state-file.js';
 
 /**
- * Batch jobs (README "Batch jobs") on the replayed 8-GPU host and the replayed A100: the built CLI
+ * Batch jobs (docs/admin/jobs.md) on the replayed 8-GPU host and the replayed A100: the built CLI
  * against the real engine, jobs in the sessions' line, their devices, ends, logs and crashes.
  */
 interface Job {

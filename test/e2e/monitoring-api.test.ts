@@ -10,7 +10,7 @@ import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The original API's monitoring calls (README "HTTP API"), as an uptime probe and the original
+ * The original API's monitoring calls (docs/admin/http-api.md), as an uptime probe and the original
  * design's jq one-liners use them: /healthz with no credentials, and the GPU listings on a host
  * without GPUs (no nvidia-smi: the sandbox's default) against one whose driver fails.
  */

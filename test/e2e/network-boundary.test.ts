@@ -7,7 +7,7 @@ import {chainNames} from '../../src/network/network-policy.js';
 import {createSandbox, SSH_OPTIONS, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The network boundary (README "Network boundary") with real iptables: from inside a session, the
+ * The network boundary (docs/admin/network.md) with real iptables: from inside a session, the
  * host's services, other sessions' published ports and link-local addresses are out of reach;
  * allowed host ports and (by egress) outside hosts are not. The outside world is a network
  * namespace of the test's own, reached through a veth pair; it also stands in for the cloud

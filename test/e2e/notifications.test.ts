@@ -1,4 +1,4 @@
-// Notifications (README "Notifications"): a real SMTP server (Debian's python3-aiosmtpd, writing
+// Notifications (docs/admin/notifications-and-idleness.md "Notifications"): a real SMTP server (Debian's python3-aiosmtpd, writing
 // a Maildir) and a real HTTP webhook receiver, both on 127.0.0.1, and the built CLI.
 import {spawn, type ChildProcess} from 'node:child_process';
 import {mkdirSync} from 'node:fs';

@@ -15,7 +15,7 @@ import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 
 /**
- * Site sign-in (README "Site sign-in (OpenID Connect)") against a real OpenID provider: panva's
+ * Site sign-in (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)") against a real OpenID provider: panva's
  * certified oidc-provider on 127.0.0.1, started here with alice, bob and carol; its own login form
  * driven in Debian's Chromium by playwright-core; sandman's API under the real
  * systemd-socket-activate. Two API processes share one state: one as configured (no

@@ -150,7 +150,7 @@ describe('--json', () => {
       expect(() => JSON.parse(result.stdout), `${args.join(' ')}: ${result.stdout}`).not.toThrow();
       if (result.exitCode === 0) continue;
       // A failure is the error document, except where the command's own shape carries it
-      // (README "Scripting"): rm's first error, doctor's failed checks.
+      // (docs/admin/scripting.md): rm's first error, doctor's failed checks.
       const body = JSON.parse(result.stdout) as {
         error?: {exit_code: number};
         errors?: Array<{exit_code: number}>;

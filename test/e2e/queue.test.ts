@@ -11,7 +11,7 @@ import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
 /**
- * The queue on the replayed 8-GPU host (README "Users and limits"): creates that find nothing free
+ * The queue on the replayed 8-GPU host (docs/admin/users-and-limits.md "Users and limits"): creates that find nothing free
  * wait in line, and a `session rm` starts the users with the fewest GPU-hours, without a reap.
  */
 let sandbox: Sandbox;

@@ -8,7 +8,7 @@ import {fill, LOOP_QUOTA_ENV, MiB, removeLoopSandbox, type Created} from '../hel
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * A loop quota raised while the session runs (README "Disk quotas"). The kernel grows a mounted
+ * A loop quota raised while the session runs (docs/admin/disk-quotas.md). The kernel grows a mounted
  * ext4 only for a process with CAP_SYS_RESOURCE: with it, the running session writes past the old
  * limit at once; without it (this lab's VM drops it for every process, dockerd's included), `user
  * set` says the raise waits and the session's next start applies it. The btrfs raise under a

@@ -8,7 +8,7 @@ import {fill, LOOP_QUOTA_ENV, MiB, removeLoopSandbox, type Created} from '../hel
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * Disk quotas (README "Disk quotas"), for real on this kernel: btrfs qgroups on a loop-mounted
+ * Disk quotas (docs/admin/disk-quotas.md), for real on this kernel: btrfs qgroups on a loop-mounted
  * btrfs the test makes, and loop images (an ext4 file per home) on the machine's own filesystem.
  * XFS and ext4 project quotas cannot run on this kernel (no quota support built in).
  */

@@ -8,7 +8,7 @@ import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 import {editState, readState} from '../helpers/state-file.js';
 
 /**
- * A reaper that is installed but never runs (README "The reaper"): here a cron file with no cron
+ * A reaper that is installed but never runs (docs/admin/reaper.md "The reaper"): here a cron file with no cron
  * daemon on this machine, as on a host where cron is missing. doctor tells from the state's record
  * of the last reap, and the metrics file carries its time.
  */

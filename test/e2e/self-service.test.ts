@@ -14,8 +14,7 @@ import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sand
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
 /**
- * The researcher's own sandman inside her session (README "For researchers: sandman inside your
- * session"), as she uses it: the `sandman` client in the real image, over the real OpenSSH client
+ * The researcher's own sandman inside her session (docs/admin/sessions.md "The in-session command"), as she uses it: the `sandman` client in the real image, over the real OpenSSH client
  * (her session's own port and the gateway under systemd socket activation), answered by
  * `sandman self-serve` under real systemd-socket-activate on the sessions network's gateway
  * address, behind sandman's real iptables rules.

@@ -11,7 +11,7 @@ import {gatewaySsh, listening} from '../helpers/gateway.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * The API and the SSH gateway as a host runs them (README "HTTP API", "Without systemd"): setup
+ * The API and the SSH gateway as a host runs them (docs/admin/http-api.md, "Without systemd"): setup
  * makes the API's token when apiListen is set and doctor checks it and both services' units; on a
  * host without systemd, `api --listen` and `gateway --listen` serve in the foreground until SIGTERM.
  */

@@ -281,7 +281,7 @@ describe('session create failures that reserve nothing, or release what they res
     expect(result.body.error.message).toBe(
       `image ${TEST_BASE_IMAGE} has no command: it was not built with "sandman image build", so it lacks the ` +
         `sandman entrypoint and SSH server; build it with "sandman image build --base ${TEST_BASE_IMAGE} --tag ` +
-        `sandman/workspace:latest" and use that tag (README "Troubleshooting")`,
+        `sandman/workspace:latest" and use that tag (docs/admin/troubleshooting.md)`,
     );
   });
 

@@ -9,7 +9,7 @@ import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
 /**
- * `setup` as the record of a host's set-up (README "Install"): every setting it is given kept with
+ * `setup` as the record of a host's set-up (docs/admin/install.md): every setting it is given kept with
  * its type, where the reaper went remembered (units or cron) and found again by setup and doctor,
  * and `setup --remove` taking away exactly what setup made.
  */

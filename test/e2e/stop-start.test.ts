@@ -11,7 +11,7 @@ import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sand
 import {readState} from '../helpers/state-file.js';
 
 /**
- * `session stop` and `session start` (README "Stop and start") on the real engine and the replayed
+ * `session stop` and `session start` (docs/admin/sessions.md "Stop and start") on the real engine and the replayed
  * A100 in MIG mode, with the NVIDIA hook stand-in's log saying which device each container got.
  */
 interface View {

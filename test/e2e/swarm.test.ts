@@ -11,7 +11,7 @@ import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
 /**
- * Swarm mode on a real swarm (README "Swarm mode"): the lab (test/swarm/lab.sh) makes three dockerd
+ * Swarm mode on a real swarm (docs/admin/swarm.md): the lab (test/swarm/lab.sh) makes three dockerd
  * nodes in network namespaces of their own, joined as one swarm, each advertising a replayed host's
  * GPUs as generic resources and running containers with the nvidia-container-runtime stand-in.
  * sandman runs on the manager (in lab1's namespace); `node setup` runs on every node; users log in

@@ -10,7 +10,7 @@ import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * Upgrade in place (README "Upgrading"): the release before this round (a fixed commit of main)
+ * Upgrade in place (docs/admin/upgrades-and-backups.md "Upgrading"): the release before this round (a fixed commit of main)
  * and this tree, each packed and installed into a prefix of its own; sessions made by the old
  * one are used, changed and removed by the new one, and no container is restarted by the switch.
  */
@@ -142,7 +142,7 @@ describe('an upgrade from the release before this round', () => {
 
     // Extend, then stop and start the GPU session (its device is still free: the same one).
     expect((await run(newCli, ['session', 'extend', 'slice', '--ttl', '30m'])).exitCode).toBe(0);
-    // The extend gave it the SSH gateway's key (README "Upgrading"); the others have none yet.
+    // The extend gave it the SSH gateway's key (docs/admin/upgrades-and-backups.md "Upgrading"); the others have none yet.
     const records = JSON.parse(await readFile(sandbox.stateFile, 'utf8')).sessions as Array<{
       user: string;
       gateway_key?: string;

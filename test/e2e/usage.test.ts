@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
-/** Usage accounting (README "Usage accounting") over sessions made and removed on the real engine. */
+/** Usage accounting (docs/admin/users-and-limits.md "Usage accounting") over sessions made and removed on the real engine. */
 let sandbox: Sandbox;
 beforeAll(() => {
   sandbox = createSandbox({portStart: 33_900, portCount: 5});

@@ -15,7 +15,7 @@ import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
- * User logins (README "User logins"): `sandman user login-link alice` → a one-time link that logs
+ * User logins (docs/admin/console-and-sign-in.md "User logins"): `sandman user login-link alice` → a one-time link that logs
  * a browser in as alice; the console and the HTTP API then show and change her own sessions only
  * (403 for bob's and for the admin's routes), in Debian's Chromium driven by playwright-core,
  * against the API under the real systemd-socket-activate on TCP.

@@ -9,7 +9,7 @@ import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
 /**
- * Users as records (README "Users and limits"): registered public keys open their sessions (real
+ * Users as records (docs/admin/users-and-limits.md "Users and limits"): registered public keys open their sessions (real
  * OpenSSH), their defaults and limits apply, and every refusal is exit 8 with the numbers.
  */
 let sandbox: Sandbox;

@@ -47,9 +47,9 @@ export function fakeWorld(
     settings?: Record<string, unknown>;
     /** Create stops for good at this step, as SANDMAN_FAULT_POINT makes the real CLI do. */
     stopAt?: 'reserved' | 'container-created' | 'before-commit';
-    /** Swarm mode (README "Swarm mode"): sessions are services on this cluster. */
+    /** Swarm mode (docs/admin/swarm.md): sessions are services on this cluster. */
     cluster?: FakeCluster;
-    /** dcgm-exporter's page (README "GPU idleness"), as the test sets it. */
+    /** dcgm-exporter's page (docs/admin/notifications-and-idleness.md "GPU idleness"), as the test sets it. */
     dcgm?: DcgmExporter;
   } = {},
 ) {
@@ -100,7 +100,7 @@ export function fakeWorld(
   /** GPU-hours each user has used in any window, as the usage accounting would report them. */
   const gpuHoursUsed = new Map<string, {used: number; oldestLeavesAt: number | null}>();
   const gpuHours = async (user: string) => gpuHoursUsed.get(user) ?? {used: 0, oldestLeavesAt: null};
-  // Notices (README "Notifications"), as the wiring makes them.
+  // Notices (docs/admin/notifications-and-idleness.md "Notifications"), as the wiring makes them.
   const mail = new FakeMailSender();
   const webhooks = new FakeWebhookPoster();
   const notifier = new Notifier({
@@ -114,7 +114,7 @@ export function fakeWorld(
   });
   /** GPU-hours used per user with a budget, as the reaper's budget notices read them. */
   const budgetsUsed = new Map<string, {used: number; budget: number}>();
-  /** Job logs kept in homes (README "Batch jobs"), by workspace and job ID, with the uid that wrote them. */
+  /** Job logs kept in homes (docs/admin/jobs.md), by workspace and job ID, with the uid that wrote them. */
   const jobLogs = new Map<string, {uid: number; output: Buffer}>();
   const sessions = new SessionService({
     config,

@@ -18,7 +18,7 @@ export default async function setup(): Promise<void> {
   const docker = await execa('docker', ['image', 'inspect', TEST_BASE_IMAGE], {reject: false});
   if (docker.exitCode !== 0) {
     throw new Error(
-      `base image ${TEST_BASE_IMAGE} is missing or Docker is not running: run .ci/run (or see README "Running the tests")\n${docker.stderr}`,
+      `base image ${TEST_BASE_IMAGE} is missing or Docker is not running: run .ci/run (or see docs/development/contributing.md)\n${docker.stderr}`,
     );
   }
   const config = path.join(mkdtempSync(path.join(tmpdir(), 'sandman-setup-')), 'config.json');

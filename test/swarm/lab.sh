@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A Docker Swarm lab on one machine (README "Swarm lab"): N dockerd nodes, each in a network
+# A Docker Swarm lab on one machine (docs/admin/swarm.md "Trying it on one machine: the Swarm lab"): N dockerd nodes, each in a network
 # namespace of its own (test/engines/engine.sh), joined as one swarm with node 1 the manager. Each
 # node runs the NVIDIA hook stand-in and advertises the GPUs of a replayed host as Swarm generic
 # resources (one kind per MIG profile, NVIDIA-GPU for whole GPUs), from the real captures the

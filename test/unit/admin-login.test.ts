@@ -5,7 +5,7 @@ import {swarmEndpoints} from '../../src/runtime/swarm/swarm-runtime.js';
 import {adminLogin} from '../../src/session/admin-login.js';
 import {sessionRecord} from '../helpers/state-file.js';
 
-/** How `sandman ssh` logs in (README "Connecting"): sandman's relay key first, whatever the user's keys. */
+/** How `sandman ssh` logs in (docs/admin/gateway.md): sandman's relay key first, whatever the user's keys. */
 const deps = (backend: 'docker' | 'swarm' = 'docker') => ({
   endpoints:
     backend === 'swarm'

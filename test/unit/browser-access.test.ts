@@ -9,7 +9,7 @@ import {
   type WebAccessStore,
 } from '../../src/web/web-access.js';
 
-/** Browser logins, terminal links, CORS and the CSRF rule (README "In the browser"), with an in-memory store. */
+/** Browser logins, terminal links, CORS and the CSRF rule (docs/admin/console-and-sign-in.md "In the browser"), with an in-memory store. */
 class MemoryStore implements WebAccessStore {
   data: WebAccessData = emptyWebAccess();
   async read() {

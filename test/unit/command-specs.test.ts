@@ -8,8 +8,7 @@ import {ROOT} from '../helpers/constants.js';
 /**
  * Each command's spec sits beside its handler (commands/session/create.spec.ts next to create.ts)
  * and is data: the fast door loads the whole table on every run (cli/fast-door.ts), so a spec that
- * imported its handler would load every command's code into every command (README "How the CLI is
- * built"). Each handler is replaced here by a module that records being loaded.
+ * imported its handler would load every command's code into every command (docs/development/contributing.md "How the CLI is built"). Each handler is replaced here by a module that records being loaded.
  */
 const COMMANDS = path.join(ROOT, 'commands');
 const specFiles = (readdirSync(COMMANDS, {recursive: true}) as string[])

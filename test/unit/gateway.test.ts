@@ -14,7 +14,7 @@ import type {StateData} from '../../src/state/state-data.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** The gateway's login rule and its spawn on connect (README "The SSH gateway"), outside systems faked. */
+/** The gateway's login rule and its spawn on connect (docs/admin/gateway.md "The SSH gateway"), outside systems faked. */
 const alice = generateKeyPair('alice@laptop');
 const bob = generateKeyPair('bob@laptop');
 const stranger = generateKeyPair('someone@else');

@@ -5,7 +5,7 @@ import {loadConfig} from '../../src/config/config.js';
 import type {CreateRequest} from '../../src/session/session-service.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** Homes' uids and the host's accounts (README "Uids and host accounts"), on in-memory fakes. */
+/** Homes' uids and the host's accounts (docs/admin/users-and-limits.md "Uids and host accounts"), on in-memory fakes. */
 const request = (user: string): CreateRequest => ({
   user,
   gpu: {kind: 'none'},

@@ -5,7 +5,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 
 import {HttpDcgmExporter} from '../../src/gpu/adapters/http-dcgm-exporter.js';
 
-/** The dcgm-exporter adapter against a real HTTP server on 127.0.0.1 (README "GPU idleness"). */
+/** The dcgm-exporter adapter against a real HTTP server on 127.0.0.1 (docs/admin/notifications-and-idleness.md "GPU idleness"). */
 let server: Server | undefined;
 async function close(): Promise<void> {
   const open = server;

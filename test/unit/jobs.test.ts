@@ -15,7 +15,7 @@ import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {FakeCluster} from '../fakes/fake-cluster.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** Batch jobs (README "Batch jobs") on the fakes: the shared queue, limits, ends, the reaper. */
+/** Batch jobs (docs/admin/jobs.md) on the fakes: the shared queue, limits, ends, the reaper. */
 const job = (user: string, extra: Partial<JobRequest> = {}): JobRequest => ({
   user,
   gpu: {kind: 'gpu', ref: 'any'},

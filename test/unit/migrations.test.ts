@@ -9,7 +9,7 @@ import {backupPath, LowdbStateStore, parseStateVersion} from '../../src/state/ad
 import {STATE_VERSION} from '../../src/state/state-data.js';
 import {ROOT} from '../helpers/constants.js';
 
-/** Upgrading (README "Upgrading"): every earlier state file version, recorded, read by this sandman. */
+/** Upgrading (docs/admin/upgrades-and-backups.md "Upgrading"): every earlier state file version, recorded, read by this sandman. */
 const V1 = readFileSync(path.join(ROOT, 'test/fixtures/state/v1-previous-release.json'), 'utf8');
 
 describe('state file migrations', () => {
@@ -21,7 +21,7 @@ describe('state file migrations', () => {
     expect(state.sessions).toEqual(original.sessions);
     expect(state.users).toEqual(original.users);
     expect(state.counters).toEqual({...original.counters, gpus_freed_by_stop_total: 0});
-    // No gateway key yet: the next extend or start gives it (README "Upgrading").
+    // No gateway key yet: the next extend or start gives it (docs/admin/upgrades-and-backups.md "Upgrading").
     expect(state.sessions.every((session) => session.gateway_key === undefined)).toBe(true);
   });
 

@@ -196,7 +196,7 @@ describe('notices from the reaper', () => {
     });
     expect(idleStopAt({...session, keep_until: '2026-12-07T11:00:00Z'}, hourly, {}, now)).toBeUndefined();
     expect(idleStopAt(session, off, {}, now)).toBeUndefined();
-    // The GPU rule (README "GPU idleness") plugs into the same function: under the threshold since
+    // The GPU rule (docs/admin/notifications-and-idleness.md "GPU idleness") plugs into the same function: under the threshold since
     // 09:30 with a 2h window, the stop is due at 11:30 even with idleTimeout off.
     const gpuSession = {
       ...session,

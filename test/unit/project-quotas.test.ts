@@ -16,7 +16,7 @@ import {ROOT} from '../helpers/constants.js';
 /**
  * XFS and ext4 project quotas on real outputs: test/fixtures/quota/xfs-ext4 was captured from a
  * live Debian 12 kernel (6.1) under QEMU by test/fixtures/quota/capture/build-and-run.sh, since
- * this machine's kernel has no XFS/ext4 quota support (README "Disk quotas").
+ * this machine's kernel has no XFS/ext4 quota support (docs/admin/disk-quotas.md).
  */
 const capture = (name: string) =>
   readFileSync(path.join(ROOT, 'test/fixtures/quota/xfs-ext4', `${name}.txt`), 'utf8');

@@ -6,7 +6,7 @@ import {isQueued, ordinal, type QueuedView} from '../../src/session/session-queu
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** The queue (README "Users and limits") on the replayed 8-GPU host, every outside system faked. */
+/** The queue (docs/admin/users-and-limits.md "Users and limits") on the replayed 8-GPU host, every outside system faked. */
 const wholeGpu = (user: string, extra: Partial<CreateRequest> = {}): CreateRequest => ({
   user,
   gpu: {kind: 'gpu', ref: 'any'},

@@ -3,7 +3,7 @@ import {describe, expect, it} from 'vitest';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** Sessions after a host reboot (README "Host restarts and reboots"), on in-memory fakes. */
+/** Sessions after a host reboot (docs/admin/reaper.md "Host restarts and reboots"), on in-memory fakes. */
 const create = (world: World, user: string, profile?: string) =>
   world.sessions.create({
     user,

@@ -5,7 +5,7 @@ import {SelfService} from '../../src/self/self-service.js';
 import {SessionQueries} from '../../src/session/session-queries.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** Batch jobs from inside a session (README "For researchers") and the notices jobs send (README "Notifications"). */
+/** Batch jobs from inside a session (docs/admin/sessions.md "The in-session command") and the notices jobs send (docs/admin/notifications-and-idleness.md "Notifications"). */
 const plain = {gpu: {kind: 'none'} as const, password: false, env: [], wait: true};
 const ALICE_HOOK = 'https://hooks.example.org/alice';
 

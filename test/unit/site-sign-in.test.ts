@@ -20,7 +20,7 @@ import {
 import {FakeOpenIdProvider} from '../fakes/fake-open-id-provider.js';
 import {InMemoryStateStore} from '../fakes/in-memory-state-store.js';
 
-/** Site sign-in with OpenID Connect (README "Site sign-in (OpenID Connect)"). */
+/** Site sign-in with OpenID Connect (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"). */
 class MemoryStore implements WebAccessStore {
   data: WebAccessData = emptyWebAccess();
   async read() {

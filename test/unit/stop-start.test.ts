@@ -5,7 +5,7 @@ import type {CreateRequest} from '../../src/session/session-service.js';
 import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
-/** `session stop` and `session start` (README "Stop and start") on the replayed A100, outside systems faked. */
+/** `session stop` and `session start` (docs/admin/sessions.md "Stop and start") on the replayed A100, outside systems faked. */
 const slice = (user: string, extra: Partial<CreateRequest> = {}): CreateRequest => ({
   user,
   gpu: {kind: 'profile', profile: '1c.2g.10gb'},

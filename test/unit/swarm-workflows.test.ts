@@ -6,7 +6,7 @@ import {FakeCluster, swarmNode} from '../fakes/fake-cluster.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
 /**
- * Swarm mode (README "Swarm mode"): create, stop and start on a cluster in memory, the session
+ * Swarm mode (docs/admin/swarm.md): create, stop and start on a cluster in memory, the session
  * workflows real, wired as cli/services.ts wires them for backend swarm.
  */
 const lab = () =>

@@ -160,7 +160,7 @@ describe('usage from the audit log', () => {
   });
 });
 
-describe('usage of a stopped session (README "Stop and start")', () => {
+describe('usage of a stopped session (docs/admin/sessions.md "Stop and start")', () => {
   it('counts no GPU-hours while stopped and splits session-hours into running and stopped', () => {
     const lines = [
       line({

@@ -13,7 +13,7 @@ import {
 } from '../../src/web/web-access.js';
 import {InMemoryStateStore} from '../fakes/in-memory-state-store.js';
 
-/** User logins (README "User logins"): the links, and what such a login may reach. */
+/** User logins (docs/admin/console-and-sign-in.md "User logins"): the links, and what such a login may reach. */
 class MemoryStore implements WebAccessStore {
   data: WebAccessData = emptyWebAccess();
   async read() {
@@ -134,7 +134,7 @@ describe("a user login's scope", () => {
     });
     // A route added later is the admin's until it is listed.
     expect(typeof userAccess('POST', '/sessions/:id/archive')).toBe('object');
-    // Her batch jobs are hers (README "User logins").
+    // Her batch jobs are hers (docs/admin/console-and-sign-in.md "User logins").
     expect(userAccess('POST', '/jobs')).toBe('own-job-create');
     expect(userAccess('GET', '/jobs')).toBe('own-list');
     expect(userAccess('DELETE', '/jobs/:id')).toBe('own-job');

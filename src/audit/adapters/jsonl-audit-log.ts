@@ -6,7 +6,7 @@ import type {AuditEntry, AuditLog} from '../audit-log.js';
 import {isoSeconds, type Clock} from '../../core/clock.js';
 import type {Warn} from '../../core/warn.js';
 
-/** Who ran sandman: the sudo caller when there is one (README "Audit log"). */
+/** Who ran sandman: the sudo caller when there is one (docs/admin/audit-and-metrics.md). */
 export function actor(env: NodeJS.ProcessEnv = process.env): string {
   return env.SUDO_USER || env.USER || safeUserName();
 }

@@ -10,7 +10,7 @@ export interface ProgramResult {
  * Runs a program to the end and collects its output, on node:child_process. The programs every
  * create and reap runs (iptables, ip6tables, nvidia-smi) go through this rather than execa:
  * loading execa cost a create about 80 ms of CPU here, more than the programs themselves
- * (BENCHMARKS.md, "Fourth round"), and 20 creates at once are CPU-bound on two cores.
+ * (docs/development/BENCHMARKS.md, "Fourth round"), and 20 creates at once are CPU-bound on two cores.
  *
  * A non-zero exit resolves with its code; a program that cannot be started (ENOENT, EACCES)
  * rejects with Node's error, its `code` intact; one stopped by a signal or the timeout rejects.

@@ -21,7 +21,7 @@ import type {GatewayConnection, GatewayOutcome, GatewayServer, UpstreamTarget} f
 
 /**
  * The gateway's SSH, with ssh2: a server for the one connection systemd accepted, and a client to
- * the session container's sshd that each channel is relayed to (README "The SSH gateway").
+ * the session container's sshd that each channel is relayed to (docs/admin/gateway.md "The SSH gateway").
  * patches/ssh2+1.17.0.patch adds to ssh2 what this needs and it lacks: the host certificate's
  * signature name and the server side's auth-agent channel (test/unit/ssh2-patch.test.ts).
  */

@@ -21,7 +21,7 @@ class UnknownFieldError extends SandmanError {
   }
 }
 
-/** Maps nvidia-smi's own failure words to exit codes (README "Scripting"), with a hint for the operator. */
+/** Maps nvidia-smi's own failure words to exit codes (docs/admin/scripting.md), with a hint for the operator. */
 export function migError(action: string, output: string): SandmanError {
   const reason = migFailureReason(output) ?? (output.trim().split('\n').at(-1) || 'unknown error');
   if (/Insufficient Resources/i.test(reason)) {

@@ -9,8 +9,7 @@ import {quotaCommand} from './quota-commands.js';
 const SUBVOLUME_ROOT_INODE = 256;
 
 /**
- * btrfs: each home is a subvolume with a qgroup limit on what it references (README "Disk
- * quotas"). A limit changes in place; a plain home directory is moved into a new subvolume (a
+ * btrfs: each home is a subvolume with a qgroup limit on what it references (docs/admin/disk-quotas.md). A limit changes in place; a plain home directory is moved into a new subvolume (a
  * reflink copy: no data is copied on btrfs), files and owners intact.
  */
 export class BtrfsHomeQuotas implements HomeQuotas {

@@ -4,7 +4,7 @@ import type {QuotaCommand} from './quota-commands.js';
 
 /**
  * ext4: a project quota per home on a filesystem with the `project` and `quota` features mounted
- * with `prjquota` (README "Disk quotas"). Directories get the project (the uid) and the inherit
+ * with `prjquota` (docs/admin/disk-quotas.md). Directories get the project (the uid) and the inherit
  * flag `+P`, files the project only: ext4 refuses `+P` on a file ("Operation not supported", as
  * captured), and a special file takes neither. A write past the limit is "Disk quota exceeded".
  */

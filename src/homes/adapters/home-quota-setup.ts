@@ -10,7 +10,7 @@ import {LoopHomeQuotas} from './loop-home-quotas.js';
 import {XfsHomeQuotas} from './xfs-home-quotas.js';
 
 /**
- * The quota mechanism for this setup's workspaceRoot (README "Disk quotas"), from the filesystem
+ * The quota mechanism for this setup's workspaceRoot (docs/admin/disk-quotas.md), from the filesystem
  * it is on (/proc/self/mountinfo) and quotaMode: the choice in words, and its implementation.
  */
 export async function homeQuotasFor(config: Config): Promise<{choice: QuotaChoice; quotas?: HomeQuotas}> {

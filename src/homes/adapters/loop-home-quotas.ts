@@ -10,8 +10,7 @@ import {runProgram} from '../../core/adapters/run-program.js';
 
 /**
  * loop: each home is an ext4 image file of the quota's size (sparse: it takes only what is
- * written), mounted on the home before the container starts and again after a reboot (README
- * "Disk quotas"). A larger quota grows the image, and its filesystem while mounted (resize2fs,
+ * written), mounted on the home before the container starts and again after a reboot (docs/admin/disk-quotas.md). A larger quota grows the image, and its filesystem while mounted (resize2fs,
  * within the room mke2fs reserves: about 1024 times the first size). The kernel grows a mounted
  * ext4 only for a process with CAP_SYS_RESOURCE: where the growth fails (sandman in a container,
  * a unit with fewer capabilities, no room left), it is left marked and done unmounted the next time
@@ -105,7 +104,7 @@ export class LoopHomeQuotas implements HomeQuotas {
     await quotaCommand('mount', ['-o', 'loop,nosuid,nodev', image, home], 'mounting the home image');
   }
 
-  // The home IS the image: with no quota it keeps the image's size (README "Disk quotas" says
+  // The home IS the image: with no quota it keeps the image's size (docs/admin/disk-quotas.md says
   // so); moving the files back out would need the session stopped.
   async lift(): Promise<void> {}
 

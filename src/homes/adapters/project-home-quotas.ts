@@ -5,7 +5,7 @@ import type {HomeDisk, HomeQuotas} from '../home-quotas.js';
 import {quotaCommand, type QuotaCommand} from './quota-commands.js';
 
 /**
- * What XFS and ext4 project quotas share (README "Disk quotas"): the project id of a home is its
+ * What XFS and ext4 project quotas share (docs/admin/disk-quotas.md): the project id of a home is its
  * owner's uid (stable, and read back from the home itself), a new home is made before its
  * project is set, and `lsattr -pd` tells whether the tree was already given its project (so a
  * changed limit does not walk the whole home again).
@@ -58,7 +58,7 @@ export interface ProjectQuotaTool {
 }
 
 /**
- * A project quota per home (README "Disk quotas"): the project id is the home owner's uid; the
+ * A project quota per home (docs/admin/disk-quotas.md): the project id is the home owner's uid; the
  * tree gets it once (lsattr tells), then only the limit changes; a lifted or detached home keeps
  * no limit behind it.
  */

@@ -6,8 +6,7 @@ const xfs = (run: QuotaCommand, mountPoint: string, command: string) =>
   run('xfs_quota', ['-x', '-c', command, mountPoint], 'xfs project quota');
 
 /**
- * xfs: an XFS project quota per home on a filesystem mounted with `prjquota` (README "Disk
- * quotas"). `project -s` gives the home's tree the project (the uid) and marks directories so
+ * xfs: an XFS project quota per home on a filesystem mounted with `prjquota` (docs/admin/disk-quotas.md). `project -s` gives the home's tree the project (the uid) and marks directories so
  * what is made later inherits it; an existing plain home keeps its files in place. XFS refuses a
  * write past the limit with "No space left on device" (as captured on a live XFS).
  */

@@ -1,6 +1,6 @@
 import type {WebhookPoster} from '../channels.js';
 
-/** Webhooks with Node's fetch, each request bounded by AbortSignal.timeout (README "Notifications"). */
+/** Webhooks with Node's fetch, each request bounded by AbortSignal.timeout (docs/admin/notifications-and-idleness.md "Notifications"). */
 export const fetchWebhookPoster: WebhookPoster = {
   async post(url, body, timeoutMs) {
     const response = await request(url, timeoutMs, {

@@ -5,7 +5,7 @@ import {createTransport} from 'nodemailer';
 import type {Mail, MailSender} from '../channels.js';
 
 /**
- * Mail through an SMTP server with nodemailer (README "Notifications"): smtp://host:port
+ * Mail through an SMTP server with nodemailer (docs/admin/notifications-and-idleness.md "Notifications"): smtp://host:port
  * (STARTTLS when the server offers it) or smtps://user:pass@host:465 (TLS from the start). One
  * connection per mail: a reap sends a few at most.
  */

@@ -46,7 +46,7 @@ export interface ContainerSpec {
   /** Swarm mode: run on this node (its host name) only. */
   node?: string;
   /**
-   * A batch job (README "Batch jobs"): its command (the entrypoint runs it as the user instead of
+   * A batch job (docs/admin/jobs.md): its command (the entrypoint runs it as the user instead of
    * sshd), an init that forwards signals, no restart, and its output kept to about `logBytes`.
    */
   job?: {command: string[]; logBytes: number};

@@ -67,7 +67,7 @@ export interface DockerRuntimeDeps {
   gpus: GpuAllocator;
   keys: KeyStore;
   workspaces: Workspaces;
-  /** The home quota mechanism under workspaceRoot (README "Disk quotas"); absent: no quotas. */
+  /** The home quota mechanism under workspaceRoot (docs/admin/disk-quotas.md); absent: no quotas. */
   homeQuotas?: () => Promise<{choice: QuotaChoice; quotas?: HomeQuotas}>;
   networkBoundary: {ensure(): Promise<unknown>};
   sshHost: () => Promise<string>;
@@ -93,7 +93,7 @@ export class DockerRuntime implements SessionRuntime {
 
   checkCreate(request: {node?: string}): void {
     if (request.node !== undefined)
-      throw invalidInput('--node works in swarm mode only (backend swarm, README "Swarm mode")');
+      throw invalidInput('--node works in swarm mode only (backend swarm, docs/admin/swarm.md)');
   }
 
   planCreate(input: CreateInput): CreatePlanning {
@@ -128,7 +128,7 @@ export class DockerRuntime implements SessionRuntime {
     record: {workspace: string; uid: number},
     quota: {quotas: HomeQuotas; bytes: number} | undefined,
   ): Promise<void> {
-    // With a quota, the home is made (or moved) so that it enforces it first (README "Disk quotas").
+    // With a quota, the home is made (or moved) so that it enforces it first (docs/admin/disk-quotas.md).
     if (quota) await quota.quotas.apply(record.workspace, record.uid, quota.bytes);
     await this.deps.workspaces.ensure(record.workspace, record.uid);
   }

@@ -48,7 +48,7 @@ export interface SwarmRuntimeDeps {
 }
 
 /**
- * Sessions as one-replica services on a Swarm cluster (README "Swarm mode"): Swarm's scheduler
+ * Sessions as one-replica services on a Swarm cluster (docs/admin/swarm.md): Swarm's scheduler
  * hands out the devices the nodes advertise, the home is a volume on the user's node, and the
  * host key and session files go into the service's spec; sandman reaches no container itself.
  */
@@ -80,7 +80,7 @@ export class SwarmRuntime implements SessionRuntime {
     return swarmChecks(this.deps.cluster, this.deps.config, this.deps.instance);
   }
 
-  /** Every node starts sessions from its own copy of the image (README "Swarm mode": the image). */
+  /** Every node starts sessions from its own copy of the image (docs/admin/swarm.md: the image). */
   imageDistribution(image: string): {distribute: string; note: string} {
     const distribute =
       `the image is on this manager only: push it to a registry the nodes pull from (docker tag/push, and set image ` +

@@ -20,8 +20,7 @@ export function parseState(file: string, text: string): StateData {
 }
 
 /**
- * The state and the version the file had: an earlier one is migrated in memory (README
- * "Upgrading"); a later one is refused (exit 7) and the file left as it is.
+ * The state and the version the file had: an earlier one is migrated in memory (docs/admin/upgrades-and-backups.md "Upgrading"); a later one is refused (exit 7) and the file left as it is.
  */
 export function parseStateVersion(file: string, text: string): {state: StateData; from: number} {
   let data: unknown;

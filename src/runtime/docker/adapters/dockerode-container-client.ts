@@ -154,7 +154,7 @@ export class DockerodeContainerClient
   async createContainer(spec: ContainerSpec): Promise<string> {
     const id = await this.#call(`create container ${spec.name}`, async (docker) => {
       const container = await docker.createContainer(createOptions(spec)).catch((error: unknown) => {
-        // The engine decides whether it can limit a container's layer (README "Disk quotas").
+        // The engine decides whether it can limit a container's layer (docs/admin/disk-quotas.md).
         if (spec.diskBytes !== undefined && /storage-opt|storage opt/i.test((error as Error).message))
           throw dependencyUnavailable(
             `containerDiskLimit cannot be enforced by this engine: ${dockerMessage(error)}; ` +
@@ -165,7 +165,7 @@ export class DockerodeContainerClient
           throw dependencyUnavailable(
             `image ${spec.image} has no command: it was not built with "sandman image build", so it lacks the ` +
               `sandman entrypoint and SSH server; build it with "sandman image build --base ${spec.image} --tag ` +
-              `sandman/workspace:latest" and use that tag (README "Troubleshooting")`,
+              `sandman/workspace:latest" and use that tag (docs/admin/troubleshooting.md)`,
           );
         throw error;
       });

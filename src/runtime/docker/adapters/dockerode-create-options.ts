@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 
 import type {ContainerSpec} from '../container-client.js';
 
-/** A session's container as the engine's create call takes it (README "Command reference": the container). */
+/** A session's container as the engine's create call takes it (docs/reference/commands.md: the container). */
 export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
   return {
     name: spec.name,
@@ -38,7 +38,7 @@ export function createOptions(spec: ContainerSpec): Dockerode.ContainerCreateOpt
       ...(spec.diskBytes === undefined ? {} : {StorageOpt: {size: String(spec.diskBytes)}}),
       NanoCpus: spec.nanoCpus,
       // A host reboot brings sessions back until they expire; `rm`/`reap` remove them for good.
-      // A job runs once (README "Batch jobs"): no restart, an init that passes signals on to its
+      // A job runs once (docs/admin/jobs.md): no restart, an init that passes signals on to its
       // command, and the engine's log rotated at four times the limit (its JSON lines are larger
       // than the output they hold), so the newest jobLogLimit of output is there to keep.
       RestartPolicy: {Name: spec.job ? 'no' : 'unless-stopped'},

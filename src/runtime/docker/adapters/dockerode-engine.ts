@@ -16,7 +16,7 @@ function engineAddress(): string {
   return process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
 }
 
-/** Turns dockerode's errors into SandmanErrors with sandman exit codes (README "Scripting"). */
+/** Turns dockerode's errors into SandmanErrors with sandman exit codes (docs/admin/scripting.md). */
 export function translate(error: unknown, action: string): SandmanError {
   if (error instanceof SandmanError) return error;
   const code = errnoCode(error);

@@ -11,7 +11,7 @@ const POLL_MS = 150;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The Swarm cluster as the manager sees it (README "Swarm mode"): its nodes, the tasks of sessions'
+ * The Swarm cluster as the manager sees it (docs/admin/swarm.md): its nodes, the tasks of sessions'
  * services, where an image can run. The sessions themselves are services
  * (dockerode-swarm-services.ts), which read their tasks here.
  */

@@ -33,7 +33,7 @@ const STOP_TIMEOUT_MS = 15_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Sessions as Docker Swarm services (README "Swarm mode"): one replica, SSH published in host mode
+ * Sessions as Docker Swarm services (docs/admin/swarm.md): one replica, SSH published in host mode
  * on the node it runs on, the host key as Swarm secrets, the home a named volume. Talks to a
  * manager; everything a single engine does alike (image, build, ping) goes to the local engine,
  * and the cluster's nodes and tasks to dockerode-swarm-cluster.ts.
@@ -112,7 +112,7 @@ export class DockerodeSwarmServices implements Engine, ContainerClient, ImageCli
         if (/not found/i.test(dockerMessage(error))) {
           throw dependencyUnavailable(
             `the configuration network ${nodeNetwork(name)} is missing on this manager: ` +
-              'run "sandman node setup --apply" on every node (README "Swarm mode")',
+              'run "sandman node setup --apply" on every node (docs/admin/swarm.md)',
           );
         }
         // A concurrent create made it first.

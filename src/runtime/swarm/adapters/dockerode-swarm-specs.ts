@@ -1,5 +1,5 @@
 /**
- * The Swarm API's shapes as sandman reads and writes them (README "Swarm mode"): a session's
+ * The Swarm API's shapes as sandman reads and writes them (docs/admin/swarm.md): a session's
  * service spec, its tasks and the nodes' addresses.
  */
 import type Dockerode from 'dockerode';

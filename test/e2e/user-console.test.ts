@@ -372,7 +372,7 @@ describe("bob's session, from alice's login", () => {
       );
       expect(answer.status, `${method} ${url}`).toBe(403);
       expect(answer.body.error, `${method} ${url}`).toMatch(
-        /is for the admin: a user login sees and changes her own sessions only/,
+        /is for the admin: a user login sees and changes her own sessions and jobs only/,
       );
     }
     expect((await stateSession(alice.session_id)).status).toBe('running');

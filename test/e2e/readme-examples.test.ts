@@ -309,53 +309,106 @@ describe('README examples', () => {
       const trusted = await run([trust!.command.replace('~/.ssh/known_hosts', knownHosts)], {env, cwd});
       expect(trusted.exitCode, trusted.stderr).toBe(0);
 
-      // The README's ssh, at this test's port and host, with her key and this known_hosts; -tt and
-      // "exit" on stdin stand in for her terminal.
-      const words = ssh!.command.split(' ');
-      expect(words.slice(0, 3)).toEqual(['ssh', '-p', '2200']);
-      const login = await execa(
-        'ssh',
-        [
-          '-tt',
-          '-i',
-          path.join(cwd, 'alice'),
-          ...strictHostKeyOptions(knownHosts),
-          '-p',
-          String(gatewayPort),
-          words[3]!.replace('gpu01.example.org', '127.0.0.1'),
-        ],
-        {reject: false, input: 'exit\n', timeout: 150_000},
-      );
-      expect(login.exitCode, String(login.stderr) + gateway.log()).toBe(0);
-      // What the gateway says (stderr), then what her session's shell prints up to its prompt. The
-      // terminal echoes the "exit" typed ahead, and the prompt's title and bracketed-paste codes are
-      // not text a reader sees.
-      const said = String(login.stderr)
-        .split('\n')
-        .map((line) => line.trimEnd())
-        .filter((line) => line.startsWith('sandman: '));
-      const screen = String(login.stdout)
-        // eslint-disable-next-line no-control-regex
-        .replace(/\x1b\][^\x07]*\x07|\x1b\[\?2004[hl]/g, '')
-        .split('\n')
-        .map((line) => line.replace(/\r/g, '').trimEnd())
-        .filter((line) => line !== '' && line !== 'exit');
-      const prompt = screen.findIndex((line) => line.startsWith('alice@sandman-alice:~$'));
-      expect(prompt, screen.join('\n')).toBeGreaterThan(0);
-      const shown = [...said, ...screen.slice(0, prompt), 'alice@sandman-alice:~$'];
-      const shape = (line: string) =>
-        line
-          .replace(/\b[0-9a-f]{12}\b/g, '<id>')
-          .replace(/port \d+ /, 'port <port> ')
-          .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, '<time>')
-          .replace(/\d\d:\d\d UTC \(\d{4}-\d\d-\d\d\)/, '<time>');
-      expect(shown.map(shape)).toEqual(ssh!.output.map(shape));
-      expect(ssh!.output.map(shape)).not.toEqual(ssh!.output);
+      const shown = await gatewayLogin(ssh!.command, {
+        port: gatewayPort,
+        key: path.join(cwd, 'alice'),
+        knownHosts,
+        gateway,
+      });
+      expect(shown.map(loginShape)).toEqual(ssh!.output.map(loginShape));
+      expect(ssh!.output.map(loginShape)).not.toEqual(ssh!.output);
       const session = await sandbox.json<Array<{ssh_user: string; status: string}>>(['session', 'ls']);
       expect(session.body.map(({ssh_user, status}) => [ssh_user, status])).toEqual([['alice', 'running']]);
     });
+
+    it('gateway-login-mig: her first ssh through the gateway makes a 3g.20gb slice and starts her session on it', async () => {
+      const [ssh, ...more] = await exampleSteps('gateway-login-mig');
+      expect(more).toEqual([]);
+      // A replayed A100 in dynamic MIG mode, alice's default profile 3g.20gb; a sandbox and a
+      // gateway of their own, as the GPU settings are the gateway's too.
+      const gpuSandbox = createSandbox({portStart: 36_770, portCount: 10});
+      Object.assign(
+        gpuSandbox.env,
+        fakeGpuEnv(gpuSandbox.dir, 'a100-dynamic-r580', {SANDMAN_MIG_MODE: 'dynamic'}),
+      );
+      const port = 36_791;
+      let migGateway: GatewayUnderTest | undefined;
+      try {
+        const key = path.join(gpuSandbox.dir, 'alice');
+        await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+        const added = await gpuSandbox.run([
+          'user',
+          'add',
+          'alice',
+          '--ssh-key',
+          `${key}.pub`,
+          '--profile',
+          '3g.20gb',
+        ]);
+        expect(added.exitCode, added.stderr).toBe(0);
+        const knownHosts = path.join(gpuSandbox.dir, 'known_hosts');
+        await writeFile(knownHosts, (await gpuSandbox.run(['known-hosts'])).stdout + '\n');
+        migGateway = await GatewayUnderTest.start(gpuSandbox, port);
+        const shown = await gatewayLogin(ssh!.command, {port, key, knownHosts, gateway: migGateway});
+        expect(shown.map(loginShape)).toEqual(ssh!.output.map(loginShape));
+      } finally {
+        await migGateway?.stop();
+        await gpuSandbox.cleanup();
+      }
+    });
   });
 });
+
+/** What changes each run in a login's lines: the session's ID, its port, its times, the GPU's UUID. */
+const loginShape = (line: string) =>
+  line
+    .replace(/MIG-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, '<uuid>')
+    .replace(/\b[0-9a-f]{12}\b/g, '<id>')
+    .replace(/port \d+ /, 'port <port> ')
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, '<time>')
+    .replace(/\d\d:\d\d UTC \(\d{4}-\d\d-\d\d\)/, '<time>');
+
+/**
+ * An example's `ssh -p 2200 alice@gpu01.example.org`, at the test gateway's port on 127.0.0.1,
+ * with her key and this known_hosts; -tt and "exit" on stdin stand in for her terminal. Returns
+ * what the gateway says (stderr), then what her session prints up to its shell's prompt.
+ */
+async function gatewayLogin(
+  command: string,
+  options: {port: number; key: string; knownHosts: string; gateway: GatewayUnderTest},
+): Promise<string[]> {
+  const words = command.split(' ');
+  expect(words.slice(0, 3)).toEqual(['ssh', '-p', '2200']);
+  const login = await execa(
+    'ssh',
+    [
+      '-tt',
+      '-i',
+      options.key,
+      ...strictHostKeyOptions(options.knownHosts),
+      '-p',
+      String(options.port),
+      words[3]!.replace('gpu01.example.org', '127.0.0.1'),
+    ],
+    {reject: false, input: 'exit\n', timeout: 150_000},
+  );
+  expect(login.exitCode, String(login.stderr) + options.gateway.log()).toBe(0);
+  const said = String(login.stderr)
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.startsWith('sandman: '));
+  // The terminal echoes the "exit" typed ahead; the prompt's title and bracketed-paste codes are
+  // not text a reader sees.
+  const screen = String(login.stdout)
+    // eslint-disable-next-line no-control-regex
+    .replace(/\x1b\][^\x07]*\x07|\x1b\[\?2004[hl]/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\r/g, '').trimEnd())
+    .filter((line) => line !== '' && line !== 'exit');
+  const prompt = screen.findIndex((line) => line.startsWith('alice@sandman-alice:~$'));
+  expect(prompt, screen.join('\n')).toBeGreaterThan(0);
+  return [...said, ...screen.slice(0, prompt), 'alice@sandman-alice:~$'];
+}
 
 function shellWord(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;

@@ -22,6 +22,7 @@ describe('marked examples in the docs', () => {
         'first-session',
         'gateway-login',
         'restore-state',
+        'gateway-login-mig',
       ]),
     );
     for (const name of names) expect((await markedExample(name)).lines.length, name).toBeGreaterThan(0);

@@ -1,4 +1,4 @@
-import {chmod, mkdir, mkdtemp, rm, stat, writeFile} from 'node:fs/promises';
+import {chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 
@@ -9,7 +9,8 @@ import {envName, SETTINGS} from '../../src/config/config.js';
 import {BIN} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {markedExample} from '../helpers/doc-examples.js';
-import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
+import {GatewayUnderTest} from '../helpers/gateway.js';
+import {createSandbox, sshRun, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 
 /**
  * README examples run as they are written (issue "the first hour"): each block marked
@@ -32,6 +33,16 @@ async function readmeExample(name: string): Promise<Example> {
       : [text.join('\n')],
     output: prompted ? text.filter((line) => !line.startsWith('$ ')) : [],
   };
+}
+
+/** Each `$ ` command of a prompted example with the lines it prints, for commands run one by one. */
+async function exampleSteps(name: string): Promise<Array<{command: string; output: string[]}>> {
+  const steps: Array<{command: string; output: string[]}> = [];
+  for (const line of (await markedExample(name)).lines.filter((one) => one !== '')) {
+    if (line.startsWith('$ ')) steps.push({command: line.slice(2), output: []});
+    else steps.at(-1)!.output.push(line);
+  }
+  return steps;
 }
 
 /** Table columns are padded to the widest cell: compare lines with their runs of spaces as one. */
@@ -80,6 +91,17 @@ describe('README examples', () => {
       });
       expect(undo.exitCode, undo.stderr).toBe(0);
     }
+  });
+
+  it('restore-state: a state file that cannot be read is exit 7; the copy put back works again', async () => {
+    const example = await readmeExample('restore-state');
+    const dir = path.join(work, 'bk');
+    const result = await run(
+      example.commands.map((command) => command.replaceAll('/tmp/bk', dir)),
+      {env: {}, cwd: work},
+    );
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(result.stdout.split('\n').filter(Boolean)).toEqual(example.output);
   });
 
   describe('with a sandbox', () => {
@@ -186,7 +208,207 @@ describe('README examples', () => {
       expect((await sandbox.run(['session', 'rm', 'web1'])).exitCode).toBe(0);
     });
   });
+
+  describe('a first session and a first login, with a sandbox of their own', () => {
+    let sandbox: Sandbox;
+    let gateway: GatewayUnderTest | undefined;
+    const gatewayPort = 36_790;
+    beforeAll(() => {
+      sandbox = createSandbox({portStart: 36_750, portCount: 20});
+    });
+    afterAll(async () => {
+      await gateway?.stop();
+      await sandbox.cleanup();
+    });
+
+    it('first-session: what session create prints, and its ssh and known-hosts lines log her in', async () => {
+      const [step, ...more] = await exampleSteps('first-session');
+      expect(more).toEqual([]);
+      const created = await run([step!.command.replace(/^sudo /, '')], {env: sandbox.env, cwd: work});
+      expect(created.exitCode, created.stderr).toBe(0);
+      const lines = created.stdout.split('\n').filter(Boolean);
+      // The README's host, key directory and port are this sandbox's; the ID and the time change each run.
+      const shape = (line: string) =>
+        line
+          .replaceAll(sandbox.keysDir, '/var/lib/sandman/keys')
+          .replace('alice@127.0.0.1', 'alice@gpu01.example.org')
+          .replace(/\b[0-9a-f]{12}\b/g, '<id>')
+          .replace(/-p \d+ /, '-p <port> ')
+          .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, '<time>');
+      expect(lines.map(shape)).toEqual(step!.output.map(shape));
+      expect(step!.output.map(shape)).not.toEqual(step!.output);
+      const id = /Session ([0-9a-f]{12}) /.exec(lines[0]!)![1]!;
+      expect(lines[1]).toContain(`${sandbox.keysDir}/${id} -p `);
+      const port = Number(/-p (\d+) /.exec(lines[1]!)![1]);
+      expect(port).toBeGreaterThanOrEqual(36_750);
+      expect(port).toBeLessThan(36_770);
+
+      // "Log in with the command it prints", after trusting the host as it says.
+      const knownHosts = path.join(work, 'first-session-known_hosts');
+      const trust = lines[3]!
+        .replace(/^ *trust this host once: /, '')
+        .replace('~/.ssh/known_hosts', knownHosts);
+      expect((await run([trust], {env: sandbox.env, cwd: work})).exitCode).toBe(0);
+      const [ssh, ...words] = lines[1]!.trim().split(' ');
+      const login = await execa(ssh!, [...strictHostKeyOptions(knownHosts), ...words, 'id -un'], {
+        reject: false,
+        stdin: 'ignore',
+        timeout: 60_000,
+      });
+      expect(String(login.stdout), String(login.stderr)).toBe('alice');
+
+      expect((await sandbox.run(['session', 'rm', 'alice'])).exitCode).toBe(0);
+      expect((await stat(path.join(sandbox.workspaceRoot, 'alice'))).isDirectory()).toBe(true);
+    });
+
+    it('gateway-login: setup --gateway, user add with her key, known-hosts, then ssh starts her session', async () => {
+      const [setup, add, trust, ssh, ...more] = await exampleSteps('gateway-login');
+      expect(more).toEqual([]);
+      const cwd = await mkdtemp(path.join(work, 'login-'));
+      const units = path.join(cwd, 'units');
+      const knownHosts = path.join(cwd, 'known_hosts');
+      await execa('ssh-keygen', [
+        '-q',
+        '-t',
+        'ed25519',
+        '-N',
+        '',
+        '-C',
+        'alice@laptop',
+        '-f',
+        path.join(cwd, 'alice'),
+      ]);
+      const env = {...sandbox.env, [envName('gatewayPort')]: String(gatewayPort)};
+
+      // No systemd here: setup writes the units into a directory of the test's, and
+      // systemd-socket-activate then serves the socket's port as systemd would.
+      const setUp = await run(
+        [`${setup!.command.replace(/^sudo /, '')}`.replace('--gateway', `--gateway --unit-dir ${units}`)],
+        {env, cwd},
+      );
+      expect(setUp.exitCode, setUp.stderr).toBe(0);
+      const unitsShape = (line: string) =>
+        line
+          .replace('in /etc/systemd/system, enabled with systemctl', 'in <units>')
+          .replace(`in ${units}`, 'in <units>');
+      expect(squeeze(setUp.stdout.split('\n')).map(unitsShape)).toEqual(
+        squeeze(setup!.output).map(unitsShape),
+      );
+      expect(await readFile(path.join(units, 'sandman-gateway.socket'), 'utf8')).toContain(
+        `\nListenStream=${gatewayPort}\n`,
+      );
+      gateway = await GatewayUnderTest.start(sandbox, gatewayPort);
+
+      const added = await run([add!.command.replace(/^sudo /, '')], {env, cwd});
+      expect(added.exitCode, added.stderr).toBe(0);
+      const keyShape = (line: string) =>
+        line.replace(/uid \d+/, 'uid <uid>').replace(/SHA256:[A-Za-z0-9+/]{43}/, 'SHA256:<fingerprint>');
+      expect(squeeze(added.stdout.split('\n')).map(keyShape)).toEqual(squeeze(add!.output).map(keyShape));
+
+      expect(trust!.output).toEqual([]);
+      const trusted = await run([trust!.command.replace('~/.ssh/known_hosts', knownHosts)], {env, cwd});
+      expect(trusted.exitCode, trusted.stderr).toBe(0);
+
+      const shown = await gatewayLogin(ssh!.command, {
+        port: gatewayPort,
+        key: path.join(cwd, 'alice'),
+        knownHosts,
+        gateway,
+      });
+      expect(shown.map(loginShape)).toEqual(ssh!.output.map(loginShape));
+      expect(ssh!.output.map(loginShape)).not.toEqual(ssh!.output);
+      const session = await sandbox.json<Array<{ssh_user: string; status: string}>>(['session', 'ls']);
+      expect(session.body.map(({ssh_user, status}) => [ssh_user, status])).toEqual([['alice', 'running']]);
+    });
+
+    it('gateway-login-mig: her first ssh through the gateway makes a 3g.20gb slice and starts her session on it', async () => {
+      const [ssh, ...more] = await exampleSteps('gateway-login-mig');
+      expect(more).toEqual([]);
+      // A replayed A100 in dynamic MIG mode, alice's default profile 3g.20gb; a sandbox and a
+      // gateway of their own, as the GPU settings are the gateway's too.
+      const gpuSandbox = createSandbox({portStart: 36_770, portCount: 10});
+      Object.assign(
+        gpuSandbox.env,
+        fakeGpuEnv(gpuSandbox.dir, 'a100-dynamic-r580', {SANDMAN_MIG_MODE: 'dynamic'}),
+      );
+      const port = 36_791;
+      let migGateway: GatewayUnderTest | undefined;
+      try {
+        const key = path.join(gpuSandbox.dir, 'alice');
+        await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', key]);
+        const added = await gpuSandbox.run([
+          'user',
+          'add',
+          'alice',
+          '--ssh-key',
+          `${key}.pub`,
+          '--profile',
+          '3g.20gb',
+        ]);
+        expect(added.exitCode, added.stderr).toBe(0);
+        const knownHosts = path.join(gpuSandbox.dir, 'known_hosts');
+        await writeFile(knownHosts, (await gpuSandbox.run(['known-hosts'])).stdout + '\n');
+        migGateway = await GatewayUnderTest.start(gpuSandbox, port);
+        const shown = await gatewayLogin(ssh!.command, {port, key, knownHosts, gateway: migGateway});
+        expect(shown.map(loginShape)).toEqual(ssh!.output.map(loginShape));
+      } finally {
+        await migGateway?.stop();
+        await gpuSandbox.cleanup();
+      }
+    });
+  });
 });
+
+/** What changes each run in a login's lines: the session's ID, its port, its times, the GPU's UUID. */
+const loginShape = (line: string) =>
+  line
+    .replace(/MIG-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, '<uuid>')
+    .replace(/\b[0-9a-f]{12}\b/g, '<id>')
+    .replace(/port \d+ /, 'port <port> ')
+    .replace(/\d{4}-\d\d-\d\d \d\d:\d\d UTC/, '<time>')
+    .replace(/\d\d:\d\d UTC \(\d{4}-\d\d-\d\d\)/, '<time>');
+
+/**
+ * An example's `ssh -p 2200 alice@gpu01.example.org`, at the test gateway's port on 127.0.0.1,
+ * with her key and this known_hosts; -tt and "exit" on stdin stand in for her terminal. Returns
+ * what the gateway says (stderr), then what her session prints up to its shell's prompt.
+ */
+async function gatewayLogin(
+  command: string,
+  options: {port: number; key: string; knownHosts: string; gateway: GatewayUnderTest},
+): Promise<string[]> {
+  const words = command.split(' ');
+  expect(words.slice(0, 3)).toEqual(['ssh', '-p', '2200']);
+  const login = await execa(
+    'ssh',
+    [
+      '-tt',
+      '-i',
+      options.key,
+      ...strictHostKeyOptions(options.knownHosts),
+      '-p',
+      String(options.port),
+      words[3]!.replace('gpu01.example.org', '127.0.0.1'),
+    ],
+    {reject: false, input: 'exit\n', timeout: 150_000},
+  );
+  expect(login.exitCode, String(login.stderr) + options.gateway.log()).toBe(0);
+  const said = String(login.stderr)
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .filter((line) => line.startsWith('sandman: '));
+  // The terminal echoes the "exit" typed ahead; the prompt's title and bracketed-paste codes are
+  // not text a reader sees.
+  const screen = String(login.stdout)
+    // eslint-disable-next-line no-control-regex
+    .replace(/\x1b\][^\x07]*\x07|\x1b\[\?2004[hl]/g, '')
+    .split('\n')
+    .map((line) => line.replace(/\r/g, '').trimEnd())
+    .filter((line) => line !== '' && line !== 'exit');
+  const prompt = screen.findIndex((line) => line.startsWith('alice@sandman-alice:~$'));
+  expect(prompt, screen.join('\n')).toBeGreaterThan(0);
+  return [...said, ...screen.slice(0, prompt), 'alice@sandman-alice:~$'];
+}
 
 function shellWord(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;

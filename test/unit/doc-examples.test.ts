@@ -14,7 +14,17 @@ describe('marked examples in the docs', () => {
       const text = await readFile(path.join(ROOT, file), 'utf8');
       for (const match of text.matchAll(/^<!-- readme-example: (\S+) -->$/gm)) names.add(match[1]!);
     }
-    expect([...names]).toEqual(expect.arrayContaining(['setup', 'in-session', 'in-session-jobs']));
+    expect([...names]).toEqual(
+      expect.arrayContaining([
+        'setup',
+        'in-session',
+        'in-session-jobs',
+        'first-session',
+        'gateway-login',
+        'restore-state',
+        'gateway-login-mig',
+      ]),
+    );
     for (const name of names) expect((await markedExample(name)).lines.length, name).toBeGreaterThan(0);
   });
 

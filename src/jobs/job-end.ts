@@ -35,32 +35,26 @@ export interface JobReapItem {
 export class JobEnder {
   constructor(private readonly deps: SessionServiceDeps) {}
 
-  /**
-   * Collects a running job whose container has ended; undefined while it still runs. `next` (the
-   * line's drain) runs once the job is ended, while the engine still removes its container.
-   */
-  async collectIfEnded(job: JobRecord, next?: () => Promise<unknown>): Promise<JobRecord | undefined> {
+  /** Collects a running job whose container has ended; undefined while it still runs. */
+  async collectIfEnded(job: JobRecord): Promise<JobRecord | undefined> {
     if (job.state !== 'running' || !job.container_id) return undefined;
     const info = await this.deps.docker.inspectContainer(job.container_id);
     if (info && (info.running || info.restarting)) return undefined;
     // Made but not started yet: its starter is still at work.
     if (info?.status === 'created' && job.creator_pid && this.deps.processes.alive(job.creator_pid))
       return undefined;
-    if (info?.status === 'created')
-      return this.finish(job, undefined, 'sandman stopped while starting it', next);
-    return this.finish(job, info?.exitCode, undefined, next);
+    if (info?.status === 'created') return this.finish(job, undefined, 'sandman stopped while starting it');
+    return this.finish(job, info?.exitCode);
   }
 
   /**
    * Ends a running job whose container is done (or gone: `exitCode` undefined): its output into her
-   * home, the record ended under the lock (once, whoever collects), the container and device freed;
-   * then `next` (see collectIfEnded).
+   * home, the record ended under the lock (once, whoever collects), the container and device freed.
    */
   async finish(
     job: JobRecord,
     exitCode: number | undefined,
     reason?: string,
-    next?: () => Promise<unknown>,
   ): Promise<JobRecord | undefined> {
     const {docker, config} = this.deps;
     if (
@@ -97,22 +91,8 @@ export class JobEnder {
       return {...fresh};
     });
     if (ended) await this.deps.faultPoint?.('job-ended');
-    // The exited container holds no device: the engine removes it while the next in line starts
-    // (`next`), so a handed-on GPU does not wait for the removal. Settled before this returns.
-    const removed = docker.removeContainer(job.container_id ?? job.container_name).catch(() => undefined);
-    if (!ended) return removed.then(() => undefined);
-    try {
-      await this.#handOn(job, ended);
-      await next?.();
-    } finally {
-      await removed;
-    }
-    await this.deps.deliverNotices?.().catch(() => undefined);
-    return ended;
-  }
-
-  /** After a job's end: its device handed back (one it did not create), the audit line, the line's next. */
-  async #handOn(job: JobRecord, ended: JobRecord): Promise<void> {
+    await docker.removeContainer(job.container_id ?? job.container_name).catch(() => undefined);
+    if (!ended) return undefined;
     if (!job.mig_created && job.gpu_uuid)
       await this.deps.gpus.release(allocationOfJob(job)).catch(() => undefined);
     await this.deps.audit?.record({
@@ -127,6 +107,8 @@ export class JobEnder {
       gpu_uuid: job.gpu_uuid,
     });
     await this.deps.afterChange?.().catch(() => undefined);
+    await this.deps.deliverNotices?.().catch(() => undefined);
+    return ended;
   }
 
   /** Stops a running job (SIGTERM, the grace, SIGKILL) and collects it as `as`. */

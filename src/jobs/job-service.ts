@@ -71,13 +71,10 @@ export class JobService {
    */
   async refresh(reference: string): Promise<JobView> {
     const job = resolveJob((await this.deps.store.read()).jobs ?? [], reference);
-    // The line's head starts as soon as the job is ended, while its container is still being removed.
-    if (job.state === 'running')
-      await this.#ender.collectIfEnded(job, () =>
-        this.queue()
-          .drain()
-          .catch(() => undefined),
-      );
+    if (job.state === 'running' && (await this.#ender.collectIfEnded(job)))
+      await this.queue()
+        .drain()
+        .catch(() => undefined);
     return this.show(job.id);
   }
 

@@ -121,7 +121,7 @@ export async function benchJobStart(): Promise<Row[]> {
  * A GPU handed on (the replayed 8-GPU host, test/stand-ins' nvidia-smi, seven GPUs held by other
  * jobs): job A on the eighth exits while job B of another user waits in line for a GPU; from A's last stamp to B's first. Attached: A was
  * submitted with `--wait`; via reap: nothing follows A, `sandman reap` is run as soon as A's stamp
- * is there (the reaper's timer adds up to its minute to that).
+ * is there, again until B has started (the reaper's timer adds up to its minute to that).
  */
 export async function benchHandover(): Promise<Row[]> {
   const gpu = {
@@ -156,7 +156,9 @@ export async function benchHandover(): Promise<Row[]> {
     const b = await submit('hand-b', stamp(startB), bin);
     if (b.exitCode !== 0) throw new Error(`job submit failed: ${String(b.stderr)}`);
     const ended = await stampOf(path.join(dir, 'ws', 'hand-a', endA));
-    if (!wait) await sandman(['reap'], gpu, bin);
+    // A reap that came between A's stamp and its exit finds it running: the next reap collects it.
+    for (let reaps = 0; !wait && !existsSync(path.join(dir, 'ws', 'hand-b', startB)) && reaps < 20; reaps++)
+      await sandman(['reap'], gpu, bin);
     const started = await stampOf(path.join(dir, 'ws', 'hand-b', startB));
     await a;
     if (aId) await collected(aId, gpu);

@@ -12,10 +12,13 @@ import {
   benchPeakMemory,
 } from './scenarios/create.js';
 import {benchCreateSteps} from './scenarios/create-steps.js';
-import {benchGateway} from './scenarios/gateway.js';
+import {benchAppProxy} from './scenarios/apps.js';
+import {benchGateway, benchGatewayBurst} from './scenarios/gateway.js';
+import {benchHandover, benchJobStart} from './scenarios/jobs.js';
 import {benchNoDocker} from './scenarios/no-docker.js';
 import {benchQuota} from './scenarios/quota.js';
 import {benchIdleReap, benchMassReap, benchReapFlat} from './scenarios/reap.js';
+import {benchSelfStatus} from './scenarios/self.js';
 import {benchStopStart} from './scenarios/stop-start.js';
 import {benchUsage} from './scenarios/usage.js';
 
@@ -34,6 +37,11 @@ const SCENARIOS: Array<[string, (node: number) => Promise<Row[]>]> = [
   ['gateway', benchGateway],
   ['stop-start', benchStopStart],
   ['quota', benchQuota],
+  ['self', benchSelfStatus],
+  ['job-start', benchJobStart],
+  ['handover', benchHandover],
+  ['apps', benchAppProxy],
+  ['gateway-burst', benchGatewayBurst],
 ];
 
 async function main(): Promise<void> {
@@ -45,7 +53,13 @@ async function main(): Promise<void> {
   const want = (name: string) => !only || only.includes(name);
   const node = await nodeBaseline();
   const rows: Row[] = [];
-  for (const [name, scenario] of SCENARIOS) if (want(name)) rows.push(...(await scenario(node)));
+  for (const [name, scenario] of SCENARIOS)
+    if (want(name)) {
+      const added = await scenario(node);
+      // Each scenario's rows as they come, so a later scenario's failure loses none.
+      for (const row of added) console.error(`${name}: ${JSON.stringify(row)}`);
+      rows.push(...added);
+    }
   /** A row of create against another row's figure measured in the same run, when both ran. */
   const createAgainst = (name: string, row: string, baselineName: string, target: number | null) => {
     const create = rows.find((found) => found.name === 'create → SSH ready');

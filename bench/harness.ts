@@ -54,8 +54,13 @@ export const SSH = [
   'BatchMode=yes',
 ];
 
-export const sandman = (args: string[], extra: Record<string, string> = {}) =>
-  execa('node', [BIN, ...args], {env: {...env, ...extra}, reject: false});
+export const sandman = (args: string[], extra: Record<string, string> = {}, bin = BIN) =>
+  execa('node', [bin, ...args], {env: {...env, ...extra}, reject: false});
+/**
+ * Another build's bin/run.js (e.g. a copy of the build before a change): scenarios that support it
+ * time it alternating with this one against the same state, an A/B in one run.
+ */
+export const OTHER_BIN = process.env.BENCH_OTHER_BIN;
 export const docker = (args: string[]) => execa('docker', args, {reject: false});
 
 export async function timed(fn: () => Promise<unknown>): Promise<number> {

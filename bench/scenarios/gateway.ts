@@ -5,7 +5,21 @@ import path from 'node:path';
 import {execa} from 'execa';
 
 import {generateKeyPair} from '../../src/ssh/ssh-keys.js';
-import {BIN, RUNS, dir, env, SSH, sandman, timed, median, type Row} from '../harness.js';
+import {
+  BIN,
+  RUNS,
+  benchKey,
+  dir,
+  docker,
+  env,
+  SSH,
+  sandman,
+  sessionContainer,
+  sshUntilReady,
+  timed,
+  median,
+  type Row,
+} from '../harness.js';
 
 /**
  * The SSH gateway (docs/admin/gateway.md "The SSH gateway") under systemd-socket-activate, one process per
@@ -90,4 +104,103 @@ export async function benchGateway(): Promise<Row[]> {
     await activator;
   }
   return rows;
+}
+
+/**
+ * A class arriving at once: 20 users' first `ssh … true` through the gateway at the same moment
+ * (each connection its own socket-activated process, each starting its session), against 20 `docker
+ * run -d` of a session's container at once, each polled with `ssh … true` until it lets its user in.
+ */
+export async function benchGatewayBurst(): Promise<Row[]> {
+  const count = 20;
+  const port = 34993;
+  const key = generateKeyPair('gateway-burst');
+  const keyFile = path.join(dir, 'burst-key');
+  writeFileSync(keyFile, key.privateKey, {mode: 0o600});
+  writeFileSync(`${keyFile}.pub`, key.publicKey + '\n');
+  const users = Array.from({length: count}, (_, index) => `class${index}`);
+  for (const user of users) {
+    const added = await sandman(['user', 'add', user, '--ssh-key', `${keyFile}.pub`, '--no-gpu']);
+    if (added.exitCode !== 0) throw new Error(`user add failed: ${String(added.stderr)}`);
+  }
+  const activator = execa(
+    'systemd-socket-activate',
+    [
+      '--accept',
+      '-l',
+      `127.0.0.1:${port}`,
+      ...Object.entries(env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
+      process.execPath,
+      BIN,
+      'gateway',
+    ],
+    {reject: false},
+  );
+  // The same gateway serving every connection from one process (`gateway --listen`, as a supervisor
+  // without systemd runs it): what systemd's Accept=no would give, measured beside Accept=yes.
+  const onePort = port + 1;
+  const oneProcess = execa(process.execPath, [BIN, 'gateway', '--listen', `127.0.0.1:${onePort}`], {
+    env: {...env, SANDMAN_GATEWAY_MAX_CONNECTIONS_PER_SOURCE: '100'},
+    reject: false,
+  });
+  const removeAll = () => Promise.all(users.map((user) => sandman(['session', 'rm', user])));
+  const through = (user: string, to = port) =>
+    execa('ssh', [...SSH, '-i', keyFile, '-p', String(to), `${user}@127.0.0.1`, 'true'], {reject: false});
+  const burst = async (to: number) => {
+    await removeAll();
+    let failed = 0;
+    const time = await timed(() =>
+      Promise.all(users.map(async (user) => ((await through(user, to)).exitCode === 0 ? 0 : failed++))),
+    );
+    if (failed > 0) throw new Error(`${failed} of ${count} gateway connections failed`);
+    return time;
+  };
+  const gatewayTimes: number[] = [];
+  const oneTimes: number[] = [];
+  const rawTimes: number[] = [];
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let run = 0; run < RUNS; run++) {
+      gatewayTimes.push(await burst(port));
+      oneTimes.push(await burst(onePort));
+      await removeAll();
+      rawTimes.push(
+        await timed(() =>
+          Promise.all(
+            users.map(async (user, index) => {
+              const name = `bench-class-${index}`;
+              const args = await sessionContainer(name, 34_900 + index, user);
+              const ran = await docker(['run', '-d', ...args]);
+              if (ran.exitCode !== 0) throw new Error(`docker run failed: ${String(ran.stderr)}`);
+              await sshUntilReady(benchKey().file, 34_900 + index, user);
+            }),
+          ),
+        ),
+      );
+      await Promise.all(users.map((_, index) => docker(['rm', '-f', `bench-class-${index}`])));
+    }
+  } finally {
+    await removeAll();
+    activator.kill();
+    oneProcess.kill();
+    await Promise.all([activator, oneProcess]);
+  }
+  return [
+    {
+      name: '20 first gateway connections at once',
+      sandman: median(gatewayTimes),
+      baseline: median(rawTimes),
+      baselineName: '20 docker run -d at once + ssh true',
+      target: 1.5,
+      unit: 'ms',
+    },
+    {
+      name: '20 at once, one gateway process',
+      sandman: median(oneTimes),
+      baseline: median(rawTimes),
+      baselineName: '20 docker run -d at once + ssh true',
+      target: null,
+      unit: 'ms',
+    },
+  ];
 }

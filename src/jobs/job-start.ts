@@ -244,7 +244,18 @@ export class JobStarter {
         job = await this.#patch(id, {...allocation});
       }
       await this.#prepare(job, limits);
-      const containerId = await this.deps.docker.createContainer(this.#spec(job));
+      const made = this.deps.docker.createContainer(this.#spec(job));
+      // As session create: the network boundary is checked while the engine makes the container
+      // (iptables runs beside it); it must hold before the container starts, not before it exists.
+      const rulesHold = this.deps.runtime.ensureRules ? this.deps.runtime.ensureRules() : Promise.resolve();
+      let containerId: string;
+      try {
+        containerId = await made;
+      } finally {
+        // Settled before anything goes on, a failure included (the undo runs with no iptables call going).
+        await rulesHold.catch(() => undefined);
+      }
+      await rulesHold;
       job = await this.#patch(id, {container_id: containerId});
       await this.deps.faultPoint?.('container-created');
       await this.deps.docker.startContainer(containerId);
@@ -290,8 +301,6 @@ export class JobStarter {
       () => stateUnavailable(`network lock in ${stateDir.dir} held too long`),
       () => docker.ensureNetwork(config.network, {[LABELS.instance]: stateDir.instance}),
     );
-    // The network boundary holds before the job's container starts, as for a session.
-    await runtime.ensureRules?.();
   }
 
   /** The job's container: a session's, but its command instead of sshd and no published port. */

@@ -1,0 +1,149 @@
+/** The app proxy (README "Jupyter and apps in the browser"), through appPorts' generic port proxy. */
+import {copyFileSync, writeFileSync} from 'node:fs';
+import {Agent, request} from 'node:http';
+import path from 'node:path';
+
+import {execa} from 'execa';
+import WebSocket from 'ws';
+
+import {BIN, ROOT, RUNS, dir, docker, env, median, sandman, type Row} from '../harness.js';
+
+const API_PORT = 34_992;
+const TOKEN = 'bench-token-0123456789abcdef0123';
+
+/** One GET on a keep-alive connection: ms until the whole answer is in. */
+function get(agent: Agent, url: string, headers: Record<string, string>): Promise<number> {
+  const start = performance.now();
+  return new Promise((resolve, reject) => {
+    request(url, {agent, headers}, (response) => {
+      response.resume();
+      response.on('end', () =>
+        response.statusCode === 200
+          ? resolve(performance.now() - start)
+          : reject(new Error(`${url}: ${response.statusCode}`)),
+      );
+    })
+      .on('error', reject)
+      .end();
+  });
+}
+
+/** An open WebSocket's echo round trips (20, after 5 not timed): their median, ms. */
+async function echoes(url: string, headers: Record<string, string>): Promise<number> {
+  const socket = new WebSocket(url, {headers});
+  await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+  const times: number[] = [];
+  for (let index = 0; index < 25; index++) {
+    const start = performance.now();
+    socket.send(`ping ${index}`);
+    await new Promise((resolve) => socket.once('message', resolve));
+    if (index >= 5) times.push(performance.now() - start);
+  }
+  socket.close();
+  return median(times);
+}
+
+/**
+ * A tiny HTTP and WebSocket server (bench/apps/echo-server.py) in a session at port 8000, opened
+ * through the API's port proxy (`appPorts`, the code Jupyter's proxy uses, with the bearer token)
+ * against the same request straight to the container's address. Keep-alive connections, as a
+ * browser's; rounds of 20 requests alternate between the two, each round's median kept.
+ */
+export async function benchAppProxy(): Promise<Row[]> {
+  const tokenFile = path.join(dir, 'api-token');
+  writeFileSync(tokenFile, TOKEN + '\n', {mode: 0o600});
+  const apiEnv = {
+    ...env,
+    SANDMAN_API_TOKEN_FILE: tokenFile,
+    SANDMAN_APP_PORTS: '8000',
+    SANDMAN_API_PUBLIC_URL: `http://127.0.0.1:${API_PORT}`,
+  };
+  const created = await sandman(['session', 'create', 'appy', '--no-gpu', '--json']);
+  if (created.exitCode !== 0) throw new Error(`session create failed: ${String(created.stderr)}`);
+  const session = JSON.parse(String(created.stdout)) as {session_id: string; container_name?: string};
+  const id = session.session_id;
+  const container = `sandman-appy-${id}`;
+  copyFileSync(path.join(ROOT, 'bench/apps/echo-server.py'), path.join(dir, 'ws', 'appy', 'echo-server.py'));
+  const started = await docker([
+    'exec',
+    '-d',
+    '-u',
+    'appy',
+    '-w',
+    '/home/appy',
+    container,
+    'python3',
+    'echo-server.py',
+  ]);
+  if (started.exitCode !== 0) throw new Error(`the app did not start: ${String(started.stderr)}`);
+  const address = String(
+    (
+      await docker([
+        'inspect',
+        container,
+        '-f',
+        '{{(index .NetworkSettings.Networks "sandman-bench").IPAddress}}',
+      ])
+    ).stdout,
+  ).trim();
+  const api = execa(process.execPath, [BIN, 'api', '--listen', `127.0.0.1:${API_PORT}`], {
+    env: apiEnv,
+    reject: false,
+  });
+  const auth = {Authorization: `Bearer ${TOKEN}`};
+  const proxied = `http://127.0.0.1:${API_PORT}/s/${id}/port/8000/`;
+  const direct = `http://${address}:8000/`;
+  try {
+    const agent = new Agent({keepAlive: true, maxSockets: 1});
+    for (let tries = 0; ; tries++) {
+      try {
+        await get(agent, direct, {});
+        await get(agent, proxied, auth);
+        break;
+      } catch (error) {
+        if (tries > 100) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const http = {proxy: [] as number[], direct: [] as number[]};
+    const ws = {proxy: [] as number[], direct: [] as number[]};
+    for (let run = 0; run < RUNS * 2; run++) {
+      for (const [into, url, headers] of [
+        [http.proxy, proxied, auth],
+        [http.direct, direct, {}],
+      ] as const) {
+        const times: number[] = [];
+        for (let index = 0; index < 20; index++) times.push(await get(agent, url, headers));
+        into.push(median(times));
+      }
+      ws.proxy.push(await echoes(proxied.replace('http:', 'ws:'), auth));
+      ws.direct.push(await echoes(direct.replace('http:', 'ws:'), {}));
+    }
+    agent.destroy();
+    // Issue 43's targets: 1.2x + 5 ms (HTTP), 1.2x + 2 ms (WebSocket), as a ratio of this run's baseline.
+    const row = (
+      name: string,
+      times: {proxy: number[]; direct: number[]},
+      plusMs: number,
+      baselineName: string,
+    ) => {
+      const baseline = median(times.direct);
+      return {
+        name,
+        sandman: median(times.proxy) * 1000,
+        baseline: baseline * 1000,
+        baselineName,
+        target: Math.floor(((1.2 * baseline + plusMs) / baseline) * 100) / 100,
+        unit: 'µs',
+      };
+    };
+    return [
+      row('app proxy: HTTP request, keep-alive', http, 5, "the same GET to the container's address"),
+      row('app proxy: WebSocket echo round trip', ws, 2, "the same echo at the container's address"),
+    ];
+  } finally {
+    api.kill();
+    await api;
+    await sandman(['session', 'rm', 'appy']);
+  }
+}

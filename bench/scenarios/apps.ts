@@ -1,4 +1,4 @@
-/** The app proxy (README "Jupyter and apps in the browser"), through appPorts' generic port proxy. */
+/** The app proxy (docs/admin/apps.md), through appPorts' generic port proxy. */
 import {copyFileSync, writeFileSync} from 'node:fs';
 import {Agent, request} from 'node:http';
 import path from 'node:path';

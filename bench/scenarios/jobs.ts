@@ -1,4 +1,4 @@
-/** Batch jobs (README "Batch jobs"): submit → the command's start, and a GPU handed on at a job's exit. */
+/** Batch jobs (docs/admin/jobs.md): submit → the command's start, and a GPU handed on at a job's exit. */
 import {existsSync, readFileSync} from 'node:fs';
 import {chown, mkdir} from 'node:fs/promises';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-/** The in-session `sandman` (README "For researchers: sandman inside your session"). */
+/** The in-session `sandman` (docs/user/inside-your-session.md). */
 import {writeFileSync} from 'node:fs';
 import path from 'node:path';
 

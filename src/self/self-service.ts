@@ -4,6 +4,7 @@
  * her own limits, each an audit line whose actor is `USER (session ID)` (the wiring's). The
  * answer is the text (or JSON) her client prints and the exit code it exits with.
  */
+import {sessionGpuVerdict, type GpuIdleVerdict} from '../gpu/gpu-idle-verdict.js';
 import type {AuditLog} from '../audit/audit-log.js';
 import type {Clock} from '../core/clock.js';
 import {isoSeconds} from '../core/clock.js';
@@ -66,6 +67,8 @@ export interface SelfStatus {
     idle_stop_after: string | null;
   };
   keep_until: string | null;
+  /** The GPU utilisation rule's verdict and numbers (docs/admin/notifications-and-idleness.md); null without a GPU. */
+  gpu_idle: GpuIdleVerdict | null;
   gpu_hours: {used: number; budget: number; left: number; window: string} | null;
   queued: Array<{id: string; position: number; waiting_for: string}>;
   disk: {used: number; limit: number | null; text: string} | null;
@@ -188,6 +191,7 @@ export class SelfService {
       time_left_seconds: Math.max(0, Math.round((Date.parse(session.expires_at) - now) / 1000)),
       idle: idleOf(session, config.idleTimeout, now),
       keep_until: session.keep_until && Date.parse(session.keep_until) > now ? session.keep_until : null,
+      gpu_idle: session.gpu_uuid ? sessionGpuVerdict(config, state, session, now) : null,
       gpu_hours: budget
         ? {
             used: round2(used),
@@ -268,6 +272,7 @@ function statusText(status: SelfStatus): string {
     ['GPU', gpu],
     ['Expires', `${when(status.expires_at)} (${formatDuration(status.time_left_seconds * 1000)} left)`],
     ['Idle', idleLine],
+    ...(status.gpu_idle ? [['GPU idle', status.gpu_idle.text] as [string, string]] : []),
     [
       'GPU-hours',
       status.gpu_hours

@@ -6,6 +6,7 @@ import {SelfService, type SelfStatus} from '../../src/self/self-service.js';
 import {firewallPlan} from '../../src/network/network-policy.js';
 import {SessionQueries} from '../../src/session/session-queries.js';
 import {FakeCluster, swarmNode} from '../fakes/fake-cluster.js';
+import {FakeNvidiaSmi} from '../fakes/fake-nvidia-smi.js';
 import {fakeWorld, type World} from '../fakes/world.js';
 
 const plain = {gpu: {kind: 'none'} as const, password: false, env: [], wait: true};
@@ -95,6 +96,39 @@ describe('sandman inside a session', () => {
     expect(world.audit).toContainEqual(
       expect.objectContaining({action: 'self', reason: 'status', result: 'ok'}),
     );
+  });
+
+  it("status: a GPU session's utilisation verdict and its numbers (the GPU idle rule)", async () => {
+    const smi = FakeNvidiaSmi.rtxPro6000x8();
+    const world = fakeWorld({smi, settings: {idleGpuWindow: '2h'}});
+    const session = await world.sessions.create({
+      ...plain,
+      gpu: {kind: 'gpu', ref: 'any'},
+      user: 'alice',
+      ttl: '1d',
+    });
+    smi.utilizationByUuid.set(session.gpu_uuid!, 0);
+    for (let minute = 0; minute < 30; minute++) {
+      await world.reaper.run({dryRun: false});
+      world.clock.advance(60_000);
+    }
+    const status = JSON.parse(
+      (await selfService(world).run(session.session_id, ['status', '--json'])).stdout,
+    );
+    expect(status.gpu_idle).toMatchObject({
+      state: 'below',
+      percent: 0,
+      threshold: 5,
+      window_ms: 2 * 3600_000,
+    });
+    const text = (await selfService(world).run(session.session_id, ['status'])).stdout;
+    expect(text).toMatch(/^GPU idle: +GPU under 5 % since .*: idle stop at /m);
+    // A session without a GPU has no such verdict.
+    const plainSession = await world.sessions.create({...plain, user: 'bob'});
+    const none = JSON.parse(
+      (await selfService(world).run(plainSession.session_id, ['status', '--json'])).stdout,
+    );
+    expect(none.gpu_idle).toBeNull();
   });
 
   it('extend: a duration or --until, within userMaxTtl (exit 8 with the numbers, nothing changed)', async () => {

@@ -276,6 +276,25 @@ describe('sandman job inside her session', () => {
 });
 
 describe('her jobs over the API with a user login, and in the console', () => {
+  it('sandman web in her session prints a one-time link that logs a browser in as her', async () => {
+    const web = await inSession('sandman web');
+    expect(web.exitCode, web.stderr).toBe(0);
+    const url = new RegExp(`${API}/t/\\S+`).exec(web.stdout)?.[0];
+    expect(url, web.stdout).toBeDefined();
+    const opened = await execa('curl', ['-s', '-m', '30', '-o', '/dev/null', '-D', '-', url!], {
+      reject: false,
+    });
+    const cookie = /sandman_login=([^;\s]+)/.exec(String(opened.stdout))?.[1];
+    expect(cookie, String(opened.stdout)).toBeDefined();
+    const me = await curl('GET', '/me', cookie!);
+    expect([me.status, me.body.user]).toEqual([200, 'alice']);
+    // Once only.
+    const again = await execa('curl', ['-s', '-m', '30', '-o', '/dev/null', '-w', '%{http_code}', url!], {
+      reject: false,
+    });
+    expect(String(again.stdout)).toBe('403');
+  });
+
   it("lists and reads hers; bob's is 403 and unchanged; GET /me has her jobs", async () => {
     const cookie = await aliceCookie();
     const listed = await curl('GET', '/jobs?all=true', cookie);

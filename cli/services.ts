@@ -602,13 +602,18 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
     },
     // One per process: it keeps the apps' tokens (an engine exec per app, not per request).
     apps: once(async () => {
-      const {AppService} = await import('../src/apps/app-service.js');
+      const [{AppService}, {fileStamp}] = await Promise.all([
+        import('../src/apps/app-service.js'),
+        import('../src/apps/adapters/file-stamp.js'),
+      ]);
       // Reaching into containers: this host's engine; Swarm's runtime has no inContainer (tasks may be on other nodes).
       const swarmSessions = await swarmRuntime();
+      const stateStore = await store();
       return new AppService({
         config,
         instance: stateDir.instance,
-        store: await store(),
+        store: stateStore,
+        stateStamp: () => fileStamp(stateStore.file),
         containers: await containers(),
         inContainer: swarmSessions ? undefined : await hostEngine(),
         clock: systemClock,

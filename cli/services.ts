@@ -600,7 +600,8 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {user, publicUrl: config.apiPublicUrl, madeBy: `${user} (sandman web)`},
       );
     },
-    // One per process: it keeps the apps' tokens (an engine exec per app, not per request).
+    // One per process: it keeps the apps' tokens (an engine exec per app, not per request) and each
+    // session's record and container while the state file is unchanged (a stat per request, not a read).
     apps: once(async () => {
       const [{AppService}, {fileStamp}] = await Promise.all([
         import('../src/apps/app-service.js'),

@@ -600,15 +600,21 @@ export function wire(config: Config, options: {actor?: string} = {}): Services {
         {user, publicUrl: config.apiPublicUrl, madeBy: `${user} (sandman web)`},
       );
     },
-    // One per process: it keeps the apps' tokens (an engine exec per app, not per request).
+    // One per process: it keeps the apps' tokens (an engine exec per app, not per request) and each
+    // session's record and container while the state file is unchanged (a stat per request, not a read).
     apps: once(async () => {
-      const {AppService} = await import('../src/apps/app-service.js');
+      const [{AppService}, {fileStamp}] = await Promise.all([
+        import('../src/apps/app-service.js'),
+        import('../src/apps/adapters/file-stamp.js'),
+      ]);
       // Reaching into containers: this host's engine; Swarm's runtime has no inContainer (tasks may be on other nodes).
       const swarmSessions = await swarmRuntime();
+      const stateStore = await store();
       return new AppService({
         config,
         instance: stateDir.instance,
-        store: await store(),
+        store: stateStore,
+        stateStamp: () => fileStamp(stateStore.file),
         containers: await containers(),
         inContainer: swarmSessions ? undefined : await hostEngine(),
         clock: systemClock,

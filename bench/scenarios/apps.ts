@@ -6,7 +6,7 @@ import path from 'node:path';
 import {execa} from 'execa';
 import WebSocket from 'ws';
 
-import {BIN, ROOT, RUNS, dir, docker, env, median, sandman, type Row} from '../harness.js';
+import {BIN, OTHER_BIN, ROOT, RUNS, dir, docker, env, median, sandman, type Row} from '../harness.js';
 
 const API_PORT = 34_992;
 const TOKEN = 'bench-token-0123456789abcdef0123';
@@ -47,7 +47,9 @@ async function echoes(url: string, headers: Record<string, string>): Promise<num
  * A tiny HTTP and WebSocket server (bench/apps/echo-server.py) in a session at port 8000, opened
  * through the API's port proxy (`appPorts`, the code Jupyter's proxy uses, with the bearer token)
  * against the same request straight to the container's address. Keep-alive connections, as a
- * browser's; rounds of 20 requests alternate between the two, each round's median kept.
+ * browser's; rounds of 20 requests alternate between the two, each round's median kept. With
+ * BENCH_OTHER_BIN, a second API of that build (on the next port, the same state) alternates with
+ * this one: an A/B in one run.
  */
 export async function benchAppProxy(): Promise<Row[]> {
   const tokenFile = path.join(dir, 'api-token');
@@ -86,38 +88,40 @@ export async function benchAppProxy(): Promise<Row[]> {
       ])
     ).stdout,
   ).trim();
-  const api = execa(process.execPath, [BIN, 'api', '--listen', `127.0.0.1:${API_PORT}`], {
-    env: apiEnv,
-    reject: false,
-  });
+  const builds = [BIN, ...(OTHER_BIN ? [OTHER_BIN] : [])].map((bin, index) => ({
+    api: execa(process.execPath, [bin, 'api', '--listen', `127.0.0.1:${API_PORT + index}`], {
+      env: apiEnv,
+      reject: false,
+    }),
+    proxied: `http://127.0.0.1:${API_PORT + index}/s/${id}/port/8000/`,
+    http: [] as number[],
+    ws: [] as number[],
+  }));
   const auth = {Authorization: `Bearer ${TOKEN}`};
-  const proxied = `http://127.0.0.1:${API_PORT}/s/${id}/port/8000/`;
   const direct = `http://${address}:8000/`;
   try {
     const agent = new Agent({keepAlive: true, maxSockets: 1});
     for (let tries = 0; ; tries++) {
       try {
         await get(agent, direct, {});
-        await get(agent, proxied, auth);
+        for (const build of builds) await get(agent, build.proxied, auth);
         break;
       } catch (error) {
         if (tries > 100) throw error;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     }
-    const http = {proxy: [] as number[], direct: [] as number[]};
-    const ws = {proxy: [] as number[], direct: [] as number[]};
+    const directTimes = {http: [] as number[], ws: [] as number[]};
+    const round = async (url: string, headers: Record<string, string>) => {
+      const times: number[] = [];
+      for (let index = 0; index < 20; index++) times.push(await get(agent, url, headers));
+      return median(times);
+    };
     for (let run = 0; run < RUNS * 2; run++) {
-      for (const [into, url, headers] of [
-        [http.proxy, proxied, auth],
-        [http.direct, direct, {}],
-      ] as const) {
-        const times: number[] = [];
-        for (let index = 0; index < 20; index++) times.push(await get(agent, url, headers));
-        into.push(median(times));
-      }
-      ws.proxy.push(await echoes(proxied.replace('http:', 'ws:'), auth));
-      ws.direct.push(await echoes(direct.replace('http:', 'ws:'), {}));
+      for (const build of builds) build.http.push(await round(build.proxied, auth));
+      directTimes.http.push(await round(direct, {}));
+      for (const build of builds) build.ws.push(await echoes(build.proxied.replace('http:', 'ws:'), auth));
+      directTimes.ws.push(await echoes(direct.replace('http:', 'ws:'), {}));
     }
     agent.destroy();
     // Issue 43's targets: 1.2x + 5 ms (HTTP), 1.2x + 2 ms (WebSocket), as a ratio of this run's baseline.
@@ -137,13 +141,26 @@ export async function benchAppProxy(): Promise<Row[]> {
         unit: 'µs',
       };
     };
-    return [
-      row('app proxy: HTTP request, keep-alive', http, 5, "the same GET to the container's address"),
-      row('app proxy: WebSocket echo round trip', ws, 2, "the same echo at the container's address"),
-    ];
+    return builds.flatMap((build, index) => {
+      const which = index === 0 ? '' : ' (BENCH_OTHER_BIN)';
+      return [
+        row(
+          `app proxy: HTTP request, keep-alive${which}`,
+          {proxy: build.http, direct: directTimes.http},
+          5,
+          "the same GET to the container's address",
+        ),
+        row(
+          `app proxy: WebSocket echo round trip${which}`,
+          {proxy: build.ws, direct: directTimes.ws},
+          2,
+          "the same echo at the container's address",
+        ),
+      ];
+    });
   } finally {
-    api.kill();
-    await api;
+    for (const build of builds) build.api.kill();
+    await Promise.all(builds.map((build) => build.api));
     await sandman(['session', 'rm', 'appy']);
   }
 }

@@ -224,7 +224,10 @@ export function appProxy(options: AppProxyOptions) {
       app.terminate();
     });
     app.on('error', () => {
-      if (app.readyState !== WebSocket.OPEN) refuse(502, 'Bad Gateway');
+      if (app.readyState === WebSocket.OPEN) return;
+      // Nothing answered there: the next request asks the engine for the session's container again.
+      apps.forget(upstream);
+      refuse(502, 'Bad Gateway');
     });
     app.on('open', () => {
       const server = new WebSocketServer({

@@ -14,12 +14,15 @@ import type {StateStore} from '../state/state-store.js';
 import type {Grant} from '../web/web-access.js';
 import {APP_START_SCRIPT} from './app-start.js';
 import {appPath, appsOfLabels, type AppDefinition, type AppTarget} from './app-catalog.js';
+import {SessionTargets} from './session-targets.js';
 
 export interface AppServiceDeps {
   config: Pick<Config, 'network' | 'appPorts' | 'idleTimeout'>;
   /** This setup's instance ID: only its own containers are looked at. */
   instance: string;
   store: StateStore;
+  /** The state file's identity on disk (a `stat`): the proxy keeps what it looked up while it is the same. */
+  stateStamp: () => Promise<string | undefined>;
   containers: Pick<ContainerClient, 'listContainers'>;
   /** Reaching into this host's containers (absent in Swarm mode: apps are not available there). */
   inContainer?: Pick<InContainerClient, 'exec'>;
@@ -40,6 +43,7 @@ export interface Upstream {
   /** Whom the proxy tells when it finds nothing listening there (an app that stopped). */
   app?: string;
   containerId: string;
+  session: string;
 }
 
 /** An app of a session as the API lists it (GET /sessions/{id}/apps). */
@@ -60,8 +64,12 @@ export class AppService {
   /** Each running app's token by container and app: asked of the container once per API process. */
   readonly #tokens = new Map<string, Promise<string>>();
   readonly #touched = new Map<string, number>();
+  /** Sessions and their running containers, kept between requests while the state is unchanged. */
+  readonly #targets: SessionTargets;
 
-  constructor(private readonly deps: AppServiceDeps) {}
+  constructor(private readonly deps: AppServiceDeps) {
+    this.#targets = new SessionTargets(deps);
+  }
 
   /** The apps a session's image offers, with their URLs under `publicUrl`. */
   async list(session: SessionRecord, publicUrl: string): Promise<SessionApp[]> {
@@ -86,7 +94,7 @@ export class AppService {
     const what = target.kind === 'app' ? target.app : `port ${target.port}`;
     if (grant.kind === 'terminal')
       return {status: 403, message: "This login opens one session's terminal only."};
-    const session = (await this.deps.store.read()).sessions.find((one) => one.id === target.session);
+    const session = await this.#targets.session(target.session);
     if (!session)
       return {status: 404, message: `There is no session ${target.session}: it was removed, or never was.`};
     if (grant.kind === 'user' && session.user !== grant.user)
@@ -99,12 +107,7 @@ export class AppService {
         status: 404,
         message: `Session ${session.id} is ${session.status}: start it again (the console's Start) and open ${what} again.`,
       };
-    const container = (
-      await this.deps.containers.listContainers({
-        [LABELS.session]: session.id,
-        [LABELS.instance]: this.deps.instance,
-      })
-    ).find((one) => one.state === 'running');
+    const container = await this.#targets.running(session.id);
     if (!container) return {status: 404, message: `Session ${session.id} has no running container.`};
     const host = container.addresses?.[this.deps.config.network];
     if (!host || !this.deps.inContainer)
@@ -119,7 +122,7 @@ export class AppService {
           status: 403,
           message: `Port ${target.port} is not open to the browser: the admin lists the ports users may serve in appPorts.`,
         };
-      return {host, port: target.port, headers: {}, containerId: container.id};
+      return {host, port: target.port, headers: {}, containerId: container.id, session: session.id};
     }
     const app = appsOfLabels(container.labels).find((one) => one.name === target.app);
     if (!app)
@@ -134,11 +137,22 @@ export class AppService {
       return {status: 502, message: `${app.title} did not start: ${(error as Error).message}`};
     }
     const [name, value] = app.tokenHeader(token);
-    return {host, port: app.port, headers: {[name]: value}, app: app.name, containerId: container.id};
+    return {
+      host,
+      port: app.port,
+      headers: {[name]: value},
+      app: app.name,
+      containerId: container.id,
+      session: session.id,
+    };
   }
 
-  /** Nothing listened where an app should: the next request starts it again. */
-  forget(upstream: Pick<Upstream, 'containerId' | 'app'>): void {
+  /**
+   * Nothing listened where an app should: the next request asks the engine for the session's
+   * container again (it may have a new one, or a new address) and starts the app again.
+   */
+  forget(upstream: Pick<Upstream, 'containerId' | 'app' | 'session'>): void {
+    this.#targets.drop(upstream.session);
     if (upstream.app) this.#tokens.delete(`${upstream.containerId}/${upstream.app}`);
   }
 

@@ -1,6 +1,11 @@
+import {mkdtempSync, renameSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+
 import {describe, expect, it} from 'vitest';
 
 import {appsOfLabels, parseApps, parseAppUrl} from '../../src/apps/app-catalog.js';
+import {fileStamp} from '../../src/apps/adapters/file-stamp.js';
 import {AppService, activityInterval, type AppServiceDeps} from '../../src/apps/app-service.js';
 import {IMAGE_LABELS, LABELS} from '../../src/core/labels.js';
 import type {ContainerSummary, ExecResult} from '../../src/runtime/docker/container-client.js';
@@ -83,14 +88,27 @@ function world(options: {swarm?: boolean; appPorts?: number[]} = {}) {
     state: 'running',
     addresses: options.swarm ? undefined : {net: id === ALICE ? '172.30.0.2' : '172.30.0.3'},
   }));
+  // What each part was asked: a cache hit asks neither the state file nor the engine.
+  const asked = {reads: 0, lists: 0};
+  const read = store.read.bind(store);
+  store.read = () => {
+    asked.reads++;
+    return read();
+  };
   const deps: AppServiceDeps = {
     config: {network: 'net', appPorts: options.appPorts ?? [], idleTimeout: 120_000},
     instance: 'inst',
     store,
+    // The fake's stamp is its whole content: any write changes it, as a rewrite changes the file's inode and times.
+    stateStamp: async () => JSON.stringify(store.snapshot),
     clock,
     containers: {
-      listContainers: async (labels) =>
-        containers.filter((one) => Object.entries(labels).every(([key, value]) => one.labels[key] === value)),
+      listContainers: async (labels) => {
+        asked.lists++;
+        return containers.filter((one) =>
+          Object.entries(labels).every(([key, value]) => one.labels[key] === value),
+        );
+      },
     },
     inContainer: options.swarm
       ? undefined
@@ -101,7 +119,7 @@ function world(options: {swarm?: boolean; appPorts?: number[]} = {}) {
           },
         },
   };
-  return {store, clock, execs, apps: new AppService(deps)};
+  return {store, clock, execs, asked, containers, apps: new AppService(deps)};
 }
 
 async function withSessions(store: InMemoryStateStore, aliceStatus: 'running' | 'stopped' = 'running') {
@@ -134,6 +152,7 @@ describe('who reaches an app, and where', () => {
       headers: {authorization: `token ${TOKEN}`},
       app: 'jupyter',
       containerId: `container-${ALICE}`,
+      session: ALICE,
     });
     await apps.upstream({kind: 'admin'}, app(ALICE));
     expect(execs).toHaveLength(1);
@@ -145,7 +164,7 @@ describe('who reaches an app, and where', () => {
       ]),
     );
     // Nothing listened (the app ended): the next request starts it again.
-    apps.forget(first as {containerId: string; app: string});
+    apps.forget(first as {containerId: string; app: string; session: string});
     await apps.upstream(alice, app(ALICE));
     expect(execs).toHaveLength(2);
   });
@@ -212,5 +231,85 @@ describe('who reaches an app, and where', () => {
     expect((await store.read()).sessions.find((one) => one.id === ALICE)!.last_active_at).toBe(
       '2026-11-24T12:00:35Z',
     );
+  });
+});
+
+describe('what the proxy keeps between requests', () => {
+  it('a second request reads no state and asks no engine; who may open it is still decided each time', async () => {
+    const {store, apps, asked} = world();
+    await withSessions(store);
+    await apps.upstream(alice, app(ALICE));
+    expect(asked).toEqual({reads: 1, lists: 1});
+    expect(await apps.upstream({kind: 'admin'}, app(ALICE))).toMatchObject({host: '172.30.0.2'});
+    expect(await apps.upstream({kind: 'user', user: 'bob'}, app(ALICE))).toMatchObject({status: 403});
+    expect(await apps.upstream({kind: 'terminal', session: ALICE}, app(ALICE))).toMatchObject({status: 403});
+    expect(asked).toEqual({reads: 1, lists: 1});
+  });
+
+  it('a change of the state drops it: a stopped or removed session is 404 at the next request', async () => {
+    const {store, apps, asked} = world();
+    await withSessions(store);
+    await apps.upstream(alice, app(ALICE));
+    await store.update((state) => {
+      state.sessions.find((one) => one.id === ALICE)!.status = 'stopped';
+    });
+    expect(await apps.upstream(alice, app(ALICE))).toMatchObject({
+      status: 404,
+      message: expect.stringMatching(new RegExp(`Session ${ALICE} is stopped`)),
+    });
+    await store.update((state) => {
+      state.sessions.find((one) => one.id === ALICE)!.status = 'running';
+    });
+    await apps.upstream(alice, app(ALICE));
+    expect(asked).toEqual({reads: 3, lists: 2});
+    await store.update((state) => {
+      state.sessions = state.sessions.filter((one) => one.id !== ALICE);
+    });
+    expect(await apps.upstream(alice, app(ALICE))).toMatchObject({
+      status: 404,
+      message: expect.stringMatching(/There is no session .*: it was removed/),
+    });
+  });
+
+  it('a request that reached nothing drops the container kept: the next one asks the engine again', async () => {
+    const {store, apps, asked, containers} = world({appPorts: [8000]});
+    await withSessions(store);
+    const port = {
+      session: ALICE,
+      prefix: `/s/${ALICE}/port/8000/`,
+      kind: 'port',
+      port: 8000,
+      upstreamPath: '/',
+    } as const;
+    const first = await apps.upstream(alice, port);
+    // The container came back on another address without the state changing (the engine restarted it).
+    containers[0] = {...containers[0]!, addresses: {net: '172.30.0.9'}};
+    expect(await apps.upstream(alice, port)).toMatchObject({host: '172.30.0.2'});
+    apps.forget(first as {containerId: string; session: string});
+    expect(await apps.upstream(alice, port)).toMatchObject({host: '172.30.0.9'});
+    expect(asked).toEqual({reads: 1, lists: 2});
+  });
+
+  it('no running container is not kept', async () => {
+    const {store, apps, asked, containers} = world();
+    await withSessions(store);
+    containers[0]!.state = 'exited';
+    expect(await apps.upstream(alice, app(ALICE))).toMatchObject({status: 404});
+    containers[0]!.state = 'running';
+    expect(await apps.upstream(alice, app(ALICE))).toMatchObject({host: '172.30.0.2'});
+    expect(asked).toEqual({reads: 1, lists: 2});
+  });
+
+  it("the state file's stamp changes with each rewrite (a new file renamed over it), not without one", async () => {
+    const folder = mkdtempSync(path.join(tmpdir(), 'sandman-stamp-'));
+    const file = path.join(folder, 'state.json');
+    expect(await fileStamp(file)).toBe('absent');
+    writeFileSync(file, '{"version":1}');
+    const first = await fileStamp(file);
+    expect(await fileStamp(file)).toBe(first);
+    // The same size and, on a coarse clock, the same time: the new inode still tells it apart.
+    writeFileSync(`${file}.tmp`, '{"version":2}');
+    renameSync(`${file}.tmp`, file);
+    expect(await fileStamp(file)).not.toBe(first);
   });
 });

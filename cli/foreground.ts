@@ -1,3 +1,4 @@
+import type {Server as HttpServer} from 'node:http';
 import type {Server} from 'node:net';
 
 import {SETTINGS} from '../src/config/config.js';
@@ -38,4 +39,29 @@ export function listenOn(server: Server, target: {fd: number} | {host: string; p
     });
     server.listen(target, () => resolve());
   });
+}
+
+/**
+ * Serves until `stopped` resolves (a foreground run) or, without it, until `idle()` holds (a
+ * socket-activated run: systemd starts the process again at the next connection); then closes the
+ * servers and their open connections.
+ */
+export async function serveUntil(
+  servers: HttpServer[],
+  stopped: Promise<unknown> | undefined,
+  idle: () => boolean,
+): Promise<void> {
+  await (stopped ??
+    new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (idle()) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 250);
+    }));
+  for (const server of servers) {
+    server.close();
+    server.closeAllConnections();
+  }
 }

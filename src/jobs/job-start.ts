@@ -26,7 +26,7 @@ import {validateUserName} from '../users/user-name.js';
 import {uidFor} from '../session/create-reservation.js';
 import {parseEnvAssignments} from '../session/env-vars.js';
 import {SSHD_CAPABILITIES, type SessionServiceDeps} from '../session/session-context.js';
-import {newSessionId, pendingCreations} from '../session/session-records.js';
+import {newSessionId, NO_GPU, pendingCreations} from '../session/session-records.js';
 
 export interface JobRequest {
   user: string;
@@ -125,12 +125,7 @@ export class JobStarter {
       workspace: null,
       container_name: jobContainerName(user, id),
       container_id: null,
-      gpu_uuid: null,
-      gpu_index: null,
-      mig_profile: null,
-      mig_created: false,
-      mig_gpu_instance: null,
-      mig_compute_instance: null,
+      ...NO_GPU,
       gpu_fraction: null,
       submitted_at: now,
       started_at: null,

@@ -8,12 +8,12 @@ import {execa, type ResultPromise} from 'execa';
 import type {Browser} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN} from '../helpers/constants.js';
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {markedExample} from '../helpers/doc-examples.js';
+import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
@@ -149,30 +149,8 @@ beforeAll(async () => {
   ]);
   expect(bobs.exitCode, bobs.stderr).toBe(0);
   bobJob = bobs.stdout.trim();
-  const gatewayAddress = (
-    await execa('docker', ['network', 'inspect', sandbox.network, '-f', '{{(index .IPAM.Config 0).Gateway}}'])
-  ).stdout.trim();
-  listener = execa(
-    'systemd-socket-activate',
-    [
-      '-l',
-      `${gatewayAddress}:${SELF_PORT}`,
-      ...Object.entries(sandbox.env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
-      '-E',
-      `PATH=${process.env.PATH}`,
-      process.execPath,
-      BIN,
-      'self-serve',
-    ],
-    {reject: false, all: true, buffer: false},
-  );
-  listener.all?.on('data', (chunk: Buffer) => listenerOutput.push(chunk.toString()));
-  for (let tries = 0; ; tries++) {
-    const listening = await execa('ss', ['-ltnH', `sport = :${SELF_PORT}`], {reject: false});
-    if (listening.stdout.includes(String(SELF_PORT))) break;
-    if (tries > 100) throw new Error(`self-serve never listened: ${listenerOutput.join('')}`);
-    await sleep(50);
-  }
+  const gatewayAddress = await networkGateway(sandbox);
+  listener = (await startSelfServe(sandbox, gatewayAddress, SELF_PORT, listenerOutput)).listener;
   const tokenFile = path.join(sandbox.dir, 'api-token');
   await writeFile(tokenFile, 'jobs-self-test-token-0123456789\n', {mode: 0o600});
   api = socketActivatedApi(`127.0.0.1:${API_PORT}`, {

@@ -6,10 +6,11 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN, TEST_IMAGE} from '../helpers/constants.js';
+import {TEST_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {markedExample} from '../helpers/doc-examples.js';
+import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
@@ -100,31 +101,8 @@ beforeAll(async () => {
   await writeFile(knownHosts, (await sandbox.run(['known-hosts'])).stdout + '\n');
   alice = await create('alice', ['--profile', PROFILE]);
   bob = await create('bob', ['--no-gpu']);
-  gatewayAddress = (
-    await execa('docker', ['network', 'inspect', sandbox.network, '-f', '{{(index .IPAM.Config 0).Gateway}}'])
-  ).stdout.trim();
-  // As sandman-self.socket runs it: systemd listens, `sandman self-serve` gets the socket.
-  listener = execa(
-    'systemd-socket-activate',
-    [
-      '-l',
-      `${gatewayAddress}:${SELF_PORT}`,
-      ...Object.entries(sandbox.env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
-      '-E',
-      `PATH=${process.env.PATH}`,
-      process.execPath,
-      BIN,
-      'self-serve',
-    ],
-    {reject: false, all: true, buffer: false},
-  );
-  listener.all?.on('data', (chunk: Buffer) => listenerOutput.push(chunk.toString()));
-  for (let tries = 0; ; tries++) {
-    const listening = await execa('ss', ['-ltnH', `sport = :${SELF_PORT}`], {reject: false});
-    if (listening.stdout.includes(String(SELF_PORT))) break;
-    if (tries > 100) throw new Error(`self-serve never listened: ${listenerOutput.join('')}`);
-    await sleep(50);
-  }
+  gatewayAddress = await networkGateway(sandbox);
+  listener = (await startSelfServe(sandbox, gatewayAddress, SELF_PORT, listenerOutput)).listener;
   gateway = await GatewayUnderTest.start(sandbox, GATEWAY_PORT);
 }, 240_000);
 afterAll(async () => {

@@ -12,7 +12,7 @@ import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
-import {markedExample} from '../helpers/doc-examples.js';
+import {markedExample, runExample} from '../helpers/doc-examples.js';
 import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
@@ -209,23 +209,7 @@ describe('sandman job inside her session', () => {
   it("README's example, as written, in her session", async () => {
     const lines = (await markedExample('in-session-jobs')).lines.filter((line) => line !== '');
     expect(lines.length).toBeGreaterThan(3);
-    let output = '';
-    for (const line of lines) {
-      if (line.startsWith('$ ')) {
-        const ran = await inSession(line.slice(2));
-        expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
-        output = ran.stdout.replace(/ +/g, ' ');
-        continue;
-      }
-      // Its IDs and times are this run's own.
-      const pattern = line
-        .replace(/ +/g, ' ')
-        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/[0-9a-f]{12}/g, 'JOBID')
-        .replace(/\d+/g, '\\d+')
-        .replace(/JOBID/g, '[0-9a-f]{12}');
-      expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
-    }
+    await runExample(lines, inSession);
   });
 
   it('from her laptop through the gateway: ssh … sandman job submit runs as her', async () => {

@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {TEST_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
-import {markedExample} from '../helpers/doc-examples.js';
+import {markedExample, runExample} from '../helpers/doc-examples.js';
 import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
@@ -172,24 +172,7 @@ describe('sandman inside a session', () => {
       (line) => line !== '',
     );
     expect(lines.length).toBeGreaterThan(4);
-    let output = '';
-    for (const line of lines) {
-      if (line.startsWith('$ ')) {
-        const ran = await inSession('alice', alice, line.slice(2));
-        expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
-        output = ran.stdout.replace(/ +/g, ' ');
-        continue;
-      }
-      // Its IDs, times and durations are this run's own.
-      const pattern = line
-        .replace(/ +/g, ' ')
-        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/[0-9a-f]{12}/g, 'SESSIONID')
-        .replace(/\d+/g, '\\d+')
-        .replace(/SESSIONID/g, '[0-9a-f]{12}')
-        .replace(/…/g, '.*');
-      expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
-    }
+    await runExample(lines, (command) => inSession('alice', alice, command));
 
     // Without curl: bash's /dev/tcp, the same answers and exit codes.
     const bashOnly = await inSession('alice', alice, tampered('s/command -v curl/false/', 'status --json'));

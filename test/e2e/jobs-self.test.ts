@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -14,6 +14,7 @@ import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {markedExample, runExample} from '../helpers/doc-examples.js';
 import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
+import {addUsersWithKeys} from '../helpers/user-keys.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
@@ -121,18 +122,10 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => hooks.listen(WEBHOOK_PORT, '127.0.0.1', resolve));
-  keys = path.join(sandbox.dir, 'keys');
-  await mkdir(keys);
-  for (const [name, flags] of [
+  ({keys, knownHosts} = await addUsersWithKeys(sandbox, [
     ['alice', ['--webhook', `http://127.0.0.1:${WEBHOOK_PORT}/alice`]],
     ['bob', []],
-  ] as const) {
-    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
-    const added = await sandbox.run(['user', 'add', name, '--ssh-key', key(`${name}.pub`), ...flags]);
-    expect(added.exitCode, added.stderr).toBe(0);
-  }
-  knownHosts = path.join(sandbox.dir, 'known_hosts');
-  await writeFile(knownHosts, (await sandbox.run(['known-hosts'])).stdout + '\n');
+  ]));
   const made = await sandbox.json<Json>(['session', 'create', 'alice', '--no-gpu', '--ttl', '1h']);
   expect(made.exitCode, JSON.stringify(made.body) + made.stderr).toBe(0);
   aliceSession = made.body;

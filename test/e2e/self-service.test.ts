@@ -1,4 +1,4 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
 import {request} from 'node:http';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -11,6 +11,7 @@ import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {markedExample, runExample} from '../helpers/doc-examples.js';
 import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
+import {addUsersWithKeys} from '../helpers/user-keys.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
@@ -87,18 +88,10 @@ const tampered = (sed: string, args: string) =>
 beforeAll(async () => {
   sandbox = createSandbox({portStart: 36_800, portCount: 40, config: {selfServicePort: SELF_PORT}});
   Object.assign(sandbox.env, fakeGpuEnv(sandbox.dir, 'a100-mig-r580'), {SANDMAN_API_IDLE_TIMEOUT: '10m'});
-  keys = path.join(sandbox.dir, 'keys');
-  await mkdir(keys);
-  for (const [name, flags] of [
+  ({keys, knownHosts} = await addUsersWithKeys(sandbox, [
     ['alice', ['--max-ttl', '4h']],
     ['bob', []],
-  ] as const) {
-    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
-    const added = await sandbox.run(['user', 'add', name, '--ssh-key', key(`${name}.pub`), ...flags]);
-    expect(added.exitCode, added.stderr).toBe(0);
-  }
-  knownHosts = path.join(sandbox.dir, 'known_hosts');
-  await writeFile(knownHosts, (await sandbox.run(['known-hosts'])).stdout + '\n');
+  ]));
   alice = await create('alice', ['--profile', PROFILE]);
   bob = await create('bob', ['--no-gpu']);
   gatewayAddress = await networkGateway(sandbox);

@@ -15,7 +15,7 @@ import type {Config} from '../src/config/config.js';
 import {invalidInput, isSandmanError, type ErrorKind} from '../src/core/errors.js';
 import type {Grant} from '../src/web/web-access.js';
 import {inApiWords} from './api-wording.js';
-import {listenOn} from './foreground.js';
+import {listenOn, serveUntil} from './foreground.js';
 import {parseAppUrl} from '../src/apps/app-catalog.js';
 import {apiRoutes, PUBLIC_ROUTES, type Route} from './http/api-routes.js';
 import {appProxy} from './http/app-proxy.js';
@@ -420,18 +420,10 @@ export async function serveHttp(
     server.on('upgrade', (request, socket, head) => void upgrade(request, socket, head, tcp));
     servers.push(server);
   }
-  await (options.stopped ??
-    new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (inflight === 0 && Date.now() - lastActive >= config.apiIdleTimeout) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 250);
-    }));
-  for (const server of servers) {
-    server.close();
-    server.closeAllConnections();
-  }
+  await serveUntil(
+    servers,
+    options.stopped,
+    () => inflight === 0 && Date.now() - lastActive >= config.apiIdleTimeout,
+  );
   for (const client of sockets.clients) client.terminate();
 }

@@ -13,7 +13,7 @@ import {systemClock} from '../src/core/clock.js';
 import {sessionOfSecret} from '../src/self/self-credential.js';
 import {SelfService, type SelfAnswer} from '../src/self/self-service.js';
 import type {SessionRecord} from '../src/state/state-data.js';
-import {listenOn} from './foreground.js';
+import {listenOn, serveUntil} from './foreground.js';
 import type {Services} from './services.js';
 
 /** A request body is a short argv: anything bigger is refused unread. */
@@ -189,17 +189,9 @@ export async function serveSelf(
     server.on('clientError', (_error, socket) => socket.destroy());
     servers.push(server);
   }
-  await (options.stopped ??
-    new Promise<void>((resolve) => {
-      const timer = setInterval(() => {
-        if (inflight === 0 && Date.now() - lastActive >= config.apiIdleTimeout) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 250);
-    }));
-  for (const server of servers) {
-    server.close();
-    server.closeAllConnections();
-  }
+  await serveUntil(
+    servers,
+    options.stopped,
+    () => inflight === 0 && Date.now() - lastActive >= config.apiIdleTimeout,
+  );
 }

@@ -3,6 +3,7 @@ import {readFile, stat} from 'node:fs/promises';
 import {tokenFileProblem} from '../src/web/api-token.js';
 import {invalidInput} from '../src/core/errors.js';
 import type {Handler} from '../cli/command-spec.js';
+import {listenTargets, socketsPassed} from '../cli/foreground.js';
 import {wire} from '../cli/services.js';
 
 /**
@@ -13,37 +14,25 @@ import {wire} from '../cli/services.js';
 const api: Handler = async ({flags}, context) => {
   const config = context.settings();
   const listen = flags.listen as string | undefined;
-  const count = Number(process.env.LISTEN_FDS ?? 0);
-  const pid = process.env.LISTEN_PID;
-  const activated =
-    Number.isInteger(count) && count >= 1 && (pid === undefined || Number(pid) === process.pid);
-  if (listen === undefined && !activated) {
-    throw invalidInput(
-      'sandman api is started by systemd socket activation (LISTEN_FDS): install the units with ' +
-        '"sandman systemd install --api", or give --listen HOST:PORT to serve in the foreground',
-    );
-  }
+  const passed = socketsPassed(
+    listen,
+    'sandman api is started by systemd socket activation (LISTEN_FDS): install the units with ' +
+      '"sandman systemd install --api", or give --listen HOST:PORT to serve in the foreground',
+  );
   const token = config.apiTokenFile ? await readToken(config.apiTokenFile) : undefined;
   if (listen !== undefined && !token)
     throw invalidInput(
       '--listen serves on TCP, where clients need the bearer token: set apiTokenFile ' +
         '(sandman setup --api-listen HOST:PORT makes one)',
     );
-  const [{serveHttp}, {listenAddress, untilStopped}] = await Promise.all([
-    import('../cli/http-door.js'),
-    import('../cli/foreground.js'),
-  ]);
-  await serveHttp(
-    listen === undefined
-      ? Array.from({length: count}, (_, index) => ({fd: 3 + index}))
-      : [listenAddress(listen)],
-    {
-      config,
-      token,
-      services: (actor, overrides) => wire({...config, ...overrides}, {actor}),
-      stopped: listen === undefined ? undefined : untilStopped(),
-    },
-  );
+  const {serveHttp} = await import('../cli/http-door.js');
+  const {targets, stopped} = listenTargets(listen, passed);
+  await serveHttp(targets, {
+    config,
+    token,
+    services: (actor, overrides) => wire({...config, ...overrides}, {actor}),
+    stopped,
+  });
   return undefined;
 };
 export default api;

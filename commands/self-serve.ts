@@ -1,5 +1,5 @@
-import {invalidInput} from '../src/core/errors.js';
 import type {Handler} from '../cli/command-spec.js';
+import {listenTargets, socketsPassed} from '../cli/foreground.js';
 import {wire} from '../cli/services.js';
 
 /**
@@ -10,29 +10,14 @@ import {wire} from '../cli/services.js';
 const selfServe: Handler = async ({flags}, context) => {
   const config = context.settings();
   const listen = flags.listen as string | undefined;
-  const count = Number(process.env.LISTEN_FDS ?? 0);
-  const pid = process.env.LISTEN_PID;
-  const activated =
-    Number.isInteger(count) && count >= 1 && (pid === undefined || Number(pid) === process.pid);
-  if (listen === undefined && !activated)
-    throw invalidInput(
-      'sandman self-serve is started by systemd socket activation (LISTEN_FDS): install the units with ' +
-        '"sandman systemd install", or give --listen HOST:PORT to serve in the foreground',
-    );
-  const [{serveSelf}, {listenAddress, untilStopped}] = await Promise.all([
-    import('../cli/self-door.js'),
-    import('../cli/foreground.js'),
-  ]);
-  await serveSelf(
-    listen === undefined
-      ? Array.from({length: count}, (_, index) => ({fd: 3 + index}))
-      : [listenAddress(listen)],
-    {
-      config,
-      services: (actor) => wire(config, {actor}),
-      stopped: listen === undefined ? undefined : untilStopped(),
-    },
+  const passed = socketsPassed(
+    listen,
+    'sandman self-serve is started by systemd socket activation (LISTEN_FDS): install the units with ' +
+      '"sandman systemd install", or give --listen HOST:PORT to serve in the foreground',
   );
+  const {serveSelf} = await import('../cli/self-door.js');
+  const {targets, stopped} = listenTargets(listen, passed);
+  await serveSelf(targets, {config, services: (actor) => wire(config, {actor}), stopped});
   return undefined;
 };
 export default selfServe;

@@ -1,4 +1,4 @@
-import {jobExitStatus, type JobView} from '../../src/jobs/job-view.js';
+import {jobExitStatus, jobText, type JobView} from '../../src/jobs/job-view.js';
 import {ordinal} from '../../src/session/session-queue.js';
 import type {Handler} from '../../cli/command-spec.js';
 
@@ -12,23 +12,7 @@ const show: Handler = async ({args}, context): Promise<JobView> => {
     job.queue_position !== undefined
       ? ` (${ordinal(job.queue_position)} in line for ${job.waiting_for})`
       : '';
-  const fields: Array<[string, string | null]> = [
-    ['Job', job.job_id],
-    ['User', job.user],
-    ['Name', job.name],
-    ['State', `${job.state}${place}`],
-    ['Command', job.command.join(' ')],
-    ['Image', job.image],
-    ['GPU', job.gpu_uuid ? `${job.gpu_uuid}${job.mig_profile ? ` (MIG ${job.mig_profile})` : ''}` : 'none'],
-    ['Submitted', job.submitted_at],
-    ['Started', job.started_at],
-    ['Ended', job.ended_at],
-    ['Runs until', job.ended_at ? null : job.expires_at],
-    ['Exit code', job.exit_code === null ? null : String(job.exit_code)],
-    ['Reason', job.reason],
-    ['Log', job.log],
-  ];
-  for (const [label, value] of fields) if (value !== null) out.log(`${`${label}:`.padEnd(12)}${value}`);
+  out.log(jobText(job, place, true));
   return job;
 };
 export default show;

@@ -11,7 +11,7 @@ import type {ContainerSummary} from '../runtime/docker/container-client.js';
 import type {JobRecord} from '../state/state-data.js';
 import type {SessionServiceDeps} from '../session/session-context.js';
 import {newestBytes} from './job-log-store.js';
-import {allocationOfJob} from './job-start.js';
+import {allocationOf} from '../session/session-records.js';
 import {addJobNotice} from './job-notices.js';
 import {isEnded} from './job-view.js';
 
@@ -75,7 +75,7 @@ export class JobEnder {
     }
     // A device sandman made goes before the record lets another job have its slot.
     if (job.mig_created && job.gpu_uuid)
-      await this.deps.gpus.release(allocationOfJob(job)).catch(() => undefined);
+      await this.deps.gpus.release(allocationOf(job)).catch(() => undefined);
     const ended = await this.deps.store.update((state) => {
       const fresh = state.jobs?.find((candidate) => candidate.id === job.id);
       if (!fresh || fresh.state !== 'running') return undefined;
@@ -94,7 +94,7 @@ export class JobEnder {
     await docker.removeContainer(job.container_id ?? job.container_name).catch(() => undefined);
     if (!ended) return undefined;
     if (!job.mig_created && job.gpu_uuid)
-      await this.deps.gpus.release(allocationOfJob(job)).catch(() => undefined);
+      await this.deps.gpus.release(allocationOf(job)).catch(() => undefined);
     await this.deps.audit?.record({
       action: 'job-end',
       session: null,

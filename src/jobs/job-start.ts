@@ -26,7 +26,7 @@ import {validateUserName} from '../users/user-name.js';
 import {uidFor} from '../session/create-reservation.js';
 import {parseEnvAssignments} from '../session/env-vars.js';
 import {SSHD_CAPABILITIES, type SessionServiceDeps} from '../session/session-context.js';
-import {newSessionId, pendingCreations} from '../session/session-records.js';
+import {allocationOf, newSessionId, NO_GPU, pendingCreations} from '../session/session-records.js';
 
 export interface JobRequest {
   user: string;
@@ -125,12 +125,7 @@ export class JobStarter {
       workspace: null,
       container_name: jobContainerName(user, id),
       container_id: null,
-      gpu_uuid: null,
-      gpu_index: null,
-      mig_profile: null,
-      mig_created: false,
-      mig_gpu_instance: null,
-      mig_compute_instance: null,
+      ...NO_GPU,
       gpu_fraction: null,
       submitted_at: now,
       started_at: null,
@@ -234,7 +229,7 @@ export class JobStarter {
         state.queue = state.queue.filter((entry) => entry.id !== id);
         return {...fresh};
       });
-      allocation = job.gpu_uuid ? allocationOfJob(job) : undefined;
+      allocation = job.gpu_uuid ? allocationOf(job) : undefined;
       await this.deps.faultPoint?.('reserved');
       if (job.gpu_uuid === null && job.gpu_index !== null && job.mig_profile !== null) {
         allocation = await this.deps.gpus.createMigDevice({
@@ -391,15 +386,4 @@ function gone(id: string): SandmanError {
   return new SandmanError('CONFLICT', `queued job ${id} was started or ended meanwhile`, {
     details: {queued_gone: true},
   });
-}
-
-export function allocationOfJob(job: JobRecord): GpuAllocation {
-  return {
-    gpu_uuid: job.gpu_uuid ?? '',
-    gpu_index: job.gpu_index,
-    mig_profile: job.mig_profile,
-    mig_created: job.mig_created,
-    mig_gpu_instance: job.mig_gpu_instance,
-    mig_compute_instance: job.mig_compute_instance,
-  };
 }

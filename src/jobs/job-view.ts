@@ -88,3 +88,31 @@ export function jobExitStatus(job: Pick<JobRecord, 'state' | 'exit_code'>): numb
   if (job.state === 'exited') return job.exit_code ?? 1;
   return job.exit_code !== null && job.exit_code !== 0 ? job.exit_code : 1;
 }
+
+/**
+ * A job field by field, as `sandman job show` prints it on the host and in a session; a field with
+ * no value is left out. `place` follows a queued job's state; the host's view (`host`) also names
+ * the owner and when a job that has not ended runs until.
+ */
+export function jobText(job: JobView, place: string, host: boolean): string {
+  const fields: Array<[string, string | null]> = [
+    ['Job', job.job_id],
+    ...(host ? [['User', job.user] as [string, string]] : []),
+    ['Name', job.name],
+    ['State', `${job.state}${place}`],
+    ['Command', job.command.join(' ')],
+    ['Image', job.image],
+    ['GPU', job.gpu_uuid ? `${job.gpu_uuid}${job.mig_profile ? ` (MIG ${job.mig_profile})` : ''}` : 'none'],
+    ['Submitted', job.submitted_at],
+    ['Started', job.started_at],
+    ['Ended', job.ended_at],
+    ...(host ? [['Runs until', job.ended_at ? null : job.expires_at] as [string, string | null]] : []),
+    ['Exit code', job.exit_code === null ? null : String(job.exit_code)],
+    ['Reason', job.reason],
+    ['Log', job.log],
+  ];
+  return fields
+    .filter(([, value]) => value !== null)
+    .map(([label, value]) => `${`${label}:`.padEnd(12)}${value}`)
+    .join('\n');
+}

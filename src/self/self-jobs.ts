@@ -6,7 +6,7 @@
  */
 import type {Clock} from '../core/clock.js';
 import type {JobService} from '../jobs/job-service.js';
-import {isEnded, jobExitStatus, resolveJob, type JobView} from '../jobs/job-view.js';
+import {isEnded, jobExitStatus, jobText, resolveJob, type JobView} from '../jobs/job-view.js';
 import {notFound} from '../core/errors.js';
 import type {StateStore} from '../state/state-store.js';
 import type {SelfJobCommand} from './self-job-commands.js';
@@ -126,26 +126,9 @@ function listText(jobs: readonly JobView[]): string {
 }
 
 function showText(job: JobView): string {
-  const fields: Array<[string, string | null]> = [
-    ['Job', job.job_id],
-    ['Name', job.name],
-    [
-      'State',
-      job.state +
-        (job.queue_position !== undefined ? ` (#${job.queue_position} in line for ${job.waiting_for})` : ''),
-    ],
-    ['Command', job.command.join(' ')],
-    ['Image', job.image],
-    ['GPU', job.gpu_uuid ? `${job.gpu_uuid}${job.mig_profile ? ` (MIG ${job.mig_profile})` : ''}` : 'none'],
-    ['Submitted', job.submitted_at],
-    ['Started', job.started_at],
-    ['Ended', job.ended_at],
-    ['Exit code', job.exit_code === null ? null : String(job.exit_code)],
-    ['Reason', job.reason],
-    ['Log', job.log],
-  ];
-  return fields
-    .filter(([, value]) => value !== null)
-    .map(([label, value]) => `${`${label}:`.padEnd(12)}${value}`)
-    .join('\n');
+  return jobText(
+    job,
+    job.queue_position !== undefined ? ` (#${job.queue_position} in line for ${job.waiting_for})` : '',
+    false,
+  );
 }

@@ -3,8 +3,13 @@ import {randomBytes} from 'node:crypto';
 import type {GpuAllocation, PendingMigDevice} from '../gpu/gpu-allocator.js';
 import type {SessionRecord} from '../state/state-data.js';
 
-/** The GPU part of a record, as the allocator sees it. */
-export function allocationOf(record: SessionRecord): GpuAllocation {
+/** The GPU part of a record (a session's or a job's), as the allocator sees it. */
+export function allocationOf(
+  record: Pick<
+    SessionRecord,
+    'gpu_uuid' | 'gpu_index' | 'mig_profile' | 'mig_created' | 'mig_gpu_instance' | 'mig_compute_instance'
+  >,
+): GpuAllocation {
   return {
     gpu_uuid: record.gpu_uuid ?? '',
     gpu_index: record.gpu_index,

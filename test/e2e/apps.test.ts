@@ -13,6 +13,7 @@ import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {BIN, ROOT, TEST_BASE_IMAGE, TEST_IMAGE} from '../helpers/constants.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+import {wsHandshake} from '../helpers/ws-handshake.js';
 
 /**
  * Apps in sessions (docs/admin/apps.md): an image built with
@@ -71,20 +72,7 @@ async function curl(
 
 /** A WebSocket handshake with this cookie from the console's origin: "open" or "refused STATUS". */
 function wsOpen(url: string, cookie: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url.replace(/^http/, 'ws'), {
-      headers: {cookie: `sandman_login=${cookie}`, origin: API},
-    });
-    socket.on('open', () => {
-      socket.close();
-      resolve('open');
-    });
-    socket.on('unexpected-response', (request, response) => {
-      resolve(`refused ${response.statusCode}`);
-      request.destroy();
-    });
-    socket.on('error', (error) => resolve(`error ${error.message}`));
-  });
+  return wsHandshake(url.replace(/^http/, 'ws'), {cookie: `sandman_login=${cookie}`, origin: API});
 }
 
 const contexts: BrowserContext[] = [];

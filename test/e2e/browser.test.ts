@@ -7,13 +7,13 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
 import type {Browser, BrowserContext, Page} from 'playwright-core';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
-import WebSocket from 'ws';
 
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {BIN} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {socketActivatedApi} from '../helpers/socket-activated-api.js';
 import {createSandbox, sshRun, type Sandbox} from '../helpers/sandbox.js';
+import {wsHandshake} from '../helpers/ws-handshake.js';
 
 /**
  * The browser side (docs/admin/console-and-sign-in.md "In the browser") in Debian's Chromium driven by playwright-core, against
@@ -490,16 +490,5 @@ describe('the terminal', () => {
 
 /** A WebSocket handshake with this cookie from the console's origin: "open" or "refused STATUS". */
 function wsOpen(pathname: string, cookie: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${API_PORT}${pathname}`, {headers: {cookie, origin: API}});
-    socket.on('open', () => {
-      socket.close();
-      resolve('open');
-    });
-    socket.on('unexpected-response', (request, response) => {
-      resolve(`refused ${response.statusCode}`);
-      request.destroy();
-    });
-    socket.on('error', (error) => resolve(`error ${error.message}`));
-  });
+  return wsHandshake(`ws://127.0.0.1:${API_PORT}${pathname}`, {cookie, origin: API});
 }

@@ -1,5 +1,5 @@
 /// <reference lib="dom" />
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -8,12 +8,13 @@ import {execa, type ResultPromise} from 'execa';
 import type {Browser} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN} from '../helpers/constants.js';
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
-import {markedExample} from '../helpers/doc-examples.js';
+import {markedExample, runExample} from '../helpers/doc-examples.js';
+import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
+import {addUsersWithKeys} from '../helpers/user-keys.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {readState} from '../helpers/state-file.js';
 
@@ -121,18 +122,10 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => hooks.listen(WEBHOOK_PORT, '127.0.0.1', resolve));
-  keys = path.join(sandbox.dir, 'keys');
-  await mkdir(keys);
-  for (const [name, flags] of [
+  ({keys, knownHosts} = await addUsersWithKeys(sandbox, [
     ['alice', ['--webhook', `http://127.0.0.1:${WEBHOOK_PORT}/alice`]],
     ['bob', []],
-  ] as const) {
-    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
-    const added = await sandbox.run(['user', 'add', name, '--ssh-key', key(`${name}.pub`), ...flags]);
-    expect(added.exitCode, added.stderr).toBe(0);
-  }
-  knownHosts = path.join(sandbox.dir, 'known_hosts');
-  await writeFile(knownHosts, (await sandbox.run(['known-hosts'])).stdout + '\n');
+  ]));
   const made = await sandbox.json<Json>(['session', 'create', 'alice', '--no-gpu', '--ttl', '1h']);
   expect(made.exitCode, JSON.stringify(made.body) + made.stderr).toBe(0);
   aliceSession = made.body;
@@ -149,30 +142,8 @@ beforeAll(async () => {
   ]);
   expect(bobs.exitCode, bobs.stderr).toBe(0);
   bobJob = bobs.stdout.trim();
-  const gatewayAddress = (
-    await execa('docker', ['network', 'inspect', sandbox.network, '-f', '{{(index .IPAM.Config 0).Gateway}}'])
-  ).stdout.trim();
-  listener = execa(
-    'systemd-socket-activate',
-    [
-      '-l',
-      `${gatewayAddress}:${SELF_PORT}`,
-      ...Object.entries(sandbox.env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
-      '-E',
-      `PATH=${process.env.PATH}`,
-      process.execPath,
-      BIN,
-      'self-serve',
-    ],
-    {reject: false, all: true, buffer: false},
-  );
-  listener.all?.on('data', (chunk: Buffer) => listenerOutput.push(chunk.toString()));
-  for (let tries = 0; ; tries++) {
-    const listening = await execa('ss', ['-ltnH', `sport = :${SELF_PORT}`], {reject: false});
-    if (listening.stdout.includes(String(SELF_PORT))) break;
-    if (tries > 100) throw new Error(`self-serve never listened: ${listenerOutput.join('')}`);
-    await sleep(50);
-  }
+  const gatewayAddress = await networkGateway(sandbox);
+  listener = (await startSelfServe(sandbox, gatewayAddress, SELF_PORT, listenerOutput)).listener;
   const tokenFile = path.join(sandbox.dir, 'api-token');
   await writeFile(tokenFile, 'jobs-self-test-token-0123456789\n', {mode: 0o600});
   api = socketActivatedApi(`127.0.0.1:${API_PORT}`, {
@@ -231,23 +202,7 @@ describe('sandman job inside her session', () => {
   it("README's example, as written, in her session", async () => {
     const lines = (await markedExample('in-session-jobs')).lines.filter((line) => line !== '');
     expect(lines.length).toBeGreaterThan(3);
-    let output = '';
-    for (const line of lines) {
-      if (line.startsWith('$ ')) {
-        const ran = await inSession(line.slice(2));
-        expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
-        output = ran.stdout.replace(/ +/g, ' ');
-        continue;
-      }
-      // Its IDs and times are this run's own.
-      const pattern = line
-        .replace(/ +/g, ' ')
-        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/[0-9a-f]{12}/g, 'JOBID')
-        .replace(/\d+/g, '\\d+')
-        .replace(/JOBID/g, '[0-9a-f]{12}');
-      expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
-    }
+    await runExample(lines, inSession);
   });
 
   it('from her laptop through the gateway: ssh … sandman job submit runs as her', async () => {

@@ -1,4 +1,4 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {readFile, writeFile} from 'node:fs/promises';
 import {request} from 'node:http';
 import path from 'node:path';
 import {setTimeout as sleep} from 'node:timers/promises';
@@ -6,10 +6,12 @@ import {setTimeout as sleep} from 'node:timers/promises';
 import {execa, type ResultPromise} from 'execa';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
-import {BIN, TEST_IMAGE} from '../helpers/constants.js';
+import {TEST_IMAGE} from '../helpers/constants.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {GatewayUnderTest, gatewaySsh} from '../helpers/gateway.js';
-import {markedExample} from '../helpers/doc-examples.js';
+import {markedExample, runExample} from '../helpers/doc-examples.js';
+import {networkGateway, startSelfServe} from '../helpers/self-serve-listener.js';
+import {addUsersWithKeys} from '../helpers/user-keys.js';
 import {createSandbox, strictHostKeyOptions, type Sandbox} from '../helpers/sandbox.js';
 import {editState, PAST, readState} from '../helpers/state-file.js';
 
@@ -86,45 +88,14 @@ const tampered = (sed: string, args: string) =>
 beforeAll(async () => {
   sandbox = createSandbox({portStart: 36_800, portCount: 40, config: {selfServicePort: SELF_PORT}});
   Object.assign(sandbox.env, fakeGpuEnv(sandbox.dir, 'a100-mig-r580'), {SANDMAN_API_IDLE_TIMEOUT: '10m'});
-  keys = path.join(sandbox.dir, 'keys');
-  await mkdir(keys);
-  for (const [name, flags] of [
+  ({keys, knownHosts} = await addUsersWithKeys(sandbox, [
     ['alice', ['--max-ttl', '4h']],
     ['bob', []],
-  ] as const) {
-    await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${name}@laptop`, '-f', key(name)]);
-    const added = await sandbox.run(['user', 'add', name, '--ssh-key', key(`${name}.pub`), ...flags]);
-    expect(added.exitCode, added.stderr).toBe(0);
-  }
-  knownHosts = path.join(sandbox.dir, 'known_hosts');
-  await writeFile(knownHosts, (await sandbox.run(['known-hosts'])).stdout + '\n');
+  ]));
   alice = await create('alice', ['--profile', PROFILE]);
   bob = await create('bob', ['--no-gpu']);
-  gatewayAddress = (
-    await execa('docker', ['network', 'inspect', sandbox.network, '-f', '{{(index .IPAM.Config 0).Gateway}}'])
-  ).stdout.trim();
-  // As sandman-self.socket runs it: systemd listens, `sandman self-serve` gets the socket.
-  listener = execa(
-    'systemd-socket-activate',
-    [
-      '-l',
-      `${gatewayAddress}:${SELF_PORT}`,
-      ...Object.entries(sandbox.env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
-      '-E',
-      `PATH=${process.env.PATH}`,
-      process.execPath,
-      BIN,
-      'self-serve',
-    ],
-    {reject: false, all: true, buffer: false},
-  );
-  listener.all?.on('data', (chunk: Buffer) => listenerOutput.push(chunk.toString()));
-  for (let tries = 0; ; tries++) {
-    const listening = await execa('ss', ['-ltnH', `sport = :${SELF_PORT}`], {reject: false});
-    if (listening.stdout.includes(String(SELF_PORT))) break;
-    if (tries > 100) throw new Error(`self-serve never listened: ${listenerOutput.join('')}`);
-    await sleep(50);
-  }
+  gatewayAddress = await networkGateway(sandbox);
+  listener = (await startSelfServe(sandbox, gatewayAddress, SELF_PORT, listenerOutput)).listener;
   gateway = await GatewayUnderTest.start(sandbox, GATEWAY_PORT);
 }, 240_000);
 afterAll(async () => {
@@ -194,24 +165,7 @@ describe('sandman inside a session', () => {
       (line) => line !== '',
     );
     expect(lines.length).toBeGreaterThan(4);
-    let output = '';
-    for (const line of lines) {
-      if (line.startsWith('$ ')) {
-        const ran = await inSession('alice', alice, line.slice(2));
-        expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
-        output = ran.stdout.replace(/ +/g, ' ');
-        continue;
-      }
-      // Its IDs, times and durations are this run's own.
-      const pattern = line
-        .replace(/ +/g, ' ')
-        .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-        .replace(/[0-9a-f]{12}/g, 'SESSIONID')
-        .replace(/\d+/g, '\\d+')
-        .replace(/SESSIONID/g, '[0-9a-f]{12}')
-        .replace(/…/g, '.*');
-      expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
-    }
+    await runExample(lines, (command) => inSession('alice', alice, command));
 
     // Without curl: bash's /dev/tcp, the same answers and exit codes.
     const bashOnly = await inSession('alice', alice, tampered('s/command -v curl/false/', 'status --json'));

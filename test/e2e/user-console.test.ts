@@ -7,12 +7,12 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import {execa, type ResultPromise} from 'execa';
 import type {Browser, BrowserContext, Page} from 'playwright-core';
 import {afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished} from 'vitest';
-import WebSocket from 'ws';
 
 import {launchChromium, SCREENSHOTS} from '../helpers/browser.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
 import {socketActivatedApi, stopActivator} from '../helpers/socket-activated-api.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
+import {wsHandshake} from '../helpers/ws-handshake.js';
 
 /**
  * User logins (docs/admin/console-and-sign-in.md "User logins"): `sandman user login-link alice` → a one-time link that logs
@@ -65,19 +65,9 @@ async function curl(
 
 /** A WebSocket handshake with this cookie from the console's origin: "open" or "refused STATUS". */
 function wsOpen(pathname: string, cookie: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${API_PORT}${pathname}`, {
-      headers: {cookie: `sandman_login=${cookie}`, origin: API},
-    });
-    socket.on('open', () => {
-      socket.close();
-      resolve('open');
-    });
-    socket.on('unexpected-response', (request, response) => {
-      resolve(`refused ${response.statusCode}`);
-      request.destroy();
-    });
-    socket.on('error', (error) => resolve(`error ${error.message}`));
+  return wsHandshake(`ws://127.0.0.1:${API_PORT}${pathname}`, {
+    cookie: `sandman_login=${cookie}`,
+    origin: API,
   });
 }
 

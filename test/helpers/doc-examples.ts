@@ -1,6 +1,8 @@
 import {readdir, readFile} from 'node:fs/promises';
 import path from 'node:path';
 
+import {expect} from 'vitest';
+
 import {ROOT} from './constants.js';
 
 /**
@@ -59,4 +61,32 @@ export async function markedExample(name: string, file?: string): Promise<Marked
   const differing = others.find((other) => other.lines.join('\n') !== first!.lines.join('\n'));
   if (differing) throw new Error(`the example ${name} differs between ${first!.file} and ${differing.file}`);
   return first!;
+}
+
+/**
+ * Runs an example as written: each `$ COMMAND` line through `run` (it must succeed), each other line
+ * looked for in the output of the command before it. The example's IDs (12 hex digits), numbers and
+ * `…` stand for this run's own; runs of spaces count as one.
+ */
+export async function runExample(
+  lines: readonly string[],
+  run: (command: string) => Promise<{exitCode?: number; stdout: string; stderr: string}>,
+): Promise<void> {
+  let output = '';
+  for (const line of lines) {
+    if (line.startsWith('$ ')) {
+      const ran = await run(line.slice(2));
+      expect(ran.exitCode, `${line}: ${ran.stderr}`).toBe(0);
+      output = ran.stdout.replace(/ +/g, ' ');
+      continue;
+    }
+    const pattern = line
+      .replace(/ +/g, ' ')
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace(/[0-9a-f]{12}/g, 'HEXID')
+      .replace(/\d+/g, '\\d+')
+      .replace(/HEXID/g, '[0-9a-f]{12}')
+      .replace(/…/g, '.*');
+    expect(output, line).toMatch(new RegExp(`^${pattern}$`, 'm'));
+  }
 }

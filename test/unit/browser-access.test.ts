@@ -2,30 +2,14 @@ import {describe, expect, it} from 'vitest';
 
 import {corsHeaders, crossSiteRefusal, ownOrigin} from '../../cli/http/browser-policy.js';
 import {loginCookie} from '../../cli/http/login-cookie.js';
-import {
-  emptyWebAccess,
-  WebAccess,
-  type WebAccessData,
-  type WebAccessStore,
-} from '../../src/web/web-access.js';
+import {WebAccess} from '../../src/web/web-access.js';
+import {InMemoryWebAccessStore} from '../fakes/in-memory-web-access-store.js';
 
 /** Browser logins, terminal links, CORS and the CSRF rule (docs/admin/console-and-sign-in.md "In the browser"), with an in-memory store. */
-class MemoryStore implements WebAccessStore {
-  data: WebAccessData = emptyWebAccess();
-  async read() {
-    return structuredClone(this.data);
-  }
-  async update<T>(change: (data: WebAccessData) => T) {
-    const next = structuredClone(this.data);
-    const result = change(next);
-    this.data = next;
-    return result;
-  }
-}
 
 function access(start = Date.parse('2026-12-03T10:00:00Z')) {
   const clock = {time: start, now: () => new Date(clock.time)};
-  const store = new MemoryStore();
+  const store = new InMemoryWebAccessStore();
   return {store, clock, web: new WebAccess(store, clock)};
 }
 

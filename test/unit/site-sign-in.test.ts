@@ -11,28 +11,12 @@ import {emptyState} from '../../src/state/state-data.js';
 import {claimValues, signInDecision, type ClaimRules} from '../../src/web/oidc-claims.js';
 import {SignInRefused} from '../../src/web/open-id-provider.js';
 import {SiteSignIn, signedInActor, SIGN_IN_TTL_MS} from '../../src/web/site-sign-in.js';
-import {
-  emptyWebAccess,
-  WebAccess,
-  type WebAccessData,
-  type WebAccessStore,
-} from '../../src/web/web-access.js';
+import {WebAccess} from '../../src/web/web-access.js';
 import {FakeOpenIdProvider} from '../fakes/fake-open-id-provider.js';
 import {InMemoryStateStore} from '../fakes/in-memory-state-store.js';
+import {InMemoryWebAccessStore} from '../fakes/in-memory-web-access-store.js';
 
 /** Site sign-in with OpenID Connect (docs/admin/console-and-sign-in.md "Site sign-in (OpenID Connect)"). */
-class MemoryStore implements WebAccessStore {
-  data: WebAccessData = emptyWebAccess();
-  async read() {
-    return structuredClone(this.data);
-  }
-  async update<T>(change: (data: WebAccessData) => T) {
-    const next = structuredClone(this.data);
-    const result = change(next);
-    this.data = next;
-    return result;
-  }
-}
 
 const START = Date.parse('2026-12-07T10:00:00Z');
 const HOUR = 3_600_000;
@@ -121,7 +105,7 @@ async function world(rules: Partial<ClaimRules> = {}) {
       users: {alice: {uid: 20001, added_at: '2026-12-01T00:00:00Z', keys: []}},
     }),
   );
-  const web = new MemoryStore();
+  const web = new InMemoryWebAccessStore();
   const access = new WebAccess(web, clock);
   const provider = new FakeOpenIdProvider();
   const audits: Array<{actor: string; entry: AuditEntry}> = [];

@@ -5,27 +5,11 @@ import {apiRoutes} from '../../cli/http/api-routes.js';
 import {emptyState, type JobRecord, type SessionRecord, type StateData} from '../../src/state/state-data.js';
 import {createUserLoginLink} from '../../src/web/user-login-link.js';
 import {ownJob, ownSession, userAccess, userCreateRefusal, userJobRefusal} from '../../src/web/user-scope.js';
-import {
-  emptyWebAccess,
-  WebAccess,
-  type WebAccessData,
-  type WebAccessStore,
-} from '../../src/web/web-access.js';
+import {WebAccess} from '../../src/web/web-access.js';
 import {InMemoryStateStore} from '../fakes/in-memory-state-store.js';
+import {InMemoryWebAccessStore} from '../fakes/in-memory-web-access-store.js';
 
 /** User logins (docs/admin/console-and-sign-in.md "User logins"): the links, and what such a login may reach. */
-class MemoryStore implements WebAccessStore {
-  data: WebAccessData = emptyWebAccess();
-  async read() {
-    return structuredClone(this.data);
-  }
-  async update<T>(change: (data: WebAccessData) => T) {
-    const next = structuredClone(this.data);
-    const result = change(next);
-    this.data = next;
-    return result;
-  }
-}
 
 const HOUR = 3_600_000;
 const START = Date.parse('2026-12-07T10:00:00Z');
@@ -61,7 +45,7 @@ async function world() {
   const clock = {time: START, now: () => new Date(clock.time)};
   const store = new InMemoryStateStore();
   await store.update((data) => Object.assign(data, state()));
-  const web = new MemoryStore();
+  const web = new InMemoryWebAccessStore();
   return {clock, store, web, access: new WebAccess(web, clock)};
 }
 

@@ -108,8 +108,11 @@ describe('an upgrade from the release before this round', () => {
       `state file ${sandbox.stateFile}: version 1; this sandman reads state file versions 1 to 2`,
     );
     const listed = await json<Array<Created & {status: string}>>(newCli, ['session', 'ls']);
+    // ls orders by creation time, then ID: sessions made within one second come in ID order.
     expect(
-      listed.body.map((session) => [session.ssh_user, session.status, session.ssh_port, session.gpu_uuid]),
+      listed.body
+        .map((session) => [session.ssh_user, session.status, session.ssh_port, session.gpu_uuid])
+        .sort((a, b) => Number(a[2]) - Number(b[2])),
     ).toEqual([
       ['plain', 'running', plain.ssh_port, null],
       ['slice', 'running', slice.ssh_port, slice.gpu_uuid],

@@ -7,6 +7,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 
 import {startDcgmExporter} from '../helpers/dcgm-exporter.js';
 import {fakeGpuEnv} from '../helpers/fake-gpu.js';
+import {editState} from '../helpers/state-file.js';
 import {createSandbox, type Sandbox} from '../helpers/sandbox.js';
 
 /**
@@ -30,7 +31,9 @@ interface ReapItem {
   result: string;
   detail?: string;
 }
-const WINDOW = '3s';
+// Long enough that the CLI calls between two reaps never outlast it on a slow machine; the test
+// moves the start of a device's run under the threshold back instead of waiting (as reap tests do).
+const WINDOW = '1m';
 let sandbox: Sandbox;
 let dcgm: Awaited<ReturnType<typeof startDcgmExporter>>;
 beforeAll(async () => {
@@ -41,6 +44,15 @@ afterAll(async () => {
   await dcgm?.close();
   await sandbox.cleanup();
 });
+
+/** The window has passed: the session's run under the threshold began two minutes earlier. */
+const backdateBelow = (id: string) =>
+  editState(sandbox.stateFile, (state) => {
+    const track = state.sessions.find((session) => session.id === id)!.gpu_util!;
+    track.below_since = new Date(Date.parse(track.below_since!) - 2 * 60_000)
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
+  });
 
 const audit = async () =>
   (await readFile(path.join(sandbox.dir, 'audit.jsonl'), 'utf8'))
@@ -83,13 +95,13 @@ describe('whole GPUs: nvidia-smi utilization.gpu', () => {
     const promtool = await execa('promtool', ['check', 'metrics'], {input: metrics, reject: false});
     expect(promtool.stdout + promtool.stderr).toBe('');
 
-    await sleep(3500);
+    await backdateBelow(idle.session_id);
     const items = await reap();
     expect(items).toEqual([
       expect.objectContaining({action: 'stop-session', reason: 'idle', user: 'gpuidle', result: 'done'}),
     ]);
     expect(items[0]!.detail).toMatch(
-      /^GPU under 5 % since .* \(\ds; max 0 %, last 0 % at .*\): idle for idleGpuWindow 3s; GPU GPU-\S+ freed$/,
+      /^GPU under 5 % since .* \(2m[^;]*; max 0 %, last 0 % at .*\): idle for idleGpuWindow 1m; GPU GPU-\S+ freed$/,
     );
     const line = (await audit()).filter((entry) => entry.action === 'reap').at(-1)!;
     expect(line).toMatchObject({user: 'gpuidle', reason: `idle: ${items[0]!.detail}`});
@@ -144,13 +156,13 @@ describe('MIG devices: dcgm-exporter, or the process rule without it', () => {
       percent: 40,
       source: 'dcgm',
     });
-    await sleep(3500);
+    await backdateBelow(idle.session_id);
     const items = await reap();
     expect(items).toEqual([
       expect.objectContaining({action: 'stop-session', reason: 'idle', user: 'migidle', result: 'done'}),
     ]);
     expect(items[0]!.detail).toMatch(
-      /max 0 %, last 0 % at .* \(dcgm\)\): idle for idleGpuWindow 3s; GPU MIG-\S+ freed$/,
+      /max 0 %, last 0 % at .* \(dcgm\)\): idle for idleGpuWindow 1m; GPU MIG-\S+ freed$/,
     );
     expect((await sandbox.json<Shown>(['session', 'show', 'migbusy'], {env})).body.status).toBe('running');
     for (const user of ['migidle', 'migbusy'])

@@ -35,19 +35,7 @@ export async function benchGateway(): Promise<Row[]> {
   writeFileSync(`${keyFile}.pub`, key.publicKey + '\n');
   const added = await sandman(['user', 'add', 'gw', '--ssh-key', `${keyFile}.pub`, '--no-gpu']);
   if (added.exitCode !== 0) throw new Error(`user add failed: ${String(added.stderr)}`);
-  const activator = execa(
-    'systemd-socket-activate',
-    [
-      '--accept',
-      '-l',
-      `127.0.0.1:${port}`,
-      ...Object.entries(env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
-      process.execPath,
-      BIN,
-      'gateway',
-    ],
-    {reject: false},
-  );
+  const activator = gatewayActivator(env, port);
   const through = () =>
     execa('ssh', [...SSH, '-i', keyFile, '-p', String(port), 'gw@127.0.0.1', 'true'], {reject: false});
   try {
@@ -123,19 +111,7 @@ export async function benchGatewayBurst(): Promise<Row[]> {
     const added = await sandman(['user', 'add', user, '--ssh-key', `${keyFile}.pub`, '--no-gpu']);
     if (added.exitCode !== 0) throw new Error(`user add failed: ${String(added.stderr)}`);
   }
-  const activator = execa(
-    'systemd-socket-activate',
-    [
-      '--accept',
-      '-l',
-      `127.0.0.1:${port}`,
-      ...Object.entries(env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
-      process.execPath,
-      BIN,
-      'gateway',
-    ],
-    {reject: false},
-  );
+  const activator = gatewayActivator(env, port);
   // The same gateway serving every connection from one process (`gateway --listen`, as a supervisor
   // without systemd runs it): what systemd's Accept=no would give, measured beside Accept=yes.
   const onePort = port + 1;
@@ -203,4 +179,21 @@ export async function benchGatewayBurst(): Promise<Row[]> {
       unit: 'ms',
     },
   ];
+}
+
+/** The gateway as its socket unit runs it: one process per connection (Accept=yes) on `port`. */
+function gatewayActivator(env: Record<string, string>, port: number) {
+  return execa(
+    'systemd-socket-activate',
+    [
+      '--accept',
+      '-l',
+      `127.0.0.1:${port}`,
+      ...Object.entries(env).flatMap(([name, value]) => ['-E', `${name}=${value}`]),
+      process.execPath,
+      BIN,
+      'gateway',
+    ],
+    {reject: false},
+  );
 }

@@ -1,19 +1,9 @@
 // GPU utilisation as an idle signal (docs/admin/notifications-and-idleness.md "GPU idleness"): global settings; a group or a user
 // may set idleGpuThreshold and idleGpuWindow of their own (src/users/user-limits.ts).
-import {durationOrZero, fail, type Parser, type Settings} from './setting.js';
+import {durationOrZero, fail, percentUpTo, type Parser, type Settings} from './setting.js';
 
-/** `5`, `2.5`, `5 %`: a percentage from 0 to 100. */
-export const percent: Parser<number> = (raw, where) => {
-  const value =
-    typeof raw === 'number'
-      ? raw
-      : /^\s*\d+(\.\d+)?\s*%?\s*$/.test(String(raw))
-        ? parseFloat(String(raw))
-        : NaN;
-  if (!Number.isFinite(value) || value < 0 || value > 100)
-    fail(where, 'must be a percentage from 0 to 100, such as 5');
-  return value;
-};
+/** A GPU's utilisation: 0 to 100. */
+export const percent = percentUpTo(100, 'must be a percentage from 0 to 100, such as 5');
 
 /** `http://localhost:9400/metrics`: an http(s) URL; `none` or empty: no exporter. */
 const metricsUrl: Parser<string | undefined> = (raw, where) => {

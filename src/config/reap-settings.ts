@@ -1,5 +1,5 @@
 // What the reaper does with idle and stopped sessions (docs/admin/reaper.md "The reaper").
-import {duration, durationOrZero, fail, oneOf, type Settings} from './setting.js';
+import {duration, durationOrZero, oneOf, percentUpTo, type Settings} from './setting.js';
 
 export const IDLE_SETTINGS = {
   warnBefore: {
@@ -14,17 +14,7 @@ export const IDLE_SETTINGS = {
   },
   idleCpuThreshold: {
     description: 'CPU use (percent of one CPU, averaged since the previous reap) that keeps a session active',
-    parse: (raw, where) => {
-      const value =
-        typeof raw === 'number'
-          ? raw
-          : /^\s*\d+(\.\d+)?\s*%?\s*$/.test(String(raw))
-            ? parseFloat(String(raw))
-            : NaN;
-      if (!Number.isFinite(value) || value < 0 || value > 100_000)
-        fail(where, 'must be a percentage such as 5 or 2.5');
-      return value;
-    },
+    parse: percentUpTo(100_000, 'must be a percentage such as 5 or 2.5'),
     default: 5,
   },
 } satisfies Settings;

@@ -78,3 +78,20 @@ export const oneOf =
 /** A comma-separated list (or a JSON array), each item trimmed, empty items dropped. */
 export const listItems = (raw: unknown): string[] =>
   (Array.isArray(raw) ? raw.map(String) : String(raw).split(',')).map((item) => item.trim()).filter(Boolean);
+
+/**
+ * `5`, `2.5`, `5 %`: a percentage from 0 to `max` (idleCpuThreshold's CPU percent may pass 100:
+ * several CPUs), refused with `message`.
+ */
+export function percentUpTo(max: number, message: string): Parser<number> {
+  return (raw, where) => {
+    const value =
+      typeof raw === 'number'
+        ? raw
+        : /^\s*\d+(\.\d+)?\s*%?\s*$/.test(String(raw))
+          ? parseFloat(String(raw))
+          : NaN;
+    if (!Number.isFinite(value) || value < 0 || value > max) fail(where, message);
+    return value;
+  };
+}

@@ -19,7 +19,11 @@ import {generateKeyPair} from '../src/ssh/ssh-keys.js';
 import type {SessionRecord, UserRecord} from '../src/state/state-data.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const BIN = path.join(ROOT, 'bin', 'run.js');
+/**
+ * The build every scenario times: this checkout's, or BENCH_BIN's (another build's bin/run.js, e.g.
+ * the round's start built in a worktree), so the same scenarios measure two builds in turns.
+ */
+export const BIN = process.env.BENCH_BIN ?? path.join(ROOT, 'bin', 'run.js');
 export const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 export const BASE = process.env.SANDMAN_TEST_BASE_IMAGE ?? 'sandman-test/base:bookworm';
 export const IMAGE = process.env.SANDMAN_TEST_IMAGE ?? 'sandman-test/workspace:latest';

@@ -15,6 +15,7 @@ import {benchCreateSteps} from './scenarios/create-steps.js';
 import {benchAppProxy} from './scenarios/apps.js';
 import {benchGateway, benchGatewayBurst} from './scenarios/gateway.js';
 import {benchHandover, benchJobStart} from './scenarios/jobs.js';
+import {benchJupyterProxy} from './scenarios/jupyter.js';
 import {benchNoDocker} from './scenarios/no-docker.js';
 import {benchQuota} from './scenarios/quota.js';
 import {benchIdleReap, benchMassReap, benchReapFlat} from './scenarios/reap.js';
@@ -41,6 +42,7 @@ const SCENARIOS: Array<[string, (node: number) => Promise<Row[]>]> = [
   ['job-start', benchJobStart],
   ['handover', benchHandover],
   ['apps', benchAppProxy],
+  ['jupyter', benchJupyterProxy],
   ['gateway-burst', benchGatewayBurst],
 ];
 

@@ -78,16 +78,7 @@ export async function benchAppProxy(): Promise<Row[]> {
     'echo-server.py',
   ]);
   if (started.exitCode !== 0) throw new Error(`the app did not start: ${String(started.stderr)}`);
-  const address = String(
-    (
-      await docker([
-        'inspect',
-        container,
-        '-f',
-        '{{(index .NetworkSettings.Networks "sandman-bench").IPAddress}}',
-      ])
-    ).stdout,
-  ).trim();
+  const address = await containerAddress(container);
   const builds = [BIN, ...(OTHER_BIN ? [OTHER_BIN] : [])].map((bin, index) => ({
     api: execa(process.execPath, [bin, 'api', '--listen', `127.0.0.1:${API_PORT + index}`], {
       env: apiEnv,
@@ -167,4 +158,16 @@ export function proxyRow(
     target: Math.floor(((1.2 * baseline + plusMs) / baseline) * 100) / 100,
     unit: 'µs',
   };
+}
+
+/** A session container's address on the bench's sessions network. */
+export async function containerAddress(container: string): Promise<string> {
+  const network = env.SANDMAN_NETWORK!;
+  const inspected = await docker([
+    'inspect',
+    container,
+    '-f',
+    `{{(index .NetworkSettings.Networks ${JSON.stringify(network)}).IPAddress}}`,
+  ]);
+  return String(inspected.stdout).trim();
 }

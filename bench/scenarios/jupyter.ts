@@ -7,7 +7,7 @@ import {execa} from 'execa';
 import WebSocket from 'ws';
 
 import {BASE, BIN, IMAGE, RUNS, dir, docker, env, median, sandman, type Row} from '../harness.js';
-import {get, proxyRow} from './apps.js';
+import {containerAddress, get, proxyRow} from './apps.js';
 
 const API_PORT = 34_994;
 const TOKEN = 'bench-token-jupyter-0123456789abcd';
@@ -71,16 +71,7 @@ export async function benchJupyterProxy(): Promise<Row[]> {
     const own = String(
       (await docker(['exec', container, 'cat', '/run/sandman-apps/jupyter.token'])).stdout,
     ).trim();
-    const address = String(
-      (
-        await docker([
-          'inspect',
-          container,
-          '-f',
-          '{{(index .NetworkSettings.Networks "sandman-bench").IPAddress}}',
-        ])
-      ).stdout,
-    ).trim();
+    const address = await containerAddress(container);
     const direct = `http://${address}:8888/s/${id}/apps/jupyter/`;
     const jupyterAuth = {Authorization: `token ${own}`};
     const started = await fetch(`${direct}api/kernels`, {

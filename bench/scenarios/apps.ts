@@ -28,6 +28,13 @@ export function get(agent: Agent, url: string, headers: Record<string, string>):
   });
 }
 
+/** A round of 20 GETs on one keep-alive connection: their median, ms. */
+export async function getRound(agent: Agent, url: string, headers: Record<string, string>): Promise<number> {
+  const times: number[] = [];
+  for (let index = 0; index < 20; index++) times.push(await get(agent, url, headers));
+  return median(times);
+}
+
 /** An open WebSocket's echo round trips (20, after 5 not timed): their median, ms. */
 async function echoes(url: string, headers: Record<string, string>): Promise<number> {
   const socket = new WebSocket(url, {headers});
@@ -103,14 +110,9 @@ export async function benchAppProxy(): Promise<Row[]> {
       }
     }
     const directTimes = {http: [] as number[], ws: [] as number[]};
-    const round = async (url: string, headers: Record<string, string>) => {
-      const times: number[] = [];
-      for (let index = 0; index < 20; index++) times.push(await get(agent, url, headers));
-      return median(times);
-    };
     for (let run = 0; run < RUNS * 2; run++) {
-      for (const build of builds) build.http.push(await round(build.proxied, auth));
-      directTimes.http.push(await round(direct, {}));
+      for (const build of builds) build.http.push(await getRound(agent, build.proxied, auth));
+      directTimes.http.push(await getRound(agent, direct, {}));
       for (const build of builds) build.ws.push(await echoes(build.proxied.replace('http:', 'ws:'), auth));
       directTimes.ws.push(await echoes(direct.replace('http:', 'ws:'), {}));
     }

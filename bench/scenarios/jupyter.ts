@@ -7,7 +7,7 @@ import {execa} from 'execa';
 import WebSocket from 'ws';
 
 import {BASE, BIN, IMAGE, RUNS, dir, docker, env, median, sandman, type Row} from '../harness.js';
-import {containerAddress, get, proxyRow} from './apps.js';
+import {containerAddress, get, getRound, proxyRow} from './apps.js';
 
 const API_PORT = 34_994;
 const TOKEN = 'bench-token-jupyter-0123456789abcd';
@@ -82,16 +82,11 @@ export async function benchJupyterProxy(): Promise<Row[]> {
     if (!started.ok) throw new Error(`no kernel: ${started.status} ${await started.text()}`);
     const kernel = (await started.json()) as {id: string};
     const channels = (base: string) => `${base.replace('http:', 'ws:')}api/kernels/${kernel.id}/channels`;
-    const round = async (url: string, headers: Record<string, string>) => {
-      const times: number[] = [];
-      for (let index = 0; index < 20; index++) times.push(await get(agent, url, headers));
-      return median(times);
-    };
     const http = {proxy: [] as number[], direct: [] as number[]};
     const ws = {proxy: [] as number[], direct: [] as number[]};
     for (let run = 0; run < RUNS * 2; run++) {
-      http.proxy.push(await round(`${proxied}api/status`, bearer));
-      http.direct.push(await round(`${direct}api/status`, jupyterAuth));
+      http.proxy.push(await getRound(agent, `${proxied}api/status`, bearer));
+      http.direct.push(await getRound(agent, `${direct}api/status`, jupyterAuth));
       ws.proxy.push(await kernelInfoRoundTrips(channels(proxied), bearer));
       ws.direct.push(await kernelInfoRoundTrips(channels(direct), jupyterAuth));
     }
@@ -118,6 +113,9 @@ async function kernelInfoRoundTrips(url: string, headers: Record<string, string>
   await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
   const session = `bench-${Date.now()}`;
   const times: number[] = [];
+  // One close listener for the whole exchange: a reply still awaited fails instead of hanging.
+  let failPending: ((error: Error) => void) | undefined;
+  socket.once('close', () => failPending?.(new Error(`${url} closed`)));
   try {
     for (let index = 0; index < 25; index++) {
       const msgId = `${session}-${index}`;
@@ -129,7 +127,7 @@ async function kernelInfoRoundTrips(url: string, headers: Record<string, string>
           resolve();
         };
         socket.on('message', onMessage);
-        socket.once('close', () => reject(new Error(`${url} closed`)));
+        failPending = reject;
       });
       const start = performance.now();
       socket.send(
